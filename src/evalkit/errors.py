@@ -1,0 +1,120 @@
+"""The one error hierarchy of evalkit.
+
+Every error a user can meet says what went wrong, where (file, line, column or parameter) and how
+to fix it, in French and in English; the command line prints it without a traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "ArgumentError",
+    "ConfigError",
+    "DataError",
+    "EvalkitError",
+    "ExecutionError",
+    "PrivacyError",
+]
+
+
+class EvalkitError(Exception):
+    """Base class of every error evalkit raises on purpose.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong, in English (the language of the Python API).
+    where : str, optional
+        The place: a file with its line, a key of ``study.yaml``, a parameter name.
+    hint : str, optional
+        What the user can do about it, in English.
+    message_fr, hint_fr : str, optional
+        The same in French. :meth:`from_catalogue` fills both languages from the message
+        catalogues; the command line shows the language the user chose.
+
+    Attributes
+    ----------
+    exit_code : int
+        The command line's exit status for this kind of error: 1 for problems found in the data
+        or during a run, 2 for usage and configuration errors.
+    """
+
+    exit_code = 1
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        where: str | None = None,
+        hint: str | None = None,
+        message_fr: str | None = None,
+        hint_fr: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.where = where
+        self.hint = hint
+        self.message_fr = message_fr
+        self.hint_fr = hint_fr
+
+    @classmethod
+    def from_catalogue(cls, key: str, *, where: str | None = None, hint: str | None = None,
+                       **params: Any) -> EvalkitError:
+        """Build the error from the message catalogues (``key`` and ``key + '.hint'``).
+
+        ``hint``, when given, is a catalogue key used instead of ``key + '.hint'``.
+        """
+        from evalkit.i18n import has_key, t
+
+        hint_key = hint or f"{key}.hint"
+        has_hint = has_key(hint_key)
+        return cls(
+            t(key, "en", **params),
+            where=where,
+            hint=t(hint_key, "en", **params) if has_hint else None,
+            message_fr=t(key, "fr", **params),
+            hint_fr=t(hint_key, "fr", **params) if has_hint else None,
+        )
+
+    def render(self, lang: str = "en") -> str:
+        """The message as the command line prints it, in ``lang`` (``'fr'`` or ``'en'``)."""
+        message = self.message_fr if lang == "fr" and self.message_fr else self.message
+        hint = self.hint_fr if lang == "fr" and self.hint_fr else self.hint
+        text = f"{self.where}: {message}" if self.where else message
+        if hint:
+            text += f"\n  → {hint}"
+        return text
+
+    def __str__(self) -> str:
+        return self.render("en")
+
+
+class ConfigError(EvalkitError):
+    """The study folder, ``study.yaml``, the codebook or a command's options are malformed."""
+
+    exit_code = 2
+
+
+class ArgumentError(EvalkitError, ValueError):
+    """A function was called with an argument it cannot use (names the parameter)."""
+
+    exit_code = 2
+
+
+class DataError(EvalkitError):
+    """The data cannot be read or used as they are (names the file, row and column)."""
+
+    exit_code = 1
+
+
+class PrivacyError(EvalkitError):
+    """Something would break the study's confidentiality rules."""
+
+    exit_code = 1
+
+
+class ExecutionError(EvalkitError):
+    """A notebook or a run failed."""
+
+    exit_code = 1

@@ -1,0 +1,158 @@
+"""Message catalogues and locale-aware number formats, in French and in English.
+
+Every sentence and label a user reads comes from ``fr.yaml`` or ``en.yaml`` (same keys in both);
+numbers, percentages and dates follow the locale (``12,5 %`` and ``1 234`` in French).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import string
+from functools import cache
+from importlib import resources
+from numbers import Real
+from typing import Any
+
+import yaml
+
+__all__ = [
+    "LANGUAGES",
+    "LOCALES",
+    "catalogue",
+    "format_date",
+    "format_integer",
+    "format_number",
+    "format_percent",
+    "has_key",
+    "label",
+    "t",
+]
+
+#: The report languages, French first.
+LANGUAGES: tuple[str, ...] = ("fr", "en")
+#: The babel locale used for each language (Canadian usage).
+LOCALES: dict[str, str] = {"fr": "fr_CA", "en": "en_CA"}
+
+
+def _check_lang(lang: str) -> str:
+    if lang not in LANGUAGES:
+        from evalkit.errors import ArgumentError
+
+        raise ArgumentError(
+            f"lang must be one of {', '.join(LANGUAGES)}, got {lang!r}", where="lang"
+        )
+    return lang
+
+
+@cache
+def catalogue(lang: str) -> dict[str, str]:
+    """The message catalogue of ``lang``: a flat mapping of dotted keys to format strings."""
+    _check_lang(lang)
+    text = resources.files(__name__).joinpath(f"{lang}.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text) or {}
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def has_key(key: str) -> bool:
+    """Whether ``key`` exists in the catalogues."""
+    return key in catalogue("en")
+
+
+def t(key: str, lang: str, /, **params: Any) -> str:
+    """The sentence or label ``key`` in ``lang``, with ``{placeholders}`` filled from ``params``.
+
+    Numbers passed as parameters are not formatted here: format them first with
+    :func:`format_number` or :func:`format_percent` so that they follow the locale.
+
+    Examples
+    --------
+    >>> t("common.site", "fr")
+    'Site'
+    >>> t("common.n_respondents", "en", n="12")
+    '12 respondents'
+    """
+    messages = catalogue(lang)
+    try:
+        template = messages[key]
+    except KeyError:
+        from evalkit.errors import ArgumentError
+
+        raise ArgumentError(f"no message {key!r} in the {lang} catalogue", where="key") from None
+    return template.format(**params) if params else template
+
+
+def placeholders(template: str) -> set[str]:
+    """The names of the ``{placeholders}`` in a catalogue template."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def label(value: Any, lang: str) -> str:
+    """Pick ``lang`` from a ``{"fr": ..., "en": ...}`` mapping (or return a plain string as is)."""
+    _check_lang(lang)
+    if isinstance(value, dict):
+        return str(value.get(lang) or value.get("fr") or value.get("en") or "")
+    if hasattr(value, lang):
+        return str(getattr(value, lang))
+    return "" if value is None else str(value)
+
+
+def _missing(x: Any) -> bool:
+    return x is None or (isinstance(x, Real) and math.isnan(float(x)))
+
+
+def format_number(x: Any, lang: str, *, decimals: int = 1, missing: str = "–") -> str:
+    """``x`` with ``decimals`` decimals in the locale of ``lang`` (``1 234,5`` in French).
+
+    Examples
+    --------
+    >>> format_number(1234.5, "en")
+    '1,234.5'
+    >>> format_number(1234.5, "fr") == "1\\u00a0234,5"
+    True
+    """
+    from babel.numbers import format_decimal
+
+    _check_lang(lang)
+    if _missing(x):
+        return missing
+    fmt = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+    return format_decimal(float(x), format=fmt, locale=LOCALES[lang])
+
+
+def format_integer(x: Any, lang: str, *, missing: str = "–") -> str:
+    """A count with the locale's thousands separator (``1 234`` in French)."""
+    return format_number(x, lang, decimals=0, missing=missing)
+
+
+def format_percent(p: Any, lang: str, *, decimals: int = 1, missing: str = "–") -> str:
+    """A proportion ``p`` (0–1) as a percentage in the locale of ``lang``.
+
+    Examples
+    --------
+    >>> format_percent(0.125, "en")
+    '12.5%'
+    >>> format_percent(0.125, "fr") == "12,5\\u00a0%"
+    True
+    """
+    from babel.numbers import format_percent as _format_percent
+
+    _check_lang(lang)
+    if _missing(p):
+        return missing
+    fmt = "#,##0" + ("." + "0" * decimals if decimals > 0 else "") + "%"
+    text = _format_percent(float(p), format=fmt, locale=LOCALES[lang])
+    if lang == "fr":
+        # French sets the percent sign apart with a non-breaking space (OQLF, Statistique Canada).
+        text = text.replace("%", "").rstrip("\u00a0\u202f ") + "\u00a0%"
+    return text
+
+
+def format_date(d: _dt.date | str, lang: str, *, style: str = "long") -> str:
+    """A date in the locale of ``lang`` (``22 novembre 2026`` / ``November 22, 2026``)."""
+    from babel.dates import format_date as _format_date
+
+    _check_lang(lang)
+    if isinstance(d, str):
+        d = _dt.date.fromisoformat(d[:10])
+    return _format_date(d, format=style, locale=LOCALES[lang])
