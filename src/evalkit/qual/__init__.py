@@ -13,13 +13,24 @@ from evalkit.qual._frames import (
     check_segments,
     units_from_turns,
 )
+from evalkit.qual.refi import QdaCodebook, QdaProject, ReadWarning, read_qdc, read_qdpx
+from evalkit.qual.refi_write import write_qdpx
+from evalkit.qual.validation import SchemaProblem, validate_qde
 
 __all__ = [
     "DOCUMENT_COLUMNS",
     "SEGMENT_COLUMNS",
     "UNIT_COLUMNS",
+    "QdaCodebook",
+    "QdaProject",
+    "ReadWarning",
+    "SchemaProblem",
     "assign_units",
     "check_documents",
     "check_segments",
+    "read_qdc",
+    "read_qdpx",
     "units_from_turns",
+    "validate_qde",
+    "write_qdpx",
 ]
