@@ -109,3 +109,18 @@ def test_assign_units_follows_the_documented_rule():
     assert out["unit"].tolist()[4] == "E#1"
     pd.testing.assert_frame_equal(frame, before)
 
+
+def test_every_message_key_used_by_the_qualitative_modules_exists():
+    import re
+    from pathlib import Path
+
+    from evalkit.i18n import catalogue
+
+    folder = Path(__file__).resolve().parents[1] / "src" / "evalkit" / "qual"
+    used = set()
+    for path in folder.glob("*.py"):
+        used |= set(re.findall(r'"(qual\.(?:warn|error|rule|reason)\.[a-z_]+)"',
+                               path.read_text(encoding="utf-8")))
+    assert len(used) > 40
+    for lang in ("fr", "en"):
+        assert sorted(used - set(catalogue(lang))) == []

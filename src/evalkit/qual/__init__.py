@@ -15,6 +15,7 @@ from evalkit.qual._frames import (
 )
 from evalkit.qual.refi import QdaCodebook, QdaProject, ReadWarning, read_qdc, read_qdpx
 from evalkit.qual.refi_write import write_qdpx
+from evalkit.qual.spreadsheet import read_coded_segments
 from evalkit.qual.validation import SchemaProblem, validate_qde
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "assign_units",
     "check_documents",
     "check_segments",
+    "read_coded_segments",
     "read_qdc",
     "read_qdpx",
     "units_from_turns",
