@@ -179,6 +179,20 @@ def parse_xml(data: bytes, where: str) -> Element:
                                        reason=str(error).split(":")[0]) from None
 
 
+def refuse_unsafe_xml(data: bytes, where: str) -> None:
+    """Raise :class:`DataError` if the XML declares a DTD, entities or external references.
+
+    Syntax errors are not reported here (a validator reports them as problems).
+    """
+    try:
+        DET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as error:
+        raise DataError.from_catalogue("qual.error.xml_unsafe", where=where,
+                                       reason=type(error).__name__) from None
+    except ParseError:
+        pass
+
+
 def local_name(tag: object) -> str:
     """The tag without its ``{namespace}``."""
     text = str(tag)

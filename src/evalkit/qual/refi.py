@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit.errors import ArgumentError, DataError
-from evalkit.qual import _frames
+from evalkit.qual import _frames, _safe
 from evalkit.qual._safe import (
     Member,
     local_name,
@@ -625,8 +625,8 @@ class _ProjectReader:
 
     def _load(self, path_attr: str, label: str) -> bytes | None:
         """The bytes a source path points to (inside the archive, or beside it), or None."""
-        scheme, _, rest = path_attr.partition("://")
-        if not _:
+        scheme, separator, rest = path_attr.partition("://")
+        if not separator:
             scheme, rest = "", path_attr
         rest = rest.replace("\\", "/")
         scheme = scheme.lower()
@@ -665,9 +665,7 @@ class _ProjectReader:
         folder = self.path.resolve().parent
         candidate = (folder / rel).resolve()
         if candidate.is_relative_to(folder) and candidate.is_file():
-            from evalkit.qual._safe import MAX_MEMBER_BYTES
-
-            if candidate.stat().st_size <= MAX_MEMBER_BYTES:
+            if candidate.stat().st_size <= _safe.MAX_MEMBER_BYTES:
                 self.warnings.add("qual.warn.read_beside", str(candidate.relative_to(folder)))
                 return candidate.read_bytes()
         self.warnings.add("qual.warn.source_missing", f"{label} ({path_attr})")

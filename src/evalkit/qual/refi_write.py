@@ -61,7 +61,8 @@ def write_qdpx(path: str | Path, *, documents: pd.DataFrame, segments: pd.DataFr
     cases : DataFrame, optional
         Cases: ``case`` (the case name), ``document``, and one column per case variable.
         By default one case per participant, named after the participant, with the
-        variables ``site`` and ``group`` when known.
+        variables ``site`` and ``group`` when known (the first value when a participant's
+        documents differ).
     origin : str
         The exporting tool, written in the project's ``origin`` attribute.
 

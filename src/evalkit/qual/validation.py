@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from evalkit.errors import ArgumentError, DataError
-from evalkit.qual._safe import open_checked_zip, parse_xml, read_member
+from evalkit.qual._safe import open_checked_zip, read_member, refuse_unsafe_xml
 
 __all__ = ["SchemaProblem", "validate_qde"]
 
@@ -71,11 +71,7 @@ def validate_qde(path_or_bytes: str | Path | bytes) -> list[SchemaProblem]:
     data, where = _qde_bytes(path_or_bytes)
     from lxml import etree
 
-    try:
-        parse_xml(data, where)  # refuses DTDs and entities before lxml sees the document
-    except DataError as error:
-        if "line" not in (error.where or ""):
-            raise
+    refuse_unsafe_xml(data, where)  # DTDs and entities are refused before lxml sees them
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                              huge_tree=False)
     try:
