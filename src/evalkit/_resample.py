@@ -20,6 +20,9 @@ _TABLE_MAX = 100
 # Relative cost of inverting one uniform by binary search against one vectorised comparison pass:
 # used to choose, for each count, the window of levels compared in bulk.
 _SEARCH_COST = 50.0
+# Below this many patterns, NumPy's multinomial sampler (one binomial draw per pattern) is
+# cheaper than Poisson draws plus the per-resample correction to the total.
+_DIRECT_MAX = 2000
 # Cells (patterns × resamples) generated at once: about 32 MB of float64 counts per chunk.
 _CHUNK_CELLS = 4_000_000
 
@@ -140,7 +143,8 @@ def multinomial_counts(counts: np.ndarray, n_boot: int, rng: np.random.Generator
 
     Notes
     -----
-    Drawing a Poisson(n) number N of rows with replacement gives independent Poisson(c_p) pattern
+    With few patterns (at most 2,000) NumPy's multinomial sampler is used directly. Otherwise,
+    drawing a Poisson(n) number N of rows with replacement gives independent Poisson(c_p) pattern
     counts, and given N those N draws are independent. Poisson counts are drawn per pattern
     (by table inversion for rare patterns, which is fast); then, in each resample, N − n draws
     chosen uniformly at random are removed when N > n, or n − N fresh draws are added when N < n.
@@ -150,16 +154,21 @@ def multinomial_counts(counts: np.ndarray, n_boot: int, rng: np.random.Generator
     counts = np.asarray(counts, dtype=np.int64)
     n = int(counts.sum())
     p = len(counts)
-    poisson = _PoissonCounts(counts)
-    cumulative = np.cumsum(counts)
+    direct = p <= _DIRECT_MAX
+    if not direct:
+        poisson = _PoissonCounts(counts)
+        cumulative = np.cumsum(counts)
     width = max(1, min(n_boot, chunk_cells // max(p, 1)))
     done = 0
     while done < n_boot:
         b = min(width, n_boot - done)
-        w = np.empty((p, b), dtype=np.float64, order="F")
-        poisson.draw(w, rng)
-        for j in range(b):
-            _condition_on_total(w[:, j], n, cumulative, rng)
+        if direct:
+            w = rng.multinomial(n, counts / n, size=b).T.astype(np.float64, order="F")
+        else:
+            w = np.empty((p, b), dtype=np.float64, order="F")
+            poisson.draw(w, rng)
+            for j in range(b):
+                _condition_on_total(w[:, j], n, cumulative, rng)
         done += b
         yield w
 

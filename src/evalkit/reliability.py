@@ -570,7 +570,7 @@ def _item_matrix(data: Any, items: Any) -> tuple[np.ndarray, list]:
         dtype = data[column].dtype
         if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
             raise ArgumentError(
-                f"items: column {column!r} is not numeric (dtype {dtype}); convert the answers "
+                f"column {column!r} is not numeric (dtype {dtype}); convert the answers "
                 "to numbers first (e.g. pandas.to_numeric or the codebook's value codes)",
                 where="items",
             )
@@ -776,13 +776,13 @@ class _Ordinal:
         if fractional.any():
             bad = np.argwhere((x != np.round(x)) & ~np.isnan(x))[0]
             raise ArgumentError(
-                f"items: polychoric correlations need whole-number answers (ordered categories); "
-                f"column {items[bad[1]]!r} has {x[tuple(bad)]!r}", where="items")
+                "polychoric correlations need whole-number answers (ordered categories); "
+                f"column {items[bad[1]]!r} has {x[tuple(bad)]:g}", where="items")
         self.categories = np.unique(observed)
         c = len(self.categories)
         if c > MAX_CATEGORIES:
             raise ArgumentError(
-                f"items: polychoric correlations need at most {MAX_CATEGORIES} answer values, "
+                f"polychoric correlations need at most {MAX_CATEGORIES} answer values, "
                 f"the items take {c}; use the Pearson-based measures (cronbach_alpha, "
                 "mcdonald_omega with correlation='pearson')", where="items")
         if c < 2:

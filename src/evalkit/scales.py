@@ -239,7 +239,7 @@ def _item_columns(data: pd.DataFrame, inst: Instrument, items: Any) -> tuple[lis
         dtype = data[column].dtype
         if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
             raise ArgumentError(
-                f"items: column {column!r} is not numeric (dtype {dtype}); convert the answers "
+                f"column {column!r} is not numeric (dtype {dtype}); convert the answers "
                 "to their numeric codes first", where="items")
     return keys, columns
 

@@ -65,12 +65,6 @@ class ItemRange(_Model):
             return {"min": value[0], "max": value[1]}
         return value
 
-    @model_validator(mode="after")
-    def _ordered(self) -> ItemRange:
-        if not self.min < self.max:
-            raise ValueError(f"min must be below max, got min={self.min:g}, max={self.max:g}")
-        return self
-
 
 class Subscale(_Model):
     """Items scored together as a subscale, with its own missing-data rule (default: the
@@ -378,6 +372,10 @@ def _from_pydantic(err: dict) -> tuple[str, dict, str]:
 def _consistency(inst: Instrument) -> list[tuple[str, dict, str]]:
     """Cross-key rules the schema alone cannot express."""
     problems = []
+    for key, r in (("range", inst.range), *((f"item_ranges.{k}", v)
+                                            for k, v in inst.item_ranges.items())):
+        if not r.min < r.max:
+            problems.append((key, _expected("ordered_range"), f"min {r.min:g}, max {r.max:g}"))
     keys = inst.items or []
     known = set(keys)
     if inst.items is not None and len(known) != len(keys):
