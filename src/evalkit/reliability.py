@@ -256,8 +256,9 @@ def polychoric_correlation(data: pd.DataFrame, *, items: Sequence[str],
         - ``n``: respondents behind the pair's table.
         - ``status``: ``'estimated'``; ``'boundary'`` when the likelihood is highest at
           ρ = ±1 (a perfect ordinal association: every answer to one item fixes the order of
-          the other), reported as ±1; ``'not_estimable'`` when an item takes a single value
-          among these respondents; ``'not_converged'`` should never occur.
+          the other), reported as ±1; ``'not_estimable'`` (NaN) when an item takes a single
+          value among the respondents who answered both, or none did; ``'not_converged'``
+          (kept for completeness: Newton's method converges on every table).
 
         :func:`polychoric_matrix` turns it into a square matrix.
 
@@ -884,7 +885,8 @@ def _ordinal_measure(data, items, measure, statistic, confidence, ci, n_boot, se
         bad = [f"{items[a]}–{items[b]}" for (a, b), r in zip(ordinal.pairs, rho[0], strict=True)
                if np.isnan(r)]
         raise DataError(f"no polychoric correlation for {', '.join(bad)}: an item takes a single "
-                        f"value among the respondents used; drop it", where="items")
+                        "value among the respondents who answered both (or none answered both); "
+                        "drop the item", where="items")
     estimate = statistic(ordinal.matrices(rho), items)[0]
     rows = _interval_rows(measure, estimate, methods, confidence, int(n.min()), len(items),
                           missing, lambda: ordinal.bootstrap(statistic, n_boot, rng(seed)))
