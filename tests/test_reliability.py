@@ -477,3 +477,13 @@ def test_nullable_integer_columns_are_accepted():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         polychoric_correlation(data, items=["q1", "q2"])
+
+
+def test_heywood_warning_points_at_the_callers_line():
+    corr = np.array([[1, 0.8, 0.8], [0.8, 1, 0.45], [0.8, 0.45, 1]])
+    x = np.random.default_rng(0).multivariate_normal(np.zeros(3), corr, size=5000)
+    data = pd.DataFrame(np.round(np.clip(x * 1.2 + 3, 1, 5)), columns=["a", "b", "c"])
+    for correlation in ("pearson", "polychoric"):
+        with pytest.warns(RuntimeWarning, match="Heywood") as record:
+            mcdonald_omega(data, items=["a", "b", "c"], correlation=correlation, ci=None)
+        assert record[0].filename == __file__

@@ -76,7 +76,8 @@ _DOCS = {
 
 
 def _shared_docs(func: Callable) -> Callable:
-    func.__doc__ = func.__doc__ % _DOCS
+    if func.__doc__:  # docstrings are stripped under python -OO
+        func.__doc__ = func.__doc__ % _DOCS
     return func
 
 
@@ -149,7 +150,7 @@ def cronbach_alpha(data: pd.DataFrame, *, items: Sequence[str], confidence: floa
     >>> res[["ci_method", "estimate", "ci_low", "ci_high", "n"]].round(3)
        ci_method  estimate  ci_low  ci_high    n
     0      feldt      0.76   0.714    0.800  300
-    1  bootstrap      0.76   0.713    0.803  300
+    1  bootstrap      0.76   0.708    0.802  300
     """
     x, items = _item_matrix(data, items)
     methods = _check_ci(ci, ("feldt", "bootstrap"))
@@ -461,7 +462,7 @@ def ordinal_alpha(data: pd.DataFrame, *, items: Sequence[str], confidence: float
     >>> res = ordinal_alpha(data, items=["q1", "q2", "q3", "q4", "q5"], n_boot=200, seed=1)
     >>> res[["measure", "estimate", "ci_low", "ci_high", "n_boot"]].round(3)
              measure  estimate  ci_low  ci_high  n_boot
-    0  ordinal_alpha     0.789   0.743    0.829     200
+    0  ordinal_alpha     0.789   0.741    0.825     200
     """
     return _ordinal_measure(data, items, "ordinal_alpha", _standardised_alpha, confidence, ci,
                             n_boot, seed, missing)
@@ -536,27 +537,13 @@ def mcdonald_omega(data: pd.DataFrame, *, items: Sequence[str], correlation: str
     >>> res = mcdonald_omega(data, items=["q1", "q2", "q3", "q4", "q5"], n_boot=200, seed=1)
     >>> res[["measure", "estimate", "ci_low", "ci_high"]].round(3)
            measure  estimate  ci_low  ci_high
-    0  omega_total     0.763   0.722    0.804
+    0  omega_total     0.763   0.718    0.802
     """
     correlation = check_choice(correlation, ("pearson", "polychoric"), "correlation")
     if correlation == "polychoric":
         return _ordinal_measure(data, items, "ordinal_omega_total", _omega_total, confidence, ci,
                                 n_boot, seed, missing)
-    x, items = _item_matrix(data, items)
-    methods = _check_ci(ci, ("bootstrap",))
-    confidence = check_probability(confidence, "confidence")
-    missing = check_choice(missing, MISSING, "missing")
-    n_boot = _check_n_boot(n_boot, methods)
-    moments = _Moments(_apply_missing(x, missing), missing)
-
-    def statistic(w: np.ndarray, warn: bool = False) -> np.ndarray:
-        return _omega_total(_to_correlation(moments.covariances(w)), items if warn else None)
-
-    estimate = statistic(moments.counts[:, None], warn=True)[0]
-    rows = _interval_rows("omega_total", estimate, methods, confidence, moments.n_used(),
-                          len(items), missing,
-                          lambda: moments.bootstrap(statistic, n_boot, rng(seed)))
-    return _result(rows)
+    return _pearson_omega(data, items, confidence, ci, n_boot, seed, missing)
 
 
 # --------------------------------------------------------------------------------------------
@@ -658,8 +645,9 @@ def _standardised_alpha(corr: np.ndarray, items: list | None = None) -> np.ndarr
     return _alpha(corr)
 
 
-def _omega_total(corr: np.ndarray, items: list | None = None) -> np.ndarray:
-    """Omega total (1 - Σu² / 1'R1) of a one-factor minres fit to each matrix in a stack."""
+def _omega_total(corr: np.ndarray, items: list | None = None, stacklevel: int = 4) -> np.ndarray:
+    """Omega total (1 - Σu² / 1'R1) of a one-factor minres fit to each matrix in a stack; with
+    ``items``, warn about a Heywood case (``stacklevel`` points the warning at the caller)."""
     out = np.full(corr.shape[0], np.nan)
     ok = np.isfinite(corr).all(axis=(1, 2))
     if not ok.any():
@@ -669,7 +657,7 @@ def _omega_total(corr: np.ndarray, items: list | None = None) -> np.ndarray:
         worst = items[int(np.argmax(np.abs(loadings[0])))]
         warnings.warn(f"Heywood case: item {worst!r} has a loading above 1 in the one-factor "
                       "fit; omega is not trustworthy (too few items or respondents, or items "
-                      "that are near copies of each other)", RuntimeWarning, stacklevel=4)
+                      "that are near copies of each other)", RuntimeWarning, stacklevel=stacklevel)
     uniqueness = 1.0 - loadings**2
     omega = 1.0 - uniqueness.sum(axis=1) / corr[ok].sum(axis=(1, 2))
     out[ok] = np.where(converged, omega, np.nan)
@@ -873,7 +861,28 @@ class _Ordinal:
         return np.concatenate(values)
 
 
+def _pearson_omega(data, items, confidence, ci, n_boot, seed, missing):
+    """Omega total from the Pearson correlations, each resample's from its covariance sums."""
+    x, items = _item_matrix(data, items)
+    methods = _check_ci(ci, ("bootstrap",))
+    confidence = check_probability(confidence, "confidence")
+    missing = check_choice(missing, MISSING, "missing")
+    n_boot = _check_n_boot(n_boot, methods)
+    moments = _Moments(_apply_missing(x, missing), missing)
+
+    def statistic(w: np.ndarray, warn: bool = False) -> np.ndarray:
+        return _omega_total(_to_correlation(moments.covariances(w)), items if warn else None,
+                            stacklevel=5)
+
+    estimate = statistic(moments.counts[:, None], warn=True)[0]
+    rows = _interval_rows("omega_total", estimate, methods, confidence, moments.n_used(),
+                          len(items), missing,
+                          lambda: moments.bootstrap(statistic, n_boot, rng(seed)))
+    return _result(rows)
+
+
 def _ordinal_measure(data, items, measure, statistic, confidence, ci, n_boot, seed, missing):
+    """A coefficient of the polychoric matrix, each resample's from refitted correlations."""
     x, items = _item_matrix(data, items)
     methods = _check_ci(ci, ("bootstrap",))
     confidence = check_probability(confidence, "confidence")
