@@ -487,3 +487,15 @@ def test_heywood_warning_points_at_the_callers_line():
         with pytest.warns(RuntimeWarning, match="Heywood") as record:
             mcdonald_omega(data, items=["a", "b", "c"], correlation=correlation, ci=None)
         assert record[0].filename == __file__
+
+
+def test_items_that_do_not_vary_are_data_errors():
+    flat = pd.DataFrame({"a": [3.0] * 20, "b": [2.0] * 20})
+    with pytest.raises(DataError, match="alpha is undefined: the total of the items does not vary"):
+        cronbach_alpha(flat, items=["a", "b"])
+    data = likert(n=50, k=2)
+    data["flat"] = 4.0
+    with pytest.raises(DataError, match="'flat' takes a single value"):
+        mcdonald_omega(data, items=["q1", "q2", "flat"])
+    stats_ = item_analysis(data, items=["q1", "q2", "flat"]).set_index("item")
+    assert stats_.loc["flat", "sd"] == 0 and np.isnan(stats_.loc["flat", "item_rest_r"])

@@ -159,6 +159,9 @@ def cronbach_alpha(data: pd.DataFrame, *, items: Sequence[str], confidence: floa
     n_boot = _check_n_boot(n_boot, methods)
     moments = _Moments(_apply_missing(x, missing), missing)
     estimate = moments.alpha(moments.counts[:, None])[0]
+    if not np.isfinite(estimate):
+        raise DataError("Cronbach's alpha is undefined: the total of the items does not vary "
+                        "among the respondents used", where="items")
     n, k = moments.n_used(), len(items)
     rows = _interval_rows("cronbach_alpha", estimate, methods, confidence, n, k, missing,
                           lambda: moments.bootstrap(moments.alpha, n_boot, rng(seed)),
@@ -869,6 +872,11 @@ def _pearson_omega(data, items, confidence, ci, n_boot, seed, missing):
     missing = check_choice(missing, MISSING, "missing")
     n_boot = _check_n_boot(n_boot, methods)
     moments = _Moments(_apply_missing(x, missing), missing)
+    variance = np.diagonal(moments.covariances(moments.counts[:, None])[0])
+    if not (variance > 0).all():
+        flat = [item for item, v in zip(items, variance, strict=True) if not v > 0]
+        raise DataError(f"omega needs items that vary; {', '.join(map(repr, flat))} takes a "
+                        "single value among the respondents used: drop it", where="items")
 
     def statistic(w: np.ndarray, warn: bool = False) -> np.ndarray:
         return _omega_total(_to_correlation(moments.covariances(w)), items if warn else None,
