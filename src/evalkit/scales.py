@@ -305,11 +305,15 @@ def _reasons(status, block, x, keys, columns, raw, inst, lang) -> np.ndarray:
         if not rows.size:
             continue
         first = flags[rows].argmax(axis=1)
-        for row, j in zip(rows, first, strict=True):
+        # One sentence per distinct (item, value), however many respondents share it.
+        pairs = pd.MultiIndex.from_arrays([first, x[rows, first]])
+        texts = {}
+        for j, value in pairs.unique():
             r = inst.item_range(keys[j])
-            reasons[row] = t(f"quant.scoring.reason.{key}", lang, item=keys[j],
-                             column=columns[j], value=_value_text(x[row, j], lang),
-                             min=_value_text(r.min, lang), max=_value_text(r.max, lang))
+            texts[(j, value)] = t(f"quant.scoring.reason.{key}", lang, item=keys[j],
+                                  column=columns[j], value=_value_text(value, lang),
+                                  min=_value_text(r.min, lang), max=_value_text(r.max, lang))
+        reasons[rows] = [texts[pair] for pair in pairs]
     rows = np.flatnonzero(status == _TOO_FEW)
     if rows.size:
         n_answered = block["n_answered"]
