@@ -70,9 +70,8 @@ def _rows(worksheet: Any, file: SourceFile) -> list[tuple]:
 
 
 def _column(values: tuple) -> pd.Series:
-    series = pd.Series(values, dtype="object")
-    series = series.mask(series.map(lambda v: isinstance(v, str) and v == ""))
-    return series.infer_objects()
+    """Cell values of a column (an empty string is an empty cell), types not inferred yet."""
+    return pd.Series([None if v == "" else v for v in values], dtype="object")
 
 
 def read_xlsx(file: SourceFile, options: ReadOptions) -> ReadResult:
@@ -97,6 +96,8 @@ def read_xlsx(file: SourceFile, options: ReadOptions) -> ReadResult:
     data = pd.DataFrame({i: _column(col) for i, col in enumerate(columns)})
     lines = np.arange(top + 2, top + 2 + len(body), dtype=np.int64)  # Excel rows count from 1
     data, lines, _ = finish_columns(header, data, lines, result)
+    # each column takes the type its cells share (numbers, text, dates), once empty rows are gone
+    data = data.infer_objects()
     if not len(data):
         result.warn("io.no_rows")
     result.settings["header_rows"] = top + 1

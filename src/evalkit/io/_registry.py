@@ -186,11 +186,12 @@ def detect_format(path: str | PathLike, *, head: bytes | None = None,
 
     Notes
     -----
-    Among the formats that claim the file's extension, the first whose sniffer recognises the
-    content wins (a ``.csv`` with Qualtrics header rows is ``'qualtrics'``); otherwise the
-    generic format of the extension (one registered without a sniffer). When the extension is
-    unknown, or the content matches none of the formats claiming it but matches another (a
-    workbook renamed ``.csv``), every sniffer is asked.
+    The formats that claim the file's extension are asked first, then the others: the first
+    whose sniffer recognises the content wins (a ``.csv`` with Qualtrics header rows is
+    ``'qualtrics'``, a workbook renamed ``.csv`` is ``'xlsx'``). When no sniffer recognises it,
+    the generic format of the extension (one registered without a sniffer, such as ``'csv'``)
+    is used, or else the first format claiming the extension, whose reader then says what is
+    wrong with the file.
 
     Examples
     --------
@@ -205,16 +206,13 @@ def detect_format(path: str | PathLike, *, head: bytes | None = None,
         head = _read_head(path, display)
     ext = path.suffix.lower()
     candidates = [spec for spec in _READERS.values() if ext in spec.extensions]
-    for spec in candidates:
+    others = [spec for spec in _READERS.values() if spec not in candidates]
+    for spec in candidates + others:
         if spec.sniff is not None and spec.sniffs(head):
             return spec.name
     generic = [spec for spec in candidates if spec.sniff is None]
     if generic:
         return generic[0].name
-    others = [spec for spec in _READERS.values() if spec not in candidates]
-    for spec in others:
-        if spec.sniff is not None and spec.sniffs(head):
-            return spec.name
     if candidates:
         # The extension is known but the content does not look like it: let that reader say
         # what is wrong (a truncated workbook, for instance).
