@@ -181,6 +181,14 @@ def test_short_records_are_padded_and_stray_quotes_kept(tmp_path):
     assert source.lines.tolist() == [2, 3, 4]
 
 
+def test_stray_quotes_with_quoted_newlines_keep_exact_lines(tmp_path):
+    path = tmp_path / "irregulier.csv"
+    path.write_text('id,x\n1,5" écran\n2,"a\nb"\n3,z\n', encoding="utf-8")
+    source = read_source(path)
+    assert source.data["x"].tolist() == ['5" écran', "a\nb", "z"]
+    assert source.lines.tolist() == [2, 3, 5]
+
+
 def test_old_mac_line_ends(tmp_path):
     path = tmp_path / "mac.csv"
     path.write_bytes(b"id,x\r1,a\r2,b\r")

@@ -86,19 +86,18 @@ def guess_legacy_encoding(data: bytes) -> str | None:
     Each byte above 0x7F counts +1 when it decodes to a character frequent in French
     (``é``, ``à``, ``’``, ``«``...), 0 for other letters and common symbols, and -1 otherwise
     (control, box-drawing and mathematical characters); a code page leaving a byte undefined is
-    out. The best total wins, ties going to the earlier of :data:`LEGACY_ENCODINGS`. ``None``
-    when no code page gives a non-negative total, or when most bytes above 0x7F come in runs
-    of three or more: accented letters of French text stand alone or in pairs between ASCII
-    letters, whereas Cyrillic, Greek or Asian text makes whole words of such bytes.
+    out. The best total wins, ties going to the earlier of :data:`LEGACY_ENCODINGS`.
+
+    ``None`` when no code page gives a non-negative total, or when the text is not in a Latin
+    script: accented letters of French stand alone or in short runs between ASCII letters,
+    whereas Cyrillic, Greek or Asian text makes whole words of bytes above 0x7F. More than a
+    quarter of those bytes sitting in runs of three or more and not decoding to French
+    characters says so.
     """
     raw = np.frombuffer(data, dtype=np.uint8)
     high = np.flatnonzero(raw >= 128)
-    if high.size:
-        run_starts = np.flatnonzero(np.diff(high, prepend=-2) != 1)
-        run_lengths = np.diff(np.append(run_starts, high.size))
-        if run_lengths[run_lengths >= 3].sum() > 0.5 * high.size:
-            return None
-    counts = np.bincount(raw[high] - 128, minlength=128)
+    codes = raw[high] - 128
+    counts = np.bincount(codes, minlength=128)
     best, best_score = None, -1
     for encoding in LEGACY_ENCODINGS:
         weights, undefined = _code_page_weights(encoding)
@@ -107,7 +106,14 @@ def guess_legacy_encoding(data: bytes) -> str | None:
         score = int(counts @ weights)
         if score > best_score:
             best, best_score = encoding, score
-    return best
+    if best is None or not high.size:
+        return best
+    run_starts = np.flatnonzero(np.diff(high, prepend=-2) != 1)
+    run_lengths = np.diff(np.append(run_starts, high.size))
+    in_long_run = np.repeat(run_lengths >= 3, run_lengths)
+    weights, _ = _code_page_weights(best)
+    foreign = in_long_run & (weights[codes] < 1)
+    return None if foreign.sum() > 0.25 * high.size else best
 
 
 @cache
