@@ -53,6 +53,7 @@ def make_survey(n_rows: int, seed: int = 20261122) -> pd.DataFrame:
     columns["revenu"] = np.round(rng.lognormal(10, 0.6, n_rows), 2)
     columns["age"] = rng.integers(18, 99, n_rows)
     columns["heures"] = np.round(rng.gamma(2, 3, n_rows), 1)
+    columns["nb_rencontres"] = rng.poisson(6, n_rows)
     columns["commentaire"] = rng.choice(COMMENTS, n_rows)
     return pd.DataFrame(columns)
 
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
 
     frame = make_survey(args.rows)
     numeric = [c for c in frame.columns if c.startswith(("q", "mesure_"))]
-    numeric += ["wave", "revenu", "age", "heures"]
+    numeric += ["wave", "revenu", "age", "heures", "nb_rencontres"]
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "enquete.csv"
         start = time.perf_counter()

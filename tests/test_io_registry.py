@@ -135,6 +135,15 @@ def test_declared_format_wins(tmp_path):
     assert source.provenance.detected["format"] == "declared"
 
 
+def test_options_that_do_not_apply_are_reported(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text("a;b\n1;2\n", encoding="utf-8")
+    source = read_source(path, sheet="Feuil1")
+    assert [w.key for w in source.warnings] == ["io.options_ignored"]
+    assert source.warnings[0] == ("Declared options that do not apply to a csv file were "
+                                  "ignored: sheet.")
+
+
 def test_reader_warnings_are_text_with_a_catalogue_key():
     warning = ReaderWarning("io.several_sheets", n=3, sheets="A, B, C", sheet="A")
     assert isinstance(warning, str)

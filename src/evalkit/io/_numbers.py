@@ -80,8 +80,10 @@ def _parse_text(text: pd.Series, decimal: str, thousands: str | None) -> tuple[n
         normalised = normalised.str.replace(",", ".", regex=False)
     empty = np.array(stripped == "", dtype=bool)
     keep = ok & ~empty
-    array = pa.array(normalised.to_numpy(dtype=object, na_value=None), type=pa.string())
-    array = pc.if_else(pa.array(keep), array, pa.scalar(None, pa.string()))
+    array = pa.array(normalised.array)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    array = pc.if_else(pa.array(keep), array, pa.scalar(None, array.type))
     values = pc.cast(array, pa.float64()).to_numpy(zero_copy_only=False)
     return np.asarray(values, dtype=np.float64), ~ok & ~empty
 
@@ -140,24 +142,41 @@ def parse_numbers(data: pd.Series, *, decimal: str = ".",
         failed = np.array(data.notna(), dtype=bool)
     elif pd.api.types.is_numeric_dtype(data.dtype):
         values = data.to_numpy(dtype=np.float64, na_value=np.nan)
-    else:
-        present = np.array(data.notna(), dtype=bool)
-        is_text = present.copy()
-        if data.dtype == object:
-            kinds = data.map(_kind, na_action="ignore").to_numpy(dtype=object)
-            is_number = kinds == "number"
-            values[is_number] = data[is_number].to_numpy(dtype=np.float64)
-            failed |= kinds == "other"
-            is_text = kinds == "text"
+    elif data.dtype == object:
+        kinds = data.map(_kind, na_action="ignore").to_numpy(dtype=object)
+        is_number = kinds == "number"
+        values[is_number] = data[is_number].to_numpy(dtype=np.float64)
+        failed |= kinds == "other"
+        is_text = kinds == "text"
         if is_text.any():
-            text = data[is_text].astype("str")
-            codes, uniques = pd.factorize(text)
-            unique_values, unique_failed = _parse_text(pd.Series(uniques, dtype="str"),
-                                                       decimal, thousands)
-            values[is_text] = unique_values[codes]
-            failed[is_text] = unique_failed[codes]
+            values[is_text], failed[is_text] = _parse_cells(data[is_text].astype("str"),
+                                                            decimal, thousands)
+    else:  # text (and categories, dates...: written out as text, which dates are not)
+        values, failed = _parse_cells(data.astype("str"), decimal, thousands)
     return ParsedNumbers(pd.Series(values, index=data.index, name=data.name),
                          pd.Series(failed, index=data.index, name=data.name))
+
+
+def _parse_cells(text: pd.Series, decimal: str, thousands: str | None) -> tuple[np.ndarray,
+                                                                                np.ndarray]:
+    """Numbers and failures of a text column, each distinct text parsed once."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = pa.array(text.array)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    encoded = pc.dictionary_encode(array)
+    text_dtype = pd.StringDtype("pyarrow", na_value=np.nan)
+    uniques = encoded.dictionary.to_pandas(types_mapper=lambda _: text_dtype)
+    unique_values, unique_failed = _parse_text(uniques, decimal, thousands)
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+    present = codes >= 0
+    values = np.full(len(text), np.nan)
+    values[present] = unique_values[codes[present]]
+    failed = np.zeros(len(text), dtype=bool)
+    failed[present] = unique_failed[codes[present]]
+    return values, failed
 
 
 def _kind(value: Any) -> str:

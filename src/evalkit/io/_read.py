@@ -127,6 +127,12 @@ def read_source(path: str | PathLike, *, format: str | None = None, encoding: st
     if spec is None:
         spec = get_reader(detect_format(path, head=file.head, display_path=display))
     result = spec.reader()(file, options)
+    declared = {"encoding": encoding, "delimiter": delimiter, "decimal": decimal,
+                "thousands": thousands, "sheet": sheet}
+    ignored = [name for name, value in declared.items()
+               if value is not None and name not in result.settings]
+    if ignored:
+        result.warn("io.options_ignored", options=", ".join(ignored), format=spec.name)
     if format is None and file.extension not in spec.extensions:
         result.warn("io.extension_mismatch", extension=file.extension or "(none)",
                     format=spec.name)
