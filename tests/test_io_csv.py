@@ -249,6 +249,16 @@ def test_double_encoded_file_gives_a_warning_with_line(tmp_path):
     assert "ligne 3" in warning.render("fr")
 
 
+@pytest.mark.parametrize("word", ["déjà", "à", "l’été", "« oui »", "cœur"])
+def test_garbled_accents_are_found_for_each_french_character(tmp_path, word):
+    path = tmp_path / "m.csv"
+    path.write_bytes(f"id;mot\n1;{word}\n".encode().decode("cp1252", errors="replace")
+                     .encode("utf-8"))
+    assert [w.key for w in read_source(path).warnings] == ["io.mojibake"]
+    path.write_text(f"id;mot\n1;{word}\n", encoding="utf-8")
+    assert read_source(path).warnings == []
+
+
 def test_declared_legacy_encoding_of_a_utf8_file_is_questioned(tmp_path):
     path = tmp_path / "utf8.csv"
     path.write_text("id;nom\n1;Élodie\n", encoding="utf-8")
@@ -329,7 +339,8 @@ def test_empty_files_are_errors(tmp_path, content):
 
 
 @pytest.mark.parametrize(("option", "value", "text"), [
-    ("delimiter", ";;", "delimiter must be one character"),
+    ("delimiter", ";;", "delimiter must be one ASCII character"),
+    ("delimiter", "§", "delimiter must be one ASCII character"),
     ("decimal", ";", "decimal must be '.' or ','"),
     ("thousands", "_", "thousands must be"),
     ("encoding", "klingon-8", "unknown text encoding 'klingon-8'"),

@@ -1,7 +1,8 @@
 """Delimited text exports (CSV, TSV): values kept as text, each record with its line in the file.
 
-pandas' C parser reads the records; the line where each record starts is found from the bytes
-(newlines outside quotes), and checked against pandas' record count.
+pyarrow's parser (or pandas', or the ``csv`` module's for irregular files) reads the records;
+the line where each record starts is found from the bytes (newlines outside quotes) and checked
+against the parser's record count.
 """
 
 from __future__ import annotations
@@ -222,6 +223,8 @@ def parse_delimited(file: SourceFile, options: ReadOptions, result: ReadResult) 
         if rows and max(len(r) for r in rows) > len(rows[0]):
             raise _parser_error(file, body, delimiter, ValueError("too many fields"), skip)
         records = _frame_from_records(rows)
+    if not len(records):
+        raise DataError.from_catalogue("io.no_header", where=file.display)
     records.columns = range(records.shape[1])
     return Table(records=records, lines=lines, decoded=decoded, delimiter=delimiter)
 

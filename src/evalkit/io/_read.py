@@ -28,11 +28,11 @@ def _check_options(options: ReadOptions, display: str) -> ReadOptions:
         except (LookupError, TypeError):
             raise ArgumentError.from_catalogue("io.unknown_encoding", where=display,
                                                encoding=repr(options.encoding)) from None
-    if options.delimiter is not None and (not isinstance(options.delimiter, str)
-                                          or len(options.delimiter) != 1
-                                          or options.delimiter in '"\r\n'):
-        raise _bad_option("delimiter", "one character such as ',', ';' or a tab",
-                          options.delimiter, display)
+    delimiter = options.delimiter
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1
+                                  or not delimiter.isascii() or delimiter in '"\r\n'):
+        raise _bad_option("delimiter", "one ASCII character such as ',', ';', '|' or a tab",
+                          delimiter, display)
     if options.decimal not in (None, ".", ","):
         raise _bad_option("decimal", "'.' or ','", options.decimal, display)
     if options.thousands not in THOUSANDS:

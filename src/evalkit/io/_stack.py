@@ -41,6 +41,13 @@ def stack_sources(sources: Sequence[SourceData]) -> pd.DataFrame:
     DataError
         A file already has a column called ``source`` or ``source_row``.
 
+    Notes
+    -----
+    Missing data: a cell missing in a file stays missing; a column that a file lacks is missing
+    for all of that file's rows (it is not filled from other files). Column types follow pandas'
+    rules for concatenation: a column that is text in one file and numbers in another holds
+    both, as read.
+
     Examples
     --------
     >>> import tempfile, pathlib

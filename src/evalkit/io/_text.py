@@ -127,7 +127,8 @@ def _mojibake_pattern() -> re.Pattern[str]:
                 text = raw.decode(encoding)
             except UnicodeDecodeError:
                 continue
-            if text != ch and text.isprintable():
+            visible = all(unicodedata.category(c) not in ("Cc", "Cf", "Cn") for c in text)
+            if text != ch and visible:  # no control characters (no-break spaces are fine)
                 garbled.add(text)
     alternatives = sorted(garbled, key=lambda s: (-len(s), s))
     return re.compile("|".join(re.escape(s) for s in alternatives))
