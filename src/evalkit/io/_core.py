@@ -270,7 +270,7 @@ class Provenance:
         return {key: _json_ready(raw[key]) for key in sorted(raw)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: its DataFrame has no truth value
 class SourceData:
     """A file's raw data, as faithful to the file as possible, with its provenance.
 
