@@ -100,5 +100,5 @@ def test_corrupted_spss_file_is_a_data_error(sav, tmp_path):
     with pytest.raises(DataError) as caught:
         read_source(broken, display_path="abîmé.sav")
     assert caught.value.where == "abîmé.sav"
-    assert "cannot be read as a SPSS file" in caught.value.message
+    assert "cannot be read as SPSS" in caught.value.message
     assert "SPSS" in caught.value.hint

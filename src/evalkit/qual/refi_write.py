@@ -7,9 +7,7 @@ zip members are sorted and carry a fixed timestamp.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import zipfile
 from collections.abc import Sequence
 from itertools import groupby
@@ -19,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from evalkit._checks import check_frame
+from evalkit._files import atomic_write
 from evalkit.errors import ArgumentError, DataError
 from evalkit.qual import _frames
 from evalkit.qual.refi import PROJECT_NAMESPACE
@@ -369,18 +368,11 @@ def _split_path(code_path: str, name: str | None) -> list[str]:
 
 
 def _write_zip(path: Path, members: dict[str, bytes]) -> None:
-    folder = path.resolve().parent
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "wb") as stream, \
-                zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for name in sorted(members):
-                info = zipfile.ZipInfo(name, date_time=ZIP_TIMESTAMP)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.create_system = 3
-                info.external_attr = 0o644 << 16
-                archive.writestr(info, members[name], compresslevel=6)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "wb") as stream, \
+            zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(members):
+            info = zipfile.ZipInfo(name, date_time=ZIP_TIMESTAMP)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, members[name], compresslevel=6)
