@@ -92,12 +92,15 @@ def _check_levels_known(profile: pd.DataFrame, margins: pd.DataFrame) -> None:
     bad = merged[merged["count"].isna() | (merged["count"] <= 0)]
     if len(bad):
         row = bad.iloc[0]
-        levels = margins.loc[(margins["site"] == row["site"])
-                             & (margins["dimension"] == row["dimension"]), "level"]
-        raise DataError.from_catalogue(
-            "quant.weights.level_not_in_population", where="population", site=row["site"],
-            dimension=row["dimension"], level=row["level"],
-            levels=", ".join(map(str, levels)) or "–")
+        raise _unknown_level(margins, row["site"], row["dimension"], row["level"])
+
+
+def _unknown_level(margins: pd.DataFrame, site: Any, dimension: str, level: Any) -> DataError:
+    levels = margins.loc[(margins["site"] == site) & (margins["dimension"] == dimension)
+                         & (margins["count"] > 0), "level"]
+    return DataError.from_catalogue(
+        "quant.weights.level_not_in_population", where="population", site=site,
+        dimension=dimension, level=level, levels=", ".join(map(str, levels)) or "–")
 
 
 # --------------------------------------------------------------------------------------------
@@ -301,7 +304,6 @@ def rake_weights(data: pd.DataFrame, *, population: pd.DataFrame, site: str,
     margins = _check_population(population, dimensions)
     complete = data[[site, *dimensions]].notna().all(axis=1).to_numpy()
     rows = data.loc[complete, [site, *dimensions]]
-    _check_levels_known(_long_profile(rows, site, dimensions), margins)
     problem = _raking_problem(rows, margins, site, dimensions)
     weight, iterations, converged, error = _ipf(problem, max_iter, tol, low, high)
     if not converged.all():
@@ -345,6 +347,10 @@ def _raking_problem(rows: pd.DataFrame, margins: pd.DataFrame, site: str,
     """Integer codes of sites and cells, and the target of every cell."""
     site_code, sites = pd.factorize(rows[site], sort=True)
     n_sites = len(sites)
+    unknown = ~pd.Index(sites).isin(margins["site"])
+    if unknown.any():
+        raise DataError.from_catalogue("quant.weights.site_not_in_population",
+                                       where="population", site=sites[unknown][0])
     margins = margins[margins["site"].isin(sites)]
     site_of = pd.Index(sites)
     cells, targets, totals = [], [], []
@@ -355,7 +361,12 @@ def _raking_problem(rows: pd.DataFrame, margins: pd.DataFrame, site: str,
         target = np.zeros(n_sites * n_levels)
         idx = site_of.get_indexer(m["site"]) * n_levels + levels.get_indexer(m["level"])
         target[idx] = m["count"].to_numpy()
-        cell = site_code * n_levels + levels.get_indexer(rows[dim])
+        level_code = levels.get_indexer(rows[dim])
+        cell = site_code * n_levels + level_code
+        bad = np.flatnonzero((level_code < 0) | (target[cell] <= 0))
+        if len(bad):
+            i = int(bad[0])
+            raise _unknown_level(margins, sites[site_code[i]], dim, rows[dim].iloc[i])
         seen = np.bincount(cell, minlength=len(target)) > 0
         empty = np.flatnonzero((target > 0) & ~seen)
         if len(empty):
