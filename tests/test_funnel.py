@@ -132,6 +132,16 @@ def test_means_use_normal_limits_with_the_pooled_sd():
     assert out.loc[("B", 0.95), "z"] == pytest.approx((12 - theta) / (sigma / np.sqrt(20)))
 
 
+def test_respondent_rows_of_a_mean_give_the_site_summaries():
+    gen = np.random.default_rng(5)
+    people = pd.DataFrame({"site": np.repeat(["A", "B", "C"], [5, 12, 30]),
+                           "score": gen.normal(20, 4, 47).round(1)})
+    summary = people.groupby("site")["score"].agg(["mean", "std", "size"]).reset_index()
+    a = funnel_limits(people, site="site", kind="mean", y="score")
+    b = funnel_limits(summary, site="site", kind="mean", mean="mean", sd="std", n="size")
+    pd.testing.assert_frame_equal(a, b, check_dtype=False)
+
+
 def test_tau2_widens_the_limits(sites):
     out = site_rows(funnel_limits(sites, site="site", numerator="events",
                                   denominator="people", tau2=0.01))

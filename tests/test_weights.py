@@ -167,6 +167,20 @@ def test_unknown_level_and_site_are_clear_errors(sample, population):
         rake_weights(data, population=population, site="site", dimensions=["age"])
 
 
+def test_levels_and_sites_coded_differently_still_match(sample, population):
+    # The population file holds sex as 1/2 and sites as text; the survey (e.g. from SPSS)
+    # holds sex as 1.0/2.0 floats.
+    pop = population.assign(level=population["level"].replace({"F": 1, "M": 2}))
+    data = sample.assign(sex=sample["sex"].map({"F": 1.0, "M": 2.0}))
+    a = rake_weights(data, population=pop, site="site", dimensions=["age", "sex"])
+    b = rake_weights(sample, population=population, site="site", dimensions=["age", "sex"])
+    np.testing.assert_allclose(a["weight"], b["weight"], rtol=1e-12)
+    pop_int = pop[pop["dimension"] == "sex"].assign(level=lambda d: d["level"].astype(int))
+    out = representativeness(data, population=pop_int, site="site", dimensions=["sex"])
+    assert out["n"].sum() == len(sample)
+    assert out["level"].tolist() == [1, 2] * 3
+
+
 def test_rake_bad_arguments(sample, population):
     with pytest.raises(ArgumentError, match="dimensions names columns"):
         rake_weights(sample, population=population, site="site", dimensions=["nope"])

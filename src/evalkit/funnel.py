@@ -87,13 +87,16 @@ def _from_respondents(data: pd.DataFrame, site: Any, y: Any, kind: str) -> pd.Da
     if kind == "proportion" and not np.isin(values, (0.0, 1.0)).all():
         raise ArgumentError(f"y={y!r} must hold 0/1 (or true/false) values for a proportion",
                             where="y")
-    frame = pd.DataFrame({"site": data[site].to_numpy()[keep], "y": values})
-    grouped = frame.groupby("site", sort=True, observed=True)["y"]
-    out = grouped.agg(["size", "sum", "mean"]).reset_index()
-    out = out.rename(columns={"size": "n", "sum": "events", "mean": "estimate"})
+    codes, sites = pd.factorize(data[site].to_numpy()[keep], sort=True)
+    n = np.bincount(codes, minlength=len(sites))
+    total = np.bincount(codes, weights=values, minlength=len(sites))
+    out = pd.DataFrame({"site": sites, "n": n, "events": total, "estimate": total / n})
     if kind == "mean":
+        resid = values - out["estimate"].to_numpy()[codes]
+        ss = np.bincount(codes, weights=resid * resid, minlength=len(sites))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["sd"] = np.sqrt(np.where(n > 1, ss / (n - 1), np.nan))
         out = out.drop(columns="events")
-        out["sd"] = grouped.std(ddof=1).to_numpy()
     return out
 
 

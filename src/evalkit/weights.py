@@ -41,6 +41,20 @@ POPULATION_COLUMNS = ("site", "dimension", "level", "count")
 # checks and shared preparation
 
 
+def _key(value: Any) -> str:
+    """How a site or level is matched between the data and the population: ``1``, ``1.0``
+    and ``"1"`` are the same level (CSV, SPSS and Excel files code levels differently)."""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _keys(values: Any) -> np.ndarray:
+    codes, uniques = pd.factorize(pd.Series(values), use_na_sentinel=True)
+    mapped = np.array([_key(u) for u in uniques] + [None], dtype=object)
+    return mapped[codes]
+
+
 def _check_population(population: Any, dimensions: list[str]) -> pd.DataFrame:
     population = check_frame(population, "population")
     missing = [c for c in POPULATION_COLUMNS if c not in population.columns]
@@ -59,8 +73,9 @@ def _check_population(population: Any, dimensions: list[str]) -> pd.DataFrame:
             f"(dimensions present: {', '.join(map(repr, pd.unique(population['dimension'])))})",
             where="dimensions")
     out = population.loc[population["dimension"].isin(dimensions), list(POPULATION_COLUMNS)]
-    out = out.assign(count=counts[out.index].astype("float64"))
-    duplicated = out.duplicated(["site", "dimension", "level"])
+    out = out.assign(count=counts[out.index].astype("float64"), _site=_keys(out["site"]),
+                     _level=_keys(out["level"]))
+    duplicated = out.duplicated(["_site", "dimension", "_level"])
     if duplicated.any():
         row = out.loc[duplicated].iloc[0]
         raise ArgumentError(
@@ -74,21 +89,22 @@ def _long_profile(data: pd.DataFrame, site: str, dimensions: list[str]) -> pd.Da
     parts = []
     for dim in dimensions:
         counts = data.groupby([site, dim], observed=True, dropna=True).size()
-        parts.append(pd.DataFrame({"site": counts.index.get_level_values(0),
-                                   "dimension": dim,
-                                   "level": counts.index.get_level_values(1),
-                                   "n": counts.to_numpy()}))
+        sites, levels = counts.index.get_level_values(0), counts.index.get_level_values(1)
+        parts.append(pd.DataFrame({"site": sites, "dimension": dim, "level": levels,
+                                   "n": counts.to_numpy(), "_site": _keys(sites),
+                                   "_level": _keys(levels)}))
     return pd.concat(parts, ignore_index=True)
 
 
 def _check_levels_known(profile: pd.DataFrame, margins: pd.DataFrame) -> None:
     """Every (site, dimension, level) seen in the data must have a positive population count."""
-    sites_known = set(margins["site"])
-    for s in pd.unique(profile["site"]):
-        if s not in sites_known:
-            raise DataError.from_catalogue("quant.weights.site_not_in_population",
-                                           where="population", site=s)
-    merged = profile.merge(margins, on=["site", "dimension", "level"], how="left")
+    unknown = ~profile["_site"].isin(margins["_site"])
+    if unknown.any():
+        raise DataError.from_catalogue("quant.weights.site_not_in_population",
+                                       where="population", site=profile.loc[unknown, "site"]
+                                       .iloc[0])
+    merged = profile.merge(margins[["_site", "dimension", "_level", "count"]],
+                           on=["_site", "dimension", "_level"], how="left")
     bad = merged[merged["count"].isna() | (merged["count"] <= 0)]
     if len(bad):
         row = bad.iloc[0]
@@ -96,7 +112,7 @@ def _check_levels_known(profile: pd.DataFrame, margins: pd.DataFrame) -> None:
 
 
 def _unknown_level(margins: pd.DataFrame, site: Any, dimension: str, level: Any) -> DataError:
-    levels = margins.loc[(margins["site"] == site) & (margins["dimension"] == dimension)
+    levels = margins.loc[(margins["_site"] == _key(site)) & (margins["dimension"] == dimension)
                          & (margins["count"] > 0), "level"]
     return DataError.from_catalogue(
         "quant.weights.level_not_in_population", where="population", site=site,
@@ -174,10 +190,13 @@ def representativeness(data: pd.DataFrame, *, population: pd.DataFrame, site: st
     margins = _check_population(population, dimensions)
     profile = _long_profile(data, site, dimensions)
     _check_levels_known(profile, margins)
-    sites = pd.unique(data[site].dropna())
-    table = margins[margins["site"].isin(sites)].merge(
-        profile, on=["site", "dimension", "level"], how="left")
-    return _goodness_of_fit(table.assign(n=table["n"].fillna(0).astype("int64")))
+    shown_site = profile.drop_duplicates("_site").set_index("_site")["site"]
+    table = margins[margins["_site"].isin(profile["_site"])].merge(
+        profile[["_site", "dimension", "_level", "n"]], on=["_site", "dimension", "_level"],
+        how="left")
+    table = table.assign(site=table["_site"].map(shown_site),
+                         n=table["n"].fillna(0).astype("int64"))
+    return _goodness_of_fit(table)
 
 
 def _goodness_of_fit(table: pd.DataFrame) -> pd.DataFrame:
@@ -347,21 +366,25 @@ def _raking_problem(rows: pd.DataFrame, margins: pd.DataFrame, site: str,
     """Integer codes of sites and cells, and the target of every cell."""
     site_code, sites = pd.factorize(rows[site], sort=True)
     n_sites = len(sites)
-    unknown = ~pd.Index(sites).isin(margins["site"])
+    site_of = pd.Index(_keys(sites))
+    if site_of.has_duplicates:
+        raise ArgumentError(f"site={site!r} codes one site in two ways (e.g. 1 and '1')",
+                            where="site")
+    unknown = ~site_of.isin(margins["_site"])
     if unknown.any():
         raise DataError.from_catalogue("quant.weights.site_not_in_population",
                                        where="population", site=sites[unknown][0])
-    margins = margins[margins["site"].isin(sites)]
-    site_of = pd.Index(sites)
+    margins = margins[margins["_site"].isin(site_of)]
     cells, targets, totals = [], [], []
     for dim in dimensions:
         m = margins[margins["dimension"] == dim]
-        levels = pd.Index(pd.unique(m["level"]))
+        levels = pd.Index(pd.unique(m["_level"]))
+        shown = m.drop_duplicates("_level").set_index("_level")["level"]
         n_levels = len(levels)
         target = np.zeros(n_sites * n_levels)
-        idx = site_of.get_indexer(m["site"]) * n_levels + levels.get_indexer(m["level"])
+        idx = site_of.get_indexer(m["_site"]) * n_levels + levels.get_indexer(m["_level"])
         target[idx] = m["count"].to_numpy()
-        level_code = levels.get_indexer(rows[dim])
+        level_code = levels.get_indexer(_keys(rows[dim]))
         cell = site_code * n_levels + level_code
         bad = np.flatnonzero((level_code < 0) | (target[cell] <= 0))
         if len(bad):
@@ -373,7 +396,7 @@ def _raking_problem(rows: pd.DataFrame, margins: pd.DataFrame, site: str,
             s, level = divmod(int(empty[0]), n_levels)
             raise DataError.from_catalogue(
                 "quant.weights.empty_cell", where="population", site=sites[s], dimension=dim,
-                level=levels[level], count=f"{target[empty[0]]:g}")
+                level=shown[levels[level]], count=f"{target[empty[0]]:g}")
         cells.append(cell)
         targets.append(target)
         totals.append(target.reshape(n_sites, n_levels).sum(axis=1))
