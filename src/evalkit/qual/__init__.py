@@ -1,0 +1,25 @@
+"""Qualitative analyses of coded interviews: code frequencies, co-occurrence, the Framework matrix,
+inter-coder agreement and a privacy-safe quote bank.
+"""
+
+from evalkit.qual.agreement import (
+    NO_CODE,
+    agreement_table,
+    coding_table,
+    cohen_kappa,
+    disagreement_table,
+    fleiss_kappa,
+    krippendorff_alpha,
+    percent_agreement,
+)
+
+__all__ = [
+    "NO_CODE",
+    "agreement_table",
+    "coding_table",
+    "cohen_kappa",
+    "disagreement_table",
+    "fleiss_kappa",
+    "krippendorff_alpha",
+    "percent_agreement",
+]

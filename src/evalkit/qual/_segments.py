@@ -1,0 +1,200 @@
+"""Shared helpers of the qualitative analyses: checks on the segments frame, code paths, units.
+
+The segments frame has one row per coding (``segment_id``, ``document``, ``participant``, ``site``,
+``group``, ``code``, ``code_path``, ``coder``, ``start``, ``end``, ``text``, ``unit``); the units
+frame one row per turn (``document``, ``unit``, ``start``, ``end``, ``text``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evalkit._checks import check_choice, check_frame
+from evalkit.errors import ArgumentError, DataError
+
+#: The separator between the levels of a code path ("Theme/Code").
+PATH_SEP = "/"
+
+#: How codings of several coders are combined when no single coder is chosen.
+CONSENSUS_RULES = ("any", "majority", "all")
+
+
+def check_segments(segments: Any, columns: Iterable[str], param: str = "segments") -> pd.DataFrame:
+    """``segments`` must be a DataFrame holding ``columns`` of the segments frame."""
+    check_frame(segments, param)
+    missing = [c for c in columns if c not in segments.columns]
+    if missing:
+        raise ArgumentError(
+            f"{param} lacks the column(s) {', '.join(map(repr, missing))} of the segments frame "
+            f"(columns: {', '.join(map(str, segments.columns))})",
+            where=param,
+        )
+    return segments
+
+
+def check_units(units: Any, param: str = "units") -> pd.DataFrame:
+    """``units`` must be a units frame (``document, unit, start, end``; ``text`` optional)."""
+    return check_segments(units, ("document", "unit", "start", "end"), param)
+
+
+def check_values(values: Any, param: str) -> list | None:
+    """``values`` is None, one value, or an iterable of values used as a filter."""
+    if values is None:
+        return None
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        return [values]
+    values = list(values)
+    if not values:
+        raise ArgumentError(f"{param} must list at least one value, got an empty list",
+                            where=param)
+    return values
+
+
+def filter_rows(data: pd.DataFrame, **filters: list | None) -> pd.DataFrame:
+    """The rows of ``data`` whose columns take one of the given values (None keeps all)."""
+    keep = np.ones(len(data), dtype=bool)
+    for column, values in filters.items():
+        if values is not None:
+            keep &= data[column].isin(values).to_numpy()
+    return data.loc[keep]
+
+
+def ancestors(paths: pd.Series) -> pd.DataFrame:
+    """Every path with each of its ancestors: ``path``, ``code_path`` (ancestor), ``depth``.
+
+    ``"A/B/C"`` gives the rows (A/B/C, A, 1), (A/B/C, A/B, 2), (A/B/C, A/B/C, 3).
+    """
+    unique = pd.Series(pd.unique(paths.dropna()), dtype=object)
+    parts = unique.str.split(PATH_SEP)
+    rows = [(path, PATH_SEP.join(p[:k]), k)
+            for path, p in zip(unique, parts, strict=True) for k in range(1, len(p) + 1)]
+    return pd.DataFrame(rows, columns=["path", "code_path", "depth"]).astype(
+        {"path": object, "code_path": object, "depth": "int64"})
+
+
+def at_level(paths: pd.Series, level: str) -> pd.Series:
+    """Code paths at ``level``: ``"code"`` keeps them, ``"theme"`` keeps their first part."""
+    if level == "theme":
+        return paths.str.split(PATH_SEP, n=1).str[0]
+    return paths
+
+
+def check_level(level: Any) -> str:
+    return check_choice(level, ("code", "theme"), "level")
+
+
+def case_column(segments: pd.DataFrame) -> pd.Series:
+    """The participant of each row, or its document when the participant is unknown."""
+    return segments["participant"].astype(object).where(
+        segments["participant"].notna(), segments["document"])
+
+
+def select_coder(segments: pd.DataFrame, coder: Any, *, allow_consensus: bool) -> tuple[
+        pd.DataFrame, bool]:
+    """The codings of ``coder`` (or of the only coder); whether a consensus rule must apply."""
+    coders = pd.unique(segments["coder"].dropna())
+    if coder is not None:
+        if coder not in set(coders):
+            raise ArgumentError(
+                f"coder={coder!r} coded nothing in segments (coders: "
+                f"{', '.join(map(repr, sorted(map(str, coders))))})", where="coder")
+        return segments.loc[segments["coder"] == coder], False
+    if len(coders) <= 1 or not allow_consensus:
+        if len(coders) > 1:
+            raise ArgumentError(
+                f"segments hold the codings of several coders "
+                f"({', '.join(map(repr, sorted(map(str, coders))))}): choose one with coder=",
+                where="coder")
+        return segments, False
+    return segments, True
+
+
+def unit_keys(segments: pd.DataFrame, units: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Each coding with the unit(s) it falls in: the frame's rows repeated, plus ``unit_key``.
+
+    A coding's unit is its ``unit`` column when given; otherwise, when ``units`` is given, every
+    unit of the same document its span ``[start, end)`` overlaps (a coding across two turns
+    counts in both); otherwise the coding's own span (``"@start-end"``).
+    """
+    has_unit = segments["unit"].notna() if "unit" in segments.columns else pd.Series(
+        False, index=segments.index)
+    direct = segments.loc[has_unit].assign(unit_key=segments.loc[has_unit, "unit"].astype(str))
+    rest = segments.loc[~has_unit]
+    if units is not None and len(rest):
+        mapped = overlapping_units(rest, units)
+    else:
+        span = ("@" + rest["start"].astype("string").fillna("?") + "-"
+                + rest["end"].astype("string").fillna("?"))
+        mapped = rest.assign(unit_key=span.astype(object))
+    return pd.concat([direct, mapped], ignore_index=True)
+
+
+def overlapping_units(segments: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``segments`` repeated once per unit of its document that its span overlaps."""
+    docs = pd.Index(pd.unique(pd.concat([units["document"], segments["document"]])))
+    order = np.lexsort((units["start"].to_numpy(np.int64), docs.get_indexer(units["document"])))
+    u = units.iloc[order]
+    u_doc = docs.get_indexer(u["document"]).astype(np.int64)
+    u_start = u["start"].to_numpy(np.int64)
+    u_end = u["end"].to_numpy(np.int64)
+    same_doc = u_doc[1:] == u_doc[:-1]
+    if np.any(same_doc & (u_start[1:] < u_end[:-1])):
+        bad = u.iloc[1:].loc[same_doc & (u_start[1:] < u_end[:-1])].iloc[0]
+        raise DataError.from_catalogue("qual.error.units_overlap", document=str(bad["document"]),
+                                       unit=str(bad["unit"]))
+    big = np.int64(max(int(u_end.max(initial=0)), int(segments["end"].max()), 0) + 1)
+    s_doc = docs.get_indexer(segments["document"]).astype(np.int64)
+    lo = np.searchsorted(u_doc * big + u_end, s_doc * big + segments["start"].to_numpy(np.int64),
+                         side="right")
+    hi = np.searchsorted(u_doc * big + u_start, s_doc * big + segments["end"].to_numpy(np.int64),
+                         side="left")
+    counts = np.maximum(hi - lo, 0)
+    rows = np.repeat(np.arange(len(segments)), counts)
+    starts = np.repeat(lo, counts)
+    within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    unit_index = starts + within
+    out = segments.iloc[rows].reset_index(drop=True)
+    return out.assign(unit_key=u["unit"].astype(str).to_numpy()[unit_index])
+
+
+def unit_codings(segments: pd.DataFrame, *, coder: Any, consensus: str,
+                 units: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The (document, unit_key, code_path) decisions that count, one row each, with ``item``.
+
+    With one coder (chosen or alone), ``item`` is the segment id and every coding counts. With
+    several coders and no choice, a code counts in a unit when ``consensus`` of the coders who
+    coded the document applied it (any, a strict majority, all); ``item`` is then the unit.
+    """
+    check_choice(consensus, CONSENSUS_RULES, "consensus")
+    chosen, pooled = select_coder(segments, coder, allow_consensus=True)
+    if not pooled:
+        return chosen.assign(item=chosen["segment_id"].astype(object))
+    keyed = unit_keys(chosen, units)
+    n_doc = chosen.groupby("document", sort=False)["coder"].nunique()
+    votes = (keyed.groupby(["document", "unit_key", "code_path"], sort=False, dropna=False)
+             ["coder"].nunique().rename("n_coders").reset_index())
+    needed = votes["document"].map(n_doc)
+    threshold = {"any": 1, "majority": needed // 2 + 1, "all": needed}[consensus]
+    agreed = votes.loc[votes["n_coders"] >= threshold, ["document", "unit_key", "code_path"]]
+    first = keyed.drop_duplicates(["document", "unit_key", "code_path"])
+    out = agreed.merge(first.drop(columns=["coder"]), on=["document", "unit_key", "code_path"],
+                       how="left", sort=False)
+    return out.assign(item=out["document"].astype(str) + "\x1f" + out["unit_key"].astype(str))
+
+
+def excerpt(text: Any, max_chars: int) -> str:
+    """``text`` on one line, cut at a word boundary to at most ``max_chars`` (with "…")."""
+    if text is None or (isinstance(text, float) and np.isnan(text)) or text is pd.NA:
+        return ""
+    flat = " ".join(str(text).split())
+    if len(flat) <= max_chars:
+        return flat
+    cut = flat[: max_chars - 1]
+    space = cut.rfind(" ")
+    if space > max_chars // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:") + "…"
