@@ -12,12 +12,22 @@ from evalkit.qual.agreement import (
     krippendorff_alpha,
     percent_agreement,
 )
+from evalkit.qual.frequencies import (
+    case_code_matrix,
+    code_frequencies,
+    cooccurrence,
+    cooccurrence_matrix,
+)
 
 __all__ = [
     "NO_CODE",
     "agreement_table",
+    "case_code_matrix",
+    "code_frequencies",
     "coding_table",
     "cohen_kappa",
+    "cooccurrence",
+    "cooccurrence_matrix",
     "disagreement_table",
     "fleiss_kappa",
     "krippendorff_alpha",

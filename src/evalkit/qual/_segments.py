@@ -120,9 +120,13 @@ def unit_keys(segments: pd.DataFrame, units: pd.DataFrame | None = None) -> pd.D
     unit of the same document its span ``[start, end)`` overlaps (a coding across two turns
     counts in both); otherwise the coding's own span (``"@start-end"``).
     """
-    has_unit = segments["unit"].notna() if "unit" in segments.columns else pd.Series(
-        False, index=segments.index)
-    direct = segments.loc[has_unit].assign(unit_key=segments.loc[has_unit, "unit"].astype(str))
+    if "unit" in segments.columns:
+        has_unit = segments["unit"].notna().to_numpy()
+        direct = segments.loc[has_unit]
+        direct = direct.assign(unit_key=direct["unit"].astype(str).astype(object))
+    else:
+        has_unit = np.zeros(len(segments), dtype=bool)
+        direct = segments.iloc[:0].assign(unit_key=pd.Series(dtype=object))
     rest = segments.loc[~has_unit]
     if units is not None and len(rest):
         mapped = overlapping_units(rest, units)
@@ -163,26 +167,27 @@ def overlapping_units(segments: pd.DataFrame, units: pd.DataFrame) -> pd.DataFra
 
 def unit_codings(segments: pd.DataFrame, *, coder: Any, consensus: str,
                  units: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The (document, unit_key, code_path) decisions that count, one row each, with ``item``.
+    """The codings that count, each with its ``unit_key`` and the ``item`` it counts as.
 
-    With one coder (chosen or alone), ``item`` is the segment id and every coding counts. With
-    several coders and no choice, a code counts in a unit when ``consensus`` of the coders who
-    coded the document applied it (any, a strict majority, all); ``item`` is then the unit.
+    With one coder (chosen or alone), every coding counts and ``item`` is its segment id (a
+    coding across two units appears once per unit). With several coders and no choice, a code
+    counts in a unit when ``consensus`` of the coders who coded the document applied it (any,
+    a strict majority, all); one row per agreed unit and code, and ``item`` is the unit.
     """
     check_choice(consensus, CONSENSUS_RULES, "consensus")
     chosen, pooled = select_coder(segments, coder, allow_consensus=True)
-    if not pooled:
-        return chosen.assign(item=chosen["segment_id"].astype(object))
     keyed = unit_keys(chosen, units)
+    if not pooled:
+        return keyed.assign(item=keyed["segment_id"].astype(object))
     n_doc = chosen.groupby("document", sort=False)["coder"].nunique()
-    votes = (keyed.groupby(["document", "unit_key", "code_path"], sort=False, dropna=False)
-             ["coder"].nunique().rename("n_coders").reset_index())
+    key = ["document", "unit_key", "code_path"]
+    votes = keyed.groupby(key, sort=False, dropna=False)["coder"].nunique().rename(
+        "n_coders").reset_index()
     needed = votes["document"].map(n_doc)
     threshold = {"any": 1, "majority": needed // 2 + 1, "all": needed}[consensus]
-    agreed = votes.loc[votes["n_coders"] >= threshold, ["document", "unit_key", "code_path"]]
-    first = keyed.drop_duplicates(["document", "unit_key", "code_path"])
-    out = agreed.merge(first.drop(columns=["coder"]), on=["document", "unit_key", "code_path"],
-                       how="left", sort=False)
+    agreed = votes.loc[votes["n_coders"] >= threshold, key]
+    first = keyed.drop_duplicates(key)
+    out = agreed.merge(first, on=key, how="left", sort=False)
     return out.assign(item=out["document"].astype(str) + "\x1f" + out["unit_key"].astype(str))
 
 
