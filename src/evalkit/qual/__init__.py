@@ -12,6 +12,7 @@ from evalkit.qual.agreement import (
     krippendorff_alpha,
     percent_agreement,
 )
+from evalkit.qual.framework import framework_matrix, write_framework_xlsx
 from evalkit.qual.frequencies import (
     case_code_matrix,
     code_frequencies,
@@ -30,6 +31,8 @@ __all__ = [
     "cooccurrence_matrix",
     "disagreement_table",
     "fleiss_kappa",
+    "framework_matrix",
     "krippendorff_alpha",
     "percent_agreement",
+    "write_framework_xlsx",
 ]

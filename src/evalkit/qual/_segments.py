@@ -7,6 +7,7 @@ frame one row per turn (``document``, ``unit``, ``start``, ``end``, ``text``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -203,3 +204,39 @@ def excerpt(text: Any, max_chars: int) -> str:
     if space > max_chars // 2:
         cut = cut[:space]
     return cut.rstrip(" ,;:") + "…"
+
+
+# A sentence ends with . ! ? or … (and any closing quote or bracket), then white space.
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"»”’)\]]*\s+")
+#: The mark of a cut in a quotation, the same in French and English.
+ELLIPSIS = "[…]"
+
+
+def sentences(text: Any) -> list[str]:
+    """The sentences of ``text`` (white space collapsed); abbreviations may split a sentence."""
+    flat = excerpt(text, 10**9)
+    if not flat:
+        return []
+    pieces, start = [], 0
+    for match in _SENTENCE_END.finditer(flat):
+        pieces.append(flat[start:match.end()].strip())
+        start = match.end()
+    pieces.append(flat[start:].strip())
+    return [p for p in pieces if p]
+
+
+def trim_sentences(text: Any, max_chars: int) -> str:
+    """``text`` cut after its last whole sentence within ``max_chars`` (marked " […]"); a
+    first sentence longer than that is cut at a word boundary (marked "…")."""
+    flat = excerpt(text, 10**9)
+    if len(flat) <= max_chars:
+        return flat
+    kept: list[str] = []
+    budget = max_chars - len(ELLIPSIS) - 1
+    for sentence in sentences(flat):
+        if len(" ".join([*kept, sentence])) > budget:
+            break
+        kept.append(sentence)
+    if kept:
+        return " ".join(kept) + " " + ELLIPSIS
+    return excerpt(flat, max_chars)
