@@ -22,6 +22,7 @@ __all__ = ["main"]
 COMMANDS: tuple[str, ...] = (
     "schema",
     "kernel",
+    "keygen",
 )
 
 

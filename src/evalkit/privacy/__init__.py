@@ -5,6 +5,14 @@ identifiers become keyed pseudonyms, small counts are suppressed, and a run is s
 release.
 """
 
+from evalkit.privacy.keys import (
+    DemoKeyWarning,
+    PseudonymKey,
+    generate_key,
+    load_key,
+    write_key_file,
+)
+from evalkit.privacy.pseudonym import collision_probability, pseudonymise, pseudonymise_frame
 from evalkit.privacy.scrub import (
     IDENTIFIER_KINDS,
     Identifier,
@@ -15,8 +23,16 @@ from evalkit.privacy.scrub import (
 
 __all__ = [
     "IDENTIFIER_KINDS",
+    "DemoKeyWarning",
     "Identifier",
+    "PseudonymKey",
+    "collision_probability",
     "find_identifiers",
+    "generate_key",
+    "load_key",
+    "pseudonymise",
+    "pseudonymise_frame",
     "scrub_text",
     "scrub_texts",
+    "write_key_file",
 ]
