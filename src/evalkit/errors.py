@@ -59,14 +59,15 @@ class EvalkitError(Exception):
         self.hint_fr = hint_fr
 
     @classmethod
-    def from_catalogue(cls, key: str, *, where: str | None = None, hint: str | None = None,
-                       **params: Any) -> EvalkitError:
-        """Build the error from the message catalogues (``key`` and ``key + '.hint'``).
+    def from_catalogue(cls, message_key: str, /, *, where: str | None = None,
+                       hint: str | None = None, **params: Any) -> EvalkitError:
+        """Build the error from the message catalogues (``message_key`` and its ``.hint``).
 
-        ``hint``, when given, is a catalogue key used instead of ``key + '.hint'``.
+        ``hint``, when given, is a catalogue key used instead of ``message_key + '.hint'``.
         """
         from evalkit.i18n import has_key, t
 
+        key = message_key
         hint_key = hint or f"{key}.hint"
         has_hint = has_key(hint_key)
         return cls(

@@ -20,7 +20,9 @@ __all__ = ["main"]
 #: Subcommand modules of ``evalkit.cli``, in the order ``evalkit --help`` lists them. Each module
 #: defines ``NAME``, ``register(subparsers)`` and ``run(args) -> int``.
 COMMANDS: tuple[str, ...] = (
+    "schema",
     "kernel",
+    "keygen",
 )
 
 

@@ -1,0 +1,139 @@
+"""The study model: located, bilingual errors; paths relative to study.yaml; JSON Schema."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from evalkit import ConfigError
+from evalkit._config import StudyConfigError
+from evalkit.study import load_study, study_json_schema
+
+MINIMAL = """\
+study: test-study
+title: {fr: "Étude", en: "Study"}
+sources:
+  survey: [{path: data/survey.csv}]
+codebook: codebook.yaml
+roles: {id: rid, site: site}
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "study.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_minimal_study_gets_documented_defaults(tmp_path):
+    study = load_study(write(tmp_path, MINIMAL))
+    assert study.study == "test-study"
+    assert study.languages == ["fr", "en"]
+    assert study.privacy.min_cell == 5
+    assert study.privacy.min_n_for_rates == 10
+    assert study.parameters.confidence == 0.95
+    assert study.title["fr"] == "Étude"
+
+
+def test_paths_resolve_relative_to_study_yaml(tmp_path):
+    sub = tmp_path / "deep" / "folder"
+    sub.mkdir(parents=True)
+    study = load_study(write(sub, MINIMAL))
+    assert study.resolve(study.sources.survey[0].path) == sub.resolve() / "data" / "survey.csv"
+    assert study.resolve(study.codebook) == sub.resolve() / "codebook.yaml"
+    # The folder itself is accepted in place of the file.
+    assert load_study(sub).root == sub.resolve()
+
+
+def test_error_names_file_line_key_expected_and_found(tmp_path):
+    text = MINIMAL + "privacy:\n  min_cell: five\n"
+    with pytest.raises(StudyConfigError) as info:
+        load_study(write(tmp_path, text))
+    rendered = info.value.render("en")
+    assert "study.yaml, line 8, `privacy.min_cell`: must be an integer ≥ 1, got 'five'" in rendered
+    assert "ligne 8, `privacy.min_cell`: doit être un entier ≥ 1, reçu 'five'" in \
+        info.value.render("fr")
+    assert info.value.exit_code == 2
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    text = MINIMAL.replace("study: test-study", "study: 'bad id!'") + (
+        "privacy:\n  min_cell: 0\n  colour: red\nparameters: {confidence: 1.5}\n")
+    with pytest.raises(StudyConfigError) as info:
+        load_study(write(tmp_path, text))
+    keys = [p.key for p in info.value.problems]
+    assert keys == ["study", "privacy.min_cell", "privacy.colour", "parameters.confidence"]
+    lines = [p.line for p in info.value.problems]
+    assert lines == [1, 8, 9, 10]
+    unknown = info.value.problems[2]
+    assert "unknown key" in unknown.message_en and "min_n_for_rates" in unknown.message_en
+
+
+def test_missing_required_key_points_at_its_parent(tmp_path):
+    text = MINIMAL.replace("roles: {id: rid, site: site}\n", "roles: {id: rid}\n")
+    with pytest.raises(StudyConfigError) as info:
+        load_study(write(tmp_path, text))
+    (problem,) = info.value.problems
+    assert (problem.key, problem.line, problem.message_en) == ("roles.site", 6,
+                                                               "required key is missing")
+
+
+def test_duplicate_key_is_refused_with_both_lines(tmp_path):
+    text = MINIMAL + "codebook: other.yaml\n"
+    with pytest.raises(ConfigError, match=r"line 7.*`codebook` appears twice \(first at line 5\)"):
+        load_study(write(tmp_path, text))
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path):
+    with pytest.raises(ConfigError, match=r"study.yaml, line \d+: invalid YAML syntax"):
+        load_study(write(tmp_path, MINIMAL + "roles: [unclosed\n"))
+
+
+def test_missing_file_and_non_mapping(tmp_path):
+    with pytest.raises(ConfigError, match="file not found"):
+        load_study(tmp_path / "nope.yaml")
+    with pytest.raises(ConfigError, match="must hold keys"):
+        load_study(write(tmp_path, "- a\n- b\n"))
+
+
+def test_roles_must_be_distinct_columns(tmp_path):
+    text = MINIMAL.replace("{id: rid, site: site}", "{id: rid, site: rid}")
+    with pytest.raises(StudyConfigError, match="one column plays several roles: rid"):
+        load_study(write(tmp_path, text))
+
+
+def test_key_source_is_env_or_file_not_both(tmp_path):
+    text = MINIMAL + "privacy:\n  key: {env: K, file: /k}\n"
+    with pytest.raises(StudyConfigError, match="either env"):
+        load_study(write(tmp_path, text))
+
+
+def test_outcome_groups_must_use_listed_items(tmp_path):
+    text = MINIMAL + ("measures:\n  outcomes:\n    items: [a, b]\n    met_at: 3\n"
+                      "    groups: {g: [a, zz]}\n")
+    with pytest.raises(StudyConfigError, match="group 'g' names items missing"):
+        load_study(write(tmp_path, text))
+
+
+def test_hash_of_the_file_is_kept(tmp_path):
+    import hashlib
+
+    path = write(tmp_path, MINIMAL)
+    assert load_study(path).sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_json_schema_describes_every_top_level_key():
+    schema = study_json_schema()
+    assert set(schema["properties"]) == {
+        "study", "title", "languages", "sources", "codebook", "roles", "waves", "measures",
+        "privacy", "parameters", "report"}
+    assert set(schema["required"]) == {"study", "title", "sources", "codebook", "roles"}
+    json.dumps(schema)
+
+
+def test_schema_command_prints_valid_json(cli):
+    result = cli("schema")
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["title"] == "evalkit study.yaml"
+    result = cli("schema", "codebook")
+    assert "variables" in json.loads(result.stdout)["properties"]
