@@ -19,10 +19,12 @@ from evalkit.qual.frequencies import (
     cooccurrence,
     cooccurrence_matrix,
 )
+from evalkit.qual.quotes import attribution, quote_bank
 
 __all__ = [
     "NO_CODE",
     "agreement_table",
+    "attribution",
     "case_code_matrix",
     "code_frequencies",
     "coding_table",
@@ -34,5 +36,6 @@ __all__ = [
     "framework_matrix",
     "krippendorff_alpha",
     "percent_agreement",
+    "quote_bank",
     "write_framework_xlsx",
 ]

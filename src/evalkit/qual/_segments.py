@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from evalkit._checks import check_choice, check_frame
 from evalkit.errors import ArgumentError, DataError
@@ -240,3 +241,31 @@ def trim_sentences(text: Any, max_chars: int) -> str:
     if kept:
         return " ".join(kept) + " " + ELLIPSIS
     return excerpt(flat, max_chars)
+
+
+# Words of four letters or more carry the content of a segment (a crude, language-free filter of
+# function words such as "les", "the", "and").
+_WORD = re.compile(r"[^\W\d_]{4,}")
+
+
+def centrality(texts: pd.Series, groups: np.ndarray) -> np.ndarray:
+    """How representative each text is of its group: the cosine similarity between its word
+    counts (words of four letters or more, lowercased) and the summed counts of the other texts
+    of its group (0 for a group of one, or without shared words)."""
+    words = [_WORD.findall(text.lower()) if isinstance(text, str) else [] for text in texts]
+    vocab: dict[str, int] = {}
+    rows = np.repeat(np.arange(len(words)), [len(w) for w in words])
+    cols = np.fromiter((vocab.setdefault(w, len(vocab)) for ws in words for w in ws),
+                       dtype=np.int64, count=len(rows))
+    counts = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(words), len(vocab)))
+    groups = np.asarray(groups, dtype=np.int64)
+    summer = sp.csr_matrix((np.ones(len(groups)), (groups, np.arange(len(groups)))),
+                           shape=(int(groups.max(initial=-1)) + 1, len(groups)))
+    totals = (summer @ counts)[groups]
+    own = np.asarray(counts.multiply(counts).sum(1)).ravel()
+    cross = np.asarray(counts.multiply(totals).sum(1)).ravel()
+    total_sq = np.asarray(totals.multiply(totals).sum(1)).ravel()
+    others_sq = total_sq - 2 * cross + own
+    with np.errstate(invalid="ignore", divide="ignore"):
+        score = (cross - own) / np.sqrt(own * others_sq)
+    return np.where(np.isfinite(score), score, 0.0)

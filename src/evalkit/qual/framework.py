@@ -9,12 +9,12 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from evalkit._checks import check_column, check_frame, check_int
 from evalkit.errors import ArgumentError
@@ -22,11 +22,13 @@ from evalkit.i18n import format_integer, t
 from evalkit.qual._segments import (
     PATH_SEP,
     case_column,
+    centrality,
     check_segments,
     excerpt,
     select_coder,
     sentences,
 )
+from evalkit.qual.quotes import _redact
 
 __all__ = ["FRAMEWORK_COLUMNS", "framework_matrix", "write_framework_xlsx"]
 
@@ -34,16 +36,14 @@ __all__ = ["FRAMEWORK_COLUMNS", "framework_matrix", "write_framework_xlsx"]
 FRAMEWORK_COLUMNS = ["case", "theme_group", "theme", "n_segments", "summary", "quote_refs",
                      "summary_source"]
 
-# Words of four letters or more carry the content of a segment (a crude, language-free filter of
-# function words such as "les", "the", "and").
-_WORD = re.compile(r"[^\W\d_]{4,}")
 # Excel would evaluate a cell starting with these as a formula (OWASP CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def framework_matrix(segments: pd.DataFrame, *, case: str = "participant", coder: Any = None,
                      max_chars: int = 240, n_quotes: int = 2,
-                     summaries: pd.DataFrame | None = None, lang: str = "fr") -> pd.DataFrame:
+                     summaries: pd.DataFrame | None = None, lang: str = "fr",
+                     names: Iterable[str] = ()) -> pd.DataFrame:
     """The Framework matrix: one cell per case and theme, with a summary and quote references.
 
     Parameters
@@ -66,7 +66,9 @@ def framework_matrix(segments: pd.DataFrame, *, case: str = "participant", coder
         ``theme_group``, ``theme`` and ``summary`` (e.g. ``pd.read_csv("summaries.csv",
         dtype=str)``, edited from a previous output). Blank summaries are ignored.
     lang : {"fr", "en"}
-        Language of the summaries' fixed words.
+        Language of the summaries' fixed words and of the scrubber's tokens.
+    names : iterable of str
+        Names of people known to the study, scrubbed from the quoted sentences.
 
     Returns
     -------
@@ -93,7 +95,8 @@ def framework_matrix(segments: pd.DataFrame, *, case: str = "participant", coder
     segments; ties, and cells of one segment, follow the order of the transcripts (document,
     then position). The matrix charts what was coded; the analysts' reading belongs in the
     ``summaries`` they supply, in keeping with the Framework Method's charting step (Gale et
-    al. 2013).
+    al. 2013). The quoted sentences are scrubbed like the quote bank's
+    (:func:`~evalkit.qual.quote_bank`), since the matrix is shared with the team, users included.
 
     References
     ----------
@@ -129,6 +132,7 @@ def framework_matrix(segments: pd.DataFrame, *, case: str = "participant", coder
     t("qual.framework.case", lang)  # checks lang
     chosen, _ = select_coder(segments, coder, allow_consensus=False)
     cells = _cells(chosen, case)
+    cells["text"] = _redact(cells["text"], lang=lang, names=names)
     ranked = _rank(cells)
     out = _summarise(ranked, max_chars=max_chars, n_quotes=n_quotes, lang=lang)
     grid = _grid(cells)
@@ -233,24 +237,8 @@ def _rank(cells: pd.DataFrame) -> pd.DataFrame:
     """The cells' segments with their representativeness, best first within each cell."""
     cells = cells.sort_values(["theme_group", "theme", "case", "document", "start",
                                "segment_id"], kind="stable").reset_index(drop=True)
-    words = [_WORD.findall(str(text).lower()) if isinstance(text, str) else []
-             for text in cells["text"]]
-    vocab: dict[str, int] = {}
-    rows = np.repeat(np.arange(len(words)), [len(w) for w in words])
-    cols = np.fromiter((vocab.setdefault(w, len(vocab)) for ws in words for w in ws),
-                       dtype=np.int64, count=len(rows))
-    counts = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(words), len(vocab)))
     cell_id = cells.groupby(["theme_group", "theme", "case"], sort=False).ngroup().to_numpy()
-    summer = sp.csr_matrix((np.ones(len(cell_id)), (cell_id, np.arange(len(cell_id)))),
-                           shape=(int(cell_id.max(initial=-1)) + 1, len(cell_id)))
-    totals = (summer @ counts)[cell_id]
-    own = np.asarray(counts.multiply(counts).sum(1)).ravel()
-    cross = np.asarray(counts.multiply(totals).sum(1)).ravel()
-    total_sq = np.asarray(totals.multiply(totals).sum(1)).ravel()
-    others_sq = total_sq - 2 * cross + own
-    with np.errstate(invalid="ignore", divide="ignore"):
-        score = (cross - own) / np.sqrt(own * others_sq)
-    cells["score"] = np.where(np.isfinite(score), score, 0.0)
+    cells["score"] = centrality(cells["text"], cell_id)
     cells["position"] = np.arange(len(cells))
     return cells.sort_values(["theme_group", "theme", "case", "score", "position"],
                              ascending=[True, True, True, False, True], kind="stable")
