@@ -561,3 +561,23 @@ def test_agreement_table_checks_measures():
     with pytest.raises(ArgumentError) as info:
         agreement_table(data, value="value", code="nope")
     assert info.value.where == "code"
+
+
+@pytest.mark.parametrize(("func", "kwargs", "param"), [
+    (coding_table, {"layout": "wide"}, "layout"),
+    (coding_table, {"level": "leaf"}, "level"),
+    (coding_table, {"units": "units.csv"}, "units"),
+    (disagreement_table, {"max_chars": 3}, "max_chars"),
+    (disagreement_table, {"units": pd.DataFrame({"document": []})}, "units"),
+])
+def test_coding_functions_name_the_bad_parameter(segments, units, func, kwargs, param):
+    arguments = {"units": units, **kwargs}
+    with pytest.raises(ArgumentError) as info:
+        func(segments, **arguments)
+    assert info.value.where == param
+
+
+def test_coding_table_needs_the_segment_columns(units):
+    with pytest.raises(ArgumentError, match="code_path") as info:
+        coding_table(pd.DataFrame({"document": ["d1"]}), units=units)
+    assert info.value.where == "segments"
