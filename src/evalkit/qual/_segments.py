@@ -25,7 +25,8 @@ PATH_SEP = "/"
 CONSENSUS_RULES = ("any", "majority", "all")
 
 
-def check_segments(segments: Any, columns: Iterable[str], param: str = "segments") -> pd.DataFrame:
+def require_columns(segments: Any, columns: Iterable[str], param: str = "segments"
+                    ) -> pd.DataFrame:
     """``segments`` must be a DataFrame holding ``columns`` of the segments frame."""
     check_frame(segments, param)
     missing = [c for c in columns if c not in segments.columns]
@@ -40,7 +41,7 @@ def check_segments(segments: Any, columns: Iterable[str], param: str = "segments
 
 def check_units(units: Any, param: str = "units") -> pd.DataFrame:
     """``units`` must be a units frame (``document, unit, start, end``; ``text`` optional)."""
-    return check_segments(units, ("document", "unit", "start", "end"), param)
+    return require_columns(units, ("document", "unit", "start", "end"), param)
 
 
 def check_values(values: Any, param: str) -> list | None:

@@ -26,10 +26,10 @@ from evalkit.errors import ArgumentError, DataError
 from evalkit.qual._segments import (
     at_level,
     check_level,
-    check_segments,
     check_units,
     check_values,
     excerpt,
+    require_columns,
     unit_keys,
 )
 
@@ -485,7 +485,7 @@ def coding_table(segments: pd.DataFrame, *, units: pd.DataFrame, code: Any = Non
     6       d1   t2   ben       T/x        0
     7       d1   t2   ben       T/y        1
     """
-    check_segments(segments, ("document", "coder", "code_path", "start", "end"))
+    require_columns(segments, ("document", "coder", "code_path", "start", "end"))
     check_units(units)
     check_level(level)
     check_choice(layout, ("presence", "single"), "layout")

@@ -23,8 +23,8 @@ from evalkit.qual._segments import (
     PATH_SEP,
     case_column,
     centrality,
-    check_segments,
     excerpt,
+    require_columns,
     select_coder,
     sentences,
 )
@@ -125,7 +125,7 @@ def framework_matrix(segments: pd.DataFrame, *, case: str = "participant", coder
     >>> print(matrix["summary"].iloc[0])
     2 segments: “They asked our opinion.” “Nobody asked us anything.”
     """
-    check_segments(segments, ("segment_id", "document", "code_path", "coder", "start", "text"))
+    require_columns(segments, ("segment_id", "document", "code_path", "coder", "start", "text"))
     check_column(segments, case, "case")
     check_int(max_chars, "max_chars", minimum=20)
     check_int(n_quotes, "n_quotes", minimum=1)

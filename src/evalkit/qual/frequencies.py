@@ -18,10 +18,10 @@ from evalkit.qual._segments import (
     at_level,
     case_column,
     check_level,
-    check_segments,
     check_units,
     check_values,
     filter_rows,
+    require_columns,
     select_coder,
     unit_codings,
 )
@@ -98,9 +98,9 @@ def code_frequencies(segments: pd.DataFrame, *, site: str | None = "site",
     4  Voice/Heard           1               1                 0.5
     """
     roles = _check_roles(segments, site=site, group=group)
-    check_segments(segments, ("segment_id", "document", "participant", "code_path", "coder"))
+    require_columns(segments, ("segment_id", "document", "participant", "code_path", "coder"))
     if documents is not None:
-        check_segments(documents, ("document", "participant", *roles), "documents")
+        require_columns(documents, ("document", "participant", *roles), "documents")
     if units is not None:
         check_units(units)
     codings = unit_codings(segments, coder=coder, consensus=consensus, units=units)
@@ -265,7 +265,7 @@ def case_code_matrix(segments: pd.DataFrame, *, case: str = "participant", level
     P1             1    1
     P2             1    0
     """
-    check_segments(segments, ("segment_id", "document", "code_path", "coder"))
+    require_columns(segments, ("segment_id", "document", "code_path", "coder"))
     check_column(segments, case, "case")
     check_level(level)
     codings = unit_codings(segments, coder=coder, consensus=consensus, units=units)
@@ -300,7 +300,7 @@ def _denominators(segments: pd.DataFrame, coder: Any, documents: pd.DataFrame | 
 def _unit_indicator(segments: pd.DataFrame, *, level: str, coder: Any, consensus: str,
                     units: pd.DataFrame | None, sites: Any, groups: Any,
                     documents: Any) -> tuple[sp.csr_matrix, np.ndarray]:
-    check_segments(segments, ("segment_id", "document", "code_path", "coder", "start", "end"))
+    require_columns(segments, ("segment_id", "document", "code_path", "coder", "start", "end"))
     check_level(level)
     filters = {"site": check_values(sites, "sites"), "group": check_values(groups, "groups"),
                "document": check_values(documents, "documents")}

@@ -22,9 +22,9 @@ from evalkit.qual._segments import (
     case_column,
     centrality,
     check_level,
-    check_segments,
     check_values,
     filter_rows,
+    require_columns,
     select_coder,
     trim_sentences,
 )
@@ -126,7 +126,7 @@ def quote_bank(segments: pd.DataFrame, *, code: Any = None, level: str = "code",
     Nobody asked me anything about my mother's care, not once in two years. (Carer, site B)
     They asked what I wanted. [NAME] wrote it down and nothing changed. (Service user, site B)
     """
-    check_segments(segments, ("segment_id", "document", "participant", "site", "group",
+    require_columns(segments, ("segment_id", "document", "participant", "site", "group",
                               "code_path", "coder", "start", "text"))
     check_level(level)
     n_per_cell = check_int(n_per_cell, "n_per_cell", minimum=1)
@@ -174,7 +174,7 @@ def attribution(data: pd.DataFrame, *, site: str = "site", group: str = "group",
     >>> attribution(rows, lang="fr").tolist()
     ['Proche aidant·e, site A', 'Intervenant·e, site B', 'Gestionnaire']
     """
-    check_segments(data, (site, group), "data")
+    require_columns(data, (site, group), "data")
     roles = data[group].map(lambda value: _role_label(value, lang), na_action=None)
     sites = data[site]
     labels = [
