@@ -24,6 +24,7 @@ COMMANDS: tuple[str, ...] = (
     "new",
     "schema",
     "kernel",
+    "keygen",
 )
 
 

@@ -1,0 +1,38 @@
+"""Privacy and disclosure control: scrubbing, keyed pseudonyms, suppression, release checks.
+
+Everything that leaves the analyst's machine goes through this package: free text is scrubbed,
+identifiers become keyed pseudonyms, small counts are suppressed, and a run is scanned before
+release.
+"""
+
+from evalkit.privacy.keys import (
+    DemoKeyWarning,
+    PseudonymKey,
+    generate_key,
+    load_key,
+    write_key_file,
+)
+from evalkit.privacy.pseudonym import collision_probability, pseudonymise, pseudonymise_frame
+from evalkit.privacy.scrub import (
+    IDENTIFIER_KINDS,
+    Identifier,
+    find_identifiers,
+    scrub_text,
+    scrub_texts,
+)
+
+__all__ = [
+    "IDENTIFIER_KINDS",
+    "DemoKeyWarning",
+    "Identifier",
+    "PseudonymKey",
+    "collision_probability",
+    "find_identifiers",
+    "generate_key",
+    "load_key",
+    "pseudonymise",
+    "pseudonymise_frame",
+    "scrub_text",
+    "scrub_texts",
+    "write_key_file",
+]
