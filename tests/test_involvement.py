@@ -351,3 +351,14 @@ def test_more_bad_arguments():
     with pytest.raises(ArgumentError, match="site") as info:
         tokenism_rates(HAND.assign(s="A"), voice="a", influence="b", agree_at=4, site="s",
                        group="s")
+
+
+def test_every_measure_has_a_label_in_both_languages():
+    from evalkit.i18n import catalogue
+
+    data, calls = _calls()
+    measures = set(calls[-1](data)["measure"])
+    for lang in ("fr", "en"):
+        labels = catalogue(lang)
+        assert all(f"quant.measure.{m}" in labels for m in measures)
+        assert "quant.non_validated_note" in labels and "common.non_validated" in labels

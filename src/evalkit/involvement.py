@@ -187,6 +187,12 @@ def ladder_placement(data: pd.DataFrame, *, items: Sequence[str], agree_at: floa
     Arnstein, S. R. (1969). A ladder of citizen participation. *Journal of the American Institute
     of Planners*, 35(4), 216–224. https://doi.org/10.1080/01944366908977225
 
+    Goodenough, W. H. (1944). A technique for scale analysis. *Educational and Psychological
+    Measurement*, 4(3), 179–190.
+
+    Edwards, A. L. (1948). On Guttman's scale analysis. *Educational and Psychological
+    Measurement*, 8(3), 313–318.
+
     Guttman, L. (1944). A basis for scaling qualitative data. *American Sociological Review*,
     9(2), 139–150. https://doi.org/10.2307/2086306
 
