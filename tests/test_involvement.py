@@ -11,17 +11,20 @@ from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep
 
 from evalkit import ArgumentError, _intervals
-from evalkit.datasets import simulate_responses
+from evalkit.datasets import make_demo_study, simulate_responses
 from evalkit.datasets.demo import LADDER_ITEMS
 from evalkit.involvement import (
     ladder_distribution,
     ladder_placement,
     ladder_reproducibility,
     perception_gap,
+    perception_gap_from_study,
+    tokenism_from_study,
     tokenism_gap,
     tokenism_rates,
     tokenism_status,
 )
+from evalkit.study import load_study
 
 REFERENCE = Path(__file__).parent / "reference"
 INTERVALS = json.loads((REFERENCE / "intervals.json").read_text())
@@ -362,3 +365,37 @@ def test_every_measure_has_a_label_in_both_languages():
         labels = catalogue(lang)
         assert all(f"quant.measure.{m}" in labels for m in measures)
         assert "quant.non_validated_note" in labels and "common.non_validated" in labels
+
+
+def test_nullable_typed_items_give_the_same_results():
+    # Validated responses come typed (nullable integers, missing as <NA>).
+    typed = HAND.astype({"a": "Int64", "b": "Int64", "c": "Float64"})
+    typed.loc[0, "b"] = pd.NA
+    plain = HAND.astype(float)
+    plain.loc[0, "b"] = np.nan
+    pd.testing.assert_frame_equal(
+        ladder_placement(typed, items=["a", "b", "c"], agree_at=4),
+        ladder_placement(plain, items=["a", "b", "c"], agree_at=4))
+    pd.testing.assert_frame_equal(
+        tokenism_rates(typed, voice="a", influence="b", agree_at=4),
+        tokenism_rates(plain, voice="a", influence="b", agree_at=4))
+
+
+def test_study_driven_helpers(tmp_path):
+    study = load_study(make_demo_study(tmp_path, n_sites=3, n_per_site=40, formats="plain"))
+    responses = simulate_responses(n_sites=3, n_per_site=40).responses
+    responses[LADDER_ITEMS] = responses[LADDER_ITEMS].mask(responses[LADDER_ITEMS] >= 8)
+    before = responses.copy(deep=True)
+    rates = tokenism_from_study(responses, study=study)
+    baseline = responses[responses["wave"] == 1]
+    direct = tokenism_rates(baseline, voice="inv_consulted", influence="inv_influence",
+                            agree_at=4, site="site", group="respondent_type")
+    pd.testing.assert_frame_equal(rates, direct)
+    gap = perception_gap_from_study(responses, study=study, wave=2)
+    assert gap["site"].unique().tolist() == ["A", "B", "C"]
+    assert gap["measure"].tolist()[:5] == ["rung", "voice_score", "influence_score",
+                                           "tokenism_gap", "tokenism_rate"]
+    pd.testing.assert_frame_equal(responses, before)
+    with pytest.raises(ArgumentError) as info:
+        tokenism_from_study(responses, study="study.yaml")
+    assert info.value.where == "study"

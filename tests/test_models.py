@@ -221,6 +221,7 @@ def test_mixed_model_recovers_the_planted_involvement_effect(large_demo, demo_st
 def test_involvement_change_data_keeps_people_lost_to_follow_up(demo_study):
     responses = simulate_responses(n_sites=3, n_per_site=20).responses
     responses[LADDER_ITEMS] = responses[LADDER_ITEMS].mask(responses[LADDER_ITEMS] >= 8)
+    before = responses.copy(deep=True)
     change = involvement_change_data(responses, study=demo_study, covariates=["age_group"])
     users = responses[(responses["wave"] == 1) & (responses["respondent_type"] == "user")]
     assert len(change) == len(users)
@@ -230,6 +231,7 @@ def test_involvement_change_data_keeps_people_lost_to_follow_up(demo_study):
     assert "age_group" in change.columns
     fit = involvement_outcome_model(responses, study=demo_study, covariates=["age_group"])
     assert any(t.startswith("age_group[") for t in fit.coefficients["term"])
+    pd.testing.assert_frame_equal(responses, before)
 
 
 def test_callers_frame_is_unchanged(dietox, ucla):

@@ -23,7 +23,7 @@ from evalkit._checks import (
 )
 from evalkit.errors import ArgumentError
 from evalkit.involvement import _involvement_config, ladder_placement, tokenism_status
-from evalkit.outcomes import _outcome_config, paired_waves
+from evalkit.outcomes import _outcome_config, _paired_waves
 
 __all__ = [
     "ModelResult",
@@ -553,7 +553,7 @@ def involvement_change_data(responses: pd.DataFrame, *, study: Any, follow_up: A
             dtype="float64", na_value=np.nan)
     else:
         out["tokenistic"] = np.nan
-    pw = paired_waves(rows, items=outcomes.items, id=roles.id, wave=roles.wave,
+    pw = _paired_waves(rows, items=outcomes.items, id=roles.id, wave=roles.wave,
                       baseline=waves.baseline, follow_up=follow_up)
     position = pw["ids"].get_indexer(out[roles.id])  # every baseline row is in pw["ids"]
     b, f = pw["baseline"][position], pw["follow_up"][position]

@@ -16,7 +16,7 @@ from evalkit._checks import check_column, check_frame, check_number, check_proba
 from evalkit.errors import ArgumentError, DataError
 from evalkit.involvement import _item_values
 
-__all__ = ["outcome_change", "outcome_change_from_study", "paired_waves"]
+__all__ = ["outcome_change", "outcome_change_from_study"]
 
 
 def _check_wave_value(data: pd.DataFrame, wave: str, value: Any, param: str) -> None:
@@ -47,7 +47,7 @@ def _check_groups(group_items: Any, items: list) -> dict[str, list]:
     return groups
 
 
-def paired_waves(data: pd.DataFrame, *, items: Sequence[str], id: str, wave: str,
+def _paired_waves(data: pd.DataFrame, *, items: Sequence[str], id: str, wave: str,
                  baseline: Any, follow_up: Any, site: str | None = None) -> dict[str, Any]:
     """Baseline and follow-up item values aligned on respondents (a building block).
 
@@ -272,7 +272,7 @@ def outcome_change(data: pd.DataFrame, *, items: Sequence[str], id: str, wave: s
     _check_wave_value(data, wave, baseline, "baseline")
     _check_wave_value(data, wave, follow_up, "follow_up")
     groups = _check_groups(group_items, items)
-    pw = paired_waves(data, items=items, id=id, wave=wave, baseline=baseline,
+    pw = _paired_waves(data, items=items, id=id, wave=wave, baseline=baseline,
                       follow_up=follow_up, site=site)
     return _outcome_table(pw, items, groups, site, met_at, confidence)
 
