@@ -70,6 +70,9 @@ class SourceSpec(_Model):
         None, description="Wave of every row of this file, when the file has no wave column.")
     site: Scalar | None = Field(
         None, description="Site of every row of this file, when the file has no site column.")
+    group: Scalar | None = Field(
+        None, description="Survey file: the respondent group of every row, when the file has no "
+        "group column. Population file: the respondent group its margins describe (e.g. user).")
     label: Bilingual | None = None
 
 

@@ -410,7 +410,8 @@ def _check_source(study: Study, codebook: Codebook, spec: SourceSpec, source, pr
     identifying = set(codebook.identifying())
     waves = _wave_of(spec, data, study)
     # Columns: missing and unknown.
-    role_fill = {study.roles.site: spec.site, study.roles.wave: spec.wave}
+    role_fill = {study.roles.site: spec.site, study.roles.wave: spec.wave,
+                 study.roles.group: spec.group}
     for var_name, var in codebook.variables.items():
         if var_name in data.columns or not var.required or not _applies(var, waves):
             continue

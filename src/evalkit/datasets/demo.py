@@ -127,6 +127,7 @@ def simulate_responses(*, n_sites: int = 8, n_per_site: int = 150, waves: int = 
     population = _population(sites, gen)
     partners = _partners(sites, gen)
     truth = _truth(sites, waves, n_per_site)
+    truth["planted_names_in_comments"] = _planted_names(responses["comment"])
     return DemoData(responses=responses, population=population, partners=partners,
                     sites=sites, truth=truth)
 
@@ -295,6 +296,16 @@ def _comments(frame: pd.DataFrame, gen: np.random.Generator) -> list[str | None]
     return out
 
 
+def _planted_names(comments: pd.Series) -> list[str]:
+    """The invented full names written into comments (first and last names of the vocabulary)."""
+    import re
+
+    pattern = re.compile(r"\b(?:{})\s+(?:{})\b".format("|".join(V.FIRST_NAMES),
+                                                     "|".join(V.LAST_NAMES)))
+    found = comments.dropna().str.findall(pattern).explode().dropna()
+    return sorted(set(found))
+
+
 def _ascii(text: str) -> str:
     import unicodedata
 
@@ -422,8 +433,10 @@ def make_demo_study(path: str | Path, *, n_sites: int = 8, n_per_site: int = 150
     sites = list(demo.sites["site"])
     demo.truth["interviews"] = _write_interviews(folder / "interviews.qdpx", demo.sites, seed)
     files.write_codebook(folder / "codebook.yaml", sites=sites, waves=waves)
+    names = sorted(set(demo.truth["planted_names_in_comments"]) | {
+        p["value"] for p in demo.truth["interviews"]["planted_identifiers"] if p["kind"] == "name"})
     files.write_study(folder / "study.yaml", sources=sources, waves=waves,
-                      interviews=[{"path": "interviews.qdpx"}])
+                      interviews=[{"path": "interviews.qdpx"}], names=names)
     (folder / "truth.json").write_text(
         json.dumps(demo.truth, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
         encoding="utf-8")
