@@ -190,7 +190,8 @@ def _people(sites: pd.DataFrame, n_per_site: int, gen: np.random.Generator) -> p
     people["_wellbeing"] = gen.normal(0.0, 1.0, n) + np.where(is_user, -0.2, 0.1)
     people["_eta_person"] = gen.normal(0.0, _PERSON_SD, n)
     people["_site_idx"] = site_idx
-    names = [f"{gen.choice(V.FIRST_NAMES)} {gen.choice(V.LAST_NAMES)}" for _ in range(n)]
+    names = (pd.Series(gen.choice(V.FIRST_NAMES, n)) + " "
+             + pd.Series(gen.choice(V.LAST_NAMES, n))).to_numpy(dtype=object)
     people["contact_name"] = np.where(is_staff | (gen.random(n) < 0.3), None, names)
     # Networks (users): paid people always, peers and ordinary citizens zero-inflated.
     peers_rate = sites["peers_rate"].to_numpy()[site_idx]
@@ -274,25 +275,24 @@ def _wave(people: pd.DataFrame, sites: pd.DataFrame, wave: int,
 
 
 def _comments(frame: pd.DataFrame, gen: np.random.Generator) -> list[str | None]:
-    out: list[str | None] = []
+    """About a quarter of users and carers comment; about 6 % plant invented identifiers."""
+    n = len(frame)
     staff = (frame["respondent_type"] == "staff").to_numpy()
-    for i in range(len(frame)):
-        u = gen.random()
-        if staff[i] or u > 0.25:
-            out.append(None)
-            continue
-        english = gen.random() < 0.2
-        if u < 0.06:
-            template = gen.choice(V.PLANTED_EN if english else V.PLANTED_FR)
-            name = f"{gen.choice(V.FIRST_NAMES)} {gen.choice(V.LAST_NAMES)}"
-            first = str(name).split()[0]
-            phone = f"{gen.choice(V.AREA_CODES)}-555-{gen.integers(100, 200):04d}"
-            email = (f"{_ascii(first).lower()}.{_ascii(str(gen.choice(V.LAST_NAMES))).lower()}"
-                     "@example.org")
-            out.append(str(template).format(name=name, phone=phone, email=email,
-                                            postal=gen.choice(V.POSTAL_CODES)))
-        else:
-            out.append(str(gen.choice(V.COMMENTS_EN if english else V.COMMENTS_FR)))
+    u = gen.random(n)
+    english = gen.random(n) < 0.2
+    ordinary_fr = gen.integers(0, len(V.COMMENTS_FR), n)
+    ordinary_en = gen.integers(0, len(V.COMMENTS_EN), n)
+    out: list[str | None] = [None] * n
+    for i in np.flatnonzero(~staff & (u <= 0.25) & (u >= 0.06)):
+        out[i] = V.COMMENTS_EN[ordinary_en[i]] if english[i] else V.COMMENTS_FR[ordinary_fr[i]]
+    for i in np.flatnonzero(~staff & (u < 0.06)):
+        templates = V.PLANTED_EN if english[i] else V.PLANTED_FR
+        first, last = gen.choice(V.FIRST_NAMES), gen.choice(V.LAST_NAMES)
+        phone = f"{gen.choice(V.AREA_CODES)}-555-{gen.integers(100, 200):04d}"
+        email = (f"{_ascii(str(first)).lower()}.{_ascii(str(gen.choice(V.LAST_NAMES))).lower()}"
+                 "@example.org")
+        out[i] = str(templates[gen.integers(0, len(templates))]).format(
+            name=f"{first} {last}", phone=phone, email=email, postal=gen.choice(V.POSTAL_CODES))
     return out
 
 
