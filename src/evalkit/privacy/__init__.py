@@ -20,13 +20,23 @@ from evalkit.privacy.scrub import (
     scrub_text,
     scrub_texts,
 )
+from evalkit.privacy.suppress import (
+    DisclosurePolicy,
+    apply_disclosure_control,
+    disclosure_intervals,
+    suppress_table,
+    suppression_note,
+)
 
 __all__ = [
     "IDENTIFIER_KINDS",
     "DemoKeyWarning",
+    "DisclosurePolicy",
     "Identifier",
     "PseudonymKey",
+    "apply_disclosure_control",
     "collision_probability",
+    "disclosure_intervals",
     "find_identifiers",
     "generate_key",
     "load_key",
@@ -34,5 +44,7 @@ __all__ = [
     "pseudonymise_frame",
     "scrub_text",
     "scrub_texts",
+    "suppress_table",
+    "suppression_note",
     "write_key_file",
 ]
