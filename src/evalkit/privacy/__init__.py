@@ -13,6 +13,7 @@ from evalkit.privacy.keys import (
     write_key_file,
 )
 from evalkit.privacy.pseudonym import collision_probability, pseudonymise, pseudonymise_frame
+from evalkit.privacy.release import neutralise_formulas, write_table
 from evalkit.privacy.scrub import (
     IDENTIFIER_KINDS,
     Identifier,
@@ -40,6 +41,7 @@ __all__ = [
     "find_identifiers",
     "generate_key",
     "load_key",
+    "neutralise_formulas",
     "pseudonymise",
     "pseudonymise_frame",
     "scrub_text",
@@ -47,4 +49,5 @@ __all__ = [
     "suppress_table",
     "suppression_note",
     "write_key_file",
+    "write_table",
 ]
