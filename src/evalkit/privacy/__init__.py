@@ -5,6 +5,12 @@ identifiers become keyed pseudonyms, small counts are suppressed, and a run is s
 release.
 """
 
+from evalkit.privacy.kanon import (
+    KAnonymityReport,
+    KAnonymityWarning,
+    export_records,
+    k_anonymity,
+)
 from evalkit.privacy.keys import (
     DemoKeyWarning,
     PseudonymKey,
@@ -34,12 +40,16 @@ __all__ = [
     "DemoKeyWarning",
     "DisclosurePolicy",
     "Identifier",
+    "KAnonymityReport",
+    "KAnonymityWarning",
     "PseudonymKey",
     "apply_disclosure_control",
     "collision_probability",
     "disclosure_intervals",
+    "export_records",
     "find_identifiers",
     "generate_key",
+    "k_anonymity",
     "load_key",
     "neutralise_formulas",
     "pseudonymise",
