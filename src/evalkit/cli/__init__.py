@@ -23,6 +23,7 @@ COMMANDS: tuple[str, ...] = (
     "schema",
     "kernel",
     "keygen",
+    "check_disclosure",
 )
 
 

@@ -5,6 +5,7 @@ identifiers become keyed pseudonyms, small counts are suppressed, and a run is s
 release.
 """
 
+from evalkit.privacy.disclosure import FINDING_KINDS, check_disclosure, scan_summary
 from evalkit.privacy.kanon import (
     KAnonymityReport,
     KAnonymityWarning,
@@ -36,6 +37,7 @@ from evalkit.privacy.suppress import (
 )
 
 __all__ = [
+    "FINDING_KINDS",
     "IDENTIFIER_KINDS",
     "DemoKeyWarning",
     "DisclosurePolicy",
@@ -44,6 +46,7 @@ __all__ = [
     "KAnonymityWarning",
     "PseudonymKey",
     "apply_disclosure_control",
+    "check_disclosure",
     "collision_probability",
     "disclosure_intervals",
     "export_records",
@@ -54,6 +57,7 @@ __all__ = [
     "neutralise_formulas",
     "pseudonymise",
     "pseudonymise_frame",
+    "scan_summary",
     "scrub_text",
     "scrub_texts",
     "suppress_table",

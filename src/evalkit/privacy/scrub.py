@@ -56,7 +56,8 @@ _PATTERNS: dict[str, str] = {
     # decimals or a dollar sign) are not candidates.
     "sin": (r"(?<![\w.,])\d{3}(?P<sinsep>[ \u00a0\-]?)\d{3}(?P=sinsep)\d{3}"
             r"(?!\w|[.,]\d|\s?\$|[ \u00a0\-]\d)"),
-    "postal_code": (rf"(?<!\w)[{_FSA_FIRST}]\d[{_POSTAL_LETTER}][ \u00a0\-]?"
+    # Not after '#': hexadecimal colours (#C6D9F1) look like postal codes.
+    "postal_code": (rf"(?<![\w#])[{_FSA_FIRST}]\d[{_POSTAL_LETTER}][ \u00a0\-]?"
                     rf"\d[{_POSTAL_LETTER}]\d(?!\w)"),
 }
 
