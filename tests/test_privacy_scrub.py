@@ -176,6 +176,13 @@ def test_lone_lowercase_parts_that_are_words_are_left():
         "De mon côté, j'ai gagné du temps ; [NOM] et [NOM] sont venus."
 
 
+def test_parts_of_two_listed_people_make_one_name():
+    names = ["Émilie Tremblay", "Gaétan Côté"]
+    assert scrub_text("Merci à Émilie Côté et à Gaétan.", names=names) == \
+        "Merci à [NOM] et à [NOM]."
+    assert [i.value for i in find_identifiers("Émilie Côté", names=names)] == ["Émilie Côté"]
+
+
 def test_particles_and_parts_of_hyphenated_places_are_left():
     names = ["Marie de la Fontaine", "Jean Laurent"]
     text = "Boulevard Marie-Victorin, Saint-Laurent, rue de la Gare ; Marie viendra."

@@ -160,7 +160,13 @@ class _Scrubber:
             elif kind == "health_card" and not _valid_health_card(match.group()):
                 continue
             if kinds is None or kind in kinds:
-                found.append(Identifier(start, end, kind, text[start:end]))
+                previous = found[-1] if found else None
+                if (kind == "name" and previous is not None and previous.kind == "name"
+                        and not text[previous.end:start].strip(" \u00a0-")):
+                    # A given name then a family name, each known from another person: one name.
+                    found[-1] = Identifier(previous.start, end, kind, text[previous.start:end])
+                else:
+                    found.append(Identifier(start, end, kind, text[start:end]))
         return found
 
     def scrub(self, text: str, tokens: dict[str, str]) -> str:
