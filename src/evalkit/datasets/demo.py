@@ -420,14 +420,41 @@ def make_demo_study(path: str | Path, *, n_sites: int = 8, n_per_site: int = 150
     demo.population.to_csv(folder / "population.csv", index=False, lineterminator="\n")
     demo.partners.to_csv(folder / "partners.csv", index=False, lineterminator="\n")
     sites = list(demo.sites["site"])
+    demo.truth["interviews"] = _write_interviews(folder / "interviews.qdpx", demo.sites, seed)
     files.write_codebook(folder / "codebook.yaml", sites=sites, waves=waves)
-    files.write_study(folder / "study.yaml", sources=sources, waves=waves)
+    files.write_study(folder / "study.yaml", sources=sources, waves=waves,
+                      interviews=[{"path": "interviews.qdpx"}])
     (folder / "truth.json").write_text(
         json.dumps(demo.truth, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
         encoding="utf-8")
     files.write_readme(folder / "README.md", demo.truth, n_rows=len(demo.responses),
                        sources=sources, seed=seed)
     return folder / "study.yaml"
+
+
+def _write_interviews(path: Path, sites: pd.DataFrame, seed: int) -> dict[str, Any]:
+    """Coded interviews at every site, written as a REFI-QDA project; returns their truths.
+
+    Sites are ordered so that the interviews' integrated site is the survey's most integrated
+    site and their tokenism site is the survey's planted high-tokenism site: numbers and
+    interviews converge there, as a joint display should show.
+    """
+    from evalkit.datasets.interviews import interview_codebook, make_demo_interviews
+    from evalkit.qual import write_qdpx
+
+    codes = list(sites["site"])
+    integrated = codes[int(np.argmax(sites["integration_mean"].to_numpy()))]
+    order = [integrated]
+    if len(codes) >= 4 and codes[-2] != integrated:
+        order.append(codes[-2])
+    order += [c for c in codes if c not in order]
+    documents, segments, truth = make_demo_interviews(sites=order, seed=seed + 1)
+    write_qdpx(path, documents=documents, segments=segments, codes=interview_codebook(),
+               origin="evalkit demo")
+    keep = ("agreement", "observed_agreement", "n_units_double_coded", "double_coded",
+            "tokenism_site", "integrated_site", "lang_share_en", "share_double_coded",
+            "planted_identifiers")
+    return {k: truth[k] for k in keep}
 
 
 def _yaml_dump(data: Any) -> str:
