@@ -343,3 +343,26 @@ def test_command_with_a_study_refuses_a_key_inside_the_folder(cli, run, tmp_path
     result = cli("check-disclosure", str(run), "--study", str(study / "study.yaml"))
     assert result.returncode == 1
     assert "inside the study folder" in result.stderr
+
+
+def test_command_with_the_demo_study(cli, tmp_path):
+    from evalkit.datasets import make_demo_study
+
+    study = make_demo_study(tmp_path / "demo", n_sites=2, n_per_site=20, formats="plain")
+    survey = pd.read_csv(tmp_path / "demo" / "survey_w1.csv")
+    contact = survey["contact_name"].dropna().iloc[0]
+    respondent = survey["respondent_id"].iloc[3]
+    demo_key = (tmp_path / "demo" / "demo.key").read_text().splitlines()[1]
+    run = tmp_path / "run"
+    (run / "tables").mkdir(parents=True)
+    write_table(pd.DataFrame({"site": ["A"], "n": [12]}), run / "tables" / "ok.csv",
+                counts=["n"], policy=POLICY)
+    clean = cli("check-disclosure", str(run), "--study", str(study))
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "demo key" in clean.stderr
+    (run / "notes.md").write_text(f"À revoir : {respondent}, avec {contact.upper()}.\n"
+                                  f"seed: 1\nkey: {demo_key}\n")
+    found = cli("check-disclosure", str(run), "--study", str(study), "--format", "json")
+    assert found.returncode == 1
+    kinds = sorted(f["kind"] for f in json.loads(found.stdout)["findings"])
+    assert kinds == ["identifier", "identifier", "key"]

@@ -34,20 +34,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def study_inputs(study_file: str) -> dict[str, Any]:
     """Identifiers (raw values of identifying columns), names, key and policy of a study."""
-    from evalkit.codebook import load_codebook
-    from evalkit.errors import ConfigError
     from evalkit.privacy.keys import load_key
     from evalkit.study import load_study
+    from evalkit.validate import validate_study
 
     study = load_study(study_file)
     key = load_key(study)
-    try:
-        from evalkit.validate import validate_study
-    except ImportError:
-        raise ConfigError.from_catalogue("privacy.scan.no_validate", where="--study") from None
-    codebook = load_codebook(study.resolve(study.codebook))
-    columns = list(dict.fromkeys([*codebook.identifying(), *study.privacy.pseudonymise]))
-    responses = validate_study(study).responses
+    report = validate_study(study)
+    columns = list(dict.fromkeys([*report.codebook.identifying(), *study.privacy.pseudonymise]))
+    responses = report.responses
     identifiers: list[Any] = []
     for column in columns:
         if column in responses:
