@@ -70,9 +70,12 @@ def test_export_is_refused_unless_asked(tmp_path):
 
 
 def test_export_reports_k_and_warns(tmp_path):
+    data = records()
+    before = data.copy()
     with pytest.warns(KAnonymityWarning, match="1 record"):
-        record = export_records(records(), tmp_path / "r.csv", quasi_identifiers=["site"],
+        record = export_records(data, tmp_path / "r.csv", quasi_identifiers=["site"],
                                 policy=DisclosurePolicy(min_cell=5), allow_record_level=True)
+    pd.testing.assert_frame_equal(data, before)
     assert record["record_level"] is True
     assert record["k"] == 1 and record["records_at_risk"] == 1
     assert record["quasi_identifiers"] == ["site"]

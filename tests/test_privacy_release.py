@@ -56,7 +56,9 @@ def test_neutralise_formulas_only_touches_text():
     frame = pd.DataFrame({"text": ["=1+1", "+33 6", "-x", "@sum", "\tx", "\rx", "ok", None],
                           "number": [-1, -2.5, 3, 0, 1, 2, 3, 4],
                           "=bad header": range(8)})
+    before = frame.copy()
     out = neutralise_formulas(frame)
+    pd.testing.assert_frame_equal(frame, before)
     assert out["text"].tolist()[:7] == ["'=1+1", "'+33 6", "'-x", "'@sum", "'\tx", "'\rx", "ok"]
     assert pd.isna(out["text"].iloc[7])
     assert out["number"].tolist() == [-1, -2.5, 3, 0, 1, 2, 3, 4]

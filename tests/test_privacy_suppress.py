@@ -239,7 +239,9 @@ def test_worked_example_and_reasons():
     assert out["y"].isna().tolist() == [True, True, False]
     assert out["total"].tolist() == [35, 20, 55]
     assert out["suppression"].tolist() == ["complementary", "small_count;complementary", None]
+    published = out.copy()
     intervals = disclosure_intervals(out)
+    pd.testing.assert_frame_equal(out, published)
     assert intervals[["lower", "upper"]].to_numpy().tolist() == [[2, 22], [13, 33], [0, 20],
                                                                  [0, 20]]
     note = suppression_note(out, lang="fr", policy=DisclosurePolicy())
