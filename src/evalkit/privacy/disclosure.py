@@ -57,7 +57,6 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # ordinary numbers and words.
 MIN_IDENTIFIER_CHARS = 4
 
-Place = str
 Finding = tuple[str, str, str]  # (place, kind, excerpt)
 
 

@@ -48,13 +48,14 @@ _PATTERNS: dict[str, str] = {
     "health_card": r"(?<!\w)[a-z]{4}[ \u00a0\-]?\d{4}[ \u00a0\-]?\d{4}(?!\w)",
     # North American numbers: +1 / 1 optional, area code with or without parentheses, then
     # exchange and line, an optional extension; or a local 7-digit number written 555-0142.
-    "phone": (rf"(?<![\w+])(?:\+\s?1{_SEP}?|1{_SEP}?)?"
+    # Not after a decimal point: the decimals of 0.2345678901 are not a phone number.
+    "phone": (rf"(?<![\w+])(?<!\d\.)(?:\+\s?1{_SEP}?|1{_SEP}?)?"
               rf"(?:\(\s?[2-9]\d\d\s?\)\s?|[2-9]\d\d{_SEP}?)[2-9]\d\d{_SEP}?\d{{4}}(?!\d){_EXT}?"
-              rf"|(?<![\w+\-.])[2-9]\d\d-\d{{4}}(?![\d\-]){_EXT}?"),
+              rf"|(?<![\w+\-])(?<!\d\.)[2-9]\d\d-\d{{4}}(?![\d\-]){_EXT}?"),
     # Social insurance numbers: 9 digits, grouped 3-3-3 with one separator or none; the Luhn
     # check (in _valid_sin) keeps 9 in 10 ordinary 9-digit numbers out. Amounts (followed by
     # decimals or a dollar sign) are not candidates.
-    "sin": (r"(?<![\w.,])\d{3}(?P<sinsep>[ \u00a0\-]?)\d{3}(?P=sinsep)\d{3}"
+    "sin": (r"(?<!\w)(?<!\d\.)\d{3}(?P<sinsep>[ \u00a0\-]?)\d{3}(?P=sinsep)\d{3}"
             r"(?!\w|[.,]\d|\s?\$|[ \u00a0\-]\d)"),
     # Not after '#': hexadecimal colours (#C6D9F1) look like postal codes.
     "postal_code": (rf"(?<![\w#])[{_FSA_FIRST}]\d[{_POSTAL_LETTER}][ \u00a0\-]?"
