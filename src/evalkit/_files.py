@@ -30,6 +30,8 @@ def atomic_write(path: str | Path, mode: str = "wb", *, encoding: str | None = N
     try:
         with os.fdopen(fd, mode, encoding=encoding, newline=newline) as handle:
             yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
         os.chmod(tmp, _default_mode())
         os.replace(tmp, path)
     except BaseException:

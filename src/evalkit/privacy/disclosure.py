@@ -501,14 +501,14 @@ def scan_summary(findings: pd.DataFrame, *, scanned_files: int) -> dict[str, Any
 
 
 def _write_manifest(run_dir: Path, summary: dict[str, Any]) -> None:
-    from evalkit.privacy.release import atomic_write
+    from evalkit._files import write_bytes_atomic
 
     manifest = _manifest(run_dir)
     if manifest is None:
         return
     manifest["disclosure_scan"] = summary
     text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
-    atomic_write(run_dir / "manifest.json", text.encode("utf-8"))
+    write_bytes_atomic(run_dir / "manifest.json", text.encode("utf-8"))
 
 
 def check_disclosure(run_dir: str | Path, *, identifiers: Iterable[Any] = (),

@@ -10,9 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-import os
 import re
-import secrets
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit._checks import check_frame
+from evalkit._files import write_bytes_atomic
 from evalkit.errors import ArgumentError
 from evalkit.privacy.suppress import apply_disclosure_control, as_policy, suppression_note
 
@@ -142,21 +141,6 @@ def _deterministic_zip(data: bytes) -> bytes:
     return buffer.getvalue()
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file next to ``path``, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        with open(temporary, "xb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
 def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
     """Tables are written without an index: a named or labelled index becomes columns, an
     unnamed integer index (row numbers) is dropped."""
@@ -180,7 +164,7 @@ def write_frame(frame: pd.DataFrame, path: str | Path, *, note: str = "") -> dic
     fmt = _format_of(path)
     safe = neutralise_formulas(frame)
     data = _csv_bytes(safe) if fmt == "csv" else _xlsx_bytes(safe, note=note)
-    atomic_write(path, data)
+    write_bytes_atomic(path, data)
     return {"path": path.as_posix(), "format": fmt, "sha256": hashlib.sha256(data).hexdigest(),
             "rows": int(frame.shape[0]), "columns": [str(c) for c in frame.columns]}
 
