@@ -315,6 +315,7 @@ def wants_non_validated(data: pd.DataFrame, non_validated: Any) -> bool:
 
 
 def suppressed_note(lang: str, *, omitted: Sequence[Any] = ()) -> str:
+    omitted = list(omitted)
     if omitted:
         return t("plots.note.suppressed_omitted", lang,
                  names=", ".join(map(str, omitted)))
