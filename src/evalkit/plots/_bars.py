@@ -58,8 +58,11 @@ class Rows:
         return np.array(out)
 
     def height_inches(self) -> float:
+        """Rows at an even pitch, tall enough for the longest (wrapped) label."""
         gaps = sum(1 for a, b in zip(self.blocks, self.blocks[1:], strict=False) if a != b)
-        return (len(self.labels) + gaps * BLOCK_GAP) * ROW_INCHES
+        lines = max((S.n_lines(label) for label in self.labels), default=1)
+        pitch = max(ROW_INCHES, lines * S.SMALL * 1.2 / 72 + 0.07)
+        return (len(self.labels) + gaps * BLOCK_GAP) * pitch
 
 
 def _segment(ax: Axes, rows: Rows, y: np.ndarray, left: np.ndarray, share: np.ndarray, *,
@@ -138,7 +141,7 @@ def draw_stacked(ax: Axes, rows: Rows, categories: Sequence[str], colours: Seque
     _suppressed(ax, rows, y, 0.0, 1.0, lang)
     _y_axis(ax, rows, y)
     ax.set_xlim(0, 1)
-    ax.xaxis.set_major_locator(ticker.MultipleLocator(0.25))
+    ax.xaxis.set_major_locator(ticker.MultipleLocator(0.25 if _wide(ax) else 0.5))
     ax.xaxis.set_major_formatter(S.LocaleFormatter(lang, percent=True))
     if show_n:
         n_column(ax, rows, y, lang)
@@ -153,6 +156,11 @@ def diverging_offsets(shares: np.ndarray, neutral: int | None, centre: bool) -> 
     if centre:
         offset = offset + np.nan_to_num(shares[:, neutral]) / 2
     return offset
+
+
+def _wide(ax: Axes) -> bool:
+    """Whether the figure is wide enough for ticks every quarter (labels such as ``75 %``)."""
+    return ax.get_figure().get_figwidth() >= 5.0
 
 
 def draw_diverging(ax: Axes, rows: Rows, categories: Sequence[str], colours: Sequence[Any], *,
@@ -178,7 +186,7 @@ def draw_diverging(ax: Axes, rows: Rows, categories: Sequence[str], colours: Seq
     _y_axis(ax, rows, y)
     ax.set_xlim(-half, half)
     ax.axvline(0, color=S.MUTED, linewidth=0.8, zorder=0.5)
-    step = 0.25 if half > 0.5 else 0.1
+    step = (0.25 if half > 0.5 else 0.1) * (1 if _wide(ax) else 2)
     ax.xaxis.set_major_locator(ticker.MultipleLocator(step))
     ax.xaxis.set_major_formatter(S.LocaleFormatter(lang, percent=True, absolute=True))
     return half
