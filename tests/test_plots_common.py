@@ -17,8 +17,12 @@ from matplotlib.text import Text
 from evalkit import ArgumentError
 from evalkit import plots as P
 from evalkit.funnel import funnel_limits
+from evalkit.integration import integration_profile
 from evalkit.involvement import ladder_distribution
+from evalkit.network import traffic_light_distribution
+from evalkit.outcomes import outcome_change_from_study
 from evalkit.plots._style import MAX_WIDTH
+from evalkit.qual import code_frequencies, cooccurrence
 from evalkit.study import load_study
 from evalkit.validate import validate_study
 
@@ -102,7 +106,18 @@ def _all_figures(demo) -> dict:
                           "ci_low": [0.1, 0.3, 0.3], "ci_high": [0.3, 0.7, 0.5]})
     joint = pd.DataFrame({"site": ["A"], "indicator": ["Taux"], "value_text": ["12,5 %"],
                           "theme_text": ["Écoute (3/6)"], "verdict": ["converge"]})
+    change = outcome_change_from_study(r, study=s, by_site=False)
+    lights = traffic_light_distribution(w1, paid="net_paid", peers="net_peers",
+                                        community="net_community", site="site")
+    profile = integration_profile(demo.partners, site="site", level="level",
+                                  levels=s.measures.integration.levels)
+    codes = code_frequencies(demo.segments, group=None, documents=demo.documents)
     return {
+        "outcomes": lambda: P.outcome_change_plot(change, groups=s.measures.outcomes.groups),
+        "traffic": lambda: P.traffic_light_plot(lights),
+        "integration": lambda: P.integration_plot(profile),
+        "codes": lambda: P.code_site_heatmap(codes),
+        "cooccurrence": lambda: P.cooccurrence_heatmap(cooccurrence(demo.segments)),
         "likert": lambda: P.likert_bars(w1, items=inv.ladder, codebook=demo.codebook),
         "ladder": lambda: P.ladder_profile(ladder, codebook=demo.codebook),
         "funnel": lambda: P.funnel_plot(limits),

@@ -185,9 +185,10 @@ def test_joint_rule_converge_diverge_and_undecided():
     # Pooled rate: (6 + 2 + 5 + 4) / 40 = 0.425. Pooled share: (5 + 1 + 1 + 3) / 24 = 0.417.
     rates = _rates([0.6, 0.2, 0.5, 0.4], [10, 10, 10, 10])
     codes = _codes([5, 1, 1, 3], [6, 6, 6, 6])
-    before = rates.copy()
+    before, codes_before = rates.copy(), codes.copy()
     out = joint_display_table(rates, frequencies=codes, code="Tok", lang="en")
     pd.testing.assert_frame_equal(rates, before)
+    pd.testing.assert_frame_equal(codes, codes_before)
     assert out["target"].iloc[0] == pytest.approx(17 / 40)
     assert out["code_reference"].iloc[0] == pytest.approx(10 / 24)
     assert out["quant_position"].tolist() == ["above", "below", "above", "below"]

@@ -96,7 +96,9 @@ def test_funnel_plot_widens_the_limits_as_funnel_limits_does(consulted):
     od = overdispersion(consulted, site="site", y="tokenistic")
     tau2 = float(od["tau2"].iloc[0])
     assert tau2 > 0
+    before = od.copy()
     fig = funnel_plot(limits, overdispersion=od, lang="en")
+    pd.testing.assert_frame_equal(od, before)
     widened = lines(fig, "evalkit-limit-widened")
     assert len(widened) == 4 and len(lines(fig, "evalkit-limit-plain")) == 4
     reference = funnel_limits(consulted, site="site", y="tokenistic", tau2=tau2)
