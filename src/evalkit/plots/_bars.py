@@ -65,6 +65,11 @@ class Rows:
         return (len(self.labels) + gaps * BLOCK_GAP) * pitch
 
 
+def _hatch_ink(colour: Any) -> str:
+    """Pattern lines that show on ``colour``: white on dark colours, dark grey on light ones."""
+    return "white" if S.text_colour(colour) == "white" else "#4D4D4D"
+
+
 def _segment(ax: Axes, rows: Rows, y: np.ndarray, left: np.ndarray, share: np.ndarray, *,
              colour: Any, hatch: str | None, label: str, label_min: float, lang: str, gid: str,
              outside: bool = False) -> None:
@@ -73,8 +78,7 @@ def _segment(ax: Axes, rows: Rows, y: np.ndarray, left: np.ndarray, share: np.nd
                    linewidth=0.6, hatch=hatch, label=label, gid=gid)
     if hatch:
         for bar in bars:
-            bar.set_hatchcolor(S.text_colour(colour) if S.text_colour(colour) == "white"
-                               else "#4D4D4D")
+            bar.set_hatchcolor(_hatch_ink(colour))
     ink = S.text_colour(colour)
     for yi, li, si, bar in zip(y, left, share, bars, strict=True):
         if not (np.isfinite(si) and si >= label_min and si > 0):
@@ -219,8 +223,7 @@ def legend(fig: Figure, labels: Sequence[str], colours: Sequence[Any], *,
     for colour, hatch in zip(colours, hatches, strict=True):
         patch = Patch(facecolor=colour, edgecolor="white", hatch=hatch)
         if hatch:
-            patch.set_hatchcolor(S.text_colour(colour) if S.text_colour(colour) == "white"
-                                 else "#4D4D4D")
+            patch.set_hatchcolor(_hatch_ink(colour))
         handles.append(patch)
     fig.legend(handles, [S.wrap(label, chars) for label in labels], loc="outside upper center",
                ncols=ncols, handlelength=1.4, handleheight=1.1, columnspacing=1.0,

@@ -8,7 +8,6 @@ import io
 import pickle
 from pathlib import Path
 
-import matplotlib as mpl
 from matplotlib.figure import Figure
 
 from evalkit._checks import check_int
@@ -76,7 +75,7 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = 200) -> Path:
         raise ArgumentError(f"path must end in .png or .svg, got {path.name!r}", where="path")
     dpi = check_int(dpi, "dpi", minimum=50, maximum=1200)
     buffer = io.BytesIO()
-    with S.styled(), mpl.rc_context({"svg.hashsalt": "evalkit", "svg.id": None}):
+    with S.styled():
         _snapshot(fig).savefig(buffer, format=kind, dpi=dpi, metadata=_METADATA[kind])
     return write_bytes_atomic(path, buffer.getvalue())
 

@@ -73,7 +73,8 @@ RC: dict[str, Any] = {
     "hatch.color": "#000000",
     "figure.facecolor": "white",
     "savefig.facecolor": "white",
-    "svg.hashsalt": "evalkit",
+    "svg.hashsalt": "evalkit",   # fixed ids in SVG files: the same figure, the same bytes
+    "svg.id": None,
     "svg.fonttype": "path",
     "path.simplify": True,
 }
