@@ -213,7 +213,9 @@ def test_form_of_pseudonyms():
 
 def test_missing_and_blank_identifiers_stay_missing():
     series = pd.Series(["A-1", None, np.nan, "  ", "A-1"], index=list("abcde"), name="id")
+    before = series.copy()
     out = pseudonymise(series, key=KEY)
+    pd.testing.assert_series_equal(series, before)
     assert out.isna().tolist() == [False, True, True, True, False]
     assert out.index.tolist() == list("abcde") and out.name == "id"
 

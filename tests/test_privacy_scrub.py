@@ -176,6 +176,13 @@ def test_lone_lowercase_parts_that_are_words_are_left():
         "De mon côté, j'ai gagné du temps ; [NOM] et [NOM] sont venus."
 
 
+def test_parts_of_two_listed_people_make_one_name():
+    names = ["Émilie Tremblay", "Gaétan Côté"]
+    assert scrub_text("Merci à Émilie Côté et à Gaétan.", names=names) == \
+        "Merci à [NOM] et à [NOM]."
+    assert [i.value for i in find_identifiers("Émilie Côté", names=names)] == ["Émilie Côté"]
+
+
 def test_particles_and_parts_of_hyphenated_places_are_left():
     names = ["Marie de la Fontaine", "Jean Laurent"]
     text = "Boulevard Marie-Victorin, Saint-Laurent, rue de la Gare ; Marie viendra."
@@ -192,6 +199,8 @@ ORDINARY = [
     "Version 1.2.3 du formulaire ; code de site A-0001 ; question Q12_3.",
     "Le CLSC de la Haute-Yamaska et le CIUSSS de l'Estrie – CHUS.",
     "Le numéro de dossier 123456789 n'est pas un NAS.",
+    "p = 0.2345678901 ; x = 1.23456789012e-05 ; y = 0.555-0142 ; z = 0.123456782",
+    "odds,0.2345678901,1.046454286",
 ]
 
 
@@ -230,12 +239,18 @@ def test_each_written_form_is_one_whole_identifier(text, kind):
     assert [(i.kind, i.value) for i in found] == [(kind, text)]
 
 
+def test_identifiers_in_csv_fields_are_caught():
+    found = find_identifiers("A,819-555-0142,046454286,H2X1Y4,jo@x.org,12.5")
+    assert [i.kind for i in found] == ["phone", "sin", "postal_code", "email"]
+
+
 @pytest.mark.parametrize("text", [
     "046 454 287",        # fails the Luhn check
     "D2X 1Y4", "W2X 1Y4", "H2O 1Y4",   # letters Canada Post does not use there
     "TREM 5013 0112",     # month 13
     "TREM 5001 3212",     # day 32
     "819-555-014",        # too short
+    "#C6D9F1",            # a colour
 ])
 def test_near_misses_are_not_identifiers(text):
     assert find_identifiers(text) == []

@@ -25,6 +25,7 @@ COMMANDS: tuple[str, ...] = (
     "schema",
     "kernel",
     "keygen",
+    "check_disclosure",
 )
 
 

@@ -48,15 +48,17 @@ _PATTERNS: dict[str, str] = {
     "health_card": r"(?<!\w)[a-z]{4}[ \u00a0\-]?\d{4}[ \u00a0\-]?\d{4}(?!\w)",
     # North American numbers: +1 / 1 optional, area code with or without parentheses, then
     # exchange and line, an optional extension; or a local 7-digit number written 555-0142.
-    "phone": (rf"(?<![\w+])(?:\+\s?1{_SEP}?|1{_SEP}?)?"
+    # Not after a decimal point: the decimals of 0.2345678901 are not a phone number.
+    "phone": (rf"(?<![\w+])(?<!\d\.)(?:\+\s?1{_SEP}?|1{_SEP}?)?"
               rf"(?:\(\s?[2-9]\d\d\s?\)\s?|[2-9]\d\d{_SEP}?)[2-9]\d\d{_SEP}?\d{{4}}(?!\d){_EXT}?"
-              rf"|(?<![\w+\-.])[2-9]\d\d-\d{{4}}(?![\d\-]){_EXT}?"),
+              rf"|(?<![\w+\-])(?<!\d\.)[2-9]\d\d-\d{{4}}(?![\d\-]){_EXT}?"),
     # Social insurance numbers: 9 digits, grouped 3-3-3 with one separator or none; the Luhn
     # check (in _valid_sin) keeps 9 in 10 ordinary 9-digit numbers out. Amounts (followed by
     # decimals or a dollar sign) are not candidates.
-    "sin": (r"(?<![\w.,])\d{3}(?P<sinsep>[ \u00a0\-]?)\d{3}(?P=sinsep)\d{3}"
+    "sin": (r"(?<!\w)(?<!\d\.)\d{3}(?P<sinsep>[ \u00a0\-]?)\d{3}(?P=sinsep)\d{3}"
             r"(?!\w|[.,]\d|\s?\$|[ \u00a0\-]\d)"),
-    "postal_code": (rf"(?<!\w)[{_FSA_FIRST}]\d[{_POSTAL_LETTER}][ \u00a0\-]?"
+    # Not after '#': hexadecimal colours (#C6D9F1) look like postal codes.
+    "postal_code": (rf"(?<![\w#])[{_FSA_FIRST}]\d[{_POSTAL_LETTER}][ \u00a0\-]?"
                     rf"\d[{_POSTAL_LETTER}]\d(?!\w)"),
 }
 
@@ -159,7 +161,13 @@ class _Scrubber:
             elif kind == "health_card" and not _valid_health_card(match.group()):
                 continue
             if kinds is None or kind in kinds:
-                found.append(Identifier(start, end, kind, text[start:end]))
+                previous = found[-1] if found else None
+                if (kind == "name" and previous is not None and previous.kind == "name"
+                        and not text[previous.end:start].strip(" \u00a0-")):
+                    # A given name then a family name, each known from another person: one name.
+                    found[-1] = Identifier(previous.start, end, kind, text[previous.start:end])
+                else:
+                    found.append(Identifier(start, end, kind, text[start:end]))
         return found
 
     def scrub(self, text: str, tokens: dict[str, str]) -> str:
