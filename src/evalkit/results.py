@@ -217,7 +217,7 @@ def _representativeness(ctx: _Context) -> list[ResultTable]:
     table = representativeness(base, population=population, site=ctx.roles.site,
                                dimensions=dimensions)
     out = [ResultTable("representativeness", table, counts=("n",),
-                       estimates=("share", "difference"), n=None)]
+                       estimates=("share", "difference"), n="n")]
     inv = ctx.study.measures.involvement
     if inv is not None and inv.tokenism is not None:
         from evalkit.involvement import tokenism_status
