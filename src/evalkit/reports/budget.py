@@ -22,17 +22,17 @@ BUDGETS: dict[str, int] = {"main": 1, "summary": 3, "report": 25}
 # A4 printed with evalkit.css: 297 mm less 38 mm of margins, 10.5 pt text at line-height 1.5.
 LINES_PER_PAGE = 46.0
 #: Characters of running text per line (178 mm of DejaVu Sans at 10.5 pt).
-CHARS_PER_LINE = 92
+CHARS_PER_LINE = 78
 #: Table text is set at 0.86 of the body size; rows carry padding.
 TABLE_CHARS_PER_LINE = 100
-TABLE_ROW_LINES = 1.05
+TABLE_ROW_LINES = 1.2
 TABLE_LINE = 0.8
 #: Spacing after a paragraph, a list item, a table, a figure (in lines).
 PARAGRAPH_GAP = 0.7
 ITEM_GAP = 0.35
 BLOCK_GAP = 1.6
 #: Headings by level (h3, h4, h5 in the brief), including the space around them.
-HEADING_LINES = {0: 3.4, 1: 2.6, 2: 2.1, 3: 1.8}
+HEADING_LINES = {0: 3.4, 1: 2.1, 2: 1.7, 3: 1.5}
 #: Text width in pixels at 96 dpi (178 mm): figures are scaled to it.
 TEXT_WIDTH_PX = 673
 LINE_PX = 21.0
@@ -69,12 +69,12 @@ def estimate_lines(block: Block) -> float:
         return HEADING_LINES.get(block.level, 1.8) + _wrapped(block.text, CHARS_PER_LINE * 0.8) - 1
     if isinstance(block, Paragraph):
         if block.kind == "non_validated":
-            return 2.6
+            return 2.0
         extra = 1.0 if block.kind == "note" else 0.0
         return _wrapped(block.text, CHARS_PER_LINE) + PARAGRAPH_GAP + extra
     if isinstance(block, Bullets):
-        lines = sum(_wrapped(item, CHARS_PER_LINE - 4) + ITEM_GAP for item in block.items)
-        lines += sum(_wrapped(d, (CHARS_PER_LINE - 4) * 1.15) * 0.85 for d in block.details if d)
+        lines = sum(_wrapped(item, CHARS_PER_LINE + 4) + ITEM_GAP for item in block.items)
+        lines += sum(_wrapped(d, (CHARS_PER_LINE + 8) * 1.15) * 0.85 for d in block.details if d)
         return lines + PARAGRAPH_GAP
     if isinstance(block, Table):
         return _table_lines(block)
@@ -86,7 +86,7 @@ def estimate_lines(block: Block) -> float:
         return height / LINE_PX + _wrapped(block.caption, CHARS_PER_LINE * 1.1) + label + \
             BLOCK_GAP
     if isinstance(block, Quote):
-        return _wrapped(block.text, CHARS_PER_LINE - 8) + 1 + PARAGRAPH_GAP + 0.5
+        return _wrapped(block.text, CHARS_PER_LINE - 14) + 1.2 + 2 * PARAGRAPH_GAP + 0.6
     raise TypeError(f"unknown block {type(block).__name__}")
 
 
@@ -99,7 +99,7 @@ def estimate_pages(blocks: Iterable[Block], *, extra_lines: float = 0.0) -> floa
     Examples
     --------
     >>> from evalkit.reports.document import Paragraph
-    >>> estimate_pages([Paragraph("x" * 92 * 45)])
+    >>> estimate_pages([Paragraph("x" * 82 * 45)])
     1.0
     """
     lines = extra_lines + sum(estimate_lines(b) for b in blocks)
