@@ -99,7 +99,7 @@ def estimate_pages(blocks: Iterable[Block], *, extra_lines: float = 0.0) -> floa
     Examples
     --------
     >>> from evalkit.reports.document import Paragraph
-    >>> estimate_pages([Paragraph("x" * 82 * 45)])
+    >>> estimate_pages([Paragraph("x" * 78 * 45)])
     1.0
     """
     lines = extra_lines + sum(estimate_lines(b) for b in blocks)
