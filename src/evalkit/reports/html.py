@@ -66,7 +66,7 @@ def _text(value: str, lang: str) -> str:
 
 def non_validated_html(lang: str) -> str:
     """The bilingual label of the tokenism index, as the pages show it."""
-    return (f"<p class='ek-non-validated' data-evalkit='non-validated'>"
+    return (f"<p class='ek-non-validated' data-evalkit='non-validated-label'>"
             f"{_text(t('reports.non_validated_label', lang), lang)}</p>")
 
 
