@@ -38,7 +38,7 @@ from evalkit.reports.methods import MethodNote, method_notes
 __all__ = ["Brief", "build_brief", "gripp2_table", "released_tables", "write_budget_json"]
 
 #: Lines the title block takes above the main messages (title, organisation, date).
-HEADER_LINES = 7.0
+HEADER_LINES = 6.0
 #: Quotes shown per site in the report's section on interviews.
 QUOTES_PER_SITE = 1
 #: The most quotes the report shows.
@@ -224,8 +224,9 @@ def _funnel_position(ctx: _Ctx) -> dict[str, str]:
         for _, row in sites.iterrows():
             if row["outside"]:
                 side = "above" if row["z"] > 0 else "below"
+                decimals = 0 if round(level * 100, 6).is_integer() else 1
                 out[row["site"]] = ctx.t(f"reports.position.{side}",
-                                         level=percent_text(level, ctx.lang, decimals=1))
+                                         level=percent_text(level, ctx.lang, decimals=decimals))
             else:
                 out.setdefault(row["site"], ctx.t("reports.position.within"))
     return out
@@ -346,7 +347,7 @@ def _representativeness_table(ctx: _Ctx) -> Table | None:
                tb.Column("reports.col.level_most_off", tb.text("level_label"), numeric=False),
                tb.Column("reports.col.share_respondents", tb.pct("share")),
                tb.Column("reports.col.share_population", tb.pct("population_share")),
-               tb.Column("reports.col.p_value", tb.num("p", 3))]
+               tb.Column("reports.col.p_value", tb.pvalue("p"))]
     return tb.format_table(worst, columns, caption=ctx.title("representativeness"),
                            lang=ctx.lang, notes=[ctx.note("representativeness")],
                            name="representativeness")
@@ -414,7 +415,7 @@ def _model_table(ctx: _Ctx) -> Table | None:
                tb.Column("quant.models.estimate", tb.num("estimate", 3)),
                tb.Column(ctx.t("reports.col.ci", level=ctx.pct(ctx.confidence)),
                          tb.interval("ci_low", "ci_high", decimals=3)),
-               tb.Column("quant.models.p_value", tb.num("p_value", 3))]
+               tb.Column("quant.models.p_value", tb.pvalue("p_value"))]
     return tb.format_table(frame, columns, caption=ctx.title("involvement_model"),
                            lang=ctx.lang, notes=[ctx.t("reports.note.model")],
                            name="involvement_model")
@@ -494,6 +495,12 @@ def _quotes(ctx: _Ctx) -> list[Quote]:
         return []
     rows = quotes[quotes["code_path"].astype(str).str.startswith(theme)]
     rows = rows.sort_values(["site", "rank"], kind="stable").groupby("site").head(QUOTES_PER_SITE)
+    # Sites that stand out in the numbers are quoted first.
+    positions = _funnel_position(ctx)
+    within = ctx.t("reports.position.within")
+    rows = rows.assign(_first=rows["site"].astype(str).map(
+        lambda s: 0 if positions.get(s, within) != within else 1)).sort_values(
+        ["_first", "site", "rank"], kind="stable")
     return [Quote(typography(str(r["quote"]), ctx.lang),
                   typography(str(r["attribution"]), ctx.lang))
             for _, r in rows.head(MAX_QUOTES).iterrows()]

@@ -102,6 +102,18 @@ def num(column: str, decimals: int = 2) -> Callable[[pd.Series, str], str]:
     return cell
 
 
+def pvalue(column: str) -> Callable[[pd.Series, str], str]:
+    """A p-value with three decimals, ``< 0.001`` below that."""
+    def cell(row: pd.Series, lang: str) -> str:
+        missing = blank(row, [column], lang)
+        if missing:
+            return missing
+        if float(row[column]) < 0.001:
+            return t("reports.p_below", lang, p=number_text(0.001, lang, decimals=3))
+        return number_text(row[column], lang, decimals=3)
+    return cell
+
+
 def count(column: str) -> Callable[[pd.Series, str], str]:
     def cell(row: pd.Series, lang: str) -> str:
         return blank(row, [column], lang) or count_text(row[column], lang)
