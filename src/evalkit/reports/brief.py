@@ -148,9 +148,7 @@ def _main_part(ctx: _Ctx, messages: list[Message]) -> Part:
     question = label(ctx.study.report.question, ctx.lang) if ctx.study.report.question else ""
     if question:
         part.add(Paragraph(typography(question, ctx.lang), "lead"))
-    if any(m.non_validated for m in messages):
-        part.add(Paragraph("", "non_validated"))
-    part.add(Bullets(tuple(m.text(ctx.lang) for m in messages), ordered=True,
+    part.add(_label_if(messages), Bullets(tuple(m.text(ctx.lang) for m in messages), ordered=True,
                      details=tuple(m.evidence_text(ctx.lang) for m in messages)))
     return part
 
@@ -194,8 +192,13 @@ def _summary_part(ctx: _Ctx, messages: list[Message]) -> Part:
     part.add(*_tokenism_findings(ctx, compact=True))
     part.add(_model_sentence(ctx), _outcome_sentence(ctx), _network_sentence(ctx))
     part.add(Heading(ctx.t("reports.section.implications"), 1),
-             Bullets(tuple(m.text(ctx.lang) for m in messages)))
+             _label_if(messages), Bullets(tuple(m.text(ctx.lang) for m in messages)))
     return part
+
+
+def _label_if(messages: list[Message]) -> Paragraph | None:
+    """The non-validated label, when a message rests on the tokenism index."""
+    return Paragraph("", "non_validated") if any(m.non_validated for m in messages) else None
 
 
 def _tokenism_findings(ctx: _Ctx, *, compact: bool) -> list[Block | None]:
@@ -656,7 +659,7 @@ def _report_sections(ctx: _Ctx, messages: list[Message],
                                  Paragraph(ctx.t("reports.report.quotes")) if quotes else None,
                                  *quotes, level=2)))
     sections.append((0, _section(
-        ctx, "reports.section.implications",
+        ctx, "reports.section.implications", _label_if(messages),
         Bullets(tuple(m.text(ctx.lang) for m in messages),
                 details=tuple(m.evidence_text(ctx.lang) for m in messages)))))
     sections.append((0, _section(ctx, "reports.section.gripp2",

@@ -124,7 +124,8 @@ class Message:
     evidence : tuple of str
         The result tables the message rests on.
     non_validated : bool
-        The message uses the tokenism index (its text then says so).
+        The message rests on the tokenism index: wherever it is shown, the non-validated label
+        must be shown too.
     """
 
     rule: str
@@ -136,10 +137,7 @@ class Message:
     def text(self, lang: str) -> str:
         """The message in ``lang``, numbers in the locale's formats."""
         params = {name: _param_text(value, lang) for name, value in self.params.items()}
-        text = t(self.key, lang, **params)
-        if self.non_validated:
-            text = f"{text} {t('reports.msg.non_validated', lang)}"
-        return typography(text, lang)
+        return typography(t(self.key, lang, **params), lang)
 
     def evidence_text(self, lang: str) -> str:
         """The tables the message rests on, by title."""
