@@ -39,6 +39,8 @@ __all__ = ["Brief", "build_brief", "gripp2_table", "released_tables", "write_bud
 
 #: Lines the title block takes above the main messages (title, organisation, date).
 HEADER_LINES = 6.0
+#: The share of a budget the estimate may fill (the rest absorbs its error).
+FILL = 0.97
 #: Quotes shown per site in the report's section on interviews.
 QUOTES_PER_SITE = 1
 #: The most quotes the report shows.
@@ -675,13 +677,13 @@ def _report_sections(ctx: _Ctx, messages: list[Message],
 def _fit(sections: list[tuple[int, list[Block]]], part: Part) -> list[str]:
     """Drop the sections of highest priority number until the part fits its budget; the
     headings of the sections dropped are returned."""
-    from evalkit.reports.budget import estimate_pages
+    from evalkit.reports.budget import part_pages
 
     dropped = []
     kept = list(sections)
     while True:
-        blocks = [b for _, bs in kept for b in bs]
-        if estimate_pages([Heading(part.title, 0), *blocks]) <= part.budget:
+        part.blocks = [b for _, bs in kept for b in bs]
+        if part_pages(part) <= part.budget * FILL:
             break
         worst = max((p for p, bs in kept if bs), default=0)
         if worst == 0:
@@ -695,13 +697,11 @@ def _fit(sections: list[tuple[int, list[Block]]], part: Part) -> list[str]:
 
 def _fit_messages(ctx: _Ctx, messages: list[Message]) -> list[Message]:
     """The messages in order, as many as fit on the one page of main messages."""
-    from evalkit.reports.budget import estimate_pages
+    from evalkit.reports.budget import part_pages
 
     kept = list(messages)
     while kept:
-        part = _main_part(ctx, kept)
-        if estimate_pages([Heading(part.title, 0), *part.blocks],
-                          extra_lines=HEADER_LINES) <= BUDGETS["main"]:
+        if part_pages(_main_part(ctx, kept), extra_lines=HEADER_LINES) <= BUDGETS["main"] * FILL:
             break
         kept.pop()
     return kept
