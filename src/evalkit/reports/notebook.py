@@ -90,9 +90,8 @@ def _headings(root: Any) -> list[TocEntry]:
         text = " ".join(element.text_content().split())
         if not text:
             continue
-        anchor = element.get("id") or slug(text, taken)
-        anchor = slug(anchor, taken) if anchor in taken else anchor
-        taken.add(anchor)
+        # nbconvert's ids keep accents percent-encoded: plain ASCII anchors link everywhere.
+        anchor = slug(text, taken)
         element.set("id", anchor)
         entries.append(TocEntry(anchor, text, 1 if element.tag in ("h1", "h2") else 2))
     # A notebook's own h1 is a section of the page (the page's h1 is the study title).
