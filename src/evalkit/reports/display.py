@@ -92,20 +92,54 @@ def show_table(results: Any, name: str, *, lang: str, policy: Any,
     kinds = _kinds(table, frame)
     flags = (frame["suppressed"].fillna(False).astype(bool).tolist() if "suppressed" in frame
              else [False] * len(frame))
-    head = "".join(f"<th scope='col'>{escape(c)}</th>" for c in shown)
+    note = typography(suppression_note(frame, lang=lang, policy=policy), lang)
+    note_html = f"<p class='ek-table-note'>{escape(note)}</p>" if note else ""
+    marker = " data-evalkit-index='tokenism'" if table.non_validated else ""
+    label = non_validated_html(lang) if table.non_validated else ""
+    title = typography(table_title(name, lang), lang)
+    chunks = _chunks(frame, shown)
+    parts = []
+    for i, chunk in enumerate(chunks):
+        caption = title if len(chunks) == 1 else t("reports.table.part", lang, title=title,
+                                                   i=i + 1, k=len(chunks))
+        parts.append(_table_html(frame, chunk, kinds, flags, caption, lang))
+    return HTML(f"<div class='ek-table-wrap' data-table='{escape(name)}'{marker}>{label}"
+                f"{''.join(parts)}{note_html}</div>")
+
+
+#: Tables wider than this many columns are split into several (identifiers repeated), so that
+#: each fits the width of an A4 page.
+MAX_COLUMNS = 8
+
+
+def _chunks(frame: pd.DataFrame, shown: list[str]) -> list[list[str]]:
+    ids = [c for c in shown if not pd.api.types.is_numeric_dtype(frame[c])
+           or pd.api.types.is_bool_dtype(frame[c])][:3]
+    values = [c for c in shown if c not in ids]
+    if len(shown) <= MAX_COLUMNS:
+        return [shown]
+    room = max(1, MAX_COLUMNS - len(ids))
+    return [ids + values[i:i + room] for i in range(0, len(values), room)]
+
+
+def _header(column: str, lang: str) -> str:
+    """A column's label from the catalogues, else its name with spaces (so that it wraps)."""
+    from evalkit.i18n import has_key
+
+    key = f"reports.col.{column}"
+    return t(key, lang) if has_key(key) else str(column).replace("_", " ")
+
+
+def _table_html(frame: pd.DataFrame, shown: list[str], kinds: dict[str, str],
+                flags: list[bool], caption: str, lang: str) -> str:
+    head = "".join(f"<th scope='col'>{escape(_header(c, lang))}</th>" for c in shown)
     rows = "".join(
         "<tr>" + "".join(
             f"<td{_NUM if kinds[c] != 'other' else ''}>"
             f"{escape(_cell(row[c], c, kinds[c], lang, flag))}</td>" for c in shown) + "</tr>"
         for (_, row), flag in zip(frame.iterrows(), flags, strict=True))
-    note = typography(suppression_note(frame, lang=lang, policy=policy), lang)
-    note_html = f"<p class='ek-table-note'>{escape(note)}</p>" if note else ""
-    marker = " data-evalkit-index='tokenism'" if table.non_validated else ""
-    label = non_validated_html(lang) if table.non_validated else ""
-    title = escape(typography(table_title(name, lang), lang))
-    return HTML(f"<div class='ek-table-wrap' data-table='{escape(name)}'{marker}>{label}"
-                f"<table><caption>{title}</caption><thead><tr>{head}</tr></thead>"
-                f"<tbody>{rows}</tbody></table>{note_html}</div>")
+    return (f"<table><caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead>"
+            f"<tbody>{rows}</tbody></table>")
 
 
 def show_figure(fig: Any, *, caption: str, lang: str, alt: str | None = None,

@@ -131,7 +131,8 @@ def blocks_html(blocks: Iterable[Block], lang: str, *, base_level: int = 2,
         elif isinstance(block, Figure):
             out.append(_figure_html(block, lang))
         elif isinstance(block, Quote):
-            out.append(f"<blockquote><p>{_text(block.text, lang)}</p>"
+            quoted = t("reports.quote", lang, text=block.text)
+            out.append(f"<blockquote><p>{_text(quoted, lang)}</p>"
                        f"<footer>{_text(block.attribution, lang)}</footer></blockquote>")
         else:
             raise TypeError(f"unknown block {type(block).__name__}")

@@ -142,7 +142,8 @@ def _add_blocks(doc: Any, blocks: list, lang: str) -> None:
         elif isinstance(block, Figure):
             _add_figure(doc, block, lang)
         elif isinstance(block, Quote):
-            doc.add_paragraph(_docx_text(block.text, lang), style="Quote")
+            doc.add_paragraph(_docx_text(t("reports.quote", lang, text=block.text), lang),
+                              style="Quote")
             doc.add_paragraph("— " + _docx_text(block.attribution, lang))
 
 
