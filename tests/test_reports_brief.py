@@ -286,3 +286,14 @@ def test_the_sentence_check_catches_a_sentence(tmp_path):
     tree = ast.parse('def f():\n    """Doc string is fine."""\n    return "Main messages for you"\n')
     found = [n.value for n in _string_literals(tree)]
     assert found == ["Main messages for you"]
+
+
+def test_write_briefs_fills_the_runs_brief_folder(demo, tmp_path):
+    from evalkit.reports import write_briefs
+
+    results, study = demo
+    record = write_briefs(results, study, tmp_path / "brief", run_date="2026-11-22")
+    assert record["files"] == ["brief.fr.html", "brief.fr.docx", "brief.en.html",
+                               "brief.en.docx", "budget.json"]
+    assert all((tmp_path / "brief" / f).stat().st_size > 0 for f in record["files"])
+    assert record["budget"]["en"]["main"][1:] == [1, True]

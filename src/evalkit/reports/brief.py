@@ -257,7 +257,7 @@ def _tokenism_table(ctx: _Ctx, *, compact: bool) -> Table:
                               tb.interval("shrunken_ci_low", "shrunken_ci_high", percent=True))]
     columns.append(tb.Column("reports.col.funnel", tb.text("position"), numeric=False))
     return tb.format_table(frame, columns, caption=ctx.title("tokenism_rates"), lang=ctx.lang,
-                           notes=[ctx.note("tokenism_rates")], non_validated=True,
+                           suppression=ctx.note("tokenism_rates"), non_validated=True,
                            name="tokenism_rates")
 
 
@@ -332,7 +332,7 @@ def _respondents_table(ctx: _Ctx) -> Table | None:
                                  tb.count(f"c{i}")))
     wide["suppressed"] = wide.drop(columns=["site"]).isna().any(axis=1)
     return tb.format_table(wide, columns, caption=ctx.title("response_counts"), lang=ctx.lang,
-                           notes=[ctx.note("response_counts")], name="response_counts")
+                           suppression=ctx.note("response_counts"), name="response_counts")
 
 
 def _representativeness_table(ctx: _Ctx) -> Table | None:
@@ -354,7 +354,7 @@ def _representativeness_table(ctx: _Ctx) -> Table | None:
                tb.Column("reports.col.share_population", tb.pct("population_share")),
                tb.Column("reports.col.p_value", tb.pvalue("p"))]
     return tb.format_table(worst, columns, caption=ctx.title("representativeness"),
-                           lang=ctx.lang, notes=[ctx.note("representativeness")],
+                           lang=ctx.lang, suppression=ctx.note("representativeness"),
                            name="representativeness")
 
 
@@ -369,7 +369,7 @@ def _weighted_table(ctx: _Ctx) -> Table | None:
                          tb.interval("ci_low", "ci_high", percent=True)),
                tb.Column("reports.col.deff", tb.num("deff", 2))]
     return tb.format_table(frame, columns, caption=ctx.title("tokenism_weighted"), lang=ctx.lang,
-                           notes=[ctx.note("tokenism_weighted")], non_validated=True,
+                           suppression=ctx.note("tokenism_weighted"), non_validated=True,
                            name="tokenism_weighted")
 
 
@@ -387,7 +387,7 @@ def _perception_table(ctx: _Ctx) -> Table | None:
                tb.Column(ctx.t("reports.col.ci", level=ctx.pct(ctx.confidence)),
                          tb.interval("ci_low", "ci_high", decimals=1))]
     return tb.format_table(frame, columns, caption=ctx.t("reports.table.perception_rung"),
-                           lang=ctx.lang, notes=[ctx.note("perception_gap", frame)],
+                           lang=ctx.lang, suppression=ctx.note("perception_gap", frame),
                            non_validated=True, name="perception_gap")
 
 
@@ -406,8 +406,8 @@ def _outcome_table(ctx: _Ctx) -> Table | None:
                tb.Column("quant.outcomes.improved", tb.pct("share_improved")),
                tb.Column("quant.outcomes.worse", tb.pct("share_worse"))]
     return tb.format_table(frame, columns, caption=ctx.title("outcome_change"), lang=ctx.lang,
-                           notes=[ctx.note("outcome_change"),
-                                  ctx.t("quant.outcomes.narrative_note")],
+                           suppression=ctx.note("outcome_change"),
+                           notes=[ctx.t("quant.outcomes.narrative_note")],
                            name="outcome_change")
 
 
@@ -440,7 +440,7 @@ def _network_table(ctx: _Ctx) -> Table | None:
     columns += [tb.Column(f"quant.traffic_light.{c}", tb.pct(c)) for c in
                 ("red", "orange", "green") if c in wide]
     return tb.format_table(wide, columns, caption=ctx.title("traffic_light"), lang=ctx.lang,
-                           notes=[ctx.note("traffic_light")], name="traffic_light")
+                           suppression=ctx.note("traffic_light"), name="traffic_light")
 
 
 def _agreement_table(ctx: _Ctx) -> Table | None:

@@ -143,11 +143,19 @@ def text(column: str, mapping: Callable[[Any], str] | None = None
 
 
 def format_table(frame: pd.DataFrame, columns: Sequence[Column], *, caption: str, lang: str,
-                 notes: Sequence[str] = (), non_validated: bool = False,
-                 name: str = "") -> Table:
-    """A document table from a released frame: one cell per column spec and row."""
+                 notes: Sequence[str] = (), suppression: str = "",
+                 non_validated: bool = False, name: str = "") -> Table:
+    """A document table from a released frame: one cell per column spec and row.
+
+    ``suppression`` (the footnote of :func:`evalkit.privacy.suppression_note`) is added to the
+    notes only when a cell shown is suppressed: a suppressed column that the table leaves out
+    needs no footnote.
+    """
     headers = tuple(t(c.header, lang) if has_key(c.header) else c.header for c in columns)
     rows = tuple(tuple(c.cell(row, lang) for c in columns) for _, row in frame.iterrows())
+    symbol = suppressed_symbol(lang)
+    shown = suppression if any(symbol == cell for row in rows for cell in row) else ""
     return Table(caption=caption, columns=headers, rows=rows,
                  numeric=tuple(c.numeric for c in columns),
-                 notes=tuple(n for n in notes if n), non_validated=non_validated, name=name)
+                 notes=tuple(n for n in (shown, *notes) if n), non_validated=non_validated,
+                 name=name)

@@ -17,7 +17,7 @@ from evalkit.reports._text import typography
 from evalkit.reports.document import Bullets, Figure, Heading, Paragraph, Quote, Table
 from evalkit.reports.html import blocks_html, page_html, slug, toc_html
 
-__all__ = ["DOCX_TABLE_STYLE", "brief_html", "write_brief_docx", "write_brief_html"]
+__all__ = ["DOCX_TABLE_STYLE", "brief_html", "write_brief_docx", "write_brief_html", "write_briefs"]
 
 #: The Word table style of the brief's tables (from python-docx's default template).
 DOCX_TABLE_STYLE = "Light List Accent 1"
@@ -248,3 +248,31 @@ def _fixed_zip(data: bytes, date: dt.date) -> bytes:
             entry.external_attr = info.external_attr
             target.writestr(entry, source.read(info.filename))
     return out.getvalue()
+
+
+def write_briefs(results: Any, study: Any, folder: str | Path, *,
+                 run_date: dt.date | str, policy: Any = None,
+                 languages: list[str] | None = None) -> dict:
+    """Write the run's ``brief/`` folder: ``brief.<lang>.html`` and ``brief.<lang>.docx`` for
+    each of the study's languages, and ``budget.json``.
+
+    Returns
+    -------
+    dict
+        ``files`` (paths relative to ``folder``) and ``budget`` (``{lang: {part:
+        [estimated_pages, budget, ok]}}``), for the run's manifest.
+    """
+    from evalkit.reports.brief import build_brief, write_budget_json
+
+    folder = Path(folder)
+    briefs = {}
+    files = []
+    for lang in languages or list(study.languages):
+        brief = build_brief(results, study, lang=lang, run_date=run_date, policy=policy)
+        briefs[lang] = brief
+        files += [write_brief_html(brief, folder / f"brief.{lang}.html"),
+                  write_brief_docx(brief, folder / f"brief.{lang}.docx")]
+    files.append(write_budget_json(briefs, folder / "budget.json"))
+    return {"files": [p.relative_to(folder).as_posix() for p in files],
+            "budget": {lang: {part: list(v) for part, v in b.budget.items()}
+                       for lang, b in briefs.items()}}
