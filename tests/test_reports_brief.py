@@ -180,7 +180,7 @@ def test_docx_in_each_language_with_deterministic_properties(docx_paths, briefs)
     fr, en = Document(str(docx_paths["fr"])), Document(str(docx_paths["en"]))
     assert fr.core_properties.language == "fr-CA" and en.core_properties.language == "en-CA"
     assert fr.core_properties.title == briefs["fr"].title
-    assert fr.core_properties.created == dt.datetime(2026, 11, 22, tzinfo=dt.timezone.utc)
+    assert fr.core_properties.created == dt.datetime(2026, 11, 22, tzinfo=dt.UTC)
     assert any("Messages principaux" == p.text for p in fr.paragraphs)
     assert any("Main messages" == p.text for p in en.paragraphs)
     all_text = "\n".join(p.text for p in fr.paragraphs)
