@@ -597,6 +597,7 @@ def check_disclosure(run_dir: str | Path, *, identifiers: Iterable[Any] = (),
             rows += [(relative, *finding) for finding in
                      _small_counts(path, list(dict.fromkeys(columns)), policy)]
     findings = pd.DataFrame(rows, columns=list(FINDING_COLUMNS))
+    findings = findings.sort_values("file", kind="stable").reset_index(drop=True)
     findings.attrs["scanned_files"] = len(files)
     if update_manifest:
         _write_manifest(run_dir, scan_summary(findings, scanned_files=len(files)))
