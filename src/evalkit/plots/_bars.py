@@ -58,8 +58,16 @@ class Rows:
         return np.array(out)
 
     def height_inches(self) -> float:
+        """Rows at an even pitch, tall enough for the longest (wrapped) label."""
         gaps = sum(1 for a, b in zip(self.blocks, self.blocks[1:], strict=False) if a != b)
-        return (len(self.labels) + gaps * BLOCK_GAP) * ROW_INCHES
+        lines = max((S.n_lines(label) for label in self.labels), default=1)
+        pitch = max(ROW_INCHES, lines * S.SMALL * 1.2 / 72 + 0.07)
+        return (len(self.labels) + gaps * BLOCK_GAP) * pitch
+
+
+def _hatch_ink(colour: Any) -> str:
+    """Pattern lines that show on ``colour``: white on dark colours, dark grey on light ones."""
+    return "white" if S.text_colour(colour) == "white" else "#4D4D4D"
 
 
 def _segment(ax: Axes, rows: Rows, y: np.ndarray, left: np.ndarray, share: np.ndarray, *,
@@ -70,8 +78,7 @@ def _segment(ax: Axes, rows: Rows, y: np.ndarray, left: np.ndarray, share: np.nd
                    linewidth=0.6, hatch=hatch, label=label, gid=gid)
     if hatch:
         for bar in bars:
-            bar.set_hatchcolor(S.text_colour(colour) if S.text_colour(colour) == "white"
-                               else "#4D4D4D")
+            bar.set_hatchcolor(_hatch_ink(colour))
     ink = S.text_colour(colour)
     for yi, li, si, bar in zip(y, left, share, bars, strict=True):
         if not (np.isfinite(si) and si >= label_min and si > 0):
@@ -138,7 +145,7 @@ def draw_stacked(ax: Axes, rows: Rows, categories: Sequence[str], colours: Seque
     _suppressed(ax, rows, y, 0.0, 1.0, lang)
     _y_axis(ax, rows, y)
     ax.set_xlim(0, 1)
-    ax.xaxis.set_major_locator(ticker.MultipleLocator(0.25))
+    ax.xaxis.set_major_locator(ticker.MultipleLocator(0.25 if _wide(ax) else 0.5))
     ax.xaxis.set_major_formatter(S.LocaleFormatter(lang, percent=True))
     if show_n:
         n_column(ax, rows, y, lang)
@@ -153,6 +160,11 @@ def diverging_offsets(shares: np.ndarray, neutral: int | None, centre: bool) -> 
     if centre:
         offset = offset + np.nan_to_num(shares[:, neutral]) / 2
     return offset
+
+
+def _wide(ax: Axes) -> bool:
+    """Whether the figure is wide enough for ticks every quarter (labels such as ``75 %``)."""
+    return ax.get_figure().get_figwidth() >= 5.0
 
 
 def draw_diverging(ax: Axes, rows: Rows, categories: Sequence[str], colours: Sequence[Any], *,
@@ -178,7 +190,7 @@ def draw_diverging(ax: Axes, rows: Rows, categories: Sequence[str], colours: Seq
     _y_axis(ax, rows, y)
     ax.set_xlim(-half, half)
     ax.axvline(0, color=S.MUTED, linewidth=0.8, zorder=0.5)
-    step = 0.25 if half > 0.5 else 0.1
+    step = (0.25 if half > 0.5 else 0.1) * (1 if _wide(ax) else 2)
     ax.xaxis.set_major_locator(ticker.MultipleLocator(step))
     ax.xaxis.set_major_formatter(S.LocaleFormatter(lang, percent=True, absolute=True))
     return half
@@ -211,8 +223,7 @@ def legend(fig: Figure, labels: Sequence[str], colours: Sequence[Any], *,
     for colour, hatch in zip(colours, hatches, strict=True):
         patch = Patch(facecolor=colour, edgecolor="white", hatch=hatch)
         if hatch:
-            patch.set_hatchcolor(S.text_colour(colour) if S.text_colour(colour) == "white"
-                                 else "#4D4D4D")
+            patch.set_hatchcolor(_hatch_ink(colour))
         handles.append(patch)
     fig.legend(handles, [S.wrap(label, chars) for label in labels], loc="outside upper center",
                ncols=ncols, handlelength=1.4, handleheight=1.1, columnspacing=1.0,

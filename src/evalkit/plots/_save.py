@@ -5,9 +5,9 @@ no random identifiers, written atomically.
 from __future__ import annotations
 
 import io
+import pickle
 from pathlib import Path
 
-import matplotlib as mpl
 from matplotlib.figure import Figure
 
 from evalkit._checks import check_int
@@ -47,7 +47,10 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = 200) -> Path:
     PNG files carry no ``Software`` text chunk; SVG files carry no date and no creator, and
     their element identifiers come from a fixed salt (``svg.hashsalt``) rather than from random
     numbers, with text drawn as paths (the file does not depend on the reader's fonts). The
-    same figure saved twice, in one process or in two, gives the same bytes.
+    figure is drawn from a copy, so that saving never moves it: the same figure saved twice,
+    in one process or in two, gives the same bytes. (A figure that cannot be copied, because
+    it holds a lambda for instance, is drawn as it is; its second save may then differ in the
+    last decimals.)
 
     Examples
     --------
@@ -72,6 +75,18 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = 200) -> Path:
         raise ArgumentError(f"path must end in .png or .svg, got {path.name!r}", where="path")
     dpi = check_int(dpi, "dpi", minimum=50, maximum=1200)
     buffer = io.BytesIO()
-    with S.styled(), mpl.rc_context({"svg.hashsalt": "evalkit", "svg.id": None}):
-        fig.savefig(buffer, format=kind, dpi=dpi, metadata=_METADATA[kind])
+    with S.styled():
+        _snapshot(fig).savefig(buffer, format=kind, dpi=dpi, metadata=_METADATA[kind])
     return write_bytes_atomic(path, buffer.getvalue())
+
+
+def _snapshot(fig: Figure) -> Figure:
+    """A copy of ``fig`` to draw, so that drawing never moves the original.
+
+    Constrained layout starts from the positions of the previous draw: without a copy, a
+    second save of the same figure could differ from the first in the last decimals.
+    """
+    try:
+        return pickle.loads(pickle.dumps(fig))
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return fig  # e.g. a figure holding a lambda: saved as it is

@@ -73,7 +73,8 @@ RC: dict[str, Any] = {
     "hatch.color": "#000000",
     "figure.facecolor": "white",
     "savefig.facecolor": "white",
-    "svg.hashsalt": "evalkit",
+    "svg.hashsalt": "evalkit",   # fixed ids in SVG files: the same figure, the same bytes
+    "svg.id": None,
     "svg.fonttype": "path",
     "path.simplify": True,
 }
@@ -315,6 +316,7 @@ def wants_non_validated(data: pd.DataFrame, non_validated: Any) -> bool:
 
 
 def suppressed_note(lang: str, *, omitted: Sequence[Any] = ()) -> str:
+    omitted = list(omitted)
     if omitted:
         return t("plots.note.suppressed_omitted", lang,
                  names=", ".join(map(str, omitted)))

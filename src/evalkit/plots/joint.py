@@ -355,14 +355,9 @@ def _verdict_text(verdict: Any, lang: str) -> tuple[str, str]:
     return f"{mark} {t(f'plots.joint.{verdict}', lang)}", colour
 
 
-def _draw(data: pd.DataFrame, site: str, *, tag: bool, lang: str, width: float) -> Figure:
-    columns = _columns(data, lang)
-    inner = width - 0.1
-    widths = [share * inner for *_, share in columns]
-    rows = data.assign(_site=data[site].astype(str)).reset_index(drop=True)
-    first = ~rows[site].duplicated().to_numpy()
-    hidden = (rows["suppressed"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-              if "suppressed" in rows.columns else np.zeros(len(rows), dtype=bool))
+def _texts(rows: pd.DataFrame, columns: list, widths: list, first: np.ndarray,
+           lang: str) -> tuple[list[str], list[list[tuple[str, str | None]]]]:
+    """The wrapped header and cell texts (with the verdict's colour) of the table."""
     # Bold headers are about 12 % wider than the text the character estimate is made for.
     header = [S.wrap(head, int(S.chars_for(w - 2 * _PAD, S.SMALL) * 0.88))
               for (_, head, _), w in zip(columns, widths, strict=True)]
@@ -373,10 +368,21 @@ def _draw(data: pd.DataFrame, site: str, *, tag: bool, lang: str, width: float) 
             if name == "verdict":
                 texts.append(_verdict_text(row["verdict"], lang))
                 continue
-            value = row[name] if not (name == "_site" and not first[i]) else ""
+            value = "" if name == "_site" and not first[i] else row[name]
             texts.append((S.wrap("" if pd.isna(value) else value,
                                  S.chars_for(w - 2 * _PAD, S.SMALL)), None))
         cells.append(texts)
+    return header, cells
+
+
+def _draw(data: pd.DataFrame, site: str, *, tag: bool, lang: str, width: float) -> Figure:
+    columns = _columns(data, lang)
+    widths = [share * (width - 0.1) for *_, share in columns]
+    rows = data.assign(_site=data[site].astype(str)).reset_index(drop=True)
+    first = ~rows[site].duplicated().to_numpy()
+    hidden = (rows["suppressed"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+              if "suppressed" in rows.columns else np.zeros(len(rows), dtype=bool))
+    header, cells = _texts(rows, columns, widths, first, lang)
     head_h = max(map(S.n_lines, header)) * _LINE + 2 * _PAD
     row_h = [max(S.n_lines(text) or 1 for text, _ in texts) * _LINE + 2 * _PAD
              for texts in cells]
@@ -384,8 +390,7 @@ def _draw(data: pd.DataFrame, site: str, *, tag: bool, lang: str, width: float) 
     height = top_band + head_h + sum(row_h) + 0.05
     fig = Figure(figsize=(width, height))
     ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_xlim(0, width)
-    ax.set_ylim(0, height)
+    ax.set(xlim=(0, width), ylim=(0, height))
     ax.axis("off")
     xs = np.concatenate([[0.05], 0.05 + np.cumsum(widths)])
     y = height - top_band

@@ -163,7 +163,7 @@ def _draw(model: Any, values: Mapping, codebook: Any, *, lang: str, width: float
         _header(ax, stage, x, height - _MARGIN - _HEADER, column, lang)
         _column(ax, stage, boxes, heights, x, top, column, lang)
         if i < len(STAGES) - 1:
-            y = top - content / 2
+            y = height - _MARGIN - _HEADER / 2  # between the stage headers
             ax.add_patch(FancyArrowPatch((x + column + 0.03, y),
                                          (x + column + _ARROW - 0.03, y),
                                          arrowstyle="-|>", mutation_scale=12, color=S.MUTED,

@@ -126,7 +126,7 @@ def _draw(data: pd.DataFrame, groups: dict[str, list], *, codebook: Any, label_m
     order = _order(data, groups)
     rows_of = [i for i, _, _ in order]
     part = data.iloc[rows_of]
-    chars = S.chars_for(0.3 * width, S.SMALL)
+    chars = S.chars_for(0.38 * width, S.SMALL)
     labels = [S.wrap(_group_label(str(o), lang) if bold else
                      S.variable_label(codebook, o, lang), chars)
               for o, (_, bold, _) in zip(part["outcome"], order, strict=True)]

@@ -194,7 +194,7 @@ def _limit_lines(ax: Axes, grid: pd.DataFrame, *, colour: Any, lw: float, lang: 
 def _draw_funnel(grid: pd.DataFrame, points: pd.DataFrame, widened: pd.DataFrame | None, *,
                  kind: str, indicator: str | None, label_sites: str, tag: bool, lang: str,
                  width: float) -> Figure:
-    fig = S.new_figure(width, 0.62 * width)
+    fig = S.new_figure(width, max(2.8, 0.5 * width) + 0.9)
     ax = fig.subplots()
     theta = float(points["target"].iloc[0])
     percent = kind == "proportion"
