@@ -389,7 +389,7 @@ def _reliability(ctx: _Context, name: str, items: Sequence[str],
     n_boot = ctx.n_boot
     parts = [cronbach_alpha(data, items=items, confidence=ctx.confidence, n_boot=n_boot,
                             seed=ctx.seed)]
-    small = max(min(n_boot // 4, 500), 50) if n_boot else 0
+    small = max(min(n_boot // 4, 500), 100) if n_boot else 0
     ci = "bootstrap" if small else None
     for function in (ordinal_alpha, mcdonald_omega):
         try:

@@ -1,0 +1,73 @@
+"""Text helpers of the reports: French typography and the formats of numbers with intervals.
+
+Every number a report prints goes through :func:`evalkit.i18n.format_number` or
+:func:`evalkit.i18n.format_percent`; every French sentence through :func:`typography`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from evalkit.i18n import format_integer, format_number, format_percent, t
+
+__all__ = ["ci_text", "count_text", "number_text", "percent_text", "typography"]
+
+NBSP = "\u00a0"
+NNBSP = "\u202f"
+
+# French sets ':' and '%' and '»' apart with a non-breaking space, ';', '!' and '?' with a
+# narrow one (OQLF, Banque de dépannage linguistique); '«' is followed by a non-breaking space.
+_BEFORE_WIDE = re.compile(r"[ \t]+(?=[:%»])")
+_BEFORE_NARROW = re.compile(r"[ \t]+(?=[;!?])")
+_AFTER_GUILLEMET = re.compile(r"«[ \t]+")
+
+
+def typography(text: str, lang: str) -> str:
+    """``text`` with the spacing rules of ``lang`` (French: non-breaking spaces before
+    ``:`` ``;`` ``%`` ``?`` ``!`` and inside guillemets; English: unchanged).
+
+    Examples
+    --------
+    >>> typography("Question : oui ? « non »", "fr") == (
+    ...     "Question\\u00a0: oui\\u202f? «\\u00a0non\\u00a0»")
+    True
+    >>> typography("Question: yes?", "en")
+    'Question: yes?'
+    """
+    if lang != "fr" or not text:
+        return text
+    text = _BEFORE_WIDE.sub(NBSP, text)
+    text = _BEFORE_NARROW.sub(NNBSP, text)
+    return _AFTER_GUILLEMET.sub("«" + NBSP, text)
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return value is None or bool(value != value)  # NaN and pandas NA
+    except (TypeError, ValueError):
+        return True
+
+
+def percent_text(value: Any, lang: str, *, decimals: int = 0) -> str:
+    """A proportion as a percentage in the locale (``78 %``)."""
+    return format_percent(None if _missing(value) else float(value), lang, decimals=decimals)
+
+
+def number_text(value: Any, lang: str, *, decimals: int = 2) -> str:
+    """A number in the locale (``0,09``)."""
+    return format_number(None if _missing(value) else float(value), lang, decimals=decimals)
+
+
+def count_text(value: Any, lang: str) -> str:
+    """A count in the locale (``1 234``)."""
+    return format_integer(None if _missing(value) else float(value), lang)
+
+
+def ci_text(low: Any, high: Any, lang: str, *, percent: bool = False, decimals: int = 2,
+            confidence: float = 0.95) -> str:
+    """An interval in words of the catalogue (``IC à 95 % : 65 % à 88 %``)."""
+    fmt = percent_text if percent else number_text
+    kwargs = {} if percent else {"decimals": decimals}
+    return t("reports.ci", lang, level=percent_text(confidence, lang),
+             low=fmt(low, lang, **kwargs), high=fmt(high, lang, **kwargs))

@@ -1,0 +1,100 @@
+"""The blocks a report is made of, shared by the HTML and the Word writers.
+
+A report is a list of parts (the brief has three: main messages, executive summary, report);
+each part is a list of blocks. The writers only lay the blocks out: every sentence in a block
+has already been drawn from the catalogues and every number formatted for the locale.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+
+__all__ = ["Block", "Bullets", "Figure", "Heading", "Paragraph", "Part", "Quote", "Table"]
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A heading; ``level`` 1 is a section of a part, 2 and 3 its subsections."""
+
+    text: str
+    level: int = 1
+    anchor: str = ""
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """A paragraph; ``kind`` is ``body``, ``lead`` (first paragraph), ``note`` (a boxed note)
+    or ``non_validated`` (the label of the tokenism index)."""
+
+    text: str
+    kind: str = "body"
+
+
+@dataclass(frozen=True)
+class Bullets:
+    """A list; ``details`` (same length as ``items``, may be empty) are smaller lines under
+    each item (the evidence a main message rests on)."""
+
+    items: tuple[str, ...]
+    ordered: bool = False
+    details: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Table:
+    """A real table: formatted text cells, a caption above and notes below.
+
+    ``numeric`` says which columns are right-aligned; ``notes`` hold the suppression footnote
+    and the source; ``non_validated`` adds the label of the tokenism index.
+    """
+
+    caption: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    numeric: tuple[bool, ...] = ()
+    notes: tuple[str, ...] = ()
+    non_validated: bool = False
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure as PNG bytes with its caption and the text alternative for screen readers."""
+
+    png: bytes
+    caption: str
+    alt: str
+    width: int = 0
+    height: int = 0
+    non_validated: bool = False
+    name: str = ""
+
+    def data_uri(self) -> str:
+        return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A quote from an interview (already scrubbed), attributed by role and site."""
+
+    text: str
+    attribution: str
+
+
+Block = Heading | Paragraph | Bullets | Table | Figure | Quote
+
+
+@dataclass
+class Part:
+    """One part of a report: ``key`` (``main``, ``summary``, ``report``), its title, its page
+    budget (0: none) and its blocks."""
+
+    key: str
+    title: str
+    blocks: list[Block] = field(default_factory=list)
+    budget: int = 0
+    label: str = ""
+
+    def add(self, *blocks: Block | None) -> None:
+        self.blocks.extend(b for b in blocks if b is not None)
