@@ -128,13 +128,24 @@ class Results(Mapping[str, ResultTable]):
         return cls(tables=tables, meta=index["meta"])
 
     def released(self, name: str, *, policy: Any) -> pd.DataFrame:
-        """The table ``name`` after disclosure control: what reports may show."""
+        """The table ``name`` after disclosure control: what reports may show.
+
+        A funnel's site rows come back with the drawing grid of its ``<name>_limits`` table in
+        front (no person stands behind a grid row), as :func:`evalkit.funnel.funnel_limits`
+        returns them.
+        """
         from evalkit.privacy import apply_disclosure_control
 
         table = self.tables[name]
-        return apply_disclosure_control(table.frame, counts=table.counts,
-                                        estimates=table.estimates, n=table.n, policy=policy,
-                                        numerators=table.numerators)
+        controlled = apply_disclosure_control(table.frame, counts=table.counts,
+                                              estimates=table.estimates, n=table.n,
+                                              policy=policy, numerators=table.numerators)
+        grid = self.tables.get(f"{name}_limits")
+        if grid is None:
+            return controlled
+        rows = grid.frame.assign(suppressed=False, suppression=None)
+        return pd.concat([rows, controlled], ignore_index=True)[
+            list(dict.fromkeys([*controlled.columns]))]
 
 
 def _parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
