@@ -22,6 +22,8 @@ __all__ = ["main"]
 COMMANDS: tuple[str, ...] = (
     "schema",
     "kernel",
+    "run",
+    "demo",
 )
 
 

@@ -1,0 +1,228 @@
+"""The stages of a run and the registry that says which function does each one.
+
+A run validates the data, prepares and computes once (the working data and result tables that
+every notebook reads), executes the notebooks (each page exported to HTML as it finishes),
+writes the brief, the index and the manifest, then checks what would be released. The
+orchestrator asks this registry for each stage; a later part of evalkit plugs in by registering
+its function under the stage's name.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evalkit.errors import DataError
+
+__all__ = ["PIPELINE", "RunContext", "StageRegistry", "release_check", "stages"]
+
+#: The stages of a run, in order.
+PIPELINE: tuple[str, ...] = ("validate", "prepare", "notebooks", "brief", "index", "manifest",
+                             "release")
+#: The stages whose function can be replaced (the others are the run's own machinery).
+PLUGGABLE: tuple[str, ...] = ("validate", "prepare", "brief", "release")
+
+Stage = Callable[["RunContext"], dict | None]
+
+
+@dataclass
+class RunContext:
+    """What a stage sees of the run.
+
+    Attributes
+    ----------
+    study : evalkit.study.Study
+    out : Path
+        The reports folder (``--out``).
+    languages : list of str
+        The languages the notebooks run in.
+    sites : list of str
+        The study's sites; the prepare stage may narrow them to the sites with data.
+    selected_sites : list of str
+        The sites whose per-site notebooks run (``--sites``, default all).
+    parameters : dict
+        ``seed``, ``bootstrap``, ``confidence`` and ``ci``: what every notebook receives.
+    run_dir : Path or None
+        The run folder being assembled (None during validation, which comes first).
+    records : dict
+        Each stage's record for the manifest, by stage name.
+    """
+
+    study: Any
+    out: Path
+    languages: list[str]
+    sites: list[str]
+    selected_sites: list[str]
+    parameters: dict
+    run_dir: Path | None = None
+    records: dict = field(default_factory=dict)
+    validation_csv: Path | None = None
+
+    @property
+    def study_dir(self) -> Path:
+        """``<out>/<study>``: the study's runs, and its latest ``validation.csv``."""
+        return self.out / self.study.study
+
+    @property
+    def work_dir(self) -> Path:
+        """``<run>/.work``: the working data and result tables, private to the run."""
+        return self._in_run(".work")
+
+    @property
+    def tables_dir(self) -> Path:
+        return self._in_run("tables")
+
+    @property
+    def figures_dir(self) -> Path:
+        return self._in_run("figures")
+
+    @property
+    def brief_dir(self) -> Path:
+        return self._in_run("brief")
+
+    def _in_run(self, name: str) -> Path:
+        if self.run_dir is None:
+            raise RuntimeError("the run folder does not exist yet (validation stage)")
+        return self.run_dir / name
+
+
+class StageRegistry:
+    """Which function runs each stage; functions may be given as ``"module:function"`` and are
+    imported only when the stage runs (``import evalkit`` stays light)."""
+
+    def __init__(self, defaults: dict[str, str | Stage | None]) -> None:
+        self._stages = dict(defaults)
+
+    def register(self, name: str, stage: str | Stage | None) -> None:
+        """Run ``stage`` (a function of the run context, or None to skip) for stage ``name``."""
+        if name not in PLUGGABLE:
+            from evalkit.errors import ArgumentError
+
+            raise ArgumentError(f"name must be one of {', '.join(PLUGGABLE)}, got {name!r}",
+                                where="name")
+        self._stages[name] = stage
+
+    def get(self, name: str) -> Stage | None:
+        """The function of stage ``name`` (None when the stage is skipped)."""
+        stage = self._stages.get(name)
+        if isinstance(stage, str):
+            module, _, attribute = stage.partition(":")
+            stage = getattr(importlib.import_module(module), attribute)
+        return stage
+
+    def with_overrides(self, overrides: dict[str, str | Stage | None] | None) -> StageRegistry:
+        """A copy with some stages replaced (for one run)."""
+        copy = StageRegistry(self._stages)
+        for name, stage in (overrides or {}).items():
+            copy.register(name, stage)
+        return copy
+
+
+def _problems_frame(result: Any) -> Any:
+    import pandas as pd
+
+    if isinstance(result, pd.DataFrame):
+        return result
+    for attribute in ("problems", "frame"):
+        value = getattr(result, attribute, None)
+        if isinstance(value, pd.DataFrame):
+            return value
+    if hasattr(result, "to_frame"):
+        return result.to_frame()
+    return pd.DataFrame(list(result or []))
+
+
+def validate_stage(ctx: RunContext) -> dict:
+    """Validate the study; refuse to run on errors (every problem in ``validation.csv``).
+
+    Raises
+    ------
+    evalkit.errors.DataError
+        The data have errors; the message points to ``<out>/<study>/validation.csv``.
+    """
+    try:
+        from evalkit.validate import validate_study
+    except ImportError:
+        return {"status": "not available"}
+    frame = _problems_frame(validate_study(ctx.study))
+    ctx.study_dir.mkdir(parents=True, exist_ok=True)
+    path = ctx.study_dir / "validation.csv"
+    frame.to_csv(path, index=False, lineterminator="\n")
+    ctx.validation_csv = path
+    severity = frame["severity"].astype(str).str.lower() if "severity" in frame else None
+    errors = int((severity == "error").sum()) if severity is not None else len(frame)
+    warnings = len(frame) - errors
+    if errors:
+        raise DataError.from_catalogue("validation.failed", where=str(path), errors=errors,
+                                       warnings=warnings)
+    return {"status": "ok", "errors": errors, "warnings": warnings}
+
+
+def prepare_stage(ctx: RunContext) -> dict:
+    """Write what every notebook of the run shares to ``.work/run.json``.
+
+    The compute stage that reads, prepares and analyses the data once per run registers itself
+    in place of this one; it writes the working data to ``ctx.work_dir`` and the released
+    result tables to ``ctx.tables_dir``.
+    """
+    import json
+
+    info = {"study": ctx.study.study, "study_file": str(ctx.study.file), "sites": ctx.sites,
+            "languages": ctx.languages, "parameters": ctx.parameters}
+    (ctx.work_dir / "run.json").write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n",
+                                           encoding="utf-8")
+    return {"status": "ok", "files": [".work/run.json"]}
+
+
+def brief_stage(ctx: RunContext) -> dict:
+    """The evidence brief; written by the reports part of evalkit when it is installed."""
+    return {"status": "not available"}
+
+
+def _jsonable(value: Any) -> Any:
+    import json
+
+    if hasattr(value, "to_dict") and not isinstance(value, dict):
+        try:
+            value = value.to_dict(orient="records")
+        except TypeError:
+            value = value.to_dict()
+    return json.loads(json.dumps(value, default=str))
+
+
+def release_check(run_dir: Path, *, study: Any = None) -> dict:
+    """Scan the run for disclosures with ``evalkit.privacy.check_disclosure``.
+
+    Returns ``{"status": "not available"}`` while that function does not exist; otherwise its
+    result, as plain JSON values, with a ``status``.
+    """
+    try:
+        from evalkit.privacy import check_disclosure
+    except ImportError:
+        return {"status": "not available"}
+    accepted = inspect.signature(check_disclosure).parameters
+    kwargs = {"study": study} if "study" in accepted else {}
+    result = _jsonable(check_disclosure(run_dir, **kwargs))
+    if not isinstance(result, dict):
+        result = {"findings": result}
+    result.setdefault("status", "failed" if result.get("findings") else "passed")
+    return result
+
+
+def release_stage(ctx: RunContext) -> dict:
+    """The release check of the whole run folder (its result goes into the manifest)."""
+    return release_check(ctx.run_dir, study=ctx.study)
+
+
+#: The registry the orchestrator asks. ``notebooks``, ``index`` and ``manifest`` are the run's
+#: own machinery and are not listed.
+stages = StageRegistry({
+    "validate": "evalkit.run.stages:validate_stage",
+    "prepare": "evalkit.run.stages:prepare_stage",
+    "brief": "evalkit.run.stages:brief_stage",
+    "release": "evalkit.run.stages:release_stage",
+})
