@@ -26,7 +26,11 @@ def _exporter(lang: str) -> Any:
     config.TagRemovePreprocessor.enabled = True
     config.TagRemovePreprocessor.remove_cell_tags = set(HIDDEN_CELL_TAGS)
     config.TagRemovePreprocessor.remove_all_outputs_tags = {"remove-output"}
-    exporter = HTMLExporter(config=config, exclude_input=True, exclude_input_prompt=True,
+    templates = Path(__file__).resolve().parent / "templates"
+    exporter = HTMLExporter(config=config, template_name="lab",
+                            extra_template_paths=[str(templates)],
+                            template_file="evalkit_page.html.j2",
+                            exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True, embed_images=True,
                             language_code=lang)
     exporter.register_preprocessor(TagRemovePreprocessor(config=config), enabled=True)
