@@ -47,6 +47,18 @@ def _quiet_logger() -> logging.Logger:
     return logger
 
 
+def warm_up() -> None:
+    """Import what executing and exporting a notebook needs (seconds, once per worker)."""
+    import nbclient  # noqa: F401
+    import nbconvert  # noqa: F401
+    import papermill.clientwrap  # noqa: F401
+    from jupyter_client import AsyncKernelManager  # noqa: F401
+
+    from evalkit.run.html import _exporter
+
+    _exporter("en")
+
+
 def kill_kernels(*_: Any) -> None:
     """Kill the kernels this process started (their whole process groups), then exit.
 

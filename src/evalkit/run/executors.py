@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from evalkit.errors import ConfigError
+from evalkit.errors import ConfigError, ExecutionError
 from evalkit.run.jobs import Job, JobResult
 
 __all__ = ["EXECUTORS", "DaskExecutor", "LocalExecutor", "default_jobs", "get_executor",
@@ -38,12 +38,13 @@ def _crashed(job: Job, message: str) -> JobResult:
 
 def _worker_main(jobs: Any, messages: Any) -> None:
     """A pool worker: take jobs until told to stop; report events and results on one queue."""
-    from evalkit.run.execute import kill_kernels, run_job
-
     # Ctrl-C reaches the whole process group: the parent decides, and stops workers with
     # SIGTERM, upon which a worker kills its kernel before exiting.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from evalkit.run.execute import kill_kernels, run_job, warm_up
+
     signal.signal(signal.SIGTERM, kill_kernels)
+    warm_up()
 
     def events(event: tuple) -> None:
         messages.put(("event", event))
@@ -64,81 +65,104 @@ def _worker_main(jobs: Any, messages: Any) -> None:
 class LocalExecutor:
     """A pool of ``jobs`` worker processes on this machine (started with ``spawn``).
 
-    A worker that dies (killed from outside) fails the job it held and is replaced; an interrupt
-    stops every worker, and each worker kills its kernel first.
+    Workers are started by :meth:`start` and import the execution libraries at once, while the
+    run prepares its data; :meth:`run` hands them the jobs; :meth:`close` stops them. A worker
+    that dies (killed from outside) fails the job it held and is replaced; an interrupt stops
+    every worker, and each worker kills its kernel first.
     """
 
     name = "local"
 
     def __init__(self, *, jobs: int | None = None, scheduler: str | None = None) -> None:
         self.jobs = jobs or default_jobs()
+        self._workers: dict[int, Any] = {}
+        self._context = self._todo = self._messages = None
+        self._lost = 0
+
+    def start(self) -> None:
+        """Start the worker processes."""
+        import multiprocessing
+
+        if self._workers:
+            return
+        self._context = multiprocessing.get_context("spawn")
+        self._todo, self._messages = self._context.Queue(), self._context.Queue()
+        for _ in range(self.jobs):
+            self._start_worker()
+
+    def _start_worker(self) -> None:
+        process = self._context.Process(target=_worker_main, args=(self._todo, self._messages),
+                                        daemon=True, name="evalkit-run-worker")
+        process.start()
+        self._workers[process.pid] = process
 
     def run(self, jobs: Sequence[Job], *, on_event: OnEvent | None = None,
             on_result: OnResult | None = None) -> list[JobResult]:
         """Run ``jobs``; results come back in the order of ``jobs``."""
-        import multiprocessing
-
         if not jobs:
             return []
-        context = multiprocessing.get_context("spawn")
-        todo, messages = context.Queue(), context.Queue()
+        self.start()
         for item in enumerate(jobs):
-            todo.put(item)
-        workers = {}
-
-        def start_worker() -> None:
-            process = context.Process(target=_worker_main, args=(todo, messages), daemon=True,
-                                      name="evalkit-run-worker")
-            process.start()
-            workers[process.pid] = process
-
-        for _ in range(min(self.jobs, len(jobs))):
-            start_worker()
+            self._todo.put(item)
         results: dict[int, JobResult] = {}
         held: dict[int, int] = {}  # worker pid -> index of the job it holds
+        self._lost, checked = 0, time.monotonic()
         try:
             while len(results) < len(jobs):
+                if time.monotonic() - checked > 0.5:
+                    self._replace_dead(held, jobs, results, on_result)
+                    checked = time.monotonic()
                 try:
-                    message = messages.get(timeout=0.5)
+                    message = self._messages.get(timeout=0.5)
                 except queue_module.Empty:
-                    self._replace_dead(workers, held, jobs, results, on_result, start_worker)
                     continue
                 if message[0] == "event":
                     if on_event:
                         on_event(message[1])
                 elif message[0] == "taken":
                     held[message[2]] = message[1]
+                    self._lost = 0
                 else:
                     _, index, result = message
                     held = {pid: i for pid, i in held.items() if i != index}
                     results[index] = result
                     if on_result:
                         on_result(result)
-            for _ in workers:
-                todo.put(None)
-            for process in workers.values():
-                process.join(timeout=10)
-        finally:
-            self._stop(workers)
+        except BaseException:
+            self.close(force=True)
+            raise
         return [results[i] for i in range(len(jobs))]
 
-    @staticmethod
-    def _replace_dead(workers, held, jobs, results, on_result, start_worker) -> None:
-        for pid, process in list(workers.items()):
+    def _replace_dead(self, held, jobs, results, on_result) -> None:
+        for pid, process in list(self._workers.items()):
             if process.is_alive():
                 continue
-            del workers[pid]
+            del self._workers[pid]
             index = held.pop(pid, None)
-            if index is not None and index not in results:
+            if index is None:
+                # A worker that dies before taking any job cannot start at all (typically a
+                # script that starts a run without the `if __name__ == "__main__":` guard).
+                self._lost += 1
+                if self._lost > self.jobs + 2:
+                    raise ExecutionError.from_catalogue("runner.workers_failed",
+                                                        code=process.exitcode)
+            elif index not in results:
                 results[index] = _crashed(jobs[index], f"the worker process died "
                                                        f"(exit code {process.exitcode})")
                 if on_result:
                     on_result(results[index])
             if len(results) < len(jobs):
-                start_worker()
+                self._start_worker()
 
-    @staticmethod
-    def _stop(workers: dict) -> None:
+    def close(self, *, force: bool = False) -> None:
+        """Stop the workers: politely once the jobs are done, with SIGTERM when ``force``."""
+        workers, self._workers = self._workers, {}
+        if not force:
+            for _ in workers:
+                self._todo.put(None)
+            deadline = time.monotonic() + 10
+            for process in workers.values():
+                process.join(timeout=max(0.1, deadline - time.monotonic()))
         for process in workers.values():
             if process.is_alive():
                 process.terminate()
@@ -163,31 +187,39 @@ class DaskExecutor:
     def __init__(self, *, jobs: int | None = None, scheduler: str | None = None) -> None:
         self.jobs = jobs or default_jobs()
         self.scheduler = scheduler
+        self._client = self._cluster = None
+
+    def start(self) -> None:
+        """Connect to the scheduler (or start a local cluster)."""
+        if self._client is not None:
+            return
+        try:
+            from dask.distributed import Client, LocalCluster
+        except ImportError:
+            raise ConfigError.from_catalogue("runner.dask_missing", where="--executor") from None
+        if self.scheduler:
+            self._client = Client(self.scheduler, timeout="30s")
+        else:
+            self._cluster = LocalCluster(n_workers=self.jobs, threads_per_worker=1,
+                                         processes=True, dashboard_address=None)
+            self._client = Client(self._cluster)
 
     def run(self, jobs: Sequence[Job], *, on_event: OnEvent | None = None,
             on_result: OnResult | None = None) -> list[JobResult]:
         """Run ``jobs``; results come back in the order of ``jobs``."""
-        try:
-            from dask.distributed import Client, LocalCluster, as_completed
-        except ImportError:
-            raise ConfigError.from_catalogue("runner.dask_missing", where="--executor") from None
-        from evalkit.run.execute import run_job
-
         if not jobs:
             return []
-        cluster = None
-        if self.scheduler:
-            client = Client(self.scheduler, timeout="30s")
-        else:
-            cluster = LocalCluster(n_workers=min(self.jobs, len(jobs)), threads_per_worker=1,
-                                   processes=True, dashboard_address=None)
-            client = Client(cluster)
+        self.start()
+        from dask.distributed import as_completed
+
+        from evalkit.run.execute import run_job
+
         token = uuid.uuid4().hex[:8]
         futures: dict = {}
+        results: dict[int, JobResult] = {}
         try:
-            futures = {client.submit(run_job, job, key=f"evalkit-{job.key}-{token}",
-                                     pure=False): i for i, job in enumerate(jobs)}
-            results: dict[int, JobResult] = {}
+            futures = {self._client.submit(run_job, job, key=f"evalkit-{job.key}-{token}",
+                                           pure=False): i for i, job in enumerate(jobs)}
             for future in as_completed(futures):
                 index = futures[future]
                 try:
@@ -200,13 +232,18 @@ class DaskExecutor:
                 if on_result:
                     on_result(result)
         except BaseException:
-            client.cancel(list(futures))
+            self._client.cancel(list(futures))
+            self.close()
             raise
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
         return [results[i] for i in range(len(jobs))]
+
+    def close(self, *, force: bool = False) -> None:
+        """Disconnect (and stop the local cluster, if this executor started one)."""
+        client, cluster, self._client, self._cluster = self._client, self._cluster, None, None
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 #: The executors ``--executor`` can name.

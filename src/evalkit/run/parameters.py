@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import base64
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -187,8 +188,9 @@ def notebook_parameters(notebook: Any) -> dict[str, Parameter] | None:
 
     Parameters
     ----------
-    notebook : str, Path or nbformat.NotebookNode
-        The notebook (a path is read with nbformat).
+    notebook : str, Path or dict
+        The notebook: a path to an ``.ipynb`` file, or its content (an
+        ``nbformat.NotebookNode`` is a dict).
 
     Returns
     -------
@@ -218,19 +220,20 @@ def notebook_parameters(notebook: Any) -> dict[str, Parameter] | None:
     >>> {name: p.types for name, p in notebook_parameters(nb).items()}
     {'seed': ('int',), 'site': ('str', 'None'), 'run_dir': ('str',)}
     """
-    import nbformat
-
     if isinstance(notebook, str | Path):
         name = Path(notebook).name
-        notebook = nbformat.read(str(notebook), as_version=4)
+        # Plain JSON: importing nbformat costs seconds, and a run checks parameters first.
+        notebook = json.loads(Path(notebook).read_text(encoding="utf-8"))
     else:
         name = "notebook"
-    cell = next((c for c in notebook.cells if c.cell_type == "code"
+    cell = next((c for c in notebook["cells"] if c["cell_type"] == "code"
                  and "parameters" in c.get("metadata", {}).get("tags", [])), None)
     if cell is None:
         return None
+    source = cell["source"]
+    source = "".join(source) if isinstance(source, list) else source
     try:
-        tree = ast.parse(_without_magics(cell.source))
+        tree = ast.parse(_without_magics(source))
     except SyntaxError as error:
         raise ConfigError.from_catalogue("runner.param_syntax", where=name, line=error.lineno,
                                          problem=error.msg) from None

@@ -229,16 +229,11 @@ def _job_record(job: Job, result: JobResult) -> dict:
     return record
 
 
-def _execute(jobs: list[Job], *, executor: str, workers: int | None, scheduler: str | None,
-             quiet: bool, lang: str) -> list[JobResult]:
-    from evalkit.run.executors import get_executor
-    from evalkit.run.kernel import ensure_kernel
+def _execute(runner: Any, jobs: list[Job], *, quiet: bool, lang: str) -> list[JobResult]:
     from evalkit.run.progress import Progress
 
     if not jobs:
         return []
-    runner = get_executor(executor, jobs=workers, scheduler=scheduler)
-    ensure_kernel()
     progress = Progress(len(jobs), lang=lang, quiet=quiet)
     try:
         return runner.run(jobs, on_event=progress.event, on_result=progress.result)
@@ -355,7 +350,8 @@ def run_study(study_file: str | Path, *, out: str | Path = "reports",
         Ctrl-C or SIGTERM: the unfinished run folder is removed.
     """
     from evalkit._checks import check_int
-    from evalkit.run.executors import default_jobs
+    from evalkit.run.executors import default_jobs, get_executor
+    from evalkit.run.kernel import ensure_kernel
     from evalkit.run.manifest import read_manifest
     from evalkit.run.rundir import RunFolder
     from evalkit.study import load_study
@@ -384,21 +380,28 @@ def run_study(study_file: str | Path, *, out: str | Path = "reports",
         _run_stage(registry_stages, "validate", ctx)
     folder = RunFolder.for_resume(ctx.study_dir, resume) if resume \
         else RunFolder.create(ctx.study_dir)
+    runner = None
     with _sigterm_as_interrupt():
         try:
             ctx.run_dir = folder.path
             if ctx.validation_csv is not None:
                 shutil.copyfile(ctx.validation_csv, folder.path / "validation.csv")
+            all_jobs = build_jobs(ctx, entries, timeout=timeout)
+            before = {r["key"]: r for r in (previous or {}).get("notebooks", [])}
+            todo = [j for j in all_jobs if before.get(j.key, {}).get("status") != "ok"]
+            if todo:
+                # Workers start (and import their libraries) while the data are prepared.
+                ensure_kernel()
+                runner = get_executor(executor, jobs=workers, scheduler=scheduler)
+                runner.start()
             if previous is None or previous["stages"].get("prepare", {}).get("status") != "ok":
                 _run_stage(registry_stages, "prepare", ctx)
             else:
                 ctx.records.update({k: v for k, v in previous["stages"].items()
                                     if k in ("validate", "prepare")})
-            all_jobs = build_jobs(ctx, entries, timeout=timeout)
-            before = {r["key"]: r for r in (previous or {}).get("notebooks", [])}
-            todo = [j for j in all_jobs if before.get(j.key, {}).get("status") != "ok"]
-            results = _execute(todo, executor=executor, workers=workers, scheduler=scheduler,
-                               quiet=quiet, lang=messages_lang)
+            results = _execute(runner, todo, quiet=quiet, lang=messages_lang)
+            if runner is not None:
+                runner.close()
             fresh = {job.key: _job_record(job, result) for job, result in zip(todo, results,
                                                                                strict=True)}
             records = [fresh.get(j.key) or before[j.key] for j in all_jobs]
@@ -413,6 +416,8 @@ def run_study(study_file: str | Path, *, out: str | Path = "reports",
             _finish(ctx, manifest, registry_stages, folder.path)
             final = folder.publish()
         except BaseException:
+            if runner is not None:
+                runner.close(force=True)
             folder.discard()
             raise
     manifest = read_manifest(final / "manifest.json")
