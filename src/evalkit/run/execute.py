@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import os
 import signal
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -262,7 +263,7 @@ def run_job(job: Job, events: Events = None) -> JobResult:
     import nbformat
 
     ensure_kernel()
-    result = JobResult(job.key, started=_now())
+    result = JobResult(job.key, started=_now(), extra={"host": socket.gethostname()})
     started = time.perf_counter()
     code_cells = sum(c.cell_type == "code" for c in nbformat.read(job.source, as_version=4).cells)
     if events:

@@ -1,0 +1,1 @@
+"""Scale benchmarks of evalkit: each module runs as ``python -m benchmarks.<name>``."""
