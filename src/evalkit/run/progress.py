@@ -34,8 +34,10 @@ class Progress:
             return
         kind, key = event[0], event[1]
         if kind == "start":
+            used = {bar.pos for bar in self._bars.values()}
+            line = next(n for n in range(1, len(used) + 2) if n not in used and -n not in used)
             self._bars[key] = self._tqdm(total=event[2], desc=key, unit="cell", file=sys.stderr,
-                                         position=len(self._bars) + 1, leave=False)
+                                         position=line, leave=False)
         elif kind == "cell" and key in self._bars:
             self._bars[key].update(1)
         elif kind == "end" and key in self._bars:
