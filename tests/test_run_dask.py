@@ -86,19 +86,15 @@ def test_without_a_scheduler_a_local_cluster_of_jobs_workers_is_started(cluster,
                     "dashboard_address": None, "closed": True}
 
 
-def test_missing_dask_names_the_extra(monkeypatch):
-    import builtins
+def test_missing_dask_names_the_extra(monkeypatch, study_file, tmp_path):
+    import importlib.util
 
     from evalkit.errors import ConfigError
 
-    real_import = builtins.__import__
-
-    def no_dask(name, *args, **kwargs):
-        if name.startswith("dask"):
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_dask)
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "distributed" else real_find_spec(name, *a))
     with pytest.raises(ConfigError, match="needs the dask extra") as info:
-        DaskExecutor(jobs=1).start()
+        run_study(study_file, out=tmp_path, notebooks=NOTEBOOKS, only="hello", executor="dask")
     assert "evalkit[dask]" in info.value.render("en")
+    assert not tmp_path.joinpath("demo-estrie").exists()  # refused before anything was written

@@ -79,15 +79,15 @@ class LocalExecutor:
         self._context = self._todo = self._messages = None
         self._lost = 0
 
-    def start(self) -> None:
-        """Start the worker processes."""
+    def start(self, expected: int | None = None) -> None:
+        """Start the worker processes (no more than the ``expected`` number of jobs)."""
         import multiprocessing
 
         if self._workers:
             return
         self._context = multiprocessing.get_context("spawn")
         self._todo, self._messages = self._context.Queue(), self._context.Queue()
-        for _ in range(self.jobs):
+        for _ in range(min(self.jobs, expected or self.jobs)):
             self._start_worker()
 
     def _start_worker(self) -> None:
@@ -101,7 +101,7 @@ class LocalExecutor:
         """Run ``jobs``; results come back in the order of ``jobs``."""
         if not jobs:
             return []
-        self.start()
+        self.start(len(jobs))
         for item in enumerate(jobs):
             self._todo.put(item)
         results: dict[int, JobResult] = {}
@@ -185,12 +185,17 @@ class DaskExecutor:
     name = "dask"
 
     def __init__(self, *, jobs: int | None = None, scheduler: str | None = None) -> None:
+        import importlib.util
+
+        if importlib.util.find_spec("distributed") is None:
+            raise ConfigError.from_catalogue("runner.dask_missing", where="--executor")
         self.jobs = jobs or default_jobs()
         self.scheduler = scheduler
         self._client = self._cluster = None
 
-    def start(self) -> None:
-        """Connect to the scheduler (or start a local cluster)."""
+    def start(self, expected: int | None = None) -> None:
+        """Connect to the scheduler (or start a local cluster of at most ``expected``
+        workers)."""
         if self._client is not None:
             return
         try:
@@ -200,8 +205,9 @@ class DaskExecutor:
         if self.scheduler:
             self._client = Client(self.scheduler, timeout="30s")
         else:
-            self._cluster = LocalCluster(n_workers=self.jobs, threads_per_worker=1,
-                                         processes=True, dashboard_address=None)
+            self._cluster = LocalCluster(n_workers=min(self.jobs, expected or self.jobs),
+                                         threads_per_worker=1, processes=True,
+                                         dashboard_address=None)
             self._client = Client(self._cluster)
 
     def run(self, jobs: Sequence[Job], *, on_event: OnEvent | None = None,
@@ -209,7 +215,7 @@ class DaskExecutor:
         """Run ``jobs``; results come back in the order of ``jobs``."""
         if not jobs:
             return []
-        self.start()
+        self.start(len(jobs))
         from dask.distributed import as_completed
 
         from evalkit.run.execute import run_job

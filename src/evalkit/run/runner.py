@@ -374,13 +374,14 @@ def run_study(study_file: str | Path, *, out: str | Path = "reports",
                 if n in (split_list(only) or previous["options"]["notebooks"])]
     entries = registry.select(split_list(only))
     check_notebooks(ctx, entries)
+    runner = get_executor(executor, jobs=workers, scheduler=scheduler)
     registry_stages = stages.with_overrides(stage_overrides)
     started = _now()
     if previous is None:
         _run_stage(registry_stages, "validate", ctx)
     folder = RunFolder.for_resume(ctx.study_dir, resume) if resume \
         else RunFolder.create(ctx.study_dir)
-    runner = None
+    started_workers = False
     with _sigterm_as_interrupt():
         try:
             ctx.run_dir = folder.path
@@ -392,15 +393,15 @@ def run_study(study_file: str | Path, *, out: str | Path = "reports",
             if todo:
                 # Workers start (and import their libraries) while the data are prepared.
                 ensure_kernel()
-                runner = get_executor(executor, jobs=workers, scheduler=scheduler)
-                runner.start()
+                runner.start(len(todo))
+                started_workers = True
             if previous is None or previous["stages"].get("prepare", {}).get("status") != "ok":
                 _run_stage(registry_stages, "prepare", ctx)
             else:
                 ctx.records.update({k: v for k, v in previous["stages"].items()
                                     if k in ("validate", "prepare")})
             results = _execute(runner, todo, quiet=quiet, lang=messages_lang)
-            if runner is not None:
+            if started_workers:
                 runner.close()
             fresh = {job.key: _job_record(job, result) for job, result in zip(todo, results,
                                                                                strict=True)}
@@ -416,7 +417,7 @@ def run_study(study_file: str | Path, *, out: str | Path = "reports",
             _finish(ctx, manifest, registry_stages, folder.path)
             final = folder.publish()
         except BaseException:
-            if runner is not None:
+            if started_workers:
                 runner.close(force=True)
             folder.discard()
             raise
