@@ -234,3 +234,16 @@ def test_find_failure_rules():
     failed = _executed(("a = 1", 1, [], []), ("d['x']", 2, [error], []))
     assert find_failure(failed)["kind"] == "exception"
     assert find_failure(failed)["message"] == "KeyError: 'x'"
+
+
+def test_kernelspec_is_installed_or_refreshed_in_the_prefix(tmp_path):
+    from evalkit.run.kernel import ensure_kernel
+
+    folder = ensure_kernel(prefix=str(tmp_path))
+    assert folder == tmp_path / "share" / "jupyter" / "kernels" / "evalkit"
+    spec = json.loads((folder / "kernel.json").read_text())
+    assert spec["argv"][0] == sys.executable
+    spec["argv"][0] = FAKE_PYTHON  # an environment that moved, or a spec written by another
+    (folder / "kernel.json").write_text(json.dumps(spec))
+    ensure_kernel(prefix=str(tmp_path))
+    assert json.loads((folder / "kernel.json").read_text())["argv"][0] == sys.executable

@@ -30,15 +30,15 @@ def _spec_is_current(spec_file: Path) -> bool:
     return bool(argv) and os.path.abspath(argv[0]) == os.path.abspath(sys.executable)
 
 
-def ensure_kernel() -> Path:
-    """Install or refresh the ``evalkit`` kernelspec of ``sys.prefix`` when it is missing or
-    points to another interpreter; return its folder."""
+def ensure_kernel(prefix: str | None = None) -> Path:
+    """Install or refresh the ``evalkit`` kernelspec of ``prefix`` (default ``sys.prefix``)
+    when it is missing or points to another interpreter; return its folder."""
     from evalkit.cli.kernel import install_kernel
 
-    folder = kernels_dir() / KERNEL_NAME
+    folder = kernels_dir(prefix) / KERNEL_NAME
     if not _spec_is_current(folder / "kernel.json"):
         try:
-            install_kernel(quiet=True)
+            install_kernel(prefix=prefix, quiet=True)
         except OSError:
             # Another process of the same run may be writing it at this moment.
             if not _spec_is_current(folder / "kernel.json"):
