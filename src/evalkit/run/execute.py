@@ -66,10 +66,11 @@ def kill_kernels(*_: Any) -> None:
     Installed as the SIGTERM handler of pool workers: a run that is interrupted stops its
     workers, and a worker must not leave a kernel behind.
     """
+    kill = getattr(os, "killpg", os.kill)  # a kernel leads its own process group on POSIX
     for pid in list(_KERNEL_PIDS):
         try:
-            os.killpg(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError, OSError):
+            kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+        except OSError:
             pass
     os._exit(1)
 
