@@ -349,11 +349,49 @@ def run_study(study_file: str | Path, *, out: str | Path = "reports",
     KeyboardInterrupt
         Ctrl-C or SIGTERM: the unfinished run folder is removed.
     """
-    from evalkit._checks import check_int
-    from evalkit.run.executors import default_jobs, get_executor
-    from evalkit.run.kernel import ensure_kernel
+    from evalkit.run.executors import get_executor
     from evalkit.run.manifest import read_manifest
     from evalkit.run.rundir import RunFolder
+
+    plan = _plan(study_file, out=out, sites=sites, only=only, lang=lang, resume=resume,
+                 notebooks=notebooks, timeout=timeout, jobs=jobs)
+    plan.options["executor"] = executor
+    runner = get_executor(executor, jobs=plan.workers, scheduler=scheduler)
+    registry = stages.with_overrides(stage_overrides)
+    if plan.previous is None:
+        _run_stage(registry, "validate", plan.ctx)
+    folder = RunFolder.for_resume(plan.ctx.study_dir, resume) if resume \
+        else RunFolder.create(plan.ctx.study_dir)
+    with _sigterm_as_interrupt():
+        try:
+            rerun = _assemble(plan, folder, runner, registry, quiet=quiet, lang=messages_lang)
+            final = folder.publish()
+        except BaseException:
+            runner.close(force=True)
+            folder.discard()
+            raise
+    manifest = read_manifest(final / "manifest.json")
+    return RunResult(folder.run_id, final, manifest["status"], manifest["notebooks"], rerun,
+                     manifest)
+
+
+@dataclass
+class _Plan:
+    """Everything decided and checked before anything is written."""
+
+    ctx: RunContext
+    entries: list[NotebookEntry]
+    previous: dict | None
+    timeout: int | None
+    workers: int | None
+    options: dict
+    started: str
+
+
+def _plan(study_file: str | Path, *, out: str | Path, sites: Any, only: Any, lang: str | None,
+          resume: str | None, notebooks: Any, timeout: int | None, jobs: int | None) -> _Plan:
+    from evalkit._checks import check_int
+    from evalkit.run.executors import default_jobs
     from evalkit.study import load_study
 
     study = load_study(study_file)
@@ -374,56 +412,43 @@ def run_study(study_file: str | Path, *, out: str | Path = "reports",
                 if n in (split_list(only) or previous["options"]["notebooks"])]
     entries = registry.select(split_list(only))
     check_notebooks(ctx, entries)
-    runner = get_executor(executor, jobs=workers, scheduler=scheduler)
-    registry_stages = stages.with_overrides(stage_overrides)
-    started = _now()
-    if previous is None:
-        _run_stage(registry_stages, "validate", ctx)
-    folder = RunFolder.for_resume(ctx.study_dir, resume) if resume \
-        else RunFolder.create(ctx.study_dir)
-    started_workers = False
-    with _sigterm_as_interrupt():
-        try:
-            ctx.run_dir = folder.path
-            if ctx.validation_csv is not None:
-                shutil.copyfile(ctx.validation_csv, folder.path / "validation.csv")
-            all_jobs = build_jobs(ctx, entries, timeout=timeout)
-            before = {r["key"]: r for r in (previous or {}).get("notebooks", [])}
-            todo = [j for j in all_jobs if before.get(j.key, {}).get("status") != "ok"]
-            if todo:
-                # Workers start (and import their libraries) while the data are prepared.
-                ensure_kernel()
-                runner.start(len(todo))
-                started_workers = True
-            if previous is None or previous["stages"].get("prepare", {}).get("status") != "ok":
-                _run_stage(registry_stages, "prepare", ctx)
-            else:
-                ctx.records.update({k: v for k, v in previous["stages"].items()
-                                    if k in ("validate", "prepare")})
-            results = _execute(runner, todo, quiet=quiet, lang=messages_lang)
-            if started_workers:
-                runner.close()
-            fresh = {job.key: _job_record(job, result) for job, result in zip(todo, results,
-                                                                               strict=True)}
-            records = [fresh.get(j.key) or before[j.key] for j in all_jobs]
-            _run_stage(registry_stages, "brief", ctx)
-            options = {"notebooks": [e.name for e in entries], "languages": ctx.languages,
-                       "sites": ctx.selected_sites, "executor": executor,
-                       "jobs": workers or default_jobs(), "timeout": timeout,
-                       "notebook_folder": str(registry.folder.resolve())}
-            manifest = _manifest(ctx, run_id=folder.run_id, started=started, records=records,
-                                 options=options, rerun=[j.key for j in todo],
-                                 previous=previous)
-            _finish(ctx, manifest, registry_stages, folder.path)
-            final = folder.publish()
-        except BaseException:
-            if started_workers:
-                runner.close(force=True)
-            folder.discard()
-            raise
-    manifest = read_manifest(final / "manifest.json")
-    return RunResult(folder.run_id, final, manifest["status"], manifest["notebooks"],
-                     [j.key for j in todo], manifest)
+    options = {"notebooks": [e.name for e in entries], "languages": ctx.languages,
+               "sites": ctx.selected_sites, "jobs": workers or default_jobs(),
+               "timeout": timeout, "notebook_folder": str(registry.folder.resolve())}
+    return _Plan(ctx, entries, previous, timeout, workers, options, _now())
+
+
+def _assemble(plan: _Plan, folder: Any, runner: Any, registry: Any, *, quiet: bool,
+              lang: str) -> list[str]:
+    """Fill the run folder: prepare, notebooks, brief, index, manifest, release check; return
+    the keys of the jobs executed."""
+    from evalkit.run.kernel import ensure_kernel
+
+    ctx, previous = plan.ctx, plan.previous
+    ctx.run_dir = folder.path
+    if ctx.validation_csv is not None:
+        shutil.copyfile(ctx.validation_csv, folder.path / "validation.csv")
+    all_jobs = build_jobs(ctx, plan.entries, timeout=plan.timeout)
+    before = {r["key"]: r for r in (previous or {}).get("notebooks", [])}
+    todo = [j for j in all_jobs if before.get(j.key, {}).get("status") != "ok"]
+    if todo:
+        # Workers start (and import their libraries) while the data are prepared.
+        ensure_kernel()
+        runner.start(len(todo))
+    if previous is None or previous["stages"].get("prepare", {}).get("status") != "ok":
+        _run_stage(registry, "prepare", ctx)
+    else:  # a resume reuses the run's working data
+        ctx.records.update({k: v for k, v in previous["stages"].items()
+                            if k in ("validate", "prepare")})
+    results = _execute(runner, todo, quiet=quiet, lang=lang)
+    runner.close()
+    fresh = {job.key: _job_record(job, result) for job, result in zip(todo, results, strict=True)}
+    records = [fresh.get(j.key) or before[j.key] for j in all_jobs]
+    _run_stage(registry, "brief", ctx)
+    manifest = _manifest(ctx, run_id=folder.run_id, started=plan.started, records=records,
+                         options=plan.options, rerun=[j.key for j in todo], previous=previous)
+    _finish(ctx, manifest, registry, folder.path)
+    return [j.key for j in todo]
 
 
 def _finish(ctx: RunContext, manifest: dict, registry_stages: Any, run_dir: Path) -> None:

@@ -41,7 +41,7 @@ class RunContext:
     languages : list of str
         The languages the notebooks run in.
     sites : list of str
-        The study's sites; the prepare stage may narrow them to the sites with data.
+        The study's sites: the values of the site variable in the codebook, as text.
     selected_sites : list of str
         The sites whose per-site notebooks run (``--sites``, default all).
     parameters : dict
