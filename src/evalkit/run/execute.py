@@ -254,8 +254,8 @@ def run_job(job: Job, events: Events = None) -> JobResult:
     ----------
     job : Job
     events : callable, optional
-        Receives progress events: ``("start", key, n_cells)``, ``("cell", key, index)`` and
-        ``("end", key, status)``.
+        Receives progress events: ``("start", key, n_cells)``, ``("cell", key, index)`` after
+        each cell (markdown cells included) and ``("end", key, status)``.
 
     Returns
     -------
@@ -266,9 +266,8 @@ def run_job(job: Job, events: Events = None) -> JobResult:
     ensure_kernel()
     result = JobResult(job.key, started=_now(), extra={"host": socket.gethostname()})
     started = time.perf_counter()
-    code_cells = sum(c.cell_type == "code" for c in nbformat.read(job.source, as_version=4).cells)
-    if events:
-        events(("start", job.key, code_cells + 1))
+    if events:  # papermill steps through every cell, the injected parameters cell included
+        events(("start", job.key, len(nbformat.read(job.source, as_version=4).cells) + 1))
     for attempt in range(1, START_ATTEMPTS + 1):
         result.attempts = attempt
         nb, failure, start_failed = _execute_once(job, events)
