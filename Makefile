@@ -28,7 +28,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 demo: $(STAMP)
-	$(BIN)/evalkit demo
+	$(BIN)/evalkit validate data_samples/demo --out reports/demo-validation.csv
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks

@@ -93,3 +93,57 @@ def test_unknown_value_set_alone_is_reported_once(tmp_path):
     with pytest.raises(StudyConfigError) as info:
         load_codebook(write(tmp_path, YAML.replace("values: agree5", "values: agree7")))
     assert [(p.key, p.line) for p in info.value.problems] == [("variables.q1.values", 16)]
+
+
+TABLE_ROWS = [
+    ["variable", "type", "label_fr", "label_en", "valeur", "value_label_fr", "value_label_en",
+     "manquant", "min", "max", "identifiant"],
+    ["rid", "id", "Identifiant", "Identifier", "", "", "", "", "", "", "oui"],
+    ["q1", "likert", "Écouté·e", "Listened to", "1", "Pas d'accord", "Disagree", "", "", "", ""],
+    ["", "", "", "", "2", "D'accord", "Agree", "", "", "", ""],
+    ["", "", "", "", "8", "Ne sait pas", "Don't know", "oui", "", "", ""],
+    ["age", "number", "Âge", "Age", "", "", "", "", "18", "110", ""],
+    ["visit", "date", "Visite", "Visit", "", "", "", "", "2024-01-01", "2026-12-31", ""],
+]
+
+
+def _check_table_codebook(cb):
+    assert cb.names == ["rid", "q1", "age", "visit"]
+    assert cb["rid"].identifying is True
+    assert cb.values_of("q1") == {1: cb.values_of("q1")[1], 2: cb.values_of("q1")[2]}
+    assert cb.value_label("q1", 8, "fr") == "Ne sait pas"
+    assert cb["age"].range == (18.0, 110.0)
+    assert str(cb["visit"].range[0]) == "2024-01-01"
+    assert cb.label("q1", "fr") == "Écouté·e"
+
+
+def test_codebook_from_a_french_excel_csv(tmp_path):
+    # French Excel writes cp1252 with ';' between fields: the survey readers handle both.
+    path = tmp_path / "codebook.csv"
+    text = "\r\n".join(";".join(row) for row in TABLE_ROWS).replace("·", ".")
+    path.write_bytes(text.encode("cp1252"))
+    cb = load_codebook(path)
+    assert cb.label("q1", "fr") == "Écouté.e"
+    assert cb.value_label("q1", 2, "fr") == "D'accord"
+
+
+def test_codebook_from_xlsx(tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    for row in TABLE_ROWS:
+        wb.active.append([int(c) if c.isdigit() else (c or None) for c in row])
+    wb.save(tmp_path / "codebook.xlsx")
+    _check_table_codebook(load_codebook(tmp_path / "codebook.xlsx"))
+
+
+def test_codebook_table_errors_name_the_spreadsheet_row(tmp_path):
+    rows = [list(r) for r in TABLE_ROWS]
+    rows[5][1] = "nombre"
+    rows[5][8] = "dix-huit"
+    path = tmp_path / "codebook.csv"
+    path.write_text("\n".join(",".join(r) for r in rows), encoding="utf-8")
+    with pytest.raises(StudyConfigError) as info:
+        load_codebook(path)
+    problems = {(p.key, p.line) for p in info.value.problems}
+    assert ("variables.age.type", 6) in problems

@@ -15,8 +15,6 @@ import math
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from evalkit._yaml import LocatedYaml
 from evalkit.errors import ConfigError
 

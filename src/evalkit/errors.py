@@ -82,7 +82,9 @@ class EvalkitError(Exception):
         """The message as the command line prints it, in ``lang`` (``'fr'`` or ``'en'``)."""
         message = self.message_fr if lang == "fr" and self.message_fr else self.message
         hint = self.hint_fr if lang == "fr" and self.hint_fr else self.hint
-        text = f"{self.where}: {message}" if self.where else message
+        # Argument errors name their parameter first already: do not say it twice.
+        named = self.where and message.startswith((f"{self.where} ", f"{self.where}="))
+        text = f"{self.where}: {message}" if self.where and not named else message
         if hint:
             text += f"\n  → {hint}"
         return text

@@ -70,6 +70,9 @@ class SourceSpec(_Model):
         None, description="Wave of every row of this file, when the file has no wave column.")
     site: Scalar | None = Field(
         None, description="Site of every row of this file, when the file has no site column.")
+    group: Scalar | None = Field(
+        None, description="Survey file: the respondent group of every row, when the file has no "
+        "group column. Population file: the respondent group its margins describe (e.g. user).")
     label: Bilingual | None = None
 
 
@@ -272,6 +275,7 @@ class Study(_Model):
     _root: Path = PrivateAttr(default=Path("."))
     _file: Path = PrivateAttr(default=Path("study.yaml"))
     _sha256: str = PrivateAttr(default="")
+    _lines: dict = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _roles_distinct(self) -> Study:
@@ -301,6 +305,15 @@ class Study(_Model):
         """A path of the study (relative to ``study.yaml``) as an absolute path."""
         path = Path(path).expanduser()
         return path if path.is_absolute() else (self._root / path)
+
+    def line_of(self, key: str) -> int | None:
+        """The line of ``study.yaml`` where a dotted key (e.g. ``roles.group``) is written."""
+        loc: tuple = tuple(int(p) if p.isdigit() else p for p in key.split("."))
+        while loc:
+            if loc in self._lines:
+                return self._lines[loc]
+            loc = loc[:-1]
+        return None
 
     def parameters_dict(self) -> dict[str, Any]:
         """The analysis parameters as plain values (safe to show: no secrets)."""
@@ -332,6 +345,7 @@ def load_study(path: str | Path) -> Study:
     study._root = path.resolve().parent
     study._file = path.resolve()
     study._sha256 = hashlib.sha256(raw).hexdigest()
+    study._lines = located.lines
     return study
 
 

@@ -20,10 +20,14 @@ __all__ = ["main"]
 #: Subcommand modules of ``evalkit.cli``, in the order ``evalkit --help`` lists them. Each module
 #: defines ``NAME``, ``register(subparsers)`` and ``run(args) -> int``.
 COMMANDS: tuple[str, ...] = (
+    "validate",
+    "new",
     "schema",
     "kernel",
     "run",
     "demo",
+    "keygen",
+    "check_disclosure",
 )
 
 
@@ -76,6 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted / interrompu", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into a command that stopped reading (e.g. head)
+        sys.stderr.close()
+        return 0
     except Exception as error:  # a bug: say so briefly, the traceback is one flag away
         if args.debug:
             raise

@@ -2,5 +2,12 @@
 and benchmarks, with the true values planted in them written down."""
 
 from evalkit.datasets.demo import DEMO_SEED, make_demo_study, simulate_responses
+from evalkit.datasets.interviews import interview_codebook, make_demo_interviews
 
-__all__ = ["DEMO_SEED", "make_demo_study", "simulate_responses"]
+__all__ = [
+    "DEMO_SEED",
+    "interview_codebook",
+    "make_demo_interviews",
+    "make_demo_study",
+    "simulate_responses",
+]

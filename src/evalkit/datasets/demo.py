@@ -127,6 +127,7 @@ def simulate_responses(*, n_sites: int = 8, n_per_site: int = 150, waves: int = 
     population = _population(sites, gen)
     partners = _partners(sites, gen)
     truth = _truth(sites, waves, n_per_site)
+    truth["planted_names_in_comments"] = _planted_names(responses["comment"])
     return DemoData(responses=responses, population=population, partners=partners,
                     sites=sites, truth=truth)
 
@@ -189,7 +190,8 @@ def _people(sites: pd.DataFrame, n_per_site: int, gen: np.random.Generator) -> p
     people["_wellbeing"] = gen.normal(0.0, 1.0, n) + np.where(is_user, -0.2, 0.1)
     people["_eta_person"] = gen.normal(0.0, _PERSON_SD, n)
     people["_site_idx"] = site_idx
-    names = [f"{gen.choice(V.FIRST_NAMES)} {gen.choice(V.LAST_NAMES)}" for _ in range(n)]
+    names = (pd.Series(gen.choice(V.FIRST_NAMES, n)) + " "
+             + pd.Series(gen.choice(V.LAST_NAMES, n))).to_numpy(dtype=object)
     people["contact_name"] = np.where(is_staff | (gen.random(n) < 0.3), None, names)
     # Networks (users): paid people always, peers and ordinary citizens zero-inflated.
     peers_rate = sites["peers_rate"].to_numpy()[site_idx]
@@ -273,26 +275,35 @@ def _wave(people: pd.DataFrame, sites: pd.DataFrame, wave: int,
 
 
 def _comments(frame: pd.DataFrame, gen: np.random.Generator) -> list[str | None]:
-    out: list[str | None] = []
+    """About a quarter of users and carers comment; about 6 % plant invented identifiers."""
+    n = len(frame)
     staff = (frame["respondent_type"] == "staff").to_numpy()
-    for i in range(len(frame)):
-        u = gen.random()
-        if staff[i] or u > 0.25:
-            out.append(None)
-            continue
-        english = gen.random() < 0.2
-        if u < 0.06:
-            template = gen.choice(V.PLANTED_EN if english else V.PLANTED_FR)
-            name = f"{gen.choice(V.FIRST_NAMES)} {gen.choice(V.LAST_NAMES)}"
-            first = str(name).split()[0]
-            phone = f"{gen.choice(V.AREA_CODES)}-555-{gen.integers(100, 200):04d}"
-            email = (f"{_ascii(first).lower()}.{_ascii(str(gen.choice(V.LAST_NAMES))).lower()}"
-                     "@example.org")
-            out.append(str(template).format(name=name, phone=phone, email=email,
-                                            postal=gen.choice(V.POSTAL_CODES)))
-        else:
-            out.append(str(gen.choice(V.COMMENTS_EN if english else V.COMMENTS_FR)))
+    u = gen.random(n)
+    english = gen.random(n) < 0.2
+    ordinary_fr = gen.integers(0, len(V.COMMENTS_FR), n)
+    ordinary_en = gen.integers(0, len(V.COMMENTS_EN), n)
+    out: list[str | None] = [None] * n
+    for i in np.flatnonzero(~staff & (u <= 0.25) & (u >= 0.06)):
+        out[i] = V.COMMENTS_EN[ordinary_en[i]] if english[i] else V.COMMENTS_FR[ordinary_fr[i]]
+    for i in np.flatnonzero(~staff & (u < 0.06)):
+        templates = V.PLANTED_EN if english[i] else V.PLANTED_FR
+        first, last = gen.choice(V.FIRST_NAMES), gen.choice(V.LAST_NAMES)
+        phone = f"{gen.choice(V.AREA_CODES)}-555-{gen.integers(100, 200):04d}"
+        email = (f"{_ascii(str(first)).lower()}.{_ascii(str(gen.choice(V.LAST_NAMES))).lower()}"
+                 "@example.org")
+        out[i] = str(templates[gen.integers(0, len(templates))]).format(
+            name=f"{first} {last}", phone=phone, email=email, postal=gen.choice(V.POSTAL_CODES))
     return out
+
+
+def _planted_names(comments: pd.Series) -> list[str]:
+    """The invented full names written into comments (first and last names of the vocabulary)."""
+    import re
+
+    pattern = re.compile(r"\b(?:{})\s+(?:{})\b".format("|".join(V.FIRST_NAMES),
+                                                     "|".join(V.LAST_NAMES)))
+    found = comments.dropna().str.findall(pattern).explode().dropna()
+    return sorted(set(found))
 
 
 def _ascii(text: str) -> str:
@@ -420,14 +431,43 @@ def make_demo_study(path: str | Path, *, n_sites: int = 8, n_per_site: int = 150
     demo.population.to_csv(folder / "population.csv", index=False, lineterminator="\n")
     demo.partners.to_csv(folder / "partners.csv", index=False, lineterminator="\n")
     sites = list(demo.sites["site"])
+    demo.truth["interviews"] = _write_interviews(folder / "interviews.qdpx", demo.sites, seed)
     files.write_codebook(folder / "codebook.yaml", sites=sites, waves=waves)
-    files.write_study(folder / "study.yaml", sources=sources, waves=waves)
+    names = sorted(set(demo.truth["planted_names_in_comments"]) | {
+        p["value"] for p in demo.truth["interviews"]["planted_identifiers"] if p["kind"] == "name"})
+    files.write_study(folder / "study.yaml", sources=sources, waves=waves,
+                      interviews=[{"path": "interviews.qdpx"}], names=names)
     (folder / "truth.json").write_text(
         json.dumps(demo.truth, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
         encoding="utf-8")
     files.write_readme(folder / "README.md", demo.truth, n_rows=len(demo.responses),
                        sources=sources, seed=seed)
     return folder / "study.yaml"
+
+
+def _write_interviews(path: Path, sites: pd.DataFrame, seed: int) -> dict[str, Any]:
+    """Coded interviews at every site, written as a REFI-QDA project; returns their truths.
+
+    Sites are ordered so that the interviews' integrated site is the survey's most integrated
+    site and their tokenism site is the survey's planted high-tokenism site: numbers and
+    interviews converge there, as a joint display should show.
+    """
+    from evalkit.datasets.interviews import interview_codebook, make_demo_interviews
+    from evalkit.qual import write_qdpx
+
+    codes = list(sites["site"])
+    integrated = codes[int(np.argmax(sites["integration_mean"].to_numpy()))]
+    order = [integrated]
+    if len(codes) >= 4 and codes[-2] != integrated:
+        order.append(codes[-2])
+    order += [c for c in codes if c not in order]
+    documents, segments, truth = make_demo_interviews(sites=order, seed=seed + 1)
+    write_qdpx(path, documents=documents, segments=segments, codes=interview_codebook(),
+               origin="evalkit demo")
+    keep = ("agreement", "observed_agreement", "n_units_double_coded", "double_coded",
+            "tokenism_site", "integrated_site", "lang_share_en", "share_double_coded",
+            "planted_identifiers")
+    return {k: truth[k] for k in keep}
 
 
 def _yaml_dump(data: Any) -> str:

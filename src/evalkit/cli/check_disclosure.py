@@ -1,0 +1,82 @@
+"""``evalkit check-disclosure RUN_DIR``: the release check of a run (exit 1 when anything is found).
+
+With ``--study``, the identifiers searched are the raw values of the study's identifying columns,
+its listed names and its key; the result is recorded in the run's ``manifest.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+NAME = "check-disclosure"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        NAME, help="scan a run's files for identifiers, the key and small counts",
+        description="Scan every file of a run directory (CSV, XLSX, HTML, DOCX, notebooks, SVG, "
+        "PNG metadata) for identifiers of the study, e-mails, phone numbers, postal codes, SIN, "
+        "health-card numbers, the pseudonymisation key, and counts under the threshold. Exit 1 "
+        "when anything is found.",
+    )
+    parser.add_argument("run_dir", metavar="RUN_DIR", help="the run directory to check")
+    parser.add_argument("--study", metavar="STUDY.yaml", default=None,
+                        help="take identifiers, names, key and thresholds from this study")
+    parser.add_argument("--format", choices=("text", "json"), default="text",
+                        help="output format (default: text)")
+    parser.set_defaults(handler=run)
+
+
+def study_inputs(study_file: str) -> dict[str, Any]:
+    """Identifiers (raw values of identifying columns), names, key and policy of a study."""
+    from evalkit.privacy.keys import load_key
+    from evalkit.study import load_study
+    from evalkit.validate import validate_study
+
+    study = load_study(study_file)
+    key = load_key(study)
+    report = validate_study(study)
+    columns = list(dict.fromkeys([*report.codebook.identifying(), *study.privacy.pseudonymise]))
+    responses = report.responses
+    identifiers: list[Any] = []
+    for column in columns:
+        if column in responses:
+            identifiers += responses[column].dropna().unique().tolist()
+    return {"identifiers": identifiers, "names": list(study.privacy.names),
+            "key": key, "policy": study.privacy}
+
+
+def run(args: argparse.Namespace) -> int:
+    from evalkit.i18n import t
+    from evalkit.privacy.disclosure import check_disclosure, scan_summary
+    from evalkit.privacy.keys import DemoKeyWarning
+
+    inputs: dict[str, Any] = {}
+    if args.study:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DemoKeyWarning)
+            inputs = study_inputs(args.study)
+        if any(issubclass(w.category, DemoKeyWarning) for w in caught):
+            print(t("privacy.demo_key", args.lang), file=sys.stderr)
+    findings = check_disclosure(Path(args.run_dir), **inputs)
+    n_files = findings.attrs.get("scanned_files", 0)
+    if args.format == "json":
+        result = scan_summary(findings, scanned_files=n_files)
+        result["findings"] = findings.to_dict("records")
+        json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(t("privacy.scan.header", args.lang, path=args.run_dir, files=n_files))
+        for row in findings.itertuples(index=False):
+            kind = t(f"privacy.kind.{row.kind}", args.lang)
+            print(f"  {row.file}  {row.place}  {kind}  {row.excerpt}".rstrip())
+        if len(findings):
+            print(t("privacy.scan.found", args.lang, n=len(findings)))
+        else:
+            print(t("privacy.scan.clean", args.lang))
+    return 1 if len(findings) else 0

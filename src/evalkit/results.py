@@ -1,0 +1,587 @@
+"""The results of a study, computed once per run: every table the notebooks and reports show.
+
+:func:`compute_results` runs the analyses a study's configuration asks for on the prepared data
+and returns :class:`Results`, a mapping of named tidy tables. Each table says which of its columns
+are counts of people and which are estimates (with the base ``n`` they rest on), so that
+disclosure control can be applied when the table is released. Notebooks load the results; they
+never recompute them.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evalkit.prepare import PreparedStudy
+
+__all__ = ["ANALYSES", "ResultTable", "Results", "compute_results", "table_title"]
+
+
+@dataclass(frozen=True)
+class ResultTable:
+    """One result table and how to release it.
+
+    Attributes
+    ----------
+    name : str
+        File-name-safe identifier (``tokenism_rates``); the catalogues hold its title under
+        ``results.<name>``.
+    frame : DataFrame
+        The tidy table, unsuppressed (it never leaves the run as is).
+    counts : tuple of str
+        Columns that count people (suppressed from 1 to ``min_cell - 1``).
+    estimates : tuple of str
+        Columns of rates, means and intervals (suppressed when ``n`` is below
+        ``min_n_for_rates``).
+    n : str or None
+        The column holding the number of people each estimate rests on.
+    non_validated : bool
+        The table shows the tokenism index (labelled *non-validated* wherever it appears).
+    release : bool
+        Whether the table is written to the run's ``tables/`` (tables with text of
+        participants stay private).
+    """
+
+    name: str
+    frame: pd.DataFrame
+    counts: tuple[str, ...] = ()
+    estimates: tuple[str, ...] = ()
+    n: str | None = None
+    non_validated: bool = False
+    release: bool = True
+
+
+@dataclass
+class Results(Mapping[str, ResultTable]):
+    """Named result tables with what the run needs to present and release them."""
+
+    tables: dict[str, ResultTable] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> ResultTable:
+        return self.tables[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.tables)
+
+    def __len__(self) -> int:
+        return len(self.tables)
+
+    def frame(self, name: str) -> pd.DataFrame:
+        """A copy of the table ``name`` (unsuppressed)."""
+        return self.tables[name].frame.copy()
+
+    def add(self, table: ResultTable) -> None:
+        self.tables[table.name] = table
+
+    # -- storage between the run's compute stage and its notebooks -------------------------
+    def save(self, folder: str | Path) -> Path:
+        """Write every table (Parquet) and an index (JSON) into ``folder``; returns the index."""
+        from evalkit._files import atomic_write
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        index = {"meta": self.meta, "tables": {}}
+        for name, table in self.tables.items():
+            frame = _parquet_safe(table.frame)
+            with atomic_write(folder / f"{name}.parquet", "wb") as handle:
+                frame.to_parquet(handle, index=False)
+            index["tables"][name] = {
+                "counts": list(table.counts), "estimates": list(table.estimates),
+                "n": table.n, "non_validated": table.non_validated, "release": table.release}
+        path = folder / "results.json"
+        with atomic_write(path, "w", encoding="utf-8") as handle:
+            json.dump(index, handle, ensure_ascii=False, indent=2, sort_keys=True, default=str)
+        return path
+
+    @classmethod
+    def load(cls, folder: str | Path) -> Results:
+        """Read results written by :meth:`save`."""
+        folder = Path(folder)
+        index = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+        tables = {}
+        for name, spec in index["tables"].items():
+            frame = pd.read_parquet(folder / f"{name}.parquet")
+            tables[name] = ResultTable(name=name, frame=frame, counts=tuple(spec["counts"]),
+                                       estimates=tuple(spec["estimates"]), n=spec["n"],
+                                       non_validated=spec["non_validated"],
+                                       release=spec["release"])
+        return cls(tables=tables, meta=index["meta"])
+
+    def released(self, name: str, *, policy: Any) -> pd.DataFrame:
+        """The table ``name`` after disclosure control: what reports may show."""
+        from evalkit.privacy import apply_disclosure_control
+
+        table = self.tables[name]
+        return apply_disclosure_control(table.frame, counts=table.counts,
+                                        estimates=table.estimates, n=table.n, policy=policy)
+
+
+def _parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Object columns mixing types are stored as text (Parquet needs one type per column)."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object:
+            kinds = {type(v) for v in out[column].dropna()}
+            if len(kinds) > 1 or (kinds and not kinds <= {str}):
+                out[column] = out[column].map(lambda v: v if v is None or
+                                              (isinstance(v, float) and np.isnan(v)) else str(v))
+    return out
+
+
+# -- analyses -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Context:
+    prepared: PreparedStudy
+    seed: int
+    n_boot: int
+    confidence: float
+    languages: tuple[str, ...]
+
+    @property
+    def study(self):
+        return self.prepared.study
+
+    @property
+    def roles(self):
+        return self.prepared.study.roles
+
+    @property
+    def responses(self) -> pd.DataFrame:
+        return self.prepared.responses
+
+    def baseline(self) -> pd.DataFrame:
+        """Responses at the baseline wave (all responses when the study has one wave)."""
+        wave = self.roles.wave
+        r = self.responses
+        if not wave or wave not in r.columns:
+            return r
+        base = self.study.waves.baseline if self.study.waves else _first_wave(
+            self.prepared.codebook, wave, r)
+        return r[r[wave].astype(str).str.replace(r"\.0$", "", regex=True) == str(base)]
+
+    def users(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The respondents whose own involvement is measured (perception.users, else all)."""
+        inv = self.study.measures.involvement
+        group = self.roles.group
+        if inv is None or inv.perception is None or not group:
+            return frame
+        wanted = {str(v) for v in inv.perception.users}
+        return frame[frame[group].astype(str).isin(wanted)]
+
+
+def _first_wave(codebook, wave: str, responses: pd.DataFrame) -> Any:
+    declared = list(codebook.values_of(wave))
+    if declared:
+        return declared[0]
+    return sorted(responses[wave].dropna().unique())[0]
+
+
+def _counts(frame: pd.DataFrame, *prefixes: str, extra: Sequence[str] = ()) -> tuple[str, ...]:
+    cols = [c for c in frame.columns if any(c == p or c.startswith(p + "_") for p in prefixes)]
+    return tuple(dict.fromkeys([*cols, *[c for c in extra if c in frame.columns]]))
+
+
+def _present(frame: pd.DataFrame, columns: Sequence[str]) -> tuple[str, ...]:
+    return tuple(c for c in columns if c in frame.columns)
+
+
+def _describe(ctx: _Context) -> list[ResultTable]:
+    roles = ctx.roles
+    counts = __import__("evalkit.describe", fromlist=["x"]).response_counts(
+        ctx.responses, site=roles.site, wave=roles.wave, group=roles.group)
+    return [ResultTable("response_counts", counts, counts=("n",))]
+
+
+def _representativeness(ctx: _Context) -> list[ResultTable]:
+    from evalkit.weights import rake_weights, representativeness, weighted_proportion
+
+    population = ctx.prepared.population
+    if population is None or population.empty:
+        return []
+    base = ctx.baseline()
+    group = ctx.prepared.population_group
+    if group is not None and ctx.roles.group:
+        base = base[base[ctx.roles.group].astype(str) == str(group)]
+    dimensions = [d for d in population["dimension"].unique() if d in base.columns]
+    if not dimensions:
+        return []
+    base = base.dropna(subset=[ctx.roles.site, *dimensions])
+    table = representativeness(base, population=population, site=ctx.roles.site,
+                               dimensions=dimensions)
+    out = [ResultTable("representativeness", table, counts=("n",),
+                       estimates=("share", "difference"), n=None)]
+    inv = ctx.study.measures.involvement
+    if inv is not None and inv.tokenism is not None:
+        from evalkit.involvement import tokenism_status
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            weights = rake_weights(base, population=population, site=ctx.roles.site,
+                                   dimensions=dimensions)
+        status = tokenism_status(base, voice=inv.tokenism.voice,
+                                 influence=inv.tokenism.influence, agree_at=inv.agree_at)
+        frame = pd.DataFrame({
+            "site": base[ctx.roles.site].to_numpy(),
+            "weight": weights["weight"].to_numpy(),
+            "consulted": status["consulted"].astype("boolean").fillna(False).to_numpy(bool),
+            "tokenistic": status["tokenistic"].astype("Float64").to_numpy("float64",
+                                                                         na_value=np.nan)})
+        consulted = frame[frame["consulted"]].dropna(subset=["tokenistic"])
+        weighted = weighted_proportion(consulted, y="tokenistic", weight="weight", site="site",
+                                       confidence=ctx.confidence)
+        out.append(ResultTable("tokenism_weighted", weighted, counts=("n",),
+                               estimates=_present(weighted, ("estimate", "std_error", "ci_low",
+                                                             "ci_high")),
+                               n="n", non_validated=True))
+    return out
+
+
+def _involvement(ctx: _Context) -> list[ResultTable]:
+    from evalkit import involvement as inv_
+    from evalkit.describe import likert_distribution
+
+    inv = ctx.study.measures.involvement
+    if inv is None:
+        return []
+    roles = ctx.roles
+    base = ctx.baseline()
+    users = ctx.users(base)
+    out = []
+    dist = inv_.ladder_distribution(base, items=inv.ladder, agree_at=inv.agree_at,
+                                    site=roles.site, group=roles.group)
+    out.append(ResultTable("ladder_distribution", dist, counts=("n", "n_placed", "n_unplaced"),
+                           estimates=("share",), n="n_placed", non_validated=True))
+    repro = inv_.ladder_reproducibility(base, items=inv.ladder, agree_at=inv.agree_at)
+    out.append(ResultTable("ladder_reproducibility", repro, non_validated=True))
+    codebook = ctx.prepared.codebook
+    likert = likert_distribution(base, items=inv.ladder,
+                                 categories=codebook.values_of(inv.ladder[0]), group=roles.group)
+    out.append(ResultTable("ladder_items", likert, counts=("count", "n"), estimates=("share",),
+                           n="n"))
+    if inv.tokenism is not None:
+        tok = dict(voice=inv.tokenism.voice, influence=inv.tokenism.influence)
+        rates = inv_.tokenism_rates(users, **tok, agree_at=inv.agree_at, site=roles.site,
+                                    confidence=ctx.confidence)
+        out.append(ResultTable("tokenism_rates", rates, counts=_counts(rates, "n"),
+                               estimates=("rate", "ci_low", "ci_high"), n="n_consulted",
+                               non_validated=True))
+        overall = inv_.tokenism_rates(users, **tok, agree_at=inv.agree_at,
+                                      confidence=ctx.confidence)
+        out.append(ResultTable("tokenism_overall", overall, counts=_counts(overall, "n"),
+                               estimates=("rate", "ci_low", "ci_high"), n="n_consulted",
+                               non_validated=True))
+        if roles.group:
+            by_group = inv_.tokenism_rates(base, **tok, agree_at=inv.agree_at, site=roles.site,
+                                           group=roles.group, confidence=ctx.confidence)
+            out.append(ResultTable("tokenism_rates_group", by_group,
+                                   counts=_counts(by_group, "n"),
+                                   estimates=("rate", "ci_low", "ci_high"), n="n_consulted",
+                                   non_validated=True))
+        gap = inv_.tokenism_gap(users, **tok, site=roles.site, confidence=ctx.confidence)
+        out.append(ResultTable("tokenism_gap", gap, counts=_counts(gap, "n"),
+                               estimates=_present(gap, ("mean_voice", "mean_influence",
+                                                        "mean_gap", "sd_gap", "ci_low",
+                                                        "ci_high", "p_value")),
+                               n="n_answered", non_validated=True))
+        out += _tokenism_funnel(ctx, rates)
+        if inv.perception is not None and roles.group:
+            perception = inv_.perception_gap_from_study(ctx.responses, study=ctx.study)
+            out.append(ResultTable("perception_gap", perception,
+                                   counts=("n_staff", "n_users"),
+                                   estimates=("staff", "users", "difference", "ci_low",
+                                              "ci_high"),
+                                   n="n_staff", non_validated=True))
+    out += _reliability(ctx, "ladder", inv.ladder, base)
+    return out
+
+
+def _tokenism_funnel(ctx: _Context, rates: pd.DataFrame) -> list[ResultTable]:
+    from evalkit.funnel import funnel_limits, overdispersion
+    from evalkit.shrinkage import shrunken_estimates
+
+    usable = rates[rates["n_consulted"] > 0]
+    if len(usable) < 2:
+        return []
+    spec = dict(site="site", kind="proportion", numerator="n_tokenistic",
+                denominator="n_consulted")
+    limits = funnel_limits(usable.rename(columns={ctx.roles.site: "site"}), **spec)
+    disp = overdispersion(usable.rename(columns={ctx.roles.site: "site"}), **spec)
+    shrunk = shrunken_estimates(usable.rename(columns={ctx.roles.site: "site"}), **spec,
+                                confidence=ctx.confidence)
+    return [
+        ResultTable("tokenism_funnel", limits, counts=("n",),
+                    estimates=("estimate", "z"), n="n", non_validated=True),
+        ResultTable("tokenism_overdispersion", disp, counts=("n",),
+                    estimates=_present(disp, ("estimate", "z", "z_winsorised", "z_adjusted")),
+                    n="n", non_validated=True),
+        ResultTable("tokenism_shrunken", shrunk, counts=("n",),
+                    estimates=_present(shrunk, ("estimate", "ci_low", "ci_high", "shrunken",
+                                                "shrunken_ci_low", "shrunken_ci_high")),
+                    n="n", non_validated=True),
+    ]
+
+
+def _reliability(ctx: _Context, name: str, items: Sequence[str],
+                 data: pd.DataFrame) -> list[ResultTable]:
+    from evalkit.reliability import cronbach_alpha, item_analysis, mcdonald_omega, ordinal_alpha
+
+    n_boot = ctx.n_boot
+    parts = [cronbach_alpha(data, items=items, confidence=ctx.confidence, n_boot=n_boot,
+                            seed=ctx.seed)]
+    small = max(min(n_boot // 4, 500), 50) if n_boot else 0
+    ci = "bootstrap" if small else None
+    for function in (ordinal_alpha, mcdonald_omega):
+        try:
+            parts.append(function(data, items=items, confidence=ctx.confidence, ci=ci,
+                                  n_boot=small or 1, seed=ctx.seed))
+        except Exception as error:  # reported, not fatal: e.g. an empty category
+            parts.append(pd.DataFrame({"measure": [function.__name__],
+                                       "note": [f"{type(error).__name__}: {error}"]}))
+    table = pd.concat(parts, ignore_index=True).assign(scale=name)
+    items_table = item_analysis(data, items=items).assign(scale=name)
+    return [ResultTable(f"reliability_{name}", table),
+            ResultTable(f"items_{name}", items_table)]
+
+
+def _scales(ctx: _Context) -> list[ResultTable]:
+    from evalkit.scales import score_scale, scoring_summary
+
+    out = []
+    base = ctx.baseline()
+    site = ctx.roles.site
+    for name, scale in ctx.study.measures.scales.items():
+        items = list(scale.items.values()) if isinstance(scale.items, dict) else scale.items
+        instrument = scale.instrument
+        if isinstance(instrument, str) and instrument.endswith((".yaml", ".yml")):
+            instrument = ctx.study.resolve(instrument)
+        # Respondents who answered none of the items were not asked (e.g. staff): left out.
+        answered = base.dropna(subset=items, how="all")
+        scores = score_scale(answered, instrument=instrument, items=scale.items,
+                             id=ctx.roles.id)
+        summary = scoring_summary(scores)
+        out.append(ResultTable(f"scoring_{name}", summary, counts=_counts(summary, "n")))
+        by_site = (pd.DataFrame({"site": answered[site].to_numpy(),
+                                 "score": scores["score"].to_numpy()})
+                   .groupby("site").agg(n=("score", "count"), mean=("score", "mean"),
+                                        sd=("score", "std")).reset_index())
+        out.append(ResultTable(f"scale_{name}_by_site", by_site, counts=("n",),
+                               estimates=("mean", "sd"), n="n"))
+        out += _reliability(ctx, name, items, answered)
+    return out
+
+
+def _outcomes(ctx: _Context) -> list[ResultTable]:
+    from evalkit.models import icc, involvement_change_data, involvement_outcome_model
+    from evalkit.outcomes import outcome_change_from_study
+
+    outcomes = ctx.study.measures.outcomes
+    if outcomes is None or not ctx.roles.wave:
+        return []
+    study = ctx.study
+    change = outcome_change_from_study(ctx.responses, study=study, by_site=False)
+    by_site = outcome_change_from_study(ctx.responses, study=study, by_site=True)
+    counts = ("n_baseline", "n_follow_up", "n_paired", "n_lost", "n_item_missing")
+    estimates = tuple(c for c in change.columns if c.startswith(("mean_", "sd_", "change_ci",
+                                                                 "d_z", "share_", "improved_",
+                                                                 "same_", "worse_", "met_")))
+    out = [ResultTable("outcome_change", change, counts=_present(change, counts),
+                       estimates=estimates, n="n_paired"),
+           ResultTable("outcome_change_site", by_site, counts=_present(by_site, counts),
+                       estimates=estimates, n="n_paired")]
+    if study.measures.involvement is None:
+        return out
+    model = involvement_outcome_model(ctx.responses, study=study)
+    out += [ResultTable("involvement_model", model.coefficients),
+            ResultTable("involvement_model_fit", model.fit),
+            ResultTable("involvement_model_variance", model.variance_components),
+            ResultTable("involvement_model_sites", model.random_effects)]
+    data = involvement_change_data(ctx.responses, study=study)
+    y = "change" if "change" in data.columns else data.columns[-1]
+    out.append(ResultTable("outcome_icc", icc(data.dropna(subset=[y]), y=y, group="site",
+                                              confidence=ctx.confidence)))
+    site_change = (data.dropna(subset=[y]).groupby("site")[y]
+                   .agg(n="count", mean="mean", sd="std").reset_index())
+    if len(site_change) >= 2:
+        from evalkit.funnel import funnel_limits
+        from evalkit.shrinkage import shrunken_estimates
+
+        spec = dict(site="site", kind="mean", mean="mean", sd="sd", n="n")
+        out.append(ResultTable("outcome_funnel", funnel_limits(site_change, **spec),
+                               counts=("n",), estimates=("estimate", "z"), n="n"))
+        shrunk = shrunken_estimates(site_change, **spec, confidence=ctx.confidence)
+        out.append(ResultTable("outcome_shrunken", shrunk, counts=("n",),
+                               estimates=_present(shrunk, ("estimate", "ci_low", "ci_high",
+                                                           "shrunken", "shrunken_ci_low",
+                                                           "shrunken_ci_high")), n="n"))
+    return out
+
+
+def _network(ctx: _Context) -> list[ResultTable]:
+    from evalkit.network import traffic_light_distribution
+
+    network = ctx.study.measures.network
+    if network is None:
+        return []
+    users = ctx.users(ctx.baseline()).dropna(subset=[network.paid, network.peers,
+                                                     network.community], how="all")
+    table = traffic_light_distribution(users, paid=network.paid, peers=network.peers,
+                                       community=network.community, site=ctx.roles.site,
+                                       confidence=ctx.confidence)
+    return [ResultTable("traffic_light", table, counts=("count", "n", "n_missing"),
+                        estimates=("share", "ci_low", "ci_high"), n="n")]
+
+
+def _integration(ctx: _Context) -> list[ResultTable]:
+    from evalkit.integration import integration_profile
+
+    integration = ctx.study.measures.integration
+    partners = ctx.prepared.partners
+    if integration is None or partners is None or partners.empty:
+        return []
+    table = integration_profile(partners, site=integration.site, level=integration.level,
+                                levels=integration.levels)
+    # Partner organisations are not people: their counts are not suppressed.
+    return [ResultTable("integration_profile", table)]
+
+
+def _qualitative(ctx: _Context) -> list[ResultTable]:
+    from evalkit.qual import units_from_turns
+    from evalkit.qual.agreement import agreement_table, coding_table
+    from evalkit.qual.framework import framework_matrix
+    from evalkit.qual.frequencies import code_frequencies, cooccurrence
+    from evalkit.qual.quotes import quote_bank
+
+    segments, documents = ctx.prepared.segments, ctx.prepared.documents
+    if segments is None or segments.empty:
+        return []
+    coders = sorted(segments["coder"].dropna().unique())
+    # The coder who coded the most documents stands for the team in frequencies and quotes.
+    main_coder = (segments.groupby("coder")["document"].nunique().sort_values(
+        ascending=False, kind="stable").index[0])
+    frequencies = code_frequencies(segments, site="site", group=None, coder=main_coder,
+                                   documents=documents)
+    out = [ResultTable("code_frequencies", frequencies,
+                       counts=_present(frequencies, ("n_participants",)),
+                       estimates=_present(frequencies, ("share_participants",)),
+                       n=_present(frequencies, ("n_participants_total",))[0]
+                       if _present(frequencies, ("n_participants_total",)) else None)]
+    out.append(ResultTable("cooccurrence", cooccurrence(segments, coder=main_coder)))
+    if documents is not None and len(coders) >= 2:
+        units = units_from_turns(documents)
+        double = segments.groupby("document")["coder"].nunique()
+        shared = double[double >= 2].index
+        if len(shared):
+            table = coding_table(segments[segments["document"].isin(shared)],
+                                 units=units[units["document"].isin(shared)])
+            agreement = agreement_table(table, n_boot=max(ctx.n_boot // 2, 100),
+                                        confidence=ctx.confidence, seed=ctx.seed)
+            out.append(ResultTable("coder_agreement", agreement))
+    names = ctx.prepared.names
+    for lang in ctx.languages:
+        matrix = framework_matrix(segments, case="site", coder=main_coder, lang=lang,
+                                  names=names)
+        out.append(ResultTable(f"framework_{lang}", matrix))
+        quotes = quote_bank(segments, coder=main_coder, lang=lang, names=names, seed=ctx.seed)
+        out.append(ResultTable(f"quotes_{lang}", quotes))
+    return out
+
+
+#: The analyses a run computes, in order; each returns result tables (none when the study does
+#: not configure what it needs).
+ANALYSES: tuple[tuple[str, Callable[[_Context], list[ResultTable]]], ...] = (
+    ("describe", _describe),
+    ("representativeness", _representativeness),
+    ("involvement", _involvement),
+    ("scales", _scales),
+    ("outcomes", _outcomes),
+    ("network", _network),
+    ("integration", _integration),
+    ("qualitative", _qualitative),
+)
+
+
+def compute_results(prepared: PreparedStudy, *, seed: int | None = None,
+                    n_boot: int | None = None, confidence: float | None = None,
+                    languages: Sequence[str] | None = None) -> Results:
+    """Run every analysis the study configures, once, on prepared data.
+
+    Parameters
+    ----------
+    prepared : PreparedStudy
+        From :func:`evalkit.prepare.prepare_study`.
+    seed, n_boot, confidence : optional
+        Default to the study's ``parameters`` (seed, bootstrap, confidence).
+    languages : sequence of str, optional
+        Languages of the language-dependent tables (quotes, Framework matrix); default the
+        study's languages.
+
+    Returns
+    -------
+    Results
+        Named tables (see ``docs/tables.md``), with their release rules.
+
+    Raises
+    ------
+    evalkit.errors.ExecutionError
+        An analysis failed; the message names it.
+    """
+    from evalkit.errors import EvalkitError, ExecutionError
+
+    params = prepared.study.parameters
+    ctx = _Context(prepared=prepared,
+                   seed=params.seed if seed is None else int(seed),
+                   n_boot=params.bootstrap if n_boot is None else int(n_boot),
+                   confidence=params.confidence if confidence is None else float(confidence),
+                   languages=tuple(languages or prepared.study.languages))
+    results = Results(meta={
+        "study": prepared.study.study, "seed": ctx.seed, "bootstrap": ctx.n_boot,
+        "confidence": ctx.confidence, "languages": list(ctx.languages),
+        "sites": [str(s) for s in prepared.codebook.values_of(prepared.study.roles.site)],
+    })
+    for name, analysis in ANALYSES:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", category=RuntimeWarning)
+                tables = analysis(ctx)
+        except EvalkitError:
+            raise
+        except Exception as error:
+            raise ExecutionError.from_catalogue("results.analysis_failed", analysis=name,
+                                                error=f"{type(error).__name__}: {error}") from error
+        for table in tables:
+            results.add(table)
+    return results
+
+
+def table_title(name: str, lang: str) -> str:
+    """The title of result table ``name`` in ``lang`` (tables per scale or language share one).
+
+    Examples
+    --------
+    >>> table_title("tokenism_rates", "en")
+    'Tokenism rate by site (non-validated index)'
+    >>> table_title("reliability_wellbeing", "fr")
+    "Fidélité de l'échelle (wellbeing)"
+    """
+    from evalkit.i18n import has_key, t
+
+    if has_key(f"results.{name}"):
+        return t(f"results.{name}", lang)
+    for family in ("scale_by_site", "scoring", "reliability", "items", "framework", "quotes"):
+        stem = "scale_" if family == "scale_by_site" else family + "_"
+        if name.startswith(stem):
+            rest = name[len(stem):]
+            if family == "scale_by_site":
+                rest = rest.removesuffix("_by_site")
+            if family in ("framework", "quotes"):
+                return t(f"results.{family}", lang)
+            return f"{t(f'results.{family}', lang)} ({rest})"
+    return name

@@ -1,0 +1,337 @@
+"""Bar figures: Likert items, the ladder profile, outcome change, traffic light, integration.
+
+Figures from evalkit.plots are never registered with pyplot: the autouse fixture checks that no
+test leaves a pyplot figure open.
+"""
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+from matplotlib.text import Text
+
+from evalkit import ArgumentError
+from evalkit.i18n import format_percent
+from evalkit.integration import integration_profile
+from evalkit.involvement import ladder_distribution
+from evalkit.network import traffic_light_distribution
+from evalkit.outcomes import outcome_change_from_study
+from evalkit.plots import (
+    integration_plot,
+    ladder_profile,
+    likert_bars,
+    outcome_change_plot,
+    traffic_light_plot,
+)
+from evalkit.plots._style import SUPPRESSED
+from evalkit.privacy import apply_disclosure_control
+from evalkit.validate import validate_study
+
+DEMO = Path(__file__).resolve().parents[1] / "data_samples" / "demo"
+
+
+@pytest.fixture(autouse=True)
+def no_pyplot_figures():
+    yield
+    assert plt.get_fignums() == []
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return validate_study(DEMO)
+
+
+@pytest.fixture(scope="module")
+def wave1(demo):
+    return demo.responses[demo.responses["wave"] == 1]
+
+
+def texts(fig: Figure) -> list[str]:
+    return [t.get_text() for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
+
+
+def by_gid(fig: Figure, gid: str, kind=None) -> list:
+    return [a for a in fig.findobj(kind) if a.get_gid() == gid]
+
+
+def category_bars(fig: Figure, j: int) -> list:
+    return by_gid(fig, f"evalkit-category-{j}")
+
+
+def notes(fig: Figure) -> str:
+    return " ".join(t.get_text() for t in by_gid(fig, "evalkit-notes"))
+
+
+# -- Likert ------------------------------------------------------------------------------------
+
+def test_likert_bars_draw_every_item_and_answer_with_codebook_labels(demo, wave1):
+    items = demo.study.measures.involvement.ladder
+    before = wave1.copy()
+    fig = likert_bars(wave1, items=items, codebook=demo.codebook, lang="fr")
+    assert isinstance(fig, Figure)
+    pd.testing.assert_frame_equal(wave1, before)
+    for j in range(5):
+        assert len(category_bars(fig, j)) == len(items)
+    shown = texts(fig)
+    assert "On m'informe des décisions qui me concernent" in " ".join(shown).replace("\n", " ")
+    assert "Tout à fait d'accord" in " ".join(shown).replace("\n", " ")
+    # Every share label is the French percentage of an independently counted share.
+    counts = wave1[items].apply(lambda s: s.value_counts(normalize=True)).T
+    expected = {format_percent(v, "fr", decimals=0) for v in counts.to_numpy().ravel()}
+    labels = [t.get_text() for t in fig.findobj(Text)
+              if str(t.get_gid()).endswith("-label")]
+    assert labels and all(label.endswith("\u00a0%") for label in labels)
+    assert set(labels) <= expected
+    assert "n = 1\u00a0160" in shown  # French thousands separator
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert "50\u00a0%" in ticks and all(tick.endswith("\u00a0%") for tick in ticks)
+    assert "-50\u00a0%" not in ticks  # the disagreement side reads as positive shares
+
+
+def test_likert_neutral_is_centred_or_set_aside():
+    answers = pd.DataFrame({"q": [1, 2, 2, 3, 3, 3, 3, 4, 5, 5]})  # 10 %, 20 %, 40 %, 10 %, 20 %
+    fig = likert_bars(answers, items=["q"], lang="en")
+    (neutral,) = category_bars(fig, 2)
+    assert neutral.get_x() == pytest.approx(-0.2)
+    assert neutral.get_width() == pytest.approx(0.4)
+    (agree,) = category_bars(fig, 3)
+    assert agree.get_x() == pytest.approx(0.2)
+    (strongly_disagree,) = category_bars(fig, 0)
+    assert strongly_disagree.get_x() == pytest.approx(-0.5)
+
+    aside = likert_bars(answers, items=["q"], neutral="aside", lang="en")
+    assert len(aside.axes) == 2
+    assert category_bars(aside, 2) == []
+    (moved,) = by_gid(aside, "evalkit-neutral")
+    assert moved.get_x() == 0 and moved.get_width() == pytest.approx(0.4)
+    (agree,) = category_bars(aside, 3)
+    assert agree.get_x() == pytest.approx(0.0)
+
+
+def test_likert_even_scale_splits_in_the_middle():
+    answers = pd.DataFrame({"q": [1, 2, 2, 3, 4, 4, 4, 4]})
+    fig = likert_bars(answers, items=["q"], categories=[1, 2, 3, 4], neutral="aside",
+                      lang="en")
+    assert len(fig.axes) == 1
+    (first,) = category_bars(fig, 0)
+    assert first.get_x() == pytest.approx(-3 / 8)
+
+
+def test_likert_items_with_too_few_answers_are_grey_with_a_note():
+    answers = pd.DataFrame({"q1": [1, 2, 4, 5, 5, 4, 4], "q2": [3, 3] + [np.nan] * 5})
+    fig = likert_bars(answers, items=["q1", "q2"], min_n=5, lang="fr")
+    (grey,) = by_gid(fig, "evalkit-suppressed")
+    assert grey.get_facecolor()[:3] == pytest.approx(plt.matplotlib.colors.to_rgb(SUPPRESSED))
+    assert "supprimé" in texts(fig)
+    assert "moins de 5 personnes" in notes(fig).replace("\n", " ")
+    # The grey row has no share bars and no n.
+    assert all(bar.get_width() == 0 for bar in category_bars(fig, 2)[1:])
+
+
+@pytest.mark.parametrize(("kwargs", "param"), [
+    ({"items": ["nope"]}, "items"),
+    ({"items": ["q"], "neutral": "middle"}, "neutral"),
+    ({"items": ["q"], "lang": "de"}, "lang"),
+    ({"items": ["q"], "width": 10}, "width"),
+    ({"items": ["q"], "label_min": 2}, "label_min"),
+    ({"items": ["q"], "categories": [1, 2, 3]}, "items"),  # 5 is not a category
+    ({"items": ["q"], "codebook": {"q": "a question"}}, "codebook"),
+])
+def test_likert_bad_arguments_name_the_parameter(kwargs, param):
+    answers = pd.DataFrame({"q": [1, 2, 3, 4, 5]})
+    with pytest.raises(ArgumentError) as error:
+        likert_bars(answers, **kwargs)
+    assert error.value.where == param
+
+
+# -- ladder ------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def ladder(demo, wave1):
+    inv = demo.study.measures.involvement
+    return ladder_distribution(wave1, items=inv.ladder, agree_at=inv.agree_at, site="site",
+                               group="respondent_type")
+
+
+def test_ladder_profile_has_a_panel_per_site_and_a_bar_per_group(demo, ladder):
+    before = ladder.copy()
+    fig = ladder_profile(ladder, group="respondent_type", codebook=demo.codebook, lang="fr")
+    pd.testing.assert_frame_equal(ladder, before)
+    assert len(fig.axes) == ladder["site"].nunique() == 8
+    assert [ax.get_title(loc="left") for ax in fig.axes][:2] == ["Site A", "Site B"]
+    for j in range(6):  # rungs 0..5
+        assert len(category_bars(fig, j)) == 8 * 3
+    shown = " ".join(texts(fig)).replace("\n", " ")
+    assert "0. Aucun échelon endossé" in shown
+    assert "Usager·ère" in shown and "Proche aidant·e" in shown
+    assert by_gid(fig, "evalkit-non-validated")  # the ladder is a non-validated index
+    # The bar widths are the shares (site A, carers: first bar of each category).
+    first = ladder[(ladder["site"] == "A") & (ladder["respondent_type"] == "carer")]
+    widths = [category_bars(fig, j)[0].get_width() for j in range(6)]
+    assert widths == pytest.approx(first["share"].tolist())
+
+
+def test_ladder_profile_greys_the_groups_disclosure_control_suppressed(demo, ladder):
+    safe = apply_disclosure_control(ladder, estimates=["share"], n="n_placed",
+                                    policy=demo.study.privacy)
+    assert safe["suppressed"].any()  # site H has 3 carers
+    fig = ladder_profile(safe, group="respondent_type", lang="en")
+    grey = by_gid(fig, "evalkit-suppressed")
+    assert len(grey) == 1
+    assert grey[0].get_facecolor()[:3] == pytest.approx(
+        plt.matplotlib.colors.to_rgb(SUPPRESSED))
+    assert "suppressed" in texts(fig)
+    assert "Grey: values suppressed" in notes(fig)
+    # Site H's panel: the carers' row (first) is grey, with no share drawn.
+    assert fig.axes[-1].get_yticklabels()[0].get_text() == "carer"
+    assert all(category_bars(fig, j)[-3].get_width() == 0 for j in range(6))
+
+
+def test_ladder_profile_without_group_draws_one_bar_per_site(demo, wave1):
+    inv = demo.study.measures.involvement
+    rungs = ladder_distribution(wave1, items=inv.ladder, agree_at=inv.agree_at, site="site")
+    fig = ladder_profile(rungs, lang="en", non_validated=False)
+    assert len(fig.axes) == 1
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == list("ABCDEFGH")
+    assert not by_gid(fig, "evalkit-non-validated")
+
+
+def test_ladder_profile_bad_arguments(ladder):
+    with pytest.raises(ArgumentError) as error:
+        ladder_profile(ladder)  # one row per site, group and rung: group= is needed
+    assert error.value.where == "group"
+    with pytest.raises(ArgumentError) as error:
+        ladder_profile(ladder.drop(columns="share"), group="respondent_type")
+    assert error.value.where == "data" and "ladder_distribution" in str(error.value)
+    with pytest.raises(ArgumentError) as error:
+        ladder_profile(ladder, site="town", group="respondent_type")
+    assert error.value.where == "site"
+
+
+# -- outcome change ----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def change(demo):
+    return outcome_change_from_study(demo.responses, study=demo.study, by_site=False)
+
+
+def test_outcome_change_groups_items_under_their_group(demo, change):
+    groups = demo.study.measures.outcomes.groups
+    before = change.copy()
+    fig = outcome_change_plot(change, groups=groups, codebook=demo.codebook, lang="fr")
+    pd.testing.assert_frame_equal(change, before)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(labels) == 15 + 3
+    bold = [t.get_text() for t in ax.get_yticklabels() if t.get_fontweight() == "bold"]
+    assert bold == ["Qualité de vie", "Processus", "Changement"]
+    assert labels[1] == "Se sentir en sécurité"
+    assert labels[labels.index("Processus") + 1] == "Être écouté·e"
+    # "Same" is centred on zero; worse to the left, improved to the right.
+    same = category_bars(fig, 1)
+    assert all(b.get_x() + b.get_width() / 2 == pytest.approx(0) for b in same)
+    worse, improved = category_bars(fig, 0), category_bars(fig, 2)
+    first = change.set_index("outcome").loc["quality_of_life"]
+    assert worse[0].get_width() == pytest.approx(first["share_worse"])
+    assert improved[0].get_x() == pytest.approx(first["share_same"] / 2)
+    assert any("Talking Points" in t for t in texts(fig))
+
+
+def test_outcome_change_without_groups_puts_groups_last(change):
+    fig = outcome_change_plot(change, lang="en")
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels[-3:] == ["Quality of life", "Process", "Change"]
+    assert labels[0] == "tp_safe"  # no codebook: the item names
+
+
+def test_outcome_change_suppressed_rows_are_grey(change):
+    safe = change.copy()
+    safe.loc[0, ["share_worse", "share_same", "share_improved"]] = np.nan
+    fig = outcome_change_plot(safe, lang="en")
+    assert len(by_gid(fig, "evalkit-suppressed")) == 1
+    assert "Grey: values suppressed" in notes(fig)
+
+
+def test_outcome_change_bad_arguments(demo, change):
+    by_site = outcome_change_from_study(demo.responses, study=demo.study)
+    with pytest.raises(ArgumentError) as error:
+        outcome_change_plot(by_site)
+    assert error.value.where == "data" and "by_site=False" in str(error.value)
+    with pytest.raises(ArgumentError) as error:
+        outcome_change_plot(change, groups={"x": ["tp_unknown"]})
+    assert error.value.where == "groups"
+    with pytest.raises(ArgumentError) as error:
+        outcome_change_plot(change, groups=["tp_safe"])
+    assert error.value.where == "groups"
+
+
+# -- traffic light -----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def lights(wave1):
+    return traffic_light_distribution(wave1, paid="net_paid", peers="net_peers",
+                                      community="net_community", site="site")
+
+
+def test_traffic_light_has_colours_patterns_and_words(lights):
+    before = lights.copy()
+    fig = traffic_light_plot(lights, lang="fr")
+    pd.testing.assert_frame_equal(lights, before)
+    red, orange, green = (category_bars(fig, j) for j in range(3))
+    assert len(red) == len(orange) == len(green) == 8
+    # Each colour has its own pattern, so the figure reads without colour.
+    assert {b.get_hatch() for b in red} == {"xx"}
+    assert {b.get_hatch() for b in orange} == {".."}
+    assert {b.get_hatch() for b in green} == {None}
+    legend = " ".join(t.get_text() for t in fig.legends[0].get_texts()).replace("\n", " ")
+    assert "Rouge : seulement des personnes payées" in legend
+    assert "Vert : des citoyens ordinaires dans le réseau" in legend
+    site_a = lights[lights["site"] == "A"].set_index("colour")["share"]
+    assert [red[0].get_width(), orange[0].get_width(), green[0].get_width()] == \
+        pytest.approx([site_a["red"], site_a["orange"], site_a["green"]])
+
+
+def test_traffic_light_suppressed_site_and_bad_input(lights):
+    safe = lights.assign(suppressed=lights["site"] == "H")
+    fig = traffic_light_plot(safe, lang="en")
+    assert len(by_gid(fig, "evalkit-suppressed")) == 1
+    assert "Grey: values suppressed" in notes(fig)
+    bad = lights.assign(colour=lights["colour"].astype(str).replace("green", "blue"))
+    with pytest.raises(ArgumentError) as error:
+        traffic_light_plot(bad)
+    assert error.value.where == "data"
+    with pytest.raises(ArgumentError) as error:
+        traffic_light_plot(lights, label_min=-0.1)
+    assert error.value.where == "label_min"
+
+
+# -- integration -------------------------------------------------------------------------------
+
+def test_integration_plot_outlines_each_sites_median_level(demo):
+    levels = demo.study.measures.integration.levels
+    profile = integration_profile(demo.partners, site="site", level="level", levels=levels)
+    before = profile.copy()
+    fig = integration_plot(profile, lang="en")
+    pd.testing.assert_frame_equal(profile, before)
+    legend = [t.get_text().replace("\n", " ") for t in fig.legends[0].get_texts()]
+    assert legend == [level.en for level in levels]
+    outlined = by_gid(fig, "evalkit-median")
+    assert len(outlined) == profile["site"].nunique()
+    for patch, (_, site) in zip(sorted(outlined, key=lambda p: -p.get_y()),
+                                profile.groupby("site", sort=True), strict=True):
+        median = int(site["median_level"].iloc[0])
+        below = site.loc[site["level"] < median, "share"].sum()
+        assert patch.get_x() == pytest.approx(below)
+        assert patch.get_width() == pytest.approx(
+            site.loc[site["level"] == median, "share"].iloc[0])
+    fr = integration_plot(profile, lang="fr")
+    assert "Services intégrés" in " ".join(texts(fr)).replace("\n", " ")
+
+
+def test_integration_plot_needs_the_profile():
+    with pytest.raises(ArgumentError) as error:
+        integration_plot(pd.DataFrame({"site": ["A"], "level": [1]}))
+    assert error.value.where == "data" and "integration_profile" in str(error.value)

@@ -1,0 +1,224 @@
+"""Funnel and caterpillar plots: limits, widened limits, outliers, intervals, no ranks."""
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+from matplotlib.text import Text
+
+from evalkit import ArgumentError
+from evalkit.funnel import funnel_limits, overdispersion
+from evalkit.involvement import tokenism_rates
+from evalkit.plots import caterpillar_plot, funnel_plot
+from evalkit.shrinkage import shrunken_estimates
+from evalkit.validate import validate_study
+
+DEMO = Path(__file__).resolve().parents[1] / "data_samples" / "demo"
+
+
+@pytest.fixture(autouse=True)
+def no_pyplot_figures():
+    yield
+    assert plt.get_fignums() == []
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return validate_study(DEMO)
+
+
+@pytest.fixture(scope="module")
+def consulted(demo):
+    """Consulted users at baseline, with whether their view changed nothing (tokenistic)."""
+    r = demo.responses
+    users = r[(r["wave"] == 1) & (r["respondent_type"] == "user")]
+    users = users[(users["inv_consulted"] >= 4) & users["inv_influence"].notna()]
+    return users.assign(tokenistic=(users["inv_influence"] < 4).astype(float))
+
+
+def by_gid(fig: Figure, gid: str) -> list:
+    return [a for a in fig.findobj() if a.get_gid() == gid]
+
+
+def lines(fig: Figure, prefix: str) -> list:
+    return [a for a in fig.axes[0].lines if str(a.get_gid()).startswith(prefix)]
+
+
+def notes(fig: Figure) -> str:
+    return " ".join(t.get_text() for t in by_gid(fig, "evalkit-notes")).replace("\n", " ")
+
+
+def texts(fig: Figure) -> list[str]:
+    return [t.get_text() for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
+
+
+def points(fig: Figure) -> np.ndarray:
+    found = [c.get_offsets() for c in fig.axes[0].collections
+             if str(c.get_gid()).startswith("evalkit-points")]
+    return np.concatenate(found)
+
+
+# -- funnel ------------------------------------------------------------------------------------
+
+def test_funnel_plot_draws_limits_target_points_and_labels_outliers(consulted):
+    limits = funnel_limits(consulted, site="site", y="tokenistic")
+    before = limits.copy()
+    fig = funnel_plot(limits, non_validated=True, indicator="Taux de tokénisme", lang="fr")
+    pd.testing.assert_frame_equal(limits, before)
+    plain = lines(fig, "evalkit-limit-plain")
+    assert len(plain) == 4  # 95 % and 99.8 %, lower and upper
+    grid = limits[limits["source"] == "grid"]
+    drawn_upper = sorted(np.concatenate([ln.get_ydata() for ln in plain
+                                         if ln.get_gid().endswith("upper")]))
+    assert drawn_upper == pytest.approx(sorted(grid["upper"]))
+    (target,) = lines(fig, "evalkit-target")
+    assert target.get_ydata()[0] == pytest.approx(limits["target"].iloc[0])
+    sites = limits[(limits["source"] == "site") & (limits["level"] == 0.95)]
+    drawn = points(fig)
+    assert len(drawn) == len(sites) == 8
+    assert sorted(map(tuple, drawn)) == sorted(zip(sites["n"], sites["estimate"],
+                                                   strict=True))
+    labelled = sorted(t.get_text() for t in by_gid(fig, "evalkit-site"))
+    assert labelled == sorted(sites.loc[sites["outside"].astype(bool), "site"])
+    assert "G" in labelled  # the planted high-tokenism site
+    assert by_gid(fig, "evalkit-non-validated")[0].get_text() == "Indice non validé"
+    shown = texts(fig)
+    (target_label,) = [t for t in shown if t.startswith("Cible (")]
+    assert "," in target_label and target_label.endswith("\u00a0%)")  # Cible (44,0 %)
+    assert "Seulement 8 sites" in notes(fig)
+
+
+def test_funnel_plot_widens_the_limits_as_funnel_limits_does(consulted):
+    limits = funnel_limits(consulted, site="site", y="tokenistic")
+    od = overdispersion(consulted, site="site", y="tokenistic")
+    tau2 = float(od["tau2"].iloc[0])
+    assert tau2 > 0
+    before = od.copy()
+    fig = funnel_plot(limits, overdispersion=od, lang="en")
+    pd.testing.assert_frame_equal(od, before)
+    widened = lines(fig, "evalkit-limit-widened")
+    assert len(widened) == 4 and len(lines(fig, "evalkit-limit-plain")) == 4
+    reference = funnel_limits(consulted, site="site", y="tokenistic", tau2=tau2)
+    grid = reference[reference["source"] == "grid"]
+    for side in ("lower", "upper"):
+        drawn = sorted(np.concatenate([ln.get_ydata() for ln in widened
+                                       if ln.get_gid().endswith(side)]))
+        assert drawn == pytest.approx(sorted(grid[side]), abs=1e-12)
+    assert "Overdispersion: φ = " in notes(fig) and "τ² = " in notes(fig)
+    # Sites are judged against the widened limits.
+    inner = od[od["level"] == 0.95]
+    labelled = sorted(t.get_text() for t in by_gid(fig, "evalkit-site"))
+    assert labelled == sorted(inner.loc[inner["outside_adjusted"].astype(bool), "site"])
+    assert not by_gid(fig, "evalkit-non-validated")
+
+
+def test_funnel_plot_widens_mean_limits_too(demo):
+    r = demo.responses
+    scores = r[r["wave"] == 1].assign(score=r[["wb_1", "wb_2", "wb_3"]].mean(axis=1))
+    scores = scores.dropna(subset=["score"])
+    limits = funnel_limits(scores, site="site", kind="mean", y="score")
+    od = overdispersion(scores, site="site", kind="mean", y="score", winsor=0.0)
+    od = od.assign(tau2=0.01)  # force a widening to test the mean formula
+    fig = funnel_plot(limits, overdispersion=od, kind="mean", lang="fr")
+    reference = funnel_limits(scores, site="site", kind="mean", y="score", tau2=0.01)
+    grid = reference[reference["source"] == "grid"]
+    drawn = sorted(np.concatenate([ln.get_ydata() for ln in lines(fig, "evalkit-limit-widened")
+                                   if ln.get_gid().endswith("upper")]))
+    assert drawn == pytest.approx(sorted(grid["upper"]), rel=1e-9)
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert not any("%" in t for t in ticks) and any("," in t for t in ticks)
+
+
+def test_funnel_plot_leaves_out_suppressed_sites_and_names_them(consulted):
+    limits = funnel_limits(consulted, site="site", y="tokenistic")
+    safe = limits.assign(suppressed=(limits["source"] == "site") & (limits["site"] == "B"))
+    fig = funnel_plot(safe, lang="en", label_sites="all")
+    assert len(points(fig)) == 7
+    assert "B" not in [t.get_text() for t in by_gid(fig, "evalkit-site")]
+    assert "Not shown, to protect confidentiality (too few people): B." in notes(fig)
+
+
+def test_funnel_plot_bad_arguments(consulted):
+    limits = funnel_limits(consulted, site="site", y="tokenistic")
+    other = overdispersion(consulted, site="site", y="tokenistic", target=0.3)
+    with pytest.raises(ArgumentError) as error:
+        funnel_plot(limits, overdispersion=other)
+    assert error.value.where == "overdispersion"
+    widened = funnel_limits(consulted, site="site", y="tokenistic", tau2=0.01)
+    with pytest.raises(ArgumentError) as error:
+        funnel_plot(widened, overdispersion=overdispersion(consulted, site="site",
+                                                           y="tokenistic"))
+    assert error.value.where == "overdispersion"
+    with pytest.raises(ArgumentError) as error:
+        funnel_plot(limits[limits["source"] == "site"])
+    assert error.value.where == "data"
+    for kwargs, param in (({"kind": "rate"}, "kind"), ({"label_sites": "some"}, "label_sites"),
+                          ({"non_validated": "yes"}, "non_validated"), ({"lang": "es"}, "lang")):
+        with pytest.raises(ArgumentError) as error:
+            funnel_plot(limits, **kwargs)
+        assert error.value.where == param
+
+
+# -- caterpillar -------------------------------------------------------------------------------
+
+def test_caterpillar_plot_sorts_sites_shows_intervals_and_no_ranks(consulted):
+    shrunk = shrunken_estimates(consulted, site="site", y="tokenistic")
+    before = shrunk.copy()
+    fig = caterpillar_plot(shrunk, lang="fr", non_validated=True)
+    pd.testing.assert_frame_equal(shrunk, before)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    ordered = shrunk.sort_values("shrunken")["site"].tolist()
+    assert labels == ordered  # bottom to top, by estimate
+    assert not any(ch.isdigit() for label in labels for ch in label)  # no rank numbers
+    (intervals,) = by_gid(fig, "evalkit-intervals")
+    segments = intervals.get_segments()
+    frame = shrunk.set_index("site").loc[ordered]
+    assert [s[0][0] for s in segments] == pytest.approx(frame["shrunken_ci_low"].tolist())
+    assert [s[1][0] for s in segments] == pytest.approx(frame["shrunken_ci_high"].tolist())
+    (raw,) = by_gid(fig, "evalkit-raw")
+    assert list(raw.get_xdata()) == pytest.approx(frame["estimate"].tolist())
+    (pooled,) = by_gid(fig, "evalkit-reference")
+    assert pooled.get_xdata()[0] == pytest.approx(shrunk["prior_mean"].iloc[0])
+    assert any(t.startswith("Valeur d'ensemble (") for t in texts(fig))
+    assert "Les sites ne sont pas classés" in notes(fig)
+
+
+def test_caterpillar_plot_of_raw_rates_greys_suppressed_sites(demo):
+    r = demo.responses
+    inv = demo.study.measures.involvement
+    rates = tokenism_rates(r[(r["wave"] == 1) & (r["respondent_type"] == "carer")],
+                           voice=inv.tokenism.voice, influence=inv.tokenism.influence,
+                           agree_at=inv.agree_at, site="site")
+    from evalkit.privacy import apply_disclosure_control
+
+    safe = apply_disclosure_control(rates, estimates=["rate", "ci_low", "ci_high"],
+                                    n="n_consulted", policy=demo.study.privacy)
+    assert safe.loc[safe["site"] == "H", "suppressed"].item()
+    fig = caterpillar_plot(safe, estimate="rate", lang="en")
+    labels = fig.axes[0].get_yticklabels()
+    assert labels[0].get_text() == "H"  # suppressed sites at the bottom
+    assert "suppressed" in [t.get_text() for t in by_gid(fig, "evalkit-suppressed-label")]
+    (intervals,) = by_gid(fig, "evalkit-intervals")
+    assert len(intervals.get_segments()) == 7
+    assert by_gid(fig, "evalkit-non-validated")  # tokenism_rates says non_validated
+    assert not by_gid(fig, "evalkit-reference")  # no pooled value given or found
+
+
+def test_caterpillar_plot_bad_arguments(consulted):
+    shrunk = shrunken_estimates(consulted, site="site", y="tokenistic")
+    with pytest.raises(ArgumentError) as error:
+        caterpillar_plot(shrunk, estimate="rate")
+    assert error.value.where == "estimate"
+    with pytest.raises(ArgumentError) as error:
+        caterpillar_plot(shrunk.drop(columns=["ci_low", "shrunken_ci_low"]))
+    assert error.value.where == "estimate"
+    with pytest.raises(ArgumentError) as error:
+        caterpillar_plot(pd.concat([shrunk, shrunk]))
+    assert error.value.where == "site"
+    with pytest.raises(ArgumentError) as error:
+        caterpillar_plot(shrunk, reference="middle")
+    assert error.value.where == "reference"

@@ -1,0 +1,100 @@
+"""The compute-once stage: every table the study configures, reproducible, with release rules."""
+
+import pandas as pd
+import pytest
+
+from evalkit.i18n import has_key
+from evalkit.involvement import tokenism_rates
+from evalkit.prepare import prepare_study
+from evalkit.results import Results, compute_results, table_title
+
+EXPECTED = {
+    "response_counts", "representativeness", "tokenism_weighted", "ladder_distribution",
+    "ladder_reproducibility", "ladder_items", "tokenism_rates", "tokenism_overall",
+    "tokenism_rates_group", "tokenism_gap", "tokenism_funnel", "tokenism_overdispersion",
+    "tokenism_shrunken", "perception_gap", "reliability_ladder", "items_ladder",
+    "scoring_wellbeing", "scale_wellbeing_by_site", "reliability_wellbeing", "items_wellbeing",
+    "outcome_change", "outcome_change_site", "involvement_model", "involvement_model_fit",
+    "involvement_model_variance", "involvement_model_sites", "outcome_icc", "outcome_funnel",
+    "outcome_shrunken", "traffic_light", "integration_profile", "code_frequencies",
+    "cooccurrence", "coder_agreement", "framework_fr", "framework_en", "quotes_fr", "quotes_en",
+}
+
+
+@pytest.fixture(scope="module")
+def prepared(project_root):
+    return prepare_study(project_root / "data_samples" / "demo")
+
+
+@pytest.fixture(scope="module")
+def results(prepared):
+    return compute_results(prepared, n_boot=200)
+
+
+def test_every_configured_analysis_gives_its_tables(results):
+    assert set(results) == EXPECTED
+    assert all(len(table.frame) > 0 for table in results.values())
+
+
+def test_release_rules_name_real_columns(results):
+    for name, table in results.items():
+        columns = set(table.frame.columns)
+        assert set(table.counts) <= columns, name
+        assert set(table.estimates) <= columns, name
+        assert table.n is None or table.n in columns, name
+
+
+def test_tokenism_tables_are_labelled_non_validated(results):
+    flagged = {name for name, table in results.items() if table.non_validated}
+    assert {"tokenism_rates", "tokenism_funnel", "tokenism_shrunken", "perception_gap"} <= flagged
+    assert "outcome_change" not in flagged
+
+
+def test_every_table_has_a_title_in_both_languages(results):
+    for name in results:
+        for lang in ("fr", "en"):
+            assert table_title(name, lang) != name, (name, lang)
+    assert has_key("results.tokenism_rates")
+
+
+def test_tables_are_what_the_analysis_functions_give(prepared, results):
+    study = prepared.study
+    r = prepared.responses
+    users = r[(r["wave"] == 1) & (r["respondent_type"] == "user")]
+    tok = study.measures.involvement.tokenism
+    direct = tokenism_rates(users, voice=tok.voice, influence=tok.influence, agree_at=4,
+                            site="site")
+    pd.testing.assert_frame_equal(results.frame("tokenism_rates"), direct)
+
+
+def test_same_seed_same_tables(prepared, results):
+    again = compute_results(prepared, n_boot=200)
+    for name in results:
+        pd.testing.assert_frame_equal(results.frame(name), again.frame(name), obj=name)
+
+
+def _plain(frame):
+    """Values as Python objects, any missing value as None (Parquet keeps NA, not its flavour)."""
+    return frame.astype(object).where(frame.notna(), None)
+
+
+def test_save_and_load_round_trip(results, tmp_path):
+    results.save(tmp_path)
+    loaded = Results.load(tmp_path)
+    assert set(loaded) == set(results)
+    for name, table in results.items():
+        other = loaded[name]
+        assert (other.counts, other.estimates, other.n, other.non_validated) == (
+            table.counts, table.estimates, table.n, table.non_validated)
+        pd.testing.assert_frame_equal(_plain(other.frame), _plain(table.frame), obj=name)
+    assert loaded.meta["sites"] == list("ABCDEFGH")
+
+
+def test_planted_high_tokenism_site_is_found(results, project_root):
+    import json
+
+    truth = json.loads((project_root / "data_samples" / "demo" / "truth.json").read_text())
+    funnel = results.frame("tokenism_funnel")
+    sites = funnel[(funnel["source"] == "site") & (funnel["level"] == 0.998)]
+    above = sites[sites["outside"] & (sites["direction"] == "above")]["site"].tolist()
+    assert above == [truth["high_tokenism_site"]]
