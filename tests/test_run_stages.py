@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
-import types
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -28,46 +29,48 @@ def no_notebooks(tmp_path):
     return folder
 
 
-def _fake_validate(monkeypatch, problems: pd.DataFrame) -> list:
-    seen = []
-
-    def validate_study(study):
-        seen.append(study.study)
-        return problems
-
-    module = types.ModuleType("evalkit.validate")
-    module.validate_study = validate_study
-    monkeypatch.setitem(sys.modules, "evalkit.validate", module)
-    return seen
-
-
-PROBLEM = {"file": "survey_w1.csv", "row": 12, "column": "age", "value": "***", "rule":
-           "wrong_type", "severity": "error", "message_en": "not a number",
-           "message_fr": "pas un nombre"}
+def _broken_copy(study_file: Path, folder: Path) -> Path:
+    """A copy of the study whose first respondent answered 7 on a 1-5 item."""
+    shutil.copytree(study_file.parent, folder)
+    path = folder / "survey_w1.csv"
+    lines = path.read_bytes().decode("cp1252").split("\r\n")
+    fields = lines[1].split(";", 9)
+    assert fields[8] in "12345"  # inv_informed, an agree/disagree item
+    fields[8] = "7"
+    lines[1] = ";".join(fields)
+    path.write_bytes("\r\n".join(lines).encode("cp1252"))
+    return folder / "study.yaml"
 
 
-def test_validation_errors_stop_the_run_before_any_run_folder(monkeypatch, study_file, tmp_path,
+def test_validation_errors_stop_the_run_before_any_run_folder(study_file, tmp_path,
                                                               no_notebooks):
-    problems = pd.DataFrame([PROBLEM, {**PROBLEM, "row": 13, "severity": "warning"}])
-    seen = _fake_validate(monkeypatch, problems)
+    broken = _broken_copy(study_file, tmp_path / "broken")
     with pytest.raises(DataError) as info:
-        run_study(study_file, out=tmp_path / "reports", notebooks=no_notebooks)
+        run_study(broken, out=tmp_path / "reports", notebooks=no_notebooks)
     csv = tmp_path / "reports" / "demo-estrie" / "validation.csv"
-    assert seen == ["demo-estrie"] and info.value.where == str(csv)
-    assert "1 error(s) and 1 warning(s)" in info.value.render("en")
+    assert info.value.where == str(csv) and info.value.exit_code == 1
+    assert "validation found 1 error(s)" in info.value.render("en")
     assert "validation.csv" in info.value.render("en")
-    assert pd.read_csv(csv)["row"].tolist() == [12, 13]
-    assert [p.name for p in csv.parent.iterdir()] == ["validation.csv"]
+    problems = pd.read_csv(csv, dtype={"value": str})
+    errors = problems[problems["severity"] == "error"]
+    assert errors[["source", "row", "column", "value"]].values.tolist() == [
+        ["survey_w1.csv", 2, "inv_informed", "7"]]
+    assert [p.name for p in csv.parent.iterdir()] == ["validation.csv"]  # no run folder
 
 
-def test_clean_validation_is_copied_into_the_run(monkeypatch, study_file, tmp_path,
-                                                 no_notebooks):
-    _fake_validate(monkeypatch, pd.DataFrame([{**PROBLEM, "severity": "warning"}]))
-    result = run_study(study_file, out=tmp_path, notebooks=no_notebooks)
+def test_clean_validation_is_kept_for_the_run(study_file, tmp_path, no_notebooks):
+    seen = []
+    result = run_study(study_file, out=tmp_path, notebooks=no_notebooks,
+                       stage_overrides={"prepare": lambda ctx: seen.append(ctx.validation)})
     assert result.status == "ok" and result.notebooks == []
-    assert pd.read_csv(result.run_dir / "validation.csv")["severity"].tolist() == ["warning"]
-    assert result.manifest["stages"]["validate"]["warnings"] == 1
+    assert result.manifest["stages"]["validate"] == {"status": "ok", "errors": 0, "warnings": 0,
+                                                     "duration": pytest.approx(1, abs=60)}
+    assert (result.run_dir / "validation.csv").read_bytes() == \
+        (tmp_path / "demo-estrie" / "validation.csv").read_bytes()
     assert "href='validation.csv'" in result.index.read_text()
+    # the prepare stage receives the typed responses: the data are not read a second time
+    rows = sum(r["rows"] for r in result.manifest["inputs"] if r["kind"] == "survey")
+    assert len(seen[0].responses) == rows and "respondent_id" in seen[0].responses
 
 
 def test_release_check_is_not_available_until_the_privacy_part_provides_it(monkeypatch,
@@ -76,25 +79,40 @@ def test_release_check_is_not_available_until_the_privacy_part_provides_it(monke
     assert release_check(tmp_path) == {"status": "not available"}
 
 
-def test_release_findings_are_recorded_and_fail_the_run(monkeypatch, study_file, tmp_path,
-                                                        no_notebooks):
-    calls = []
+def test_release_findings_are_recorded_and_fail_the_run(study_file, tmp_path, no_notebooks):
+    key = (study_file.parent / "demo.key").read_text().splitlines()[1]
 
-    def check_disclosure(run_dir, *, study=None):
-        calls.append((run_dir, study.study))
-        return pd.DataFrame([{"file": "tables/x.csv", "row": 2, "problem": "small cell"}])
+    def prepare(ctx):
+        (ctx.work_dir / "notes.txt").write_text("private: 819 555-0142\n")
+        pd.DataFrame({"site": ["A", "B"], "n": [3, 12]}).to_csv(
+            ctx.tables_dir / "counts.csv", index=False)
+        return {"tables": [{"path": "tables/counts.csv", "counts": ["n"]}]}
 
-    module = types.ModuleType("evalkit.privacy")
-    module.check_disclosure = check_disclosure
-    monkeypatch.setitem(sys.modules, "evalkit.privacy", module)
+    def brief(ctx):
+        (ctx.brief_dir / "brief.fr.html").write_text(
+            f"<p>Appelez le 819 555-0142.</p><!-- {key} -->")
+
     result = run_study(study_file, out=tmp_path, notebooks=no_notebooks,
-                       stage_overrides={"validate": None})
-    assert calls[0][1] == "demo-estrie" and calls[0][0].name.endswith(".incomplete")
+                       stage_overrides={"prepare": prepare, "brief": brief})
     scan = json.loads((result.run_dir / "manifest.json").read_text())["disclosure_scan"]
     assert scan["status"] == "failed"
-    assert scan["findings"] == [{"file": "tables/x.csv", "row": 2, "problem": "small cell"}]
+    found = {(f["file"], f["kind"]) for f in scan["findings"]}
+    assert found == {("brief/brief.fr.html", "phone"), ("brief/brief.fr.html", "key"),
+                     ("tables/counts.csv", "small_count")}
+    assert key not in json.dumps(scan)
+    assert result.manifest["tables"] == [{"path": "tables/counts.csv", "counts": ["n"]}]
+    # the private folder was not scanned, and is back in place
+    assert (result.run_dir / ".work" / "notes.txt").is_file()
+    assert not (tmp_path / "demo-estrie" / f".{result.run_id}.incomplete.work").exists()
     assert (result.status, result.exit_code) == ("failed", 1)
     assert "problems found" in result.summary("en")
+
+
+def test_a_clean_run_passes_the_release_check(study_file, tmp_path, no_notebooks):
+    result = run_study(study_file, out=tmp_path, notebooks=no_notebooks)
+    scan = result.manifest["disclosure_scan"]
+    assert (scan["status"], scan["n_findings"], result.status) == ("passed", 0, "ok")
+    assert scan["scanned_files"] >= 3  # index pages, manifest, validation.csv
 
 
 def test_a_plugged_brief_stage_writes_into_the_run(study_file, tmp_path, no_notebooks):

@@ -135,10 +135,9 @@ def _page(manifest: dict, run_dir: Path, lang: str, languages: list[str]) -> str
 
 def write_index(run_dir: str | Path, manifest: dict, languages: list[str]) -> list[Path]:
     """Write the landing page of the run in each of ``languages``; return the pages."""
+    from evalkit._files import write_bytes_atomic
+
     run_dir = Path(run_dir)
-    pages = []
-    for lang in languages:
-        path = run_dir / index_name(lang, languages)
-        path.write_text(_page(manifest, run_dir, lang, languages), encoding="utf-8")
-        pages.append(path)
-    return pages
+    return [write_bytes_atomic(run_dir / index_name(lang, languages),
+                               _page(manifest, run_dir, lang, languages).encode("utf-8"))
+            for lang in languages]

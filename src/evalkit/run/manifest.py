@@ -150,11 +150,11 @@ def environment() -> dict[str, Any]:
 
 
 def write_manifest(path: str | Path, manifest: dict) -> Path:
-    """Write ``manifest`` as indented UTF-8 JSON."""
-    path = Path(path)
-    path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n",
-                    encoding="utf-8")
-    return path
+    """Write ``manifest`` as indented UTF-8 JSON (atomically)."""
+    from evalkit._files import write_bytes_atomic
+
+    text = json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n"
+    return write_bytes_atomic(path, text.encode("utf-8"))
 
 
 def read_manifest(path: str | Path) -> dict:

@@ -105,5 +105,7 @@ class RunFolder:
         return self.final
 
     def discard(self) -> None:
-        """Remove the temporary folder (an interrupted or refused run leaves nothing)."""
+        """Remove the temporary folder (an interrupted or refused run leaves nothing), and the
+        private folder set aside while the run is scanned before release."""
         shutil.rmtree(self.path, ignore_errors=True)
+        shutil.rmtree(self.path.with_name(self.path.name + ".work"), ignore_errors=True)

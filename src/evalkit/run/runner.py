@@ -257,6 +257,15 @@ def _check_resume(manifest: dict, study: Any, run_id: str) -> None:
                                          files=", ".join(changed))
 
 
+def _table_records(records: dict) -> list[dict]:
+    """The released tables the stages declare (paths, or records with their count columns)."""
+    tables = []
+    for record in records.values():
+        for table in record.get("tables", []) or []:
+            tables.append({"path": table} if isinstance(table, str) else dict(table))
+    return tables
+
+
 def _manifest(ctx: RunContext, *, run_id: str, started: str, records: list[dict],
               options: dict, rerun: list[str], previous: dict | None) -> dict:
     from evalkit.run.manifest import (
@@ -286,6 +295,7 @@ def _manifest(ctx: RunContext, *, run_id: str, started: str, records: list[dict]
         "environment": {**environment(), "study_git": git_commit(ctx.study.root)},
         "stages": {name: record for name, record in ctx.records.items()
                    if name not in ("release",)},
+        "tables": _table_records(ctx.records),
         "notebooks": records,
         "disclosure_scan": None,
     }
@@ -453,12 +463,16 @@ def _assemble(plan: _Plan, folder: Any, runner: Any, registry: Any, *, quiet: bo
 
 def _finish(ctx: RunContext, manifest: dict, registry_stages: Any, run_dir: Path) -> None:
     """Index and manifest, then the release check of the whole folder, recorded in both."""
+    from evalkit.errors import EvalkitError
     from evalkit.run.index import write_index
     from evalkit.run.manifest import write_manifest
 
     write_manifest(run_dir / "manifest.json", manifest)
     write_index(run_dir, manifest, ctx.languages)
-    scan = _run_stage(registry_stages, "release", ctx)
+    try:
+        scan = _run_stage(registry_stages, "release", ctx)
+    except EvalkitError as error:  # e.g. the key is no longer available: say so, keep the run
+        scan = {"status": "failed", "error": error.render("en")}
     manifest["disclosure_scan"] = scan
     if scan.get("status") == "failed":
         manifest["status"] = "failed"

@@ -9,9 +9,12 @@ its function under the stage's name.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
-import inspect
-from collections.abc import Callable
+import json
+import os
+import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,7 +52,11 @@ class RunContext:
     run_dir : Path or None
         The run folder being assembled (None during validation, which comes first).
     records : dict
-        Each stage's record for the manifest, by stage name.
+        Each stage's record for the manifest, by stage name. A record's ``tables`` (manifest
+        records of released tables, as :func:`evalkit.privacy.write_table` returns them) are
+        listed in the manifest, where the release check finds their count columns.
+    validation : evalkit.validate.ValidationReport or None
+        The validation stage's report: the problems and the typed responses.
     """
 
     study: Any
@@ -60,6 +67,7 @@ class RunContext:
     parameters: dict
     run_dir: Path | None = None
     records: dict = field(default_factory=dict)
+    validation: Any = None
     validation_csv: Path | None = None
 
     @property
@@ -122,44 +130,26 @@ class StageRegistry:
         return copy
 
 
-def _problems_frame(result: Any) -> Any:
-    import pandas as pd
-
-    if isinstance(result, pd.DataFrame):
-        return result
-    for attribute in ("problems", "frame"):
-        value = getattr(result, attribute, None)
-        if isinstance(value, pd.DataFrame):
-            return value
-    if hasattr(result, "to_frame"):
-        return result.to_frame()
-    return pd.DataFrame(list(result or []))
-
-
 def validate_stage(ctx: RunContext) -> dict:
     """Validate the study; refuse to run on errors (every problem in ``validation.csv``).
+
+    The report (with the typed responses) is kept in ``ctx.validation`` for the prepare stage,
+    which then does not read the data a second time.
 
     Raises
     ------
     evalkit.errors.DataError
         The data have errors; the message points to ``<out>/<study>/validation.csv``.
     """
-    try:
-        from evalkit.validate import validate_study
-    except ImportError:
-        return {"status": "not available"}
-    frame = _problems_frame(validate_study(ctx.study))
-    ctx.study_dir.mkdir(parents=True, exist_ok=True)
-    path = ctx.study_dir / "validation.csv"
-    frame.to_csv(path, index=False, lineterminator="\n")
-    ctx.validation_csv = path
-    severity = frame["severity"].astype(str).str.lower() if "severity" in frame else None
-    errors = int((severity == "error").sum()) if severity is not None else len(frame)
-    warnings = len(frame) - errors
-    if errors:
-        raise DataError.from_catalogue("validation.failed", where=str(path), errors=errors,
-                                       warnings=warnings)
-    return {"status": "ok", "errors": errors, "warnings": warnings}
+    from evalkit.validate import validate_study
+
+    report = validate_study(ctx.study)
+    path = report.write_csv(ctx.study_dir / "validation.csv")
+    ctx.validation, ctx.validation_csv = report, path
+    if report.n_errors:
+        raise DataError.from_catalogue("validation.failed", where=str(path),
+                                       errors=report.n_errors, warnings=report.n_warnings)
+    return {"status": "ok", "errors": 0, "warnings": report.n_warnings}
 
 
 def prepare_stage(ctx: RunContext) -> dict:
@@ -183,39 +173,68 @@ def brief_stage(ctx: RunContext) -> dict:
     return {"status": "not available"}
 
 
-def _jsonable(value: Any) -> Any:
-    import json
+def _identifiers(study: Any, validation: Any) -> list:
+    """Raw values of the study's identifying columns, searched for in what would be released."""
+    if validation is None:
+        return []
+    columns = dict.fromkeys([*validation.codebook.identifying(), *study.privacy.pseudonymise])
+    responses = validation.responses
+    return [value for column in columns if column in responses
+            for value in responses[column].dropna().unique().tolist()]
 
-    if hasattr(value, "to_dict") and not isinstance(value, dict):
-        try:
-            value = value.to_dict(orient="records")
-        except TypeError:
-            value = value.to_dict()
-    return json.loads(json.dumps(value, default=str))
+
+@contextlib.contextmanager
+def _private_set_aside(run_dir: Path) -> Iterator[None]:
+    """Move ``.work/`` (never released) out of the run folder while it is scanned."""
+    work, aside = run_dir / ".work", run_dir.with_name(run_dir.name + ".work")
+    moved = work.is_dir()
+    if moved:
+        os.rename(work, aside)
+    try:
+        yield
+    finally:
+        if moved:
+            os.rename(aside, work)
 
 
-def release_check(run_dir: Path, *, study: Any = None) -> dict:
-    """Scan the run for disclosures with ``evalkit.privacy.check_disclosure``.
+def release_check(run_dir: Path, *, study: Any = None, validation: Any = None) -> dict:
+    """Scan what a run would release with :func:`evalkit.privacy.check_disclosure`.
 
-    Returns ``{"status": "not available"}`` while that function does not exist; otherwise its
-    result, as plain JSON values, with a ``status``.
+    The scan covers every file of the run folder except the private ``.work/`` folder, and
+    searches for the raw values of the study's identifying columns (from the validation
+    report, when there is one), its listed names, its key, and small counts in the tables the
+    manifest declares.
+
+    Returns
+    -------
+    dict
+        The manifest's ``disclosure_scan``: ``status`` (``passed``, ``failed`` or ``not
+        available`` when the privacy part of evalkit is missing), ``n_findings``, ``by_kind``,
+        ``scanned_files`` and ``findings`` (file, place, kind and a masked excerpt).
     """
     try:
-        from evalkit.privacy import check_disclosure
+        from evalkit.privacy import check_disclosure, scan_summary
+        from evalkit.privacy.keys import DemoKeyWarning, load_key
     except ImportError:
         return {"status": "not available"}
-    accepted = inspect.signature(check_disclosure).parameters
-    kwargs = {"study": study} if "study" in accepted else {}
-    result = _jsonable(check_disclosure(run_dir, **kwargs))
-    if not isinstance(result, dict):
-        result = {"findings": result}
-    result.setdefault("status", "failed" if result.get("findings") else "passed")
+    inputs: dict[str, Any] = {}
+    if study is not None:
+        with warnings.catch_warnings():
+            # the demo's published key: the run was told when its data were prepared
+            warnings.simplefilter("ignore", DemoKeyWarning)
+            key = load_key(study)
+        inputs = {"identifiers": _identifiers(study, validation),
+                  "names": list(study.privacy.names), "key": key, "policy": study.privacy}
+    with _private_set_aside(Path(run_dir)):
+        findings = check_disclosure(run_dir, update_manifest=False, **inputs)
+    result = scan_summary(findings, scanned_files=findings.attrs.get("scanned_files", 0))
+    result["findings"] = json.loads(findings.to_json(orient="records", force_ascii=False))
     return result
 
 
 def release_stage(ctx: RunContext) -> dict:
-    """The release check of the whole run folder (its result goes into the manifest)."""
-    return release_check(ctx.run_dir, study=ctx.study)
+    """The release check of the run folder (its result goes into the manifest)."""
+    return release_check(ctx.run_dir, study=ctx.study, validation=ctx.validation)
 
 
 #: The registry the orchestrator asks. ``notebooks``, ``index`` and ``manifest`` are the run's
