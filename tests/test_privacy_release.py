@@ -38,7 +38,7 @@ def test_csv_is_controlled_neutralised_and_formatted(tmp_path):
     assert text.splitlines() == [
         "site,n,consulted,rate,change,suppressed,suppression",
         "A,40,12,0.3,-1.5,False,",
-        "B,8,6,,,True,small_base",
+        "B,8,,,,True,small_base;derived",
         "\"'=HYPERLINK(\"\"http://x\"\")\",,,,,True,small_count;small_base",
         "'-C,25,0,0,-0.25,False,",
         "'@D,12,7,0.333333333333,0,False,",
@@ -48,7 +48,7 @@ def test_csv_is_controlled_neutralised_and_formatted(tmp_path):
         "sha256": hashlib.sha256(text.encode()).hexdigest(), "rows": 5,
         "columns": ["site", "n", "consulted", "rate", "change", "suppressed", "suppression"],
         "counts": ["consulted"], "estimates": ["rate", "change"], "n": "n",
-        "suppressed_cells": 6,
+        "suppressed_cells": 7,
     }
 
 

@@ -54,10 +54,23 @@ def test_no_small_count_and_no_small_base_estimate_is_released(table, policy):
             assert not (shown == 0).any()
     base = table["n"].astype(float)
     small_base = base.isna() | (base < max(policy.min_n_for_rates, policy.min_cell))
+    # A hidden numerator, or a small complement n - k, would come back as rate x n or n - k.
+    derived = pd.Series(False, index=table.index)
+    for column in ["count_a", "count_b"]:
+        k = table[column].astype(float)
+        hidden = (k > 0) & (k < policy.min_cell)
+        if policy.zero_counts == "suppress":
+            hidden |= k == 0
+        rest = base - k
+        derived |= (hidden | ((rest > 0) & (rest < policy.min_cell))).fillna(False)
+        shown = out[column].astype(float)
+        released = pd.DataFrame({"n": out["n"].astype(float), "k": shown}).dropna()
+        gap = released["n"] - released["k"]
+        assert not ((gap > 0) & (gap < policy.min_cell)).any()
     for column in ["rate", "mean"]:
-        assert out.loc[small_base.to_numpy(), column].isna().all()
+        assert out.loc[(small_base | derived).to_numpy(), column].isna().all()
         # What is not suppressed is left exactly as it was.
-        kept = ~small_base.to_numpy()
+        kept = ~(small_base | derived).to_numpy()
         pd.testing.assert_series_equal(out.loc[kept, column], table.loc[kept, column],
                                        check_dtype=False)
     changed = (out[["count_a", "count_b", "n", "rate", "mean"]].isna()
@@ -78,6 +91,27 @@ def test_reasons_and_integer_columns():
     assert out["suppression"].tolist() == [None, "zero_count;small_base",
                                            "small_count;small_base", "zero_count"]
     assert out["suppressed"].tolist() == [False, True, True, True]
+
+
+def test_a_share_never_gives_a_suppressed_count_back():
+    # 3 of 60 and 57 of 60: the count and its complement are both under min_cell somewhere.
+    table = pd.DataFrame({"site": ["A", "B", "C"], "n": [60, 60, 60], "k": [3, 57, 30],
+                          "missing": [2, 0, 1], "share": [0.05, 0.95, 0.5]})
+    out = apply_disclosure_control(table, counts=["k", "missing"], estimates=["share"], n="n",
+                                   numerators=["k"], policy=DisclosurePolicy())
+    assert out["share"].isna().tolist() == [True, True, False]
+    assert out["k"].isna().tolist() == [True, True, False]
+    assert out["missing"].isna().tolist() == [True, False, True]  # small counts, not numerators
+    assert out["suppression"].tolist() == ["small_count;derived", "derived", "small_count"]
+    # Numerators on their own base.
+    table["n_met"], table["n_base"] = [58, 10, 20], [60, 60, 60]
+    out = apply_disclosure_control(table, counts=["k", "n_met", "n_base"], estimates=["share"],
+                                   n="n", numerators={"n_met": "n_base"},
+                                   policy=DisclosurePolicy())
+    assert out["share"].isna().tolist() == [True, False, False]
+    with pytest.raises(ArgumentError, match="numerators must be columns listed in counts"):
+        apply_disclosure_control(table, counts=["k"], estimates=["share"], n="n",
+                                 numerators=["missing"], policy=DisclosurePolicy())
 
 
 def test_policy_from_the_study_privacy_section():

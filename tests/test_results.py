@@ -11,11 +11,13 @@ from evalkit.results import Results, compute_results, table_title
 EXPECTED = {
     "response_counts", "representativeness", "tokenism_weighted", "ladder_distribution",
     "ladder_reproducibility", "ladder_items", "tokenism_rates", "tokenism_overall",
-    "tokenism_rates_group", "tokenism_gap", "tokenism_funnel", "tokenism_overdispersion",
+    "tokenism_rates_group", "tokenism_gap", "tokenism_funnel", "tokenism_funnel_limits",
+    "tokenism_overdispersion",
     "tokenism_shrunken", "perception_gap", "reliability_ladder", "items_ladder",
     "scoring_wellbeing", "scale_wellbeing_by_site", "reliability_wellbeing", "items_wellbeing",
     "outcome_change", "outcome_change_site", "involvement_model", "involvement_model_fit",
     "involvement_model_variance", "involvement_model_sites", "outcome_icc", "outcome_funnel",
+    "outcome_funnel_limits",
     "outcome_shrunken", "traffic_light", "integration_profile", "code_frequencies",
     "cooccurrence", "coder_agreement", "framework_fr", "framework_en", "quotes_fr", "quotes_en",
 }
@@ -95,6 +97,40 @@ def test_planted_high_tokenism_site_is_found(results, project_root):
 
     truth = json.loads((project_root / "data_samples" / "demo" / "truth.json").read_text())
     funnel = results.frame("tokenism_funnel")
-    sites = funnel[(funnel["source"] == "site") & (funnel["level"] == 0.998)]
+    sites = funnel[funnel["level"] == 0.998]
     above = sites[sites["outside"] & (sites["direction"] == "above")]["site"].tolist()
     assert above == [truth["high_tokenism_site"]]
+
+
+SHARES = {  # share-like estimate → its base, as a reader of the released table would pair them
+    "tokenism_rates": [("rate", "n_consulted")],
+    "tokenism_rates_group": [("rate", "n_consulted")],
+    "ladder_distribution": [("share", "n_placed")],
+    "ladder_items": [("share", "n")],
+    "traffic_light": [("share", "n")],
+    "representativeness": [("share", "n_site")],
+    "outcome_change_site": [("share_improved", "n_paired"), ("share_worse", "n_paired"),
+                            ("share_same", "n_paired"),
+                            ("share_met_baseline", "n_baseline")],
+    "tokenism_funnel": [("estimate", "n")],
+    "tokenism_shrunken": [("estimate", "n")],
+}
+
+
+def test_released_tables_never_give_a_small_count_back(results, prepared):
+    policy = prepared.study.privacy
+    low, high = 1, policy.min_cell - 1
+    for name, table in results.items():
+        released = results.released(name, policy=policy)
+        for column in table.counts:
+            shown = released[column].dropna().astype(float)
+            assert not shown.between(low, high).any(), (name, column)
+        for share, base in SHARES.get(name, []):
+            pair = released[[share, base]].dropna().astype(float)
+            k = (pair[share] * pair[base]).round()
+            assert not k.between(low, high).any(), (name, share)
+            assert not (pair[base] - k).between(low, high).any(), (name, share, "complement")
+    # The small group of the demo (3 carers at site H) is never shown.
+    group = results.released("ladder_distribution", policy=policy)
+    h = group[(group["site"] == "H") & (group["respondent_type"] == "carer")]
+    assert h["n_placed"].isna().all() and h["share"].isna().all()

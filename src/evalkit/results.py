@@ -42,6 +42,10 @@ class ResultTable:
         ``min_n_for_rates``).
     n : str or None
         The column holding the number of people each estimate rests on.
+    numerators : tuple of str, or dict of str to str, or None
+        The counts the estimates are computed from (with their own base column when it is not
+        ``n``): a suppressed numerator, or a small complement, suppresses the row's estimates
+        too. None: every count column is treated as a numerator on ``n`` (the safe default).
     non_validated : bool
         The table shows the tokenism index (labelled *non-validated* wherever it appears).
     release : bool
@@ -54,6 +58,7 @@ class ResultTable:
     counts: tuple[str, ...] = ()
     estimates: tuple[str, ...] = ()
     n: str | None = None
+    numerators: tuple[str, ...] | dict[str, str] | None = None
     non_validated: bool = False
     release: bool = True
 
@@ -93,9 +98,12 @@ class Results(Mapping[str, ResultTable]):
             frame = _parquet_safe(table.frame)
             with atomic_write(folder / f"{name}.parquet", "wb") as handle:
                 frame.to_parquet(handle, index=False)
+            numerators = (table.numerators if isinstance(table.numerators, dict) or
+                          table.numerators is None else list(table.numerators))
             index["tables"][name] = {
                 "counts": list(table.counts), "estimates": list(table.estimates),
-                "n": table.n, "non_validated": table.non_validated, "release": table.release}
+                "n": table.n, "numerators": numerators,
+                "non_validated": table.non_validated, "release": table.release}
         path = folder / "results.json"
         with atomic_write(path, "w", encoding="utf-8") as handle:
             json.dump(index, handle, ensure_ascii=False, indent=2, sort_keys=True, default=str)
@@ -109,8 +117,12 @@ class Results(Mapping[str, ResultTable]):
         tables = {}
         for name, spec in index["tables"].items():
             frame = pd.read_parquet(folder / f"{name}.parquet")
+            numerators = spec.get("numerators")
+            if isinstance(numerators, list):
+                numerators = tuple(numerators)
             tables[name] = ResultTable(name=name, frame=frame, counts=tuple(spec["counts"]),
                                        estimates=tuple(spec["estimates"]), n=spec["n"],
+                                       numerators=numerators,
                                        non_validated=spec["non_validated"],
                                        release=spec["release"])
         return cls(tables=tables, meta=index["meta"])
@@ -121,7 +133,8 @@ class Results(Mapping[str, ResultTable]):
 
         table = self.tables[name]
         return apply_disclosure_control(table.frame, counts=table.counts,
-                                        estimates=table.estimates, n=table.n, policy=policy)
+                                        estimates=table.estimates, n=table.n, policy=policy,
+                                        numerators=table.numerators)
 
 
 def _parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
@@ -189,6 +202,24 @@ def _counts(frame: pd.DataFrame, *prefixes: str, extra: Sequence[str] = ()) -> t
     return tuple(dict.fromkeys([*cols, *[c for c in extra if c in frame.columns]]))
 
 
+def _implied_counts(frame: pd.DataFrame, pairs: Mapping[str, tuple[str, str]]
+                    ) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Add the count each share implies (``round(share × base)``), as a reader could work it out.
+
+    ``pairs`` maps a new count column to (share column, base column). Returns the frame and the
+    numerators mapping (count → base) for disclosure control: a share is released only when
+    neither its implied count nor the rest of its base is a small count.
+    """
+    out = frame.copy()
+    numerators = {}
+    for count, (share, base) in pairs.items():
+        if share in out.columns and base in out.columns:
+            implied = (out[share].astype("float64") * out[base].astype("float64")).round()
+            out.insert(out.columns.get_loc(share), count, implied.astype("Int64"))
+            numerators[count] = base
+    return out, numerators
+
+
 def _present(frame: pd.DataFrame, columns: Sequence[str]) -> tuple[str, ...]:
     return tuple(c for c in columns if c in frame.columns)
 
@@ -216,8 +247,10 @@ def _representativeness(ctx: _Context) -> list[ResultTable]:
     base = base.dropna(subset=[ctx.roles.site, *dimensions])
     table = representativeness(base, population=population, site=ctx.roles.site,
                                dimensions=dimensions)
-    out = [ResultTable("representativeness", table, counts=("n",),
-                       estimates=("share", "difference"), n=None)]
+    table.insert(table.columns.get_loc("n") + 1, "n_site",
+                 table.groupby([ctx.roles.site, "dimension"])["n"].transform("sum"))
+    out = [ResultTable("representativeness", table, counts=("n", "n_site"),
+                       estimates=("share", "difference"), n="n_site", numerators=("n",))]
     inv = ctx.study.measures.involvement
     if inv is not None and inv.tokenism is not None:
         from evalkit.involvement import tokenism_status
@@ -237,10 +270,15 @@ def _representativeness(ctx: _Context) -> list[ResultTable]:
         consulted = frame[frame["consulted"]].dropna(subset=["tokenistic"])
         weighted = weighted_proportion(consulted, y="tokenistic", weight="weight", site="site",
                                        confidence=ctx.confidence)
-        out.append(ResultTable("tokenism_weighted", weighted, counts=("n",),
+        # The unweighted count behind the weighted rate: a numerator like any other.
+        weighted.insert(weighted.columns.get_loc("n") + 1, "n_tokenistic",
+                        consulted.groupby("site")["tokenistic"].sum()
+                        .reindex(weighted["site"]).to_numpy().round().astype("int64"))
+        out.append(ResultTable("tokenism_weighted", weighted, counts=("n", "n_tokenistic"),
                                estimates=_present(weighted, ("estimate", "std_error", "ci_low",
-                                                             "ci_high")),
-                               n="n", non_validated=True))
+                                                             "ci_high", "deff", "n_eff",
+                                                             "sum_weights")),
+                               n="n", numerators=("n_tokenistic",), non_validated=True))
     return out
 
 
@@ -258,47 +296,53 @@ def _involvement(ctx: _Context) -> list[ResultTable]:
     dist = inv_.ladder_distribution(base, items=inv.ladder, agree_at=inv.agree_at,
                                     site=roles.site, group=roles.group)
     out.append(ResultTable("ladder_distribution", dist, counts=("n", "n_placed", "n_unplaced"),
-                           estimates=("share",), n="n_placed", non_validated=True))
+                           estimates=("share",), n="n_placed", numerators=("n",),
+                           non_validated=True))
     repro = inv_.ladder_reproducibility(base, items=inv.ladder, agree_at=inv.agree_at)
     out.append(ResultTable("ladder_reproducibility", repro, non_validated=True))
     codebook = ctx.prepared.codebook
     likert = likert_distribution(base, items=inv.ladder,
                                  categories=codebook.values_of(inv.ladder[0]), group=roles.group)
     out.append(ResultTable("ladder_items", likert, counts=("count", "n"), estimates=("share",),
-                           n="n"))
+                           n="n", numerators=("count",)))
     if inv.tokenism is not None:
         tok = dict(voice=inv.tokenism.voice, influence=inv.tokenism.influence)
         rates = inv_.tokenism_rates(users, **tok, agree_at=inv.agree_at, site=roles.site,
                                     confidence=ctx.confidence)
+        rate_rules = dict(estimates=("rate", "ci_low", "ci_high"), n="n_consulted",
+                          numerators=("n_tokenistic",), non_validated=True)
         out.append(ResultTable("tokenism_rates", rates, counts=_counts(rates, "n"),
-                               estimates=("rate", "ci_low", "ci_high"), n="n_consulted",
-                               non_validated=True))
+                               **rate_rules))
         overall = inv_.tokenism_rates(users, **tok, agree_at=inv.agree_at,
                                       confidence=ctx.confidence)
         out.append(ResultTable("tokenism_overall", overall, counts=_counts(overall, "n"),
-                               estimates=("rate", "ci_low", "ci_high"), n="n_consulted",
-                               non_validated=True))
+                               **rate_rules))
         if roles.group:
             by_group = inv_.tokenism_rates(base, **tok, agree_at=inv.agree_at, site=roles.site,
                                            group=roles.group, confidence=ctx.confidence)
             out.append(ResultTable("tokenism_rates_group", by_group,
-                                   counts=_counts(by_group, "n"),
-                                   estimates=("rate", "ci_low", "ci_high"), n="n_consulted",
-                                   non_validated=True))
+                                   counts=_counts(by_group, "n"), **rate_rules))
         gap = inv_.tokenism_gap(users, **tok, site=roles.site, confidence=ctx.confidence)
         out.append(ResultTable("tokenism_gap", gap, counts=_counts(gap, "n"),
                                estimates=_present(gap, ("mean_voice", "mean_influence",
                                                         "mean_gap", "sd_gap", "ci_low",
                                                         "ci_high", "p_value")),
-                               n="n_answered", non_validated=True))
+                               n="n_answered", numerators=(), non_validated=True))
         out += _tokenism_funnel(ctx, rates)
         if inv.perception is not None and roles.group:
             perception = inv_.perception_gap_from_study(ctx.responses, study=ctx.study)
+            perception["n_min"] = perception[["n_staff", "n_users"]].min(axis=1)
+            rate = perception["measure"] == "tokenism_rate"
+            perception, numerators = _implied_counts(
+                perception.assign(staff_rate=perception["staff"].where(rate),
+                                  users_rate=perception["users"].where(rate)),
+                {"k_staff": ("staff_rate", "n_staff"), "k_users": ("users_rate", "n_users")})
+            perception = perception.drop(columns=["staff_rate", "users_rate"])
             out.append(ResultTable("perception_gap", perception,
-                                   counts=("n_staff", "n_users"),
+                                   counts=("n_staff", "n_users", "n_min", *numerators),
                                    estimates=("staff", "users", "difference", "ci_low",
                                               "ci_high"),
-                                   n="n_staff", non_validated=True))
+                                   n="n_min", numerators=numerators, non_validated=True))
     out += _reliability(ctx, "ladder", inv.ladder, base)
     return out
 
@@ -316,16 +360,25 @@ def _tokenism_funnel(ctx: _Context, rates: pd.DataFrame) -> list[ResultTable]:
     disp = overdispersion(usable.rename(columns={ctx.roles.site: "site"}), **spec)
     shrunk = shrunken_estimates(usable.rename(columns={ctx.roles.site: "site"}), **spec,
                                 confidence=ctx.confidence)
+    sites, num_sites = _implied_counts(limits[limits["source"] == "site"],
+                                       {"n_tokenistic": ("estimate", "n")})
+    disp, num_disp = _implied_counts(disp, {"n_tokenistic": ("estimate", "n")})
+    shrunk, num_shrunk = _implied_counts(shrunk, {"n_tokenistic": ("estimate", "n")})
     return [
-        ResultTable("tokenism_funnel", limits, counts=("n",),
-                    estimates=("estimate", "z"), n="n", non_validated=True),
-        ResultTable("tokenism_overdispersion", disp, counts=("n",),
+        # The funnel's limits at each precision: a drawing grid, no person behind it.
+        ResultTable("tokenism_funnel_limits",
+                    limits[limits["source"] == "grid"].reset_index(drop=True),
+                    non_validated=True),
+        ResultTable("tokenism_funnel", sites.reset_index(drop=True),
+                    counts=("n", *num_sites), estimates=("estimate", "z"), n="n",
+                    numerators=num_sites, non_validated=True),
+        ResultTable("tokenism_overdispersion", disp, counts=("n", *num_disp),
                     estimates=_present(disp, ("estimate", "z", "z_winsorised", "z_adjusted")),
-                    n="n", non_validated=True),
-        ResultTable("tokenism_shrunken", shrunk, counts=("n",),
+                    n="n", numerators=num_disp, non_validated=True),
+        ResultTable("tokenism_shrunken", shrunk, counts=("n", *num_shrunk),
                     estimates=_present(shrunk, ("estimate", "ci_low", "ci_high", "shrunken",
                                                 "shrunken_ci_low", "shrunken_ci_high")),
-                    n="n", non_validated=True),
+                    n="n", numerators=num_shrunk, non_validated=True),
     ]
 
 
@@ -386,16 +439,22 @@ def _outcomes(ctx: _Context) -> list[ResultTable]:
     if outcomes is None or not ctx.roles.wave:
         return []
     study = ctx.study
-    change = outcome_change_from_study(ctx.responses, study=study, by_site=False)
-    by_site = outcome_change_from_study(ctx.responses, study=study, by_site=True)
-    counts = ("n_baseline", "n_follow_up", "n_paired", "n_lost", "n_item_missing")
+    implied = {"n_improved": ("share_improved", "n_paired"),
+               "n_same": ("share_same", "n_paired"), "n_worse": ("share_worse", "n_paired"),
+               "n_met_baseline": ("share_met_baseline", "n_baseline"),
+               "n_met_follow_up": ("share_met_follow_up", "n_follow_up")}
+    change, numerators = _implied_counts(
+        outcome_change_from_study(ctx.responses, study=study, by_site=False), implied)
+    by_site, _ = _implied_counts(
+        outcome_change_from_study(ctx.responses, study=study, by_site=True), implied)
+    counts = ("n_baseline", "n_follow_up", "n_paired", "n_lost", "n_item_missing", *implied)
     estimates = tuple(c for c in change.columns if c.startswith(("mean_", "sd_", "change_ci",
                                                                  "d_z", "share_", "improved_",
                                                                  "same_", "worse_", "met_")))
-    out = [ResultTable("outcome_change", change, counts=_present(change, counts),
-                       estimates=estimates, n="n_paired"),
+    rules = dict(estimates=estimates, n="n_paired", numerators=numerators)
+    out = [ResultTable("outcome_change", change, counts=_present(change, counts), **rules),
            ResultTable("outcome_change_site", by_site, counts=_present(by_site, counts),
-                       estimates=estimates, n="n_paired")]
+                       **rules)]
     if study.measures.involvement is None:
         return out
     model = involvement_outcome_model(ctx.responses, study=study)
@@ -414,13 +473,19 @@ def _outcomes(ctx: _Context) -> list[ResultTable]:
         from evalkit.shrinkage import shrunken_estimates
 
         spec = dict(site="site", kind="mean", mean="mean", sd="sd", n="n")
-        out.append(ResultTable("outcome_funnel", funnel_limits(site_change, **spec),
-                               counts=("n",), estimates=("estimate", "z"), n="n"))
+        limits = funnel_limits(site_change, **spec)
+        out.append(ResultTable("outcome_funnel_limits",
+                               limits[limits["source"] == "grid"].reset_index(drop=True)))
+        out.append(ResultTable("outcome_funnel",
+                               limits[limits["source"] == "site"].reset_index(drop=True),
+                               counts=("n",), estimates=("estimate", "z"), n="n",
+                               numerators=()))
         shrunk = shrunken_estimates(site_change, **spec, confidence=ctx.confidence)
         out.append(ResultTable("outcome_shrunken", shrunk, counts=("n",),
                                estimates=_present(shrunk, ("estimate", "ci_low", "ci_high",
                                                            "shrunken", "shrunken_ci_low",
-                                                           "shrunken_ci_high")), n="n"))
+                                                           "shrunken_ci_high")), n="n",
+                               numerators=()))
     return out
 
 
@@ -436,7 +501,8 @@ def _network(ctx: _Context) -> list[ResultTable]:
                                        community=network.community, site=ctx.roles.site,
                                        confidence=ctx.confidence)
     return [ResultTable("traffic_light", table, counts=("count", "n", "n_missing"),
-                        estimates=("share", "ci_low", "ci_high"), n="n")]
+                        estimates=("share", "ci_low", "ci_high"), n="n",
+                        numerators=("count",))]
 
 
 def _integration(ctx: _Context) -> list[ResultTable]:

@@ -12,7 +12,7 @@ import hashlib
 import io
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -171,7 +171,8 @@ def write_frame(frame: pd.DataFrame, path: str | Path, *, note: str = "") -> dic
 
 def write_table(frame: pd.DataFrame, path: str | Path, *, counts: Sequence[str] | str = (),
                 estimates: Sequence[str] | str = (), n: str | None = None, policy: Any,
-                lang: str | None = None) -> dict[str, Any]:
+                lang: str | None = None,
+                numerators: Sequence[str] | Mapping[str, str] | None = None) -> dict[str, Any]:
     """Write a table of results after disclosure control: the single place tables leave.
 
     Parameters
@@ -182,6 +183,8 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, counts: Sequence[str] 
     path : str or Path
         Where to write; ``.csv`` (UTF-8, ``\\n`` line ends) or ``.xlsx``.
     counts, estimates, n, policy
+        As in :func:`~evalkit.privacy.apply_disclosure_control`.
+    numerators : list or mapping, optional
         As in :func:`~evalkit.privacy.apply_disclosure_control`.
     lang : {'fr', 'en'}, optional
         When given, the suppression footnote in that language goes into the record (``note``)
@@ -223,7 +226,7 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, counts: Sequence[str] 
     policy = as_policy(policy)
     table = _tidy(frame)
     controlled = apply_disclosure_control(table, counts=counts, estimates=estimates, n=n,
-                                          policy=policy)
+                                          policy=policy, numerators=numerators)
     declared = list(dict.fromkeys(
         [*([counts] if isinstance(counts, str) else counts),
          *([estimates] if isinstance(estimates, str) else estimates),

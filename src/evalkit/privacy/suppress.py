@@ -7,7 +7,7 @@ cell can be recovered from the totals.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -27,7 +27,8 @@ __all__ = [
 ]
 
 #: Why a cell was suppressed, in the order reasons are listed in the ``suppression`` column.
-REASONS: tuple[str, ...] = ("small_count", "zero_count", "small_base", "complementary")
+REASONS: tuple[str, ...] = ("small_count", "zero_count", "small_base", "derived",
+                            "complementary")
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,9 @@ def _flags(out: pd.DataFrame, reasons: dict[str, np.ndarray]) -> pd.DataFrame:
 
 def apply_disclosure_control(table: pd.DataFrame, *, counts: Sequence[str] | str = (),
                              estimates: Sequence[str] | str = (), n: str | None = None,
-                             policy: Any) -> pd.DataFrame:
+                             policy: Any,
+                             numerators: Sequence[str] | Mapping[str, str] | str | None = None
+                             ) -> pd.DataFrame:
     """Suppress small counts of people and estimates computed on too few people.
 
     This is the one function every table goes through before it leaves (tables, figures,
@@ -151,6 +154,14 @@ def apply_disclosure_control(table: pd.DataFrame, *, counts: Sequence[str] | str
         suppressed like ``counts``.
     policy : DisclosurePolicy or the study's privacy section
         ``min_cell``, ``min_n_for_rates`` and ``zero_counts``.
+    numerators : list of str, or mapping of str to str, optional
+        The counts the row's estimates are computed from (the ``k`` of a rate ``k / n``), or a
+        mapping from each numerator to the column of its own base when it is not ``n``.
+        Default: every column of ``counts``, on the base ``n``. When a numerator is suppressed,
+        or when its complement ``base − k`` is a count from 1 to ``min_cell − 1``, the row's
+        estimates and that numerator are suppressed too (``derived``): a share and its base
+        would otherwise give the small count back (``share × base``), and so would the base and
+        ``k`` (``base − k``).
 
     Returns
     -------
@@ -162,8 +173,9 @@ def apply_disclosure_control(table: pd.DataFrame, *, counts: Sequence[str] | str
         - ``suppression`` (str or missing): why, among ``small_count`` (a count from 1 to
           ``min_cell − 1``), ``zero_count`` (a zero when ``zero_counts`` is ``'suppress'``),
           ``small_base`` (an estimate on fewer than ``min_n_for_rates`` people, or on an
-          unknown number) and ``complementary`` (set by :func:`suppress_table`), joined by
-          ``;``.
+          unknown number), ``derived`` (an estimate that would give a suppressed numerator, or a
+          small complement ``n − k``, back) and ``complementary`` (set by
+          :func:`suppress_table`), joined by ``;``.
 
     Notes
     -----
@@ -189,8 +201,17 @@ def apply_disclosure_control(table: pd.DataFrame, *, counts: Sequence[str] | str
     >>> out
       site     n  consulted  rate  suppressed             suppression
     0    A    40         12   0.3       False                    None
-    1    B     8          6   NaN        True              small_base
+    1    B     8       <NA>   NaN        True      small_base;derived
     2    C  <NA>       <NA>   NaN        True  small_count;small_base
+
+    (At B, 6 consulted of 8 would tell that 2 were not.) A rate whose numerator is hidden, or whose complement is a small count, goes too:
+
+    >>> table = pd.DataFrame({"n": [50, 50], "k": [3, 48], "rate": [0.06, 0.96]})
+    >>> apply_disclosure_control(table, counts=["k"], estimates=["rate"], n="n",
+    ...                          policy=DisclosurePolicy())[["k", "rate", "suppression"]]
+          k  rate          suppression
+    0  <NA>   NaN  small_count;derived
+    1  <NA>   NaN              derived
     """
     check_frame(table, "table")
     counts = _column_list(table, counts, "counts")
@@ -201,6 +222,17 @@ def apply_disclosure_control(table: pd.DataFrame, *, counts: Sequence[str] | str
             "estimates need n=: the column holding the unweighted number of people behind "
             "each estimate", where="n")
     policy = as_policy(policy)
+    if numerators is None:
+        numerators = {c: n for c in counts}
+    elif isinstance(numerators, Mapping):
+        numerators = {check_column(table, k, "numerators"): check_column(table, v, "numerators")
+                      for k, v in numerators.items()}
+    else:
+        numerators = {c: n for c in _column_list(table, numerators, "numerators")}
+    unknown = [c for c in numerators if c not in counts]
+    if unknown:
+        raise ArgumentError(f"numerators must be columns listed in counts, got {unknown!r}",
+                            where="numerators")
     out = table.copy()
     rows = len(out)
     reasons = {reason: np.zeros(rows, dtype=bool) for reason in REASONS}
@@ -219,6 +251,25 @@ def apply_disclosure_control(table: pd.DataFrame, *, counts: Sequence[str] | str
         for column in estimates:
             hit = small_base & table[column].notna().to_numpy(bool)
             reasons["small_base"] |= hit
+            _blank(out, column, hit)
+    if estimates and base is not None:
+        # share × n gives a suppressed numerator back; n − k gives a small complement back.
+        derived = np.zeros(rows, dtype=bool)
+        for column, base_column in numerators.items():
+            values = _numeric(table, column, "numerators")
+            hidden = ((values > 0) & (values < policy.min_cell)).fillna(False).to_numpy(bool)
+            if policy.zero_counts == "suppress":
+                hidden |= (values == 0).fillna(False).to_numpy(bool)
+            own_base = base if base_column in (None, n) else _numeric(table, base_column, "n")
+            rest = own_base - values
+            small_rest = ((rest > 0) & (rest < policy.min_cell)).fillna(False).to_numpy(bool)
+            derived |= hidden | small_rest
+            blanked = small_rest & out[column].notna().to_numpy(bool)
+            reasons["derived"] |= blanked
+            _blank(out, column, blanked)
+        for column in estimates:
+            hit = derived & out[column].notna().to_numpy(bool)
+            reasons["derived"] |= hit
             _blank(out, column, hit)
     return _flags(out, reasons)
 
@@ -254,6 +305,9 @@ def suppression_note(table: pd.DataFrame, *, lang: str, policy: Any) -> str:
     if "small_base" in found:
         parts.append(t("privacy.note.small_base", lang,
                        min_n=format_integer(policy.min_n_for_rates, lang)))
+    if "derived" in found:
+        parts.append(t("privacy.note.derived", lang,
+                       min_cell=format_integer(policy.min_cell, lang)))
     if "complementary" in found:
         parts.append(t("privacy.note.complementary", lang))
     return " ".join(parts)
