@@ -24,6 +24,8 @@ COMMANDS: tuple[str, ...] = (
     "new",
     "schema",
     "kernel",
+    "run",
+    "demo",
     "keygen",
     "check_disclosure",
 )

@@ -1,0 +1,287 @@
+"""Execute one notebook job in its own kernel (papermill + nbclient), in a worker process.
+
+Failures papermill does not always mark (a cell timeout, a dead kernel, ``sys.exit`` swallowed
+by IPython, a code cell that never ran) are found here, written into the failing cell of the
+executed copy, and returned with the cell's index and first line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from evalkit.run.jobs import Job, JobResult
+from evalkit.run.kernel import KERNEL_NAME, ensure_kernel, kernel_manager_class
+
+__all__ = ["find_failure", "run_job"]
+
+#: Kernel starts tried per job (one retry when a kernel fails to start; never for cells).
+START_ATTEMPTS = 2
+#: Seconds a kernel may take to start and answer.
+STARTUP_TIMEOUT = 60
+#: Seconds between saves of the executed copy during a long cell.
+AUTOSAVE_SECONDS = 30
+
+# Process groups of the kernels this worker runs, killed if the worker is told to stop.
+_KERNEL_PIDS: set[int] = set()
+
+Events = Callable[[tuple], None] | None
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _quiet_logger() -> logging.Logger:
+    # nbclient logs timeouts and dead kernels at ERROR level; the run reports them itself.
+    logger = logging.getLogger("evalkit.run.nbclient")
+    if not logger.handlers:
+        logger.addHandler(logging.NullHandler())
+        logger.propagate = False
+    return logger
+
+
+def warm_up() -> None:
+    """Import what executing and exporting a notebook needs (seconds, once per worker)."""
+    import nbclient  # noqa: F401
+    import nbconvert  # noqa: F401
+    import papermill.clientwrap  # noqa: F401
+    from jupyter_client import AsyncKernelManager  # noqa: F401
+
+    from evalkit.run.html import _exporter
+
+    _exporter("en")
+
+
+def kill_kernels(*_: Any) -> None:
+    """Kill the kernels this process started (their whole process groups), then exit.
+
+    Installed as the SIGTERM handler of pool workers: a run that is interrupted stops its
+    workers, and a worker must not leave a kernel behind.
+    """
+    kill = getattr(os, "killpg", os.kill)  # a kernel leads its own process group on POSIX
+    for pid in list(_KERNEL_PIDS):
+        try:
+            kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+        except OSError:
+            pass
+    os._exit(1)
+
+
+def _first_line(source: str) -> str:
+    for line in source.splitlines():
+        if line.strip():
+            text = line.strip()
+            return text if len(text) <= 80 else text[:77] + "..."
+    return ""
+
+
+def find_failure(nb: Any) -> dict | None:
+    """The first failing code cell of an executed notebook, or None.
+
+    A cell fails when it holds an error output (``SystemExit`` included: IPython swallows it and
+    the kernel goes on) and is not tagged ``raises-exception``, or when it has code but no
+    execution count (it never ran) and is not tagged ``skip-execution``. Blank cells are never
+    run by nbclient and are not failures.
+
+    Returns
+    -------
+    dict or None
+        ``kind``, ``cell_index``, ``cell_first_line`` and ``message``.
+    """
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        tags = cell.get("metadata", {}).get("tags", [])
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if errors and "raises-exception" not in tags:
+            error = errors[0]
+            kind = "system_exit" if error.get("ename") == "SystemExit" else "exception"
+            if error.get("ename") in ("CellTimeoutError", "DeadKernelError"):
+                kind = "timeout" if error["ename"] == "CellTimeoutError" else "dead_kernel"
+            message = f"{error.get('ename', '')}: {error.get('evalue', '')}".strip(": ")
+            return _failure(kind, index, cell, message)
+        if (cell.source.strip() and cell.get("execution_count") is None
+                and "skip-execution" not in tags):
+            return _failure("not_executed", index, cell, "")
+    return None
+
+
+def _failure(kind: str, index: int | None, cell: Any, message: str) -> dict:
+    return {"kind": kind, "cell_index": index,
+            "cell_first_line": _first_line(cell.source) if cell is not None else "",
+            "message": message[:500]}
+
+
+def _mark_cell(nb: Any, index: int | None, ename: str, evalue: str) -> None:
+    """Write a failure the kernel could not report into the cell, as an error output."""
+    import nbformat
+
+    if index is None or index >= len(nb.cells):
+        return
+    cell = nb.cells[index]
+    cell.setdefault("outputs", []).append(nbformat.v4.new_output(
+        "error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"]))
+    cell.metadata.setdefault("papermill", {})["status"] = "failed"
+    cell.metadata["papermill"]["exception"] = True
+    nb.metadata.setdefault("papermill", {})["exception"] = True
+
+
+def _classes():
+    """papermill's execution manager and client, extended to report progress and kernel pids."""
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NotebookExecutionManager
+
+    class Manager(NotebookExecutionManager):
+        def __init__(self, nb, *, events: Events, key: str, **kwargs):
+            super().__init__(nb, progress_bar=False, autosave_cell_every=AUTOSAVE_SECONDS,
+                             **kwargs)
+            self.events, self.key, self.current = events, key, None
+
+        def cell_start(self, cell, cell_index=None, **kwargs):
+            self.current = cell_index
+            super().cell_start(cell, cell_index, **kwargs)
+
+        def cell_complete(self, cell, cell_index=None, **kwargs):
+            super().cell_complete(cell, cell_index, **kwargs)
+            if self.events:
+                self.events(("cell", self.key, cell_index))
+
+    class Client(PapermillNotebookClient):
+        def start_new_kernel(self, **kwargs):
+            super().start_new_kernel(**kwargs)
+            pid = getattr(getattr(self.km, "provisioner", None), "pid", None)
+            if pid:
+                self._evalkit_pid = pid
+                _KERNEL_PIDS.add(pid)
+
+        def _cleanup_kernel(self):
+            try:
+                super()._cleanup_kernel()
+            finally:
+                _KERNEL_PIDS.discard(getattr(self, "_evalkit_pid", None))
+
+    return Manager, Client
+
+
+def _prepare(job: Job) -> Any:
+    from papermill.execute import prepare_notebook_metadata
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+
+    nb = load_notebook_node(job.source)
+    nb = parameterize_notebook(nb, job.parameters, kernel_name=KERNEL_NAME, language="python")
+    output = str(Path(job.run_dir) / job.ipynb)
+    nb = prepare_notebook_metadata(nb, job.source, output)
+    nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "Python 3 (evalkit)",
+                                 "language": "python"}
+    nb.metadata["evalkit"] = {"job": job.key, "notebook": job.notebook, "lang": job.lang,
+                              "site": job.site}
+    return nb
+
+
+def _execute_once(job: Job, events: Events) -> tuple[Any, dict | None, bool]:
+    """One attempt: (executed notebook, failure, whether the kernel failed to start)."""
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    Manager, Client = _classes()
+    run_dir = Path(job.run_dir)
+    output = run_dir / job.ipynb
+    log_path = run_dir / job.log
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    nb = _prepare(job)
+    manager = Manager(nb, output_path=str(output), events=events, key=job.key)
+    manager.notebook_start()
+    failure, start_failed = None, False
+    client = Client(manager, kernel_name=KERNEL_NAME, kernel_manager_class=kernel_manager_class(),
+                    timeout=job.timeout, startup_timeout=STARTUP_TIMEOUT,
+                    shutdown_kernel="immediate", log=_quiet_logger())
+    try:
+        with open(log_path, "ab") as log:
+            client.execute(cwd=str(output.parent), stdout=log, stderr=log)
+    except CellTimeoutError:
+        _mark_cell(manager.nb, manager.current, "CellTimeoutError",
+                   f"the cell did not finish within {job.timeout} s (--timeout)")
+    except DeadKernelError:
+        _mark_cell(manager.nb, manager.current, "DeadKernelError",
+                   "the kernel died while this cell ran (killed, or out of memory)")
+    except Exception as error:  # the kernel could not start, or the machinery failed
+        if manager.current is None:
+            start_failed = True
+            failure = _failure("kernel_start", None, None, f"{type(error).__name__}: {error}")
+            _cleanup(client)
+        else:
+            _mark_cell(manager.nb, manager.current, type(error).__name__, str(error))
+            failure = _failure("error", manager.current, manager.nb.cells[manager.current],
+                               f"{type(error).__name__}: {error}")
+    finally:
+        manager.notebook_complete()
+    if failure is None:
+        failure = find_failure(manager.nb)
+    return manager.nb, failure, start_failed
+
+
+def _cleanup(client: Any) -> None:
+    try:
+        if client.km is not None and client.km.has_kernel:
+            client._cleanup_kernel()
+    except Exception:  # the kernel is already gone; nothing left to stop
+        pass
+
+
+def _export(nb: Any, job: Job) -> dict | None:
+    from evalkit.run.html import export_html
+
+    try:
+        export_html(nb, Path(job.run_dir) / job.html, lang=job.lang, title=job.title)
+    except Exception as error:  # a broken output must not hide the other notebooks' pages
+        return _failure("error", None, None, f"HTML export: {type(error).__name__}: {error}")
+    return None
+
+
+def run_job(job: Job, events: Events = None) -> JobResult:
+    """Execute ``job``: the executed copy is saved (errors in place), and on success the
+    code-free HTML page is written.
+
+    Parameters
+    ----------
+    job : Job
+    events : callable, optional
+        Receives progress events: ``("start", key, n_cells)``, ``("cell", key, index)`` after
+        each cell (markdown cells included) and ``("end", key, status)``.
+
+    Returns
+    -------
+    JobResult
+    """
+    import nbformat
+
+    ensure_kernel()
+    result = JobResult(job.key, started=_now(), extra={"host": socket.gethostname()})
+    started = time.perf_counter()
+    if events:  # papermill steps through every cell, the injected parameters cell included
+        events(("start", job.key, len(nbformat.read(job.source, as_version=4).cells) + 1))
+    for attempt in range(1, START_ATTEMPTS + 1):
+        result.attempts = attempt
+        nb, failure, start_failed = _execute_once(job, events)
+        if not start_failed:
+            break
+    result.failure = failure
+    result.cells = sum(c.cell_type == "code" and c.get("execution_count") is not None
+                       for c in nb.cells)
+    if not failure:
+        result.failure = _export(nb, job)
+        result.html = result.failure is None
+    result.status = "failed" if result.failure else "ok"
+    result.finished = _now()
+    result.duration = round(time.perf_counter() - started, 3)
+    if events:
+        events(("end", job.key, result.status))
+    return result

@@ -1,0 +1,490 @@
+"""The orchestrator of a run: it checks everything it can before any kernel starts, then asks
+the registries (stages, notebooks, executors) for each step, and moves the finished run into
+place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import shutil
+import signal
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evalkit.errors import ConfigError
+from evalkit.run.jobs import Job, JobResult
+from evalkit.run.notebooks import NotebookEntry, file_stem, load_registry, split_list
+from evalkit.run.stages import RunContext, stages
+
+__all__ = ["DEFAULT_TIMEOUT", "RunResult", "run_study"]
+
+#: Seconds a cell may run by default (``--timeout``; 0 for no limit).
+DEFAULT_TIMEOUT = 600
+
+
+@dataclass
+class RunResult:
+    """What a run produced.
+
+    Attributes
+    ----------
+    run_id : str
+    run_dir : Path
+        The finished run folder.
+    status : {"ok", "failed"}
+        ``failed`` when a notebook failed or the release check found a problem.
+    notebooks : list of dict
+        One record per notebook execution, as in ``manifest.json``.
+    rerun : list of str
+        The jobs executed by this call (all of them, or those a resume re-ran).
+    manifest : dict
+    """
+
+    run_id: str
+    run_dir: Path
+    status: str
+    notebooks: list[dict]
+    rerun: list[str]
+    manifest: dict = field(repr=False, default_factory=dict)
+
+    @property
+    def index(self) -> Path:
+        """The run's landing page."""
+        return self.run_dir / "index.html"
+
+    @property
+    def exit_code(self) -> int:
+        """0 when everything succeeded, 1 otherwise."""
+        return 0 if self.status == "ok" else 1
+
+    def summary(self, lang: str = "en") -> str:
+        """What ran, its status and how long it took, and where the index is, in ``lang``."""
+        from evalkit.i18n import format_number, t
+
+        ran = [r for r in self.notebooks if r["key"] in self.rerun]
+        failed = [r for r in self.notebooks if r["status"] != "ok"]
+        lines = [t("runner.summary.header", lang, run=self.run_id,
+                   study=self.manifest.get("study", ""), n=len(ran),
+                   ok=sum(r["status"] == "ok" for r in ran), failed=len(failed))]
+        width = max([len(r["key"]) for r in ran] + [10])
+        for record in ran:
+            status = t(f"runner.status.{record['status']}", lang)
+            duration = record.get("duration")
+            shown = format_number(duration, lang, decimals=1) + " s" if duration is not None \
+                else "–"
+            line = f"  {status:<8} {record['key']:<{width}} {shown:>9}"
+            failure = record.get("failure")
+            if failure:
+                line += "  " + t(f"runner.failure.{failure['kind']}", lang)
+                if failure.get("cell_index") is not None:
+                    line += " — " + t("runner.cell", lang, index=failure["cell_index"],
+                                      line=failure.get("cell_first_line", ""))
+            lines.append(line)
+        from evalkit.run.index import release_label
+
+        lines.append(t("runner.summary.release", lang,
+                       status=release_label(self.manifest.get("disclosure_scan"), lang)))
+        if failed:
+            lines.append(t("runner.summary.failed_hint", lang, run=self.run_id))
+        lines.append(t("runner.summary.index", lang, path=str(self.index)))
+        return "\n".join(lines)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def declared_sites(study: Any) -> list[str]:
+    """The sites the codebook declares for the study's site column (as text)."""
+    from evalkit.codebook import load_codebook
+
+    codebook = load_codebook(study.resolve(study.codebook))
+    if study.roles.site not in codebook:
+        return []
+    return [str(value) for value in codebook.values_of(study.roles.site)]
+
+
+def _languages(lang: str | None, study: Any) -> list[str]:
+    if lang in (None, "all"):
+        return list(study.languages)
+    if lang not in ("fr", "en"):
+        raise ConfigError.from_catalogue("runner.unknown_lang", where="--lang", got=lang)
+    return [lang]
+
+
+def _selected_sites(sites: Sequence[str] | str | None, known: list[str]) -> list[str]:
+    wanted = split_list(sites)
+    if wanted is None:
+        return list(known)
+    unknown = [s for s in wanted if s not in known]
+    if unknown:
+        raise ConfigError.from_catalogue("runner.unknown_site", where="--sites",
+                                         names=", ".join(unknown), known=", ".join(known) or "-")
+    return [s for s in known if s in wanted]
+
+
+def job_parameters(ctx: RunContext, lang: str, site: str | None, per_site: bool) -> dict:
+    """The parameters a notebook receives (``run_dir`` is relative to the executed copy's
+    folder, so that an executed notebook can be re-run in place after the run is moved)."""
+    parameters = {"study_file": str(ctx.study.file), "run_dir": "..", "lang": lang}
+    if per_site:
+        parameters["site"] = site
+    parameters.update(ctx.parameters)
+    return parameters
+
+
+def check_notebooks(ctx: RunContext, entries: list[NotebookEntry]) -> None:
+    """Check every selected notebook's parameters, and refuse secrets, before any kernel."""
+    from evalkit.run.parameters import (
+        ParameterError,
+        check_parameters,
+        guard_secrets,
+        notebook_parameters,
+        study_key_forms,
+    )
+
+    key_forms = study_key_forms(ctx.study)
+    problems = []
+    for entry in entries:
+        if entry.per_site and not ctx.selected_sites:
+            raise ConfigError.from_catalogue("runner.no_sites", where=entry.path.name,
+                                             column=ctx.study.roles.site)
+        sample_site = ctx.selected_sites[0] if entry.per_site else None
+        passed = job_parameters(ctx, ctx.languages[0], sample_site, entry.per_site)
+        problems += check_parameters(entry.path.name, notebook_parameters(entry.path), passed)
+        guard_secrets(entry.path.name, passed, key_forms=key_forms)
+        for site in ctx.selected_sites if entry.per_site else []:
+            guard_secrets(entry.path.name, {"site": site}, key_forms=key_forms)
+    if problems:
+        raise ParameterError(problems)
+
+
+def build_jobs(ctx: RunContext, entries: list[NotebookEntry], *,
+               timeout: int | None) -> list[Job]:
+    """One job per notebook, site (per-site notebooks) and language, in the registry's order."""
+    jobs, keys = [], set()
+    for entry in entries:
+        for site in ctx.selected_sites if entry.per_site else [None]:
+            for lang in ctx.languages:
+                key = file_stem(entry.name, site, lang)
+                n = 2
+                while key in keys:
+                    key, n = file_stem(entry.name, f"{site}-{n}", lang), n + 1
+                keys.add(key)
+                jobs.append(Job(key=key, notebook=entry.name, source=str(entry.path), lang=lang,
+                                site=site, parameters=job_parameters(ctx, lang, site,
+                                                                     entry.per_site),
+                                run_dir=str(ctx.run_dir), timeout=timeout,
+                                title=entry.title_in(lang)))
+    return jobs
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a scheduler, ``kill``) stops the run the way Ctrl-C does."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run_stage(registry: Any, name: str, ctx: RunContext) -> dict:
+    stage = registry.get(name)
+    if stage is None:
+        record = {"status": "skipped"}
+    else:
+        started = time.perf_counter()
+        record = dict(stage(ctx) or {"status": "ok"})
+        record.setdefault("status", "ok")
+        record["duration"] = round(time.perf_counter() - started, 3)
+    ctx.records[name] = record
+    return record
+
+
+def _job_record(job: Job, result: JobResult) -> dict:
+    from evalkit.run.manifest import sha256_file
+
+    record = {"key": job.key, "notebook": job.notebook, "title": job.title, "lang": job.lang,
+              "site": job.site, "source_sha256": sha256_file(job.source)}
+    record.update(result.to_dict())
+    record["outputs"] = {"notebook": job.ipynb, "html": job.html if result.html else None}
+    return record
+
+
+def _execute(runner: Any, jobs: list[Job], *, quiet: bool, lang: str) -> list[JobResult]:
+    from evalkit.run.progress import Progress
+
+    if not jobs:
+        return []
+    progress = Progress(len(jobs), lang=lang, quiet=quiet)
+    try:
+        return runner.run(jobs, on_event=progress.event, on_result=progress.result)
+    finally:
+        progress.close()
+
+
+def _check_resume(manifest: dict, study: Any, run_id: str) -> None:
+    from evalkit.run.manifest import input_records
+
+    changed = []
+    if manifest.get("study_sha256") != study.sha256:
+        changed.append(study.file.name)
+    before = {(r["kind"], r["path"]): r.get("sha256") for r in manifest.get("inputs", [])}
+    for record in input_records(study):
+        if record["kind"] != "study" and before.get((record["kind"], record["path"])) \
+                != record["sha256"]:
+            changed.append(record["path"])
+    if changed:
+        raise ConfigError.from_catalogue("runner.resume_changed", where=run_id,
+                                         files=", ".join(changed))
+
+
+def _table_records(records: dict) -> list[dict]:
+    """The released tables the stages declare (paths, or records with their count columns)."""
+    tables = []
+    for record in records.values():
+        for table in record.get("tables", []) or []:
+            tables.append({"path": table} if isinstance(table, str) else dict(table))
+    return tables
+
+
+def _manifest(ctx: RunContext, *, run_id: str, started: str, records: list[dict],
+              options: dict, rerun: list[str], previous: dict | None) -> dict:
+    from evalkit.run.manifest import (
+        MANIFEST_VERSION,
+        environment,
+        git_commit,
+        input_records,
+        package_versions,
+    )
+
+    failed = any(r["status"] != "ok" for r in records)
+    manifest = {
+        "manifest_version": MANIFEST_VERSION,
+        "study": ctx.study.study,
+        "title": ctx.study.title.model_dump(),
+        "run_id": run_id,
+        "status": "failed" if failed else "ok",
+        "started": (previous or {}).get("started", started),
+        "finished": _now(),
+        "resumed": list((previous or {}).get("resumed", [])),
+        "study_file": str(ctx.study.file),
+        "study_sha256": ctx.study.sha256,
+        "inputs": input_records(ctx.study),
+        "parameters": ctx.parameters,
+        "options": options,
+        "versions": package_versions(),
+        "environment": {**environment(), "study_git": git_commit(ctx.study.root)},
+        "stages": {name: record for name, record in ctx.records.items()
+                   if name not in ("release",)},
+        "tables": _table_records(ctx.records),
+        "notebooks": records,
+        "disclosure_scan": None,
+    }
+    if previous is not None:
+        manifest["resumed"].append({"at": started, "notebooks": rerun})
+    return manifest
+
+
+def run_study(study_file: str | Path, *, out: str | Path = "reports",
+              sites: Sequence[str] | str | None = None, only: Sequence[str] | str | None = None,
+              jobs: int | None = None, lang: str | None = "all", executor: str = "local",
+              scheduler: str | None = None, resume: str | None = None,
+              timeout: int | None = DEFAULT_TIMEOUT, quiet: bool = False,
+              notebooks: str | Path | None = None, stage_overrides: dict | None = None,
+              messages_lang: str = "en") -> RunResult:
+    """Run the notebooks of a study and assemble the run folder ``<out>/<study>/<run_id>/``.
+
+    Parameters
+    ----------
+    study_file : str or Path
+        The study's ``study.yaml`` (or its folder).
+    out : str or Path
+        The reports folder.
+    sites : list of str or "A,B", optional
+        The sites whose per-site notebooks run (default: every site of the codebook).
+    only : list of str or "a,b", optional
+        Run only these notebooks (registry names).
+    jobs : int, optional
+        Notebooks executed at once (default ``min(2, CPUs)``).
+    lang : {"all", "fr", "en"}
+        The languages the notebooks run in (``all``: the study's languages).
+    executor : {"local", "dask"}
+    scheduler : str, optional
+        Address of a dask scheduler (``dask`` executor; default a ``LocalCluster``).
+    resume : str, optional
+        A run id of the study: re-run only its notebooks that failed or did not run, and update
+        it in place.
+    timeout : int or None
+        Seconds allowed per cell; 0 or None for no limit.
+    quiet : bool
+        No progress bars.
+    notebooks : str or Path, optional
+        A folder with ``notebooks.yaml`` (default: evalkit's own notebooks).
+    stage_overrides : dict, optional
+        Stage name → function (or None to skip) for this run only.
+    messages_lang : {"en", "fr"}
+        Language of the progress bars.
+
+    Returns
+    -------
+    RunResult
+
+    Raises
+    ------
+    evalkit.errors.ConfigError
+        Bad options, or notebook parameters that do not match (before any kernel starts).
+    evalkit.errors.DataError
+        Validation found errors (see ``<out>/<study>/validation.csv``).
+    evalkit.errors.PrivacyError
+        A notebook parameter would hold the study's key.
+    KeyboardInterrupt
+        Ctrl-C or SIGTERM: the unfinished run folder is removed.
+    """
+    from evalkit.run.executors import get_executor
+    from evalkit.run.manifest import read_manifest
+    from evalkit.run.rundir import RunFolder
+
+    plan = _plan(study_file, out=out, sites=sites, only=only, lang=lang, resume=resume,
+                 notebooks=notebooks, timeout=timeout, jobs=jobs)
+    plan.options["executor"] = executor
+    runner = get_executor(executor, jobs=plan.workers, scheduler=scheduler)
+    registry = stages.with_overrides(stage_overrides)
+    if plan.previous is None:
+        _run_stage(registry, "validate", plan.ctx)
+    folder = RunFolder.for_resume(plan.ctx.study_dir, resume) if resume \
+        else RunFolder.create(plan.ctx.study_dir)
+    with _sigterm_as_interrupt():
+        try:
+            rerun = _assemble(plan, folder, runner, registry, quiet=quiet, lang=messages_lang)
+            final = folder.publish()
+        except BaseException:
+            runner.close(force=True)
+            folder.discard()
+            raise
+    manifest = read_manifest(final / "manifest.json")
+    return RunResult(folder.run_id, final, manifest["status"], manifest["notebooks"], rerun,
+                     manifest)
+
+
+@dataclass
+class _Plan:
+    """Everything decided and checked before anything is written."""
+
+    ctx: RunContext
+    entries: list[NotebookEntry]
+    previous: dict | None
+    timeout: int | None
+    workers: int | None
+    options: dict
+    started: str
+
+
+def _plan(study_file: str | Path, *, out: str | Path, sites: Any, only: Any, lang: str | None,
+          resume: str | None, notebooks: Any, timeout: int | None, jobs: int | None) -> _Plan:
+    from evalkit._checks import check_int
+    from evalkit.run.executors import default_jobs
+    from evalkit.study import load_study
+
+    study = load_study(study_file)
+    registry = load_registry(notebooks)
+    timeout = check_int(timeout or 0, "timeout", minimum=0) or None
+    workers = check_int(jobs, "jobs", minimum=1) if jobs is not None else None
+    known_sites = declared_sites(study)
+    ctx = RunContext(study=study, out=Path(out).resolve(), languages=_languages(lang, study),
+                     sites=known_sites, selected_sites=_selected_sites(sites, known_sites),
+                     parameters={**study.parameters_dict(), "ci": _ci()})
+    previous = None
+    if resume:
+        previous = _resume_manifest(ctx, resume)
+        _check_resume(previous, study, resume)
+        ctx.languages = list(previous["options"]["languages"])
+        ctx.selected_sites = list(previous["options"]["sites"])
+        only = [n for n in previous["options"]["notebooks"]
+                if n in (split_list(only) or previous["options"]["notebooks"])]
+    entries = registry.select(split_list(only))
+    check_notebooks(ctx, entries)
+    options = {"notebooks": [e.name for e in entries], "languages": ctx.languages,
+               "sites": ctx.selected_sites, "jobs": workers or default_jobs(),
+               "timeout": timeout, "notebook_folder": str(registry.folder.resolve())}
+    return _Plan(ctx, entries, previous, timeout, workers, options, _now())
+
+
+def _assemble(plan: _Plan, folder: Any, runner: Any, registry: Any, *, quiet: bool,
+              lang: str) -> list[str]:
+    """Fill the run folder: prepare, notebooks, brief, index, manifest, release check; return
+    the keys of the jobs executed."""
+    from evalkit.run.kernel import ensure_kernel
+
+    ctx, previous = plan.ctx, plan.previous
+    ctx.run_dir = folder.path
+    if ctx.validation_csv is not None:
+        shutil.copyfile(ctx.validation_csv, folder.path / "validation.csv")
+    all_jobs = build_jobs(ctx, plan.entries, timeout=plan.timeout)
+    before = {r["key"]: r for r in (previous or {}).get("notebooks", [])}
+    todo = [j for j in all_jobs if before.get(j.key, {}).get("status") != "ok"]
+    if todo:
+        # Workers start (and import their libraries) while the data are prepared.
+        ensure_kernel()
+        runner.start(len(todo))
+    if previous is None or previous["stages"].get("prepare", {}).get("status") != "ok":
+        _run_stage(registry, "prepare", ctx)
+    else:  # a resume reuses the run's working data
+        ctx.records.update({k: v for k, v in previous["stages"].items()
+                            if k in ("validate", "prepare")})
+    results = _execute(runner, todo, quiet=quiet, lang=lang)
+    runner.close()
+    fresh = {job.key: _job_record(job, result) for job, result in zip(todo, results, strict=True)}
+    records = [fresh.get(j.key) or before[j.key] for j in all_jobs]
+    _run_stage(registry, "brief", ctx)
+    manifest = _manifest(ctx, run_id=folder.run_id, started=plan.started, records=records,
+                         options=plan.options, rerun=[j.key for j in todo], previous=previous)
+    _finish(ctx, manifest, registry, folder.path)
+    return [j.key for j in todo]
+
+
+def _finish(ctx: RunContext, manifest: dict, registry_stages: Any, run_dir: Path) -> None:
+    """Index and manifest, then the release check of the whole folder, recorded in both."""
+    from evalkit.errors import EvalkitError
+    from evalkit.run.index import write_index
+    from evalkit.run.manifest import write_manifest
+
+    write_manifest(run_dir / "manifest.json", manifest)
+    write_index(run_dir, manifest, ctx.languages)
+    try:
+        scan = _run_stage(registry_stages, "release", ctx)
+    except EvalkitError as error:  # e.g. the key is no longer available: say so, keep the run
+        scan = {"status": "failed", "error": error.render("en")}
+    manifest["disclosure_scan"] = scan
+    if scan.get("status") == "failed":
+        manifest["status"] = "failed"
+    write_manifest(run_dir / "manifest.json", manifest)
+    write_index(run_dir, manifest, ctx.languages)
+
+
+def _resume_manifest(ctx: RunContext, run_id: str) -> dict:
+    from evalkit.run.manifest import read_manifest
+
+    path = ctx.study_dir / run_id / "manifest.json"
+    if not path.is_file():
+        raise ConfigError.from_catalogue("runner.resume_not_found", where="--resume",
+                                         run=run_id, folder=str(ctx.study_dir))
+    return read_manifest(path)

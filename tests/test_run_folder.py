@@ -1,0 +1,229 @@
+"""The run folder: computed once, deterministic tables, never overwritten, resumed in place,
+and never left looking complete after an interrupt."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+
+from evalkit.errors import ConfigError
+from evalkit.run import run_study
+
+NOTEBOOKS = Path(__file__).parent / "notebooks"
+CALLS: list[Path] = []
+
+
+def compute_once(ctx) -> dict:
+    """A stand-in for the compute stage: a seeded bootstrap table and the shared working data."""
+    CALLS.append(ctx.run_dir)
+    population = pd.read_csv(ctx.study.resolve("population.csv"))
+    gen = np.random.default_rng(ctx.parameters["seed"])
+    counts = population["count"].to_numpy(dtype=float)
+    means = gen.choice(counts, size=(200, counts.size)).mean(axis=1)
+    table = pd.DataFrame({"statistic": ["mean", "low", "high"],
+                          "value": [counts.mean(), *np.quantile(means, [0.025, 0.975])]})
+    table.to_csv(ctx.tables_dir / "bootstrap.csv", index=False, lineterminator="\n",
+                 float_format="%.12g")
+    (ctx.work_dir / "prepared.json").write_text(json.dumps({"n": len(population)}))
+    return {"status": "ok", "tables": ["tables/bootstrap.csv"]}
+
+
+OVERRIDES = {"validate": None, "prepare": compute_once}
+
+
+@pytest.fixture(scope="module")
+def study_file(tmp_path_factory):
+    from evalkit.datasets import make_demo_study
+
+    return make_demo_study(tmp_path_factory.mktemp("study"), n_sites=2, n_per_site=20)
+
+
+@pytest.fixture(scope="module")
+def two_runs(study_file, tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    CALLS.clear()
+    runs = [run_study(study_file, out=out, notebooks=NOTEBOOKS, only="hello,site_profile",
+                      lang="fr", quiet=True, stage_overrides=OVERRIDES) for _ in range(2)]
+    return runs, out, list(CALLS)
+
+
+def _tables(run_dir: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((run_dir / "tables").iterdir())}
+
+
+def test_same_inputs_same_table_bytes(two_runs):
+    (first, second), _, _ = two_runs
+    assert first.status == second.status == "ok"
+    tables = _tables(first.run_dir)
+    assert sorted(tables) == ["bootstrap.csv", "hello_fr.csv", "site_A_fr.csv", "site_B_fr.csv"]
+    assert tables == _tables(second.run_dir)
+
+
+def test_tables_hold_the_seeded_values(two_runs, study_file):
+    import random
+
+    (first, _), _, _ = two_runs
+    rng = random.Random(20261122)  # the study's seed, passed to the notebook
+    expected = "draw,value\n" + "".join(f"{i},{rng.random():.12g}\n" for i in range(2000))
+    assert (first.run_dir / "tables" / "hello_fr.csv").read_text() == expected
+    counts = pd.read_csv(study_file.parent / "population.csv")["count"]
+    table = pd.read_csv(first.run_dir / "tables" / "bootstrap.csv")
+    assert table["value"][0] == pytest.approx(counts.mean(), rel=1e-11)
+
+
+def test_computed_once_per_run_and_read_by_the_notebooks(two_runs):
+    (first, second), _, calls = two_runs
+    # one call per run, although three notebooks ran in each
+    assert [c.name for c in calls] == [f".{first.run_id}.incomplete",
+                                       f".{second.run_id}.incomplete"]
+    nb = nbformat.read(first.run_dir / "notebooks" / "hello.fr.ipynb", as_version=4)
+    text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    assert "prepared: 14" in text
+    assert first.manifest["stages"]["prepare"]["tables"] == ["tables/bootstrap.csv"]
+    assert (first.run_dir / ".work").stat().st_mode & 0o777 == 0o700
+    assert ".work" not in (first.run_dir / "index.html").read_text()
+
+
+def test_a_second_run_never_overwrites_the_first(two_runs):
+    (first, second), out, _ = two_runs
+    assert first.run_id != second.run_id and first.run_dir.is_dir() and second.run_dir.is_dir()
+    assert json.loads((first.run_dir / "manifest.json").read_text())["run_id"] == first.run_id
+    assert sorted(p.name for p in (out / "demo-estrie").iterdir()) == sorted(
+        [first.run_id, second.run_id])  # no temporary folder left behind
+
+
+def test_only_and_sites_select_the_jobs(study_file, tmp_path):
+    result = run_study(study_file, out=tmp_path, notebooks=NOTEBOOKS, only=["site_profile"],
+                       sites="B", lang="all", quiet=True, stage_overrides=OVERRIDES)
+    assert [r["key"] for r in result.notebooks] == ["site_profile.B.fr", "site_profile.B.en"]
+    assert result.manifest["options"]["sites"] == ["B"]
+    assert sorted(p.name for p in (result.run_dir / "tables").iterdir()) == [
+        "bootstrap.csv", "site_B_en.csv", "site_B_fr.csv"]
+    assert "<html lang='en'>" in (result.run_dir / "index.en.html").read_text()
+    assert "href='index.en.html'" in (result.run_dir / "index.html").read_text()
+    with pytest.raises(ConfigError, match=r"unknown site\(s\): Z \(sites of the codebook: A, B"):
+        run_study(study_file, out=tmp_path, notebooks=NOTEBOOKS, only="site_profile",
+                  sites="B,Z", stage_overrides=OVERRIDES)
+
+
+def test_resume_reruns_only_what_failed_and_updates_the_run(study_file, tmp_path, monkeypatch):
+    monkeypatch.setenv("EVALKIT_TEST_FLAKY", "fail")
+    CALLS.clear()
+    first = run_study(study_file, out=tmp_path, notebooks=NOTEBOOKS, only="hello,flaky",
+                      lang="fr", quiet=True, stage_overrides=OVERRIDES)
+    assert [r["status"] for r in first.notebooks] == ["ok", "failed"]
+    hello = (first.run_dir / "notebooks" / "hello.fr.ipynb").read_bytes()
+    monkeypatch.delenv("EVALKIT_TEST_FLAKY")
+    resumed = run_study(study_file, out=tmp_path, notebooks=NOTEBOOKS, resume=first.run_id,
+                        quiet=True, stage_overrides=OVERRIDES)
+    assert (resumed.run_id, resumed.run_dir, resumed.status) == (first.run_id, first.run_dir,
+                                                                  "ok")
+    assert resumed.rerun == ["flaky.fr"]
+    assert (first.run_dir / "notebooks" / "hello.fr.ipynb").read_bytes() == hello
+    assert "FLAKY-OK" in (first.run_dir / "html" / "flaky.fr.html").read_text()
+    manifest = json.loads((first.run_dir / "manifest.json").read_text())
+    assert [r["status"] for r in manifest["notebooks"]] == ["ok", "ok"]
+    assert [r["notebooks"] for r in manifest["resumed"]] == [["flaky.fr"]]
+    assert len(CALLS) == 1  # the working data of the run were reused
+    assert sorted(p.name for p in (tmp_path / "demo-estrie").iterdir()) == [first.run_id]
+    # nothing left to re-run: a second resume executes nothing
+    assert run_study(study_file, out=tmp_path, notebooks=NOTEBOOKS, resume=first.run_id,
+                     quiet=True, stage_overrides=OVERRIDES).rerun == []
+
+
+def test_resume_refuses_changed_inputs_and_unknown_runs(study_file, tmp_path):
+    first = run_study(study_file, out=tmp_path, notebooks=NOTEBOOKS, only="flaky", lang="fr",
+                      quiet=True, stage_overrides=OVERRIDES)
+    with pytest.raises(ConfigError, match="no run 19990101-000000 to resume"):
+        run_study(study_file, out=tmp_path, notebooks=NOTEBOOKS, resume="19990101-000000")
+    partners = study_file.parent / "partners.csv"
+    original = partners.read_bytes()
+    try:
+        partners.write_bytes(original + b"P9,A,3\n")
+        with pytest.raises(ConfigError, match="input files changed since the run: partners.csv"):
+            run_study(study_file, out=tmp_path, notebooks=NOTEBOOKS, resume=first.run_id)
+    finally:
+        partners.write_bytes(original)
+
+
+def _processes_inside(folder: Path) -> list[int]:
+    """Processes whose working directory is inside ``folder`` (the kernels of a run)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.readlink(entry / "cwd").startswith(str(folder)):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/cwd").exists(), reason="needs /proc (Linux)")
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_run_leaves_nothing_that_looks_complete(study_file, tmp_path, signum):
+    out = tmp_path / "reports"
+    env = {**os.environ, "EVALKIT_LANG": "en",
+           "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "evalkit", "run", str(study_file), "--out", str(out),
+         "--notebooks", str(NOTEBOOKS), "--only", "slow", "--lang", "fr", "--quiet"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        started = []
+        while not started and time.monotonic() < deadline and process.poll() is None:
+            started = list(out.glob("demo-estrie/.*.incomplete/.work/slow_started"))
+            time.sleep(0.2)
+        assert started, process.communicate(timeout=30)
+        temporary = started[0].parents[1]
+        assert _processes_inside(temporary)  # the kernel is running in the run folder
+        process.send_signal(signum)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stderr
+    left = list((out / "demo-estrie").iterdir())
+    assert [p for p in left if p.is_dir()] == []  # no run folder, complete or not
+    assert not list(out.rglob("manifest.json")) and not list(out.rglob("index.html"))
+    for _ in range(50):  # the kernel was stopped with its worker
+        if not _processes_inside(temporary):
+            break
+        time.sleep(0.1)
+    assert _processes_inside(temporary) == []
+
+
+def test_demo_study_is_generated_when_the_checkout_has_none(tmp_path, monkeypatch):
+    from evalkit.datasets import make_demo_study
+    from evalkit.run.demo import demo_study
+
+    monkeypatch.setattr("evalkit.run.manifest.source_checkout", lambda: None)
+    study, generated = demo_study(tmp_path / "reports")
+    assert generated and study.name == "study.yaml"
+    assert study.parent.parent == tmp_path / "reports"
+    reference = make_demo_study(tmp_path / "reference")
+    for name in ("survey_w1.csv", "population.csv", "codebook.yaml", "study.yaml"):
+        assert (study.parent / name).read_bytes() == (reference.parent / name).read_bytes()
+    assert demo_study(tmp_path / "reports") == (study, False)
+    assert [p.name for p in (tmp_path / "reports").iterdir()] == [study.parent.name]
+
+
+def test_demo_command_prints_the_index(cli, tmp_path):
+    result = cli("demo", "--out", str(tmp_path), "--notebooks", str(NOTEBOOKS), "--only",
+                 "hello", "--lang", "en", "--quiet")
+    assert result.returncode == 0, result.stderr
+    index = Path(result.stdout.strip().splitlines()[-1].removeprefix("Index: "))
+    assert index.name == "index.html" and index.is_file()
+    assert index.parents[1].name == "demo-estrie"
