@@ -40,8 +40,8 @@ def dask_run(cluster, study_file, tmp_path_factory):
 
 def test_jobs_run_on_the_cluster_workers(dask_run, cluster):
     statuses = {r["key"]: r["status"] for r in dask_run.notebooks}
-    assert statuses == {"hello.fr": "ok", "site_profile.A.fr": "ok", "site_profile.B.fr": "ok",
-                        "fail_exception.fr": "failed"}
+    assert statuses == {"hello": "ok", "site_profile.A": "ok", "site_profile.B": "ok",
+                        "fail_exception": "failed"}
     assert dask_run.exit_code == 1
     assert dask_run.notebooks[-1]["failure"]["cell_first_line"] == \
         'raise ValueError("planted failure")'

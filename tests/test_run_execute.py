@@ -12,6 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from evalkit.datasets import make_demo_study
 from evalkit.run.execute import find_failure, run_job
 from evalkit.run.jobs import Job
 
@@ -76,7 +77,7 @@ def test_trap_is_armed(broken_run):
 
 def test_notebooks_ran_on_this_interpreter(broken_run):
     run = broken_run["runs"][0]
-    nb = nbformat.read(run / "notebooks" / "hello.fr.ipynb", as_version=4)
+    nb = nbformat.read(run / "notebooks" / "hello.ipynb", as_version=4)
     printed = [o["text"].strip() for c in nb.cells for o in c.get("outputs", [])
                if o.get("name") == "stdout"]
     assert os.path.abspath(printed[0]) == os.path.abspath(sys.executable)
@@ -89,17 +90,17 @@ def test_failures_do_not_stop_the_others_and_exit_1(broken_run):
     assert len(broken_run["runs"]) == 1
     assert manifest["status"] == "failed"
     statuses = {r["key"]: r["status"] for r in manifest["notebooks"]}
-    assert statuses == {"hello.fr": "ok", "site_profile.A.fr": "ok", "site_profile.B.fr": "ok",
-                        "fail_exception.fr": "failed", "fail_timeout.fr": "failed",
-                        "fail_kill.fr": "failed", "fail_exit.fr": "failed"}
+    assert statuses == {"hello": "ok", "site_profile.A": "ok", "site_profile.B": "ok",
+                        "fail_exception": "failed", "fail_timeout": "failed",
+                        "fail_kill": "failed", "fail_exit": "failed"}
 
 
 @pytest.mark.parametrize(("key", "kind", "line", "message"), [
-    ("fail_exception.fr", "exception", 'raise ValueError("planted failure")',
+    ("fail_exception", "exception", 'raise ValueError("planted failure")',
      "ValueError: planted failure"),
-    ("fail_timeout.fr", "timeout", "time.sleep(120)", "within 4 s"),
-    ("fail_kill.fr", "dead_kernel", "os.kill(os.getpid(), signal.SIGKILL)", "kernel died"),
-    ("fail_exit.fr", "system_exit", "sys.exit(0)", "SystemExit: 0"),
+    ("fail_timeout", "timeout", "time.sleep(120)", "within 4 s"),
+    ("fail_kill", "dead_kernel", "os.kill(os.getpid(), signal.SIGKILL)", "kernel died"),
+    ("fail_exit", "system_exit", "sys.exit(0)", "SystemExit: 0"),
 ])
 def test_each_failure_names_its_cell(broken_run, key, kind, line, message):
     failure = _record(broken_run, key)["failure"]
@@ -113,7 +114,7 @@ def test_each_failure_names_its_cell(broken_run, key, kind, line, message):
 @pytest.mark.parametrize("name", BROKEN)
 def test_executed_copy_keeps_the_error_in_place(broken_run, name):
     run = broken_run["runs"][0]
-    nb = nbformat.read(run / "notebooks" / f"{name}.fr.ipynb", as_version=4)
+    nb = nbformat.read(run / "notebooks" / f"{name}.ipynb", as_version=4)
     failing = nb.cells[3]
     assert [o["output_type"] for o in failing.outputs if o["output_type"] == "error"] == ["error"]
     assert nb.cells[4].execution_count is None  # the cell after the failure did not run
@@ -130,7 +131,7 @@ def test_summary_and_index(broken_run):
     assert f"--resume {run.name}" in result.stdout
     page = (run / "index.html").read_text()
     assert "<html lang='fr'>" in page and "Bonjour" in page
-    assert "href='html/hello.fr.html'" in page and "href='notebooks/fail_kill.fr.ipynb'" in page
+    assert "href='html/hello.fr.html'" in page and "href='notebooks/fail_kill.ipynb'" in page
     assert page.count("class='status-failed'") == 4 and page.count("class='status-ok'") == 3
     assert "cellule 3 : raise ValueError" in page
 
@@ -142,7 +143,7 @@ def test_html_pages_are_code_free_and_self_contained(broken_run):
     assert "study_file" not in page  # neither parameter cell is shown
     assert "data:image/png;base64,iVBOR" in page
     assert "<script src=" not in page and "cdnjs" not in page
-    assert '<html lang="fr">' in page and "<title>Bonjour</title>" in page
+    assert "<html lang='fr'>" in page and "<title>Bonjour – " in page
 
 
 def test_manifest_records_inputs_parameters_and_versions(broken_run):
@@ -160,9 +161,9 @@ def test_manifest_records_inputs_parameters_and_versions(broken_run):
     assert manifest["versions"]["evalkit"] and manifest["versions"]["pandas"]
     assert manifest["options"]["timeout"] == 4 and manifest["options"]["jobs"] == 2
     assert manifest["disclosure_scan"]["status"] in ("not available", "passed", "failed")
-    hello = _record(broken_run, "hello.fr")
-    assert hello["outputs"] == {"notebook": "notebooks/hello.fr.ipynb",
-                                "html": "html/hello.fr.html"}
+    hello = _record(broken_run, "hello")
+    assert hello["outputs"] == {"notebook": "notebooks/hello.ipynb",
+                                "html": {"fr": "html/hello.fr.html"}}
     assert hello["attempts"] == 1 and hello["duration"] > 0
     assert "demo.key" not in json.dumps(manifest)
 
@@ -170,11 +171,12 @@ def test_manifest_records_inputs_parameters_and_versions(broken_run):
 def _job(tmp_path: Path, name: str = "hello") -> Job:
     for folder in ("notebooks", "html", "tables", ".work"):
         (tmp_path / folder).mkdir(exist_ok=True)
-    parameters = {"study_file": "", "run_dir": "..", "lang": "en", "seed": 5, "bootstrap": 3,
-                  "confidence": 0.9, "ci": True}
-    return Job(key=f"{name}.en", notebook=name, source=str(NOTEBOOKS / f"{name}.ipynb"),
+    study = make_demo_study(tmp_path / "study", n_sites=2, n_per_site=20, formats="plain")
+    parameters = {"study_file": str(study), "run_dir": "..", "lang": "en", "seed": 5,
+                  "bootstrap": 3, "confidence": 0.9, "ci": True}
+    return Job(key=name, notebook=name, source=str(NOTEBOOKS / f"{name}.ipynb"),
                lang="en", site=None, parameters=parameters, run_dir=str(tmp_path), timeout=30,
-               title=name)
+               languages=("en",), titles={"en": name})
 
 
 def _flaky_kernel(monkeypatch, failures: int):
@@ -201,7 +203,7 @@ def test_a_kernel_that_fails_to_start_is_tried_once_more(tmp_path, monkeypatch):
     result = run_job(_job(tmp_path), events.append)
     assert (result.status, result.attempts, flaky.starts) == ("ok", 2, 2)
     # 8 cells in the notebook, and the injected parameters
-    assert events[0] == ("start", "hello.en", 9) and events[-1] == ("end", "hello.en", "ok")
+    assert events[0] == ("start", "hello", 9) and events[-1] == ("end", "hello", "ok")
     assert [e[2] for e in events if e[0] == "cell"] == list(range(9))
     assert (tmp_path / "tables" / "hello_en.csv").read_text().startswith("draw,value\n0,")
 

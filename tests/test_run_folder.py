@@ -86,7 +86,7 @@ def test_computed_once_per_run_and_read_by_the_notebooks(two_runs):
     # one call per run, although three notebooks ran in each
     assert [c.name for c in calls] == [f".{first.run_id}.incomplete",
                                        f".{second.run_id}.incomplete"]
-    nb = nbformat.read(first.run_dir / "notebooks" / "hello.fr.ipynb", as_version=4)
+    nb = nbformat.read(first.run_dir / "notebooks" / "hello.ipynb", as_version=4)
     text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
     assert "prepared: 14" in text
     assert first.manifest["stages"]["prepare"]["tables"] == ["tables/bootstrap.csv"]
@@ -105,10 +105,13 @@ def test_a_second_run_never_overwrites_the_first(two_runs):
 def test_only_and_sites_select_the_jobs(study_file, tmp_path):
     result = run_study(study_file, out=tmp_path, notebooks=NOTEBOOKS, only=["site_profile"],
                        sites="B", lang="all", quiet=True, stage_overrides=OVERRIDES)
-    assert [r["key"] for r in result.notebooks] == ["site_profile.B.fr", "site_profile.B.en"]
+    # Executed once, shown in both languages: one page per language.
+    assert [r["key"] for r in result.notebooks] == ["site_profile.B"]
+    assert result.notebooks[0]["outputs"]["html"] == {"fr": "html/site_profile.B.fr.html",
+                                                     "en": "html/site_profile.B.en.html"}
     assert result.manifest["options"]["sites"] == ["B"]
     assert sorted(p.name for p in (result.run_dir / "tables").iterdir()) == [
-        "bootstrap.csv", "site_B_en.csv", "site_B_fr.csv"]
+        "bootstrap.csv", "site_B_all.csv"]
     assert "<html lang='en'>" in (result.run_dir / "index.en.html").read_text()
     assert "href='index.en.html'" in (result.run_dir / "index.html").read_text()
     with pytest.raises(ConfigError, match=r"unknown site\(s\): Z \(sites of the codebook: A, B"):
@@ -122,18 +125,18 @@ def test_resume_reruns_only_what_failed_and_updates_the_run(study_file, tmp_path
     first = run_study(study_file, out=tmp_path, notebooks=NOTEBOOKS, only="hello,flaky",
                       lang="fr", quiet=True, stage_overrides=OVERRIDES)
     assert [r["status"] for r in first.notebooks] == ["ok", "failed"]
-    hello = (first.run_dir / "notebooks" / "hello.fr.ipynb").read_bytes()
+    hello = (first.run_dir / "notebooks" / "hello.ipynb").read_bytes()
     monkeypatch.delenv("EVALKIT_TEST_FLAKY")
     resumed = run_study(study_file, out=tmp_path, notebooks=NOTEBOOKS, resume=first.run_id,
                         quiet=True, stage_overrides=OVERRIDES)
     assert (resumed.run_id, resumed.run_dir, resumed.status) == (first.run_id, first.run_dir,
                                                                   "ok")
-    assert resumed.rerun == ["flaky.fr"]
-    assert (first.run_dir / "notebooks" / "hello.fr.ipynb").read_bytes() == hello
+    assert resumed.rerun == ["flaky"]
+    assert (first.run_dir / "notebooks" / "hello.ipynb").read_bytes() == hello
     assert "FLAKY-OK" in (first.run_dir / "html" / "flaky.fr.html").read_text()
     manifest = json.loads((first.run_dir / "manifest.json").read_text())
     assert [r["status"] for r in manifest["notebooks"]] == ["ok", "ok"]
-    assert [r["notebooks"] for r in manifest["resumed"]] == [["flaky.fr"]]
+    assert [r["notebooks"] for r in manifest["resumed"]] == [["flaky"]]
     assert len(CALLS) == 1  # the working data of the run were reused
     assert sorted(p.name for p in (tmp_path / "demo-estrie").iterdir()) == [first.run_id]
     # nothing left to re-run: a second resume executes nothing

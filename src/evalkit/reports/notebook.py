@@ -6,6 +6,10 @@ the run date, a table of contents built from the headings, the non-validated lab
 tokenism index appears and a footer of method notes with references. Nothing on the page asks
 the network for anything: no script, style sheet or font is fetched.
 
+A notebook executed once for several languages keeps each language apart: markdown cells tagged
+``lang-fr`` or ``lang-en``, and output elements with ``data-evalkit-lang="fr"`` (what the
+notebook helpers of :mod:`evalkit.notebook` write); each page keeps its own language only.
+
 How a notebook says that it shows the tokenism index (any one is enough):
 
 - notebook metadata ``{"evalkit": {"non_validated": true}}``: the label goes under the title;
@@ -28,7 +32,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from evalkit.i18n import format_date, label, t
+from evalkit.i18n import LANGUAGES, format_date, label, t
 from evalkit.reports._text import typography
 from evalkit.reports.html import TocEntry, non_validated_html, page_html, slug
 from evalkit.reports.methods import METHODS, method_notes
@@ -51,7 +55,8 @@ def _cells_html(nb: Any, *, lang: str) -> str:
 
     config = Config()
     config.TagRemovePreprocessor.enabled = True
-    config.TagRemovePreprocessor.remove_cell_tags = set(HIDDEN_CELL_TAGS)
+    others = {f"lang-{other}" for other in LANGUAGES if other != lang}
+    config.TagRemovePreprocessor.remove_cell_tags = set(HIDDEN_CELL_TAGS) | others
     config.TagRemovePreprocessor.remove_all_outputs_tags = {"remove-output"}
     exporter = HTMLExporter(config=config, template_name="basic", exclude_input=True,
                             exclude_input_prompt=True, exclude_output_prompt=True,
@@ -59,6 +64,13 @@ def _cells_html(nb: Any, *, lang: str) -> str:
     exporter.register_preprocessor(TagRemovePreprocessor(config=config), enabled=True)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"path": ""}})
     return body
+
+
+def _keep_language(root: Any, lang: str) -> None:
+    """Drop what a bilingual notebook shows in the other languages (``data-evalkit-lang``)."""
+    for element in root.xpath("//*[@data-evalkit-lang]"):
+        if element.get("data-evalkit-lang") != lang and element.getparent() is not None:
+            element.getparent().remove(element)
 
 
 def _external(url: str | None) -> bool:
@@ -186,6 +198,7 @@ def export_notebook_html(notebook_path: str | os.PathLike, out_path: str | os.Pa
     nb = nbformat.read(os.fspath(notebook_path), as_version=4)
     cells = _cells_html(nb, lang=lang)
     root = lxml_html.fragment_fromstring(cells, create_parent="div")
+    _keep_language(root, lang)
     _clean(root)
     toc = _headings(root)
     meta = nb.metadata.get("evalkit") or {}

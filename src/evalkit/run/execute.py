@@ -8,6 +8,7 @@ executed copy, and returned with the cell's index and first line.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import os
 import signal
@@ -51,13 +52,12 @@ def _quiet_logger() -> logging.Logger:
 def warm_up() -> None:
     """Import what executing and exporting a notebook needs (seconds, once per worker)."""
     import nbclient  # noqa: F401
-    import nbconvert  # noqa: F401
+    import nbconvert
+    import nbconvert.exporters  # noqa: F401
     import papermill.clientwrap  # noqa: F401
     from jupyter_client import AsyncKernelManager  # noqa: F401
 
-    from evalkit.run.html import _exporter
-
-    _exporter("en")
+    import evalkit.reports.notebook  # noqa: F401
 
 
 def kill_kernels(*_: Any) -> None:
@@ -236,11 +236,24 @@ def _cleanup(client: Any) -> None:
         pass
 
 
-def _export(nb: Any, job: Job) -> dict | None:
-    from evalkit.run.html import export_html
+@functools.cache
+def _study(path: str) -> Any:
+    from evalkit.study import load_study
 
+    return load_study(path)
+
+
+def _export(nb: Any, job: Job) -> dict | None:
+    """The code-free page of the executed notebook in each language of the run."""
+    from evalkit.reports import export_notebook_html
+
+    run_dir = Path(job.run_dir)
     try:
-        export_html(nb, Path(job.run_dir) / job.html, lang=job.lang, title=job.title)
+        study = _study(job.parameters["study_file"])
+        for lang, page in job.pages.items():
+            export_notebook_html(run_dir / job.ipynb, run_dir / page, study=study, lang=lang,
+                                 run_date=job.run_date or dt.date.today().isoformat(),
+                                 title=job.titles.get(lang))
     except Exception as error:  # a broken output must not hide the other notebooks' pages
         return _failure("error", None, None, f"HTML export: {type(error).__name__}: {error}")
     return None

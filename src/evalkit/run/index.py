@@ -35,9 +35,15 @@ def default_css() -> str:
     return _DEFAULT_CSS
 
 
-#: The hook that provides the landing page's CSS (a function returning CSS text). The reports
-#: part replaces it with evalkit's shared style sheet: ``STYLE["css"] = shared_css``.
-STYLE: dict[str, Callable[[], str]] = {"css": default_css}
+def shared_css() -> str:
+    """evalkit's one style sheet (the reports' pages use it too), then the page's own rules."""
+    from evalkit.reports import stylesheet
+
+    return stylesheet() + _DEFAULT_CSS
+
+
+#: The hook that provides the landing page's CSS (a function returning CSS text).
+STYLE: dict[str, Callable[[], str]] = {"css": shared_css}
 
 
 def release_label(scan: dict | None, lang: str) -> str:
@@ -73,8 +79,10 @@ def _notebook_rows(records: list[dict], lang: str) -> str:
         status = record.get("status", "not_run")
         links = [f"<a href='{escape(record['outputs']['notebook'])}'>.ipynb</a>"] \
             if status != "not_run" else []
-        if record.get("html"):
-            links.insert(0, f"<a href='{escape(record['outputs']['html'])}'>"
+        pages = (record.get("outputs") or {}).get("html") or {}
+        if record.get("html") and pages:
+            page = pages.get(lang) or next(iter(pages.values()))
+            links.insert(0, f"<a href='{escape(page)}'>"
                             f"{escape(t('runner.index.report', lang))}</a>")
         failure = record.get("failure") or {}
         detail = ""
@@ -88,8 +96,9 @@ def _notebook_rows(records: list[dict], lang: str) -> str:
         duration = record.get("duration")
         shown = format_number(duration, lang, decimals=1) + " s" if duration is not None else "–"
         rows.append(
-            f"<tr><td>{escape(record.get('title') or record['notebook'])}</td>"
-            f"<td>{escape(record.get('site') or '')}</td><td>{escape(record['lang'])}</td>"
+            f"<tr><td>{escape((record.get('titles') or {}).get(lang) or record.get('title') or record['notebook'])}</td>"
+            f"<td>{escape(record.get('site') or '')}</td>"
+            f"<td>{escape(', '.join(record.get('languages') or [record['lang']]))}</td>"
             f"<td class='status-{escape(status)}'>{escape(t(f'runner.status.{status}', lang))}"
             f"</td><td>{shown}</td><td>{' · '.join(links)}</td><td>{detail}</td></tr>")
     head = "".join(f"<th>{escape(t(f'runner.index.col.{c}', lang))}</th>" for c in

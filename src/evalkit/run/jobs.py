@@ -1,4 +1,4 @@
-"""Jobs: one notebook to execute in one language (and for one site), and what came of it.
+"""Jobs: one notebook to execute (for one site), its pages in each language, and what came of it.
 
 Jobs and their results are plain, picklable records: the local process pool and a dask cluster
 carry them to workers and back.
@@ -28,12 +28,14 @@ class Job:
     Attributes
     ----------
     key : str
-        Unique within the run and safe as a file stem: ``name.lang`` or ``name.site.lang``.
+        Unique within the run and safe as a file stem: ``name`` or ``name.site``.
     notebook : str
         The registry name of the notebook.
     source : str
         Path of the notebook to execute.
     lang : str
+        The notebook's ``lang`` parameter: one language, or ``all`` when the notebook shows
+        every language of the run (it is executed once; each page keeps one language).
     site : str or None
     parameters : dict
         What is injected after the notebook's ``parameters`` cell (checked beforehand).
@@ -41,8 +43,12 @@ class Job:
         The run folder being assembled (absolute).
     timeout : int or None
         Seconds allowed per cell; None for no limit.
-    title : str
-        The notebook's title in ``lang``, for the HTML page.
+    languages : tuple of str
+        The languages of the HTML pages written from the executed notebook.
+    titles : dict
+        The notebook's title in each language, for the pages.
+    run_date : str
+        The run's date (ISO), printed on the pages.
     """
 
     key: str
@@ -53,17 +59,28 @@ class Job:
     parameters: dict
     run_dir: str
     timeout: int | None = None
-    title: str = ""
+    languages: tuple[str, ...] = ("fr",)
+    titles: dict = field(default_factory=dict)
+    run_date: str = ""
+
+    @property
+    def title(self) -> str:
+        """The title in the run's first language."""
+        return self.titles.get(self.languages[0], self.notebook)
 
     @property
     def ipynb(self) -> str:
         """The executed copy, relative to the run folder."""
         return f"notebooks/{self.key}.ipynb"
 
+    def html(self, lang: str) -> str:
+        """The code-free HTML page in ``lang``, relative to the run folder."""
+        return f"html/{self.key}.{lang}.html"
+
     @property
-    def html(self) -> str:
-        """The code-free HTML page, relative to the run folder."""
-        return f"html/{self.key}.html"
+    def pages(self) -> dict[str, str]:
+        """The code-free HTML page of each language, relative to the run folder."""
+        return {lang: self.html(lang) for lang in self.languages}
 
     @property
     def log(self) -> str:

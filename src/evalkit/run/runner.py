@@ -160,7 +160,7 @@ def check_notebooks(ctx: RunContext, entries: list[NotebookEntry]) -> None:
             raise ConfigError.from_catalogue("runner.no_sites", where=entry.path.name,
                                              column=ctx.study.roles.site)
         sample_site = ctx.selected_sites[0] if entry.per_site else None
-        passed = job_parameters(ctx, ctx.languages[0], sample_site, entry.per_site)
+        passed = job_parameters(ctx, notebook_lang(ctx), sample_site, entry.per_site)
         problems += check_parameters(entry.path.name, notebook_parameters(entry.path), passed)
         guard_secrets(entry.path.name, passed, key_forms=key_forms)
         for site in ctx.selected_sites if entry.per_site else []:
@@ -169,24 +169,39 @@ def check_notebooks(ctx: RunContext, entries: list[NotebookEntry]) -> None:
         raise ParameterError(problems)
 
 
+def notebook_lang(ctx: RunContext) -> str:
+    """The ``lang`` notebooks receive: the run's one language, or ``all`` for several."""
+    return ctx.languages[0] if len(ctx.languages) == 1 else "all"
+
+
 def build_jobs(ctx: RunContext, entries: list[NotebookEntry], *,
-               timeout: int | None) -> list[Job]:
-    """One job per notebook, site (per-site notebooks) and language, in the registry's order."""
+               timeout: int | None, run_date: str = "") -> list[Job]:
+    """One job per notebook and site (per-site notebooks), in the registry's order.
+
+    A notebook is executed once and shows every language of the run; its page in each language
+    keeps that language only (see :func:`evalkit.reports.export_notebook_html`).
+    """
     jobs, keys = [], set()
+    lang = notebook_lang(ctx)
     for entry in entries:
         for site in ctx.selected_sites if entry.per_site else [None]:
-            for lang in ctx.languages:
-                key = file_stem(entry.name, site, lang)
-                n = 2
-                while key in keys:
-                    key, n = file_stem(entry.name, f"{site}-{n}", lang), n + 1
-                keys.add(key)
-                jobs.append(Job(key=key, notebook=entry.name, source=str(entry.path), lang=lang,
-                                site=site, parameters=job_parameters(ctx, lang, site,
-                                                                     entry.per_site),
-                                run_dir=str(ctx.run_dir), timeout=timeout,
-                                title=entry.title_in(lang)))
+            key = file_stem(entry.name, site)
+            n = 2
+            while key in keys:
+                key, n = file_stem(entry.name, f"{site}-{n}"), n + 1
+            keys.add(key)
+            jobs.append(Job(key=key, notebook=entry.name, source=str(entry.path), lang=lang,
+                            site=site, parameters=job_parameters(ctx, lang, site,
+                                                                 entry.per_site),
+                            run_dir=str(ctx.run_dir), timeout=timeout,
+                            languages=tuple(ctx.languages),
+                            titles={g: _titled(entry.title_in(g), site) for g in ctx.languages},
+                            run_date=run_date or dt.date.today().isoformat()))
     return jobs
+
+
+def _titled(title: str, site: str | None) -> str:
+    return f"{title} – {site}" if site else title
 
 
 @contextlib.contextmanager
@@ -222,10 +237,12 @@ def _run_stage(registry: Any, name: str, ctx: RunContext) -> dict:
 def _job_record(job: Job, result: JobResult) -> dict:
     from evalkit.run.manifest import sha256_file
 
-    record = {"key": job.key, "notebook": job.notebook, "title": job.title, "lang": job.lang,
+    record = {"key": job.key, "notebook": job.notebook, "title": job.title,
+              "titles": dict(job.titles), "lang": job.lang, "languages": list(job.languages),
               "site": job.site, "source_sha256": sha256_file(job.source)}
     record.update(result.to_dict())
-    record["outputs"] = {"notebook": job.ipynb, "html": job.html if result.html else None}
+    record["outputs"] = {"notebook": job.ipynb,
+                         "html": dict(job.pages) if result.html else None}
     return record
 
 
@@ -438,7 +455,8 @@ def _assemble(plan: _Plan, folder: Any, runner: Any, registry: Any, *, quiet: bo
     ctx.run_dir = folder.path
     if ctx.validation_csv is not None:
         shutil.copyfile(ctx.validation_csv, folder.path / "validation.csv")
-    all_jobs = build_jobs(ctx, plan.entries, timeout=plan.timeout)
+    run_date = ((previous or {}).get("started") or plan.started)[:10]
+    all_jobs = build_jobs(ctx, plan.entries, timeout=plan.timeout, run_date=run_date)
     before = {r["key"]: r for r in (previous or {}).get("notebooks", [])}
     todo = [j for j in all_jobs if before.get(j.key, {}).get("status") != "ok"]
     if todo:
