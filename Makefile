@@ -28,7 +28,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 demo: $(STAMP)
-	$(BIN)/evalkit validate data_samples/demo --out reports/demo-validation.csv
+	$(BIN)/evalkit demo
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks

@@ -370,3 +370,22 @@ def test_command_with_the_demo_study(cli, tmp_path):
     assert found.returncode == 1
     kinds = sorted(f["kind"] for f in json.loads(found.stdout)["findings"])
     assert kinds == ["identifier", "identifier", "key"]
+
+
+def test_images_embedded_in_notebook_html_outputs_are_not_read_as_words(tmp_path):
+    import base64
+
+    import nbformat
+
+    # Random-looking base64 holds strings shaped like postal codes (e.g. "/E1B2C3+").
+    payload = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40).decode()
+    payload = payload[:200] + "/E1B2C3+" + payload[200:]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=[
+        nbformat.v4.new_output("display_data", data={
+            "text/html": f"<figure><img src='data:image/png;base64,{payload}'>"
+                         "<figcaption>Taux par site</figcaption></figure>"})])])
+    run = tmp_path / "run"
+    (run / "notebooks").mkdir(parents=True)
+    nbformat.write(nb, run / "notebooks" / "a.ipynb")
+    findings = check_disclosure(run, update_manifest=False)
+    assert findings.empty, findings.to_string()

@@ -9,7 +9,7 @@ from evalkit.prepare import prepare_study
 from evalkit.results import Results, compute_results, table_title
 
 EXPECTED = {
-    "response_counts", "representativeness", "tokenism_weighted", "ladder_distribution",
+    "response_counts", "sources", "validation_summary", "representativeness", "tokenism_weighted", "ladder_distribution",
     "ladder_reproducibility", "ladder_items", "tokenism_rates", "tokenism_overall",
     "tokenism_rates_group", "tokenism_gap", "tokenism_funnel", "tokenism_funnel_limits",
     "tokenism_overdispersion",
@@ -35,7 +35,8 @@ def results(prepared):
 
 def test_every_configured_analysis_gives_its_tables(results):
     assert set(results) == EXPECTED
-    assert all(len(table.frame) > 0 for table in results.values())
+    empty = {name for name, table in results.items() if table.frame.empty}
+    assert empty == {"validation_summary"}  # the demo has no validation problem
 
 
 def test_release_rules_name_real_columns(results):

@@ -236,10 +236,21 @@ def _present(frame: pd.DataFrame, columns: Sequence[str]) -> tuple[str, ...]:
 
 
 def _describe(ctx: _Context) -> list[ResultTable]:
+    from evalkit.describe import response_counts
+
     roles = ctx.roles
-    counts = __import__("evalkit.describe", fromlist=["x"]).response_counts(
-        ctx.responses, site=roles.site, wave=roles.wave, group=roles.group)
-    return [ResultTable("response_counts", counts, counts=("n",))]
+    counts = response_counts(ctx.responses, site=roles.site, wave=roles.wave, group=roles.group)
+    report = ctx.prepared.report
+    sources = pd.DataFrame([{
+        "path": p.get("path"), "format": p.get("format"), "rows": p.get("rows"),
+        "columns": p.get("columns"), "encoding": p.get("encoding"),
+        "delimiter": p.get("delimiter"), "decimal": p.get("decimal"),
+        "sha256": str(p.get("sha256") or "")[:16]} for p in report.provenance])
+    summary = report.summary()
+    return [ResultTable("response_counts", counts, counts=("n",)),
+            # Files are not people: their row counts are not suppressed.
+            ResultTable("sources", sources),
+            ResultTable("validation_summary", summary)]
 
 
 def _representativeness(ctx: _Context) -> list[ResultTable]:
@@ -618,8 +629,11 @@ def compute_results(prepared: PreparedStudy, *, seed: int | None = None,
                    n_boot=params.bootstrap if n_boot is None else int(n_boot),
                    confidence=params.confidence if confidence is None else float(confidence),
                    languages=tuple(languages or prepared.study.languages))
+    import datetime as dt
+
     results = Results(meta={
-        "study": prepared.study.study, "seed": ctx.seed, "bootstrap": ctx.n_boot,
+        "study": prepared.study.study, "date": dt.date.today().isoformat(),
+        "seed": ctx.seed, "bootstrap": ctx.n_boot,
         "confidence": ctx.confidence, "languages": list(ctx.languages),
         "sites": [str(s) for s in prepared.codebook.values_of(prepared.study.roles.site)],
     })

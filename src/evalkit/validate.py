@@ -674,8 +674,12 @@ def _check_interviews(study: Study, codebook: Codebook, problems: _Problems,
                                                and path.suffix.lower() == ".qdpx")
         try:
             if is_project:
-                project = read_qdpx(path, site=study.roles.site,
-                                    group=study.roles.group or "group")
+                # Case variables named like the survey's roles win over the generic names.
+                project = read_qdpx(path)
+                variables = set(project.case_variables["variable"])
+                for role, column in (("site", study.roles.site), ("group", study.roles.group)):
+                    if column and column in variables:
+                        project.roles[role] = column
                 _reader_warnings(project, problems, name)
                 segments, documents = project.segments(units="lines"), project.documents()
                 record = {"path": name, "format": "qdpx", **{

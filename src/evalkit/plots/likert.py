@@ -72,6 +72,28 @@ def _counts(data: pd.DataFrame, items: list[str], categories: list) -> np.ndarra
     return out
 
 
+def _tidy_categories(data: pd.DataFrame, items: list[str], codebook: Any) -> list:
+    if codebook is not None and items[0] in codebook:
+        return list(codebook.values_of(items[0]))
+    order = data.sort_values("position") if "position" in data.columns else data
+    return list(pd.unique(order["category"]))
+
+
+def _tidy_counts(data: pd.DataFrame, items: list[str], categories: list) -> np.ndarray:
+    """items × categories counts from a counted distribution; an item with a suppressed
+    (missing) count is drawn grey, as if nobody had answered it."""
+    out = np.zeros((len(items), len(categories)), dtype="int64")
+    keys = [str(c) for c in categories]
+    for i, item in enumerate(items):
+        rows = data[data["item"] == item]
+        counts = rows.groupby(rows["category"].astype(str))["count"].sum(min_count=1)
+        values = [counts.get(k, 0) for k in keys]
+        if rows["count"].isna().any():
+            continue
+        out[i] = [int(v) for v in values]
+    return out
+
+
 def likert_bars(data: pd.DataFrame, *, items: Sequence[str], codebook: Any = None,
                 categories: Sequence[Any] | None = None, neutral: str = "centre",
                 label_min: float = 0.05, min_n: int | None = None, lang: str = "fr",
@@ -82,7 +104,9 @@ def likert_bars(data: pd.DataFrame, *, items: Sequence[str], codebook: Any = Non
     ----------
     data : DataFrame
         One row per respondent, the items as numbers (missing as NaN), e.g. the ``responses``
-        of :func:`evalkit.validate.validate_study`.
+        of :func:`evalkit.validate.validate_study`; or the answers already counted, as
+        :func:`evalkit.describe.likert_distribution` gives them (``item``, ``category``,
+        ``count``), released or not (an item with a suppressed count is drawn grey).
     items : list of str
         The item columns, drawn top to bottom in this order.
     codebook : Codebook, optional
@@ -128,14 +152,27 @@ def likert_bars(data: pd.DataFrame, *, items: Sequence[str], codebook: Any = Non
     'Figure'
     """
     data = check_frame(data)
-    items = check_columns(data, items, "items")
+    tidy = {"item", "category", "count"} <= set(data.columns)
+    if tidy:  # a distribution already counted (evalkit.describe.likert_distribution)
+        missing = [i for i in items if i not in set(data["item"])]
+        if missing:
+            raise ArgumentError(f"items names items that data does not hold: {missing!r}",
+                                where="items")
+        items = list(items)
+    else:
+        items = check_columns(data, items, "items")
     codebook = S.check_codebook(codebook)
     check_choice(neutral, NEUTRAL_MODES, "neutral")
     label_min = S.check_share(label_min, "label_min")
     min_n = None if min_n is None else check_int(min_n, "min_n", minimum=1)
     lang, width = S.check_lang(lang), S.check_width(width)
-    cats = _categories(data, items, codebook, categories)
-    counts = _counts(data, items, cats)
+    if tidy:
+        cats = list(categories) if categories is not None else _tidy_categories(data, items,
+                                                                                codebook)
+        counts = _tidy_counts(data, items, cats)
+    else:
+        cats = _categories(data, items, codebook, categories)
+        counts = _counts(data, items, cats)
     with S.styled():
         return _draw(counts, items, cats, codebook=codebook, neutral=neutral,
                      label_min=label_min, min_n=min_n, lang=lang, width=width)

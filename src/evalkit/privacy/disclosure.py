@@ -267,13 +267,13 @@ def _scan_svg_bytes(data: bytes, detector: _Detector, prefix: str = "") -> list[
                           words_only={"style", "script"})
 
 
-def _scan_html(data: bytes, detector: _Detector) -> list[Finding]:
+def _scan_html(data: bytes, detector: _Detector, prefix: str = "") -> list[Finding]:
     from lxml import html
 
     root = html.document_fromstring(data)
     # Style sheets and scripts are code: searched for the key and the study's identifiers,
     # not for phone-like numbers.
-    return _scan_xml_tree(root, detector, "", skip_attributes={"class", "style", "id"},
+    return _scan_xml_tree(root, detector, prefix, skip_attributes={"class", "style", "id"},
                           words_only={"style", "script"})
 
 
@@ -402,6 +402,9 @@ def _notebook_data(place: str, mime: str, payload: Any, detector: _Detector) -> 
         return _scan_svg_bytes(_notebook_text(payload).encode("utf-8"), detector, place + ":")
     if mime.startswith("image/"):
         return detector.binary_findings(place, _notebook_text(payload).encode())
+    if mime == "text/html" and _notebook_text(payload).strip():
+        # As an HTML file: embedded images are decoded and scanned, not read as words.
+        return _scan_html(_notebook_text(payload).encode("utf-8"), detector, place + ":")
     text = payload if isinstance(payload, str | list) else json.dumps(payload,
                                                                        ensure_ascii=False)
     return detector.findings(place, _notebook_text(text))

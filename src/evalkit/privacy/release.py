@@ -231,7 +231,8 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, counts: Sequence[str] 
         [*([counts] if isinstance(counts, str) else counts),
          *([estimates] if isinstance(estimates, str) else estimates),
          *([n] if n is not None else [])]))
-    hidden = controlled[declared].isna().to_numpy() & controlled["suppressed"].to_numpy()[:, None]
+    hidden = (controlled[declared].isna().to_numpy(dtype=bool)
+              & controlled["suppressed"].to_numpy(dtype=bool)[:, None])
     note = suppression_note(controlled, lang=lang, policy=policy) if lang else ""
     record = write_frame(controlled, path, note=note)
     record.update({"counts": [str(c) for c in ([counts] if isinstance(counts, str) else counts)],

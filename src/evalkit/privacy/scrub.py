@@ -48,8 +48,10 @@ _PATTERNS: dict[str, str] = {
     "health_card": r"(?<!\w)[a-z]{4}[ \u00a0\-]?\d{4}[ \u00a0\-]?\d{4}(?!\w)",
     # North American numbers: +1 / 1 optional, area code with or without parentheses, then
     # exchange and line, an optional extension; or a local 7-digit number written 555-0142.
-    # Not after a decimal point: the decimals of 0.2345678901 are not a phone number.
-    "phone": (rf"(?<![\w+])(?<!\d\.)(?:\+\s?1{_SEP}?|1{_SEP}?)?"
+    # Not after a decimal point: the decimals of 0.2345678901 are not a phone number; nor
+    # 1.2162304207, a decimal whose "1." only looks like a country code (with a dot, the
+    # groups that follow must be separated too: 1.819.555.0142).
+    "phone": (rf"(?<![\w+])(?<!\d\.)(?:\+\s?1{_SEP}?|1(?:[ \u00a0\u202f\-]|\.(?=\d{{3}}\.))?)?"
               rf"(?:\(\s?[2-9]\d\d\s?\)\s?|[2-9]\d\d{_SEP}?)[2-9]\d\d{_SEP}?\d{{4}}(?!\d){_EXT}?"
               rf"|(?<![\w+\-])(?<!\d\.)[2-9]\d\d-\d{{4}}(?![\d\-]){_EXT}?"),
     # Social insurance numbers: 9 digits, grouped 3-3-3 with one separator or none; the Luhn
@@ -61,6 +63,9 @@ _PATTERNS: dict[str, str] = {
     "postal_code": (rf"(?<![\w#])[{_FSA_FIRST}]\d[{_POSTAL_LETTER}][ \u00a0\-]?"
                     rf"\d[{_POSTAL_LETTER}]\d(?!\w)"),
 }
+
+_UUID = re.compile(r"(?<![0-9a-f])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+                   r"(?![0-9a-f])", re.IGNORECASE)
 
 # Particles of compound names that are never matched on their own.
 _PARTICLES = frozenset({
@@ -147,9 +152,14 @@ class _Scrubber:
         text = unicodedata.normalize("NFC", text)
         folded = _fold(text)
         found = []
+        # Digits inside identifiers such as UUIDs (segment ids) are no phone or SIN numbers.
+        opaque = [m.span() for m in _UUID.finditer(folded)]
         for match in self.regex.finditer(folded):
             kind = match.lastgroup or ""
             start, end = match.span()
+            if kind in ("phone", "sin", "postal_code") and any(
+                    a <= start and end <= b for a, b in opaque):
+                continue
             if kind == "name_part":
                 # A lone given or family name counts only when written as a proper noun
                 # (capital first letter): "Côté" is a name, "à côté" is not.

@@ -143,14 +143,20 @@ def _table_html(frame: pd.DataFrame, shown: list[str], kinds: dict[str, str],
 
 
 def show_figure(fig: Any, *, caption: str, lang: str, alt: str | None = None,
-                non_validated: bool = False, method: str | None = None) -> HTML:
+                non_validated: bool = False, method: str | None = None,
+                save_to: str | None = None) -> HTML:
     """A matplotlib figure as an embedded PNG with its caption (the figure is closed);
     ``non_validated`` adds the label of the tokenism index, ``method`` the marker of the
-    method note the page's footer should carry."""
+    method note the page's footer should carry; ``save_to`` also writes the same PNG to that
+    path (drawn once: the page and the file hold the same bytes)."""
     from evalkit.reports.figures import figure_block
 
     block = figure_block(fig, caption=caption, alt=alt or caption,
                          non_validated=non_validated)
+    if save_to is not None:
+        from evalkit._files import write_bytes_atomic
+
+        write_bytes_atomic(save_to, block.png)
     marker = " data-evalkit-index='tokenism'" if non_validated else ""
     method_attr = f" data-evalkit-method='{escape(method)}'" if method else ""
     label = non_validated_html(lang) if non_validated else ""

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from evalkit.i18n import LANGUAGES, t
 
-__all__ = ["joint_display", "tokenism_theme"]
+__all__ = ["joint_display", "joint_display_rows", "tokenism_theme"]
 
 
 def _plain(text: str) -> str:
@@ -116,3 +117,53 @@ def joint_display(tables: Mapping[str, pd.DataFrame], *,
                "n_segments_total", "share_theme", "share_all", "n_participants",
                "n_participants_total", "interviews", "agreement"]
     return out[columns].sort_values("site", kind="stable").reset_index(drop=True)
+
+
+def joint_display_rows(joint: pd.DataFrame, *, lang: str) -> pd.DataFrame:
+    """The joint display as :func:`evalkit.plots.joint_display_figure` draws it.
+
+    Parameters
+    ----------
+    joint : DataFrame
+        What :func:`joint_display` returns.
+    lang : {"fr", "en"}
+
+    Returns
+    -------
+    DataFrame
+        ``site``, ``indicator`` (the tokenism rate's label), ``value_text`` (rate, interval
+        and place against the funnel limits, in the locale), ``signal_text`` (the share of the
+        site's coded segments under the theme), ``theme_text`` (the theme),
+        ``verdict`` (``converge``, ``diverge`` or missing for sites that are no signal) and
+        ``non_validated``.
+    """
+    from evalkit.i18n import format_percent, t
+
+    def rate(row: Any) -> str:
+        if pd.isna(row["rate"]):
+            return t("reports.suppressed_symbol", lang)
+        return t("reports.joint.value", lang, rate=format_percent(row["rate"], lang),
+                 low=format_percent(row["ci_low"], lang), high=format_percent(row["ci_high"],
+                                                                            lang))
+
+    def share(row: Any) -> str:
+        if pd.isna(row["share_theme"]):
+            return "–"
+        return t("reports.joint.share", lang,
+                 share=format_percent(row["share_theme"], lang, decimals=0))
+
+    def position(row: Any) -> str:
+        return (t(f"reports.joint.position.{row['position']}", lang)
+                if isinstance(row["position"], str) else "–")
+
+    rows = joint.to_dict("records")
+    return pd.DataFrame({
+        "site": [r["site"] for r in rows],
+        "indicator": t("reports.joint.indicator", lang),
+        "value_text": [f"{rate(r)}\n{position(r)}" for r in rows],
+        "signal_text": [share(r) for r in rows],
+        "theme_text": [str(r["theme"]) for r in rows],
+        "verdict": [r["agreement"] if r["agreement"] in ("converge", "diverge") else None
+                    for r in rows],
+        "non_validated": True,
+    })

@@ -10,6 +10,7 @@ its function under the stage's name.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import importlib
 import json
 import os
@@ -69,6 +70,8 @@ class RunContext:
     records: dict = field(default_factory=dict)
     validation: Any = None
     validation_csv: Path | None = None
+    prepared: Any = None
+    results: Any = None
 
     @property
     def study_dir(self) -> Path:
@@ -153,24 +156,74 @@ def validate_stage(ctx: RunContext) -> dict:
 
 
 def prepare_stage(ctx: RunContext) -> dict:
-    """Write what every notebook of the run shares to ``.work/run.json``.
+    """Prepare the data and compute every result table once, for every notebook of the run.
 
-    The compute stage that reads, prepares and analyses the data once per run registers itself
-    in place of this one; it writes the working data to ``ctx.work_dir`` and the released
-    result tables to ``ctx.tables_dir``.
+    The prepared data (pseudonymised, scrubbed) never leave the process; the result tables are
+    saved in ``.work/results`` (private: the notebooks read them there) and released in
+    ``tables/`` after disclosure control, one CSV per table, each recorded for the manifest
+    with its count columns so that the release check can verify them.
     """
-    import json
+    from evalkit.prepare import prepare_study
+    from evalkit.privacy import write_table
+    from evalkit.results import compute_results
 
+    params = ctx.parameters
+    n_boot = int(params.get("bootstrap", ctx.study.parameters.bootstrap))
+    if params.get("ci"):
+        from evalkit.notebook import CI_BOOTSTRAP
+
+        n_boot = min(n_boot, CI_BOOTSTRAP)
+    ctx.prepared = prepare_study(ctx.study, report=ctx.validation, lang=ctx.languages[0])
+    ctx.results = compute_results(ctx.prepared, seed=params.get("seed"), n_boot=n_boot,
+                                  confidence=params.get("confidence"),
+                                  languages=ctx.languages)
+    ctx.results.save(ctx.work_dir / "results")
     info = {"study": ctx.study.study, "study_file": str(ctx.study.file), "sites": ctx.sites,
-            "languages": ctx.languages, "parameters": ctx.parameters}
+            "languages": ctx.languages, "parameters": {**params, "bootstrap": n_boot}}
     (ctx.work_dir / "run.json").write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n",
                                            encoding="utf-8")
-    return {"status": "ok", "files": [".work/run.json"]}
+    tables = []
+    for name, table in ctx.results.items():
+        if not table.release:
+            continue
+        record = write_table(table.frame, ctx.tables_dir / f"{name}.csv", counts=table.counts,
+                             estimates=table.estimates, n=table.n, numerators=table.numerators,
+                             policy=ctx.study.privacy, lang=ctx.languages[0])
+        record["path"] = f"tables/{name}.csv"
+        record["non_validated"] = table.non_validated
+        tables.append(record)
+    return {"status": "ok", "bootstrap": n_boot, "tables": tables,
+            "files": [".work/run.json", ".work/results/results.json"]}
 
 
 def brief_stage(ctx: RunContext) -> dict:
-    """The evidence brief; written by the reports part of evalkit when it is installed."""
-    return {"status": "not available"}
+    """The 1:3:25 evidence brief, HTML and DOCX in each language, from released results.
+
+    The ``06_evidence_brief`` notebook assembles the brief into ``brief/`` when it is part of
+    the run; this stage then only records it. Otherwise (``--only`` without that notebook, or
+    the notebook failed) the stage writes it.
+    """
+    budget = ctx.brief_dir / "budget.json"
+    expected = [f"brief.{g}.{ext}" for g in ctx.languages for ext in ("html", "docx")]
+    if budget.is_file() and all((ctx.brief_dir / name).is_file() for name in expected):
+        data = json.loads(budget.read_text(encoding="utf-8"))
+        return {"status": "ok", "by": "notebook",
+                "files": [f"brief/{name}" for name in [*expected, "budget.json"]],
+                "budget": data.get("budget", data)}
+    if ctx.results is None:  # a resume whose results were computed by the first run
+        from evalkit.results import Results
+
+        stored = ctx.work_dir / "results"
+        if not (stored / "results.json").is_file():
+            return {"status": "not available"}
+        ctx.results = Results.load(stored)
+    from evalkit.reports import write_briefs
+
+    run_date = dt.date.today().isoformat()
+    record = write_briefs(ctx.results, ctx.study, ctx.brief_dir, run_date=run_date,
+                          policy=ctx.study.privacy, languages=ctx.languages)
+    record["files"] = [f"brief/{name}" for name in record["files"]]
+    return {"status": "ok", **record}
 
 
 def _identifiers(study: Any, validation: Any) -> list:
@@ -197,7 +250,8 @@ def _private_set_aside(run_dir: Path) -> Iterator[None]:
             os.rename(aside, work)
 
 
-def release_check(run_dir: Path, *, study: Any = None, validation: Any = None) -> dict:
+def release_check(run_dir: Path, *, study: Any = None, validation: Any = None,
+                  prepared: Any = None) -> dict:
     """Scan what a run would release with :func:`evalkit.privacy.check_disclosure`.
 
     The scan covers every file of the run folder except the private ``.work/`` folder, and
@@ -223,8 +277,9 @@ def release_check(run_dir: Path, *, study: Any = None, validation: Any = None) -
             # the demo's published key: the run was told when its data were prepared
             warnings.simplefilter("ignore", DemoKeyWarning)
             key = load_key(study)
-        inputs = {"identifiers": _identifiers(study, validation),
-                  "names": list(study.privacy.names), "key": key, "policy": study.privacy}
+        names = list(prepared.names) if prepared is not None else list(study.privacy.names)
+        inputs = {"identifiers": _identifiers(study, validation), "names": names, "key": key,
+                  "policy": study.privacy}
     with _private_set_aside(Path(run_dir)):
         findings = check_disclosure(run_dir, update_manifest=False, **inputs)
     result = scan_summary(findings, scanned_files=findings.attrs.get("scanned_files", 0))
@@ -234,7 +289,8 @@ def release_check(run_dir: Path, *, study: Any = None, validation: Any = None) -
 
 def release_stage(ctx: RunContext) -> dict:
     """The release check of the run folder (its result goes into the manifest)."""
-    return release_check(ctx.run_dir, study=ctx.study, validation=ctx.validation)
+    return release_check(ctx.run_dir, study=ctx.study, validation=ctx.validation,
+                         prepared=ctx.prepared)
 
 
 #: The registry the orchestrator asks. ``notebooks``, ``index`` and ``manifest`` are the run's
