@@ -1,0 +1,104 @@
+"""The real notebooks, executed on the demo study by the runner, read back as a reader would."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pandas as pd
+import pytest
+
+from evalkit.results import Results
+from evalkit.run import run_study
+
+NOTEBOOKS = ["01_data_quality", "02_involvement_tokenism", "03_outcomes", "04_qualitative",
+             "05_cross_site", "06_evidence_brief"]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo_run(project_root, tmp_path_factory, monkeypatch_module):
+    monkeypatch_module.setenv("CI", "true")  # fewer bootstrap resamples
+    out = tmp_path_factory.mktemp("reports")
+    return run_study(project_root / "data_samples" / "demo" / "study.yaml", out=out, jobs=2,
+                     quiet=True)
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+def test_every_notebook_runs_on_the_demo(demo_run):
+    statuses = {r["key"]: r["status"] for r in demo_run.notebooks}
+    expected = {*NOTEBOOKS, *(f"site_profile.{s}" for s in "ABCDEFGH")}
+    assert statuses == dict.fromkeys(expected, "ok")
+    assert demo_run.exit_code == 0
+    assert demo_run.manifest["disclosure_scan"]["status"] == "passed"
+
+
+def test_each_page_keeps_its_own_language(demo_run):
+    html = demo_run.run_dir / "html"
+    fr = (html / "02_involvement_tokenism.fr.html").read_text(encoding="utf-8")
+    en = (html / "02_involvement_tokenism.en.html").read_text(encoding="utf-8")
+    assert "Tokénisme par site" in fr and "Tokenism by site" not in fr
+    assert "Tokenism by site" in en and "Tokénisme par site" not in en
+    assert "Indice non validé" in fr and "Non-validated index" in en
+    assert "12,5 %" not in en  # French number formats stay on French pages
+    for key in [*NOTEBOOKS, "site_profile.G"]:
+        for lang in ("fr", "en"):
+            page = (html / f"{key}.{lang}.html").read_text(encoding="utf-8")
+            assert f"<html lang='{lang}'>" in page
+            assert "import " not in page and "nb.table(" not in page  # code-free
+
+
+def test_released_tables_are_the_results_after_disclosure_control(demo_run, project_root):
+    from evalkit.study import load_study
+
+    results = Results.load(demo_run.run_dir / ".work" / "results")
+    policy = load_study(project_root / "data_samples" / "demo").privacy
+    table = pd.read_csv(demo_run.run_dir / "tables" / "tokenism_rates.csv")
+    expected = results.released("tokenism_rates", policy=policy)
+    assert table["site"].tolist() == expected["site"].astype(str).tolist()
+    pd.testing.assert_series_equal(table["rate"], expected["rate"].astype(float),
+                                   check_names=False, rtol=1e-11)
+    declared = {r["path"]: r for r in demo_run.manifest["tables"]}
+    assert declared["tables/tokenism_rates.csv"]["counts"] == list(results["tokenism_rates"].counts)
+
+
+def test_figures_and_brief_are_written_in_both_languages(demo_run):
+    figures = {p.name for p in (demo_run.run_dir / "figures").iterdir()}
+    for name in ("tokenism_funnel", "ladder_profile", "joint_display", "outcome_change"):
+        assert {f"{name}.fr.png", f"{name}.en.png"} <= figures
+    brief = demo_run.run_dir / "brief"
+    assert {p.name for p in brief.iterdir()} >= {"brief.fr.html", "brief.en.html",
+                                                 "brief.fr.docx", "brief.en.docx",
+                                                 "budget.json"}
+    budget = json.loads((brief / "budget.json").read_text())
+    assert all(part["ok"] for lang in budget.values() for part in lang.values())
+    text = (brief / "brief.fr.html").read_text(encoding="utf-8")
+    assert "site G" in text  # the planted high-tokenism site is named
+
+
+def test_nothing_identifying_in_the_run(demo_run, project_root):
+    raw = (project_root / "data_samples" / "demo" / "survey_w1.csv").read_bytes().decode("cp1252")
+    ids = {line.split(";")[0] for line in raw.splitlines()[1:6]}
+    for path in demo_run.run_dir.rglob("*"):
+        if path.is_file() and ".work" not in path.parts and path.suffix in (".csv", ".html"):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            assert not any(i in text for i in ids), path
+
+
+def test_tables_are_the_same_bytes_from_one_run_to_the_next(project_root, tmp_path,
+                                                            monkeypatch):
+    monkeypatch.setenv("CI", "true")
+
+    def tables(out):
+        run = run_study(project_root / "data_samples" / "demo" / "study.yaml", out=out,
+                        only="01_data_quality", jobs=1, quiet=True)
+        return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted((run.run_dir / "tables").iterdir())}
+
+    first, second = tables(tmp_path / "a"), tables(tmp_path / "b")
+    assert len(first) > 30 and first == second
