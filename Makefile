@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.evalkit-installed
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n auto --dist loadfile
 
 # The constraints also pin the build backend used by pip's isolated build.
 export PIP_CONSTRAINT := $(CURDIR)/constraints.txt

@@ -302,6 +302,7 @@ def test_numbers_in_result_tables_are_not_identifiers():
     # Found in real run tables: a decimal whose "1." looks like a country code, and digits
     # inside a segment's UUID; a real number written with a leading 1 and dots is still caught.
     for text in ["C,54,30,1.2162304207,44.39", "771f4764-79e1-555d-9cc8-7643605881c9",
-                 "id 630e9f35-76f1-52c2-8f32-ba55d16bc555"]:
+                 "id 630e9f35-76f1-52c2-8f32-ba55d16bc555",
+                 '"sha256": "9248188690c30fea337556566bcc6abfb7a3c752c35088c07d1dd855cb41d715"']:
         assert find_identifiers(text) == [], text
     assert [f.kind for f in find_identifiers("appelez au 1.819.555.0142")] == ["phone"]

@@ -21,7 +21,10 @@ import pandas as pd
 
 from evalkit.prepare import PreparedStudy
 
-__all__ = ["ANALYSES", "ResultTable", "Results", "compute_results", "table_title"]
+__all__ = ["ANALYSES", "MIN_SITES", "ResultTable", "Results", "compute_results", "table_title"]
+
+#: Cross-site comparisons (funnels, overdispersion, shrinkage) need at least this many sites.
+MIN_SITES = 3
 
 
 @dataclass(frozen=True)
@@ -374,7 +377,7 @@ def _tokenism_funnel(ctx: _Context, rates: pd.DataFrame) -> list[ResultTable]:
     from evalkit.shrinkage import shrunken_estimates
 
     usable = rates[rates["n_consulted"] > 0]
-    if len(usable) < 2:
+    if len(usable) < MIN_SITES:  # funnels and shrinkage compare sites: too few to compare
         return []
     spec = dict(site="site", kind="proportion", numerator="n_tokenistic",
                 denominator="n_consulted")
@@ -490,7 +493,7 @@ def _outcomes(ctx: _Context) -> list[ResultTable]:
                                               confidence=ctx.confidence)))
     site_change = (data.dropna(subset=[y]).groupby("site")[y]
                    .agg(n="count", mean="mean", sd="std").reset_index())
-    if len(site_change) >= 2:
+    if len(site_change) >= MIN_SITES:
         from evalkit.funnel import funnel_limits
         from evalkit.shrinkage import shrunken_estimates
 
@@ -620,8 +623,14 @@ def compute_results(prepared: PreparedStudy, *, seed: int | None = None,
     ------
     evalkit.errors.ExecutionError
         An analysis failed; the message names it.
+
+    Notes
+    -----
+    An analysis the data cannot support (a :class:`~evalkit.errors.DataError`, e.g. fewer than
+    three sites for a funnel) is left out and listed in ``results.meta["skipped"]`` with its
+    reason in French and English; the other analyses go on.
     """
-    from evalkit.errors import EvalkitError, ExecutionError
+    from evalkit.errors import DataError, EvalkitError, ExecutionError
 
     params = prepared.study.parameters
     ctx = _Context(prepared=prepared,
@@ -637,11 +646,18 @@ def compute_results(prepared: PreparedStudy, *, seed: int | None = None,
         "confidence": ctx.confidence, "languages": list(ctx.languages),
         "sites": [str(s) for s in prepared.codebook.values_of(prepared.study.roles.site)],
     })
+    skipped = results.meta.setdefault("skipped", [])
     for name, analysis in ANALYSES:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", category=RuntimeWarning)
                 tables = analysis(ctx)
+        except DataError as error:
+            # The data cannot support this analysis (e.g. too few sites or answers): the run
+            # goes on without it and says why.
+            skipped.append({"analysis": name, "message_en": error.render("en"),
+                            "message_fr": error.render("fr")})
+            continue
         except EvalkitError:
             raise
         except Exception as error:

@@ -64,8 +64,10 @@ _PATTERNS: dict[str, str] = {
                     rf"\d[{_POSTAL_LETTER}]\d(?!\w)"),
 }
 
-_UUID = re.compile(r"(?<![0-9a-f])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-                   r"(?![0-9a-f])", re.IGNORECASE)
+# Opaque identifiers whose digits are no phone or SIN numbers: UUIDs and long hexadecimal
+# digests (SHA-256 of files, commit hashes).
+_UUID = re.compile(r"(?<![0-9a-f])(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"
+                   r"[0-9a-f]{12}|[0-9a-f]{16,})(?![0-9a-f])", re.IGNORECASE)
 
 # Particles of compound names that are never matched on their own.
 _PARTICLES = frozenset({
@@ -152,7 +154,7 @@ class _Scrubber:
         text = unicodedata.normalize("NFC", text)
         folded = _fold(text)
         found = []
-        # Digits inside identifiers such as UUIDs (segment ids) are no phone or SIN numbers.
+        # Digits inside opaque identifiers (UUIDs, digests) are no phone or SIN numbers.
         opaque = [m.span() for m in _UUID.finditer(folded)]
         for match in self.regex.finditer(folded):
             kind = match.lastgroup or ""
