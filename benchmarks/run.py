@@ -5,7 +5,11 @@
    in this process, one kernel each, and by ``evalkit.run.run_study`` with one worker (parameter
    checks, kernel, executed copy, HTML page, index and manifest included). The ratio of seconds
    per notebook is printed (target: 1.3 or less).
-2. End to end. ``evalkit demo`` and a generated 100-site study through ``evalkit run``, with
+2. Content. The real site-profile notebook (which loads the run's results, once computed, and
+   draws its figures) against a trivial per-site notebook that only imports the same libraries,
+   both through the runner on the demo study's 8 sites: the ratio of their mean seconds per
+   notebook is printed (target: 1.3 or less; heavy work belongs to the run's compute stage).
+3. End to end. ``evalkit demo`` and a generated 100-site study through ``evalkit run``, with
    ``--jobs 2`` and with ``--executor dask``, in subprocesses as a user would run them; wall
    seconds are printed.
 
@@ -116,6 +120,60 @@ def overhead(count: int, repeats: int) -> None:
     print(f"  ratio                              {r / p:6.2f}x   (target <= 1.3x)")
 
 
+def _durations(run_dir: Path, prefix: str) -> list[float]:
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    return [r["duration"] for r in manifest["notebooks"] if r["key"].startswith(prefix)]
+
+
+def content_overhead(repeats: int) -> None:
+    """Print seconds per site notebook: the real site profile against a trivial one."""
+    import shutil
+
+    import nbformat
+
+    from evalkit.run import run_study
+    from evalkit.run.kernel import ensure_kernel
+
+    ensure_kernel()
+    project = Path(__file__).resolve().parents[1]
+    demo = project / "data_samples" / "demo" / "study.yaml"
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        trivial = root / "trivial"
+        trivial.mkdir()
+        book = nbformat.v4.new_notebook()
+        book.metadata["kernelspec"] = {"name": "evalkit", "display_name": "evalkit",
+                                       "language": "python"}
+        cell = nbformat.v4.new_code_cell(
+            'study_file = ""\nrun_dir = ".."\nlang = "fr"\nseed = 1\nbootstrap = 10\n'
+            'confidence = 0.95\nci = False\nsite = None')
+        cell.metadata["tags"] = ["parameters"]
+        # The same libraries as the real notebook: evalkit's figures, notebook session,
+        # display helpers, results and disclosure control.
+        book.cells = [cell, nbformat.v4.new_code_cell(
+            IMPORTS + "\nfrom evalkit import plots\nfrom evalkit.notebook import Session\n"
+            "import evalkit.reports.display, evalkit.results, evalkit.privacy.suppress")]
+        nbformat.write(book, trivial / "site_profile.ipynb")
+        (trivial / "notebooks.yaml").write_text(
+            "notebooks:\n  - name: site_profile\n    per_site: true\n", encoding="utf-8")
+        real = root / "real"
+        real.mkdir()
+        shutil.copy(project / "notebooks" / "site_profile.ipynb", real / "site_profile.ipynb")
+        (real / "notebooks.yaml").write_text(
+            "notebooks:\n  - name: site_profile\n    per_site: true\n", encoding="utf-8")
+        plain, content = [], []
+        for repeat in range(repeats):
+            for folder, bucket in ((trivial, plain), (real, content)):
+                run = run_study(demo, out=root / f"out-{folder.name}-{repeat}",
+                                notebooks=folder, jobs=1, quiet=True)
+                bucket += _durations(run.run_dir, "site_profile")
+    p, c = statistics.mean(plain), statistics.mean(content)
+    print(f"content: site profiles of the demo's 8 sites, both languages, {repeats} repeat(s)")
+    print(f"  trivial notebook (imports only)    {p:6.2f} s per notebook")
+    print(f"  real site_profile notebook         {c:6.2f} s per notebook")
+    print(f"  ratio                              {c / p:6.2f}x   (target <= 1.3x)")
+
+
 def _evalkit(*args: str) -> tuple[float, int, str]:
     env = {**os.environ, "EVALKIT_LANG": "en"}
     env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1] / "src") + os.pathsep + \
@@ -161,10 +219,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--per-site", type=int, default=150,
                         help="respondents per site of the 100-site study (150)")
     parser.add_argument("--skip-overhead", action="store_true")
+    parser.add_argument("--skip-content", action="store_true")
     parser.add_argument("--skip-end-to-end", action="store_true")
     args = parser.parse_args(argv)
     if not args.skip_overhead:
         overhead(args.notebooks, args.repeats)
+    if not args.skip_content:
+        content_overhead(args.repeats)
     if not args.skip_end_to_end:
         end_to_end(args.per_site)
 

@@ -114,21 +114,10 @@ class Results(Mapping[str, ResultTable]):
 
     @classmethod
     def load(cls, folder: str | Path) -> Results:
-        """Read results written by :meth:`save`."""
+        """Read results written by :meth:`save` (each table is read when first used)."""
         folder = Path(folder)
         index = json.loads((folder / "results.json").read_text(encoding="utf-8"))
-        tables = {}
-        for name, spec in index["tables"].items():
-            frame = pd.read_parquet(folder / f"{name}.parquet")
-            numerators = spec.get("numerators")
-            if isinstance(numerators, list):
-                numerators = tuple(numerators)
-            tables[name] = ResultTable(name=name, frame=frame, counts=tuple(spec["counts"]),
-                                       estimates=tuple(spec["estimates"]), n=spec["n"],
-                                       numerators=numerators,
-                                       non_validated=spec["non_validated"],
-                                       release=spec["release"])
-        return cls(tables=tables, meta=index["meta"])
+        return cls(tables=_StoredTables(folder, index["tables"]), meta=index["meta"])
 
     def released(self, name: str, *, policy: Any) -> pd.DataFrame:
         """The table ``name`` after disclosure control: what reports may show.
@@ -149,6 +138,60 @@ class Results(Mapping[str, ResultTable]):
         rows = grid.frame.assign(suppressed=False, suppression=None)
         return pd.concat([rows, controlled], ignore_index=True)[
             list(dict.fromkeys([*controlled.columns]))]
+
+
+class _StoredTables(dict):
+    """Result tables saved by :meth:`Results.save`, each read from disk on first access (a
+    notebook uses a few of them; reading them all would cost every notebook of a run)."""
+
+    def __init__(self, folder: Path, specs: dict) -> None:
+        super().__init__()
+        self._folder = folder
+        self._specs = dict(specs)
+
+    def _read(self, name: str) -> ResultTable:
+        spec = self._specs[name]
+        numerators = spec.get("numerators")
+        if isinstance(numerators, list):
+            numerators = tuple(numerators)
+        table = ResultTable(name=name, frame=pd.read_parquet(self._folder / f"{name}.parquet"),
+                            counts=tuple(spec["counts"]), estimates=tuple(spec["estimates"]),
+                            n=spec["n"], numerators=numerators,
+                            non_validated=spec["non_validated"], release=spec["release"])
+        super().__setitem__(name, table)
+        return table
+
+    def __getitem__(self, name: str) -> ResultTable:
+        if not super().__contains__(name):
+            if name not in self._specs:
+                raise KeyError(name)
+            return self._read(name)
+        return super().__getitem__(name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self[name] if name in self else default
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._specs or super().__contains__(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*self._specs, *super().__iter__()]))
+
+    def __len__(self) -> int:
+        return len(dict.fromkeys([*self._specs, *super().__iter__()]))
+
+    def items(self):
+        return [(name, self[name]) for name in self]
+
+    def values(self):
+        return [self[name] for name in self]
+
+    def keys(self):
+        return list(self)
+
+    def __setitem__(self, name: str, table: ResultTable) -> None:
+        self._specs.pop(name, None)
+        super().__setitem__(name, table)
 
 
 def _parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:

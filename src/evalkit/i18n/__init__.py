@@ -50,7 +50,8 @@ def catalogue(lang: str) -> dict[str, str]:
     """The message catalogue of ``lang``: a flat mapping of dotted keys to format strings."""
     _check_lang(lang)
     text = resources.files(__name__).joinpath(f"{lang}.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text) or {}
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: 10x faster
+    data = yaml.load(text, Loader=loader) or {}
     return {str(k): str(v) for k, v in data.items()}
 
 

@@ -5,36 +5,41 @@ identifiers become keyed pseudonyms, small counts are suppressed, and a run is s
 release.
 """
 
-from evalkit.privacy.disclosure import FINDING_KINDS, check_disclosure, scan_summary
-from evalkit.privacy.kanon import (
-    KAnonymityReport,
-    KAnonymityWarning,
-    export_records,
-    k_anonymity,
-)
-from evalkit.privacy.keys import (
-    DemoKeyWarning,
-    PseudonymKey,
-    generate_key,
-    load_key,
-    write_key_file,
-)
-from evalkit.privacy.pseudonym import collision_probability, pseudonymise, pseudonymise_frame
-from evalkit.privacy.release import neutralise_formulas, write_table
-from evalkit.privacy.scrub import (
-    IDENTIFIER_KINDS,
-    Identifier,
-    find_identifiers,
-    scrub_text,
-    scrub_texts,
-)
-from evalkit.privacy.suppress import (
-    DisclosurePolicy,
-    apply_disclosure_control,
-    disclosure_intervals,
-    suppress_table,
-    suppression_note,
-)
+import importlib
+from typing import Any
+
+#: Public name → module that defines it (imported on first use: a notebook that shows a
+#: table does not pay for the brief's Word writer).
+_API: dict[str, str] = {
+    "FINDING_KINDS": "evalkit.privacy.disclosure",
+    "check_disclosure": "evalkit.privacy.disclosure",
+    "scan_summary": "evalkit.privacy.disclosure",
+    "KAnonymityReport": "evalkit.privacy.kanon",
+    "KAnonymityWarning": "evalkit.privacy.kanon",
+    "export_records": "evalkit.privacy.kanon",
+    "k_anonymity": "evalkit.privacy.kanon",
+    "DemoKeyWarning": "evalkit.privacy.keys",
+    "PseudonymKey": "evalkit.privacy.keys",
+    "generate_key": "evalkit.privacy.keys",
+    "load_key": "evalkit.privacy.keys",
+    "write_key_file": "evalkit.privacy.keys",
+    "collision_probability": "evalkit.privacy.pseudonym",
+    "pseudonymise": "evalkit.privacy.pseudonym",
+    "pseudonymise_frame": "evalkit.privacy.pseudonym",
+    "neutralise_formulas": "evalkit.privacy.release",
+    "write_table": "evalkit.privacy.release",
+    "IDENTIFIER_KINDS": "evalkit.privacy.scrub",
+    "Identifier": "evalkit.privacy.scrub",
+    "find_identifiers": "evalkit.privacy.scrub",
+    "scrub_text": "evalkit.privacy.scrub",
+    "scrub_texts": "evalkit.privacy.scrub",
+    "DisclosurePolicy": "evalkit.privacy.suppress",
+    "apply_disclosure_control": "evalkit.privacy.suppress",
+    "disclosure_intervals": "evalkit.privacy.suppress",
+    "suppress_table": "evalkit.privacy.suppress",
+    "suppression_note": "evalkit.privacy.suppress",
+}
+
 
 __all__ = [
     "FINDING_KINDS",
@@ -65,3 +70,15 @@ __all__ = [
     "write_key_file",
     "write_table",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        value = getattr(importlib.import_module(_API[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -8,13 +8,30 @@ and in English, from released results only.
 - :func:`stylesheet`: the one style sheet of every page.
 """
 
-from evalkit.reports.brief import Brief, build_brief, gripp2_table, released_tables
-from evalkit.reports.display import mark_methods, show_figure, show_table
-from evalkit.reports.joint import joint_display
-from evalkit.reports.messages import RULES, Message, draft_messages
-from evalkit.reports.notebook import export_notebook_html
-from evalkit.reports.style import stylesheet
-from evalkit.reports.writers import write_brief_docx, write_brief_html, write_briefs
+import importlib
+from typing import Any
+
+#: Public name → module that defines it (imported on first use: a notebook that shows a
+#: table does not pay for the brief's Word writer).
+_API: dict[str, str] = {
+    "Brief": "evalkit.reports.brief",
+    "build_brief": "evalkit.reports.brief",
+    "gripp2_table": "evalkit.reports.brief",
+    "released_tables": "evalkit.reports.brief",
+    "mark_methods": "evalkit.reports.display",
+    "show_figure": "evalkit.reports.display",
+    "show_table": "evalkit.reports.display",
+    "joint_display": "evalkit.reports.joint",
+    "RULES": "evalkit.reports.messages",
+    "Message": "evalkit.reports.messages",
+    "draft_messages": "evalkit.reports.messages",
+    "export_notebook_html": "evalkit.reports.notebook",
+    "stylesheet": "evalkit.reports.style",
+    "write_brief_docx": "evalkit.reports.writers",
+    "write_brief_html": "evalkit.reports.writers",
+    "write_briefs": "evalkit.reports.writers",
+}
+
 
 __all__ = [
     "RULES",
@@ -34,3 +51,15 @@ __all__ = [
     "write_brief_html",
     "write_briefs",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        value = getattr(importlib.import_module(_API[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
