@@ -135,3 +135,16 @@ def test_released_tables_never_give_a_small_count_back(results, prepared):
     group = results.released("ladder_distribution", policy=policy)
     h = group[(group["site"] == "H") & (group["respondent_type"] == "carer")]
     assert h["n_placed"].isna().all() and h["share"].isna().all()
+
+
+def test_the_tables_reference_documents_every_table_and_its_columns(results, project_root):
+    import re
+
+    text = (project_root / "docs" / "tables.md").read_text(encoding="utf-8")
+    sections = dict(re.findall(r"(?ms)^### `([^`]+)`\n(.*?)(?=^### |\Z)", text))
+    for name, table in results.items():
+        key = re.sub(r"_(fr|en)$", "_<lang>", name) if name.startswith(("framework_",
+                                                                         "quotes_")) else name
+        assert key in sections, f"docs/tables.md does not document {key}"
+        documented = re.search(r"- columns: (.*)", sections[key]).group(1)
+        assert re.findall(r"`([^`]+)`", documented) == list(table.frame.columns), name
