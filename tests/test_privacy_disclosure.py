@@ -389,3 +389,13 @@ def test_images_embedded_in_notebook_html_outputs_are_not_read_as_words(tmp_path
     nbformat.write(nb, run / "notebooks" / "a.ipynb")
     findings = check_disclosure(run, update_manifest=False)
     assert findings.empty, findings.to_string()
+
+
+def test_excluded_folders_are_not_scanned(tmp_path):
+    run = tmp_path / "run"
+    (run / ".work").mkdir(parents=True)
+    (run / ".work" / "private.txt").write_text("Appelez au 819 555-0142.\n", encoding="utf-8")
+    (run / "page.txt").write_text("Rien à signaler.\n", encoding="utf-8")
+    assert len(check_disclosure(run, update_manifest=False)) == 1
+    found = check_disclosure(run, update_manifest=False, exclude=(".work",))
+    assert found.empty and found.attrs["scanned_files"] == 1

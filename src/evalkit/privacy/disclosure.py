@@ -516,7 +516,8 @@ def _write_manifest(run_dir: Path, summary: dict[str, Any]) -> None:
 
 def check_disclosure(run_dir: str | Path, *, identifiers: Iterable[Any] = (),
                      names: Iterable[str] = (), key: Any = None, policy: Any = None,
-                     update_manifest: bool = True) -> pd.DataFrame:
+                     update_manifest: bool = True,
+                     exclude: Iterable[str] = ()) -> pd.DataFrame:
     """Scan every file of a run directory for what must not leave: the release check.
 
     Parameters
@@ -535,6 +536,9 @@ def check_disclosure(run_dir: str | Path, *, identifiers: Iterable[Any] = (),
     update_manifest : bool, default True
         Record the result under ``disclosure_scan`` in the run's ``manifest.json``, when there
         is one (rewritten atomically).
+    exclude : iterable of str, optional
+        Paths relative to ``run_dir`` (files or folders, e.g. a run's private ``.work``) that
+        are not released and so not scanned.
 
     Returns
     -------
@@ -582,7 +586,9 @@ def check_disclosure(run_dir: str | Path, *, identifiers: Iterable[Any] = (),
         raise ConfigError.from_catalogue("privacy.scan_not_a_folder", where=str(run_dir))
     detector = _Detector(identifiers, names, None if key is None else as_key(key))
     policy = DisclosurePolicy() if policy is None else as_policy(policy)
-    files = sorted(p for p in run_dir.rglob("*") if p.is_file())
+    skipped = [run_dir / part for part in exclude]
+    files = sorted(p for p in run_dir.rglob("*") if p.is_file()
+                   and not any(p == s or s in p.parents for s in skipped))
     rows = []
     for path in files:
         relative = path.relative_to(run_dir).as_posix()

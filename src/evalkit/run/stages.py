@@ -9,13 +9,11 @@ its function under the stage's name.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import importlib
 import json
-import os
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -236,20 +234,6 @@ def _identifiers(study: Any, validation: Any) -> list:
             for value in responses[column].dropna().unique().tolist()]
 
 
-@contextlib.contextmanager
-def _private_set_aside(run_dir: Path) -> Iterator[None]:
-    """Move ``.work/`` (never released) out of the run folder while it is scanned."""
-    work, aside = run_dir / ".work", run_dir.with_name(run_dir.name + ".work")
-    moved = work.is_dir()
-    if moved:
-        os.rename(work, aside)
-    try:
-        yield
-    finally:
-        if moved:
-            os.rename(aside, work)
-
-
 def release_check(run_dir: Path, *, study: Any = None, validation: Any = None,
                   prepared: Any = None) -> dict:
     """Scan what a run would release with :func:`evalkit.privacy.check_disclosure`.
@@ -280,8 +264,7 @@ def release_check(run_dir: Path, *, study: Any = None, validation: Any = None,
         names = list(prepared.names) if prepared is not None else list(study.privacy.names)
         inputs = {"identifiers": _identifiers(study, validation), "names": names, "key": key,
                   "policy": study.privacy}
-    with _private_set_aside(Path(run_dir)):
-        findings = check_disclosure(run_dir, update_manifest=False, **inputs)
+    findings = check_disclosure(run_dir, update_manifest=False, exclude=(".work",), **inputs)
     result = scan_summary(findings, scanned_files=findings.attrs.get("scanned_files", 0))
     result["findings"] = json.loads(findings.to_json(orient="records", force_ascii=False))
     return result
