@@ -8,7 +8,7 @@ inside a style context on a figure that pyplot does not track.
 
 from evalkit.plots._save import save_figure
 from evalkit.plots.involvement import ladder_profile
-from evalkit.plots.joint import joint_display_figure, joint_display_table
+from evalkit.plots.joint import joint_display_figure
 from evalkit.plots.likert import likert_bars
 from evalkit.plots.logic_model import logic_model_diagram
 from evalkit.plots.network import integration_plot, traffic_light_plot
@@ -23,7 +23,6 @@ __all__ = [
     "funnel_plot",
     "integration_plot",
     "joint_display_figure",
-    "joint_display_table",
     "ladder_profile",
     "likert_bars",
     "logic_model_diagram",
