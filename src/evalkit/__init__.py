@@ -9,9 +9,7 @@ so ``import evalkit`` stays fast and pulls in no statistics library until one is
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from evalkit._lazy import lazy_api
 from evalkit._version import __version__
 from evalkit.errors import (
     ArgumentError,
@@ -103,15 +101,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _API:
-        value = getattr(importlib.import_module(_API[name]), name)
-        globals()[name] = value
-        return value
-    if name in _SUBPACKAGES:
-        return importlib.import_module(f"evalkit.{name}")
-    raise AttributeError(f"module 'evalkit' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*__all__, *_SUBPACKAGES])
+__getattr__, __dir__ = lazy_api(globals(), _API, subpackages=_SUBPACKAGES)

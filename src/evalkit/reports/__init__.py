@@ -8,8 +8,7 @@ and in English, from released results only.
 - :func:`stylesheet`: the one style sheet of every page.
 """
 
-import importlib
-from typing import Any
+from evalkit._lazy import lazy_api
 
 #: Public name → module that defines it (imported on first use: a notebook that shows a
 #: table does not pay for the brief's Word writer).
@@ -53,13 +52,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _API:
-        value = getattr(importlib.import_module(_API[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(name)
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_api(globals(), _API)
