@@ -7,8 +7,8 @@ release.
 
 from evalkit._lazy import lazy_api
 
-#: Public name → module that defines it (imported on first use: a notebook that shows a
-#: table does not pay for the brief's Word writer).
+#: Public name → module that defines it (imported on first use: suppressing a table does not
+#: import the release scanner's readers).
 _API: dict[str, str] = {
     "FINDING_KINDS": "evalkit.privacy.disclosure",
     "check_disclosure": "evalkit.privacy.disclosure",
