@@ -532,8 +532,14 @@ def _outcomes(ctx: _Context) -> list[ResultTable]:
             ResultTable("involvement_model_sites", model.random_effects)]
     data = involvement_change_data(ctx.responses, study=study)
     y = "change" if "change" in data.columns else data.columns[-1]
-    out.append(ResultTable("outcome_icc", icc(data.dropna(subset=[y]), y=y, group="site",
-                                              confidence=ctx.confidence)))
+    from evalkit.models import design_effect
+
+    icc_table = icc(data.dropna(subset=[y]), y=y, group="site", confidence=ctx.confidence)
+    sizes = data.dropna(subset=[y]).groupby("site").size().to_numpy(dtype=float)
+    # Design effect of the site clustering, with unequal cluster sizes (Eldridge et al. 2006).
+    icc_table["design_effect"] = [design_effect(v, sizes) if pd.notna(v) else np.nan
+                                  for v in icc_table["icc"]]
+    out.append(ResultTable("outcome_icc", icc_table))
     site_change = (data.dropna(subset=[y]).groupby("site")[y]
                    .agg(n="count", mean="mean", sd="std").reset_index())
     if len(site_change) >= MIN_SITES:
