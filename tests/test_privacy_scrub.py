@@ -303,6 +303,7 @@ def test_numbers_in_result_tables_are_not_identifiers():
     # inside a segment's UUID; a real number written with a leading 1 and dots is still caught.
     for text in ["C,54,30,1.2162304207,44.39", "771f4764-79e1-555d-9cc8-7643605881c9",
                  "id 630e9f35-76f1-52c2-8f32-ba55d16bc555",
-                 '"sha256": "9248188690c30fea337556566bcc6abfb7a3c752c35088c07d1dd855cb41d715"']:
+                 '"sha256": "9248188690c30fea337556566bcc6abfb7a3c752c35088c07d1dd855cb41d715"',
+                 "S012,61,34,1345.8582144,0.57", "cb9f2149-0575-515e-8509-bbfd44091382"]:
         assert find_identifiers(text) == [], text
     assert [f.kind for f in find_identifiers("appelez au 1.819.555.0142")] == ["phone"]

@@ -69,6 +69,8 @@ _PATTERNS: dict[str, str] = {
 _UUID = re.compile(r"(?<![0-9a-f])(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"
                    r"[0-9a-f]{12}|[0-9a-f]{16,})(?![0-9a-f])", re.IGNORECASE)
 
+_DECIMAL_RUN = re.compile(r"\.\d{5,}")
+
 # Particles of compound names that are never matched on their own.
 _PARTICLES = frozenset({
     "de", "du", "des", "la", "le", "les", "van", "von", "der", "den", "da", "di", "do", "dos",
@@ -159,9 +161,11 @@ class _Scrubber:
         for match in self.regex.finditer(folded):
             kind = match.lastgroup or ""
             start, end = match.span()
-            if kind in ("phone", "sin", "postal_code") and any(
+            if kind in ("phone", "sin", "postal_code", "health_card") and any(
                     a <= start and end <= b for a, b in opaque):
                 continue
+            if kind == "phone" and _DECIMAL_RUN.search(match.group()):
+                continue  # 1345.8582144 is a decimal: a phone group after a dot has 3-4 digits
             if kind == "name_part":
                 # A lone given or family name counts only when written as a proper noun
                 # (capital first letter): "Côté" is a name, "à côté" is not.
