@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
+from collections.abc import Iterable
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,11 @@ def _add_table(doc: Any, table: Table, lang: str) -> None:
     styles = [s.name for s in doc.styles]
     grid.style = DOCX_TABLE_STYLE if DOCX_TABLE_STYLE in styles else "Table Grid"
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
+    grid.autofit = False
+    for column, width in zip(grid.columns, _column_widths(table), strict=True):
+        column.width = width  # the table grid (LibreOffice) and each cell (Word)
+        for cell in column.cells:
+            cell.width = width
     numeric = table.numeric or (False,) * len(table.columns)
     for i, row in enumerate((table.columns, *table.rows)):
         for j, value in enumerate(row):
@@ -94,6 +100,38 @@ def _add_table(doc: Any, table: Table, lang: str) -> None:
         paragraph = doc.add_paragraph(_docx_text(note, lang))
         for run in paragraph.runs:
             run.font.size = Pt(8.5)
+
+
+def _column_widths(table: Table, text_width_cm: float = 17.0) -> list:
+    """Column widths in proportion to their content, as a browser sets them: each column gets
+    at least its longest word (no word is broken across lines) and long texts share the rest.
+    Word gives every column the same width otherwise."""
+    from docx.shared import Cm
+
+    rows = (table.columns, *table.rows)
+    n_cols = len(table.columns)
+    numeric = table.numeric or (False,) * n_cols
+    longest = [max(len(r[j]) for r in rows) for j in range(n_cols)]
+
+    def longest_word(cells: Iterable[str]) -> int:
+        return max([len(w) for c in cells for w in c.split()] or [0])
+
+    # A character of 9 pt text is about 0.19 cm wide (0.21 in the bold header); cells have
+    # 0.4 cm of padding. Numbers (and intervals such as "0,07 à 0,12") are never wrapped.
+    floor = [max(0.21 * longest_word([table.columns[j]]),
+                 0.19 * (max(len(r[j]) for r in table.rows) if numeric[j] and table.rows
+                         else longest_word(r[j] for r in table.rows))) + 0.4
+             for j in range(n_cols)]
+    if sum(floor) >= text_width_cm:
+        return [Cm(text_width_cm * f / sum(floor)) for f in floor]
+    wish = [max(f, 0.19 * n + 0.4) for f, n in zip(floor, longest, strict=True)]
+    if sum(wish) <= text_width_cm:
+        spare = text_width_cm - sum(wish)
+        return [Cm(w + spare * w / sum(wish)) for w in wish]
+    # Share what is left after the floors in proportion to how much more each column wants.
+    spare = text_width_cm - sum(floor)
+    more = [w - f for w, f in zip(wish, floor, strict=True)]
+    return [Cm(f + spare * m / sum(more)) for f, m in zip(floor, more, strict=True)]
 
 
 def _non_validated(doc: Any, lang: str) -> None:
@@ -166,6 +204,43 @@ def _properties(doc: Any, brief: Any) -> None:
     props.last_printed = stamp
 
 
+#: Word styles set to match the printed HTML (evalkit.css at 10.5 pt): name -> (size in points,
+#: space before, space after, line spacing). Word's own defaults (26 pt titles, 10 pt after
+#: every paragraph) would push the one-page main messages onto a second page.
+DOCX_STYLES: dict[str, tuple[float, float, float, float]] = {
+    "Normal": (10.5, 0, 4, 1.15),
+    "Title": (20, 0, 4, 1.0),
+    "Subtitle": (10.5, 0, 2, 1.0),
+    "Heading 1": (15, 10, 4, 1.0),
+    "Heading 2": (12.5, 10, 3, 1.0),
+    "Heading 3": (11, 8, 2, 1.0),
+    "Caption": (8.5, 2, 8, 1.0),
+    "List Number": (10.5, 0, 3, 1.1),
+    "List Bullet": (10.5, 0, 3, 1.1),
+    "Quote": (10.5, 4, 2, 1.1),
+    "Intense Quote": (9.5, 4, 4, 1.0),
+}
+
+
+def _set_styles(doc: Any) -> None:
+    """Sizes and spacing of the brief's paragraph styles (they stay styles: a user who edits
+    the document changes them in one place)."""
+    from docx.shared import Cm, Pt
+
+    names = {s.name for s in doc.styles}
+    for name, (size, before, after, spacing) in DOCX_STYLES.items():
+        if name not in names:
+            continue
+        style = doc.styles[name]
+        style.font.size = Pt(size)
+        fmt = style.paragraph_format
+        fmt.space_before, fmt.space_after = Pt(before), Pt(after)
+        fmt.line_spacing = spacing
+    if "Intense Quote" in names:
+        fmt = doc.styles["Intense Quote"].paragraph_format
+        fmt.left_indent = fmt.right_indent = Cm(0.5)
+
+
 def _set_language(doc: Any, lang: str) -> None:
     """Spelling and hyphenation in the brief's language (fr-CA or en-CA) for every style."""
     from docx.oxml import OxmlElement
@@ -207,6 +282,7 @@ def write_brief_docx(brief: Any, path: str | Path) -> Path:
     for side in ("left_margin", "right_margin"):
         setattr(section, side, Cm(2.0))
     section.top_margin, section.bottom_margin = Cm(1.8), Cm(2.0)
+    _set_styles(doc)
     _set_language(doc, brief.lang)
     lang = brief.lang
     doc.add_heading(_docx_text(brief.title, lang), level=0)
