@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import matplotlib as mpl
-import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
+from _figures import by_gid
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
@@ -24,25 +24,9 @@ from evalkit.outcomes import outcome_change_from_study
 from evalkit.plots._style import MAX_WIDTH
 from evalkit.qual import code_frequencies, cooccurrence
 from evalkit.study import load_study
-from evalkit.validate import validate_study
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "data_samples" / "demo"
-
-
-@pytest.fixture(autouse=True)
-def no_pyplot_figures():
-    yield
-    assert plt.get_fignums() == []
-
-
-@pytest.fixture(scope="module")
-def demo():
-    return validate_study(DEMO)
-
-
-def by_gid(fig: Figure, gid: str) -> list:
-    return [a for a in fig.findobj() if a.get_gid() == gid]
 
 
 def all_text(fig: Figure) -> str:

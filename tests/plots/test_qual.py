@@ -1,11 +1,10 @@
 """Interview figures: code × site and co-occurrence heatmaps, and the joint display with its
 converge / diverge rule."""
 
-from pathlib import Path
 
-import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
+from _figures import by_gid, notes
 from matplotlib.figure import Figure
 
 from evalkit import ArgumentError
@@ -17,20 +16,6 @@ from evalkit.plots import (
     joint_display_figure,
 )
 from evalkit.qual import code_frequencies, cooccurrence, cooccurrence_matrix
-from evalkit.validate import validate_study
-
-DEMO = Path(__file__).resolve().parents[1] / "data_samples" / "demo"
-
-
-@pytest.fixture(autouse=True)
-def no_pyplot_figures():
-    yield
-    assert plt.get_fignums() == []
-
-
-@pytest.fixture(scope="module")
-def demo():
-    return validate_study(DEMO)
 
 
 @pytest.fixture(scope="module")
@@ -45,16 +30,8 @@ def english():
         zip(book["theme"], book["theme_en"], strict=True))
 
 
-def by_gid(fig: Figure, gid: str) -> list:
-    return [a for a in fig.findobj() if a.get_gid() == gid]
-
-
 def cells(fig: Figure) -> list[str]:
     return [t.get_text() for t in by_gid(fig, "evalkit-cell")]
-
-
-def notes(fig: Figure) -> str:
-    return " ".join(t.get_text() for t in by_gid(fig, "evalkit-notes")).replace("\n", " ")
 
 
 # -- code × site -------------------------------------------------------------------------------

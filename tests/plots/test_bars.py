@@ -1,15 +1,14 @@
 """Bar figures: Likert items, the ladder profile, outcome change, traffic light, integration.
 
-Figures from evalkit.plots are never registered with pyplot: the autouse fixture checks that no
-test leaves a pyplot figure open.
+Figures from evalkit.plots are never registered with pyplot: an autouse fixture (conftest.py)
+checks that no test leaves a pyplot figure open.
 """
-
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from _figures import by_gid, notes, texts
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
@@ -28,20 +27,6 @@ from evalkit.plots import (
 )
 from evalkit.plots._style import SUPPRESSED
 from evalkit.privacy import apply_disclosure_control
-from evalkit.validate import validate_study
-
-DEMO = Path(__file__).resolve().parents[1] / "data_samples" / "demo"
-
-
-@pytest.fixture(autouse=True)
-def no_pyplot_figures():
-    yield
-    assert plt.get_fignums() == []
-
-
-@pytest.fixture(scope="module")
-def demo():
-    return validate_study(DEMO)
 
 
 @pytest.fixture(scope="module")
@@ -49,20 +34,8 @@ def wave1(demo):
     return demo.responses[demo.responses["wave"] == 1]
 
 
-def texts(fig: Figure) -> list[str]:
-    return [t.get_text() for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
-
-
-def by_gid(fig: Figure, gid: str, kind=None) -> list:
-    return [a for a in fig.findobj(kind) if a.get_gid() == gid]
-
-
 def category_bars(fig: Figure, j: int) -> list:
     return by_gid(fig, f"evalkit-category-{j}")
-
-
-def notes(fig: Figure) -> str:
-    return " ".join(t.get_text() for t in by_gid(fig, "evalkit-notes"))
 
 
 # -- Likert ------------------------------------------------------------------------------------

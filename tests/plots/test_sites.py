@@ -1,33 +1,17 @@
 """Funnel and caterpillar plots: limits, widened limits, outliers, intervals, no ranks."""
 
-from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from _figures import by_gid, notes, texts
 from matplotlib.figure import Figure
-from matplotlib.text import Text
 
 from evalkit import ArgumentError
 from evalkit.funnel import funnel_limits, overdispersion
 from evalkit.involvement import tokenism_rates
 from evalkit.plots import caterpillar_plot, funnel_plot
 from evalkit.shrinkage import shrunken_estimates
-from evalkit.validate import validate_study
-
-DEMO = Path(__file__).resolve().parents[1] / "data_samples" / "demo"
-
-
-@pytest.fixture(autouse=True)
-def no_pyplot_figures():
-    yield
-    assert plt.get_fignums() == []
-
-
-@pytest.fixture(scope="module")
-def demo():
-    return validate_study(DEMO)
 
 
 @pytest.fixture(scope="module")
@@ -39,20 +23,8 @@ def consulted(demo):
     return users.assign(tokenistic=(users["inv_influence"] < 4).astype(float))
 
 
-def by_gid(fig: Figure, gid: str) -> list:
-    return [a for a in fig.findobj() if a.get_gid() == gid]
-
-
 def lines(fig: Figure, prefix: str) -> list:
     return [a for a in fig.axes[0].lines if str(a.get_gid()).startswith(prefix)]
-
-
-def notes(fig: Figure) -> str:
-    return " ".join(t.get_text() for t in by_gid(fig, "evalkit-notes")).replace("\n", " ")
-
-
-def texts(fig: Figure) -> list[str]:
-    return [t.get_text() for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
 
 
 def points(fig: Figure) -> np.ndarray:
