@@ -160,12 +160,12 @@ def test_joint_display_figure_draws_a_row_per_site(joint):
     verdicts = [t.get_text() for t in by_gid(fig, "evalkit-verdict")]
     assert len(verdicts) == 8
     marks = {"converge": "✓ Convergent", "diverge": "✗ Divergent"}
-    assert verdicts == [marks.get(v, "– Indéterminé") if pd.notna(v) else "– Indéterminé"
-                        for v in joint["verdict"]]
+    assert verdicts == [marks[v] if pd.notna(v) else "– Non comparé" for v in joint["verdict"]]
     headers = [t.get_text().replace("\n", " ") for t in by_gid(fig, "evalkit-header")]
     assert headers[:2] == ["Site", "Taux de tokénisme"]
     assert by_gid(fig, "evalkit-non-validated")
     assert "Convergent : les chiffres et les entrevues" in notes(fig)
+    assert "non comparé : le site est dans les limites" in notes(fig)
 
 
 def test_joint_display_figure_several_indicators_and_suppressed(joint):
