@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -79,6 +80,19 @@ def test_figures_and_brief_are_written_in_both_languages(demo_run):
     assert all(part["ok"] for lang in budget.values() for part in lang.values())
     text = (brief / "brief.fr.html").read_text(encoding="utf-8")
     assert "site G" in text  # the planted high-tokenism site is named
+
+
+def test_the_brief_notebook_shows_the_budget_of_the_brief_it_wrote(demo_run):
+    """The page budget shown in the notebook is that of the written brief, figures included."""
+    from evalkit.i18n import format_number
+
+    budget = json.loads((demo_run.run_dir / "brief" / "budget.json").read_text())
+    for lang, parts in budget.items():
+        page = (demo_run.run_dir / "html" / f"06_evidence_brief.{lang}.html").read_text(
+            encoding="utf-8")
+        for part in parts.values():
+            shown = re.escape(format_number(part["estimated_pages"], lang))
+            assert re.search(f"<td class=.num.>{shown}</td>", page), (lang, part)
 
 
 def test_nothing_identifying_in_the_run(demo_run, project_root):

@@ -206,14 +206,26 @@ class Session:
 
     # -- the evidence brief ---------------------------------------------------------------------
     def _briefs(self) -> dict:
+        """The brief in each language, built once, with its figures (they take room: the page
+        budget is only right with them)."""
         from evalkit.reports import build_brief
 
         if not hasattr(self, "_brief_cache"):
             self._brief_cache = {g: build_brief(self.results, self.study, lang=g,
-                                                run_date=self.run_date, policy=self.policy,
-                                                figures=False)
+                                                run_date=self.run_date, policy=self.policy)
                                  for g in self.languages}
         return self._brief_cache
+
+    def write_briefs(self, folder: str | Path) -> dict:
+        """Write the brief (HTML and Word in each language, and ``budget.json``) to ``folder``
+        from the briefs this session shows, and say which files were written."""
+        from evalkit.reports import write_briefs
+
+        record = write_briefs(self.results, self.study, folder, run_date=self.run_date,
+                              policy=self.policy, languages=self.languages,
+                              briefs=self._briefs())
+        self.text("nb.brief.written", files=", ".join(record["files"]))
+        return record
 
     def brief_messages(self) -> None:
         """The brief's main messages, as the rules drafted them, in each language."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -328,9 +328,13 @@ def _fixed_zip(data: bytes, date: dt.date) -> bytes:
 
 def write_briefs(results: Any, study: Any, folder: str | Path, *,
                  run_date: dt.date | str, policy: Any = None,
-                 languages: list[str] | None = None) -> dict:
+                 languages: list[str] | None = None,
+                 briefs: Mapping[str, Any] | None = None) -> dict:
     """Write the run's ``brief/`` folder: ``brief.<lang>.html`` and ``brief.<lang>.docx`` for
     each of the study's languages, and ``budget.json``.
+
+    ``briefs`` (language -> :class:`~evalkit.reports.brief.Brief`, built with their figures)
+    are written as they are instead of being built again; languages they lack are built.
 
     Returns
     -------
@@ -344,7 +348,8 @@ def write_briefs(results: Any, study: Any, folder: str | Path, *,
     briefs = {}
     files = []
     for lang in languages or list(study.languages):
-        brief = build_brief(results, study, lang=lang, run_date=run_date, policy=policy)
+        brief = (briefs or {}).get(lang) or build_brief(results, study, lang=lang,
+                                                         run_date=run_date, policy=policy)
         briefs[lang] = brief
         files += [write_brief_html(brief, folder / f"brief.{lang}.html"),
                   write_brief_docx(brief, folder / f"brief.{lang}.docx")]
