@@ -459,6 +459,10 @@ def _assemble(plan: _Plan, folder: Any, runner: Any, registry: Any, *, quiet: bo
     all_jobs = build_jobs(ctx, plan.entries, timeout=plan.timeout, run_date=run_date)
     before = {r["key"]: r for r in (previous or {}).get("notebooks", [])}
     todo = [j for j in all_jobs if before.get(j.key, {}).get("status") != "ok"]
+    # Notebooks over the whole study start before the per-site ones: they are the long jobs
+    # (the brief above all), and the short site jobs then fill the workers' time instead of
+    # one long job running alone at the end. Pages, index and manifest keep the listed order.
+    todo = sorted(todo, key=lambda job: job.site is not None)
     if todo:
         # Workers start (and import their libraries) while the data are prepared.
         ensure_kernel()
