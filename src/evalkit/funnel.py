@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from evalkit._checks import (
     check_choice,
@@ -173,6 +172,8 @@ def _check_levels(levels: Any) -> tuple[float, ...]:
 
 def _binomial_limits(n: np.ndarray, theta: float, p: float) -> np.ndarray:
     """Spiegelhalter's (2005, appendix A.1.1) interpolated quantile of Bin(n, θ) / n."""
+    from scipy import stats  # here, not at the top: the figures import this module
+
     n = np.asarray(n, dtype="float64")
     if theta <= 0 or theta >= 1:
         return np.full(n.shape, float(theta))
@@ -185,6 +186,8 @@ def _binomial_limits(n: np.ndarray, theta: float, p: float) -> np.ndarray:
 
 def _limits(kind: str, theta: float, sigma: float, n: np.ndarray, level: float,
             tau2: float) -> tuple[np.ndarray, np.ndarray]:
+    from scipy import stats  # here, not at the top: the figures import this module
+
     tail = (1 - level) / 2
     if kind == "proportion" and tau2 == 0:
         return _binomial_limits(n, theta, tail), _binomial_limits(n, theta, 1 - tail)
@@ -342,6 +345,8 @@ def funnel_limits(data: pd.DataFrame, *, site: str, kind: str = "proportion",
 def _dispersion(z: np.ndarray, se: np.ndarray, winsor: float,
                 target_given: bool) -> dict[str, Any]:
     """φ from winsorised z-scores, its χ² test, and the DerSimonian-Laird-style τ²."""
+    from scipy import stats  # here, not at the top: the figures import this module
+
     k = len(z)
     low, high = np.quantile(z, [winsor, 1 - winsor])  # linear: R's quantile type 7
     z_w = np.clip(z, low, high)

@@ -6,15 +6,24 @@ Nothing here calls ``plt.show()`` or changes matplotlib's global state: every fi
 inside a style context on a figure that pyplot does not track.
 """
 
-from evalkit.plots._save import save_figure
-from evalkit.plots.involvement import ladder_profile
-from evalkit.plots.joint import joint_display_figure
-from evalkit.plots.likert import likert_bars
-from evalkit.plots.logic_model import logic_model_diagram
-from evalkit.plots.network import integration_plot, traffic_light_plot
-from evalkit.plots.outcomes import outcome_change_plot
-from evalkit.plots.qual import code_site_heatmap, cooccurrence_heatmap
-from evalkit.plots.sites import caterpillar_plot, funnel_plot
+from evalkit._lazy import lazy_api
+
+# Each figure's module is imported when the figure is first asked for: a notebook that draws a
+# funnel plot does not import the network figures (and statsmodels with them).
+_API = {
+    "save_figure": "evalkit.plots._save",
+    "ladder_profile": "evalkit.plots.involvement",
+    "joint_display_figure": "evalkit.plots.joint",
+    "likert_bars": "evalkit.plots.likert",
+    "logic_model_diagram": "evalkit.plots.logic_model",
+    "integration_plot": "evalkit.plots.network",
+    "traffic_light_plot": "evalkit.plots.network",
+    "outcome_change_plot": "evalkit.plots.outcomes",
+    "code_site_heatmap": "evalkit.plots.qual",
+    "cooccurrence_heatmap": "evalkit.plots.qual",
+    "caterpillar_plot": "evalkit.plots.sites",
+    "funnel_plot": "evalkit.plots.sites",
+}
 
 __all__ = [
     "caterpillar_plot",
@@ -30,3 +39,6 @@ __all__ = [
     "save_figure",
     "traffic_light_plot",
 ]
+
+
+__getattr__, __dir__ = lazy_api(globals(), _API)

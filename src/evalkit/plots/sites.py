@@ -4,6 +4,7 @@ target) and the caterpillar plot (site estimates with their intervals).
 
 from __future__ import annotations
 
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -11,7 +12,6 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from scipy import stats
 
 from evalkit._checks import check_choice, check_column, check_number
 from evalkit.errors import ArgumentError
@@ -149,7 +149,9 @@ def _widened(grid: pd.DataFrame, sites: pd.DataFrame, points: pd.DataFrame, od: 
     tau2 = float(od["tau2"].iloc[0])
     rows = []
     for level, part in grid.groupby("level", sort=True):
-        z = stats.norm.ppf(0.5 + level / 2)
+        # The standard normal quantile (statistics' AS241, as exact as scipy's ndtri;
+        # scipy.stats would add half a second to every notebook that draws a funnel).
+        z = NormalDist().inv_cdf(0.5 + float(level) / 2)
         n = part["n"].to_numpy(dtype="float64")
         if kind == "proportion":
             s2 = theta * (1 - theta) / n
