@@ -14,12 +14,14 @@ from evalkit.errors import ArgumentError
 from evalkit.i18n import t
 from evalkit.plots import _bars
 from evalkit.plots import _style as S
+from evalkit.plots._docs import shared_docs
 
 __all__ = ["ladder_profile"]
 
 _SOURCE = "evalkit.involvement.ladder_distribution"
 
 
+@shared_docs
 def ladder_profile(data: pd.DataFrame, *, site: str = "site", group: str | None = None,
                    codebook: Any = None, label_min: float = 0.08,
                    non_validated: bool | None = None, lang: str = "fr",
@@ -43,14 +45,9 @@ def ladder_profile(data: pd.DataFrame, *, site: str = "site", group: str | None 
     non_validated : bool, optional
         Mark the figure as a non-validated index (default: when ``data`` says so in its
         ``non_validated`` column, as the ladder's outputs do).
-    lang : {"fr", "en"}
-        Language of the labels and number formats.
-    width : float, default 6.3
-        Figure width in inches.
+    {lang_width}
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    {returns_figure}
 
     Notes
     -----

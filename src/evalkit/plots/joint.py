@@ -18,6 +18,7 @@ from evalkit._checks import check_column
 from evalkit.errors import ArgumentError
 from evalkit.i18n import t
 from evalkit.plots import _style as S
+from evalkit.plots._docs import shared_docs
 
 __all__ = ["JOINT_COLUMNS", "VERDICTS", "joint_display_figure"]
 
@@ -35,6 +36,7 @@ _MARKS = {"converge": ("✓", S.OKABE_ITO["bluish_green"]),
           "diverge": ("✗", S.OKABE_ITO["vermillion"])}
 
 
+@shared_docs
 def joint_display_figure(data: pd.DataFrame, *, site: str = "site",
                          non_validated: bool | None = None, lang: str = "fr",
                          width: float = S.MAX_WIDTH) -> Figure:
@@ -54,14 +56,9 @@ def joint_display_figure(data: pd.DataFrame, *, site: str = "site",
     non_validated : bool, optional
         Mark the figure as showing a non-validated index (default: from the
         ``non_validated`` column).
-    lang : {"fr", "en"}
-        Language of the headers and notes.
-    width : float, default 6.3
-        Figure width in inches.
+    {lang_width}
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    {returns_figure}
 
     Notes
     -----

@@ -16,6 +16,7 @@ from evalkit.errors import ArgumentError
 from evalkit.i18n import format_integer, t
 from evalkit.plots import _bars
 from evalkit.plots import _style as S
+from evalkit.plots._docs import shared_docs
 
 __all__ = ["likert_bars"]
 
@@ -94,6 +95,7 @@ def _tidy_counts(data: pd.DataFrame, items: list[str], categories: list) -> np.n
     return out
 
 
+@shared_docs
 def likert_bars(data: pd.DataFrame, *, items: Sequence[str], codebook: Any = None,
                 categories: Sequence[Any] | None = None, neutral: str = "centre",
                 label_min: float = 0.05, min_n: int | None = None, lang: str = "fr",
@@ -122,14 +124,9 @@ def likert_bars(data: pd.DataFrame, *, items: Sequence[str], codebook: Any = Non
         Shares below this are not labelled on the bars.
     min_n : int, optional
         Items answered by fewer people are drawn grey, without values (confidentiality).
-    lang : {"fr", "en"}
-        Language of the labels and number formats.
-    width : float, default 6.3
-        Figure width in inches (6.3 is the text width of an A4 page).
+    {lang_width}
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    {returns_figure}
 
     Notes
     -----

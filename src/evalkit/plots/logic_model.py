@@ -14,6 +14,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from evalkit.errors import ArgumentError
 from evalkit.i18n import format_number, has_key, label, t
 from evalkit.plots import _style as S
+from evalkit.plots._docs import shared_docs
 
 __all__ = ["STAGES", "logic_model_diagram"]
 
@@ -62,6 +63,7 @@ def _check_values(values: Any) -> Mapping:
     return values
 
 
+@shared_docs
 def logic_model_diagram(data: Any, *, values: Mapping[str, Any] | None = None,
                         codebook: Any = None, lang: str = "fr",
                         width: float = S.MAX_WIDTH) -> Figure:
@@ -79,14 +81,9 @@ def logic_model_diagram(data: Any, *, values: Mapping[str, Any] | None = None,
         locale). Indicators absent from the model are ignored.
     codebook : Codebook, optional
         Gives the labels of indicators that are variables of the study.
-    lang : {"fr", "en"}
-        Language of the labels and number formats.
-    width : float, default 6.3
-        Figure width in inches.
+    {lang_width}
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    {returns_figure}
 
     Notes
     -----

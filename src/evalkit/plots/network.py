@@ -15,6 +15,7 @@ from evalkit.i18n import t
 from evalkit.network import COLOURS
 from evalkit.plots import _bars
 from evalkit.plots import _style as S
+from evalkit.plots._docs import shared_docs
 
 __all__ = ["integration_plot", "traffic_light_plot"]
 
@@ -32,6 +33,7 @@ def _check_one_row_per(data: pd.DataFrame, keys: list, category: str) -> None:
                             where="group" if len(keys) == 1 else "data")
 
 
+@shared_docs
 def traffic_light_plot(data: pd.DataFrame, *, site: str = "site", group: str | None = None,
                        codebook: Any = None, label_min: float = 0.05, lang: str = "fr",
                        width: float = S.MAX_WIDTH) -> Figure:
@@ -51,14 +53,9 @@ def traffic_light_plot(data: pd.DataFrame, *, site: str = "site", group: str | N
         Gives the site and group labels.
     label_min : float, default 0.05
         Shares below this are not labelled on the bars.
-    lang : {"fr", "en"}
-        Language of the labels and number formats.
-    width : float, default 6.3
-        Figure width in inches.
+    {lang_width}
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    {returns_figure}
 
     Notes
     -----
@@ -119,6 +116,7 @@ def _draw_traffic(data: pd.DataFrame, site: str, group: str | None, *, codebook:
     return fig
 
 
+@shared_docs
 def integration_plot(data: pd.DataFrame, *, label_min: float = 0.08, lang: str = "fr",
                      width: float = S.MAX_WIDTH) -> Figure:
     """The integration continuum per site: how the partners rate their link with the site.
@@ -130,14 +128,9 @@ def integration_plot(data: pd.DataFrame, *, label_min: float = 0.08, lang: str =
         level, with the level labels in French and English).
     label_min : float, default 0.08
         Shares below this are not labelled on the bars.
-    lang : {"fr", "en"}
-        Language of the labels and number formats.
-    width : float, default 6.3
-        Figure width in inches.
+    {lang_width}
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    {returns_figure}
 
     Notes
     -----

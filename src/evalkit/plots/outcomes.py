@@ -15,6 +15,7 @@ from evalkit.errors import ArgumentError
 from evalkit.i18n import t
 from evalkit.plots import _bars
 from evalkit.plots import _style as S
+from evalkit.plots._docs import shared_docs
 
 __all__ = ["outcome_change_plot"]
 
@@ -22,6 +23,7 @@ _COLUMNS = ["outcome", "level", "share_worse", "share_same", "share_improved", "
 _COLOURS = [S.OKABE_ITO["vermillion"], S.NEUTRAL, S.OKABE_ITO["blue"]]
 
 
+@shared_docs
 def outcome_change_plot(data: pd.DataFrame, *, groups: Mapping[str, Sequence[str]] | None = None,
                         codebook: Any = None, label_min: float = 0.08, lang: str = "fr",
                         width: float = S.MAX_WIDTH) -> Figure:
@@ -41,14 +43,9 @@ def outcome_change_plot(data: pd.DataFrame, *, groups: Mapping[str, Sequence[str
         Gives the outcome labels in ``lang``.
     label_min : float, default 0.08
         Shares below this are not labelled on the bars.
-    lang : {"fr", "en"}
-        Language of the labels and number formats.
-    width : float, default 6.3
-        Figure width in inches.
+    {lang_width}
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    {returns_figure}
 
     Notes
     -----

@@ -18,6 +18,7 @@ from evalkit._checks import check_choice, check_column, check_frame
 from evalkit.errors import ArgumentError
 from evalkit.i18n import format_integer, format_number, t
 from evalkit.plots import _style as S
+from evalkit.plots._docs import shared_docs
 
 __all__ = ["code_site_heatmap", "cooccurrence_heatmap"]
 
@@ -66,6 +67,7 @@ def _frame_axes(ax: Axes, shape: tuple[int, int]) -> None:
 
 # -- code × site -------------------------------------------------------------------------------
 
+@shared_docs
 def code_site_heatmap(data: pd.DataFrame, *, site: str = "site",
                       value: str = "share_participants", level: str = "code",
                       labels: Mapping[str, str] | None = None, lang: str = "fr",
@@ -88,14 +90,9 @@ def code_site_heatmap(data: pd.DataFrame, *, site: str = "site",
     labels : dict, optional
         Display labels by code path or theme (e.g. English labels of French codes); by default
         the last part of the code path.
-    lang : {"fr", "en"}
-        Language of the labels and number formats.
-    width : float, default 6.3
-        Figure width in inches.
+    {lang_width}
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    {returns_figure}
 
     Notes
     -----
@@ -189,6 +186,7 @@ def _draw_codes(data: pd.DataFrame, site: str, value: str, level: str, labels: M
 
 # -- co-occurrence -----------------------------------------------------------------------------
 
+@shared_docs
 def cooccurrence_heatmap(data: pd.DataFrame, *, value: str = "n_units_both",
                          labels: Mapping[str, str] | None = None, lang: str = "fr",
                          width: float = S.MAX_WIDTH) -> Figure:
@@ -204,14 +202,9 @@ def cooccurrence_heatmap(data: pd.DataFrame, *, value: str = "n_units_both",
         matrix is drawn as it is (with counts, its diagonal gives each code's units).
     labels : dict, optional
         Display labels by code path (default: the last part of the path).
-    lang : {"fr", "en"}
-        Language of the labels and number formats.
-    width : float, default 6.3
-        Figure width in inches.
+    {lang_width}
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    {returns_figure}
 
     Notes
     -----

@@ -18,6 +18,7 @@ from evalkit.errors import ArgumentError
 from evalkit.funnel import FEW_SITES
 from evalkit.i18n import format_number, format_percent, t
 from evalkit.plots import _style as S
+from evalkit.plots._docs import shared_docs
 
 __all__ = ["caterpillar_plot", "funnel_plot"]
 
@@ -32,6 +33,7 @@ _ABOVE, _BELOW, _INSIDE = S.OKABE_ITO["vermillion"], S.OKABE_ITO["blue"], "#4D4D
 
 # -- funnel plot -------------------------------------------------------------------------------
 
+@shared_docs
 def funnel_plot(data: pd.DataFrame, *, overdispersion: pd.DataFrame | None = None,
                 kind: str = "proportion", indicator: str | None = None,
                 label_sites: str = "outside", non_validated: bool | None = None,
@@ -58,14 +60,9 @@ def funnel_plot(data: pd.DataFrame, *, overdispersion: pd.DataFrame | None = Non
         or none.
     non_validated : bool, optional
         Mark the indicator as a non-validated index (do so for the tokenism rate).
-    lang : {"fr", "en"}
-        Language of the labels and number formats.
-    width : float, default 6.3
-        Figure width in inches.
+    {lang_width}
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    {returns_figure}
 
     Notes
     -----
@@ -293,6 +290,7 @@ def _significant(x: float, lang: str, digits: int = 2) -> str:
 
 # -- caterpillar plot --------------------------------------------------------------------------
 
+@shared_docs
 def caterpillar_plot(data: pd.DataFrame, *, site: str = "site", estimate: str = "shrunken",
                      reference: float | None = None, kind: str = "proportion",
                      indicator: str | None = None, non_validated: bool | None = None,
@@ -321,14 +319,9 @@ def caterpillar_plot(data: pd.DataFrame, *, site: str = "site", estimate: str = 
         The name of the indicator (x axis), in ``lang``.
     non_validated : bool, optional
         Mark the figure as a non-validated index (default: from the ``non_validated`` column).
-    lang : {"fr", "en"}
-        Language of the labels and number formats.
-    width : float, default 6.3
-        Figure width in inches.
+    {lang_width}
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    {returns_figure}
 
     Notes
     -----
