@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.proportion import proportion_confint
 
 from evalkit._checks import check_choice, check_column, check_frame, check_probability
 from evalkit.errors import ArgumentError
@@ -185,6 +184,9 @@ def traffic_light_distribution(data: pd.DataFrame, *, paid: str, peers: str, com
                                         if len(names) > 1 else long[names[0]]).to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
         long["share"] = long["count"] / long["n"].where(long["n"] > 0)
+        # Imported here, not at the top: the traffic-light figure imports this module.
+        from statsmodels.stats.proportion import proportion_confint
+
         low, high = proportion_confint(long["count"], long["n"], alpha=1 - confidence,
                                        method="wilson")
     long["ci_low"] = np.where(long["n"] > 0, low, np.nan)

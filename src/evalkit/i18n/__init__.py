@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import string
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from numbers import Real
 from typing import Any
@@ -112,13 +112,22 @@ def format_number(x: Any, lang: str, *, decimals: int = 1, missing: str = "–")
     >>> format_number(1234.5, "fr") == "1\\u00a0234,5"
     True
     """
-    from babel.numbers import format_decimal
-
     _check_lang(lang)
     if _missing(x):
         return missing
+    x = float(x)
+    return _number_text(x, lang, decimals, math.copysign(1.0, x))
+
+
+# Figures and tables format the same few values thousands of times (labels tried on bars,
+# cells of every table): the locale's text of a value is kept once made.
+@lru_cache(maxsize=65536)
+def _number_text(x: float, lang: str, decimals: int, sign: float) -> str:
+    # ``sign`` keeps -0.0 apart from 0.0 (equal as keys, not in print).
+    from babel.numbers import format_decimal
+
     fmt = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
-    return format_decimal(float(x), format=fmt, locale=LOCALES[lang])
+    return format_decimal(x, format=fmt, locale=LOCALES[lang])
 
 
 def format_integer(x: Any, lang: str, *, missing: str = "–") -> str:
@@ -136,13 +145,19 @@ def format_percent(p: Any, lang: str, *, decimals: int = 1, missing: str = "–"
     >>> format_percent(0.125, "fr") == "12,5\\u00a0%"
     True
     """
-    from babel.numbers import format_percent as _format_percent
-
     _check_lang(lang)
     if _missing(p):
         return missing
+    p = float(p)
+    return _percent_text(p, lang, decimals, math.copysign(1.0, p))
+
+
+@lru_cache(maxsize=65536)
+def _percent_text(p: float, lang: str, decimals: int, sign: float) -> str:
+    from babel.numbers import format_percent as _format_percent
+
     fmt = "#,##0" + ("." + "0" * decimals if decimals > 0 else "") + "%"
-    text = _format_percent(float(p), format=fmt, locale=LOCALES[lang])
+    text = _format_percent(p, format=fmt, locale=LOCALES[lang])
     if lang == "fr":
         # French sets the percent sign apart with a non-breaking space (OQLF, Statistique Canada).
         text = text.replace("%", "").rstrip("\u00a0\u202f ") + "\u00a0%"
