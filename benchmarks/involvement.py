@@ -16,9 +16,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
+from benchmarks._timing import Stopwatch
 from evalkit.datasets import make_demo_study, simulate_responses
 from evalkit.datasets.demo import LADDER_ITEMS
 from evalkit.involvement import ladder_distribution, perception_gap, tokenism_rates
@@ -26,15 +26,8 @@ from evalkit.models import icc, involvement_change_data, mixed_model
 from evalkit.outcomes import outcome_change_from_study
 from evalkit.study import load_study
 
-TIMES: dict[str, float] = {}
-
-
-@contextmanager
-def timed(name: str):
-    start = time.perf_counter()
-    yield
-    TIMES[name] = time.perf_counter() - start
-    print(f"  {name:<44} {TIMES[name]:7.2f} s", flush=True)
+timed = Stopwatch(width=44)
+TIMES = timed.times
 
 
 R_SCRIPT = """

@@ -17,9 +17,9 @@ import shutil
 import subprocess
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
+from benchmarks._timing import Stopwatch
 from evalkit.datasets import make_demo_study, simulate_responses
 from evalkit.datasets.demo import LADDER_ITEMS, WELLBEING_ITEMS
 from evalkit.funnel import funnel_limits, overdispersion
@@ -51,14 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-site", type=int, default=1000)
     parser.add_argument("--bootstrap", type=int, default=2000)
     args = parser.parse_args(argv)
-    times: dict[str, float] = {}
-
-    @contextmanager
-    def timed(name: str):
-        start = time.perf_counter()
-        yield
-        times[name] = time.perf_counter() - start
-        print(f"  {name:<52} {times[name]:6.2f} s", flush=True)
+    timed = Stopwatch(width=56)
+    times = timed.times
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
