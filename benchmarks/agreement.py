@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from evalkit.qual.agreement import _block, _matrix_ratings, _run, krippendorff_alpha
+from evalkit.analyse.qual.agreement import _block, _matrix_ratings, _run, krippendorff_alpha
 
 
 def simulate(n_units: int, n_coders: int, *, missing: float, seed: int) -> np.ndarray:

@@ -19,12 +19,12 @@ import time
 from pathlib import Path
 
 from benchmarks._timing import Stopwatch
+from evalkit.analyse.involvement import ladder_distribution, perception_gap, tokenism_rates
+from evalkit.analyse.models import icc, involvement_change_data, mixed_model
+from evalkit.analyse.outcomes import outcome_change_from_study
+from evalkit.config.study import load_study
 from evalkit.datasets import make_demo_study, simulate_responses
 from evalkit.datasets.demo import LADDER_ITEMS
-from evalkit.involvement import ladder_distribution, perception_gap, tokenism_rates
-from evalkit.models import icc, involvement_change_data, mixed_model
-from evalkit.outcomes import outcome_change_from_study
-from evalkit.study import load_study
 
 timed = Stopwatch(width=44)
 TIMES = timed.times

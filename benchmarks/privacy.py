@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from evalkit.privacy import DisclosurePolicy, pseudonymise, scrub_texts, suppress_table
+from evalkit import DisclosurePolicy, pseudonymise, scrub_texts, suppress_table
 
 REPEATS = 3
 SENTENCES = [

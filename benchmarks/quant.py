@@ -20,14 +20,14 @@ import time
 from pathlib import Path
 
 from benchmarks._timing import Stopwatch
+from evalkit.analyse.funnel import funnel_limits, overdispersion
+from evalkit.analyse.involvement import tokenism_rates
+from evalkit.analyse.models import involvement_change_data, mixed_model
+from evalkit.analyse.reliability import cronbach_alpha
+from evalkit.analyse.scales import score_scale
+from evalkit.config.study import load_study
 from evalkit.datasets import make_demo_study, simulate_responses
 from evalkit.datasets.demo import LADDER_ITEMS, WELLBEING_ITEMS
-from evalkit.funnel import funnel_limits, overdispersion
-from evalkit.involvement import tokenism_rates
-from evalkit.models import involvement_change_data, mixed_model
-from evalkit.reliability import cronbach_alpha
-from evalkit.scales import score_scale
-from evalkit.study import load_study
 
 R_SCRIPT = r"""
 suppressPackageStartupMessages({library(psych); library(lme4)})

@@ -1,8 +1,8 @@
 """Time reading a large French-Excel CSV export: ``python -m benchmarks.read_csv``.
 
 Generates a 200,000-row × 50-column survey file as French Excel saves it (Windows-1252, ``;``
-delimiter, decimal comma) in a temporary folder, then times :func:`evalkit.io.read_source` and
-:func:`evalkit.io.parse_numbers` on its numeric columns. The whole validation of such a file must
+delimiter, decimal comma) in a temporary folder, then times :func:`evalkit.read.read_source` and
+:func:`evalkit.read.parse_numbers` on its numeric columns. The whole validation of such a file must
 take under 10 s, so reading should take well under half of that.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from evalkit.io import parse_numbers, read_source
+from evalkit.read import parse_numbers, read_source
 
 SITES = ["Estrie", "Montréal-Centre", "Québec–Capitale", "Laval", "Gaspésie", "Saguenay"]
 GROUPS = ["usager", "proche aidant", "intervenant"]

@@ -12,8 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from evalkit import read_qdpx, write_qdpx
 from evalkit.datasets.interviews import make_demo_interviews
-from evalkit.qual import read_qdpx, write_qdpx
 
 N_SEGMENTS = 5_000
 TARGET_SECONDS = 3.0

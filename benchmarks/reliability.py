@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from evalkit.reliability import cronbach_alpha, mcdonald_omega, ordinal_alpha
-from evalkit.scales import score_scale, scoring_summary
+from evalkit.analyse.reliability import cronbach_alpha, mcdonald_omega, ordinal_alpha
+from evalkit.analyse.scales import score_scale, scoring_summary
 
 ITEMS = [f"wb_{i}" for i in range(1, 8)]
 

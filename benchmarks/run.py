@@ -151,8 +151,8 @@ def content_overhead(repeats: int) -> None:
         # The same libraries as the real notebook: evalkit's figures, notebook session,
         # display helpers, results and disclosure control.
         book.cells = [cell, nbformat.v4.new_code_cell(
-            IMPORTS + "\nfrom evalkit import plots\nfrom evalkit.notebook import Session\n"
-            "import evalkit.reports.display, evalkit.results, evalkit.privacy.suppress")]
+            IMPORTS + "\nfrom evalkit import plots\nfrom evalkit.present.session import Session\n"
+            "import evalkit.present.display, evalkit.analyse.results, evalkit.release.suppress")]
         nbformat.write(book, trivial / "site_profile.ipynb")
         (trivial / "notebooks.yaml").write_text(
             "notebooks:\n  - name: site_profile\n    per_site: true\n", encoding="utf-8")

@@ -16,11 +16,11 @@ from time import perf_counter
 
 import pandas as pd
 
+from evalkit.analyse.funnel import funnel_limits, overdispersion
+from evalkit.analyse.network import traffic_light_distribution
+from evalkit.analyse.shrinkage import shrunken_estimates
+from evalkit.analyse.weights import rake_weights, representativeness, weighted_proportion
 from evalkit.datasets import simulate_responses
-from evalkit.funnel import funnel_limits, overdispersion
-from evalkit.network import traffic_light_distribution
-from evalkit.shrinkage import shrunken_estimates
-from evalkit.weights import rake_weights, representativeness, weighted_proportion
 
 N_SITES, N_PER_SITE, WAVES = 200, 1000, 2
 

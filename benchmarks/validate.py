@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
-    from evalkit.validate import validate_study
+    from evalkit.validate.study import validate_study
 
     with tempfile.TemporaryDirectory() as tmp:
         study = write_study(Path(tmp), args.rows)

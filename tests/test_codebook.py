@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from evalkit import ConfigError
-from evalkit._config import StudyConfigError
-from evalkit.codebook import load_codebook
+from evalkit.config._model import StudyConfigError
+from evalkit.config.codebook import load_codebook
 
 YAML = """\
 value_sets:

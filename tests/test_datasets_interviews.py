@@ -8,9 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalkit import ArgumentError
+from evalkit import ArgumentError, assign_units, check_segments, units_from_turns
 from evalkit.datasets.interviews import CODERS, interview_codebook, make_demo_interviews
-from evalkit.qual import assign_units, check_segments, units_from_turns
 
 SITES = ["Sherbrooke", "Magog", "Granby", "Coaticook"]
 

@@ -13,8 +13,8 @@ import pytest
 from scipy import stats
 
 from evalkit import ArgumentError, DataError
+from evalkit.analyse.funnel import funnel_limits, overdispersion
 from evalkit.datasets import simulate_responses
-from evalkit.funnel import funnel_limits, overdispersion
 
 
 def exact_limit(n, theta, p):

@@ -2,7 +2,6 @@ import datetime as dt
 
 import pytest
 
-from evalkit import ArgumentError
 from evalkit.i18n import (
     LANGUAGES,
     catalogue,
@@ -46,7 +45,7 @@ def test_dates_are_localised():
 
 
 def test_unknown_key_and_language_are_clear_errors():
-    with pytest.raises(ArgumentError, match="no message 'nope'"):
+    with pytest.raises(ValueError, match="no message 'nope'"):
         t("nope", "fr")
-    with pytest.raises(ArgumentError, match="lang must be one of fr, en, got 'de'"):
+    with pytest.raises(ValueError, match="lang must be one of fr, en, got 'de'"):
         t("common.site", "de")

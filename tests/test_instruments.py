@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from evalkit import ConfigError
-from evalkit.instruments import (
+from evalkit.config.instruments import (
     Instrument,
     instrument_from_dict,
     list_instruments,

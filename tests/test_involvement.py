@@ -10,10 +10,9 @@ import pytest
 from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep
 
-from evalkit import ArgumentError, _intervals
-from evalkit.datasets import make_demo_study, simulate_responses
-from evalkit.datasets.demo import LADDER_ITEMS
-from evalkit.involvement import (
+from evalkit import ArgumentError
+from evalkit.analyse import _intervals
+from evalkit.analyse.involvement import (
     ladder_distribution,
     ladder_placement,
     ladder_reproducibility,
@@ -24,7 +23,9 @@ from evalkit.involvement import (
     tokenism_rates,
     tokenism_status,
 )
-from evalkit.study import load_study
+from evalkit.config.study import load_study
+from evalkit.datasets import make_demo_study, simulate_responses
+from evalkit.datasets.demo import LADDER_ITEMS
 
 REFERENCE = Path(__file__).parent / "reference"
 INTERVALS = json.loads((REFERENCE / "intervals.json").read_text())

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from evalkit import ArgumentError, DataError
-from evalkit.io import parse_numbers, read_source
+from evalkit.read import parse_numbers, read_source
 
 FRENCH = ["Hélène Côté", "François Lévesque", "Œuvre « Ça va » à l’école", "Noël, été; hiver",
           "Zoë Bérubé-Gagnon", "cœur ç à è ù â ê î ô û ë ï ü"]

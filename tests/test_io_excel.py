@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from evalkit import ConfigError, DataError
-from evalkit.io import detect_format, read_source
+from evalkit.read import detect_format, read_source
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evalkit import ArgumentError
-from evalkit.io import ParsedNumbers, parse_numbers
+from evalkit.read import ParsedNumbers, parse_numbers
 
 
 def parsed(cells, **kwargs):

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from evalkit import DataError
-from evalkit.io import read_population
+from evalkit.read import read_population
 
 # A cross-table of two sites; the margins below were summed by hand from it.
 WIDE = """site;sexe;âge;count

@@ -12,7 +12,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evalkit.io import read_source
+from evalkit.read import read_source
 
 PIECES = ["a", "Z", "é", "è", "à", "ç", "œ", "Œ", "«", "»", "’", "É", "0", "7", "12,5", "3.25",
           " ", ",", ";", "\t", '"', '""', "\n", "\r\n", "x y", "Ça", "l’été"]

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from evalkit import DataError
-from evalkit.io import detect_format, read_source
+from evalkit.read import detect_format, read_source
 
 COLUMNS = [
     ("StartDate", "Start Date", {"ImportId": "startDate", "timeZone": "America/Toronto"}),

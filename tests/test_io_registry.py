@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from evalkit import ArgumentError, DataError
-from evalkit.io import (
+from evalkit.read import (
     ReaderWarning,
     ReadOptions,
     ReadResult,
@@ -71,7 +71,7 @@ def test_a_new_format_plugs_in_like_the_built_in_ones(notes_format, tmp_path):
 
 def test_readers_can_be_registered_by_name_and_imported_lazily(tmp_path):
     register_reader("lazy-csv", extensions=".lazy", sniff=None,
-                    read="evalkit.io._delimited:read_csv")
+                    read="evalkit.read._delimited:read_csv")
     try:
         path = tmp_path / "a.lazy"
         path.write_text("a;b\n1;2\n", encoding="utf-8")

@@ -8,7 +8,7 @@ import pyreadstat
 import pytest
 
 from evalkit import ArgumentError, DataError
-from evalkit.io import read_source, stack_sources
+from evalkit.read import read_source, stack_sources
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pyreadstat
 import pytest
 
 from evalkit import DataError
-from evalkit.io import detect_format, read_source
+from evalkit.read import detect_format, read_source
 
 LABELS = {1: "Pas du tout d’accord", 2: "Plutôt pas", 3: "Neutre", 4: "Plutôt d’accord",
           5: "Tout à fait d’accord", 8: "Ne sait pas", 9: "Refus"}

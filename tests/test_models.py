@@ -10,9 +10,7 @@ import pandas as pd
 import pytest
 
 from evalkit import ArgumentError
-from evalkit.datasets import make_demo_study, simulate_responses
-from evalkit.datasets.demo import LADDER_ITEMS
-from evalkit.models import (
+from evalkit.analyse.models import (
     ModelResult,
     design_effect,
     icc,
@@ -21,7 +19,9 @@ from evalkit.models import (
     mixed_model,
     ordinal_model,
 )
-from evalkit.study import load_study
+from evalkit.config.study import load_study
+from evalkit.datasets import make_demo_study, simulate_responses
+from evalkit.datasets.demo import LADDER_ITEMS
 
 REFERENCE = Path(__file__).parent / "reference"
 R = json.loads((REFERENCE / "mixed_models.json").read_text())

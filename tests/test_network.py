@@ -6,12 +6,12 @@ import pytest
 from scipy import stats
 
 from evalkit import ArgumentError, DataError
+from evalkit.analyse.integration import integration_profile
+from evalkit.analyse.network import traffic_light, traffic_light_distribution
+from evalkit.config.study import Bilingual
 from evalkit.datasets import simulate_responses
 from evalkit.datasets._vocabulary import INTEGRATION_LEVELS
 from evalkit.i18n import t
-from evalkit.integration import integration_profile
-from evalkit.network import traffic_light, traffic_light_distribution
-from evalkit.study import Bilingual
 
 NET = {"paid": "net_paid", "peers": "net_peers", "community": "net_community"}
 

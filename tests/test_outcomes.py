@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalkit import ArgumentError, DataError, _intervals
+from evalkit import ArgumentError, DataError
+from evalkit.analyse import _intervals
+from evalkit.analyse.outcomes import outcome_change, outcome_change_from_study
+from evalkit.config.study import load_study
 from evalkit.datasets import make_demo_study, simulate_responses
 from evalkit.datasets.demo import LADDER_ITEMS, OUTCOME_ITEMS
-from evalkit.outcomes import outcome_change, outcome_change_from_study
-from evalkit.study import load_study
 
 INTERVALS = json.loads((Path(__file__).parent / "reference" / "intervals.json").read_text())
 DRUG1 = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0]

@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 from evalkit import ConfigError, DataError
-from evalkit.prepare import prepare_study
+from evalkit.prepare.study import prepare_study
 
 DEMO_NAMES = ("Tremblay", "Gagnon", "Lavoie")
 

@@ -16,8 +16,7 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from evalkit import ConfigError
-from evalkit.privacy import DisclosurePolicy, PseudonymKey, check_disclosure, write_table
+from evalkit import ConfigError, DisclosurePolicy, PseudonymKey, check_disclosure, write_table
 
 POLICY = DisclosurePolicy(min_cell=5, min_n_for_rates=10)
 KEY = PseudonymKey(bytes(range(100, 132)))

@@ -8,8 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evalkit import ArgumentError, PrivacyError
-from evalkit.privacy import DisclosurePolicy, KAnonymityWarning, export_records, k_anonymity
+from evalkit import (
+    ArgumentError,
+    DisclosurePolicy,
+    KAnonymityWarning,
+    PrivacyError,
+    export_records,
+    k_anonymity,
+)
 
 
 def records() -> pd.DataFrame:

@@ -13,10 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evalkit import ArgumentError, ConfigError, PrivacyError
-from evalkit.datasets import make_demo_study
-from evalkit.privacy import (
+from evalkit import (
+    ArgumentError,
+    ConfigError,
     DemoKeyWarning,
+    PrivacyError,
     PseudonymKey,
     collision_probability,
     generate_key,
@@ -25,6 +26,7 @@ from evalkit.privacy import (
     pseudonymise_frame,
     write_key_file,
 )
+from evalkit.datasets import make_demo_study
 
 KEY = bytes(range(32))
 OTHER = bytes(range(1, 33))
@@ -248,7 +250,7 @@ def test_collision_probability_is_the_birthday_bound():
 
 
 def test_pseudonymise_frame_uses_the_codebook_and_leaves_data_untouched():
-    from evalkit.codebook import Codebook
+    from evalkit.config.codebook import Codebook
 
     codebook = Codebook.model_validate({"variables": {
         "email": {"type": "id", "label": {"fr": "Courriel", "en": "E-mail"}, "casefold": True},

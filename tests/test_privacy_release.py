@@ -11,8 +11,13 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from evalkit import ArgumentError
-from evalkit.privacy import DisclosurePolicy, neutralise_formulas, suppress_table, write_table
+from evalkit import (
+    ArgumentError,
+    DisclosurePolicy,
+    neutralise_formulas,
+    suppress_table,
+    write_table,
+)
 
 POLICY = DisclosurePolicy(min_cell=5, min_n_for_rates=10)
 

@@ -7,8 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evalkit import ArgumentError
-from evalkit.privacy import find_identifiers, scrub_text, scrub_texts
+from evalkit import ArgumentError, find_identifiers, scrub_text, scrub_texts
 
 TOKENS = {
     "fr": {"name": "[NOM]", "phone": "[TÉLÉPHONE]", "email": "[COURRIEL]",
@@ -99,7 +98,7 @@ def health_card(draw):
 @st.composite
 def email(draw, first, last):
     domain = draw(st.sampled_from(["example.org", "exemple.qc.ca", "mail.example.com"]))
-    from evalkit.privacy.scrub import _fold
+    from evalkit.prepare.scrub import _fold
 
     return f"{_fold(first).lower()}.{_fold(last).lower()}@{domain}"
 
@@ -128,7 +127,7 @@ def planted_sentence(draw, lang):
     first, last = draw(person())
     case = draw(st.sampled_from(["as is", "lower", "upper", "unaccented"]))
     full = f"{first} {last}"
-    from evalkit.privacy.scrub import _fold
+    from evalkit.prepare.scrub import _fold
 
     shown_full = {"as is": full, "lower": full.lower(), "upper": full.upper(),
                   "unaccented": _fold(full)}[case]

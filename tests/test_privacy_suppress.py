@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from evalkit import ArgumentError
-from evalkit.privacy import (
+from evalkit import (
+    ArgumentError,
     DisclosurePolicy,
     apply_disclosure_control,
     disclosure_intervals,
@@ -115,7 +115,7 @@ def test_a_share_never_gives_a_suppressed_count_back():
 
 
 def test_policy_from_the_study_privacy_section():
-    from evalkit.study import Privacy
+    from evalkit.config.study import Privacy
 
     out = apply_disclosure_control(pd.DataFrame({"k": [7, 9]}), counts=["k"],
                                    policy=Privacy(min_cell=8))

@@ -15,8 +15,7 @@ from statsmodels.stats.inter_rater import cohens_kappa as sm_cohens_kappa
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss_kappa
 
 from evalkit import ArgumentError, DataError
-from evalkit.i18n import has_key
-from evalkit.qual.agreement import (
+from evalkit.analyse.qual.agreement import (
     NO_CODE,
     agreement_table,
     coding_table,
@@ -26,6 +25,7 @@ from evalkit.qual.agreement import (
     krippendorff_alpha,
     percent_agreement,
 )
+from evalkit.i18n import has_key
 
 REFERENCE = Path(__file__).parent / "reference"
 NAN = np.nan
@@ -311,7 +311,7 @@ def test_no_bootstrap_gives_missing_intervals():
     (0.4, "kappa_fair"), (0.6, "kappa_moderate"), (0.8, "kappa_substantial"),
     (0.81, "kappa_almost_perfect"), (1.0, "kappa_almost_perfect")])
 def test_kappa_readings_follow_landis_and_koch(value, key):
-    from evalkit.qual.agreement import _reading
+    from evalkit.analyse.qual.agreement import _reading
 
     assert _reading("cohen_kappa", value) == f"qual.reading.{key}"
     assert has_key(f"qual.reading.{key}")
@@ -321,7 +321,7 @@ def test_kappa_readings_follow_landis_and_koch(value, key):
     (0.5, "alpha_unreliable"), (0.667, "alpha_tentative"), (0.799, "alpha_tentative"),
     (0.8, "alpha_reliable")])
 def test_alpha_readings_follow_krippendorff(value, key):
-    from evalkit.qual.agreement import _reading
+    from evalkit.analyse.qual.agreement import _reading
 
     assert _reading("krippendorff_alpha_nominal", value) == f"qual.reading.{key}"
     assert has_key(f"qual.reading.{key}")

@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalkit.datasets.interviews import make_demo_interviews
-from evalkit.qual import (
+from evalkit import (
     NO_CODE,
     agreement_table,
     code_frequencies,
@@ -19,6 +18,7 @@ from evalkit.qual import (
     quote_bank,
     units_from_turns,
 )
+from evalkit.datasets.interviews import make_demo_interviews
 
 
 @pytest.fixture(scope="module")

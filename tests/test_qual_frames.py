@@ -5,10 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from evalkit import ArgumentError, DataError
-from evalkit.qual import (
+from evalkit import (
     DOCUMENT_COLUMNS,
     SEGMENT_COLUMNS,
+    ArgumentError,
+    DataError,
     assign_units,
     check_documents,
     check_segments,
@@ -116,9 +117,9 @@ def test_every_message_key_used_by_the_qualitative_modules_exists():
 
     from evalkit.i18n import catalogue
 
-    folder = Path(__file__).resolve().parents[1] / "src" / "evalkit" / "qual"
+    src = Path(__file__).resolve().parents[1] / "src" / "evalkit"
     used = set()
-    for path in folder.glob("*.py"):
+    for path in [*(src / "read" / "qda").glob("*.py"), *(src / "analyse" / "qual").glob("*.py")]:
         used |= set(re.findall(r'"(qual\.(?:warn|error|rule|reason)\.[a-z_]+)"',
                                path.read_text(encoding="utf-8")))
     assert len(used) > 40

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evalkit import ArgumentError
-from evalkit.qual.framework import FRAMEWORK_COLUMNS, framework_matrix, write_framework_xlsx
+from evalkit.analyse.qual.framework import FRAMEWORK_COLUMNS, framework_matrix, write_framework_xlsx
 
 
 def make_segments(rows, coder="ana"):

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from evalkit import ArgumentError
-from evalkit.qual.frequencies import (
+from evalkit.analyse.qual.frequencies import (
     case_code_matrix,
     code_frequencies,
     cooccurrence,

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evalkit import ArgumentError
-from evalkit.qual import quotes
-from evalkit.qual.quotes import QUOTE_COLUMNS, attribution, quote_bank
+from evalkit.analyse.qual import quotes
+from evalkit.analyse.qual.quotes import QUOTE_COLUMNS, attribution, quote_bank
 
 LONG = ("We were invited to the committee in March. They asked what we thought about the "
         "new schedule. Then the decision came from the director anyway. Nobody explained why. "

@@ -10,9 +10,8 @@ import docx
 import pandas as pd
 import pytest
 
-from evalkit import ArgumentError, DataError
-from evalkit.qual import _safe as safe
-from evalkit.qual import read_qdc, read_qdpx
+from evalkit import ArgumentError, DataError, read_qdc, read_qdpx
+from evalkit.read.qda import _safe as safe
 
 NS = "urn:QDA-XML:project:1.0"
 U1 = "11111111-1111-4111-8111-111111111111"

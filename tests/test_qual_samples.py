@@ -16,7 +16,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from evalkit.qual import read_qdpx, validate_qde
+from evalkit import read_qdpx, validate_qde
 
 ROOT = Path(__file__).resolve().parents[1]
 

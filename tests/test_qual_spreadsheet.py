@@ -6,8 +6,7 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from evalkit import ArgumentError, DataError
-from evalkit.qual import SEGMENT_COLUMNS, read_coded_segments
+from evalkit import SEGMENT_COLUMNS, ArgumentError, DataError, read_coded_segments
 
 HEADER = "document,participant,site,group,code,coder,start,end,text"
 ROWS = [

@@ -12,16 +12,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from evalkit import ArgumentError, DataError
-from evalkit.datasets.interviews import interview_codebook, make_demo_interviews
-from evalkit.qual import (
+from evalkit import (
     SEGMENT_COLUMNS,
+    ArgumentError,
+    DataError,
     read_qdpx,
     validate_qde,
     write_qdpx,
 )
+from evalkit.datasets.interviews import interview_codebook, make_demo_interviews
 
-SCHEMA = Path(__file__).resolve().parents[1] / "src/evalkit/qual/schema/Project-mrt2019.xsd"
+SCHEMA = Path(__file__).resolve().parents[1] / "src/evalkit/read/qda/schema/Project-mrt2019.xsd"
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,8 @@ import pytest
 from scipy import stats
 
 from evalkit import ArgumentError, DataError
-from evalkit._polychoric import bvn_cdf, one_factor_uls
-from evalkit.reliability import (
+from evalkit.analyse._polychoric import bvn_cdf, one_factor_uls
+from evalkit.analyse.reliability import (
     cronbach_alpha,
     item_analysis,
     mcdonald_omega,

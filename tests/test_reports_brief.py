@@ -12,17 +12,17 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from evalkit.reports.brief import build_brief, gripp2_table, write_budget_json
-from evalkit.reports.document import Figure, Heading, Quote, Table
-from evalkit.reports.writers import brief_html, write_brief_docx, write_brief_html
+from evalkit.present.brief import build_brief, gripp2_table, write_budget_json
+from evalkit.present.document import Figure, Heading, Quote, Table
+from evalkit.present.writers import brief_html, write_brief_docx, write_brief_html
 
 RUN_DATE = dt.date(2026, 11, 22)
 
 
 @pytest.fixture(scope="module")
 def demo(project_root):
-    from evalkit.prepare import prepare_study
-    from evalkit.results import compute_results
+    from evalkit.analyse.compute import compute_results
+    from evalkit.prepare.study import prepare_study
 
     prepared = prepare_study(project_root / "data_samples" / "demo")
     return compute_results(prepared, n_boot=200), prepared.study
@@ -61,7 +61,7 @@ def test_main_messages_come_from_the_rules(briefs):
     for brief in briefs.values():
         rules = [m.rule for m in brief.messages]
         assert rules[:3] == ["funnel_high", "highest_tokenism", "involvement_outcomes"]
-        items = _blocks(brief, "main", __import__("evalkit.reports.document",
+        items = _blocks(brief, "main", __import__("evalkit.present.document",
                                                   fromlist=["Bullets"]).Bullets)[0].items
         assert list(items) == [m.text(brief.lang) for m in brief.messages]
     assert "le site G" in briefs["fr"].messages[1].text("fr")
@@ -194,7 +194,7 @@ def test_docx_same_brief_same_bytes(briefs, tmp_path, docx_paths):
 
 # -- code-free notebook pages ------------------------------------------------------------------
 def _notebook(path, results, study):
-    from evalkit.reports.display import mark_methods, show_table
+    from evalkit.present.display import mark_methods, show_table
 
     nb = new_notebook()
     nb.cells = [
@@ -215,7 +215,7 @@ def _notebook(path, results, study):
 
 
 def test_notebook_page_without_code_with_label_toc_and_notes(demo, tmp_path):
-    from evalkit.reports.notebook import export_notebook_html
+    from evalkit.present.notebook_page import export_notebook_html
 
     results, study = demo
     nb = _notebook(tmp_path / "nb.ipynb", results, study)
@@ -235,7 +235,7 @@ def test_notebook_page_without_code_with_label_toc_and_notes(demo, tmp_path):
 
 
 def test_notebook_page_metadata_flag(demo, tmp_path):
-    from evalkit.reports.notebook import export_notebook_html
+    from evalkit.present.notebook_page import export_notebook_html
 
     _, study = demo
     nb = new_notebook(cells=[new_markdown_cell("## Section")],
@@ -289,7 +289,7 @@ def test_the_sentence_check_catches_a_sentence(tmp_path):
 
 
 def test_write_briefs_fills_the_runs_brief_folder(demo, tmp_path):
-    from evalkit.reports import write_briefs
+    from evalkit.present import write_briefs
 
     results, study = demo
     record = write_briefs(results, study, tmp_path / "brief", run_date="2026-11-22")

@@ -54,8 +54,8 @@ def browser():
 
 @pytest.fixture(scope="module")
 def demo(project_root):
-    from evalkit.prepare import prepare_study
-    from evalkit.results import compute_results
+    from evalkit.analyse.compute import compute_results
+    from evalkit.prepare.study import prepare_study
 
     prepared = prepare_study(project_root / "data_samples" / "demo")
     return compute_results(prepared, n_boot=200), prepared.study
@@ -69,10 +69,10 @@ def pages(demo, tmp_path_factory):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from evalkit.reports.brief import build_brief
-    from evalkit.reports.display import show_figure, show_table
-    from evalkit.reports.notebook import export_notebook_html
-    from evalkit.reports.writers import write_brief_html
+    from evalkit.present.brief import build_brief
+    from evalkit.present.display import show_figure, show_table
+    from evalkit.present.notebook_page import export_notebook_html
+    from evalkit.present.writers import write_brief_html
 
     results, study = demo
     folder = tmp_path_factory.mktemp("pages")

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from evalkit.i18n import catalogue
-from evalkit.reports import messages as M
-from evalkit.reports.joint import joint_display, tokenism_theme
+from evalkit.present import messages as M
+from evalkit.present.joint import joint_display, tokenism_theme
 
 
 def _funnel(z, outside95, outside998, sites="ABCD"):
@@ -255,9 +255,9 @@ def test_rules_do_not_modify_the_tables():
 # -- on the demo ---------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def demo(project_root):
-    from evalkit.prepare import prepare_study
-    from evalkit.reports.brief import released_tables
-    from evalkit.results import compute_results
+    from evalkit.analyse.compute import compute_results
+    from evalkit.prepare.study import prepare_study
+    from evalkit.present.brief import released_tables
 
     prepared = prepare_study(project_root / "data_samples" / "demo")
     results = compute_results(prepared, n_boot=200)

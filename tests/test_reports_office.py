@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.reports.budget import BUDGETS
+from evalkit.present.budget import BUDGETS
 
 RUN_DATE = dt.date(2026, 11, 22)
 MOJIBAKE = ("Ã©", "Ã¨", "Ã ", "Ã§", "Â«", "Â»", "â€", "\ufffd")
@@ -42,10 +42,10 @@ def printed(project_root, tmp_path_factory):
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"CI needs the office-suite tests: {reason}")
         pytest.skip(reason)
-    from evalkit.prepare import prepare_study
-    from evalkit.reports.brief import build_brief
-    from evalkit.reports.writers import write_brief_docx
-    from evalkit.results import compute_results
+    from evalkit.analyse.compute import compute_results
+    from evalkit.prepare.study import prepare_study
+    from evalkit.present.brief import build_brief
+    from evalkit.present.writers import write_brief_docx
 
     prepared = prepare_study(project_root / "data_samples" / "demo")
     results = compute_results(prepared, n_boot=200)
@@ -119,7 +119,7 @@ def test_word_tables_fit_the_text_width(printed):
     from docx import Document
     from docx.shared import Cm
 
-    from evalkit.reports.writers import write_brief_docx
+    from evalkit.present.writers import write_brief_docx
 
     path = write_brief_docx(printed["fr"]["brief"], printed["fr"]["pdf"].with_suffix(".2.docx"))
     doc = Document(str(path))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from evalkit._resample import compress_rows, multinomial_counts, percentile_interval
+from evalkit.analyse._resample import compress_rows, multinomial_counts, percentile_interval
 
 
 def multiset(x):

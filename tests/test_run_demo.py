@@ -9,7 +9,8 @@ import re
 import pandas as pd
 import pytest
 
-from evalkit.results import Results
+from evalkit.analyse.results import Results
+from evalkit.release.tables import released_table
 from evalkit.run import run_study
 
 NOTEBOOKS = ["01_data_quality", "02_involvement_tokenism", "03_outcomes", "04_qualitative",
@@ -55,12 +56,12 @@ def test_each_page_keeps_its_own_language(demo_run):
 
 
 def test_released_tables_are_the_results_after_disclosure_control(demo_run, project_root):
-    from evalkit.study import load_study
+    from evalkit.config.study import load_study
 
     results = Results.load(demo_run.run_dir / ".work" / "results")
     policy = load_study(project_root / "data_samples" / "demo").privacy
     table = pd.read_csv(demo_run.run_dir / "tables" / "tokenism_rates.csv")
-    expected = results.released("tokenism_rates", policy=policy)
+    expected = released_table(results, "tokenism_rates", policy=policy)
     assert table["site"].tolist() == expected["site"].astype(str).tolist()
     pd.testing.assert_series_equal(table["rate"], expected["rate"].astype(float),
                                    check_names=False, rtol=1e-11)

@@ -212,7 +212,7 @@ def test_demo_study_is_generated_when_the_checkout_has_none(tmp_path, monkeypatc
     from evalkit.datasets import make_demo_study
     from evalkit.run.demo import demo_study
 
-    monkeypatch.setattr("evalkit.run.manifest.source_checkout", lambda: None)
+    monkeypatch.setattr("evalkit.run.demo.source_checkout", lambda: None)
     study, generated = demo_study(tmp_path / "reports")
     assert generated and study.name == "study.yaml"
     assert study.parent.parent == tmp_path / "reports"

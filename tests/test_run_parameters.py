@@ -97,8 +97,8 @@ def test_missing_parameters_cell_is_a_problem():
 
 
 def test_secret_guard(monkeypatch, tmp_path):
+    from evalkit.config.study import load_study
     from evalkit.datasets import make_demo_study
-    from evalkit.study import load_study
 
     study = load_study(make_demo_study(tmp_path / "s", n_sites=2, n_per_site=20))
     forms = study_key_forms(study)

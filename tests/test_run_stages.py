@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from evalkit.errors import DataError
-from evalkit.run import release_check, run_study
+from evalkit.run import run_study
 
 
 @pytest.fixture(scope="module")
@@ -71,12 +70,6 @@ def test_clean_validation_is_kept_for_the_run(study_file, tmp_path, no_notebooks
     # the prepare stage receives the typed responses: the data are not read a second time
     rows = sum(r["rows"] for r in result.manifest["inputs"] if r["kind"] == "survey")
     assert len(seen[0].responses) == rows and "respondent_id" in seen[0].responses
-
-
-def test_release_check_is_not_available_until_the_privacy_part_provides_it(monkeypatch,
-                                                                           tmp_path):
-    monkeypatch.setitem(sys.modules, "evalkit.privacy", None)  # importing it fails
-    assert release_check(tmp_path) == {"status": "not available"}
 
 
 def test_release_findings_are_recorded_and_fail_the_run(study_file, tmp_path, no_notebooks):

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from evalkit import ArgumentError, ConfigError
-from evalkit.scales import STATUSES, score_scale, scoring_summary
+from evalkit.analyse.scales import STATUSES, score_scale, scoring_summary
 
 SWEMWBS_COLUMNS = [f"Q12_{i}" for i in range(1, 8)]
 

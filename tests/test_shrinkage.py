@@ -9,8 +9,8 @@ import pytest
 from scipy import special, stats
 
 from evalkit import ArgumentError, DataError
+from evalkit.analyse.shrinkage import shrunken_estimates
 from evalkit.datasets import simulate_responses
-from evalkit.shrinkage import shrunken_estimates
 
 REFERENCE = Path(__file__).parent / "reference"
 

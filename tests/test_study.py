@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from evalkit import ConfigError
-from evalkit._config import StudyConfigError
-from evalkit.study import load_study, study_json_schema
+from evalkit.config._model import StudyConfigError
+from evalkit.config.study import load_study, study_json_schema
 
 MINIMAL = """\
 study: test-study

@@ -13,7 +13,7 @@ import yaml
 from evalkit.cli import main
 from evalkit.datasets import make_demo_study, simulate_responses
 from evalkit.datasets.demo import LADDER_ITEMS, OUTCOME_ITEMS
-from evalkit.validate import PROBLEM_COLUMNS, validate_study
+from evalkit.validate.study import PROBLEM_COLUMNS, validate_study
 
 BROKEN = Path(__file__).parent / "broken_studies"
 CASES = sorted(p.name for p in BROKEN.iterdir() if (p / "expected.yaml").is_file())

@@ -12,13 +12,13 @@ import pytest
 from scipy import stats
 
 from evalkit import ArgumentError, DataError
-from evalkit.datasets import simulate_responses
-from evalkit.weights import (
+from evalkit.analyse.weights import (
     rake_weights,
     representativeness,
     weighted_mean,
     weighted_proportion,
 )
+from evalkit.datasets import simulate_responses
 
 REFERENCE = Path(__file__).parent / "reference"
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from evalkit.i18n import has_key, t
+
 __all__ = [
     "ArgumentError",
     "ConfigError",
@@ -65,7 +67,6 @@ class EvalkitError(Exception):
 
         ``hint``, when given, is a catalogue key used instead of ``message_key + '.hint'``.
         """
-        from evalkit.i18n import has_key, t
 
         key = message_key
         hint_key = hint or f"{key}.hint"

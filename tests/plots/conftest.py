@@ -1,12 +1,12 @@
 """What the figure tests share: the demo study, validated once, and a check that no test leaves
-a pyplot figure open (figures from evalkit.plots are never registered with pyplot)."""
+a pyplot figure open (figures from evalkit.present.plots are never registered with pyplot)."""
 
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pytest
 
-from evalkit.validate import validate_study
+from evalkit.validate.study import validate_study
 
 DEMO = Path(__file__).resolve().parents[2] / "data_samples" / "demo"
 

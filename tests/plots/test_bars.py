@@ -1,6 +1,6 @@
 """Bar figures: Likert items, the ladder profile, outcome change, traffic light, integration.
 
-Figures from evalkit.plots are never registered with pyplot: an autouse fixture (conftest.py)
+Figures from evalkit.present.plots are never registered with pyplot: an autouse fixture (conftest.py)
 checks that no test leaves a pyplot figure open.
 """
 
@@ -12,21 +12,20 @@ from _figures import by_gid, notes, texts
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from evalkit import ArgumentError
+from evalkit import ArgumentError, apply_disclosure_control
+from evalkit.analyse.integration import integration_profile
+from evalkit.analyse.involvement import ladder_distribution
+from evalkit.analyse.network import traffic_light_distribution
+from evalkit.analyse.outcomes import outcome_change_from_study
 from evalkit.i18n import format_percent
-from evalkit.integration import integration_profile
-from evalkit.involvement import ladder_distribution
-from evalkit.network import traffic_light_distribution
-from evalkit.outcomes import outcome_change_from_study
-from evalkit.plots import (
+from evalkit.present.plots import (
     integration_plot,
     ladder_profile,
     likert_bars,
     outcome_change_plot,
     traffic_light_plot,
 )
-from evalkit.plots._style import SUPPRESSED
-from evalkit.privacy import apply_disclosure_control
+from evalkit.present.plots._style import SUPPRESSED
 
 
 @pytest.fixture(scope="module")

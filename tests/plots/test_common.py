@@ -14,16 +14,15 @@ from _figures import by_gid
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from evalkit import ArgumentError
+from evalkit import ArgumentError, code_frequencies, cooccurrence
 from evalkit import plots as P
-from evalkit.funnel import funnel_limits
-from evalkit.integration import integration_profile
-from evalkit.involvement import ladder_distribution
-from evalkit.network import traffic_light_distribution
-from evalkit.outcomes import outcome_change_from_study
-from evalkit.plots._style import MAX_WIDTH
-from evalkit.qual import code_frequencies, cooccurrence
-from evalkit.study import load_study
+from evalkit.analyse.funnel import funnel_limits
+from evalkit.analyse.integration import integration_profile
+from evalkit.analyse.involvement import ladder_distribution
+from evalkit.analyse.network import traffic_light_distribution
+from evalkit.analyse.outcomes import outcome_change_from_study
+from evalkit.config.study import load_study
+from evalkit.present.plots._style import MAX_WIDTH
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "data_samples" / "demo"
@@ -127,7 +126,7 @@ def test_figures_fit_an_a4_page_use_readable_fonts_and_leave_rcparams_alone(demo
 
 def test_importing_the_figures_changes_nothing_global():
     code = ("import matplotlib as mpl; before = dict(mpl.rcParams); "
-            "import evalkit.plots, matplotlib.pyplot as plt; "
+            "import evalkit.present.plots, matplotlib.pyplot as plt; "
             "print(dict(mpl.rcParams) == before, plt.get_fignums())")
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -7,15 +7,14 @@ import pytest
 from _figures import by_gid, notes
 from matplotlib.figure import Figure
 
-from evalkit import ArgumentError
+from evalkit import ArgumentError, code_frequencies, cooccurrence, cooccurrence_matrix
 from evalkit.datasets import interview_codebook
 from evalkit.i18n import format_integer, format_percent
-from evalkit.plots import (
+from evalkit.present.plots import (
     code_site_heatmap,
     cooccurrence_heatmap,
     joint_display_figure,
 )
-from evalkit.qual import code_frequencies, cooccurrence, cooccurrence_matrix
 
 
 @pytest.fixture(scope="module")
@@ -135,10 +134,10 @@ def test_cooccurrence_heatmap_bad_arguments():
 @pytest.fixture(scope="module")
 def joint(project_root):
     """The joint display of the demo, by the rule notebooks and the brief share."""
-    from evalkit.prepare import prepare_study
-    from evalkit.reports import joint_display, released_tables
-    from evalkit.reports.joint import joint_display_rows
-    from evalkit.results import compute_results
+    from evalkit.analyse.compute import compute_results
+    from evalkit.prepare.study import prepare_study
+    from evalkit.present import joint_display, released_tables
+    from evalkit.present.joint import joint_display_rows
 
     prepared = prepare_study(project_root / "data_samples" / "demo")
     results = compute_results(prepared, n_boot=100)

@@ -8,10 +8,10 @@ from _figures import by_gid, notes, texts
 from matplotlib.figure import Figure
 
 from evalkit import ArgumentError
-from evalkit.funnel import funnel_limits, overdispersion
-from evalkit.involvement import tokenism_rates
-from evalkit.plots import caterpillar_plot, funnel_plot
-from evalkit.shrinkage import shrunken_estimates
+from evalkit.analyse.funnel import funnel_limits, overdispersion
+from evalkit.analyse.involvement import tokenism_rates
+from evalkit.analyse.shrinkage import shrunken_estimates
+from evalkit.present.plots import caterpillar_plot, funnel_plot
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +165,7 @@ def test_caterpillar_plot_of_raw_rates_greys_suppressed_sites(demo):
     rates = tokenism_rates(r[(r["wave"] == 1) & (r["respondent_type"] == "carer")],
                            voice=inv.tokenism.voice, influence=inv.tokenism.influence,
                            agree_at=inv.agree_at, site="site")
-    from evalkit.privacy import apply_disclosure_control
+    from evalkit import apply_disclosure_control
 
     safe = apply_disclosure_control(rates, estimates=["rate", "ci_low", "ci_high"],
                                     n="n_consulted", policy=demo.study.privacy)

@@ -1,4 +1,4 @@
-# Reference values for the intervals of evalkit.involvement and evalkit.outcomes, from base R.
+# Reference values for the intervals of evalkit.analyse.involvement and evalkit.analyse.outcomes, from base R.
 #
 # Run from the repository root:  Rscript tests/reference/intervals.R
 # Writes tests/reference/intervals.json, which tests/test_involvement.py and

@@ -1,4 +1,4 @@
-# Reference values for evalkit.models, computed with R (lme4, MASS, psych).
+# Reference values for evalkit.analyse.models, computed with R (lme4, MASS, psych).
 #
 # Run from the repository root:  Rscript tests/reference/mixed_models.R
 # Writes tests/reference/mixed_models.json, which tests/test_models.py reads (CI has no R).

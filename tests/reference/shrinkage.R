@@ -1,4 +1,4 @@
-# Reference values for evalkit.shrinkage, computed with R (metafor; optim).
+# Reference values for evalkit.analyse.shrinkage, computed with R (metafor; optim).
 #
 # Run from this folder:  Rscript shrinkage.R
 # Writes shrinkage_normal.csv (DerSimonian-Laird tau2 and BLUPs from metafor::rma / blup) and

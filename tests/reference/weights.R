@@ -1,4 +1,4 @@
-# Reference values for evalkit.weights, computed with R's survey package (Lumley).
+# Reference values for evalkit.analyse.weights, computed with R's survey package (Lumley).
 #
 # Run from this folder:  Rscript weights.R
 # Writes: weights_sample.csv and weights_population.csv (the small stored dataset and its

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from evalkit._version import __version__
 from evalkit.errors import EvalkitError
+from evalkit.i18n import t
 
 __all__ = ["main"]
 
@@ -86,7 +87,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # a bug: say so briefly, the traceback is one flag away
         if args.debug:
             raise
-        from evalkit.i18n import t
 
         print(t("cli.unexpected", args.lang, kind=type(error).__name__, message=error),
               file=sys.stderr)

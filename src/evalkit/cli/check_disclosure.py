@@ -13,6 +13,12 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from evalkit.config.study import load_study
+from evalkit.i18n import t
+from evalkit.prepare.keys import DemoKeyWarning, load_key
+from evalkit.release.disclosure import check_disclosure, scan_summary
+from evalkit.validate.study import validate_study
+
 NAME = "check-disclosure"
 
 
@@ -34,9 +40,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def study_inputs(study_file: str) -> dict[str, Any]:
     """Identifiers (raw values of identifying columns), names, key and policy of a study."""
-    from evalkit.privacy.keys import load_key
-    from evalkit.study import load_study
-    from evalkit.validate import validate_study
 
     study = load_study(study_file)
     key = load_key(study)
@@ -52,9 +55,6 @@ def study_inputs(study_file: str) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from evalkit.i18n import t
-    from evalkit.privacy.disclosure import check_disclosure, scan_summary
-    from evalkit.privacy.keys import DemoKeyWarning
 
     inputs: dict[str, Any] = {}
     if args.study:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
+from evalkit.cli.run import add_run_options, run_from_args
+from evalkit.i18n import t
+from evalkit.run.demo import demo_study
+
 NAME = "demo"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from evalkit.cli.run import add_run_options
 
     parser = subparsers.add_parser(
         NAME, help="run every notebook on the demo study and print the index path",
@@ -20,9 +23,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from evalkit.cli.run import run_from_args
-    from evalkit.i18n import t
-    from evalkit.run.demo import demo_study
 
     study, generated = demo_study(args.out)
     if generated:

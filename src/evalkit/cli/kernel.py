@@ -8,25 +8,10 @@ Python is never used by a run.
 from __future__ import annotations
 
 import argparse
-import sys
+
+from evalkit.run.kernel import install_kernel
 
 NAME = "kernel"
-#: The kernel name notebooks and runs use.
-KERNEL_NAME = "evalkit"
-
-
-def install_kernel(*, prefix: str | None = None, quiet: bool = False) -> str:
-    """Install (or refresh) the ``evalkit`` kernelspec under ``prefix`` (default ``sys.prefix``)."""
-    from ipykernel.kernelspec import install
-
-    path = install(
-        kernel_name=KERNEL_NAME,
-        display_name=f"Python 3 (evalkit, {sys.version_info.major}.{sys.version_info.minor})",
-        prefix=prefix or sys.prefix,
-    )
-    if not quiet:
-        print(path)
-    return path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from evalkit.i18n import t
+from evalkit.prepare.keys import generate_key, write_key_file
+
 NAME = "keygen"
 
 
@@ -21,8 +24,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from evalkit.i18n import t
-    from evalkit.privacy.keys import generate_key, write_key_file
 
     if args.out is None:
         print(generate_key())

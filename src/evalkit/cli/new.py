@@ -10,6 +10,7 @@ from importlib import resources
 from pathlib import Path
 
 from evalkit.errors import ConfigError
+from evalkit.i18n import t
 
 NAME = "new"
 
@@ -25,7 +26,7 @@ def new_study(directory: str | Path) -> Path:
     target = Path(directory)
     if target.exists() and any(target.iterdir()):
         raise ConfigError.from_catalogue("study.new_not_empty", where=str(target))
-    template = resources.files("evalkit") / "templates" / "new"
+    template = resources.files("evalkit.config") / "templates" / "new"
     with resources.as_file(template) as source:
         shutil.copytree(source, target, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns("__pycache__"))
@@ -46,7 +47,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from evalkit.i18n import t
 
     path = new_study(args.directory)
     print(t("study.new_written", args.lang, path=path))

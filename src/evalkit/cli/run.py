@@ -9,12 +9,14 @@ from __future__ import annotations
 import argparse
 import sys
 
+from evalkit.run import run_study
+from evalkit.run.runner import DEFAULT_TIMEOUT
+
 NAME = "run"
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """The options ``evalkit run`` and ``evalkit demo`` share."""
-    from evalkit.run.runner import DEFAULT_TIMEOUT
 
     parser.add_argument("--out", default="reports", metavar="FOLDER",
                         help="reports folder (default: reports)")
@@ -50,7 +52,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_from_args(study: str, args: argparse.Namespace) -> int:
     """Run ``study`` with the shared options; print the summary; return the exit code."""
-    from evalkit.run import run_study
 
     result = run_study(
         study, out=args.out, sites=args.sites, only=args.only, jobs=args.jobs,

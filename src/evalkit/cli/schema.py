@@ -6,6 +6,9 @@ import argparse
 import json
 import sys
 
+from evalkit.config.codebook import Codebook
+from evalkit.config.study import study_json_schema
+
 NAME = "schema"
 
 
@@ -20,8 +23,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from evalkit.codebook import Codebook
-    from evalkit.study import study_json_schema
 
     if args.which == "study":
         schema = study_json_schema()

@@ -11,6 +11,9 @@ import json
 import sys
 from pathlib import Path
 
+from evalkit.i18n import t
+from evalkit.validate.study import validate_study
+
 NAME = "validate"
 
 
@@ -29,8 +32,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from evalkit.i18n import t
-    from evalkit.validate import validate_study
 
     report = validate_study(args.study)
     path = report.write_csv(args.out)

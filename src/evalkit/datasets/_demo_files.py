@@ -11,12 +11,13 @@ import pandas as pd
 import yaml
 
 from evalkit.datasets import _vocabulary as V
+from evalkit.datasets._vocabulary import LADDER_ITEMS, WELLBEING_ITEMS
+from evalkit.prepare.keys import DEMO_KEY_MARK
 
 _INTEGER_COLUMNS = ["wave", "inv_informed", "inv_consulted", "inv_influence", "inv_partnership",
                     "inv_control", "net_paid", "net_peers", "net_community"]
 _TEXT_COLUMNS = ["respondent_id", "site", "respondent_type", "age_group", "sex", "contact_name",
                  "comment"]
-DEMO_KEY_MARK = "# evalkit DEMO KEY - not secret - for the synthetic demo study only"
 
 
 def _integers(frame: pd.DataFrame) -> pd.DataFrame:
@@ -59,7 +60,6 @@ def _write_sav(path: Path, frame: pd.DataFrame) -> None:
     """SPSS file with French variable labels, value labels and user-missing codes 8 and 9."""
     import pyreadstat
 
-    from evalkit.datasets.demo import LADDER_ITEMS
 
     out = frame.copy()
     for column in _TEXT_COLUMNS:
@@ -191,7 +191,6 @@ def write_codebook(path: Path, *, sites: list[str], waves: int) -> None:
 def study_data(*, sources: list[dict[str, Any]], waves: int,
                interviews: list[dict[str, Any]] | None = None,
                names: list[str] | None = None) -> dict[str, Any]:
-    from evalkit.datasets.demo import LADDER_ITEMS, WELLBEING_ITEMS
 
     outcome_groups = {g: [item for item, _, _ in items] for g, items in V.OUTCOMES.items()}
     return {
@@ -381,6 +380,6 @@ and e-mails are planted in {len(iv.get('planted_identifiers', []))} places (list
     path.write_text(text, encoding="utf-8")
 
 
-__all__ = ["DEMO_KEY_MARK", "codebook_data", "study_data", "write_codebook", "write_readme",
+__all__ = ["codebook_data", "study_data", "write_codebook", "write_readme",
            "write_study", "write_waves"]
 _unused = np  # numpy is used by callers' frames; keep the import explicit for type checkers

@@ -90,3 +90,7 @@ PLANTED_EN = [
     "Please thank {name} for me, her number is {phone}.",
     "You can reach me at {email}.",
 ]
+
+#: The ladder items in rung order, and the wellbeing items (SWEMWBS).
+LADDER_ITEMS = [item for item, _, _ in LADDER]
+WELLBEING_ITEMS = [f"wb_{i}" for i in range(1, 8)]

@@ -18,8 +18,12 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from evalkit._checks import check_int, rng
+from evalkit._checks import check_choice, check_int, rng
+from evalkit.datasets import _demo_files as files
 from evalkit.datasets import _vocabulary as V
+from evalkit.datasets._vocabulary import LADDER_ITEMS, WELLBEING_ITEMS
+from evalkit.datasets.interviews import interview_codebook, make_demo_interviews
+from evalkit.read.qda.write import write_qdpx
 
 __all__ = ["DEMO_SEED", "DemoData", "make_demo_study", "simulate_responses"]
 
@@ -27,9 +31,7 @@ __all__ = ["DEMO_SEED", "DemoData", "make_demo_study", "simulate_responses"]
 DEMO_SEED = 20261122
 
 GROUPS = ("user", "carer", "staff")
-LADDER_ITEMS = [item for item, _, _ in V.LADDER]
 OUTCOME_ITEMS = [item for group in V.OUTCOMES.values() for item, _, _ in group]
-WELLBEING_ITEMS = [f"wb_{i}" for i in range(1, 8)]
 AGREE_AT = 4
 MET_AT = 3
 
@@ -420,8 +422,6 @@ def make_demo_study(path: str | Path, *, n_sites: int = 8, n_per_site: int = 150
     >>> study_file.name
     'study.yaml'
     """
-    from evalkit._checks import check_choice
-    from evalkit.datasets import _demo_files as files
 
     check_choice(formats, ("messy", "plain"), "formats")
     folder = Path(path)
@@ -452,8 +452,6 @@ def _write_interviews(path: Path, sites: pd.DataFrame, seed: int) -> dict[str, A
     site and their tokenism site is the survey's planted high-tokenism site: numbers and
     interviews converge there, as a joint display should show.
     """
-    from evalkit.datasets.interviews import interview_codebook, make_demo_interviews
-    from evalkit.qual import write_qdpx
 
     codes = list(sites["site"])
     integrated = codes[int(np.argmax(sites["integration_mean"].to_numpy()))]

@@ -18,7 +18,7 @@ import pandas as pd
 from evalkit._checks import check_int, check_probability, rng
 from evalkit.datasets import _interview_text as T
 from evalkit.errors import ArgumentError
-from evalkit.qual._frames import (
+from evalkit.read.qda.frames import (
     SEGMENT_COLUMNS,
     check_documents,
     derived_id,
@@ -114,9 +114,9 @@ def make_demo_interviews(*, sites: Sequence[str], seed: int | np.random.Generato
         ``text`` (one turn per line: ``Q :``/``R :`` in French, ``Q:``/``A:`` in English),
         ``n_chars``.
     segments : DataFrame
-        The segments frame (:data:`~evalkit.qual.SEGMENT_COLUMNS`): each coded answer turn
+        The segments frame (:data:`~evalkit.SEGMENT_COLUMNS`): each coded answer turn
         (its text after the speaker label), with ``unit`` the turn id
-        (``"<document>#<line>"``, as :func:`~evalkit.qual.units_from_turns` gives).
+        (``"<document>#<line>"``, as :func:`~evalkit.units_from_turns` gives).
     truth : dict
         The planted parameters: ``seed``, ``sites``, ``agreement``, ``lang_share_en``,
         ``share_double_coded``, ``tokenism_site`` (the second site: tokenism codes dominate

@@ -36,12 +36,10 @@ LOCALES: dict[str, str] = {"fr": "fr_CA", "en": "en_CA"}
 
 
 def _check_lang(lang: str) -> str:
+    # A plain ValueError: the error hierarchy renders its messages from these catalogues, so
+    # this module sits below it (``evalkit.errors.ArgumentError`` is a ValueError too).
     if lang not in LANGUAGES:
-        from evalkit.errors import ArgumentError
-
-        raise ArgumentError(
-            f"lang must be one of {', '.join(LANGUAGES)}, got {lang!r}", where="lang"
-        )
+        raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}, got {lang!r}")
     return lang
 
 
@@ -77,9 +75,7 @@ def t(key: str, lang: str, /, **params: Any) -> str:
     try:
         template = messages[key]
     except KeyError:
-        from evalkit.errors import ArgumentError
-
-        raise ArgumentError(f"no message {key!r} in the {lang} catalogue", where="key") from None
+        raise ValueError(f"no message {key!r} in the {lang} catalogue") from None
     return template.format(**params) if params else template
 
 

@@ -9,6 +9,10 @@ import secrets
 import shutil
 from pathlib import Path
 
+from evalkit._version import __version__
+from evalkit.datasets import make_demo_study
+from evalkit.run.manifest import source_checkout
+
 __all__ = ["demo_study"]
 
 
@@ -20,8 +24,6 @@ def demo_study(out: str | Path = "reports") -> tuple[Path, bool]:
     ``<out>/.demo-study-<version>/`` (kept, so that a later run or a resume reads the same
     files), written under a temporary name and renamed into place.
     """
-    from evalkit._version import __version__
-    from evalkit.run.manifest import source_checkout
 
     checkout = source_checkout()
     if checkout is not None:
@@ -31,7 +33,6 @@ def demo_study(out: str | Path = "reports") -> tuple[Path, bool]:
     folder = Path(out) / f".demo-study-{__version__}"
     if (folder / "study.yaml").is_file():
         return folder / "study.yaml", False
-    from evalkit.datasets import make_demo_study
 
     folder.parent.mkdir(parents=True, exist_ok=True)
     temporary = folder.with_name(f"{folder.name}.{secrets.token_hex(4)}.incomplete")

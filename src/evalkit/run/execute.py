@@ -18,6 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import evalkit.present.notebook_page  # noqa: F401
+from evalkit.config.study import load_study
+from evalkit.present.notebook_page import export_notebook_html
 from evalkit.run.jobs import Job, JobResult
 from evalkit.run.kernel import KERNEL_NAME, ensure_kernel, kernel_manager_class
 
@@ -57,7 +60,6 @@ def warm_up() -> None:
     import papermill.clientwrap  # noqa: F401
     from jupyter_client import AsyncKernelManager  # noqa: F401
 
-    import evalkit.reports.notebook  # noqa: F401
 
 
 def kill_kernels(*_: Any) -> None:
@@ -238,14 +240,12 @@ def _cleanup(client: Any) -> None:
 
 @functools.cache
 def _study(path: str) -> Any:
-    from evalkit.study import load_study
 
     return load_study(path)
 
 
 def _export(nb: Any, job: Job) -> dict | None:
     """The code-free page of the executed notebook in each language of the run."""
-    from evalkit.reports import export_notebook_html
 
     run_dir = Path(job.run_dir)
     try:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from evalkit.errors import ConfigError, ExecutionError
+from evalkit.run.execute import kill_kernels, run_job, warm_up
 from evalkit.run.jobs import Job, JobResult
 
 __all__ = ["EXECUTORS", "DaskExecutor", "LocalExecutor", "default_jobs", "get_executor",
@@ -41,7 +42,6 @@ def _worker_main(jobs: Any, messages: Any) -> None:
     # Ctrl-C reaches the whole process group: the parent decides, and stops workers with
     # SIGTERM, upon which a worker kills its kernel before exiting.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from evalkit.run.execute import kill_kernels, run_job, warm_up
 
     signal.signal(signal.SIGTERM, kill_kernels)
     warm_up()
@@ -218,7 +218,6 @@ class DaskExecutor:
         self.start(len(jobs))
         from dask.distributed import as_completed
 
-        from evalkit.run.execute import run_job
 
         token = uuid.uuid4().hex[:8]
         futures: dict = {}

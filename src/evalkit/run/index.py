@@ -11,7 +11,9 @@ from collections.abc import Callable
 from html import escape
 from pathlib import Path
 
-from evalkit.i18n import format_number, t
+from evalkit._files import write_bytes_atomic
+from evalkit.i18n import format_number, has_key, label, t
+from evalkit.present.style import stylesheet
 
 __all__ = ["STYLE", "index_name", "write_index"]
 
@@ -37,7 +39,6 @@ def default_css() -> str:
 
 def shared_css() -> str:
     """evalkit's one style sheet (the reports' pages use it too), then the page's own rules."""
-    from evalkit.reports import stylesheet
 
     return stylesheet() + _DEFAULT_CSS
 
@@ -48,7 +49,6 @@ STYLE: dict[str, Callable[[], str]] = {"css": shared_css}
 
 def release_label(scan: dict | None, lang: str) -> str:
     """The release check's status in words."""
-    from evalkit.i18n import has_key
 
     status = str((scan or {}).get("status", "not available"))
     key = "runner.release." + status.replace(" ", "_")
@@ -107,7 +107,6 @@ def _notebook_rows(records: list[dict], lang: str) -> str:
 
 
 def _page(manifest: dict, run_dir: Path, lang: str, languages: list[str]) -> str:
-    from evalkit.i18n import label
 
     study = manifest["study"]
     title = label(manifest.get("title") or study, lang) or study
@@ -144,7 +143,6 @@ def _page(manifest: dict, run_dir: Path, lang: str, languages: list[str]) -> str
 
 def write_index(run_dir: str | Path, manifest: dict, languages: list[str]) -> list[Path]:
     """Write the landing page of the run in each of ``languages``; return the pages."""
-    from evalkit._files import write_bytes_atomic
 
     run_dir = Path(run_dir)
     return [write_bytes_atomic(run_dir / index_name(lang, languages),

@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["KERNEL_NAME", "ensure_kernel", "kernel_manager_class", "kernels_dir"]
+__all__ = ["KERNEL_NAME", "ensure_kernel", "install_kernel", "kernel_manager_class", "kernels_dir"]
 
 #: The kernel name notebooks run on (see ``evalkit kernel install``).
 KERNEL_NAME = "evalkit"
@@ -20,6 +20,20 @@ KERNEL_NAME = "evalkit"
 def kernels_dir(prefix: str | None = None) -> Path:
     """The folder of this environment's kernelspecs: ``<sys.prefix>/share/jupyter/kernels``."""
     return Path(prefix or sys.prefix) / "share" / "jupyter" / "kernels"
+
+
+def install_kernel(*, prefix: str | None = None, quiet: bool = False) -> str:
+    """Install (or refresh) the ``evalkit`` kernelspec under ``prefix`` (default ``sys.prefix``)."""
+    from ipykernel.kernelspec import install  # heavy: imported when a kernelspec is written
+
+    path = install(
+        kernel_name=KERNEL_NAME,
+        display_name=f"Python 3 (evalkit, {sys.version_info.major}.{sys.version_info.minor})",
+        prefix=prefix or sys.prefix,
+    )
+    if not quiet:
+        print(path)
+    return path
 
 
 def _spec_is_current(spec_file: Path) -> bool:
@@ -33,7 +47,6 @@ def _spec_is_current(spec_file: Path) -> bool:
 def ensure_kernel(prefix: str | None = None) -> Path:
     """Install or refresh the ``evalkit`` kernelspec of ``prefix`` (default ``sys.prefix``)
     when it is missing or points to another interpreter; return its folder."""
-    from evalkit.cli.kernel import install_kernel
 
     folder = kernels_dir(prefix) / KERNEL_NAME
     if not _spec_is_current(folder / "kernel.json"):

@@ -17,6 +17,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from evalkit._files import write_bytes_atomic
+from evalkit._version import __version__
+
 __all__ = ["MANIFEST_VERSION", "input_records", "package_versions", "read_manifest",
            "sha256_file", "git_commit", "write_manifest"]
 
@@ -105,7 +108,6 @@ def input_records(study: Any) -> list[dict]:
 
 def package_versions() -> dict[str, str | None]:
     """Versions of Python, evalkit and the libraries that shape the results."""
-    from evalkit._version import __version__
 
     versions: dict[str, str | None] = {"python": platform.python_version(),
                                        "evalkit": __version__}
@@ -151,7 +153,6 @@ def environment() -> dict[str, Any]:
 
 def write_manifest(path: str | Path, manifest: dict) -> Path:
     """Write ``manifest`` as indented UTF-8 JSON (atomically)."""
-    from evalkit._files import write_bytes_atomic
 
     text = json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n"
     return write_bytes_atomic(path, text.encode("utf-8"))

@@ -15,6 +15,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from evalkit.config._model import StudyConfigError, located_problems
+from evalkit.config._yaml import load_yaml
 from evalkit.errors import ConfigError
 
 __all__ = [
@@ -165,8 +167,6 @@ def load_registry(folder: str | Path | None = None) -> NotebookRegistry:
     >>> isinstance(registry.names, list)
     True
     """
-    from evalkit._config import StudyConfigError, located_problems
-    from evalkit._yaml import load_yaml
 
     folder = Path(folder) if folder is not None else default_notebook_dir()
     path = folder / REGISTRY_FILE

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.errors import ConfigError, PrivacyError
+from evalkit.i18n import t
 
 __all__ = [
     "RUN_PARAMETERS",
@@ -91,7 +92,6 @@ class ParameterProblem:
     params: dict
 
     def render(self, lang: str = "en") -> str:
-        from evalkit.i18n import t
 
         return f"{self.notebook}: {t(self.key, lang, **self.params)}"
 
@@ -105,7 +105,6 @@ class ParameterError(ConfigError):
                          message_fr="\n".join(p.render("fr") for p in self.problems))
 
     def render(self, lang: str = "en") -> str:
-        from evalkit.i18n import t
 
         head = t("runner.param_problems", lang, n=len(self.problems))
         return head + "\n" + "\n".join("  " + p.render(lang) for p in self.problems)

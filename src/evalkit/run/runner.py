@@ -17,9 +17,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evalkit.errors import ConfigError
+from evalkit._checks import check_int
+from evalkit.config.codebook import load_codebook
+from evalkit.config.study import load_study
+from evalkit.errors import ConfigError, EvalkitError
+from evalkit.i18n import format_number, t
+from evalkit.run.executors import default_jobs, get_executor
+from evalkit.run.index import release_label, write_index
 from evalkit.run.jobs import Job, JobResult
+from evalkit.run.kernel import ensure_kernel
+from evalkit.run.manifest import (
+    MANIFEST_VERSION,
+    environment,
+    git_commit,
+    input_records,
+    package_versions,
+    read_manifest,
+    sha256_file,
+    write_manifest,
+)
 from evalkit.run.notebooks import NotebookEntry, file_stem, load_registry, split_list
+from evalkit.run.parameters import (
+    ParameterError,
+    check_parameters,
+    guard_secrets,
+    notebook_parameters,
+    study_key_forms,
+)
+from evalkit.run.progress import Progress
+from evalkit.run.rundir import RunFolder
 from evalkit.run.stages import RunContext, stages
 
 __all__ = ["DEFAULT_TIMEOUT", "RunResult", "run_study"]
@@ -65,7 +91,6 @@ class RunResult:
 
     def summary(self, lang: str = "en") -> str:
         """What ran, its status and how long it took, and where the index is, in ``lang``."""
-        from evalkit.i18n import format_number, t
 
         ran = [r for r in self.notebooks if r["key"] in self.rerun]
         failed = [r for r in self.notebooks if r["status"] != "ok"]
@@ -86,7 +111,6 @@ class RunResult:
                     line += " — " + t("runner.cell", lang, index=failure["cell_index"],
                                       line=failure.get("cell_first_line", ""))
             lines.append(line)
-        from evalkit.run.index import release_label
 
         lines.append(t("runner.summary.release", lang,
                        status=release_label(self.manifest.get("disclosure_scan"), lang)))
@@ -106,7 +130,6 @@ def _ci() -> bool:
 
 def declared_sites(study: Any) -> list[str]:
     """The sites the codebook declares for the study's site column (as text)."""
-    from evalkit.codebook import load_codebook
 
     codebook = load_codebook(study.resolve(study.codebook))
     if study.roles.site not in codebook:
@@ -145,13 +168,6 @@ def job_parameters(ctx: RunContext, lang: str, site: str | None, per_site: bool)
 
 def check_notebooks(ctx: RunContext, entries: list[NotebookEntry]) -> None:
     """Check every selected notebook's parameters, and refuse secrets, before any kernel."""
-    from evalkit.run.parameters import (
-        ParameterError,
-        check_parameters,
-        guard_secrets,
-        notebook_parameters,
-        study_key_forms,
-    )
 
     key_forms = study_key_forms(ctx.study)
     problems = []
@@ -179,7 +195,7 @@ def build_jobs(ctx: RunContext, entries: list[NotebookEntry], *,
     """One job per notebook and site (per-site notebooks), in the registry's order.
 
     A notebook is executed once and shows every language of the run; its page in each language
-    keeps that language only (see :func:`evalkit.reports.export_notebook_html`).
+    keeps that language only (see :func:`evalkit.present.export_notebook_html`).
     """
     jobs, keys = [], set()
     lang = notebook_lang(ctx)
@@ -235,7 +251,6 @@ def _run_stage(registry: Any, name: str, ctx: RunContext) -> dict:
 
 
 def _job_record(job: Job, result: JobResult) -> dict:
-    from evalkit.run.manifest import sha256_file
 
     record = {"key": job.key, "notebook": job.notebook, "title": job.title,
               "titles": dict(job.titles), "lang": job.lang, "languages": list(job.languages),
@@ -247,7 +262,6 @@ def _job_record(job: Job, result: JobResult) -> dict:
 
 
 def _execute(runner: Any, jobs: list[Job], *, quiet: bool, lang: str) -> list[JobResult]:
-    from evalkit.run.progress import Progress
 
     if not jobs:
         return []
@@ -259,7 +273,6 @@ def _execute(runner: Any, jobs: list[Job], *, quiet: bool, lang: str) -> list[Jo
 
 
 def _check_resume(manifest: dict, study: Any, run_id: str) -> None:
-    from evalkit.run.manifest import input_records
 
     changed = []
     if manifest.get("study_sha256") != study.sha256:
@@ -285,13 +298,6 @@ def _table_records(records: dict) -> list[dict]:
 
 def _manifest(ctx: RunContext, *, run_id: str, started: str, records: list[dict],
               options: dict, rerun: list[str], previous: dict | None) -> dict:
-    from evalkit.run.manifest import (
-        MANIFEST_VERSION,
-        environment,
-        git_commit,
-        input_records,
-        package_versions,
-    )
 
     failed = any(r["status"] != "ok" for r in records)
     manifest = {
@@ -376,9 +382,6 @@ def run_study(study_file: str | Path, *, out: str | Path = "reports",
     KeyboardInterrupt
         Ctrl-C or SIGTERM: the unfinished run folder is removed.
     """
-    from evalkit.run.executors import get_executor
-    from evalkit.run.manifest import read_manifest
-    from evalkit.run.rundir import RunFolder
 
     plan = _plan(study_file, out=out, sites=sites, only=only, lang=lang, resume=resume,
                  notebooks=notebooks, timeout=timeout, jobs=jobs)
@@ -417,9 +420,6 @@ class _Plan:
 
 def _plan(study_file: str | Path, *, out: str | Path, sites: Any, only: Any, lang: str | None,
           resume: str | None, notebooks: Any, timeout: int | None, jobs: int | None) -> _Plan:
-    from evalkit._checks import check_int
-    from evalkit.run.executors import default_jobs
-    from evalkit.study import load_study
 
     study = load_study(study_file)
     registry = load_registry(notebooks)
@@ -449,7 +449,6 @@ def _assemble(plan: _Plan, folder: Any, runner: Any, registry: Any, *, quiet: bo
               lang: str) -> list[str]:
     """Fill the run folder: prepare, notebooks, brief, index, manifest, release check; return
     the keys of the jobs executed."""
-    from evalkit.run.kernel import ensure_kernel
 
     ctx, previous = plan.ctx, plan.previous
     ctx.run_dir = folder.path
@@ -485,9 +484,6 @@ def _assemble(plan: _Plan, folder: Any, runner: Any, registry: Any, *, quiet: bo
 
 def _finish(ctx: RunContext, manifest: dict, registry_stages: Any, run_dir: Path) -> None:
     """Index and manifest, then the release check of the whole folder, recorded in both."""
-    from evalkit.errors import EvalkitError
-    from evalkit.run.index import write_index
-    from evalkit.run.manifest import write_manifest
 
     write_manifest(run_dir / "manifest.json", manifest)
     write_index(run_dir, manifest, ctx.languages)
@@ -503,7 +499,6 @@ def _finish(ctx: RunContext, manifest: dict, registry_stages: Any, run_dir: Path
 
 
 def _resume_manifest(ctx: RunContext, run_id: str) -> dict:
-    from evalkit.run.manifest import read_manifest
 
     path = ctx.study_dir / run_id / "manifest.json"
     if not path.is_file():

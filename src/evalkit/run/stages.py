@@ -18,7 +18,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evalkit.errors import DataError
+from evalkit.analyse.compute import compute_results
+from evalkit.analyse.results import Results
+from evalkit.errors import ArgumentError, DataError
+from evalkit.prepare.keys import DemoKeyWarning, load_key
+from evalkit.prepare.study import prepare_study
+from evalkit.present.session import CI_BOOTSTRAP
+from evalkit.present.writers import write_briefs
+from evalkit.release.disclosure import check_disclosure, scan_summary
+from evalkit.release.writers import write_table
+from evalkit.validate.study import validate_study
 
 __all__ = ["PIPELINE", "RunContext", "StageRegistry", "release_check", "stages"]
 
@@ -37,7 +46,7 @@ class RunContext:
 
     Attributes
     ----------
-    study : evalkit.study.Study
+    study : evalkit.config.study.Study
     out : Path
         The reports folder (``--out``).
     languages : list of str
@@ -52,9 +61,9 @@ class RunContext:
         The run folder being assembled (None during validation, which comes first).
     records : dict
         Each stage's record for the manifest, by stage name. A record's ``tables`` (manifest
-        records of released tables, as :func:`evalkit.privacy.write_table` returns them) are
+        records of released tables, as :func:`evalkit.write_table` returns them) are
         listed in the manifest, where the release check finds their count columns.
-    validation : evalkit.validate.ValidationReport or None
+    validation : evalkit.validate.study.ValidationReport or None
         The validation stage's report: the problems and the typed responses.
     """
 
@@ -109,7 +118,6 @@ class StageRegistry:
     def register(self, name: str, stage: str | Stage | None) -> None:
         """Run ``stage`` (a function of the run context, or None to skip) for stage ``name``."""
         if name not in PLUGGABLE:
-            from evalkit.errors import ArgumentError
 
             raise ArgumentError(f"name must be one of {', '.join(PLUGGABLE)}, got {name!r}",
                                 where="name")
@@ -142,7 +150,6 @@ def validate_stage(ctx: RunContext) -> dict:
     evalkit.errors.DataError
         The data have errors; the message points to ``<out>/<study>/validation.csv``.
     """
-    from evalkit.validate import validate_study
 
     report = validate_study(ctx.study)
     path = report.write_csv(ctx.study_dir / "validation.csv")
@@ -161,14 +168,10 @@ def prepare_stage(ctx: RunContext) -> dict:
     ``tables/`` after disclosure control, one CSV per table, each recorded for the manifest
     with its count columns so that the release check can verify them.
     """
-    from evalkit.prepare import prepare_study
-    from evalkit.privacy import write_table
-    from evalkit.results import compute_results
 
     params = ctx.parameters
     n_boot = int(params.get("bootstrap", ctx.study.parameters.bootstrap))
     if params.get("ci"):
-        from evalkit.notebook import CI_BOOTSTRAP
 
         n_boot = min(n_boot, CI_BOOTSTRAP)
     ctx.prepared = prepare_study(ctx.study, report=ctx.validation, lang=ctx.languages[0])
@@ -209,13 +212,11 @@ def brief_stage(ctx: RunContext) -> dict:
                 "files": [f"brief/{name}" for name in [*expected, "budget.json"]],
                 "budget": data.get("budget", data)}
     if ctx.results is None:  # a resume whose results were computed by the first run
-        from evalkit.results import Results
 
         stored = ctx.work_dir / "results"
         if not (stored / "results.json").is_file():
             return {"status": "not available"}
         ctx.results = Results.load(stored)
-    from evalkit.reports import write_briefs
 
     run_date = dt.date.today().isoformat()
     record = write_briefs(ctx.results, ctx.study, ctx.brief_dir, run_date=run_date,
@@ -236,7 +237,7 @@ def _identifiers(study: Any, validation: Any) -> list:
 
 def release_check(run_dir: Path, *, study: Any = None, validation: Any = None,
                   prepared: Any = None) -> dict:
-    """Scan what a run would release with :func:`evalkit.privacy.check_disclosure`.
+    """Scan what a run would release with :func:`evalkit.check_disclosure`.
 
     The scan covers every file of the run folder except the private ``.work/`` folder, and
     searches for the raw values of the study's identifying columns (from the validation
@@ -246,15 +247,10 @@ def release_check(run_dir: Path, *, study: Any = None, validation: Any = None,
     Returns
     -------
     dict
-        The manifest's ``disclosure_scan``: ``status`` (``passed``, ``failed`` or ``not
-        available`` when the privacy part of evalkit is missing), ``n_findings``, ``by_kind``,
+        The manifest's ``disclosure_scan``: ``status`` (``passed`` or ``failed``), ``n_findings``, ``by_kind``,
         ``scanned_files`` and ``findings`` (file, place, kind and a masked excerpt).
     """
-    try:
-        from evalkit.privacy import check_disclosure, scan_summary
-        from evalkit.privacy.keys import DemoKeyWarning, load_key
-    except ImportError:
-        return {"status": "not available"}
+
     inputs: dict[str, Any] = {}
     if study is not None:
         with warnings.catch_warnings():

@@ -1,0 +1,606 @@
+"""Models for clustered outcomes: linear mixed models with a random intercept per site, ordinal
+models for a single rating, ICC and design effect, with tidy results (statsmodels underneath).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evalkit._checks import (
+    check_choice,
+    check_column,
+    check_frame,
+    check_number,
+    check_probability,
+)
+from evalkit._lazy import lazy_module
+from evalkit.analyse.involvement import _involvement_config, ladder_placement, tokenism_status
+from evalkit.analyse.outcomes import _outcome_config, _paired_waves
+from evalkit.errors import ArgumentError
+
+# Heavy: imported on first use, so that a notebook that only shows released tables does not
+# pay for them.
+stats = lazy_module("scipy.stats")
+
+__all__ = [
+    "ModelResult",
+    "design_effect",
+    "icc",
+    "involvement_change_data",
+    "involvement_outcome_model",
+    "mixed_model",
+    "ordinal_model",
+]
+
+_COEF_COLUMNS = ["term", "estimate", "std_error", "ci_low", "ci_high", "p_value"]
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    """A fitted model as tidy tables.
+
+    Attributes
+    ----------
+    coefficients : DataFrame
+        One row per term: ``term``, ``estimate``, ``std_error``, ``ci_low``, ``ci_high``,
+        ``p_value`` (ordinal models add ``kind``, ``odds_ratio``, ``odds_ratio_ci_low``,
+        ``odds_ratio_ci_high``).
+    fit : DataFrame
+        One row of fit facts: ``n_obs``, ``n_dropped`` (rows with a missing value in the
+        model's variables), ``n_groups``, ``method``, ``log_likelihood``, ``aic``, ``bic`` (NaN
+        where undefined: REML fits), ``converged``, ``warnings`` and model-specific facts.
+    variance_components : DataFrame
+        Mixed models: ``component`` (the group column, or ``"residual"``), ``term``,
+        ``variance``, ``sd``; empty for other models.
+    random_effects : DataFrame
+        Mixed models: the predicted random intercepts (BLUPs) per group, ``group``, ``term``,
+        ``estimate``, ``std_error`` (conditional SD), ``ci_low``, ``ci_high``; empty otherwise.
+    result : object
+        The statsmodels results object, for anything the tables do not show.
+    """
+
+    coefficients: pd.DataFrame
+    fit: pd.DataFrame
+    variance_components: pd.DataFrame = field(default_factory=pd.DataFrame)
+    random_effects: pd.DataFrame = field(default_factory=pd.DataFrame)
+    result: Any = field(default=None, repr=False)
+
+
+def _check_formula(formula: Any) -> str:
+    if not isinstance(formula, str) or "~" not in formula:
+        raise ArgumentError(f"formula must be a model formula such as 'y ~ x + z', got "
+                            f"{formula!r}", where="formula")
+    return formula
+
+
+def _fit_quietly(fit, **kwargs) -> tuple[Any, list[str]]:
+    """Run ``fit`` and keep the warnings it raises as notes (they belong in the fit facts)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = fit(**kwargs)
+    notes = sorted({str(w.message).splitlines()[0] for w in caught})
+    return result, notes
+
+
+def _formula_error(exc: Exception) -> ArgumentError:
+    return ArgumentError(f"formula cannot be used with data: {exc}", where="formula")
+
+
+# -- linear mixed model ----------------------------------------------------------------------
+
+def mixed_model(data: pd.DataFrame, *, formula: str, group: str, reml: bool = True,
+                confidence: float = 0.95) -> ModelResult:
+    """Linear mixed model with a random intercept per group (site), fitted by statsmodels.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per observation (e.g. per respondent).
+    formula : str
+        Fixed effects as a formula, e.g. ``"outcome_change ~ rung + tokenistic + age_group"``.
+    group : str
+        The clustering column (the site): one random intercept per value.
+    reml : bool
+        Restricted maximum likelihood (default, as ``lme4::lmer``) or maximum likelihood (needed
+        to compare fixed-effect structures by likelihood, AIC or BIC).
+    confidence : float
+        Confidence level of the intervals.
+
+    Returns
+    -------
+    ModelResult
+        ``coefficients`` (fixed effects), ``fit`` (``n_obs``, ``n_dropped``, ``n_groups``,
+        ``min_group_size``, ``mean_group_size``, ``max_group_size``, ``method``,
+        ``log_likelihood``, ``aic``, ``bic``, ``converged``, ``boundary`` (the group variance is
+        estimated at zero), ``warnings``, ``group_variance``, ``residual_variance``, ``icc``),
+        ``variance_components`` and ``random_effects``
+        (BLUPs with their conditional SD), see :class:`ModelResult`.
+
+    Notes
+    -----
+    The model is ``y_ij = x_ij'β + u_j + e_ij`` with ``u_j ~ N(0, τ²)`` and
+    ``e_ij ~ N(0, σ²)`` (statsmodels ``MixedLM``). Intervals and p-values of fixed effects are
+    Wald (normal) intervals, ``β̂ ± z SE``, as statsmodels reports them; with few sites (under
+    about 20) they are optimistic for site-level predictors, so read them with care. The
+    predicted random intercepts are the conditional means of ``u_j`` given the data, with their
+    conditional SD; their intervals are ``û_j ± z SD`` (the caterpillar plot's bars). The ICC
+    in ``fit`` is ``τ² / (τ² + σ²)``. The fit uses BFGS; when it does not converge (typically
+    when ``τ²`` is near 0) the model is refitted with Powell's derivative-free method and the
+    fit with the higher likelihood is kept (said in ``warnings``). ``boundary`` is True when
+    ``τ² ≤ 10⁻⁸ σ²``: the predicted random intercepts are then all 0. AIC and BIC are NaN for REML fits (REML likelihoods of
+    models with different fixed effects are not comparable). Missing-data policy: rows with a
+    missing value in any model variable or in ``group`` are dropped and counted in
+    ``n_dropped`` (complete-case analysis).
+
+    References
+    ----------
+    Bates, D., Mächler, M., Bolker, B., & Walker, S. (2015). Fitting linear mixed-effects models
+    using lme4. *Journal of Statistical Software*, 67(1), 1–48.
+    https://doi.org/10.18637/jss.v067.i01
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"site": list("AAAABBBBCCCC"), "x": [0, 1, 2, 3] * 3,
+    ...                   "y": [1.0, 2.1, 2.9, 4.2, 2.0, 3.1, 3.9, 5.0, 0.5, 1.4, 2.6, 3.5]})
+    >>> fit = mixed_model(d, formula="y ~ x", group="site")
+    >>> fit.coefficients[["term", "estimate"]].round(2)
+            term  estimate
+    0  Intercept      1.16
+    1          x      1.01
+    """
+    import statsmodels.formula.api as smf
+
+    data = check_frame(data)
+    formula = _check_formula(formula)
+    check_column(data, group, "group")
+    if not isinstance(reml, bool):
+        raise ArgumentError(f"reml must be True or False, got {reml!r}", where="reml")
+    confidence = check_probability(confidence, "confidence")
+    rows = data[data[group].notna()]
+    try:
+        model = smf.mixedlm(formula, rows, groups=rows[group], missing="drop")
+    except Exception as exc:  # formula parsing errors come in many types
+        raise _formula_error(exc) from None
+    result, notes = _fit_quietly(model.fit, reml=reml, method=["bfgs"])
+    if not result.converged:
+        # Gradient methods stall near a zero group variance; Powell's derivative-free search
+        # reaches the boundary. Keep whichever fit has the higher (restricted) likelihood.
+        retry, retry_notes = _fit_quietly(model.fit, reml=reml, method=["powell"])
+        if retry.converged or not np.isfinite(result.llf) or retry.llf > result.llf:
+            result = retry
+            notes = ["BFGS did not converge; refitted with Powell's method", *retry_notes]
+    # statsmodels flags any variance under 0.01 in absolute terms, whatever the outcome's
+    # scale; the fit facts carry a scale-free boundary check instead.
+    notes = [n for n in notes if not n.startswith("The MLE may be on the boundary")]
+    return _mixed_tables(result, group, len(data), notes, confidence)
+
+
+def _mixed_tables(result, group: str, n_rows: int, notes: list[str],
+                  confidence: float) -> ModelResult:
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    fe = result.fe_params
+    se = result.bse_fe
+    coefficients = pd.DataFrame({
+        "term": list(fe.index), "estimate": fe.to_numpy(), "std_error": se.to_numpy(),
+        "ci_low": (fe - z * se).to_numpy(), "ci_high": (fe + z * se).to_numpy(),
+        "p_value": 2 * stats.norm.sf(np.abs((fe / se).to_numpy()))})
+    tau2 = float(np.asarray(result.cov_re)[0, 0])
+    sigma2 = float(result.scale)
+    variance = pd.DataFrame({"component": [group, "residual"], "term": ["Intercept", ""],
+                             "variance": [tau2, sigma2], "sd": [math.sqrt(tau2),
+                                                                  math.sqrt(sigma2)]})
+    keys = list(result.model.group_labels)
+    boundary = tau2 <= 1e-8 * sigma2
+    if boundary:  # no between-group variance: every predicted intercept is 0, exactly
+        blup, cond_sd = np.zeros(len(keys)), np.zeros(len(keys))
+        notes = [*notes, "between-group variance estimated at zero (boundary): the random "
+                         "intercepts are all 0"]
+    else:
+        blup = np.array([float(np.asarray(result.random_effects[k])[0]) for k in keys])
+        cond_sd = np.sqrt([float(np.asarray(result.random_effects_cov[k])[0, 0]) for k in keys])
+    random = pd.DataFrame({"group": keys, "term": "Intercept", "estimate": blup,
+                           "std_error": cond_sd, "ci_low": blup - z * cond_sd,
+                           "ci_high": blup + z * cond_sd})
+    sizes = np.asarray(result.model.group_sizes if hasattr(result.model, "group_sizes")
+                       else [len(r) for r in result.model.row_indices.values()])
+    n_obs = int(result.nobs)
+    fit = pd.DataFrame({
+        "n_obs": [n_obs], "n_dropped": [n_rows - n_obs], "n_groups": [len(keys)],
+        "min_group_size": [int(sizes.min())], "mean_group_size": [float(sizes.mean())],
+        "max_group_size": [int(sizes.max())], "method": ["REML" if result.method == "REML"
+                                                         else "ML"],
+        "log_likelihood": [float(result.llf)], "aic": [float(result.aic)],
+        "bic": [float(result.bic)], "converged": [bool(result.converged)],
+        "boundary": [boundary], "warnings": ["; ".join(notes)], "group_variance": [tau2],
+        "residual_variance": [sigma2],
+        "icc": [tau2 / (tau2 + sigma2) if tau2 + sigma2 > 0 else np.nan]})
+    return ModelResult(coefficients=coefficients, fit=fit, variance_components=variance,
+                       random_effects=random, result=result)
+
+
+# -- ordinal model ---------------------------------------------------------------------------
+
+def ordinal_model(data: pd.DataFrame, *, formula: str, distr: str = "logit",
+                  confidence: float = 0.95) -> ModelResult:
+    """Cumulative-link (proportional odds) model for one ordinal rating, e.g. an outcome 1–4.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per observation.
+    formula : str
+        ``"rating ~ x + z"``; the rating may be numeric (its observed values, sorted, are the
+        ordered categories) or an ordered categorical. No intercept is estimated: the
+        thresholds take its place.
+    distr : {"logit", "probit"}
+        The link: proportional odds (logit) or ordered probit.
+    confidence : float
+        Confidence level of the intervals.
+
+    Returns
+    -------
+    ModelResult
+        ``coefficients`` with ``kind`` (``"coefficient"`` or ``"threshold"``), ``term``
+        (thresholds named ``"lower|upper"`` as in R), ``estimate``, ``std_error``, ``ci_low``,
+        ``ci_high``, ``p_value`` (NaN for thresholds), ``odds_ratio``, ``odds_ratio_ci_low``,
+        ``odds_ratio_ci_high`` (logit coefficients only, NaN otherwise); ``fit`` with
+        ``n_obs``, ``n_dropped``, ``n_groups`` (NaN), ``n_levels``, ``method`` (``"ML"``),
+        ``distr``, ``log_likelihood``, ``aic``, ``bic``, ``converged``, ``warnings``.
+
+    Notes
+    -----
+    ``P(Y ≤ j | x) = F(θ_j - x'β)`` with ``F`` the logistic or normal CDF (statsmodels
+    ``OrderedModel``; the same sign convention as ``MASS::polr``): a positive ``β`` moves
+    ratings up. statsmodels estimates the first threshold and the logarithms of the increments;
+    the thresholds ``θ_j`` and their standard errors are recovered by the delta method. Wald
+    intervals. Missing-data policy: rows with a missing value in any model variable are dropped
+    and counted in ``n_dropped``.
+
+    References
+    ----------
+    McCullagh, P. (1980). Regression models for ordinal data. *Journal of the Royal
+    Statistical Society B*, 42(2), 109–142.
+    https://doi.org/10.1111/j.2517-6161.1980.tb01109.x
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"rating": [1, 2, 2, 3, 4, 1, 3, 4, 4, 2, 3, 1],
+    ...                   "rung": [0, 1, 2, 3, 5, 1, 2, 4, 3, 0, 4, 2]})
+    >>> fit = ordinal_model(d, formula="rating ~ rung")
+    >>> fit.coefficients[["kind", "term"]]
+              kind   term
+    0  coefficient   rung
+    1    threshold    1|2
+    2    threshold    2|3
+    3    threshold    3|4
+    """
+    data = check_frame(data)
+    formula = _check_formula(formula)
+    check_choice(distr, ("logit", "probit"), "distr")
+    confidence = check_probability(confidence, "confidence")
+    outcome = formula.split("~", 1)[0].strip()
+    check_column(data, outcome, "formula")
+    rows = data[data[outcome].notna()].copy()
+    y = rows[outcome]
+    if not isinstance(y.dtype, pd.CategoricalDtype):
+        if not pd.api.types.is_numeric_dtype(y):
+            raise ArgumentError(f"the rating {outcome!r} must be numeric or an ordered "
+                                f"categorical, got {y.dtype}", where="formula")
+        levels = np.sort(y.unique())
+        rows[outcome] = pd.Categorical(y, categories=levels, ordered=True)
+    elif not y.dtype.ordered:
+        raise ArgumentError(f"the rating {outcome!r} must be an ordered categorical",
+                            where="formula")
+    rows[outcome] = rows[outcome].cat.remove_unused_categories()
+    categories = list(rows[outcome].cat.categories)
+    if len(categories) < 2:
+        raise ArgumentError(f"the rating {outcome!r} needs at least two observed values",
+                            where="formula")
+    return _fit_ordinal(rows, formula, distr, categories, len(data), confidence)
+
+
+def _fit_ordinal(rows: pd.DataFrame, formula: str, distr: str, categories: list, n_rows: int,
+                 confidence: float) -> ModelResult:
+    from statsmodels.miscmodels.ordinal_model import OrderedModel
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = OrderedModel.from_formula(formula, rows, distr=distr, missing="drop")
+    except Exception as exc:  # formula parsing errors come in many types
+        raise _formula_error(exc) from None
+    result, notes = _fit_quietly(model.fit, method="bfgs", maxiter=2000, disp=False)
+    k_coef = len(result.params) - (len(categories) - 1)
+    params = np.asarray(result.params)
+    cov = np.asarray(result.cov_params())
+    thresholds = np.asarray(model.transform_threshold_params(params))[1:-1]
+    # θ_1 = a_1, θ_j = a_1 + Σ_{i≤j} exp(a_i): Jacobian of the thresholds on the raw parameters.
+    raw = params[k_coef:]
+    jac = np.zeros((len(raw), len(raw)))
+    jac[:, 0] = 1.0
+    for j in range(1, len(raw)):
+        jac[j:, j] = np.exp(raw[j])
+    cov_thr = jac @ cov[k_coef:, k_coef:] @ jac.T
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    est = np.concatenate([params[:k_coef], thresholds])
+    se = np.concatenate([np.sqrt(np.diag(cov)[:k_coef]), np.sqrt(np.diag(cov_thr))])
+    names = list(model.exog_names[:k_coef]) + [
+        f"{categories[j]}|{categories[j + 1]}" for j in range(len(categories) - 1)]
+    coefficients = pd.DataFrame({
+        "kind": ["coefficient"] * k_coef + ["threshold"] * (len(categories) - 1),
+        "term": names, "estimate": est, "std_error": se, "ci_low": est - z * se,
+        "ci_high": est + z * se})
+    is_coef = coefficients["kind"] == "coefficient"
+    coefficients["p_value"] = np.where(is_coef, 2 * stats.norm.sf(np.abs(est / se)), np.nan)
+    odds = distr == "logit"
+    for col, src in (("odds_ratio", "estimate"), ("odds_ratio_ci_low", "ci_low"),
+                     ("odds_ratio_ci_high", "ci_high")):
+        coefficients[col] = np.where(is_coef & odds, np.exp(coefficients[src]), np.nan)
+    converged = bool(result.mle_retvals.get("converged", False))
+    fit = pd.DataFrame({
+        "n_obs": [int(result.nobs)], "n_dropped": [n_rows - int(result.nobs)],
+        "n_groups": [np.nan], "n_levels": [len(categories)], "method": ["ML"],
+        "distr": [distr], "log_likelihood": [float(result.llf)], "aic": [float(result.aic)],
+        "bic": [float(result.bic)], "converged": [converged], "warnings": ["; ".join(notes)]})
+    return ModelResult(coefficients=coefficients, fit=fit, result=result)
+
+
+# -- ICC and design effect -------------------------------------------------------------------
+
+def icc(data: pd.DataFrame, *, y: str, group: str, confidence: float = 0.95) -> pd.DataFrame:
+    """Intraclass correlation of ``y`` within groups (sites): one-way ANOVA ICC(1) and mixed model.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per observation.
+    y : str
+        The numeric outcome column.
+    group : str
+        The clustering column.
+    confidence : float
+        Confidence level of the ANOVA interval.
+
+    Returns
+    -------
+    DataFrame
+        Two rows, ``method`` ``"anova"`` and ``"mixed_model"``, with ``icc``, ``ci_low``,
+        ``ci_high`` (F-based for ANOVA; NaN for the mixed model), ``n_obs``, ``n_groups``,
+        ``mean_group_size`` and ``n0`` (the ANOVA's effective group size).
+
+    Notes
+    -----
+    ANOVA: with ``N`` observations in ``g`` groups of sizes ``n_j``, between and within mean
+    squares ``MSB`` and ``MSW``, and ``n0 = (N - Σ n_j² / N) / (g - 1)``,
+    ``ICC(1) = (MSB - MSW) / (MSB + (n0 - 1) MSW)`` (Shrout & Fleiss 1979, ICC(1,1), for equal
+    sizes ``n0 = n``). With ``F = MSB / MSW``, ``F_L = F / F_{1-α/2}(g-1, N-g)`` and
+    ``F_U = F · F_{1-α/2}(N-g, g-1)``, the interval is ``(F_L - 1) / (F_L + n0 - 1)`` to
+    ``(F_U - 1) / (F_U + n0 - 1)``; exact for equal sizes, an approximation otherwise (Donner
+    1986). The ANOVA estimate can be negative. Mixed model: ``τ² / (τ² + σ²)`` from a REML
+    random-intercept model (:func:`mixed_model`, ``y ~ 1``), never negative. Missing-data
+    policy: rows with ``y`` or ``group`` missing are dropped.
+
+    References
+    ----------
+    Shrout, P. E., & Fleiss, J. L. (1979). Intraclass correlations: uses in assessing rater
+    reliability. *Psychological Bulletin*, 86(2), 420–428.
+    https://doi.org/10.1037/0033-2909.86.2.420
+
+    Donner, A. (1986). A review of inference procedures for the intraclass correlation
+    coefficient in the one-way random effects model. *International Statistical Review*,
+    54(1), 67–82. https://doi.org/10.2307/1403259
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ratings = [9, 2, 5, 8, 6, 1, 3, 2, 8, 4, 6, 8, 7, 1, 2, 6, 10, 5, 6, 9, 6, 2, 4, 7]
+    >>> d = pd.DataFrame({"target": [t for t in range(6) for _ in range(4)], "y": ratings})
+    >>> out = icc(d, y="y", group="target")
+    >>> out[["method", "icc", "ci_low", "ci_high"]].round(3)
+            method    icc  ci_low  ci_high
+    0        anova  0.166  -0.133    0.723
+    1  mixed_model  0.166     NaN      NaN
+    """
+    data = check_frame(data)
+    check_column(data, y, "y")
+    check_column(data, group, "group")
+    if y == group:
+        raise ArgumentError("y and group must be different columns", where="group")
+    if not pd.api.types.is_numeric_dtype(data[y]) or pd.api.types.is_bool_dtype(data[y]):
+        raise ArgumentError(f"y={y!r} must be a numeric column, got {data[y].dtype}", where="y")
+    confidence = check_probability(confidence, "confidence")
+    rows = data.loc[data[y].notna() & data[group].notna(), [y, group]]
+    anova = _anova_icc(rows, y, group, confidence)
+    fit = mixed_model(rows.rename(columns={y: "_y"}), formula="_y ~ 1", group=group)
+    mixed = {"method": "mixed_model", "icc": float(fit.fit["icc"].iloc[0]), "ci_low": np.nan,
+             "ci_high": np.nan, "n_obs": anova["n_obs"], "n_groups": anova["n_groups"],
+             "mean_group_size": anova["mean_group_size"], "n0": np.nan}
+    return pd.DataFrame([anova, mixed])
+
+
+def _anova_icc(rows: pd.DataFrame, y: str, group: str, confidence: float) -> dict[str, Any]:
+    values = rows[y].to_numpy(dtype="float64")
+    code, _ = pd.factorize(rows[group])
+    sizes = np.bincount(code).astype("float64")
+    n, g = len(values), len(sizes)
+    out = {"method": "anova", "icc": np.nan, "ci_low": np.nan, "ci_high": np.nan, "n_obs": n,
+           "n_groups": g, "mean_group_size": n / g if g else np.nan, "n0": np.nan}
+    if g < 2 or n - g < 1:
+        return out
+    means = np.bincount(code, weights=values) / sizes
+    msb = float((sizes * (means - values.mean()) ** 2).sum() / (g - 1))
+    msw = float(((values - means[code]) ** 2).sum() / (n - g))
+    n0 = (n - (sizes**2).sum() / n) / (g - 1)
+    out["n0"] = n0
+    out["icc"] = (msb - msw) / (msb + (n0 - 1) * msw)
+    if msw > 0:
+        f = msb / msw
+        alpha = 1 - confidence
+        f_low = f / stats.f.ppf(1 - alpha / 2, g - 1, n - g)
+        f_high = f * stats.f.ppf(1 - alpha / 2, n - g, g - 1)
+        out["ci_low"] = (f_low - 1) / (f_low + n0 - 1)
+        out["ci_high"] = (f_high - 1) / (f_high + n0 - 1)
+    return out
+
+
+def design_effect(icc: float, cluster_size: float | Sequence[float], *,
+                  cv: float | None = None) -> float:
+    """Design effect of clustering: how much a clustered sample's variance is inflated.
+
+    Parameters
+    ----------
+    icc : float
+        The intraclass correlation (e.g. from :func:`icc`).
+    cluster_size : float or sequence of float
+        The mean cluster size, or the sizes of the clusters (then the mean and CV are computed
+        from them).
+    cv : float, optional
+        Coefficient of variation of the cluster sizes (SD / mean) when ``cluster_size`` is the
+        mean; 0 (equal sizes) when omitted. Not allowed with a list of sizes.
+
+    Returns
+    -------
+    float
+        ``DE = 1 + ((CV² + 1) m̄ - 1) ICC``.
+
+    Notes
+    -----
+    Equal sizes: Kish's ``DE = 1 + (m - 1) ICC``. Unequal sizes: Eldridge, Ashby & Kerry
+    (2006), ``DE = 1 + ((CV² + 1) m̄ - 1) ICC``. From a list of sizes, ``CV`` uses the SD of the
+    sizes at hand (divisor ``g``), which makes the formula equal to
+    ``1 + (Σ m_j² / Σ m_j - 1) ICC``, the variance inflation of a mean over all observations.
+    The effective sample size is ``N / DE``.
+
+    References
+    ----------
+    Kish, L. (1965). *Survey Sampling*. Wiley.
+
+    Eldridge, S. M., Ashby, D., & Kerry, S. (2006). Sample size for cluster randomized trials:
+    effect of coefficient of variation of cluster size and analysis method. *International
+    Journal of Epidemiology*, 35(5), 1292–1300. https://doi.org/10.1093/ije/dyl129
+
+    Examples
+    --------
+    >>> design_effect(0.05, 21)
+    2.0
+    >>> round(design_effect(0.05, [10, 20, 30]), 4)
+    2.1167
+    """
+    icc = check_number(icc, "icc", minimum=-1.0, maximum=1.0)
+    if isinstance(cluster_size, Sequence | np.ndarray | pd.Series) \
+            and not isinstance(cluster_size, str):
+        if cv is not None:
+            raise ArgumentError("cv cannot be given with a list of cluster sizes (it is computed "
+                                "from them)", where="cv")
+        sizes = np.asarray(cluster_size, dtype="float64")
+        if sizes.size == 0 or not np.all(np.isfinite(sizes)) or np.any(sizes < 1):
+            raise ArgumentError(f"cluster_size must list sizes ≥ 1, got {cluster_size!r}",
+                                where="cluster_size")
+        mean = float(sizes.mean())
+        cv = float(sizes.std(ddof=0) / mean)
+    else:
+        mean = check_number(cluster_size, "cluster_size", minimum=1.0)
+        cv = 0.0 if cv is None else check_number(cv, "cv", minimum=0.0)
+    return 1.0 + ((cv**2 + 1.0) * mean - 1.0) * icc
+
+
+# -- involvement and outcomes from a study ---------------------------------------------------
+
+def involvement_change_data(responses: pd.DataFrame, *, study: Any, follow_up: Any = None,
+                            covariates: Sequence[str] = ()) -> pd.DataFrame:
+    """One row per user: baseline ladder rung, tokenism and mean outcome change to follow-up.
+
+    Built from the study's configuration: ``measures.involvement`` (ladder, ``agree_at``,
+    tokenism), ``measures.outcomes.items``, ``roles`` and ``waves``. Users are the groups in
+    ``involvement.perception.users`` when configured (otherwise every respondent).
+    ``responses`` are the validated responses (missing codes already NaN).
+
+    Returns
+    -------
+    DataFrame
+        Columns: the id, site and group roles, ``rung`` (highest rung endorsed at baseline),
+        ``tokenistic`` (1.0 consulted without influence, 0.0 otherwise, NaN unknown; NaN when
+        the study has no tokenism items), ``n_items_paired``, ``baseline_mean`` (mean of the
+        outcome items at baseline), ``outcome_change`` (mean of the item changes over the items
+        rated at both waves; NaN when fewer than half are) and the baseline ``covariates``.
+        Respondents with no follow-up row are kept, with ``outcome_change`` NaN.
+    """
+    check_frame(responses, "responses")
+    inv = _involvement_config(study, need_tokenism=False)
+    outcomes, waves = _outcome_config(study)
+    roles = study.roles
+    follow_up = waves.follow_up[0] if follow_up is None else follow_up
+    covariates = [covariates] if isinstance(covariates, str) else list(covariates)
+    for name in covariates:
+        check_column(responses, name, "covariates")
+    rows = responses
+    if inv.perception is not None and roles.group is not None:
+        rows = rows[rows[roles.group].isin(inv.perception.users)]
+    base = rows[rows[roles.wave] == waves.baseline]
+    placement = ladder_placement(base, items=inv.ladder, agree_at=inv.agree_at)
+    keep = [c for c in dict.fromkeys([roles.id, roles.site, roles.group, *covariates]) if c]
+    out = base[keep].copy()
+    out["rung"] = placement["rung"].astype("float64")
+    if inv.tokenism is not None:
+        status = tokenism_status(base, voice=inv.tokenism.voice,
+                                 influence=inv.tokenism.influence, agree_at=inv.agree_at)
+        out["tokenistic"] = status["tokenistic"].astype("Float64").to_numpy(
+            dtype="float64", na_value=np.nan)
+    else:
+        out["tokenistic"] = np.nan
+    pw = _paired_waves(rows, items=outcomes.items, id=roles.id, wave=roles.wave,
+                      baseline=waves.baseline, follow_up=follow_up)
+    position = pw["ids"].get_indexer(out[roles.id])  # every baseline row is in pw["ids"]
+    b, f = pw["baseline"][position], pw["follow_up"][position]
+    paired = ~np.isnan(b) & ~np.isnan(f)
+    n_paired = paired.sum(axis=1)
+    need = math.ceil(len(outcomes.items) / 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        change = np.where(paired, f - b, 0.0).sum(axis=1) / n_paired
+    out["n_items_paired"] = n_paired
+    out["baseline_mean"] = _nan_row_mean(b)
+    out["outcome_change"] = np.where(n_paired >= need, change, np.nan)
+    return out.reset_index(drop=True)
+
+
+def _nan_row_mean(x: np.ndarray) -> np.ndarray:
+    ok = ~np.isnan(x)
+    count = ok.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, np.where(ok, x, 0.0).sum(axis=1) / count, np.nan)
+
+
+def involvement_outcome_model(responses: pd.DataFrame, *, study: Any, follow_up: Any = None,
+                              covariates: Sequence[str] = (), reml: bool = True) -> ModelResult:
+    """Mixed model of outcome change on baseline ladder rung and tokenism, random site intercept.
+
+    Builds :func:`involvement_change_data` from the study and fits
+    ``outcome_change ~ rung + tokenistic (+ covariates)`` with :func:`mixed_model`, grouped by
+    the site role, at the study's ``parameters.confidence`` (``tokenistic`` is left out when
+    the study has no tokenism items). Categorical covariates enter as dummies. The ladder and
+    tokenism are non-validated indices: say so where the result is shown.
+
+    Returns
+    -------
+    ModelResult
+        As :func:`mixed_model`.
+    """
+    change = involvement_change_data(responses, study=study, follow_up=follow_up,
+                                     covariates=covariates)
+    terms = ["rung"]
+    if change["tokenistic"].notna().any():
+        terms.append("tokenistic")
+    covariates = [covariates] if isinstance(covariates, str) else list(covariates)
+    terms += [c if c.isidentifier() else f"Q('{c}')" for c in covariates]
+    formula = "outcome_change ~ " + " + ".join(terms)
+    return mixed_model(change, formula=formula, group=study.roles.site, reml=reml,
+                       confidence=study.parameters.confidence)

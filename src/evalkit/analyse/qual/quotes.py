@@ -1,0 +1,271 @@
+"""A quote bank: short, scrubbed quotes by code, site and group, attributed by role and site only.
+
+Every quote passes through :func:`_redact` (the privacy layer's scrubber) before it is trimmed
+and chosen; no quote carries a participant id, a name or a document.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evalkit._checks import check_choice, check_int, rng
+from evalkit.analyse.qual._segments import (
+    at_level,
+    case_column,
+    centrality,
+    check_level,
+    check_values,
+    filter_rows,
+    require_columns,
+    select_coder,
+    trim_sentences,
+)
+from evalkit.errors import ArgumentError
+from evalkit.i18n import LANGUAGES, t
+from evalkit.prepare.scrub import scrub_texts
+
+__all__ = ["QUOTE_COLUMNS", "attribution", "quote_bank"]
+
+#: The columns of :func:`quote_bank`'s output.
+QUOTE_COLUMNS = ["code_path", "site", "group", "rank", "segment_id", "quote", "attribution",
+                 "n_chars"]
+
+# Group values read as each role, compared without case, accents, spaces or punctuation
+# ("Proche aidant·e" -> "procheaidante").
+_ROLES = {
+    "user": {"user", "users", "serviceuser", "serviceusers", "usager", "usagers", "usagere",
+             "usageres", "usagerere", "client", "clients", "cliente", "clientes"},
+    "carer": {"carer", "carers", "caregiver", "caregivers", "familycarer", "familycarers",
+              "proche", "proches", "procheaidant", "procheaidants", "procheaidante",
+              "procheaidantes", "aidant", "aidants", "aidante", "aidantes"},
+    "staff": {"staff", "staffmember", "staffmembers", "worker", "workers", "practitioner",
+              "practitioners", "intervenant", "intervenants", "intervenante", "intervenantes",
+              "employe", "employes", "employee", "employees", "personnel"},
+}
+
+
+def quote_bank(segments: pd.DataFrame, *, code: Any = None, level: str = "code",
+               sites: Any = None, groups: Any = None, coder: Any = None, n_per_cell: int = 3,
+               max_chars: int = 300, min_chars: int = 40, lang: str = "fr",
+               names: Iterable[str] = (), seed: Any = None) -> pd.DataFrame:
+    """Quotes for each code, site and group: scrubbed, trimmed at sentences, role-attributed.
+
+    Parameters
+    ----------
+    segments : pandas.DataFrame
+        The segments frame (``segment_id``, ``document``, ``participant``, ``site``,
+        ``group``, ``code_path``, ``coder``, ``start``, ``text``).
+    code : str or list of str, optional
+        Keep these codes (code paths, code names, or themes: every code of the theme).
+    level : {"code", "theme"}
+        One cell per code, or per theme.
+    sites, groups : value or list of values, optional
+        Keep only these sites or groups.
+    coder : str, optional
+        Whose segments to quote; needed when ``segments`` holds several coders.
+    n_per_cell : int, default 3
+        At most this many quotes per code, site and group.
+    max_chars, min_chars : int, default 300, 40
+        Length limits of a quote after trimming; shorter quotes are left out ("Oui." is not a
+        quote).
+    lang : {"fr", "en"}
+        Language of the attribution and of the scrubber's replacement tokens.
+    names : iterable of str
+        Names of people known to the study, for the scrubber (participants' values of three
+        characters or more are added).
+    seed : int, numpy.random.Generator or None
+        None: the stable rule below. An integer: a random choice, the same for the same seed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per quote, sorted by code, site, group and rank, with the columns:
+
+        - ``code_path``, ``site``, ``group``: the cell;
+        - ``rank``: 1 for the first quote of the cell;
+        - ``segment_id``: the coded segment, to trace the quote back (not a person);
+        - ``quote``: the scrubbed, trimmed text;
+        - ``attribution``: role and site, e.g. ``Usager·ère, site B`` / ``Service user, site B``;
+        - ``n_chars``: length of the quote.
+
+    Notes
+    -----
+    Every segment's text first goes through the privacy layer's scrubber
+    (:func:`evalkit.scrub_texts`: names, e-mails, phone numbers, postal codes, social
+    insurance and health-card numbers), then is cut after its last whole sentence within
+    ``max_chars`` (" […]" marks the cut; a first sentence longer than that is cut at a word,
+    "…"). The choice within a cell is deterministic: quotes of different participants come
+    before a second quote of the same participant (one voice does not fill the cell); within
+    that, the stable rule prefers the most representative segment (cosine similarity of its
+    words with the cell's other segments, as in :func:`~evalkit.framework_matrix`), then
+    the order of the transcripts; with a ``seed``, a seeded random order replaces it.
+
+    Attribution names the role and the site only, never the participant or the document. The
+    groups ``user``, ``carer`` and ``staff`` (and their French forms, e.g. ``usager``,
+    ``proche aidant``, ``intervenant``) are labelled from the catalogues; any other group
+    value is shown as it is written (capitalised), a missing group as "Participant·e". Small
+    sites or rare roles may still point to a person: read the bank before it leaves.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> segments = pd.DataFrame({
+    ...     "segment_id": ["s1", "s2"], "document": ["d1", "d2"],
+    ...     "participant": ["P01", "P02"], "site": ["B", "B"], "group": ["user", "carer"],
+    ...     "code_path": ["Voice/Asked", "Voice/Asked"], "coder": "ana", "start": [0, 0],
+    ...     "text": ["They asked what I wanted. Marie Roy wrote it down and nothing changed.",
+    ...              "Nobody asked me anything about my mother's care, not once in two years."]})
+    >>> bank = quote_bank(segments, lang="en", names=["Marie Roy"], min_chars=20)
+    >>> for row in bank.itertuples():
+    ...     print(f"{row.quote} ({row.attribution})")
+    Nobody asked me anything about my mother's care, not once in two years. (Carer, site B)
+    They asked what I wanted. [NAME] wrote it down and nothing changed. (Service user, site B)
+    """
+    require_columns(segments, ("segment_id", "document", "participant", "site", "group",
+                              "code_path", "coder", "start", "text"))
+    check_level(level)
+    n_per_cell = check_int(n_per_cell, "n_per_cell", minimum=1)
+    max_chars = check_int(max_chars, "max_chars", minimum=20)
+    min_chars = check_int(min_chars, "min_chars", minimum=0, maximum=max_chars)
+    check_choice(lang, LANGUAGES, "lang")
+    generator = None if seed is None else rng(seed)
+    chosen, _ = select_coder(segments, coder, allow_consensus=False)
+    chosen = filter_rows(chosen, site=check_values(sites, "sites"),
+                         group=check_values(groups, "groups"))
+    candidates = _candidates(chosen, check_values(code, "code"), level)
+    names = [*_names(names), *_participant_names(candidates["case"])]
+    candidates["quote"] = _redact(candidates["text"], lang=lang, names=names).map(
+        lambda text: trim_sentences(text, max_chars))
+    candidates["n_chars"] = candidates["quote"].str.len().astype("int64")
+    candidates = candidates.loc[candidates["n_chars"] >= max(min_chars, 1)]
+    picked = _pick(candidates, n_per_cell, generator)
+    picked["attribution"] = attribution(picked, lang=lang)
+    return picked[QUOTE_COLUMNS].reset_index(drop=True)
+
+
+def attribution(data: pd.DataFrame, *, site: str = "site", group: str = "group",
+                lang: str = "fr") -> pd.Series:
+    """The attribution of each row: its role and site, e.g. ``Proche aidant·e, site A``.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Rows with a site and a group column.
+    site, group : str
+        The columns of the site and of the group (the role).
+    lang : {"fr", "en"}
+        Language of the labels.
+
+    Returns
+    -------
+    pandas.Series
+        The attributions, indexed like ``data``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame({"site": ["A", "B", None], "group": ["Proche aidant·e", "staff",
+    ...                                                          "Gestionnaire"]})
+    >>> attribution(rows, lang="fr").tolist()
+    ['Proche aidant·e, site A', 'Intervenant·e, site B', 'Gestionnaire']
+    """
+    require_columns(data, (site, group), "data")
+    roles = data[group].map(lambda value: _role_label(value, lang), na_action=None)
+    sites = data[site]
+    labels = [
+        role if pd.isna(where) else t("qual.quote.attribution", lang, role=role, site=str(where))
+        for role, where in zip(roles, sites, strict=True)]
+    return pd.Series(labels, index=data.index, dtype="str", name="attribution")
+
+
+def _redact(texts: pd.Series, *, lang: str, names: Iterable[str] = ()) -> pd.Series:
+    """The one door every quote passes before it is shown: the privacy layer's scrubber."""
+    return scrub_texts(texts, lang=lang, names=names)
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _candidates(segments: pd.DataFrame, codes: list | None, level: str) -> pd.DataFrame:
+    paths = at_level(segments["code_path"], level)
+    if codes is not None:
+        theme = segments["code_path"].astype(str).str.split("/", n=1).str[0]
+        match = paths.isin(codes) | theme.isin(codes)
+        if "code" in segments.columns:
+            match |= segments["code"].isin(codes)
+        known = set(paths) | set(theme) | (set(segments["code"]) if "code" in segments else set())
+        unknown = [c for c in codes if c not in known]
+        if unknown:
+            raise ArgumentError(f"code names codes that segments do not have: {unknown!r}",
+                                where="code")
+        segments, paths = segments.loc[match], paths.loc[match]
+    out = pd.DataFrame({
+        "code_path": paths.to_numpy(), "site": segments["site"].to_numpy(),
+        "group": segments["group"].to_numpy(),
+        "segment_id": segments["segment_id"].astype(str).to_numpy(),
+        "case": case_column(segments).astype(str).to_numpy(),
+        "document": segments["document"].astype(str).to_numpy(),
+        "start": pd.to_numeric(segments["start"]).to_numpy(dtype=float, na_value=np.nan),
+        "text": segments["text"].to_numpy(dtype=object),
+    })
+    out = out.loc[out["code_path"].notna() & out["text"].notna()]
+    return out.drop_duplicates(["code_path", "segment_id"]).reset_index(drop=True)
+
+
+def _pick(candidates: pd.DataFrame, n_per_cell: int,
+          generator: np.random.Generator | None) -> pd.DataFrame:
+    cell = ["code_path", "site", "group"]
+    data = candidates.sort_values([*cell, "document", "start", "segment_id"], kind="stable",
+                                  na_position="last").reset_index(drop=True)
+    cell_id = data.groupby(cell, sort=False, dropna=False).ngroup().to_numpy()
+    if generator is None:
+        data["preference"] = -centrality(data["quote"], cell_id)
+    else:
+        data["preference"] = generator.random(len(data))
+    data["position"] = np.arange(len(data))
+    data = data.sort_values([*cell, "preference", "position"], kind="stable",
+                            na_position="last")
+    # A participant's second quote comes after every participant's first one.
+    data["turn"] = data.groupby([*cell, "case"], sort=False, dropna=False).cumcount()
+    data = data.sort_values([*cell, "turn", "preference", "position"], kind="stable",
+                            na_position="last")
+    data["rank"] = data.groupby(cell, sort=False, dropna=False).cumcount() + 1
+    return data.loc[data["rank"] <= n_per_cell].copy()
+
+
+def _key(value: Any) -> str:
+    text = unicodedata.normalize("NFKD", str(value)).lower()
+    return "".join(ch for ch in text if ch.isalpha() and not unicodedata.combining(ch))
+
+
+def _role_label(value: Any, lang: str) -> str:
+    if value is None or pd.isna(value):
+        return t("qual.role.unknown", lang)
+    key = _key(value)
+    for role, forms in _ROLES.items():
+        if key in forms:
+            return t(f"qual.role.{role}", lang)
+    text = str(value).strip()
+    return text[:1].upper() + text[1:]
+
+
+def _names(names: Any) -> list[str]:
+    if isinstance(names, str):
+        return [names]
+    try:
+        return [str(n) for n in names if n is not None and not pd.isna(n)]
+    except TypeError:
+        raise ArgumentError(f"names must be a list of names, got {type(names).__name__}",
+                            where="names") from None
+
+
+def _participant_names(cases: pd.Series) -> list[str]:
+    # Participant values may be names: scrub them from the quotes too (short codes such as "A"
+    # would match ordinary words, so only values of three characters or more).
+    values = pd.unique(cases.dropna().astype(str))
+    return [v for v in values if len(v.strip()) >= 3]

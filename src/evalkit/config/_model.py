@@ -1,0 +1,209 @@
+"""Turning pydantic validation errors into located, bilingual configuration errors.
+
+Every problem names the file, the line, the key, what was expected and what was found, e.g.
+``study.yaml, line 12, `privacy.min_cell`: must be an integer ≥ 1, got 'five'``.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any
+
+import annotated_types
+from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticCustomError
+
+from evalkit.config._yaml import LocatedYaml
+from evalkit.errors import ConfigError
+from evalkit.i18n import t
+
+#: pydantic error types → catalogue keys (``config.*``).
+_KEYS = {
+    "missing": "config.missing",
+    "extra_forbidden": "config.unknown_key",
+    "int_parsing": "config.expected_integer",
+    "int_type": "config.expected_integer",
+    "int_from_float": "config.expected_integer",
+    "float_parsing": "config.expected_number",
+    "float_type": "config.expected_number",
+    "bool_parsing": "config.expected_boolean",
+    "bool_type": "config.expected_boolean",
+    "string_type": "config.expected_text",
+    "list_type": "config.expected_list",
+    "tuple_type": "config.expected_list",
+    "dict_type": "config.expected_mapping",
+    "model_type": "config.expected_mapping",
+    "model_attributes_type": "config.expected_mapping",
+    "literal_error": "config.expected_one_of",
+    "enum": "config.expected_one_of",
+    "greater_than_equal": "config.expected_bound",
+    "greater_than": "config.expected_bound",
+    "less_than_equal": "config.expected_bound",
+    "less_than": "config.expected_bound",
+    "too_short": "config.too_short",
+    "too_long": "config.too_long",
+    "string_too_short": "config.empty_text",
+    "string_pattern_mismatch": "config.pattern",
+    "date_from_datetime_parsing": "config.expected_date",
+    "date_parsing": "config.expected_date",
+    "date_type": "config.expected_date",
+}
+_OPS = {"greater_than_equal": ("ge", "≥"), "greater_than": ("gt", ">"),
+        "less_than_equal": ("le", "≤"), "less_than": ("lt", "<")}
+
+
+def config_error(key: str, **params: Any) -> PydanticCustomError:
+    """A custom validation error whose message comes from the catalogues (raise it in validators)."""
+    return PydanticCustomError("evalkit", t(key, "en", **params), {"key": key, **params})
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One problem in a configuration file."""
+
+    file: str
+    line: int | None
+    key: str
+    message_en: str
+    message_fr: str
+
+    def render(self, lang: str = "en") -> str:
+        where = self.file + (f", line {self.line}" if self.line else "")
+        if lang == "fr":
+            where = self.file + (f", ligne {self.line}" if self.line else "")
+        message = self.message_fr if lang == "fr" else self.message_en
+        return f"{where}, `{self.key}`: {message}" if self.key else f"{where}: {message}"
+
+
+class StudyConfigError(ConfigError):
+    """``study.yaml`` or the codebook is malformed: all its problems, each located."""
+
+    def __init__(self, problems: list[ConfigProblem]) -> None:
+        self.problems = list(problems)
+        super().__init__(
+            "\n".join(p.render("en") for p in self.problems),
+            message_fr="\n".join(p.render("fr") for p in self.problems),
+        )
+
+    def render(self, lang: str = "en") -> str:
+        head = t("config.n_problems", lang, n=len(self.problems))
+        return head + "\n" + "\n".join("  " + p.render(lang) for p in self.problems)
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _unwrap(annotation: Any) -> list[Any]:
+    """The candidate types inside Optional/Union/Annotated/list/dict annotations."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [c for arg in typing.get_args(annotation) for c in _unwrap(arg)]
+    return [annotation]
+
+
+def _field_at(model: type[BaseModel], loc: tuple) -> Any:
+    """The pydantic FieldInfo at ``loc`` in ``model`` (None when it cannot be followed)."""
+    current: Any = model
+    info = None
+    for part in loc:
+        candidates = _unwrap(current)
+        nxt = None
+        for cand in candidates:
+            origin = typing.get_origin(cand)
+            if isinstance(cand, type) and issubclass(cand, BaseModel) and isinstance(part, str):
+                if part in cand.model_fields:
+                    info = cand.model_fields[part]
+                    nxt = info.annotation
+                    break
+            elif origin in (list, tuple, set) and isinstance(part, int):
+                nxt = typing.get_args(cand)[0] if typing.get_args(cand) else Any
+                info = None
+                break
+            elif origin is dict:
+                args = typing.get_args(cand)
+                nxt = args[1] if len(args) == 2 else Any
+                info = None
+                break
+        if nxt is None:
+            return info if part == loc[-1] else None
+        current = nxt
+    return info
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
+    parent = loc[:-1]
+    target: Any = model
+    if parent:
+        info = _field_at(model, parent)
+        if info is None:
+            return []
+        target = info.annotation
+    for cand in _unwrap(target):
+        if isinstance(cand, type) and issubclass(cand, BaseModel):
+            return [f.alias or name for name, f in cand.model_fields.items()]
+    return []
+
+
+def _bounds(info: Any) -> str:
+    if info is None:
+        return ""
+    parts = []
+    for meta in info.metadata:
+        for attr, sign in (("ge", "≥"), ("gt", ">"), ("le", "≤"), ("lt", "<")):
+            if isinstance(meta, getattr(annotated_types, attr.capitalize())):
+                parts.append(f"{sign} {getattr(meta, attr)}")
+    return " " + " ".join(parts) if parts else ""
+
+
+def _message(error: dict, model: type[BaseModel], loc: tuple, lang: str) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    got = _shown(error.get("input"))
+    if kind == "evalkit":
+        params = {k: v for k, v in ctx.items() if k != "key"}
+        return t(ctx["key"], lang, **params)
+    key = _KEYS.get(kind)
+    if key is None:
+        return error["msg"]
+    if key == "config.unknown_key":
+        allowed = _allowed_keys(model, loc)
+        return t(key, lang, allowed=", ".join(allowed) if allowed else "–")
+    if key == "config.expected_one_of":
+        return t(key, lang, expected=ctx.get("expected", "?"), got=got)
+    if key == "config.expected_bound":
+        name, sign = _OPS[kind]
+        return t(key, lang, bound=f"{sign} {ctx.get(name)}", got=got)
+    if key in ("config.too_short", "config.too_long"):
+        return t(key, lang, n=ctx.get("min_length", ctx.get("max_length", "?")), got=got)
+    if key in ("config.expected_integer", "config.expected_number"):
+        return t(key, lang, bounds=_bounds(_field_at(model, loc)), got=got)
+    return t(key, lang, got=got)
+
+
+def located_problems(exc: ValidationError, model: type[BaseModel], source: LocatedYaml,
+                     *, prefix: tuple = ()) -> list[ConfigProblem]:
+    """One :class:`ConfigProblem` per pydantic error, with the line it comes from."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(part for part in error["loc"] if not _is_union_tag(part))
+        full = (*prefix, *loc)
+        problems.append(ConfigProblem(
+            file=source.path.name,
+            line=source.line_of(full),
+            key=".".join(str(p) for p in full),
+            message_en=_message(error, model, loc, "en"),
+            message_fr=_message(error, model, loc, "fr"),
+        ))
+    return problems
+
+
+def _is_union_tag(part: Any) -> bool:
+    # pydantic adds the name of the union member tried (e.g. 'str', 'list[str]') to locations.
+    return isinstance(part, str) and ("[" in part or part in {"str", "int", "float", "bool"}
+                                      or part.startswith("function-"))

@@ -1,0 +1,146 @@
+"""Preparation: the validated data turned into the frames analyses use, identifiers replaced once.
+
+Identifier columns listed in ``privacy.pseudonymise`` become keyed pseudonyms here and only here;
+other identifying columns are dropped after the names they hold are collected for scrubbing; free
+text listed in ``privacy.redact`` is scrubbed. Nothing that leaves this step carries a raw
+identifier: the raw values are kept only in memory, for the release check.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from evalkit.config.codebook import Codebook
+from evalkit.config.study import Study, load_study
+from evalkit.prepare.keys import load_key
+from evalkit.prepare.pseudonym import pseudonymise_frame
+from evalkit.prepare.scrub import scrub_texts
+from evalkit.validate.study import ValidationReport, raise_for_problems, validate_study
+
+__all__ = ["PreparedStudy", "prepare_study"]
+
+
+@dataclass
+class PreparedStudy:
+    """The frames of a study, ready for analysis.
+
+    Attributes
+    ----------
+    study, codebook, report
+        The study, its codebook and the validation report the data passed.
+    responses : DataFrame
+        Typed survey responses, stacked, with ``source`` and ``source_row``; identifiers
+        pseudonymised, other identifying columns removed, free text scrubbed.
+    missing : DataFrame
+        Declared missing codes met in the data (``row``, ``variable``, ``code``).
+    population, partners : DataFrame or None
+        Population margins (``site, dimension, level, count``) and partner ratings.
+    segments, documents : DataFrame or None
+        Coded interviews (the shared segments and documents frames), participants pseudonymised.
+    """
+
+    study: Study
+    codebook: Codebook
+    report: ValidationReport
+    responses: pd.DataFrame
+    missing: pd.DataFrame
+    population: pd.DataFrame | None = None
+    partners: pd.DataFrame | None = None
+    segments: pd.DataFrame | None = None
+    documents: pd.DataFrame | None = None
+    # In memory only, for scrubbing and the release check; never written anywhere.
+    names: tuple[str, ...] = field(default=(), repr=False)
+    identifiers: tuple[str, ...] = field(default=(), repr=False)
+    key: Any = field(default=None, repr=False)
+
+    @property
+    def population_group(self) -> Any:
+        """The respondent group the population margins describe (None: everyone)."""
+        spec = self.study.sources.population
+        return None if spec is None else spec.group
+
+
+def _names_from(responses: pd.DataFrame, codebook: Codebook, study: Study) -> tuple[str, ...]:
+    """Names of people known to the study: identifying free-text columns and privacy.names."""
+    names = set(study.privacy.names)
+    for column in codebook.identifying():
+        if column in responses.columns and codebook[column].type == "text":
+            values = responses[column].dropna().astype(str).str.strip()
+            names.update(v for v in values if len(v) >= 3)
+    return tuple(sorted(names))
+
+
+def _identifiers(responses: pd.DataFrame, codebook: Codebook) -> tuple[str, ...]:
+    values: set[str] = set()
+    for column in codebook.identifying():
+        if column in responses.columns:
+            values.update(responses[column].dropna().astype(str).str.strip())
+    return tuple(sorted(v for v in values if v))
+
+
+def prepare_study(study: Study | str | Path, *, report: ValidationReport | None = None,
+                  lang: str = "fr") -> PreparedStudy:
+    """Validate (unless ``report`` is given) and prepare a study for analysis.
+
+    Parameters
+    ----------
+    study : Study or path
+        The study or its ``study.yaml``.
+    report : ValidationReport, optional
+        A validation already done (it must have no error).
+    lang : {"fr", "en"}
+        Language of the tokens that replace identifiers in free text ([NOM] / [NAME]).
+
+    Returns
+    -------
+    PreparedStudy
+
+    Raises
+    ------
+    evalkit.errors.DataError
+        The data have validation errors (see the validation report).
+    evalkit.errors.ConfigError
+        The study pseudonymises columns but has no key.
+    """
+
+    if not isinstance(study, Study):
+        study = load_study(study)
+    if report is None:
+        report = validate_study(study)
+    raise_for_problems(report)
+    codebook = report.codebook
+    privacy = study.privacy
+    raw = report.responses
+    names = _names_from(raw, codebook, study)
+    identifiers = _identifiers(raw, codebook)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the demo key warns; the run reports it once
+        key = load_key(study)
+    responses = raw
+    columns = [c for c in privacy.pseudonymise if c in responses.columns]
+    if columns:
+        responses = pseudonymise_frame(responses, columns=columns, key=key, codebook=codebook)
+    drop = [c for c in codebook.identifying()
+            if c in responses.columns and c not in privacy.pseudonymise]
+    responses = responses.drop(columns=drop)
+    for column in privacy.redact:
+        if column in responses.columns:
+            text = responses[column]
+            present = text.notna()
+            scrubbed = scrub_texts(text[present].astype(str), lang=lang, names=names)
+            responses[column] = text.astype(object)
+            responses.loc[present, column] = scrubbed.to_numpy()
+    segments, documents = report.segments, report.documents
+    if segments is not None and key is not None:
+        segments = pseudonymise_frame(segments, columns=["participant"], key=key)
+        if documents is not None:
+            documents = pseudonymise_frame(documents, columns=["participant"], key=key)
+    return PreparedStudy(
+        study=study, codebook=codebook, report=report, responses=responses,
+        missing=report.missing, population=report.population, partners=report.partners,
+        segments=segments, documents=documents, names=names, identifiers=identifiers, key=key)

@@ -1,0 +1,773 @@
+"""The 1:3:25 evidence brief: one page of main messages, a three-page executive summary and a
+report of at most 25 pages, in French or in English, from released results only.
+
+:func:`build_brief` assembles the brief as blocks (see :mod:`evalkit.present.document`); the
+writers in :mod:`evalkit.present.writers` lay it out as a self-contained HTML page or as an
+editable Word document.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evalkit.analyse.results import table_title
+from evalkit.config.codebook import load_codebook
+from evalkit.i18n import _check_lang, format_date, label, t
+from evalkit.present import tables as tb
+from evalkit.present._funnel import ALARM, ALERT, funnel_sites
+from evalkit.present._text import ci_text, count_text, number_text, percent_text, typography
+from evalkit.present.budget import BUDGETS, budget_report, part_pages
+from evalkit.present.document import (
+    Block,
+    Bullets,
+    Figure,
+    Heading,
+    Paragraph,
+    Part,
+    Quote,
+    Table,
+)
+from evalkit.present.figures import brief_figure
+from evalkit.present.joint import joint_display, tokenism_theme
+from evalkit.present.messages import Message, draft_messages
+from evalkit.present.methods import MethodNote, method_notes
+from evalkit.release.suppress import as_policy, suppression_note
+from evalkit.release.tables import released_table
+
+__all__ = ["Brief", "build_brief", "gripp2_table", "released_tables", "write_budget_json"]
+
+#: Lines the title block takes above the main messages (title, organisation, date).
+HEADER_LINES = 6.0
+#: The share of a budget the estimate may fill (the rest absorbs its error).
+FILL = 0.97
+#: Quotes shown per site in the report's section on interviews.
+QUOTES_PER_SITE = 1
+#: The most quotes the report shows.
+MAX_QUOTES = 6
+
+
+@dataclass
+class Brief:
+    """An evidence brief in one language, ready to be written.
+
+    Attributes
+    ----------
+    lang : str
+    study : str
+        The study's identifier.
+    title, subtitle : str
+        The study's title and the organisation.
+    run_date : datetime.date
+    parts : list of Part
+        ``main`` (1 page), ``summary`` (3 pages), ``report`` (25 pages).
+    messages : list of Message
+        The main messages the rules drafted, in order (those that fit on the page).
+    budget : dict
+        ``{part: (estimated_pages, budget, ok)}``.
+    notes : list of MethodNote
+        The method notes of the appendix.
+    """
+
+    lang: str
+    study: str
+    title: str
+    subtitle: str
+    run_date: dt.date
+    parts: list[Part]
+    messages: list[Message]
+    budget: dict[str, tuple[float, int, bool]]
+    notes: list[MethodNote] = field(default_factory=list)
+
+    def part(self, key: str) -> Part:
+        """The part ``key`` (``main``, ``summary`` or ``report``)."""
+        return next(p for p in self.parts if p.key == key)
+
+    @property
+    def date_text(self) -> str:
+        return format_date(self.run_date, self.lang)
+
+
+# -- released tables -----------------------------------------------------------------------------
+def released_tables(results: Any, policy: Any) -> dict[str, pd.DataFrame]:
+    """Every releasable table of ``results`` after disclosure control, by name."""
+    return {name: released_table(results, name, policy=policy)
+            for name, table in results.items() if table.release}
+
+
+@dataclass
+class _Ctx:
+    results: Any
+    study: Any
+    lang: str
+    policy: Any
+    tables: dict[str, pd.DataFrame]
+    labels: tb.Labels
+    confidence: float
+    figures: bool
+
+    def has(self, name: str) -> bool:
+        frame = self.tables.get(name)
+        return frame is not None and not frame.empty
+
+    def t(self, key: str, **params: Any) -> str:
+        return typography(t(key, self.lang, **params), self.lang)
+
+    def title(self, name: str) -> str:
+
+        return typography(table_title(name, self.lang), self.lang)
+
+    def note(self, name: str, frame: pd.DataFrame | None = None) -> str:
+
+        frame = self.tables[name] if frame is None else frame
+        return typography(suppression_note(frame, lang=self.lang, policy=self.policy), self.lang)
+
+    def pct(self, value: Any) -> str:
+        return percent_text(value, self.lang)
+
+    def ci(self, low: Any, high: Any, *, percent: bool = False) -> str:
+        return ci_text(low, high, self.lang, percent=percent, confidence=self.confidence)
+
+    def figure(self, name: str) -> Figure | None:
+        if not self.figures:
+            return None
+
+        return brief_figure(name, self.tables, study=self.study, lang=self.lang,
+                            labels=self.labels)
+
+
+def _num(series: pd.Series) -> pd.Series:
+    return pd.to_numeric(series, errors="coerce").astype("float64")
+
+
+# -- the parts -----------------------------------------------------------------------------------
+def _main_part(ctx: _Ctx, messages: list[Message]) -> Part:
+    part = Part("main", ctx.t("reports.brief.main.title"), budget=BUDGETS["main"],
+                label=ctx.t("reports.brief.main.label"))
+    question = label(ctx.study.report.question, ctx.lang) if ctx.study.report.question else ""
+    if question:
+        part.add(Paragraph(typography(question, ctx.lang), "lead"))
+    part.add(_label_if(messages), Bullets(tuple(m.text(ctx.lang) for m in messages), ordered=True,
+                     details=tuple(m.evidence_text(ctx.lang) for m in messages)))
+    return part
+
+
+def _respondent_total(ctx: _Ctx) -> tuple[int, int, int]:
+    """Respondents at baseline, sites, waves (from the released counts)."""
+    counts = ctx.tables.get("response_counts")
+    if counts is None:
+        return 0, 0, 0
+    roles = ctx.study.roles
+    n = _num(counts["n"])
+    waves = counts[roles.wave].dropna().unique() if roles.wave in counts else [None]
+    first = sorted(waves, key=lambda w: float(w) if w is not None else 0)[0]
+    at_first = counts[roles.wave] == first if roles.wave in counts else slice(None)
+    return (int(n[at_first].sum()), int(counts[roles.site].nunique()), len(waves))
+
+
+def _interview_count(ctx: _Ctx) -> int:
+    codes = ctx.tables.get("code_frequencies")
+    if codes is None or "n_participants_total" not in codes:
+        return 0
+    return int(_num(codes.groupby("site")["n_participants_total"].first()).sum())
+
+
+def _summary_part(ctx: _Ctx, messages: list[Message]) -> Part:
+    part = Part("summary", ctx.t("reports.brief.summary.title"), budget=BUDGETS["summary"],
+                label=ctx.t("reports.brief.summary.label"))
+    report = ctx.study.report
+    if report.context:
+        part.add(Heading(ctx.t("reports.section.context"), 1),
+                 Paragraph(typography(label(report.context, ctx.lang), ctx.lang)))
+    if report.question:
+        part.add(Heading(ctx.t("reports.section.question"), 1),
+                 Paragraph(typography(label(report.question, ctx.lang), ctx.lang)))
+    n, k, waves = _respondent_total(ctx)
+    part.add(Heading(ctx.t("reports.section.what_we_did"), 1),
+             Paragraph(ctx.t("reports.summary.methods", n=count_text(n, ctx.lang),
+                             k=count_text(k, ctx.lang), waves=count_text(waves, ctx.lang),
+                             interviews=count_text(_interview_count(ctx), ctx.lang))))
+    part.add(Heading(ctx.t("reports.section.findings"), 1))
+    part.add(*_tokenism_findings(ctx, compact=True))
+    part.add(_model_sentence(ctx), _outcome_sentence(ctx), _network_sentence(ctx))
+    part.add(Heading(ctx.t("reports.section.implications"), 1),
+             _label_if(messages), Bullets(tuple(m.text(ctx.lang) for m in messages)))
+    return part
+
+
+def _label_if(messages: list[Message]) -> Paragraph | None:
+    """The non-validated label, when a message rests on the tokenism index."""
+    return Paragraph("", "non_validated") if any(m.non_validated for m in messages) else None
+
+
+def _tokenism_findings(ctx: _Ctx, *, compact: bool) -> list[Block | None]:
+    out: list[Block | None] = []
+    if ctx.has("tokenism_overall"):
+        row = ctx.tables["tokenism_overall"].iloc[0]
+        out.append(Paragraph(ctx.t("reports.finding.tokenism_overall",
+                                   n=count_text(row["n_consulted"], ctx.lang),
+                                   rate=ctx.pct(row["rate"]),
+                                   ci=ctx.ci(row["ci_low"], row["ci_high"], percent=True))))
+    if ctx.has("tokenism_rates"):
+        out.append(_tokenism_table(ctx, compact=compact))
+    out.append(ctx.figure("funnel"))
+    return out
+
+
+def _funnel_position(ctx: _Ctx) -> dict[str, str]:
+
+    out: dict[str, str] = {}
+    for level in (ALERT, ALARM):
+        found = funnel_sites(ctx.tables, level)
+        if found is None:
+            continue
+        sites, _, _ = found
+        for _, row in sites.iterrows():
+            if row["outside"]:
+                side = "above" if row["z"] > 0 else "below"
+                decimals = 0 if round(level * 100, 6).is_integer() else 1
+                out[row["site"]] = ctx.t(f"reports.position.{side}",
+                                         level=percent_text(level, ctx.lang, decimals=decimals))
+            else:
+                out.setdefault(row["site"], ctx.t("reports.position.within"))
+    return out
+
+
+def _tokenism_table(ctx: _Ctx, *, compact: bool) -> Table:
+    frame = ctx.tables["tokenism_rates"].copy()
+    frame["site"] = frame["site"].astype(str)
+    positions = _funnel_position(ctx)
+    frame["position"] = frame["site"].map(positions)
+    columns = [tb.Column("reports.col.site", tb.text("site"), numeric=False),
+               tb.Column("reports.col.n_consulted", tb.count("n_consulted")),
+               tb.Column("reports.col.n_tokenistic", tb.count("n_tokenistic")),
+               tb.Column("reports.col.rate", tb.pct("rate")),
+               tb.Column(ctx.t("reports.col.ci", level=ctx.pct(ctx.confidence)),
+                         tb.interval("ci_low", "ci_high", percent=True))]
+    if ctx.has("tokenism_shrunken") and not compact:
+        shrunk = ctx.tables["tokenism_shrunken"].assign(site=lambda f: f["site"].astype(str))
+        frame = frame.merge(shrunk[["site", "shrunken", "shrunken_ci_low", "shrunken_ci_high"]],
+                            on="site", how="left")
+        columns += [tb.Column("reports.col.shrunken", tb.pct("shrunken")),
+                    tb.Column(ctx.t("reports.col.ci", level=ctx.pct(ctx.confidence)),
+                              tb.interval("shrunken_ci_low", "shrunken_ci_high", percent=True))]
+    columns.append(tb.Column("reports.col.funnel", tb.text("position"), numeric=False))
+    return tb.format_table(frame, columns, caption=ctx.title("tokenism_rates"), lang=ctx.lang,
+                           suppression=ctx.note("tokenism_rates"), non_validated=True,
+                           name="tokenism_rates")
+
+
+def _model_sentence(ctx: _Ctx) -> Paragraph | None:
+    if not ctx.has("involvement_model"):
+        return None
+    model = ctx.tables["involvement_model"]
+    rows = model[model["term"].astype(str) == "rung"]
+    if rows.empty or rows[["estimate", "ci_low", "ci_high"]].isna().any(axis=None):
+        return None
+    row = rows.iloc[0]
+    direction = ("positive" if row["ci_low"] > 0 else "negative" if row["ci_high"] < 0
+                 else "none")
+    return Paragraph(ctx.t(f"reports.finding.model.{direction}",
+                           estimate=number_text(row["estimate"], ctx.lang),
+                           ci=ctx.ci(row["ci_low"], row["ci_high"])))
+
+
+def _outcome_label(ctx: _Ctx, name: str) -> str:
+    return ctx.labels.catalogue("reports.outcome_group", str(name))
+
+
+def _outcome_sentence(ctx: _Ctx) -> Paragraph | None:
+    if not ctx.has("outcome_change"):
+        return None
+    change = ctx.tables["outcome_change"]
+    groups = change[change["level"].astype(str) == "group"] if "level" in change else change
+    parts = [ctx.t("reports.finding.outcome_group", group=_outcome_label(ctx, row["outcome"]),
+                   change=number_text(row["mean_change"], ctx.lang),
+                   ci=ctx.ci(row["change_ci_low"], row["change_ci_high"]))
+             for _, row in groups.iterrows() if not pd.isna(row["mean_change"])]
+    if not parts:
+        return None
+    return Paragraph(ctx.t("reports.finding.outcomes", groups="; ".join(parts)))
+
+
+def _network_sentence(ctx: _Ctx) -> Paragraph | None:
+    if not ctx.has("traffic_light"):
+        return None
+    light = ctx.tables["traffic_light"]
+    shares = {}
+    for colour in ("red", "orange", "green"):
+        rows = light[light["colour"].astype(str) == colour]
+        counts, n = _num(rows["count"]), _num(rows["n"])
+        known = counts.notna() & n.notna()
+        shares[colour] = counts[known].sum() / n[known].sum() if n[known].sum() else np.nan
+    return Paragraph(ctx.t("reports.finding.network", red=ctx.pct(shares["red"]),
+                           orange=ctx.pct(shares["orange"]), green=ctx.pct(shares["green"])))
+
+
+# -- the report (25 pages) -----------------------------------------------------------------------
+def _respondents_table(ctx: _Ctx) -> Table | None:
+    if not ctx.has("response_counts"):
+        return None
+    roles = ctx.study.roles
+    frame = ctx.tables["response_counts"].copy()
+    keys = [c for c in (roles.wave, roles.group) if c and c in frame]
+    frame["n"] = _num(frame["n"])
+    frame["_site"] = frame[roles.site].astype(str)
+    wide = pd.DataFrame({"site": sorted(frame["_site"].unique())})
+    columns = [tb.Column("reports.col.site", tb.text("site"), numeric=False)]
+    combos = frame[keys].drop_duplicates().sort_values(keys, kind="stable") if keys else \
+        pd.DataFrame(index=[0])
+    for i, (_, combo) in enumerate(combos.iterrows()):
+        mask = np.ones(len(frame), dtype=bool)
+        for key in keys:
+            mask &= (frame[key] == combo[key]).to_numpy()
+        values = frame[mask].groupby("_site")["n"].sum(min_count=1)
+        wide[f"c{i}"] = wide["site"].map(values)
+        parts = [ctx.labels.value(key, combo[key]) for key in reversed(keys)]
+        columns.append(tb.Column(", ".join(parts) if parts else t("reports.col.n", ctx.lang),
+                                 tb.count(f"c{i}")))
+    wide["suppressed"] = wide.drop(columns=["site"]).isna().any(axis=1)
+    return tb.format_table(wide, columns, caption=ctx.title("response_counts"), lang=ctx.lang,
+                           suppression=ctx.note("response_counts"), name="response_counts")
+
+
+def _representativeness_table(ctx: _Ctx) -> Table | None:
+    if not ctx.has("representativeness"):
+        return None
+    rep = ctx.tables["representativeness"].copy()
+    rep["abs"] = _num(rep["difference"]).abs()
+    rep["p"] = _num(rep["p_value"])
+    worst = (rep.sort_values("abs", ascending=False, kind="stable")
+             .groupby(["site", "dimension"], sort=True).head(1)
+             .sort_values(["site", "dimension"], kind="stable"))
+    worst["dimension_label"] = worst["dimension"].map(ctx.labels.variable)
+    worst["level_label"] = [ctx.labels.value(d, v) for d, v in
+                            zip(worst["dimension"], worst["level"], strict=True)]
+    columns = [tb.Column("reports.col.site", tb.text("site"), numeric=False),
+               tb.Column("reports.col.dimension", tb.text("dimension_label"), numeric=False),
+               tb.Column("reports.col.level_most_off", tb.text("level_label"), numeric=False),
+               tb.Column("reports.col.share_respondents", tb.pct("share")),
+               tb.Column("reports.col.share_population", tb.pct("population_share")),
+               tb.Column("reports.col.p_value", tb.pvalue("p"))]
+    return tb.format_table(worst, columns, caption=ctx.title("representativeness"),
+                           lang=ctx.lang, suppression=ctx.note("representativeness"),
+                           name="representativeness")
+
+
+def _weighted_table(ctx: _Ctx) -> Table | None:
+    if not ctx.has("tokenism_weighted"):
+        return None
+    frame = ctx.tables["tokenism_weighted"]
+    columns = [tb.Column("reports.col.site", tb.text("site"), numeric=False),
+               tb.Column("reports.col.n_consulted", tb.count("n")),
+               tb.Column("reports.col.weighted_rate", tb.pct("estimate")),
+               tb.Column(ctx.t("reports.col.ci", level=ctx.pct(ctx.confidence)),
+                         tb.interval("ci_low", "ci_high", percent=True)),
+               tb.Column("reports.col.deff", tb.num("deff", 2))]
+    return tb.format_table(frame, columns, caption=ctx.title("tokenism_weighted"), lang=ctx.lang,
+                           suppression=ctx.note("tokenism_weighted"), non_validated=True,
+                           name="tokenism_weighted")
+
+
+def _perception_table(ctx: _Ctx) -> Table | None:
+    if not ctx.has("perception_gap"):
+        return None
+    frame = ctx.tables["perception_gap"]
+    frame = frame[frame["measure"].astype(str) == "rung"]
+    if frame.empty:
+        return None
+    columns = [tb.Column("reports.col.site", tb.text("site"), numeric=False),
+               tb.Column("quant.perception.staff", tb.num("staff", 1)),
+               tb.Column("quant.perception.users", tb.num("users", 1)),
+               tb.Column("quant.perception.difference", tb.num("difference", 1)),
+               tb.Column(ctx.t("reports.col.ci", level=ctx.pct(ctx.confidence)),
+                         tb.interval("ci_low", "ci_high", decimals=1))]
+    return tb.format_table(frame, columns, caption=ctx.t("reports.table.perception_rung"),
+                           lang=ctx.lang, suppression=ctx.note("perception_gap", frame),
+                           non_validated=True, name="perception_gap")
+
+
+def _outcome_table(ctx: _Ctx) -> Table | None:
+    if not ctx.has("outcome_change"):
+        return None
+    frame = ctx.tables["outcome_change"].copy()
+    frame["label"] = [_outcome_label(ctx, o) if lv == "group" else ctx.labels.variable(o)
+                      for o, lv in zip(frame["outcome"], frame.get("level", "item"),
+                                       strict=False)]
+    columns = [tb.Column("reports.col.outcome", tb.text("label"), numeric=False),
+               tb.Column("quant.outcomes.paired", tb.count("n_paired")),
+               tb.Column("quant.outcomes.change", tb.num("mean_change", 2)),
+               tb.Column(ctx.t("reports.col.ci", level=ctx.pct(ctx.confidence)),
+                         tb.interval("change_ci_low", "change_ci_high", decimals=2)),
+               tb.Column("quant.outcomes.improved", tb.pct("share_improved")),
+               tb.Column("quant.outcomes.worse", tb.pct("share_worse"))]
+    return tb.format_table(frame, columns, caption=ctx.title("outcome_change"), lang=ctx.lang,
+                           suppression=ctx.note("outcome_change"),
+                           notes=[ctx.t("quant.outcomes.narrative_note")],
+                           name="outcome_change")
+
+
+def _model_table(ctx: _Ctx) -> Table | None:
+    if not ctx.has("involvement_model"):
+        return None
+    frame = ctx.tables["involvement_model"].copy()
+    frame["label"] = frame["term"].map(lambda v: ctx.labels.catalogue("reports.term", str(v)))
+    columns = [tb.Column("quant.models.term", tb.text("label"), numeric=False),
+               tb.Column("quant.models.estimate", tb.num("estimate", 3)),
+               tb.Column(ctx.t("reports.col.ci", level=ctx.pct(ctx.confidence)),
+                         tb.interval("ci_low", "ci_high", decimals=3)),
+               tb.Column("quant.models.p_value", tb.pvalue("p_value"))]
+    return tb.format_table(frame, columns, caption=ctx.title("involvement_model"),
+                           lang=ctx.lang, notes=[ctx.t("reports.note.model")],
+                           name="involvement_model")
+
+
+def _network_table(ctx: _Ctx) -> Table | None:
+    if not ctx.has("traffic_light"):
+        return None
+    light = ctx.tables["traffic_light"]
+    wide = light.pivot_table(index="site", columns="colour", values="share", aggfunc="first",
+                             observed=False).reset_index()
+    n = light.groupby("site")["n"].first()
+    wide["n"] = wide["site"].map(n)
+    wide["suppressed"] = light.groupby("site")["suppressed"].any().reindex(wide["site"]).to_numpy()
+    columns = [tb.Column("reports.col.site", tb.text("site"), numeric=False),
+               tb.Column("reports.col.n_users", tb.count("n"))]
+    columns += [tb.Column(f"quant.traffic_light.{c}", tb.pct(c)) for c in
+                ("red", "orange", "green") if c in wide]
+    return tb.format_table(wide, columns, caption=ctx.title("traffic_light"), lang=ctx.lang,
+                           suppression=ctx.note("traffic_light"), name="traffic_light")
+
+
+def _agreement_table(ctx: _Ctx) -> Table | None:
+    if not ctx.has("coder_agreement"):
+        return None
+    frame = ctx.tables["coder_agreement"]
+    frame = frame[frame["scope"].astype(str) == "overall"].copy()
+    if frame.empty:
+        return None
+    frame["label"] = frame["measure"].map(
+        lambda m: ctx.labels.catalogue("qual.measure", str(m)))
+    frame["reading_text"] = frame["reading"].map(
+        lambda r: ctx.t(r) if isinstance(r, str) and r.startswith("qual.") else "–")
+    columns = [tb.Column("reports.col.measure", tb.text("label"), numeric=False),
+               tb.Column("quant.models.estimate", tb.num("estimate", 2)),
+               tb.Column(ctx.t("reports.col.ci", level=ctx.pct(ctx.confidence)),
+                         tb.interval("ci_low", "ci_high", decimals=2)),
+               tb.Column("reports.col.units", tb.count("n_units")),
+               tb.Column("reports.col.reading", tb.text("reading_text"), numeric=False)]
+    return tb.format_table(frame, columns, caption=ctx.title("coder_agreement"), lang=ctx.lang,
+                           name="coder_agreement")
+
+
+def _joint_table(ctx: _Ctx) -> Table | None:
+
+    joint = joint_display(ctx.tables)
+    if joint is None or joint.empty:
+        return None
+    positions = _funnel_position(ctx)
+    joint = joint.assign(
+        position_text=joint["site"].map(positions),
+        agreement_text=joint["agreement"].map(lambda a: ctx.t(f"reports.agreement.{a}")),
+        interviews_text=joint["interviews"].map(
+            lambda v: ctx.t(f"reports.interviews.{v}") if isinstance(v, str) else "–"))
+    columns = [tb.Column("reports.col.site", tb.text("site"), numeric=False),
+               tb.Column("reports.col.rate", tb.pct("rate")),
+               tb.Column("reports.col.funnel", tb.text("position_text"), numeric=False),
+               tb.Column("reports.col.share_talk", tb.pct("share_theme")),
+               tb.Column("reports.col.interviews", tb.text("interviews_text"), numeric=False),
+               tb.Column("reports.col.agreement", tb.text("agreement_text"), numeric=False)]
+    return tb.format_table(joint, columns, caption=ctx.t("reports.table.joint_display"),
+                           lang=ctx.lang, notes=[ctx.t("reports.note.joint_display",
+                                                       share=ctx.pct(joint["share_all"].iloc[0]))],
+                           non_validated=True, name="joint_display")
+
+
+def _quotes(ctx: _Ctx) -> list[Quote]:
+
+    quotes = ctx.tables.get(f"quotes_{ctx.lang}")
+    if quotes is None or quotes.empty:
+        return []
+    themes = sorted({str(p).split("/")[0] for p in quotes["code_path"].dropna()})
+    theme = tokenism_theme(themes)
+    if theme is None:
+        return []
+    rows = quotes[quotes["code_path"].astype(str).str.startswith(theme)]
+    rows = rows.sort_values(["site", "rank"], kind="stable").groupby("site").head(QUOTES_PER_SITE)
+    # Sites that stand out in the numbers are quoted first.
+    positions = _funnel_position(ctx)
+    within = ctx.t("reports.position.within")
+    rows = rows.assign(_first=rows["site"].astype(str).map(
+        lambda s: 0 if positions.get(s, within) != within else 1)).sort_values(
+        ["_first", "site", "rank"], kind="stable")
+    return [Quote(typography(str(r["quote"]), ctx.lang),
+                  typography(str(r["attribution"]), ctx.lang))
+            for _, r in rows.head(MAX_QUOTES).iterrows()]
+
+
+def _reliability_sentence(ctx: _Ctx) -> Paragraph | None:
+    names = [n for n in ctx.tables if n.startswith("reliability_") and n != "reliability_ladder"]
+    sentences = []
+    for name in names:
+        frame = ctx.tables[name]
+        rows = frame[(frame["measure"] == "cronbach_alpha") & frame["estimate"].notna()]
+        if rows.empty:
+            continue
+        row = rows.iloc[0]
+        sentences.append(ctx.t("reports.finding.reliability", scale=name.removeprefix(
+            "reliability_"), alpha=number_text(row["estimate"], ctx.lang),
+            ci=ctx.ci(row["ci_low"], row["ci_high"])))
+    return Paragraph(" ".join(sentences)) if sentences else None
+
+
+def _ladder_sentence(ctx: _Ctx) -> Paragraph | None:
+    if not ctx.has("ladder_reproducibility"):
+        return None
+    row = ctx.tables["ladder_reproducibility"].iloc[0]
+    return Paragraph(ctx.t("reports.finding.ladder", cr=number_text(row["cr"], ctx.lang),
+                           mmr=number_text(row["mmr"], ctx.lang)))
+
+
+def _icc_sentence(ctx: _Ctx) -> Paragraph | None:
+    if not ctx.has("outcome_icc"):
+        return None
+    frame = ctx.tables["outcome_icc"]
+    row = frame.iloc[0]
+    return Paragraph(ctx.t("reports.finding.icc", icc=number_text(row["icc"], ctx.lang),
+                           ci=ctx.ci(row["ci_low"], row["ci_high"])))
+
+
+def _section(ctx: _Ctx, key: str, *blocks: Block | None, level: int = 1) -> list[Block]:
+    body = [b for b in blocks if b is not None]
+    return [Heading(ctx.t(key), level), *body] if body else []
+
+
+def gripp2_table(study: Any, *, lang: str) -> Table | None:
+    """The GRIPP2 short-form table of the study's ``report.gripp2`` section, in ``lang``.
+
+    Parameters
+    ----------
+    study : evalkit.config.study.Study
+    lang : {'fr', 'en'}
+
+    Returns
+    -------
+    Table or None
+        Five rows (aim, methods, results, outcomes, reflections), two columns (the GRIPP2
+        item, what the study reports); None when the study has no ``gripp2`` section.
+
+    Examples
+    --------
+    >>> from evalkit.config.study import load_study
+    >>> table = gripp2_table(load_study("data_samples/demo/study.yaml"), lang="en")
+    >>> len(table.rows), table.rows[0][0]
+    (5, '1. Aim')
+    """
+
+    _check_lang(lang)
+    gripp2 = getattr(getattr(study, "report", None), "gripp2", None)
+    if gripp2 is None:
+        return None
+    items = ("aim", "methods", "results", "outcomes", "reflections")
+    rows = tuple((typography(t(f"reports.gripp2.{item}", lang), lang),
+                  typography(label(getattr(gripp2, item), lang), lang)) for item in items)
+    return Table(caption=typography(t("reports.gripp2.caption", lang), lang),
+                 columns=(t("reports.gripp2.item", lang), t("reports.gripp2.reported", lang)),
+                 rows=rows, numeric=(False, False),
+                 notes=(typography(t("reports.gripp2.source", lang), lang),), name="gripp2")
+
+
+def _method_keys(ctx: _Ctx) -> list[str]:
+    present = set(ctx.tables)
+    wanted = ["tokenism_index", "intervals"]
+    wanted += ["funnel"] if "tokenism_funnel" in present else []
+    wanted += ["shrinkage"] if "tokenism_shrunken" in present else []
+    wanted += ["mixed_model"] if "involvement_model" in present else []
+    wanted += ["reliability"] if any(n.startswith("reliability_") for n in present) else []
+    wanted += ["weights"] if "representativeness" in present else []
+    wanted += ["outcomes"] if "outcome_change" in present else []
+    wanted += ["agreement"] if "coder_agreement" in present else []
+    wanted += ["framework"] if f"quotes_{ctx.lang}" in present else []
+    wanted += ["joint_display"] if "code_frequencies" in present else []
+    wanted += ["disclosure"]
+    wanted += ["gripp2"] if ctx.study.report.gripp2 is not None else []
+    return wanted + ["brief"]
+
+
+def _report_sections(ctx: _Ctx, messages: list[Message],
+                     notes: list[MethodNote]) -> list[tuple[int, list[Block]]]:
+    """The report's sections with a priority each (0: always kept; higher: dropped first when
+    the report runs over its 25 pages)."""
+    report = ctx.study.report
+    org = label(report.organisation, ctx.lang) if report.organisation else ""
+    sections: list[tuple[int, list[Block]]] = []
+    sections.append((0, _section(
+        ctx, "reports.section.context",
+        Paragraph(typography(label(report.context, ctx.lang), ctx.lang)) if report.context
+        else None,
+        Paragraph(ctx.t("reports.report.question", question=label(report.question, ctx.lang)))
+        if report.question else None,
+        Paragraph(ctx.t("reports.report.organisation", organisation=org)) if org else None)))
+    n, k, waves = _respondent_total(ctx)
+    sections.append((0, _section(
+        ctx, "reports.section.methods",
+        Heading(ctx.t("reports.section.data"), 2),
+        Paragraph(ctx.t("reports.summary.methods", n=count_text(n, ctx.lang),
+                        k=count_text(k, ctx.lang), waves=count_text(waves, ctx.lang),
+                        interviews=count_text(_interview_count(ctx), ctx.lang))),
+        _respondents_table(ctx),
+        Heading(ctx.t("reports.section.measures"), 2),
+        Paragraph(ctx.t("reports.report.measures")),
+        Paragraph("", "non_validated"),
+        Paragraph(ctx.t("quant.tokenism.definition")),
+        _reliability_sentence(ctx),
+        Heading(ctx.t("reports.section.statistics"), 2),
+        Paragraph(ctx.t("reports.report.statistics")),
+        Heading(ctx.t("reports.section.qualitative"), 2),
+        Paragraph(ctx.t("reports.report.qualitative")),
+        _agreement_table(ctx))))
+    sections.append((0, [Heading(ctx.t("reports.section.results"), 1)]))
+    sections.append((3, _section(ctx, "reports.section.respondents",
+                                 Paragraph(ctx.t("reports.report.respondents")),
+                                 _representativeness_table(ctx), level=2)))
+    sections.append((4, _section(ctx, "reports.section.ladder", _ladder_sentence(ctx),
+                                 ctx.figure("ladder"), level=2)))
+    sections.append((0, _section(ctx, "reports.section.tokenism",
+                                 *_tokenism_findings(ctx, compact=False),
+                                 ctx.figure("caterpillar"), level=2)))
+    sections.append((2, _section(ctx, "reports.section.weighted", _weighted_table(ctx),
+                                 level=2)))
+    sections.append((1, _section(ctx, "reports.section.perception",
+                                 Paragraph(ctx.t("reports.report.perception")),
+                                 _perception_table(ctx), level=2)))
+    sections.append((0, _section(ctx, "reports.section.outcomes", _outcome_sentence(ctx),
+                                 _outcome_table(ctx), ctx.figure("outcomes"),
+                                 _model_sentence(ctx), _model_table(ctx), _icc_sentence(ctx),
+                                 level=2)))
+    sections.append((1, _section(ctx, "reports.section.networks", _network_sentence(ctx),
+                                 ctx.figure("traffic_light"), _network_table(ctx), level=2)))
+    sections.append((4, _section(ctx, "reports.section.integration",
+                                 ctx.figure("integration"), level=2)))
+    quotes = _quotes(ctx)
+    sections.append((1, _section(ctx, "reports.section.interviews",
+                                 ctx.figure("codes"), _joint_table(ctx),
+                                 Paragraph(ctx.t("reports.report.quotes")) if quotes else None,
+                                 *quotes, level=2)))
+    sections.append((0, _section(
+        ctx, "reports.section.implications", _label_if(messages),
+        Bullets(tuple(m.text(ctx.lang) for m in messages),
+                details=tuple(m.evidence_text(ctx.lang) for m in messages)))))
+    sections.append((0, _section(ctx, "reports.section.gripp2",
+                                 gripp2_table(ctx.study, lang=ctx.lang))))
+    appendix: list[Block] = []
+    for note in notes:
+        appendix += [Heading(note.title, 2), Paragraph(note.text),
+                     Bullets(note.references)]
+    sections.append((0, [Heading(ctx.t("reports.section.appendix"), 1), *appendix]))
+    return sections
+
+
+def _fit(sections: list[tuple[int, list[Block]]], part: Part) -> list[str]:
+    """Drop the sections of highest priority number until the part fits its budget; the
+    headings of the sections dropped are returned."""
+
+    dropped = []
+    kept = list(sections)
+    while True:
+        part.blocks = [b for _, bs in kept for b in bs]
+        if part_pages(part) <= part.budget * FILL:
+            break
+        worst = max((p for p, bs in kept if bs), default=0)
+        if worst == 0:
+            break
+        i = max(i for i, (p, bs) in enumerate(kept) if p == worst and bs)
+        dropped.append(kept[i][1][0].text)
+        kept.pop(i)
+    part.blocks = [b for _, bs in kept for b in bs]
+    return dropped
+
+
+def _fit_messages(ctx: _Ctx, messages: list[Message]) -> list[Message]:
+    """The messages in order, as many as fit on the one page of main messages."""
+
+    kept = list(messages)
+    while kept:
+        if part_pages(_main_part(ctx, kept), extra_lines=HEADER_LINES) <= BUDGETS["main"] * FILL:
+            break
+        kept.pop()
+    return kept
+
+
+def build_brief(results: Any, study: Any, *, lang: str, run_date: dt.date | str,
+                policy: Any = None, figures: bool = True) -> Brief:
+    """Assemble the 1:3:25 evidence brief in ``lang`` from released results.
+
+    Parameters
+    ----------
+    results : evalkit.analyse.results.Results
+        The run's results (unsuppressed: every table goes through disclosure control here).
+    study : evalkit.config.study.Study
+        Its ``title``, ``report`` (context, question, organisation, GRIPP2) and ``privacy``.
+    lang : {'fr', 'en'}
+    run_date : date or ISO string
+        The date printed on the brief (the run's date: the same run gives the same brief).
+    policy : DisclosurePolicy, optional
+        Default: the study's ``privacy`` section.
+    figures : bool, default True
+        Draw the figures (False gives a text-and-tables brief, faster, for tests).
+
+    Returns
+    -------
+    Brief
+        With its parts, the main messages kept and the page budget of each part
+        (``{part: (estimated_pages, budget, ok)}``).
+
+    Notes
+    -----
+    The main messages are drafted by :func:`evalkit.present.messages.draft_messages` and kept
+    in order while they fit on one page. The report's optional sections (figures of the
+    ladder and of integration first, then weighted rates, then perception and networks) are
+    dropped, least important first, while the estimate exceeds 25 pages.
+    """
+
+    _check_lang(lang)
+    run_date = dt.date.fromisoformat(run_date[:10]) if isinstance(run_date, str) else run_date
+    policy = as_policy(study.privacy if policy is None else policy)
+    try:
+        codebook = load_codebook(study.resolve(study.codebook))
+    except Exception:  # the labels are a nicety: the brief still reads with the names
+        codebook = None
+    confidence = float(results.meta.get("confidence", study.parameters.confidence))
+    ctx = _Ctx(results=results, study=study, lang=lang, policy=policy,
+               tables=released_tables(results, policy), labels=tb.Labels(codebook, lang),
+               confidence=confidence, figures=figures)
+    messages = _fit_messages(ctx, draft_messages(ctx.tables, confidence=confidence,
+                                                  labels=ctx.labels))
+    notes = method_notes(_method_keys(ctx), lang, policy=policy)
+    report = Part("report", ctx.t("reports.brief.report.title"), budget=BUDGETS["report"],
+                  label=ctx.t("reports.brief.report.label"))
+    _fit(_report_sections(ctx, messages, notes), report)
+    parts = [_main_part(ctx, messages), _summary_part(ctx, messages), report]
+    org = label(study.report.organisation, lang) if study.report.organisation else ""
+    return Brief(lang=lang, study=study.study, title=typography(label(study.title, lang), lang),
+                 subtitle=typography(org, lang), run_date=run_date, parts=parts,
+                 messages=messages, budget=budget_report(parts, header_lines=HEADER_LINES),
+                 notes=notes)
+
+
+def write_budget_json(briefs: Mapping[str, Brief] | list[Brief], path: str | Path) -> Path:
+    """Write ``{lang: {part: {estimated_pages, budget, ok}}}`` to ``path`` (``budget.json``)."""
+    briefs = list(briefs.values()) if isinstance(briefs, Mapping) else list(briefs)
+    data = {b.lang: {part: {"estimated_pages": pages, "budget": budget, "ok": ok}
+                     for part, (pages, budget, ok) in b.budget.items()} for b in briefs}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path

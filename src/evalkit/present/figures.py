@@ -1,0 +1,156 @@
+"""The figures of the evidence brief, drawn by :mod:`evalkit.present.plots` from released tables and
+turned into PNG blocks with a caption and a text alternative."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from evalkit.i18n import t
+from evalkit.present import plots  # lazy: each figure's module (and matplotlib) on first use
+from evalkit.present.document import Figure
+
+__all__ = ["brief_figure", "figure_block"]
+
+#: Resolution of the PNG images (sharp when printed at the text width of A4).
+DPI = 150
+
+
+def figure_block(fig: Any, *, caption: str, alt: str, non_validated: bool = False,
+                 name: str = "") -> Figure:
+    """A matplotlib figure as a :class:`Figure` block (PNG, no timestamp: same figure, same
+    bytes); the figure is closed."""
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    try:
+        fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight",
+                    metadata={"Software": None})
+    finally:
+        plt.close(fig)
+    png = buffer.getvalue()
+    width, height = _png_size(png)
+    # Displayed at 96 CSS pixels per inch.
+    scale = 96 / DPI
+    return Figure(png=png, caption=caption, alt=alt, width=round(width * scale),
+                  height=round(height * scale), non_validated=non_validated, name=name)
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def brief_figure(name: str, tables: Mapping[str, pd.DataFrame], *, study: Any, lang: str,
+                 labels: Any = None) -> Figure | None:
+    """The brief's figure ``name`` drawn from released ``tables`` (None when its tables are
+    missing)."""
+    builder = _FIGURES.get(name)
+    return None if builder is None else builder(tables, study=study, lang=lang, labels=labels)
+
+
+def _t(key: str, lang: str, **params: Any) -> str:
+
+    return t(key, lang, **params)
+
+
+def _codebook(labels: Any) -> Any:
+    return getattr(labels, "codebook", None)
+
+
+def _funnel(tables, *, study, lang, labels):
+
+    if "tokenism_funnel" not in tables:
+        return None
+    fig = plots.funnel_plot(tables["tokenism_funnel"], overdispersion=tables.get(
+        "tokenism_overdispersion"), kind="proportion", indicator=_t("quant.tokenism.rate", lang),
+        non_validated=True, lang=lang)
+    return figure_block(fig, caption=_t("reports.figure.funnel", lang),
+                        alt=_t("reports.figure.funnel.alt", lang), non_validated=True,
+                        name="funnel")
+
+
+def _caterpillar(tables, *, study, lang, labels):
+
+    if "tokenism_shrunken" not in tables:
+        return None
+    fig = plots.caterpillar_plot(tables["tokenism_shrunken"], estimate="shrunken", kind="proportion",
+                           indicator=_t("quant.tokenism.rate", lang), non_validated=True,
+                           lang=lang)
+    return figure_block(fig, caption=_t("reports.figure.caterpillar", lang),
+                        alt=_t("reports.figure.caterpillar.alt", lang), non_validated=True,
+                        name="caterpillar")
+
+
+def _ladder(tables, *, study, lang, labels):
+
+    data = tables.get("ladder_distribution")
+    group = study.roles.group
+    inv = study.measures.involvement
+    if data is None:
+        return None
+    if group and group in data and inv is not None and inv.perception is not None:
+        users = {str(v) for v in inv.perception.users}
+        data = data[data[group].astype(str).isin(users)].drop(columns=[group])
+    fig = plots.ladder_profile(data, site="site", codebook=_codebook(labels), non_validated=True,
+                         lang=lang)
+    return figure_block(fig, caption=_t("reports.figure.ladder", lang),
+                        alt=_t("reports.figure.ladder.alt", lang), non_validated=True,
+                        name="ladder")
+
+
+def _outcomes(tables, *, study, lang, labels):
+
+    data = tables.get("outcome_change")
+    outcomes = study.measures.outcomes
+    if data is None or outcomes is None:
+        return None
+    if "level" in data:
+        data = data[data["level"].astype(str) == "item"]
+    fig = plots.outcome_change_plot(data, groups=outcomes.groups or None,
+                              codebook=_codebook(labels), lang=lang)
+    return figure_block(fig, caption=_t("reports.figure.outcomes", lang),
+                        alt=_t("reports.figure.outcomes.alt", lang), name="outcomes")
+
+
+def _traffic_light(tables, *, study, lang, labels):
+
+    if "traffic_light" not in tables:
+        return None
+    fig = plots.traffic_light_plot(tables["traffic_light"], site="site", lang=lang)
+    return figure_block(fig, caption=_t("reports.figure.traffic_light", lang),
+                        alt=_t("reports.figure.traffic_light.alt", lang), name="traffic_light")
+
+
+def _integration(tables, *, study, lang, labels):
+
+    if "integration_profile" not in tables:
+        return None
+    fig = plots.integration_plot(tables["integration_profile"], lang=lang)
+    return figure_block(fig, caption=_t("reports.figure.integration", lang),
+                        alt=_t("reports.figure.integration.alt", lang), name="integration")
+
+
+def _codes(tables, *, study, lang, labels):
+
+    if "code_frequencies" not in tables:
+        return None
+    # Segments, not shares of participants: a handful of interviews per site gives shares
+    # that disclosure control suppresses.
+    # Segment counts are not counts of people: the row flags set for the participant columns
+    # do not apply to them.
+    data = tables["code_frequencies"].drop(columns=["suppressed", "suppression"],
+                                           errors="ignore")
+    fig = plots.code_site_heatmap(data, site="site", value="n_segments",
+                            level="code", lang=lang)
+    return figure_block(fig, caption=_t("reports.figure.codes", lang),
+                        alt=_t("reports.figure.codes.alt", lang), name="codes")
+
+
+#: The brief's figures by name.
+_FIGURES: dict[str, Any] = {
+    "funnel": _funnel, "caterpillar": _caterpillar, "ladder": _ladder, "outcomes": _outcomes,
+    "traffic_light": _traffic_light, "integration": _integration, "codes": _codes,
+}

@@ -1,0 +1,412 @@
+"""Main messages of the evidence brief, drafted from the results by explicit rules.
+
+Each rule reads released result tables (after disclosure control) and returns a
+:class:`Message` (a catalogue key, its parameters as plain values, the tables it rests on) or
+``None`` when the results do not support it. Messages state implications for decision-makers;
+their sentences come from the catalogues (``reports.msg.*``) and their numbers are formatted
+for the locale only when the message is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from evalkit.analyse.results import table_title
+from evalkit.i18n import t
+from evalkit.present._funnel import (
+    ALARM,
+    ALERT,
+    Tables,
+    funnel_sites,
+    numeric,
+    released_table,
+)
+from evalkit.present._text import ci_text, count_text, number_text, percent_text, typography
+from evalkit.present.joint import joint_display
+
+__all__ = [
+    "RULES",
+    "Ci",
+    "Message",
+    "Names",
+    "Num",
+    "Pct",
+    "Sites",
+    "draft_messages",
+    "rule_funnel_high",
+    "rule_funnel_low",
+    "rule_highest_tokenism",
+    "rule_involvement_outcomes",
+    "rule_joint_display",
+    "rule_perception_gap",
+    "rule_red_networks",
+    "rule_representativeness",
+]
+
+#: Funnel limits read by the rules: 99.8% ("alarm") first, then 95% ("alert").
+#: The share of red networks (only paid people) from which the brief speaks of it.
+RED_SHARE_WORTH_SAYING = 0.10
+#: A respondents' share that differs from the population's by at least this much (and
+#: significantly) makes the representativeness caveat.
+REPRESENTATIVENESS_GAP = 0.05
+#: Significance level of the representativeness chi-square test.
+REPRESENTATIVENESS_ALPHA = 0.05
+
+
+# -- typed parameters: formatted for the locale only when written -------------------------------
+@dataclass(frozen=True)
+class Pct:
+    """A proportion written as a percentage."""
+
+    value: float
+
+    def text(self, lang: str) -> str:
+        return percent_text(self.value, lang)
+
+
+@dataclass(frozen=True)
+class Num:
+    """A number written with ``decimals`` decimals."""
+
+    value: float
+    decimals: int = 2
+
+    def text(self, lang: str) -> str:
+        return number_text(self.value, lang, decimals=self.decimals)
+
+
+@dataclass(frozen=True)
+class Ci:
+    """A confidence interval (``percent``: bounds are proportions)."""
+
+    low: float
+    high: float
+    percent: bool = False
+    confidence: float = 0.95
+    decimals: int = 2
+
+    def text(self, lang: str) -> str:
+        return ci_text(self.low, self.high, lang, percent=self.percent,
+                       decimals=self.decimals, confidence=self.confidence)
+
+
+@dataclass(frozen=True)
+class Names:
+    """Names joined in the language's way (``A, B et C``)."""
+
+    names: tuple[str, ...]
+
+    def text(self, lang: str) -> str:
+        names = [str(n) for n in self.names]
+        if len(names) <= 1:
+            return "".join(names)
+        return t("reports.list_and", lang, first=", ".join(names[:-1]), last=names[-1])
+
+
+@dataclass(frozen=True)
+class Sites(Names):
+    """Sites named with the word for one or several (``le site G``, ``les sites A et B``)."""
+
+    def text(self, lang: str) -> str:
+        key = "reports.sites.one" if len(self.names) == 1 else "reports.sites.many"
+        return t(key, lang, names=Names(self.names).text(lang))
+
+
+@dataclass(frozen=True)
+class Message:
+    """A main message: what a rule found, ready to be written in either language.
+
+    Attributes
+    ----------
+    rule : str
+        The rule's name (``highest_tokenism``).
+    key : str
+        The catalogue key of the sentence (``reports.msg.highest_tokenism``).
+    params : dict
+        The sentence's parameters: :class:`Pct`, :class:`Num`, :class:`Ci`, :class:`Sites`,
+        catalogue keys (``Key``) or plain text.
+    evidence : tuple of str
+        The result tables the message rests on.
+    non_validated : bool
+        The message rests on the tokenism index: wherever it is shown, the non-validated label
+        must be shown too.
+    """
+
+    rule: str
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+    evidence: tuple[str, ...] = ()
+    non_validated: bool = False
+
+    def text(self, lang: str) -> str:
+        """The message in ``lang``, numbers in the locale's formats."""
+        params = {name: _param_text(value, lang) for name, value in self.params.items()}
+        return typography(t(self.key, lang, **params), lang)
+
+    def evidence_text(self, lang: str) -> str:
+        """The tables the message rests on, by title."""
+
+        titles = "; ".join(table_title(name, lang) for name in self.evidence)
+        return typography(t("reports.msg.evidence", lang, tables=titles), lang)
+
+
+@dataclass(frozen=True)
+class Key:
+    """A parameter that is itself a catalogue sentence (with its own parameters)."""
+
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def text(self, lang: str) -> str:
+        return t(self.key, lang, **{k: _param_text(v, lang) for k, v in self.params.items()})
+
+
+def _param_text(value: Any, lang: str) -> str:
+    if hasattr(value, "text"):
+        return value.text(lang)
+    if isinstance(value, int | np.integer):
+        return count_text(value, lang)
+    return str(value)
+
+
+# -- reading released tables ----------------------------------------------------------------
+def _sites(values: Sequence[Any]) -> Sites:
+    return Sites(tuple(str(v) for v in values))
+
+
+def _funnel_side(tables: Tables, side: str) -> tuple[list[str], float, bool, float] | None:
+    """Sites outside the limits on ``side`` ('above' or 'below'), at 99.8% if any, else 95%."""
+    for level in (ALARM, ALERT):
+        found = funnel_sites(tables, level)
+        if found is None:
+            return None
+        sites, adjusted, phi = found
+        sign = 1 if side == "above" else -1
+        hit = sites[sites["outside"] & (np.sign(sites["z"]) == sign)]
+        if not hit.empty:
+            return sorted(hit["site"]), level, adjusted, phi
+    return None
+
+
+def _adjustment(adjusted: bool, phi: float) -> Key:
+    if adjusted:
+        return Key("reports.msg.adjusted", {"phi": Num(phi, 1)})
+    return Key("reports.msg.not_adjusted")
+
+
+# -- the rules -----------------------------------------------------------------------------------
+def rule_funnel_high(tables: Tables) -> Message | None:
+    """Sites whose tokenism rate lies above the funnel limits.
+
+    Reads ``tokenism_overdispersion`` (adjusted limits when φ > 1) or ``tokenism_funnel``.
+    Sites above the 99.8% limits give the *alarm* message; when none is, sites above the 95%
+    limits give the *alert* message; otherwise nothing.
+    """
+    found = _funnel_side(tables, "above")
+    if found is None:
+        return None
+    sites, level, adjusted, phi = found
+    key = "reports.msg.funnel_high.alarm" if level == ALARM else "reports.msg.funnel_high.alert"
+    evidence = ("tokenism_overdispersion",) if adjusted else ("tokenism_funnel",)
+    return Message("funnel_high", key, {"sites": _sites(sites), "n_sites": len(sites),
+                                        "adjustment": _adjustment(adjusted, phi)},
+                   evidence, non_validated=True)
+
+
+def rule_funnel_low(tables: Tables) -> Message | None:
+    """Sites whose tokenism rate lies below the 99.8% funnel limits (practice to share)."""
+    found = _funnel_side(tables, "below")
+    if found is None or found[1] != ALARM:
+        return None
+    sites, _, adjusted, phi = found
+    evidence = ("tokenism_overdispersion",) if adjusted else ("tokenism_funnel",)
+    return Message("funnel_low", "reports.msg.funnel_low",
+                   {"sites": _sites(sites), "adjustment": _adjustment(adjusted, phi)},
+                   evidence, non_validated=True)
+
+
+def rule_highest_tokenism(tables: Tables, *, confidence: float = 0.95) -> Message | None:
+    """The site with the highest (shrunken) tokenism rate, when its interval lies wholly above
+    the rate of all sites together; never a bare rank: the interval is part of the message."""
+    shrunk = released_table(tables, "tokenism_shrunken",
+                    ("site", "shrunken", "shrunken_ci_low", "shrunken_ci_high"))
+    overall = released_table(tables, "tokenism_overall", ("rate",))
+    if shrunk is None or overall is None:
+        return None
+    rate = numeric(overall["rate"]).dropna()
+    frame = shrunk.assign(value=numeric(shrunk["shrunken"]), low=numeric(shrunk["shrunken_ci_low"]),
+                          high=numeric(shrunk["shrunken_ci_high"])).dropna(
+        subset=["value", "low", "high"])
+    if rate.empty or frame.empty:
+        return None
+    top = frame.sort_values(["value", "site"], ascending=[False, True], kind="stable").iloc[0]
+    if not top["low"] > rate.iloc[0]:
+        return None
+    return Message("highest_tokenism", "reports.msg.highest_tokenism",
+                   {"site": _sites([top["site"]]), "rate": Pct(top["value"]),
+                    "ci": Ci(top["low"], top["high"], percent=True, confidence=confidence),
+                    "overall": Pct(rate.iloc[0])},
+                   ("tokenism_shrunken", "tokenism_overall"), non_validated=True)
+
+
+def rule_involvement_outcomes(tables: Tables, *, term: str = "rung",
+                              confidence: float = 0.95) -> Message | None:
+    """Whether involvement goes with change in personal outcomes: the mixed model's slope of
+    ``term`` with its interval, read as positive, negative or no clear link."""
+    model = released_table(tables, "involvement_model", ("term", "estimate", "ci_low", "ci_high"))
+    if model is None:
+        return None
+    rows = model[model["term"].astype(str) == term]
+    if rows.empty:
+        return None
+    estimate, low, high = (float(numeric(rows[c]).iloc[0]) for c in ("estimate", "ci_low", "ci_high"))
+    if np.isnan([estimate, low, high]).any():
+        return None
+    direction = "positive" if low > 0 else "negative" if high < 0 else "none"
+    return Message("involvement_outcomes", f"reports.msg.involvement_outcomes.{direction}",
+                   {"estimate": Num(estimate, 2),
+                    "ci": Ci(low, high, confidence=confidence, decimals=2)},
+                   ("involvement_model",))
+
+
+def rule_perception_gap(tables: Tables, *, measure: str = "rung") -> Message | None:
+    """Sites where staff place users' involvement clearly higher (or lower) than users do:
+    the staff − users difference of ``measure`` with an interval excluding zero."""
+    gap = released_table(tables, "perception_gap", ("site", "measure", "difference", "ci_low", "ci_high"))
+    if gap is None:
+        return None
+    rows = gap[gap["measure"].astype(str) == measure]
+    rows = rows.assign(d=numeric(rows["difference"]), low=numeric(rows["ci_low"]),
+                       high=numeric(rows["ci_high"])).dropna(subset=["d", "low", "high"])
+    if rows.empty:
+        return None
+    higher, lower = rows[rows["low"] > 0], rows[rows["high"] < 0]
+    if higher.empty and lower.empty:
+        return None
+    side, hit = ("higher", higher) if len(higher) >= len(lower) else ("lower", lower)
+    largest = hit["d"].abs().max()
+    return Message("perception_gap", f"reports.msg.perception_gap.{side}",
+                   {"sites": Names(tuple(sorted(hit["site"].astype(str)))), "k": len(hit),
+                    "n_sites": int(rows["site"].nunique()), "largest": Num(largest, 1)},
+                   ("perception_gap",), non_validated=True)
+
+
+def rule_joint_display(tables: Tables, *, theme: str | None = None) -> Message | None:
+    """Where the numbers (tokenism rate against the funnel limits) and the interviews (share of
+    participants who spoke of tokenism) agree or disagree; see
+    :func:`evalkit.present.joint.joint_display`."""
+
+    joint = joint_display(tables, theme=theme)
+    if joint is None or joint.empty:
+        return None
+    converge = sorted(joint.loc[joint["agreement"] == "converge", "site"].astype(str))
+    diverge = sorted(joint.loc[joint["agreement"] == "diverge", "site"].astype(str))
+    if not converge and not diverge:
+        return None
+    kind = "both" if converge and diverge else "converge" if converge else "diverge"
+    return Message("joint_display", f"reports.msg.joint_display.{kind}",
+                   {"converge": _sites(converge), "diverge": _sites(diverge)},
+                   ("tokenism_funnel", "code_frequencies"), non_validated=True)
+
+
+def rule_red_networks(tables: Tables, *, confidence: float = 0.95) -> Message | None:
+    """The share of users whose network holds only paid people (red), all sites together, and
+    the site where it is highest when its interval lies wholly above that share."""
+    light = released_table(tables, "traffic_light", ("site", "colour", "count", "n"))
+    if light is None:
+        return None
+    red = light[light["colour"].astype(str) == "red"].assign(
+        count_=lambda f: numeric(f["count"]), n_=lambda f: numeric(f["n"])).dropna(
+        subset=["count_", "n_"])
+    if red.empty or red["n_"].sum() == 0:
+        return None
+    share = red["count_"].sum() / red["n_"].sum()
+    if share < RED_SHARE_WORTH_SAYING:
+        return None
+    params: dict[str, Any] = {"share": Pct(share)}
+    key = "reports.msg.red_networks"
+    if {"share", "ci_low", "ci_high"} <= set(red.columns):
+        red = red.assign(s=numeric(red["share"]), low=numeric(red["ci_low"]),
+                         high=numeric(red["ci_high"])).dropna(subset=["s", "low", "high"])
+        if not red.empty:
+            top = red.sort_values(["s", "site"], ascending=[False, True], kind="stable").iloc[0]
+            if top["low"] > share:
+                key = "reports.msg.red_networks.site"
+                params |= {"site": _sites([top["site"]]), "site_share": Pct(top["s"]),
+                           "ci": Ci(top["low"], top["high"], percent=True,
+                                    confidence=confidence)}
+    return Message("red_networks", key, params, ("traffic_light",))
+
+
+def rule_representativeness(tables: Tables, *, labels: Any = None) -> Message | None:
+    """A caveat when respondents differ from the population (chi-square p < 0.05 and a share
+    off by at least 5 points) at one site or more; ``labels`` (with a ``variable(name)``
+    method, e.g. :class:`evalkit.present.tables.Labels`) names the dimensions."""
+    rep = released_table(tables, "representativeness", ("site", "dimension", "difference", "p_value"))
+    if rep is None:
+        return None
+    rows = rep.assign(d=numeric(rep["difference"]).abs(), p=numeric(rep["p_value"]))
+    off = rows[(rows["p"] < REPRESENTATIVENESS_ALPHA) & (rows["d"] >= REPRESENTATIVENESS_GAP)]
+    if off.empty:
+        return None
+    dimensions = tuple(dict.fromkeys(off["dimension"].astype(str)))
+    if labels is not None:
+        dimensions = tuple(labels.variable(d) for d in dimensions)
+    return Message("representativeness", "reports.msg.representativeness",
+                   {"dimensions": Names(dimensions), "k": int(off["site"].nunique()),
+                    "n_sites": int(rep["site"].nunique())},
+                   ("representativeness",))
+
+
+#: The rules in the order their messages appear (the brief keeps as many as fit on one page).
+RULES: tuple[tuple[str, Callable[..., Message | None]], ...] = (
+    ("funnel_high", rule_funnel_high),
+    ("highest_tokenism", rule_highest_tokenism),
+    ("involvement_outcomes", rule_involvement_outcomes),
+    ("perception_gap", rule_perception_gap),
+    ("joint_display", rule_joint_display),
+    ("funnel_low", rule_funnel_low),
+    ("red_networks", rule_red_networks),
+    ("representativeness", rule_representativeness),
+)
+
+
+def draft_messages(tables: Tables, *, confidence: float = 0.95,
+                   labels: Any = None) -> list[Message]:
+    """Apply every rule of :data:`RULES` to released ``tables``; the messages found, in order.
+
+    Parameters
+    ----------
+    tables : mapping of str to DataFrame
+        Result tables after disclosure control, by name (see ``docs/tables.md``).
+    confidence : float
+        The level of the intervals in the tables (for the words that name it).
+    labels : Labels, optional
+        Labels of the study's variables (see :class:`evalkit.present.tables.Labels`).
+
+    Returns
+    -------
+    list of Message
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> model = pd.DataFrame({"term": ["rung"], "estimate": [0.09], "ci_low": [0.08],
+    ...                       "ci_high": [0.10]})
+    >>> [m.key for m in draft_messages({"involvement_model": model})]
+    ['reports.msg.involvement_outcomes.positive']
+    """
+    import inspect
+
+    out = []
+    given = {"confidence": confidence, "labels": labels}
+    for _, rule in RULES:
+        accepted = inspect.signature(rule).parameters
+        message = rule(tables, **{k: v for k, v in given.items() if k in accepted})
+        if message is not None:
+            out.append(message)
+    return out

@@ -1,0 +1,328 @@
+"""The shared look of evalkit's figures: palettes, fonts, sizes, locale-aware ticks, wrapping,
+notes, and the checks every figure function makes on its arguments.
+
+Figures are built inside :func:`styled` (a matplotlib rc context) on a
+:class:`matplotlib.figure.Figure` that pyplot never sees: importing or calling ``evalkit.present.plots``
+leaves the user's rcParams and pyplot's list of open figures as they were.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import textwrap
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib import colors as mcolors
+from matplotlib import ticker
+from matplotlib.figure import Figure
+
+from evalkit._checks import check_choice, check_frame, check_number
+from evalkit.config.codebook import Codebook
+from evalkit.errors import ArgumentError
+from evalkit.i18n import LANGUAGES, format_number, format_percent, has_key, t
+
+#: Okabe & Ito (2008) colours, distinguishable with every common colour-vision deficiency.
+OKABE_ITO = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+}
+#: Grey of suppressed groups, neutral categories, and muted text.
+SUPPRESSED = "#D9D9D9"
+NEUTRAL = "#BDBDBD"
+TEXT = "#1A1A1A"
+MUTED = "#595959"
+#: The widest figure, in inches: the text width of an A4 page with 2.5 cm margins.
+MAX_WIDTH = 6.3
+#: Font sizes in points (nothing smaller than 8 pt).
+FONT = 8.5
+SMALL = 8.0
+#: Average advance of a DejaVu Sans character, in ems (for wrapping text to a width).
+_EM_PER_CHAR = 0.52
+
+RC: dict[str, Any] = {
+    "font.family": "DejaVu Sans",
+    "font.size": FONT,
+    "axes.titlesize": FONT + 0.5,
+    "axes.labelsize": FONT,
+    "axes.edgecolor": MUTED,
+    "axes.labelcolor": TEXT,
+    "axes.linewidth": 0.6,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "xtick.labelsize": SMALL,
+    "ytick.labelsize": SMALL,
+    "xtick.color": MUTED,
+    "ytick.color": MUTED,
+    "xtick.labelcolor": TEXT,
+    "ytick.labelcolor": TEXT,
+    "xtick.major.width": 0.6,
+    "ytick.major.width": 0.6,
+    "legend.fontsize": SMALL,
+    "legend.frameon": False,
+    "text.color": TEXT,
+    "hatch.linewidth": 0.7,
+    "hatch.color": "#000000",
+    "figure.facecolor": "white",
+    "savefig.facecolor": "white",
+    "svg.hashsalt": "evalkit",   # fixed ids in SVG files: the same figure, the same bytes
+    "svg.id": None,
+    "svg.fonttype": "path",
+    "path.simplify": True,
+}
+
+
+@contextlib.contextmanager
+def styled() -> Iterator[None]:
+    """Build (or save) a figure with evalkit's style; the user's rcParams are restored after."""
+    with mpl.rc_context(RC):
+        yield
+
+
+# -- arguments ---------------------------------------------------------------------------------
+
+def check_lang(lang: Any) -> str:
+    return check_choice(lang, LANGUAGES, "lang")
+
+
+def check_width(width: Any) -> float:
+    return check_number(width, "width", minimum=2.5, maximum=MAX_WIDTH)
+
+
+def check_share(value: Any, param: str) -> float:
+    return check_number(value, param, minimum=0.0, maximum=1.0)
+
+
+def require(data: Any, columns: Iterable[str], *, param: str = "data",
+            source: str | None = None) -> pd.DataFrame:
+    """``data`` must be a DataFrame with ``columns`` (the output of ``source``)."""
+    data = check_frame(data, param)
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        origin = f" (pass the output of {source})" if source else ""
+        raise ArgumentError(f"{param} lacks the column(s) {', '.join(map(repr, missing))}"
+                            f"{origin}; it has {', '.join(map(str, data.columns[:12]))}",
+                            where=param)
+    if data.empty:
+        raise ArgumentError(f"{param} has no rows: there is nothing to draw", where=param)
+    return data
+
+
+def check_labels(labels: Any, param: str = "labels") -> Mapping:
+    if labels is None:
+        return {}
+    if not isinstance(labels, Mapping):
+        raise ArgumentError(f"{param} must be a mapping of values to labels (a dict), got "
+                            f"{type(labels).__name__}", where=param)
+    return labels
+
+
+def check_codebook(codebook: Any) -> Any:
+    if codebook is None:
+        return None
+
+    if not isinstance(codebook, Codebook):
+        raise ArgumentError(f"codebook must be an evalkit Codebook (evalkit.config.codebook."
+                            f"load_codebook or validate_study(...).codebook), got "
+                            f"{type(codebook).__name__}", where="codebook")
+    return codebook
+
+
+def suppressed_rows(data: pd.DataFrame, values: Sequence[str]) -> np.ndarray:
+    """Rows flagged ``suppressed`` by disclosure control, or whose values are missing."""
+    mask = data[list(values)].isna().any(axis=1).to_numpy()
+    if "suppressed" in data.columns:
+        flag = data["suppressed"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        mask = mask | flag
+    return mask
+
+
+# -- labels ------------------------------------------------------------------------------------
+
+def variable_label(codebook: Any, name: Any, lang: str) -> str:
+    """The codebook's label of variable ``name`` (the name itself when unknown)."""
+    if codebook is not None and name in codebook:
+        return codebook.label(name, lang)
+    return str(name)
+
+
+def value_label(codebook: Any, variable: Any, value: Any, lang: str) -> str:
+    """The codebook's label of ``value`` of ``variable`` (the value itself when unknown)."""
+    if codebook is not None and variable in codebook:
+        return codebook.value_label(variable, value, lang)
+    return str(value)
+
+
+def catalogue_or(key: str, fallback: str, lang: str) -> str:
+    """The catalogue text of ``key`` if the catalogues have it, otherwise ``fallback``."""
+    return t(key, lang) if has_key(key) else fallback
+
+
+def level_text(level: float, lang: str) -> str:
+    """A coverage level as a percentage with only the decimals it needs (95 %, 99,8 %)."""
+    decimals = next(d for d in range(4) if abs(round(level * 100, d) - level * 100) < 1e-9)
+    return format_percent(level, lang, decimals=decimals)
+
+
+def chars_for(width_in: float, size: float = SMALL) -> int:
+    """About how many characters of ``size`` points fit in ``width_in`` inches."""
+    return max(8, int(width_in * 72 / (size * _EM_PER_CHAR)))
+
+
+def wrap(text: Any, width: int) -> str:
+    """``text`` wrapped to lines of at most ``width`` characters (long words are kept whole)."""
+    lines = textwrap.wrap(str(text), width=max(4, width), break_long_words=False,
+                          break_on_hyphens=False)
+    return "\n".join(lines) if lines else ""
+
+
+def n_lines(text: str) -> int:
+    return text.count("\n") + 1 if text else 0
+
+
+# -- numbers on axes ---------------------------------------------------------------------------
+
+class LocaleFormatter(ticker.Formatter):
+    """Tick labels through :func:`format_number` / :func:`format_percent` (``12,5 %``).
+
+    The number of decimals is the smallest that shows every tick exactly.
+    """
+
+    def __init__(self, lang: str, *, percent: bool = False, absolute: bool = False) -> None:
+        self.lang = lang
+        self.percent = percent
+        self.absolute = absolute
+        self.decimals = 0
+
+    def set_locs(self, locs: Sequence[float]) -> None:
+        super().set_locs(locs)
+        scale = 100.0 if self.percent else 1.0
+        values = np.asarray(locs, dtype="float64") * scale
+        values = values[np.isfinite(values)]
+        self.decimals = next((d for d in range(4)
+                              if np.allclose(np.round(values, d), values, atol=1e-9)), 3)
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        value = abs(x) if self.absolute else x
+        if abs(value) < 1e-12:
+            value = 0.0
+        if self.percent:
+            return format_percent(value, self.lang, decimals=self.decimals)
+        return format_number(value, self.lang, decimals=self.decimals)
+
+
+def percent_label(share: float, lang: str, decimals: int = 0) -> str:
+    return format_percent(share, lang, decimals=decimals)
+
+
+def text_colour(face: Any) -> str:
+    """Black or white, whichever reads better on ``face`` (WCAG relative luminance)."""
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+               for c in mcolors.to_rgb(face))
+    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return "white" if luminance < 0.30 else TEXT
+
+
+def blend(colour: Any, towards: Any = "white", amount: float = 0.5) -> tuple:
+    """``colour`` moved ``amount`` of the way towards ``towards`` (RGB)."""
+    a = np.array(mcolors.to_rgb(colour))
+    b = np.array(mcolors.to_rgb(towards))
+    return tuple(a + (b - a) * amount)
+
+
+def sequential(n: int, cmap: str = "cividis", low: float = 0.12, high: float = 0.95) -> list:
+    """``n`` colours of a perceptually uniform sequential colour map, lightest last."""
+    colours = mpl.colormaps[cmap]
+    if n == 1:
+        return [colours(high)]
+    return [colours(v) for v in np.linspace(low, high, n)]
+
+
+# -- figures and notes -------------------------------------------------------------------------
+
+def new_figure(width: float, height: float) -> Figure:
+    """A figure outside pyplot, laid out by matplotlib's constrained layout."""
+    fig = Figure(figsize=(width, height), layout="constrained")
+    fig.get_layout_engine().set(w_pad=0.04, h_pad=0.04, wspace=0.02, hspace=0.02)
+    return fig
+
+
+def add_notes(fig: Figure, notes: Iterable[str]) -> None:
+    """Write ``notes`` under the figure, wrapped to its width, growing the figure to fit."""
+    notes = list(dict.fromkeys(n for n in notes if n))
+    if not notes:
+        return
+    width = fig.get_figwidth()
+    chars = chars_for(width - 0.2, SMALL)
+    text = "\n".join(wrap(note, chars) for note in notes)
+    line = SMALL * 1.25 / 72
+    note_height = n_lines(text) * line + 0.12
+    height = fig.get_figheight()
+    fig.set_figheight(height + note_height)
+    bottom = note_height / (height + note_height)
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        engine.set(rect=(0, bottom, 1, 1 - bottom))
+    else:
+        for ax in fig.axes:
+            x0, y0, w, h = ax.get_position().bounds
+            ax.set_position((x0, bottom + y0 * (1 - bottom), w, h * (1 - bottom)))
+    fig.text(0.1 / width, bottom - 0.06 / (height + note_height), text, ha="left", va="top",
+             fontsize=SMALL, color=MUTED, linespacing=1.25, gid="evalkit-notes")
+
+
+def legend_above(fig: Figure, handles: Sequence[Any], *, ncols: int,
+                 handlelength: float = 2.0) -> None:
+    """A legend above the axes, its labels wrapped to the width of a legend column."""
+    chars = chars_for(fig.get_figwidth() / ncols - 0.25 - handlelength * SMALL / 72, SMALL)
+    for handle in handles:
+        handle.set_label(wrap(handle.get_label(), chars))
+    fig.legend(handles=handles, loc="outside upper center", ncols=ncols,
+               handlelength=handlelength, columnspacing=1.2, borderaxespad=0.2)
+
+
+def p_value_text(p: float, lang: str) -> str:
+    """``p = 0,012`` or ``p < 0,001``."""
+    if p < 0.001:
+        return t("plots.p_below", lang, p=format_number(0.001, lang, decimals=3))
+    return t("plots.p_equal", lang, p=format_number(p, lang, decimals=3))
+
+
+def non_validated_tag(ax: Any, lang: str) -> None:
+    """The "non-validated index" mark, top right of ``ax``."""
+    ax.text(0.99, 1.01, t("common.non_validated", lang), transform=ax.transAxes, ha="right",
+            va="bottom", fontsize=SMALL, style="italic", color=OKABE_ITO["vermillion"],
+            gid="evalkit-non-validated")
+
+
+def wants_non_validated(data: pd.DataFrame, non_validated: Any) -> bool:
+    """The explicit ``non_validated`` argument, or the data's own ``non_validated`` column."""
+    if non_validated is None:
+        return "non_validated" in data.columns and bool(
+            data["non_validated"].astype("boolean").fillna(False).any())
+    if not isinstance(non_validated, bool):
+        raise ArgumentError(f"non_validated must be True, False or None (from the data), got "
+                            f"{non_validated!r}", where="non_validated")
+    return non_validated
+
+
+def suppressed_note(lang: str, *, omitted: Sequence[Any] = ()) -> str:
+    omitted = list(omitted)
+    if omitted:
+        return t("plots.note.suppressed_omitted", lang,
+                 names=", ".join(map(str, omitted)))
+    return t("plots.note.suppressed", lang)
+
+
+def few_sites_note(k: int, lang: str) -> str:
+    return t("quant.sites.few_sites", lang, k=format_number(k, lang, decimals=0))
+

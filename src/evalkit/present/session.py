@@ -1,0 +1,255 @@
+"""What evalkit's notebooks call: one object that holds a study's results and shows them.
+
+A notebook creates a :class:`Session` from its parameters, then shows released tables, figures
+and catalogue sentences. In a run the results were computed once (``<run>/.work/results``) and
+the notebook only loads them; opened by hand in JupyterLab with its defaults, the session
+computes them itself. Everything shown is released (disclosure control applied) and appears in
+every language the notebook runs in, each marked so that the page of one language keeps only
+its own (see :func:`evalkit.present.export_notebook_html`).
+
+Examples
+--------
+In a notebook::
+
+    from evalkit.present.session import Session
+    nb = Session(study_file, run_dir=run_dir, lang=lang, seed=seed, bootstrap=bootstrap,
+                 confidence=confidence, ci=ci)
+    nb.table("tokenism_rates")
+    nb.figure("tokenism_funnel", lambda lang: plots.funnel_plot(
+        nb.released("tokenism_funnel"), lang=lang, non_validated=True),
+        caption="nb.caption.tokenism_funnel", non_validated=True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from evalkit.analyse.compute import compute_results
+from evalkit.analyse.results import Results
+from evalkit.config.codebook import load_codebook
+from evalkit.config.study import load_study
+from evalkit.errors import ArgumentError
+from evalkit.i18n import LANGUAGES, format_number, t
+from evalkit.prepare.study import prepare_study
+from evalkit.present.brief import build_brief
+from evalkit.present.display import show_figure, show_table
+from evalkit.present.html import non_validated_html
+from evalkit.present.writers import write_briefs
+from evalkit.release.tables import released_table
+
+__all__ = ["Session"]
+
+#: Bootstrap resamples when the ``ci`` switch is on (continuous integration machines).
+CI_BOOTSTRAP = 200
+
+
+class Session:
+    """A study's results, and the display helpers of a notebook.
+
+    Parameters
+    ----------
+    study_file : str or Path
+        The study's ``study.yaml``.
+    run_dir : str or Path, optional
+        The run folder (``..`` from a run's executed notebook). Results are loaded from its
+        ``.work/results``; figures are saved to its ``figures/``. Without it (or when the
+        results are not there), the results are computed now.
+    lang : {"fr", "en", "all"}
+        The language shown; ``all``: every language of the study.
+    seed, bootstrap, confidence : optional
+        Analysis parameters (default: the study's ``parameters``).
+    ci : bool
+        Shrink bootstrap resamples to a few hundred (continuous integration).
+    site : str, optional
+        The site of a site profile.
+    """
+
+    def __init__(self, study_file: str | Path, *, run_dir: str | Path | None = None,
+                 lang: str = "fr", seed: int | None = None, bootstrap: int | None = None,
+                 confidence: float | None = None, ci: bool = False,
+                 site: str | None = None) -> None:
+
+        self.study = load_study(study_file)
+        if lang == "all":
+            self.languages = list(self.study.languages)
+        elif lang in LANGUAGES:
+            self.languages = [lang]
+        else:
+
+            raise ArgumentError(f"lang must be 'fr', 'en' or 'all', got {lang!r}", where="lang")
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.site = None if site is None else str(site)
+        self.policy = self.study.privacy
+        n_boot = bootstrap if bootstrap is not None else self.study.parameters.bootstrap
+        if ci:
+            n_boot = min(n_boot, CI_BOOTSTRAP)
+        self.results = self._results(seed=seed, n_boot=n_boot, confidence=confidence)
+
+    # -- results -------------------------------------------------------------------------------
+    def _results(self, *, seed: Any, n_boot: int, confidence: Any) -> Any:
+
+        stored = self.run_dir / ".work" / "results" if self.run_dir else None
+        if stored is not None and (stored / "results.json").is_file():
+            return Results.load(stored)
+
+        prepared = prepare_study(self.study)
+        return compute_results(prepared, seed=seed, n_boot=n_boot, confidence=confidence,
+                               languages=self.study.languages)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.results
+
+    @property
+    def run_date(self) -> str:
+        """The run's date (ISO): the day the results were computed."""
+        import datetime as dt
+
+        return str(self.results.meta.get("date") or dt.date.today().isoformat())
+
+    @property
+    def codebook(self) -> Any:
+        """The study's codebook (labels of variables and values in both languages)."""
+        if not hasattr(self, "_codebook"):
+
+            self._codebook = load_codebook(self.study.resolve(self.study.codebook))
+        return self._codebook
+
+    @property
+    def sites(self) -> list[str]:
+        """The study's sites."""
+        return [str(s) for s in self.results.meta.get("sites", [])]
+
+    def released(self, name: str, *, site: str | None = None) -> pd.DataFrame:
+        """Result table ``name`` after disclosure control (one site's rows with ``site``)."""
+        frame = released_table(self.results, name, policy=self.policy)
+        if site is not None and "site" in frame.columns:
+            frame = frame[frame["site"].astype(str) == str(site)]
+        return frame
+
+    # -- display -------------------------------------------------------------------------------
+    def _show(self, parts: dict[str, str]) -> Any:
+        from IPython.display import HTML, display
+
+        html = "".join(f"<div lang='{g}' data-evalkit-lang='{g}'>{parts[g]}</div>"
+                       for g in self.languages)
+        display(HTML(html))
+
+    def text(self, key: str, **params: Any) -> None:
+        """A sentence of the catalogues, in each language (``params`` may be callables of the
+        language, e.g. for numbers formatted by locale)."""
+        parts = {}
+        for g in self.languages:
+            values = {k: (v(g) if callable(v) else v) for k, v in params.items()}
+            parts[g] = f"<p>{escape(t(key, g, **values))}</p>"
+        self._show(parts)
+
+    def table(self, name: str, *, site: str | None = None,
+              columns: list[str] | None = None) -> None:
+        """Show released table ``name`` (its title, cells, suppression note) in each language.
+
+        ``name`` may end in ``_{lang}`` for tables kept per language (``framework_{lang}``).
+        """
+
+        parts = {}
+        for g in self.languages:
+            real = name.replace("{lang}", g)
+            if real not in self.results:
+                parts[g] = f"<p>{escape(t('nb.not_available', g, name=real))}</p>"
+                continue
+            parts[g] = show_table(self.results, real, lang=g, policy=self.policy, site=site,
+                                  columns=columns).html
+        self._show(parts)
+
+    def figure(self, name: str, make: Callable[[str], Any], *, caption: str,
+               non_validated: bool = False, method: str | None = None,
+               **params: Any) -> None:
+        """Draw ``make(lang)`` in each language, show it with its caption (catalogue key
+        ``caption``), and save it in the run's ``figures/`` (PNG) as ``name.<lang>.png``."""
+
+        parts = {}
+        folder = self.run_dir / "figures" if self.run_dir is not None else None
+        stem = name if self.site is None else f"{name}.{self.site}"
+        for g in self.languages:
+            values = {k: (v(g) if callable(v) else v) for k, v in params.items()}
+            target = folder / f"{stem}.{g}.png" if folder and folder.is_dir() else None
+            parts[g] = show_figure(make(g), caption=t(caption, g, **values), lang=g,
+                                   non_validated=non_validated, method=method,
+                                   save_to=target).html
+        self._show(parts)
+
+    def quotes(self, *, code_path: str | None = None, site: str | None = None,
+               n: int = 3) -> None:
+        """Quotes from the quote bank (already scrubbed), attributed by role and site only."""
+        parts = {}
+        for g in self.languages:
+            name = f"quotes_{g}"
+            if name not in self.results:
+                parts[g] = f"<p>{escape(t('nb.no_quotes', g))}</p>"
+                continue
+            frame = self.results.frame(name)
+            if code_path is not None and "code_path" in frame:
+                frame = frame[frame["code_path"] == code_path]
+            if site is not None and "site" in frame:
+                frame = frame[frame["site"].astype(str) == str(site)]
+            frame = frame.head(n)
+            if frame.empty:
+                parts[g] = f"<p>{escape(t('nb.no_quotes', g))}</p>"
+                continue
+            items = "".join(
+                f"<blockquote><p>{escape(str(row.get('quote', row.get('text', ''))))}</p>"
+                f"<footer>{escape(str(row.get('attribution', '')))}</footer></blockquote>"
+                for row in frame.to_dict("records"))
+            parts[g] = items
+        self._show(parts)
+
+    # -- the evidence brief ---------------------------------------------------------------------
+    def _briefs(self) -> dict:
+        """The brief in each language, built once, with its figures (they take room: the page
+        budget is only right with them)."""
+
+        if not hasattr(self, "_brief_cache"):
+            self._brief_cache = {g: build_brief(self.results, self.study, lang=g,
+                                                run_date=self.run_date, policy=self.policy)
+                                 for g in self.languages}
+        return self._brief_cache
+
+    def write_briefs(self, folder: str | Path) -> dict:
+        """Write the brief (HTML and Word in each language, and ``budget.json``) to ``folder``
+        from the briefs this session shows, and say which files were written."""
+
+        record = write_briefs(self.results, self.study, folder, run_date=self.run_date,
+                              policy=self.policy, languages=self.languages,
+                              briefs=self._briefs())
+        self.text("nb.brief.written", files=", ".join(record["files"]))
+        return record
+
+    def brief_messages(self) -> None:
+        """The brief's main messages, as the rules drafted them, in each language."""
+
+        parts = {}
+        for g, brief in self._briefs().items():
+            items = "".join(f"<li>{escape(m.text(g))}</li>" for m in brief.messages)
+            flagged = any(getattr(m, "non_validated", False) for m in brief.messages)
+            parts[g] = (non_validated_html(g) if flagged else "") + f"<ol>{items}</ol>"
+        self._show(parts)
+
+    def brief_budget(self) -> None:
+        """Estimated pages of the brief's three parts against their budgets (1, 3, 25)."""
+
+        parts = {}
+        for g, brief in self._briefs().items():
+            rows = "".join(
+                f"<tr><td>{escape(t(f'reports.brief.{part}.title', g))}</td>"
+                f"<td class='num'>{format_number(pages, g)}</td><td class='num'>{budget}</td>"
+                f"<td>{'✓' if ok else '✗'}</td></tr>"
+                for part, (pages, budget, ok) in brief.budget.items())
+            head = "".join(f"<th>{escape(t(f'nb.budget.{c}', g))}</th>"
+                           for c in ("part", "pages", "budget", "ok"))
+            parts[g] = (f"<table><caption>{escape(t('nb.brief.budget', g))}</caption>"
+                        f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+        self._show(parts)

@@ -1,0 +1,359 @@
+"""Writers of the evidence brief: one self-contained HTML page (the shared style sheet inline,
+figures as data URIs) and one editable Word document (real styles, real tables, figures with
+captions, a page break between the 1, 3 and 25 parts), in the brief's language.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from collections.abc import Iterable, Mapping
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from evalkit.i18n import t
+from evalkit.present._text import typography
+from evalkit.present.brief import build_brief, write_budget_json
+from evalkit.present.document import Bullets, Figure, Heading, Paragraph, Quote, Table
+from evalkit.present.html import blocks_html, page_html, slug, toc_html
+
+__all__ = ["DOCX_TABLE_STYLE", "brief_html", "write_brief_docx", "write_brief_html", "write_briefs"]
+
+#: The Word table style of the brief's tables (from python-docx's default template).
+DOCX_TABLE_STYLE = "Light List Accent 1"
+
+
+def _meta(brief: Any) -> list[str]:
+    return [f"{t('reports.brief.title', brief.lang)} · "
+            f"{t('reports.brief.run_date', brief.lang, date=brief.date_text)}"]
+
+
+def brief_html(brief: Any) -> str:
+    """The brief as one HTML page (a string)."""
+    lang = brief.lang
+    taken: set[str] = set()
+    sections = []
+    for part in brief.parts:
+        anchor = slug(part.title, taken)
+        body, toc = blocks_html(part.blocks, lang, base_level=3, taken=taken)
+        contents = toc_html(toc, lang) if part.key == "report" else ""
+        label = (f"<p class='ek-part-label'>{escape(typography(part.label, lang))}</p>"
+                 if part.label else "")
+        sections.append(f"<section class='ek-part' data-part='{escape(part.key)}'>{label}"
+                        f"<h2 id='{anchor}'>{escape(typography(part.title, lang))}</h2>"
+                        f"\n{contents}\n{body}\n</section>")
+    return page_html(lang=lang, title=brief.title, subtitle=brief.subtitle, meta=_meta(brief),
+                     body="\n".join(sections),
+                     head_title=f"{brief.title} – {t('reports.brief.title', lang)}")
+
+
+def write_brief_html(brief: Any, path: str | Path) -> Path:
+    """Write the brief as a self-contained HTML page (UTF-8) to ``path``; returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(brief_html(brief), encoding="utf-8")
+    return path
+
+
+# -- Word ---------------------------------------------------------------------------------------
+def _docx_text(value: str, lang: str) -> str:
+    return typography(value, lang)
+
+
+def _add_table(doc: Any, table: Table, lang: str) -> None:
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    if table.non_validated:
+        _non_validated(doc, lang)
+    doc.add_paragraph(_docx_text(table.caption, lang), style="Caption")
+    grid = doc.add_table(rows=1 + len(table.rows), cols=len(table.columns))
+    styles = [s.name for s in doc.styles]
+    grid.style = DOCX_TABLE_STYLE if DOCX_TABLE_STYLE in styles else "Table Grid"
+    grid.alignment = WD_TABLE_ALIGNMENT.CENTER
+    grid.autofit = False
+    for column, width in zip(grid.columns, _column_widths(table), strict=True):
+        column.width = width  # the table grid (LibreOffice) and each cell (Word)
+        for cell in column.cells:
+            cell.width = width
+    numeric = table.numeric or (False,) * len(table.columns)
+    for i, row in enumerate((table.columns, *table.rows)):
+        for j, value in enumerate(row):
+            cell = grid.cell(i, j)
+            cell.text = _docx_text(value, lang)
+            for paragraph in cell.paragraphs:
+                if numeric[j] and i > 0:
+                    paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+                for run in paragraph.runs:
+                    run.font.size = Pt(9)
+    # The header row repeats on each page a table spans.
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    header = grid.rows[0]._tr.get_or_add_trPr()
+    repeat = OxmlElement("w:tblHeader")
+    repeat.set(qn("w:val"), "true")
+    header.append(repeat)
+    for note in table.notes:
+        paragraph = doc.add_paragraph(_docx_text(note, lang))
+        for run in paragraph.runs:
+            run.font.size = Pt(8.5)
+
+
+def _column_widths(table: Table, text_width_cm: float = 17.0) -> list:
+    """Column widths in proportion to their content, as a browser sets them: each column gets
+    at least its longest word (no word is broken across lines) and long texts share the rest.
+    Word gives every column the same width otherwise."""
+    from docx.shared import Cm
+
+    rows = (table.columns, *table.rows)
+    n_cols = len(table.columns)
+    numeric = table.numeric or (False,) * n_cols
+    longest = [max(len(r[j]) for r in rows) for j in range(n_cols)]
+
+    def longest_word(cells: Iterable[str]) -> int:
+        return max([len(w) for c in cells for w in c.split()] or [0])
+
+    # A character of 9 pt text is about 0.19 cm wide (0.21 in the bold header); cells have
+    # 0.4 cm of padding. Numbers (and intervals such as "0,07 à 0,12") are never wrapped.
+    floor = [max(0.21 * longest_word([table.columns[j]]),
+                 0.19 * (max(len(r[j]) for r in table.rows) if numeric[j] and table.rows
+                         else longest_word(r[j] for r in table.rows))) + 0.4
+             for j in range(n_cols)]
+    if sum(floor) >= text_width_cm:
+        return [Cm(text_width_cm * f / sum(floor)) for f in floor]
+    wish = [max(f, 0.19 * n + 0.4) for f, n in zip(floor, longest, strict=True)]
+    if sum(wish) <= text_width_cm:
+        spare = text_width_cm - sum(wish)
+        return [Cm(w + spare * w / sum(wish)) for w in wish]
+    # Share what is left after the floors in proportion to how much more each column wants.
+    spare = text_width_cm - sum(floor)
+    more = [w - f for w, f in zip(wish, floor, strict=True)]
+    return [Cm(f + spare * m / sum(more)) for f, m in zip(floor, more, strict=True)]
+
+
+def _non_validated(doc: Any, lang: str) -> None:
+    paragraph = doc.add_paragraph(style="Intense Quote" if "Intense Quote" in
+                                  [s.name for s in doc.styles] else None)
+    paragraph.add_run(_docx_text(t("reports.non_validated_label", lang), lang)).bold = True
+
+
+def _add_figure(doc: Any, figure: Figure, lang: str) -> None:
+    from docx.shared import Cm
+
+    if figure.non_validated:
+        _non_validated(doc, lang)
+    width = Cm(16) if not figure.width or figure.width >= 560 else Cm(16 * figure.width / 600)
+    doc.add_picture(io.BytesIO(figure.png), width=width)
+    picture = doc.inline_shapes[-1]
+    picture._inline.docPr.set("descr", figure.alt)
+    doc.add_paragraph(_docx_text(figure.caption, lang), style="Caption")
+
+
+def _add_blocks(doc: Any, blocks: list, lang: str) -> None:
+    for block in blocks:
+        if isinstance(block, Heading):
+            doc.add_heading(_docx_text(block.text, lang), level=min(block.level, 3))
+        elif isinstance(block, Paragraph):
+            if block.kind == "non_validated":
+                _non_validated(doc, lang)
+            else:
+                paragraph = doc.add_paragraph(_docx_text(block.text, lang))
+                if block.kind == "lead":
+                    for run in paragraph.runs:
+                        run.bold = True
+        elif isinstance(block, Bullets):
+            style = "List Number" if block.ordered else "List Bullet"
+            for i, item in enumerate(block.items):
+                paragraph = doc.add_paragraph(_docx_text(item, lang), style=style)
+                detail = block.details[i] if i < len(block.details) else ""
+                if detail:
+                    from docx.shared import Pt
+
+                    run = paragraph.add_run("\n" + _docx_text(detail, lang))
+                    run.italic = True
+                    run.font.size = Pt(8.5)
+        elif isinstance(block, Table):
+            _add_table(doc, block, lang)
+        elif isinstance(block, Figure):
+            _add_figure(doc, block, lang)
+        elif isinstance(block, Quote):
+            doc.add_paragraph(_docx_text(t("reports.quote", lang, text=block.text), lang),
+                              style="Quote")
+            doc.add_paragraph("— " + _docx_text(block.attribution, lang))
+
+
+def _properties(doc: Any, brief: Any) -> None:
+    """Document properties from the brief only, so that the same run gives the same file."""
+    stamp = dt.datetime.combine(brief.run_date, dt.time(0, 0))
+    props = doc.core_properties
+    props.title = brief.title
+    props.subject = t("reports.brief.title", brief.lang)
+    props.author = brief.subtitle or "evalkit"
+    props.last_modified_by = "evalkit"
+    props.language = {"fr": "fr-CA", "en": "en-CA"}[brief.lang]
+    props.keywords = brief.study
+    props.comments = ""
+    props.category = ""
+    props.identifier = brief.study
+    props.revision = 1
+    props.created = stamp
+    props.modified = stamp
+    props.last_printed = stamp
+
+
+#: Word styles set to match the printed HTML (evalkit.css at 10.5 pt): name -> (size in points,
+#: space before, space after, line spacing). Word's own defaults (26 pt titles, 10 pt after
+#: every paragraph) would push the one-page main messages onto a second page.
+DOCX_STYLES: dict[str, tuple[float, float, float, float]] = {
+    "Normal": (10.5, 0, 4, 1.15),
+    "Title": (20, 0, 4, 1.0),
+    "Subtitle": (10.5, 0, 2, 1.0),
+    "Heading 1": (15, 10, 4, 1.0),
+    "Heading 2": (12.5, 10, 3, 1.0),
+    "Heading 3": (11, 8, 2, 1.0),
+    "Caption": (8.5, 2, 8, 1.0),
+    "List Number": (10.5, 0, 3, 1.1),
+    "List Bullet": (10.5, 0, 3, 1.1),
+    "Quote": (10.5, 4, 2, 1.1),
+    "Intense Quote": (9.5, 4, 4, 1.0),
+}
+
+
+def _set_styles(doc: Any) -> None:
+    """Sizes and spacing of the brief's paragraph styles (they stay styles: a user who edits
+    the document changes them in one place)."""
+    from docx.shared import Cm, Pt
+
+    names = {s.name for s in doc.styles}
+    for name, (size, before, after, spacing) in DOCX_STYLES.items():
+        if name not in names:
+            continue
+        style = doc.styles[name]
+        style.font.size = Pt(size)
+        fmt = style.paragraph_format
+        fmt.space_before, fmt.space_after = Pt(before), Pt(after)
+        fmt.line_spacing = spacing
+    if "Intense Quote" in names:
+        fmt = doc.styles["Intense Quote"].paragraph_format
+        fmt.left_indent = fmt.right_indent = Cm(0.5)
+
+
+def _set_language(doc: Any, lang: str) -> None:
+    """Spelling and hyphenation in the brief's language (fr-CA or en-CA) for every style."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    code = {"fr": "fr-CA", "en": "en-CA"}[lang]
+    rpr_default = doc.styles.element.find(qn("w:docDefaults"))
+    if rpr_default is None:
+        return
+    rpr = rpr_default.find(qn("w:rPrDefault"))
+    if rpr is None:
+        return
+    r = rpr.find(qn("w:rPr"))
+    if r is None:
+        return
+    lang_el = r.find(qn("w:lang"))
+    if lang_el is None:
+        lang_el = OxmlElement("w:lang")
+        r.append(lang_el)
+    lang_el.set(qn("w:val"), code)
+
+
+def write_brief_docx(brief: Any, path: str | Path) -> Path:
+    """Write the brief as an editable Word document to ``path``; returns the path.
+
+    Headings use Word's Title and Heading 1–3 styles, text Normal, captions Caption, tables
+    the :data:`DOCX_TABLE_STYLE` table style; a page break separates the parts. Document
+    properties come from the brief (title, organisation, run date), and the file's entries are
+    dated with the run date, so that the same run gives the same bytes.
+    """
+    from docx import Document
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Cm
+
+    doc = Document()
+    section = doc.sections[0]
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+    for side in ("left_margin", "right_margin"):
+        setattr(section, side, Cm(2.0))
+    section.top_margin, section.bottom_margin = Cm(1.8), Cm(2.0)
+    _set_styles(doc)
+    _set_language(doc, brief.lang)
+    lang = brief.lang
+    doc.add_heading(_docx_text(brief.title, lang), level=0)
+    if brief.subtitle:
+        doc.add_paragraph(_docx_text(brief.subtitle, lang), style="Subtitle")
+    doc.add_paragraph(_docx_text(_meta(brief)[0], lang))
+    for i, part in enumerate(brief.parts):
+        if i:
+            doc.add_page_break()
+        if part.label:
+            doc.add_paragraph(_docx_text(part.label, lang), style="Subtitle")
+        doc.add_heading(_docx_text(part.title, lang), level=1)
+        _add_blocks(doc, _shift(part.blocks), lang)
+    _properties(doc, brief)
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(_fixed_zip(buffer.getvalue(), brief.run_date))
+    return path
+
+
+def _shift(blocks: list) -> list:
+    """Headings of a part sit one level below the part's own Heading 1."""
+    return [Heading(b.text, b.level + 1, b.anchor) if isinstance(b, Heading) else b
+            for b in blocks]
+
+
+def _fixed_zip(data: bytes, date: dt.date) -> bytes:
+    """The same archive with every entry dated ``date`` (zip entries carry the time of
+    writing otherwise)."""
+    out = io.BytesIO()
+    stamp = (max(date.year, 1980), date.month, date.day, 0, 0, 0)
+    with zipfile.ZipFile(io.BytesIO(data)) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=stamp)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = info.external_attr
+            target.writestr(entry, source.read(info.filename))
+    return out.getvalue()
+
+
+def write_briefs(results: Any, study: Any, folder: str | Path, *,
+                 run_date: dt.date | str, policy: Any = None,
+                 languages: list[str] | None = None,
+                 briefs: Mapping[str, Any] | None = None) -> dict:
+    """Write the run's ``brief/`` folder: ``brief.<lang>.html`` and ``brief.<lang>.docx`` for
+    each of the study's languages, and ``budget.json``.
+
+    ``briefs`` (language -> :class:`~evalkit.present.brief.Brief`, built with their figures)
+    are written as they are instead of being built again; languages they lack are built.
+
+    Returns
+    -------
+    dict
+        ``files`` (paths relative to ``folder``) and ``budget`` (``{lang: {part:
+        [estimated_pages, budget, ok]}}``), for the run's manifest.
+    """
+
+    folder = Path(folder)
+    briefs = {}
+    files = []
+    for lang in languages or list(study.languages):
+        brief = (briefs or {}).get(lang) or build_brief(results, study, lang=lang,
+                                                         run_date=run_date, policy=policy)
+        briefs[lang] = brief
+        files += [write_brief_html(brief, folder / f"brief.{lang}.html"),
+                  write_brief_docx(brief, folder / f"brief.{lang}.docx")]
+    files.append(write_budget_json(briefs, folder / "budget.json"))
+    return {"files": [p.relative_to(folder).as_posix() for p in files],
+            "budget": {lang: {part: list(v) for part, v in b.budget.items()}
+                       for lang, b in briefs.items()}}

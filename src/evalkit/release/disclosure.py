@@ -1,0 +1,613 @@
+"""The release check: scan every file of a run for identifiers, the key and small counts.
+
+Tables, spreadsheets, HTML, Word documents, executed notebooks, SVG and PNG figures are read the
+way their formats store text (cells, paragraphs, attributes, outputs, metadata chunks); what is
+found is reported with its file and place, masked.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import bisect
+import csv
+import io
+import json
+import re
+import struct
+import unicodedata
+import zipfile
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from evalkit._files import write_bytes_atomic
+from evalkit.errors import ConfigError
+from evalkit.prepare.keys import PseudonymKey, as_key
+from evalkit.prepare.scrub import _fold, find_identifiers
+from evalkit.release.suppress import DisclosurePolicy, as_policy
+
+__all__ = ["FINDING_COLUMNS", "FINDING_KINDS", "check_disclosure", "scan_summary"]
+
+#: Columns of the findings frame.
+FINDING_COLUMNS: tuple[str, ...] = ("file", "place", "kind", "excerpt")
+#: What the scan looks for, most serious first.
+FINDING_KINDS: tuple[str, ...] = (
+    "key", "identifier", "name", "email", "phone", "postal_code", "sin", "health_card",
+    "small_count", "unreadable",
+)
+_PATTERN_KINDS = frozenset({"email", "phone", "postal_code", "sin", "health_card"})
+_PRIORITY = {kind: i for i, kind in enumerate(FINDING_KINDS)}
+_TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".md", ".json", ".yaml", ".yml", ".log", ".tex",
+                  ".rst", ".xml", ".css", ".js", ".py", ".r", ".qmd", ".rmd", ".bib", ".ris"}
+_HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+_OFFICE_SUFFIXES = {".docx", ".docm", ".dotx", ".pptx", ".odt", ".ods", ".odp"}
+_XLSX_SUFFIXES = {".xlsx", ".xlsm"}
+# SVG attributes that hold geometry or references, not words.
+_GEOMETRY = {"d", "points", "transform", "x", "y", "x1", "x2", "y1", "y2", "cx", "cy", "r",
+             "rx", "ry", "width", "height", "viewBox", "style", "clip-path", "id", "class",
+             "stroke-dasharray", "stroke-width", "font-size", "offset", "version",
+             "preserveAspectRatio", "fill", "stroke", "opacity", "fill-opacity"}
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_WORD = re.compile(r"\w+")
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# Identifiers shorter than this (letters and digits) are not searched: they would match
+# ordinary numbers and words.
+MIN_IDENTIFIER_CHARS = 4
+
+Finding = tuple[str, str, str]  # (place, kind, excerpt)
+
+
+# -- what is looked for -----------------------------------------------------------------------
+def _mask(text: str) -> str:
+    """Keep the first character of each run of letters or digits, star the rest."""
+    return re.sub(r"\w+", lambda m: m.group()[0] + "*" * (len(m.group()) - 1), text)[:60]
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(_fold(unicodedata.normalize("NFC", text)).casefold())
+
+
+class _Detector:
+    """Everything the scan looks for in a text, prepared once."""
+
+    def __init__(self, identifiers: Iterable[Any], names: Iterable[str],
+                 key: PseudonymKey | None) -> None:
+        self.sequences: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        seen: set[tuple[str, ...]] = set()
+        for kind, values in (("identifier", identifiers), ("name", names)):
+            for value in values:
+                if value is None or (not isinstance(value, str) and pd.isna(value)):
+                    continue
+                if isinstance(value, float) and value.is_integer():
+                    value = int(value)
+                words = tuple(_words(str(value)))
+                if sum(map(len, words)) < MIN_IDENTIFIER_CHARS or words in seen:
+                    continue
+                seen.add(words)
+                self.sequences.setdefault(words[0], []).append((words, kind))
+        for candidates in self.sequences.values():
+            candidates.sort(key=lambda c: -len(c[0]))
+        self.key_forms = key.text_forms() if key is not None else ()
+        self.key_bytes = key.secret if key is not None else b""
+
+    def find(self, text: str, *, patterns: bool = True) -> list[tuple[int, int, str]]:
+        """Spans ``(start, end, kind)`` in ``text`` (NFC), overlapping ones removed."""
+        text = unicodedata.normalize("NFC", text)
+        spans = []
+        for form in self.key_forms:
+            start = text.find(form)
+            while start >= 0:
+                spans.append((start, start + len(form), "key"))
+                start = text.find(form, start + 1)
+        if self.sequences:
+            # Words are case-folded one by one: folding may change lengths, spans must not move.
+            tokens = [(m.start(), m.end(), m.group().casefold())
+                      for m in _WORD.finditer(_fold(text))]
+            words = [t[2] for t in tokens]
+            for i, word in enumerate(words):
+                for sequence, kind in self.sequences.get(word, ()):
+                    if tuple(words[i:i + len(sequence)]) == sequence:
+                        spans.append((tokens[i][0], tokens[i + len(sequence) - 1][1], kind))
+                        break
+        if patterns:
+            spans += [(f.start, f.end, f.kind)
+                      for f in find_identifiers(text, kinds=_PATTERN_KINDS)]
+        # Overlapping finds: the longest wins (an e-mail address made of a name is an e-mail
+        # address), then the most serious kind; the key always wins.
+        spans.sort(key=lambda s: (s[0], s[0] - s[1], _PRIORITY[s[2]]))
+        kept: list[tuple[int, int, str]] = []
+        for span in spans:
+            if kept and span[0] < kept[-1][1]:
+                if span[2] == "key" and kept[-1][2] != "key":
+                    kept[-1] = span
+                continue
+            kept.append(span)
+        return kept
+
+    def findings(self, place: str, text: str, *, patterns: bool = True) -> list[Finding]:
+        text = unicodedata.normalize("NFC", _ANSI.sub("", text))
+        return [(place, kind, "<key>" if kind == "key" else _mask(text[start:end]))
+                for start, end, kind in self.find(text, patterns=patterns)]
+
+    def binary_findings(self, place: str, data: bytes) -> list[Finding]:
+        """In bytes of unknown format: only the key (raw or written)."""
+        found = []
+        if self.key_bytes and self.key_bytes in data:
+            found.append((place, "key", "<key>"))
+        text = data.decode("latin-1")
+        found += [(place, "key", "<key>") for form in self.key_forms if form in text][:1]
+        return found
+
+
+# -- readers: (place, text) pairs of each format ------------------------------------------------
+def _line_places(text: str, detector: _Detector) -> list[Finding]:
+    """Findings in a plain text, placed as ``line:column`` (1-based)."""
+    text = unicodedata.normalize("NFC", text)
+    starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    out = []
+    for start, end, kind in detector.find(text):
+        line = bisect.bisect_right(starts, start)
+        column = start - starts[line - 1] + 1
+        out.append((f"{line}:{column}", kind,
+                    "<key>" if kind == "key" else _mask(text[start:end])))
+    return out
+
+
+def _decode(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
+
+def _png_texts(data: bytes) -> Iterator[tuple[str, str]]:
+    """The text chunks of a PNG (tEXt, zTXt, iTXt) as ``(chunk:keyword, text)``."""
+    if not data.startswith(_PNG_SIGNATURE):
+        raise ValueError("not a PNG file")
+    position = len(_PNG_SIGNATURE)
+    while position + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[position:position + 8])
+        body = data[position + 8:position + 8 + length]
+        position += 12 + length
+        if kind == b"tEXt":
+            keyword, _, text = body.partition(b"\x00")
+            yield f"tEXt:{keyword.decode('latin-1')}", keyword.decode("latin-1") + " " + \
+                text.decode("latin-1")
+        elif kind == b"zTXt":
+            keyword, _, rest = body.partition(b"\x00")
+            text = zlib.decompress(rest[1:]).decode("latin-1")
+            yield f"zTXt:{keyword.decode('latin-1')}", keyword.decode("latin-1") + " " + text
+        elif kind == b"iTXt":
+            keyword, _, rest = body.partition(b"\x00")
+            compressed, rest = rest[0], rest[2:]
+            language, _, rest = rest.partition(b"\x00")
+            translated, _, text = rest.partition(b"\x00")
+            if compressed:
+                text = zlib.decompress(text)
+            yield (f"iTXt:{keyword.decode('latin-1')}",
+                   " ".join([keyword.decode("latin-1"), language.decode("latin-1"),
+                             translated.decode("utf-8", "replace"),
+                             text.decode("utf-8", "replace")]))
+        elif kind == b"eXIf":
+            yield "eXIf", body.decode("latin-1")
+        elif kind == b"IEND":
+            break
+
+
+def _scan_png(data: bytes, detector: _Detector, prefix: str = "") -> list[Finding]:
+    found = []
+    for place, text in _png_texts(data):
+        found += detector.findings(prefix + place, text)
+    return found
+
+
+def _xml_parser():
+    from lxml import etree
+
+    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
+                           remove_blank_text=False)
+
+
+def _data_uri(value: str, detector: _Detector, place: str) -> list[Finding]:
+    """Embedded images: PNG metadata and SVG text are scanned; other payloads are not text."""
+    header, _, payload = value.partition(",")
+    if ";base64" not in header:
+        return detector.findings(place, payload)
+    try:
+        data = base64.b64decode(payload, validate=False)
+    except (binascii.Error, ValueError):
+        return []
+    if "image/png" in header:
+        return _scan_png(data, detector, f"{place}/png:")
+    if "svg" in header:
+        return _scan_svg_bytes(data, detector, f"{place}/svg:")
+    return detector.binary_findings(place, data)
+
+
+def _scan_xml_tree(root: Any, detector: _Detector, prefix: str, *,
+                   skip_attributes: set[str] = frozenset(), words_only: set[str] = frozenset(),
+                   path_of: Callable[[Any], str] | None = None) -> list[Finding]:
+    """Text, tails, comments and attributes of every element of an XML/HTML tree."""
+    tree = root.getroottree()
+    found = []
+    for element in root.iter():
+        tag = element.tag if isinstance(element.tag, str) else "comment"
+        place = prefix + (path_of(element) if path_of else tree.getpath(element))
+        local = tag.rsplit("}", 1)[-1].lower()
+        patterns = local not in words_only
+        if element.text and element.text.strip():
+            found += detector.findings(place, element.text, patterns=patterns)
+        if element.tail and element.tail.strip():
+            found += detector.findings(place + "/following-text()", element.tail)
+        if isinstance(element.tag, str):
+            for name, value in element.attrib.items():
+                local_name = name.rsplit("}", 1)[-1]
+                if local_name in skip_attributes and not value.startswith("data:"):
+                    continue
+                where = f"{place}/@{local_name}"
+                if value.startswith("data:"):
+                    found += _data_uri(value, detector, where)
+                elif local_name == "href" and value.startswith("#"):
+                    continue
+                else:
+                    found += detector.findings(where, value)
+    return found
+
+
+def _scan_svg_bytes(data: bytes, detector: _Detector, prefix: str = "") -> list[Finding]:
+    from lxml import etree
+
+    root = etree.fromstring(data, parser=_xml_parser())
+    return _scan_xml_tree(root, detector, prefix, skip_attributes=_GEOMETRY,
+                          words_only={"style", "script"})
+
+
+def _scan_html(data: bytes, detector: _Detector, prefix: str = "") -> list[Finding]:
+    from lxml import html
+
+    root = html.document_fromstring(data)
+    # Style sheets and scripts are code: searched for the key and the study's identifiers,
+    # not for phone-like numbers.
+    return _scan_xml_tree(root, detector, prefix, skip_attributes={"class", "style", "id"},
+                          words_only={"style", "script"})
+
+
+_WORD_NS = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+# Attributes of Office parts that hold words a reader sees (alt texts, tooltips, link targets).
+_OFFICE_ATTRIBUTES = frozenset({"Target", "descr", "title", "tooltip", "alt", "text", "action",
+                                "name", "display"})
+
+
+def _scan_office_zip(archive: zipfile.ZipFile, detector: _Detector,
+                     skip: Callable[[str], bool] = lambda name: False) -> list[Finding]:
+    """Every XML part of an Office file: paragraphs (joined runs) of Word parts, text of the
+    others (properties), attributes that hold words, relationship targets, embedded PNGs.
+    Styles, themes and settings hold colours and codes, not words: their other attributes are
+    not read."""
+    from lxml import etree
+
+    found = []
+    for name in sorted(archive.namelist()):
+        if skip(name):
+            continue
+        data = archive.read(name)
+        lower = name.lower()
+        if lower.endswith(".png"):
+            found += _scan_png(data, detector, f"{name}:")
+        elif lower.endswith(".svg"):
+            found += _scan_svg_bytes(data, detector, f"{name}:")
+        elif lower.endswith((".xml", ".rels")):
+            root = etree.fromstring(data, parser=_xml_parser())
+            found += _scan_office_part(root, detector, name)
+        else:
+            found += detector.binary_findings(name, data)
+    return found
+
+
+def _local(tag: Any) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else "comment"
+
+
+def _scan_office_part(root: Any, detector: _Detector, name: str) -> list[Finding]:
+    found = []
+    paragraphs = list(root.iter(f"{_WORD_NS}p"))
+    for i, paragraph in enumerate(paragraphs, 1):
+        text = "".join(t.text or "" for t in paragraph.iter(f"{_WORD_NS}t",
+                                                             f"{_WORD_NS}instrText"))
+        found += detector.findings(f"{name}:p[{i}]", text)
+    for element in root.iter():
+        tag = _local(element.tag)
+        if not paragraphs and element.text and element.text.strip():
+            found += detector.findings(f"{name}:{tag}", element.text)
+        if not isinstance(element.tag, str):
+            continue
+        for key, value in element.attrib.items():
+            attribute = _local(key)
+            if attribute in _OFFICE_ATTRIBUTES and value.strip():
+                found += detector.findings(f"{name}:{tag}/@{attribute}", value)
+    return found
+
+
+def _scan_xlsx(path: Path, detector: _Detector) -> list[Finding]:
+    from openpyxl import load_workbook
+
+    found = []
+    book = load_workbook(path, read_only=False, data_only=False)
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.value is None:
+                    continue
+                value = cell.value
+                if isinstance(value, float) and value.is_integer():
+                    value = int(value)
+                found += detector.findings(f"{sheet.title}!{cell.coordinate}", str(value))
+                if cell.comment is not None:
+                    found += detector.findings(f"{sheet.title}!{cell.coordinate}/comment",
+                                               cell.comment.text)
+    book.close()
+    with zipfile.ZipFile(path) as archive:
+        found += _scan_office_zip(archive, detector, skip=lambda n: n.startswith(
+            ("xl/worksheets/sheet", "xl/sharedStrings", "xl/comments")))
+    return found
+
+
+def _notebook_text(value: Any) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def _scan_notebook(data: bytes, detector: _Detector) -> list[Finding]:
+    notebook = json.loads(data.decode("utf-8"))
+    found = detector.findings("metadata", json.dumps(notebook.get("metadata", {}),
+                                                     ensure_ascii=False))
+    for i, cell in enumerate(notebook.get("cells", [])):
+        found += detector.findings(f"cell[{i}]:source", _notebook_text(cell.get("source", "")))
+        if cell.get("metadata"):
+            found += detector.findings(f"cell[{i}]:metadata",
+                                       json.dumps(cell["metadata"], ensure_ascii=False))
+        for name, attachment in (cell.get("attachments") or {}).items():
+            for mime, payload in attachment.items():
+                found += _notebook_data(f"cell[{i}]:attachment[{name}]:{mime}", mime, payload,
+                                        detector)
+        for j, output in enumerate(cell.get("outputs", [])):
+            place = f"cell[{i}]:output[{j}]"
+            if "text" in output:
+                found += detector.findings(place, _notebook_text(output["text"]))
+            for mime, payload in (output.get("data") or {}).items():
+                found += _notebook_data(f"{place}:{mime}", mime, payload, detector)
+            if "traceback" in output or "evalue" in output:
+                found += detector.findings(place + ":error", "\n".join(
+                    [output.get("ename", ""), output.get("evalue", ""),
+                     *output.get("traceback", [])]))
+            if output.get("metadata"):
+                found += detector.findings(place + ":metadata",
+                                           json.dumps(output["metadata"], ensure_ascii=False))
+    return found
+
+
+def _notebook_data(place: str, mime: str, payload: Any, detector: _Detector) -> list[Finding]:
+    if mime == "image/png":
+        try:
+            return _scan_png(base64.b64decode(_notebook_text(payload)), detector, place + ":")
+        except (binascii.Error, ValueError):
+            return [(place, "unreadable", "")]
+    if "svg" in mime:
+        return _scan_svg_bytes(_notebook_text(payload).encode("utf-8"), detector, place + ":")
+    if mime.startswith("image/"):
+        return detector.binary_findings(place, _notebook_text(payload).encode())
+    if mime == "text/html" and _notebook_text(payload).strip():
+        # As an HTML file: embedded images are decoded and scanned, not read as words.
+        return _scan_html(_notebook_text(payload).encode("utf-8"), detector, place + ":")
+    text = payload if isinstance(payload, str | list) else json.dumps(payload,
+                                                                       ensure_ascii=False)
+    return detector.findings(place, _notebook_text(text))
+
+
+def _scan_file(path: Path, detector: _Detector) -> list[Finding]:
+    suffix = path.suffix.lower()
+    if suffix in _XLSX_SUFFIXES:
+        return _scan_xlsx(path, detector)
+    data = path.read_bytes()
+    if suffix == ".ipynb":
+        return _scan_notebook(data, detector)
+    if suffix in _HTML_SUFFIXES:
+        return _scan_html(data, detector)
+    if suffix == ".svg":
+        return _scan_svg_bytes(data, detector)
+    if suffix == ".png" or data.startswith(_PNG_SIGNATURE):
+        return _scan_png(data, detector)
+    if suffix in _OFFICE_SUFFIXES:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return _scan_office_zip(archive, detector)
+    if suffix in _TEXT_SUFFIXES or b"\x00" not in data[:8192]:
+        return _line_places(_decode(data), detector)
+    return detector.binary_findings("bytes", data)
+
+
+# -- counts under the threshold in declared count tables ----------------------------------------
+def _record_file(run_dir: Path, record_path: str, files: list[Path]) -> Path | None:
+    """The file of a manifest record: relative to the run, or the file whose path within the
+    run ends the recorded path (runs are written elsewhere and moved into place)."""
+    recorded = Path(record_path)
+    if not recorded.is_absolute() and (run_dir / recorded).is_file():
+        return run_dir / recorded
+    parts = recorded.parts
+    matches = [f for f in files if parts[-len(f.relative_to(run_dir).parts):]
+               == f.relative_to(run_dir).parts]
+    return min(matches, key=lambda f: len(f.parts)) if matches else None
+
+
+def _small_counts(path: Path, columns: list[str], policy: DisclosurePolicy) -> list[Finding]:
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+
+    def small(value: Any) -> bool:
+        try:
+            number = float(str(value).replace("\u00a0", "").replace(" ", "").replace(",", "."))
+        except ValueError:
+            return False
+        return 0 < number < policy.min_cell or (number == 0 and
+                                                policy.zero_counts == "suppress")
+
+    found = []
+    if path.suffix.lower() in _XLSX_SUFFIXES:
+        book = load_workbook(path, read_only=True, data_only=True)
+        rows = list(book.worksheets[0].iter_rows(values_only=True))
+        book.close()
+        header = [str(c).lstrip("'") if c is not None else "" for c in (rows[0] if rows else [])]
+        for column in columns:
+            if column in header:
+                k = header.index(column)
+                for r, row in enumerate(rows[1:], start=2):
+                    if k < len(row) and row[k] not in (None, "") and small(row[k]):
+                        found.append((f"{book.worksheets[0].title}!{get_column_letter(k + 1)}{r}",
+                                      "small_count", f"{column} = {row[k]}"))
+        return found
+    text = _decode(path.read_bytes())
+    reader = csv.reader(io.StringIO(text))
+    header = [h.lstrip("'") for h in next(reader, [])]
+    wanted = [(header.index(c), c) for c in columns if c in header]
+    for line, row in enumerate(reader, start=2):
+        for k, column in wanted:
+            if k < len(row) and row[k].strip() and small(row[k]):
+                found.append((f"{line}:{column}", "small_count", f"{column} = {row[k]}"))
+    return found
+
+
+def _manifest(run_dir: Path) -> dict | None:
+    path = run_dir / "manifest.json"
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+# -- the check ----------------------------------------------------------------------------------
+def scan_summary(findings: pd.DataFrame, *, scanned_files: int) -> dict[str, Any]:
+    """The result of a scan as recorded in ``manifest.json`` under ``disclosure_scan``."""
+    counts = findings["kind"].value_counts()
+    return {
+        "status": "failed" if len(findings) else "passed",
+        "n_findings": int(len(findings)),
+        "by_kind": {kind: int(counts[kind]) for kind in FINDING_KINDS if kind in counts},
+        "scanned_files": int(scanned_files),
+    }
+
+
+def _write_manifest(run_dir: Path, summary: dict[str, Any]) -> None:
+
+    manifest = _manifest(run_dir)
+    if manifest is None:
+        return
+    manifest["disclosure_scan"] = summary
+    text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+    write_bytes_atomic(run_dir / "manifest.json", text.encode("utf-8"))
+
+
+def check_disclosure(run_dir: str | Path, *, identifiers: Iterable[Any] = (),
+                     names: Iterable[str] = (), key: Any = None, policy: Any = None,
+                     update_manifest: bool = True,
+                     exclude: Iterable[str] = ()) -> pd.DataFrame:
+    """Scan every file of a run directory for what must not leave: the release check.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        The run directory (``reports/<study>/<run_id>``), or any folder to release.
+    identifiers : iterable, optional
+        Raw values of the study's identifying columns (respondent IDs before pseudonymisation,
+        contact names, e-mail addresses...).
+    names : iterable of str, optional
+        Names of people known to the study (``privacy.names``).
+    key : PseudonymKey or bytes, optional
+        The study's pseudonymisation key, searched in hex and base64 forms (and raw bytes).
+    policy : DisclosurePolicy or the study's privacy section, optional
+        ``min_cell`` and ``zero_counts`` for the count tables (default: 5, zeros shown).
+    update_manifest : bool, default True
+        Record the result under ``disclosure_scan`` in the run's ``manifest.json``, when there
+        is one (rewritten atomically).
+    exclude : iterable of str, optional
+        Paths relative to ``run_dir`` (files or folders, e.g. a run's private ``.work``) that
+        are not released and so not scanned.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per finding: ``file`` (path within the run), ``place`` (``sheet!cell``,
+        ``line:column``, ``cell[i]:output[j]:mime``, an element path, a PNG chunk...),
+        ``kind`` (see below) and ``excerpt`` (masked: the first character of each word; never
+        any part of the key). ``attrs["scanned_files"]`` holds the number of files read.
+
+    Notes
+    -----
+    Kinds of finding:
+
+    - ``key``: the pseudonymisation key (hex, base64, base32 or raw bytes);
+    - ``identifier`` / ``name``: a value of an identifying column / a listed name, ignoring
+      case and accents, as whole words (values shorter than 4 letters or digits are not
+      searched: they would match ordinary numbers);
+    - ``email``, ``phone``, ``postal_code``, ``sin``, ``health_card``: as
+      :func:`~evalkit.find_identifiers` finds them (not in style sheets and scripts of
+      HTML pages);
+    - ``small_count``: in a table the manifest declares (``tables`` records with ``counts``),
+      a count of people from 1 to ``min_cell − 1`` (an empty, suppressed cell is fine);
+    - ``unreadable``: a file that claims a format it does not have (it cannot be checked, so it
+      cannot be released).
+
+    What is read: CSV and other text files (whole text), XLSX (every cell of every sheet,
+    comments, document properties), HTML (text, attributes, embedded images' metadata), DOCX
+    (paragraphs of the body, tables, headers, footers, notes and comments, properties,
+    relationship targets, embedded PNGs), executed notebooks (sources, outputs, errors,
+    metadata and parameters, embedded PNGs), SVG (text, comments, metadata, attributes other
+    than geometry), PNG (``tEXt``, ``zTXt``, ``iTXt`` and ``eXIf`` chunks). Other binary files
+    are searched for the key only.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> run = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (run / "quotes.txt").write_text("Appelez Émilie au 819 555-0142.\\n")
+    >>> check_disclosure(run, names=["Émilie Tremblay"])
+             file place   kind       excerpt
+    0  quotes.txt  1:19  phone  8** 5**-0***
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise ConfigError.from_catalogue("privacy.scan_not_a_folder", where=str(run_dir))
+    detector = _Detector(identifiers, names, None if key is None else as_key(key))
+    policy = DisclosurePolicy() if policy is None else as_policy(policy)
+    skipped = [run_dir / part for part in exclude]
+    files = sorted(p for p in run_dir.rglob("*") if p.is_file()
+                   and not any(p == s or s in p.parents for s in skipped))
+    rows = []
+    for path in files:
+        relative = path.relative_to(run_dir).as_posix()
+        try:
+            found = _scan_file(path, detector)
+        except Exception as error:  # any parsing failure means the file cannot be checked
+            found = [("", "unreadable", type(error).__name__)]
+        rows += [(relative, *finding) for finding in found]
+    manifest = _manifest(run_dir) or {}
+    for record in manifest.get("tables", []) if isinstance(manifest, dict) else []:
+        columns = [*record.get("counts", []), *([record["n"]] if record.get("n") else [])]
+        path = _record_file(run_dir, str(record.get("path", "")), files) if columns else None
+        if path is not None:
+            relative = path.relative_to(run_dir).as_posix()
+            rows += [(relative, *finding) for finding in
+                     _small_counts(path, list(dict.fromkeys(columns)), policy)]
+    findings = pd.DataFrame(rows, columns=list(FINDING_COLUMNS))
+    findings = findings.sort_values("file", kind="stable").reset_index(drop=True)
+    findings.attrs["scanned_files"] = len(files)
+    if update_manifest:
+        _write_manifest(run_dir, scan_summary(findings, scanned_files=len(files)))
+    return findings

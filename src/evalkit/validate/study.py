@@ -1,0 +1,728 @@
+"""Validation of a study's data against its codebook: every problem collected, none hidden.
+
+Each problem is one row: the source file, the row as the user sees it in that file (header is
+line 1), the column, the value (masked for identifying columns), the rule, a message in French and
+in English, and a severity. The typed, stacked responses are kept so that the rest of a run does
+not read or type the data a second time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evalkit._files import atomic_write
+from evalkit.config._model import ConfigProblem, StudyConfigError
+from evalkit.config.codebook import Codebook, load_codebook
+from evalkit.config.study import SourceSpec, Study, load_study
+from evalkit.errors import DataError, EvalkitError
+from evalkit.i18n import t
+from evalkit.read import parse_numbers, read_population, read_source
+from evalkit.read.qda.refi import read_qdpx
+from evalkit.read.qda.spreadsheet import read_coded_segments
+from evalkit.validate import _coerce as C
+
+__all__ = ["PROBLEM_COLUMNS", "ValidationReport", "validate_study", "check_study_config"]
+
+#: Columns of the problems table (``validation.csv``), in order.
+PROBLEM_COLUMNS = ["source", "row", "column", "value", "rule", "severity", "message_fr",
+                   "message_en"]
+#: How values of identifying columns are shown in reports.
+MASK = "***"
+#: Columns added to the stacked responses: where each row comes from.
+SOURCE_COLUMNS = ("source", "source_row")
+
+_STATUS_RULES = {
+    C.WRONG_TYPE: "wrong_type",
+    C.OUT_OF_RANGE: "out_of_codebook",
+    C.UNDECLARED_MISSING: "undeclared_missing_code",
+}
+
+
+@dataclass
+class _Problems:
+    """Accumulates problems as small frames (vectorised), concatenated once at the end."""
+
+    parts: list[pd.DataFrame] = field(default_factory=list)
+
+    def add(self, rule: str, severity: str, *, source: str = "", rows: Iterable = (None,),
+            column: str = "", values: Iterable = (None,), by_lang: dict | None = None,
+            **params: Any) -> None:
+        rows = list(rows)
+        values = list(values)
+        if len(values) == 1 and len(rows) > 1:
+            values = values * len(rows)
+        messages = {lang: [] for lang in ("fr", "en")}
+        for value in values:
+            shown = "" if value is None else str(value)
+            for lang in messages:
+                extra = (by_lang or {}).get(lang, {})
+                messages[lang].append(t(f"validation.rule.{rule}", lang, column=column,
+                                        value=shown, **params, **extra))
+        self.parts.append(pd.DataFrame({
+            "source": source, "row": pd.array(rows, dtype="Int64"), "column": column,
+            "value": ["" if v is None else str(v) for v in values], "rule": rule,
+            "severity": severity, "message_fr": messages["fr"], "message_en": messages["en"],
+        }))
+
+    def frame(self) -> pd.DataFrame:
+        if not self.parts:
+            return pd.DataFrame({c: pd.Series(dtype="Int64" if c == "row" else "str")
+                                 for c in PROBLEM_COLUMNS})
+        out = pd.concat(self.parts, ignore_index=True)[PROBLEM_COLUMNS]
+        return out.astype({"row": "Int64"})
+
+
+@dataclass
+class ValidationReport:
+    """The outcome of :func:`validate_study`.
+
+    Attributes
+    ----------
+    study : Study
+    codebook : Codebook
+    problems : DataFrame
+        One row per problem, columns :data:`PROBLEM_COLUMNS`.
+    responses : DataFrame
+        The survey files stacked and typed: codebook variables present in the data, plus
+        ``source`` and ``source_row``. Missing codes and invalid cells are NA here.
+    missing : DataFrame
+        Declared missing codes met in the data: ``row`` (position in ``responses``),
+        ``variable``, ``code`` (e.g. 8 = don't know stays distinguishable from 9 = refused).
+    population : DataFrame or None
+        Population margins: ``site, dimension, level, count``.
+    provenance : list of dict
+        One record per input file (path, sha256, rows, columns, encoding, dialect...).
+    """
+
+    study: Study
+    codebook: Codebook
+    problems: pd.DataFrame
+    responses: pd.DataFrame
+    missing: pd.DataFrame
+    population: pd.DataFrame | None
+    provenance: list[dict]
+    partners: pd.DataFrame | None = None
+    segments: pd.DataFrame | None = None
+    documents: pd.DataFrame | None = None
+
+    @property
+    def n_errors(self) -> int:
+        return int((self.problems["severity"] == "error").sum())
+
+    @property
+    def n_warnings(self) -> int:
+        return int((self.problems["severity"] == "warning").sum())
+
+    @property
+    def ok(self) -> bool:
+        """True when no problem is an error (warnings allowed)."""
+        return self.n_errors == 0
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else 1
+
+    def summary(self) -> pd.DataFrame:
+        """Problems grouped by severity, rule, source and column, with counts and first rows."""
+        p = self.problems
+        if p.empty:
+            return pd.DataFrame(columns=["severity", "rule", "source", "column", "n",
+                                         "first_rows", "message_fr", "message_en"])
+        order = {"error": 0, "warning": 1}
+        grouped = (
+            p.assign(_o=p["severity"].map(order))
+            .groupby(["_o", "severity", "rule", "source", "column"], sort=True, dropna=False)
+            .agg(n=("rule", "size"), first_rows=("row", _first_rows),
+                 message_fr=("message_fr", "first"), message_en=("message_en", "first"))
+            .reset_index().drop(columns="_o")
+        )
+        return grouped
+
+    def counts(self, lang: str = "en") -> pd.DataFrame:
+        """Respondents (rows) by site and wave, with totals: the shape of the data at a glance."""
+        roles = self.study.roles
+        site = roles.site if roles.site in self.responses.columns else None
+        wave = roles.wave if roles.wave and roles.wave in self.responses.columns else None
+        if site is None or self.responses.empty:
+            return pd.DataFrame()
+        keys = [_norm_series(self.responses[site]).rename("site")]
+        if wave:
+            keys.append(_norm_series(self.responses[wave]).rename("wave"))
+        table = self.responses.groupby(keys, dropna=False).size()
+        table = table.unstack("wave", fill_value=0) if wave else table.to_frame("n")
+        table.loc[t("validation.total", lang)] = table.sum()
+        table.index.name = self.codebook.label(site, lang)
+        if wave:
+            table.columns.name = self.codebook.label(wave, lang)
+        return table
+
+    def render_text(self, lang: str = "en") -> str:
+        """A short, grouped summary for the terminal."""
+        lines = [t("validation.header", lang, study=self.study.study,
+                   n_files=len(self.provenance), n_rows=len(self.responses))]
+        counts = self.counts(lang)
+        if not counts.empty:
+            lines.append(t("validation.counts", lang))
+            lines += ["  " + line for line in counts.to_string().splitlines()]
+        summary = self.summary()
+        if summary.empty:
+            lines.append(t("validation.clean", lang))
+            return "\n".join(lines)
+        for _, row in summary.iterrows():
+            where = row["source"] or "–"
+            if row["column"]:
+                where += f" [{row['column']}]"
+            rows = f" ({t('validation.rows', lang)} {row['first_rows']})" if row["first_rows"] else ""
+            tag = t(f"validation.severity.{row['severity']}", lang)
+            message = row[f"message_{lang}"]
+            lines.append(f"  {tag:<9} {row['rule']:<26} {row['n']:>6}  {where}{rows}")
+            lines.append(f"            {message}")
+        lines.append(t("validation.totals", lang, errors=self.n_errors, warnings=self.n_warnings))
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "study": self.study.study,
+            "ok": self.ok,
+            "errors": self.n_errors,
+            "warnings": self.n_warnings,
+            "rows": int(len(self.responses)),
+            "sources": self.provenance,
+            "summary": json.loads(self.summary().to_json(orient="records", force_ascii=False)),
+        }
+
+    def write_csv(self, path: str | Path) -> Path:
+        """Write the problems to ``path`` (UTF-8 with BOM so Excel shows accents), atomically."""
+        return write_csv_atomic(self.problems, Path(path))
+
+
+def _first_rows(rows: pd.Series) -> str:
+    shown = [str(int(r)) for r in rows.dropna().head(5)]
+    more = len(rows.dropna()) - len(shown)
+    return ", ".join(shown) + (", …" if more > 0 else "")
+
+
+def write_csv_atomic(frame: pd.DataFrame, path: Path) -> Path:
+    """Write ``frame`` as CSV through a temporary file, so a crash never leaves half a file."""
+    with atomic_write(path, "w", encoding="utf-8-sig", newline="") as handle:
+        frame.to_csv(handle, index=False, lineterminator="\n")
+    return Path(path)
+
+
+# -- configuration checks (the study against its codebook) --------------------------------------
+def check_study_config(study: Study, codebook: Codebook) -> None:
+    """Check that every column ``study.yaml`` names is a variable of the codebook.
+
+    Raises :class:`~evalkit.config._model.StudyConfigError` (exit 2) listing every unknown name.
+    """
+    problems: list[ConfigProblem] = []
+
+    def need(key: str, column: str | None, kinds: tuple[str, ...] | None = None) -> None:
+        if column is None:
+            return
+        if column not in codebook:
+            problems.append(ConfigProblem(
+                study.file.name, study.line_of(key), key,
+                t("validation.config.unknown_variable", "en", column=column),
+                t("validation.config.unknown_variable", "fr", column=column)))
+        elif kinds and codebook[column].type not in kinds:
+            problems.append(ConfigProblem(
+                study.file.name, study.line_of(key), key,
+                t("validation.config.wrong_kind", "en", column=column,
+                  kind=codebook[column].type, expected=", ".join(kinds)),
+                t("validation.config.wrong_kind", "fr", column=column,
+                  kind=codebook[column].type, expected=", ".join(kinds))))
+
+    roles = study.roles
+    need("roles.id", roles.id, ("id",))
+    need("roles.site", roles.site, ("category",))
+    need("roles.wave", roles.wave, ("category",))
+    need("roles.group", roles.group, ("category",))
+    need("roles.weight", roles.weight, ("number",))
+    numeric = ("likert", "number", "category")
+    m = study.measures
+    if m.involvement:
+        for i, col in enumerate(m.involvement.ladder):
+            need(f"measures.involvement.ladder.{i}", col, numeric)
+        if m.involvement.tokenism:
+            for part in ("voice", "influence"):
+                for i, col in enumerate(getattr(m.involvement.tokenism, part)):
+                    need(f"measures.involvement.tokenism.{part}.{i}", col, numeric)
+    if m.outcomes:
+        for i, col in enumerate(m.outcomes.items):
+            need(f"measures.outcomes.items.{i}", col, numeric)
+    for name, scale in m.scales.items():
+        items = scale.items.values() if isinstance(scale.items, dict) else scale.items
+        for i, col in enumerate(items):
+            need(f"measures.scales.{name}.items.{i}", col, numeric)
+    if m.network:
+        for part in ("paid", "peers", "community"):
+            need(f"measures.network.{part}", getattr(m.network, part), ("number",))
+    p = study.privacy
+    for key in ("pseudonymise", "redact", "quasi_identifiers"):
+        for i, col in enumerate(getattr(p, key)):
+            need(f"privacy.{key}.{i}", col)
+    if problems:
+        raise StudyConfigError(problems)
+
+
+# -- reading ------------------------------------------------------------------------------------
+def _display(study: Study, spec: SourceSpec) -> str:
+    return spec.path.as_posix()
+
+
+def _read(study: Study, spec: SourceSpec, problems: _Problems, *, population: bool = False):
+
+    reader = read_population if population else read_source
+    try:
+        return reader(study.resolve(spec.path), format=spec.format, encoding=spec.encoding,
+                      delimiter=spec.delimiter, decimal=spec.decimal, thousands=spec.thousands,
+                      sheet=spec.sheet, display_path=_display(study, spec))
+    except EvalkitError as error:
+        problems.add("unreadable_file", "error", source=_display(study, spec),
+                     by_lang={lang: {"reason": error.render(lang)} for lang in ("fr", "en")})
+        return None
+
+
+def _reader_warnings(source, problems: _Problems, name: str) -> None:
+    for warning in source.warnings:
+        key = getattr(warning, "key", None)
+        params = dict(getattr(warning, "params", {}) or {})
+        message_en = getattr(warning, "message", str(warning))
+        if hasattr(warning, "render"):
+            message_en, message_fr = warning.render("en"), warning.render("fr")
+        else:
+            message_fr = t(key, "fr", **params) if key else message_en
+        problems.parts.append(pd.DataFrame({
+            "source": [name], "row": pd.array([None], dtype="Int64"),
+            "column": [str(params.get("column", ""))], "value": [""], "rule": ["reader"],
+            "severity": ["warning"], "message_fr": [message_fr], "message_en": [message_en],
+        }))
+
+
+# -- the checks -------------------------------------------------------------------------------
+def validate_study(study: Study | str | Path) -> ValidationReport:
+    """Read every source of ``study`` and check it against the codebook; collect all problems.
+
+    Raises
+    ------
+    evalkit.errors.ConfigError
+        When ``study.yaml`` or the codebook is malformed (exit 2): data are not checked against a
+        broken codebook.
+    """
+    if not isinstance(study, Study):
+        study = load_study(study)
+    codebook = load_codebook(study.resolve(study.codebook))
+    check_study_config(study, codebook)
+    problems = _Problems()
+    frames: list[pd.DataFrame] = []
+    missing_parts: list[pd.DataFrame] = []
+    provenance: list[dict] = []
+    offset = 0
+    for spec in study.sources.survey:
+        source = _read(study, spec, problems)
+        if source is None:
+            continue
+        provenance.append(source.provenance.to_dict())
+        name = source.provenance.path
+        _reader_warnings(source, problems, name)
+        typed, missing = _check_source(study, codebook, spec, source, problems)
+        if typed is None:
+            continue
+        missing["row"] += offset
+        offset += len(typed)
+        frames.append(typed)
+        missing_parts.append(missing)
+    responses = _stack(frames, codebook)
+    missing = (pd.concat(missing_parts, ignore_index=True) if missing_parts
+               else pd.DataFrame({"row": pd.Series(dtype="int64"), "variable": [], "code": []}))
+    population = None
+    if study.sources.population is not None:
+        population = _check_population(study, codebook, problems, provenance)
+    partners = None
+    if study.sources.partners is not None:
+        partners = _check_partners(study, codebook, problems, provenance)
+    segments, documents = _check_interviews(study, codebook, problems, provenance)
+    if not responses.empty:
+        _check_across_rows(study, codebook, responses, population, problems)
+    return ValidationReport(study=study, codebook=codebook, problems=_sorted(problems.frame()),
+                            responses=responses, missing=missing, population=population,
+                            provenance=provenance, partners=partners, segments=segments,
+                            documents=documents)
+
+
+def _sorted(problems: pd.DataFrame) -> pd.DataFrame:
+    order = problems["severity"].map({"error": 0, "warning": 1})
+    return (problems.assign(_o=order, _i=np.arange(len(problems)))
+            .sort_values(["source", "row", "_i"], kind="stable", na_position="first")
+            .drop(columns=["_o", "_i"]).reset_index(drop=True))
+
+
+def _wave_of(spec: SourceSpec, data: pd.DataFrame, study: Study) -> list:
+    col = study.roles.wave
+    if col and col in data.columns:
+        return [v for v in pd.unique(data[col].dropna())]
+    return [spec.wave] if spec.wave is not None else []
+
+
+def _applies(var, waves: list) -> bool:
+    if var.waves is None or not waves:
+        return True
+    wanted = {str(w) for w in var.waves}
+    return any(_norm(w) in wanted for w in waves)
+
+
+def _norm(value: Any) -> str:
+    """A code as text, the same whether it was read as 2, 2.0 or '2'."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value).strip()
+    return str(int(number)) if number.is_integer() else str(number)
+
+
+def _norm_series(values: pd.Series) -> pd.Series:
+    """:func:`_norm` for a whole column, vectorised (NA stays NA)."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        numbers = values.astype("float64")
+        whole = numbers.notna() & (numbers % 1 == 0)
+        out = numbers.astype("string")
+        out[whole] = numbers[whole].astype("int64").astype("string")
+        return out
+    return values.astype("string").str.strip()
+
+
+def _check_source(study: Study, codebook: Codebook, spec: SourceSpec, source, problems: _Problems):
+    data = source.data
+    name = source.provenance.path
+    if data.shape[0] == 0:
+        problems.add("empty_file", "error", source=name)
+        return None, None
+    lines = np.asarray(source.lines)
+    prov = source.provenance
+    decimal = getattr(prov, "decimal", None) or "."
+    thousands = getattr(prov, "thousands", None)
+    identifying = set(codebook.identifying())
+    waves = _wave_of(spec, data, study)
+    # Columns: missing and unknown.
+    role_fill = {study.roles.site: spec.site, study.roles.wave: spec.wave,
+                 study.roles.group: spec.group}
+    for var_name, var in codebook.variables.items():
+        if var_name in data.columns or not var.required or not _applies(var, waves):
+            continue
+        if role_fill.get(var_name) is not None:
+            continue
+        problems.add("missing_column", "error", source=name, column=var_name)
+    for column in data.columns:
+        if column not in codebook:
+            problems.add("unknown_column", "warning", source=name, column=str(column))
+    # Cells.
+    typed: dict[str, pd.Series] = {}
+    missing_parts = []
+    for var_name in codebook.names:
+        if var_name not in data.columns:
+            if role_fill.get(var_name) is not None:
+                raw = pd.Series([role_fill[var_name]] * len(data), index=data.index, dtype=object)
+            else:
+                continue
+        else:
+            raw = data[var_name]
+        result = C.coerce_column(raw, var_name, codebook, decimal=decimal, thousands=thousands,
+                                 file_missing=source.missing_codes.get(var_name))
+        typed[var_name] = result.values.reset_index(drop=True)
+        for status, rule in _STATUS_RULES.items():
+            where = np.flatnonzero(result.status == status)
+            if where.size:
+                shown = [MASK] * where.size if var_name in identifying else \
+                    [_cell(raw.iloc[i]) for i in where]
+                problems.add(rule, "error", source=name, rows=lines[where], column=var_name,
+                             values=shown, by_lang={lang: {"expected": _expected(
+                                 codebook, var_name, lang)} for lang in ("fr", "en")})
+        coded = np.flatnonzero(result.status == C.MISSING_CODE)
+        if coded.size:
+            missing_parts.append(pd.DataFrame({"row": coded, "variable": var_name,
+                                               "code": result.codes.iloc[coded].to_numpy()}))
+        if var_name in (study.roles.id, study.roles.site, study.roles.wave):
+            empty = np.flatnonzero(result.status == C.EMPTY)
+            if empty.size:
+                problems.add("empty_key", "error", source=name, rows=lines[empty],
+                             column=var_name)
+    frame = pd.DataFrame(typed)
+    frame["source"] = name
+    frame["source_row"] = lines.astype("int64")
+    missing = (pd.concat(missing_parts, ignore_index=True) if missing_parts
+               else pd.DataFrame({"row": pd.Series(dtype="int64"), "variable": [], "code": []}))
+    return frame, missing
+
+
+def _cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    text = str(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _expected(codebook: Codebook, name: str, lang: str) -> str:
+    """What the codebook allows for ``name``, said in ``lang``."""
+    var = codebook[name]
+    if var.type in ("category", "likert"):
+        codes = [str(c) for c in codebook.values_of(name)]
+        return ", ".join(codes[:12]) + (", …" if len(codes) > 12 else "")
+    if var.type == "number":
+        bounds = "" if var.range is None else f"[{_num(var.range[0])}, {_num(var.range[1])}]"
+        key = "validation.expected.integer" if var.integer else "validation.expected.number"
+        return t(key, lang, bounds=bounds).strip()
+    if var.type == "date":
+        bounds = "" if var.range is None else f"[{var.range[0]}, {var.range[1]}]"
+        return t("validation.expected.date", lang, bounds=bounds).strip()
+    return var.type
+
+
+def _num(value: Any) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def _stack(frames: list[pd.DataFrame], codebook: Codebook) -> pd.DataFrame:
+    if not frames:
+        return pd.DataFrame(columns=[*codebook.names, *SOURCE_COLUMNS])
+    stacked = pd.concat(frames, ignore_index=True, sort=False)
+    ordered = [c for c in codebook.names if c in stacked.columns] + list(SOURCE_COLUMNS)
+    return stacked[ordered]
+
+
+def _check_across_rows(study: Study, codebook: Codebook, responses: pd.DataFrame,
+                       population: pd.DataFrame | None, problems: _Problems) -> None:
+    roles = study.roles
+    rid, wave, group, site = roles.id, roles.wave, roles.group, roles.site
+    if rid not in responses.columns:
+        return
+    masked = rid in codebook.identifying()
+    person, _ = pd.factorize(responses[rid], use_na_sentinel=True)
+    has_wave = bool(wave and wave in responses.columns)
+    wave_text = _norm_series(responses[wave]) if has_wave else None
+    # Duplicate (id, wave).
+    keys = [rid] + ([wave] if has_wave else [])
+    usable = responses[keys].notna().all(axis=1).to_numpy()
+    dup = responses.duplicated(subset=keys, keep="first").to_numpy() & usable
+    if dup.any():
+        first = responses[usable].drop_duplicates(subset=keys, keep="first")
+        where = (first["source"] + ", line " + first["source_row"].astype(str))
+        first_at = pd.Series(where.to_numpy(), index=pd.MultiIndex.from_frame(first[keys]))
+        for source, part in responses[dup].groupby("source", sort=False):
+            refs = first_at.reindex(pd.MultiIndex.from_frame(part[keys])).tolist()
+            _add_rows(problems, "duplicate_id_wave", source, part, rid,
+                      [MASK] * len(part) if masked else part[rid].tolist(), first=refs)
+    # Waves: a baseline must exist; follow-ups without a baseline are flagged.
+    if has_wave and responses[wave].notna().any():
+        baseline = _norm(_baseline(study, codebook, responses[wave]))
+        at_baseline = (wave_text == baseline).to_numpy(dtype=bool, na_value=False)
+        if not at_baseline.any():
+            problems.add("no_baseline_wave", "error", column=wave, baseline=baseline)
+        else:
+            seen = np.zeros(person.max() + 2, dtype=bool)
+            seen[person[at_baseline & (person >= 0)]] = True
+            later = ~at_baseline & responses[wave].notna().to_numpy() & (person >= 0)
+            orphan = later & ~seen[person]
+            for source, part in responses[orphan].groupby("source", sort=False):
+                _add_rows(problems, "follow_up_without_baseline", source, part, rid,
+                          [MASK] * len(part) if masked else part[rid].tolist(),
+                          severity="warning", baseline=baseline)
+    # The respondent type of a person must not change across waves.
+    if group and group in responses.columns:
+        kind, _ = pd.factorize(responses[group], use_na_sentinel=True)
+        known = (person >= 0) & (kind >= 0)
+        first_kind = np.full(person.max() + 2, -1)
+        order = np.flatnonzero(known)[::-1]  # reversed so the first occurrence is written last
+        first_kind[person[order]] = kind[order]
+        bad = known & (kind != first_kind[person])
+        if bad.any():
+            first_value = pd.Series(responses[group].to_numpy()[known]).groupby(
+                person[known]).first()
+            for source, part in responses[bad].groupby("source", sort=False):
+                idx = np.flatnonzero(bad)[(responses["source"].to_numpy()[bad] == source)]
+                _add_rows(problems, "inconsistent_group", source, part, group,
+                          part[group].tolist(),
+                          first=[_norm(v) for v in first_value.loc[person[idx]]])
+    # Sites must be in the population file.
+    if population is not None and site in responses.columns and not population.empty:
+        known_sites = list({_norm(s) for s in population["site"].dropna()})
+        site_text = _norm_series(responses[site])
+        outside = (responses[site].notna() & ~site_text.isin(known_sites)).to_numpy(dtype=bool)
+        for source, part in responses[outside].groupby("source", sort=False):
+            _add_rows(problems, "site_not_in_population", source, part, site,
+                      _norm_series(part[site]).tolist())
+
+
+def _add_rows(problems: _Problems, rule: str, source: str, part: pd.DataFrame, column: str,
+              values: list, *, severity: str = "error", **params: Any) -> None:
+    """Add one problem per row of ``part``; list-valued params vary by row."""
+    per_row = {k: v for k, v in params.items() if isinstance(v, list)}
+    fixed = {k: v for k, v in params.items() if not isinstance(v, list)}
+    if not per_row:
+        problems.add(rule, severity, source=source, rows=part["source_row"], column=column,
+                     values=values, **fixed)
+        return
+    for i, (row, value) in enumerate(zip(part["source_row"], values, strict=True)):
+        problems.add(rule, severity, source=source, rows=[row], column=column, values=[value],
+                     **fixed, **{k: v[i] for k, v in per_row.items()})
+
+
+def _baseline(study: Study, codebook: Codebook, waves: pd.Series) -> Any:
+    if study.waves is not None:
+        return study.waves.baseline
+    declared = list(codebook.values_of(study.roles.wave))
+    if declared:
+        try:
+            return sorted(declared, key=float)[0]
+        except (TypeError, ValueError):
+            return declared[0]
+    return sorted(waves.dropna().unique())[0]
+
+
+def _check_population(study: Study, codebook: Codebook, problems: _Problems,
+                      provenance: list[dict]) -> pd.DataFrame | None:
+    spec = study.sources.population
+    source = _read(study, spec, problems, population=True)
+    if source is None:
+        return None
+    provenance.append(source.provenance.to_dict())
+    name = source.provenance.path
+    _reader_warnings(source, problems, name)
+    pop = source.data.copy()
+    if pop.empty:
+        problems.add("empty_file", "error", source=name)
+        return pop
+    lines = np.asarray(source.lines)
+    pop["site"] = pop["site"].map(_norm, na_action="ignore")
+    site_col = study.roles.site
+    valid_sites = {_norm(s) for s in codebook.values_of(site_col)} if site_col in codebook else set()
+    bad_site = ~pop["site"].isin(valid_sites)
+    if valid_sites and bad_site.any():
+        problems.add("population_unknown_site", "error", source=name,
+                     rows=lines[np.flatnonzero(bad_site)], column="site",
+                     values=pop.loc[bad_site, "site"].tolist())
+    for dimension, part in pop.groupby("dimension", sort=False):
+        if dimension not in codebook:
+            problems.add("population_unknown_dimension", "error", source=name,
+                         rows=lines[[np.flatnonzero((pop["dimension"] == dimension).to_numpy())[0]]],
+                         column="dimension", values=[dimension])
+            continue
+        levels = {_norm(v) for v in codebook.values_of(dimension)}
+        level_text = part["level"].map(_norm)
+        bad = ~level_text.isin(levels)
+        if levels and bad.any():
+            idx = np.flatnonzero((pop["dimension"] == dimension).to_numpy())[bad.to_numpy()]
+            problems.add("population_unknown_level", "error", source=name, rows=lines[idx],
+                         column="level", values=level_text[bad].tolist(), dimension=dimension)
+    pop["level"] = pop["level"].map(_norm)
+    return pop
+
+
+def _check_partners(study: Study, codebook: Codebook, problems: _Problems,
+                    provenance: list[dict]) -> pd.DataFrame | None:
+    spec = study.sources.partners
+    source = _read(study, spec, problems)
+    if source is None:
+        return None
+    provenance.append(source.provenance.to_dict())
+    name = source.provenance.path
+    data = source.data.copy()
+    integration = study.measures.integration
+    columns = ((integration.partner, integration.site, integration.level) if integration
+               else ("partner", "site", "level"))
+    for column in columns:
+        if column not in data.columns:
+            problems.add("missing_column", "error", source=name, column=column)
+    if any(c not in data.columns for c in columns) or data.empty:
+        if data.empty:
+            problems.add("empty_file", "error", source=name)
+        return None
+
+    lines = np.asarray(source.lines)
+    levels, failed = parse_numbers(data[columns[2]], decimal=source.provenance.decimal or ".")
+    n_levels = len(integration.levels) if integration else None
+    bad = np.asarray(failed, dtype=bool) | levels.isna().to_numpy()
+    if n_levels:
+        bad |= ~levels.isin(range(1, n_levels + 1)).to_numpy()
+    if bad.any():
+        problems.add("out_of_codebook", "error", source=name, rows=lines[bad], column=columns[2],
+                     values=data.loc[bad, columns[2]].astype(str).tolist(),
+                     expected=f"1–{n_levels}" if n_levels else "1, 2, …")
+    data[columns[2]] = levels
+    data[columns[1]] = data[columns[1]].map(_norm, na_action="ignore")
+    return data.loc[~bad].reset_index(drop=True)
+
+
+def _check_interviews(study: Study, codebook: Codebook, problems: _Problems,
+                      provenance: list[dict]) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """Read the coded interviews; their sites and groups must be those of the survey."""
+    if not study.sources.interviews:
+        return None, None
+
+    seg_parts, doc_parts = [], []
+    for spec in study.sources.interviews:
+        name = _display(study, spec)
+        path = study.resolve(spec.path)
+        is_project = spec.format == "qdpx" or (spec.format is None
+                                               and path.suffix.lower() == ".qdpx")
+        try:
+            if is_project:
+                # Case variables named like the survey's roles win over the generic names.
+                project = read_qdpx(path)
+                variables = set(project.case_variables["variable"])
+                for role, column in (("site", study.roles.site), ("group", study.roles.group)):
+                    if column and column in variables:
+                        project.roles[role] = column
+                _reader_warnings(project, problems, name)
+                segments, documents = project.segments(units="lines"), project.documents()
+                record = {"path": name, "format": "qdpx", **{
+                    k: v for k, v in project.provenance.items() if k in ("sha256", "origin")}}
+            else:
+                segments = read_coded_segments(path, sheet=spec.sheet)
+                documents = None
+                record = {"path": name, "format": "segments", "sha256": _sha256(path)}
+        except EvalkitError as error:
+            problems.add("unreadable_file", "error", source=name,
+                         by_lang={lang: {"reason": error.render(lang)} for lang in ("fr", "en")})
+            continue
+        record["rows"] = int(len(segments))
+        provenance.append(record)
+        for role, column in (("site", study.roles.site), ("group", study.roles.group)):
+            if column is None or column not in codebook:
+                continue
+            valid = {_norm(v) for v in codebook.values_of(column)}
+            values = _norm_series(segments[role].dropna())
+            unknown = sorted(set(values) - valid)
+            for value in unknown:
+                problems.add("interview_unknown_value", "warning", source=name, column=role,
+                             values=[value], variable=column)
+        seg_parts.append(segments.assign(source=name))
+        if documents is not None:
+            doc_parts.append(documents.assign(source=name))
+    segments = pd.concat(seg_parts, ignore_index=True) if seg_parts else None
+    documents = pd.concat(doc_parts, ignore_index=True) if doc_parts else None
+    return segments, documents
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def raise_for_problems(report: ValidationReport) -> None:
+    """Raise a :class:`DataError` pointing to the report when validation found errors."""
+    if not report.ok:
+        raise DataError.from_catalogue("validation.failed", errors=report.n_errors,
+                                       warnings=report.n_warnings)
