@@ -7,9 +7,9 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
+from evalkit._files import read_bytes
 from evalkit.errors import ArgumentError
 from evalkit.read._core import ReadOptions, SourceData, SourceFile, finish
-from evalkit.read._files import read_bytes
 from evalkit.read._numbers import THOUSANDS
 from evalkit.read._registry import detect_format, get_reader
 

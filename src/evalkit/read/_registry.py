@@ -13,9 +13,9 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
+from evalkit._files import read_bytes
 from evalkit.errors import ArgumentError, DataError
 from evalkit.read._core import HEAD_BYTES, ReadOptions, ReadResult, SourceFile
-from evalkit.read._files import read_bytes
 
 __all__ = ["ReaderSpec", "detect_format", "get_reader", "register_reader", "registered_formats"]
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evalkit._files import atomic_write
+from evalkit._files import atomic_write, sha256_file
 from evalkit.config._model import ConfigProblem, StudyConfigError
 from evalkit.config.codebook import Codebook, load_codebook
 from evalkit.config.study import SourceSpec, Study, load_study
@@ -687,7 +687,7 @@ def _check_interviews(study: Study, codebook: Codebook, problems: _Problems,
             else:
                 segments = read_coded_segments(path, sheet=spec.sheet)
                 documents = None
-                record = {"path": name, "format": "segments", "sha256": _sha256(path)}
+                record = {"path": name, "format": "segments", "sha256": sha256_file(path)}
         except EvalkitError as error:
             problems.add("unreadable_file", "error", source=name,
                          by_lang={lang: {"reason": error.render(lang)} for lang in ("fr", "en")})
@@ -709,16 +709,6 @@ def _check_interviews(study: Study, codebook: Codebook, problems: _Problems,
     segments = pd.concat(seg_parts, ignore_index=True) if seg_parts else None
     documents = pd.concat(doc_parts, ignore_index=True) if doc_parts else None
     return segments, documents
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def raise_for_problems(report: ValidationReport) -> None:
