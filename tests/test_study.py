@@ -40,7 +40,7 @@ def test_paths_resolve_relative_to_study_yaml(tmp_path):
     sub.mkdir(parents=True)
     study = load_study(write(sub, MINIMAL))
     assert study.resolve(study.sources.survey[0].path) == sub.resolve() / "data" / "survey.csv"
-    assert study.resolve(study.codebook) == sub.resolve() / "codebook.yaml"
+    assert study.resolve(study.codebook_file) == sub.resolve() / "codebook.yaml"
     # The folder itself is accepted in place of the file.
     assert load_study(sub).root == sub.resolve()
 

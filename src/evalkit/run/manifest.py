@@ -78,7 +78,7 @@ def input_records(study: Any) -> list[dict]:
     sha256, bytes and rows."""
     records = [{"kind": "study", "path": study.file.name, "sha256": study.sha256,
                 "bytes": study.file.stat().st_size, "rows": None}]
-    sources = [("codebook", study.codebook, None)]
+    sources = [("codebook", study.codebook_file, None)]
     sources += [("survey", s.path, s.format) for s in study.sources.survey]
     sources += [("interviews", s.path, s.format) for s in study.sources.interviews]
     for kind in ("population", "partners"):
