@@ -432,7 +432,8 @@ def validate_study(study: Study | str | Path) -> ValidationReport:
         partners = _check_partners(study, codebook, problems, provenance)
     segments, documents = _check_interviews(study, codebook, problems, provenance)
     if not responses.empty:
-        _check_across_rows(study, codebook, responses, population, problems)
+        shapes = {_display(study, spec): spec for spec in study.sources.survey}
+        _check_across_rows(study, codebook, responses, population, _InFile(problems, shapes))
     return ValidationReport(study=study, problems=_sorted(problems.frame()),
                             responses=responses, missing=missing, population=population,
                             provenance=provenance, partners=partners, segments=segments,
@@ -587,7 +588,7 @@ def _stack(frames: list[pd.DataFrame], codebook: Codebook) -> pd.DataFrame:
 
 
 def _check_across_rows(study: Study, codebook: Codebook, responses: pd.DataFrame,
-                       population: pd.DataFrame | None, problems: _Problems) -> None:
+                       population: pd.DataFrame | None, problems: _InFile) -> None:
     roles = study.roles
     rid, wave, group, site = roles.id, roles.wave, roles.group, roles.site
     if rid not in responses.columns:
@@ -649,8 +650,23 @@ def _check_across_rows(study: Study, codebook: Codebook, responses: pd.DataFrame
                       _norm_series(part[site]).tolist())
 
 
-def _add_rows(problems: _Problems, rule: str, source: str, part: pd.DataFrame, column: str,
-              values: list, *, severity: str = "error", **params: Any) -> None:
+@dataclass
+class _InFile:
+    """The problems of checks across files, whose columns are named as each file names them."""
+
+    problems: _Problems
+    shapes: dict[str, SourceSpec]
+
+    def add(self, rule: str, severity: str, *, source: str = "", column: str = "",
+            **params: Any) -> None:
+        spec = self.shapes.get(source)
+        if spec is not None and column:
+            column = f"set.{column}" if column in spec.constants else spec.file_column(column)
+        self.problems.add(rule, severity, source=source, column=column, **params)
+
+
+def _add_rows(problems: _Problems | _InFile, rule: str, source: str, part: pd.DataFrame,
+              column: str, values: list, *, severity: str = "error", **params: Any) -> None:
     """Add one problem per row of ``part``; list-valued params vary by row."""
     per_row = {k: v for k, v in params.items() if isinstance(v, list)}
     fixed = {k: v for k, v in params.items() if not isinstance(v, list)}
