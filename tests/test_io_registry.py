@@ -163,3 +163,28 @@ def test_detect_format_reads_the_head_itself(tmp_path):
     assert detect_format(path) == "csv"
     with pytest.raises(DataError, match="file not found"):
         detect_format(tmp_path / "absent.sav")
+
+
+def test_every_kind_of_source_is_read_through_the_registry(tmp_path, project_root):
+    from evalkit import read_coded_segments, read_qdpx
+
+    assert registered_formats("interviews") == ("qdpx", "segments")
+    assert "qdpx" not in registered_formats("survey")
+    sheet = tmp_path / "codage.csv"
+    sheet.write_text("document;codeur;code;texte\nENT-01;A;Écoute;On m'écoute.\n",
+                     encoding="utf-8")
+    assert detect_format(sheet) == "csv"
+    assert detect_format(sheet, kind="interviews") == "segments"
+    source = read_source(sheet, kind="interviews")
+    pd.testing.assert_frame_equal(source.data, read_coded_segments(sheet))
+    assert source.provenance.format == "segments" and source.documents is None
+    project = project_root / "data_samples" / "demo" / "interviews.qdpx"
+    source = read_source(project, kind="interviews", display_path="interviews.qdpx")
+    expected = read_qdpx(project)
+    pd.testing.assert_frame_equal(source.data, expected.segments(units="lines"))
+    pd.testing.assert_frame_equal(source.documents, expected.documents())
+    assert source.lines.tolist() == list(range(1, len(source.data) + 1))
+    with pytest.raises(ArgumentError, match="unknown format 'qdpx'"):
+        read_source(project, format="qdpx")  # not a survey format
+    with pytest.raises(ArgumentError, match="kind must be"):
+        read_source(project, kind="transcripts")

@@ -5,6 +5,7 @@ import shutil
 import pytest
 
 from evalkit import ConfigError, DataError
+from evalkit.config.study import load_study
 from evalkit.prepare.study import prepare_study
 
 DEMO_NAMES = ("Tremblay", "Gagnon", "Lavoie")
@@ -12,7 +13,7 @@ DEMO_NAMES = ("Tremblay", "Gagnon", "Lavoie")
 
 @pytest.fixture(scope="module")
 def prepared(project_root):
-    return prepare_study(project_root / "data_samples" / "demo")
+    return prepare_study(load_study(project_root / "data_samples" / "demo"))
 
 
 def test_identifiers_are_pseudonymised_and_other_identifying_columns_dropped(prepared):
@@ -49,7 +50,7 @@ def test_the_caller_data_are_not_changed(prepared):
 
 def test_a_study_with_errors_is_not_prepared(project_root):
     with pytest.raises(DataError, match="validation found 1 error"):
-        prepare_study(project_root / "tests" / "broken_studies" / "data_wrong_type")
+        prepare_study(load_study(project_root / "tests" / "broken_studies" / "data_wrong_type"))
 
 
 def test_pseudonymising_without_a_key_says_how_to_make_one(project_root, tmp_path,
@@ -58,5 +59,5 @@ def test_pseudonymising_without_a_key_says_how_to_make_one(project_root, tmp_pat
                             tmp_path / "s")
     monkeypatch.delenv("EVALKIT_KEY", raising=False)
     with pytest.raises(ConfigError, match="EVALKIT_KEY") as info:
-        prepare_study(study)
+        prepare_study(load_study(study))
     assert "evalkit keygen" in info.value.render("en")

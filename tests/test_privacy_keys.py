@@ -22,6 +22,7 @@ from evalkit import (
     collision_probability,
     generate_key,
     load_key,
+    load_study,
     pseudonymise,
     pseudonymise_frame,
     write_key_file,
@@ -54,7 +55,7 @@ def write_study(folder, key_line=""):
 def test_demo_key_is_accepted_with_a_warning(tmp_path):
     study = make_demo_study(tmp_path / "demo", n_sites=2, n_per_site=10, formats="plain")
     with pytest.warns(DemoKeyWarning, match="demo key"):
-        key = load_key(study)
+        key = load_key(load_study(study))
     assert key.demo
     assert key.secret == hashlib.sha256(b"evalkit demo key").digest()
 
@@ -64,7 +65,7 @@ def test_key_file_inside_a_real_study_folder_is_refused(tmp_path):
     (tmp_path / "study" / "keys").mkdir()
     (tmp_path / "study" / "keys" / "study.key").write_text(generate_key() + "\n")
     with pytest.raises(PrivacyError, match="inside the study folder") as error:
-        load_key(study)
+        load_key(load_study(study))
     assert "Move it out of the study folder" in error.value.render("en")
 
 
@@ -73,7 +74,7 @@ def test_key_file_outside_the_study_folder_is_loaded(tmp_path):
     study = write_study(tmp_path / "study", f"  key: {{file: {key_file}}}")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        key = load_key(study)
+        key = load_key(load_study(study))
     hex_line = [x for x in key_file.read_text().splitlines() if not x.startswith("#")][0]
     assert key.secret == bytes.fromhex(hex_line)
     assert not key.demo
@@ -82,13 +83,13 @@ def test_key_file_outside_the_study_folder_is_loaded(tmp_path):
 def test_relative_key_path_outside_the_folder_is_loaded(tmp_path):
     write_key_file(tmp_path / "secret.key")
     study = write_study(tmp_path / "study", "  key: {file: ../secret.key}")
-    assert len(load_key(study).secret) == 32
+    assert len(load_key(load_study(study)).secret) == 32
 
 
 def test_missing_key_says_how_to_make_one(tmp_path):
     study = write_study(tmp_path / "study")
     with pytest.raises(ConfigError) as error:
-        load_key(study)
+        load_key(load_study(study))
     text = error.value.render("en")
     assert "names no key" in text and "respondent_id" in text
     assert "evalkit keygen --out PATH" in text
@@ -100,17 +101,17 @@ def test_no_key_is_fine_when_nothing_is_pseudonymised(tmp_path):
     study = write_study(folder)
     study.write_text(study.read_text().replace("  pseudonymise: [respondent_id]\n", "  {}\n")
                      .replace("privacy:\n  {}\n", ""))
-    assert load_key(study) is None
+    assert load_key(load_study(study)) is None
 
 
 def test_key_from_environment(tmp_path, monkeypatch):
     study = write_study(tmp_path / "study", "  key: {env: EVALKIT_TEST_KEY}")
     monkeypatch.delenv("EVALKIT_TEST_KEY", raising=False)
     with pytest.raises(ConfigError, match="EVALKIT_TEST_KEY") as error:
-        load_key(study)
+        load_key(load_study(study))
     assert "evalkit keygen" in error.value.render("en")
     monkeypatch.setenv("EVALKIT_TEST_KEY", KEY.hex())
-    key = load_key(study)
+    key = load_key(load_study(study))
     assert key.secret == KEY and key.source == "env:EVALKIT_TEST_KEY"
 
 
@@ -119,7 +120,7 @@ def test_malformed_keys_are_refused_without_echoing_them(tmp_path, monkeypatch, 
     study = write_study(tmp_path / "study", "  key: {env: EVALKIT_TEST_KEY}")
     monkeypatch.setenv("EVALKIT_TEST_KEY", value)
     with pytest.raises(ConfigError, match="at least 128 bits") as error:
-        load_key(study)
+        load_key(load_study(study))
     assert value not in error.value.render("en")
 
 

@@ -132,7 +132,7 @@ def test_estimates_need_n_and_bad_arguments_are_named():
         apply_disclosure_control(table, counts=["label"], policy=DisclosurePolicy())
     with pytest.raises(ArgumentError, match="policy must be"):
         apply_disclosure_control(table, counts=["k"], policy=5)
-    with pytest.raises(ArgumentError, match="min_cell must be an integer ≥ 1"):
+    with pytest.raises(ArgumentError, match="min_cell must be ≥ 1, got 0"):
         DisclosurePolicy(min_cell=0)
 
 

@@ -55,9 +55,10 @@ def browser():
 @pytest.fixture(scope="module")
 def demo(project_root):
     from evalkit.analyse.compute import compute_results
+    from evalkit.config.study import load_study
     from evalkit.prepare.study import prepare_study
 
-    prepared = prepare_study(project_root / "data_samples" / "demo")
+    prepared = prepare_study(load_study(project_root / "data_samples" / "demo"))
     return compute_results(prepared, n_boot=200), prepared.study
 
 

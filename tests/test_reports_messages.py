@@ -256,10 +256,11 @@ def test_rules_do_not_modify_the_tables():
 @pytest.fixture(scope="module")
 def demo(project_root):
     from evalkit.analyse.compute import compute_results
+    from evalkit.config.study import load_study
     from evalkit.prepare.study import prepare_study
     from evalkit.present.brief import released_tables
 
-    prepared = prepare_study(project_root / "data_samples" / "demo")
+    prepared = prepare_study(load_study(project_root / "data_samples" / "demo"))
     results = compute_results(prepared, n_boot=200)
     truth = json.loads((project_root / "data_samples" / "demo" / "truth.json").read_text())
     return released_tables(results, prepared.study.privacy), truth

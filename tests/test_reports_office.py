@@ -43,11 +43,12 @@ def printed(project_root, tmp_path_factory):
             pytest.fail(f"CI needs the office-suite tests: {reason}")
         pytest.skip(reason)
     from evalkit.analyse.compute import compute_results
+    from evalkit.config.study import load_study
     from evalkit.prepare.study import prepare_study
     from evalkit.present.brief import build_brief
     from evalkit.present.writers import write_brief_docx
 
-    prepared = prepare_study(project_root / "data_samples" / "demo")
+    prepared = prepare_study(load_study(project_root / "data_samples" / "demo"))
     results = compute_results(prepared, n_boot=200)
     folder = tmp_path_factory.mktemp("office")
     # A profile of its own, so that a LibreOffice already open (or a parallel test) is not used.

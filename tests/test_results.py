@@ -6,6 +6,7 @@ import pytest
 from evalkit.analyse.compute import compute_results
 from evalkit.analyse.involvement import tokenism_rates
 from evalkit.analyse.results import Results, table_title
+from evalkit.config.study import load_study
 from evalkit.i18n import has_key
 from evalkit.prepare.study import prepare_study
 from evalkit.release.tables import released_table
@@ -27,7 +28,7 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def prepared(project_root):
-    return prepare_study(project_root / "data_samples" / "demo")
+    return prepare_study(load_study(project_root / "data_samples" / "demo"))
 
 
 @pytest.fixture(scope="module")

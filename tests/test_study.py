@@ -40,7 +40,7 @@ def test_paths_resolve_relative_to_study_yaml(tmp_path):
     sub.mkdir(parents=True)
     study = load_study(write(sub, MINIMAL))
     assert study.resolve(study.sources.survey[0].path) == sub.resolve() / "data" / "survey.csv"
-    assert study.resolve(study.codebook) == sub.resolve() / "codebook.yaml"
+    assert study.resolve(study.codebook_file) == sub.resolve() / "codebook.yaml"
     # The folder itself is accepted in place of the file.
     assert load_study(sub).root == sub.resolve()
 
@@ -137,3 +137,61 @@ def test_schema_command_prints_valid_json(cli):
     assert json.loads(result.stdout)["title"] == "evalkit study.yaml"
     result = cli("schema", "codebook")
     assert "variables" in json.loads(result.stdout)["properties"]
+
+
+# -- one definition each: the disclosure policy, the codebook, the baseline wave ----------------
+CODEBOOK = """\
+variables:
+  rid: {type: id, label: {fr: Id, en: Id}}
+  site: {type: category, label: {fr: Site, en: Site}, values: {A: {fr: A, en: A}}}
+  vague:
+    type: category
+    label: {fr: Vague, en: Wave}
+    values: {T2: {fr: Suivi, en: Follow-up}, T1: {fr: Début, en: Start}}
+"""
+
+
+def test_the_privacy_section_is_the_disclosure_policy(tmp_path):
+    from evalkit import DisclosurePolicy
+    from evalkit.release.suppress import DisclosurePolicy as released
+    from evalkit.release.suppress import as_policy
+
+    study = load_study(write(tmp_path, MINIMAL + "privacy: {min_cell: 7, zero_counts: suppress}\n"))
+    assert DisclosurePolicy is released
+    assert isinstance(study.privacy, DisclosurePolicy)
+    assert as_policy(study) is study.privacy and as_policy(study.privacy) is study.privacy
+    assert (study.privacy.min_cell, study.privacy.min_n_for_rates) == (7, 10)
+    # The model's fields and the policy's are the same fields, not copies.
+    assert set(DisclosurePolicy.model_fields) < set(type(study.privacy).model_fields)
+
+
+def test_the_codebook_is_parsed_once_per_study(tmp_path, monkeypatch):
+    import evalkit.config.study as module
+
+    (tmp_path / "codebook.yaml").write_text(CODEBOOK, encoding="utf-8")
+    calls = []
+    parse = module.load_codebook
+    monkeypatch.setattr(module, "load_codebook", lambda path: calls.append(path) or parse(path))
+    study = load_study(write(tmp_path, MINIMAL))
+    assert calls == []  # parsed when first needed
+    assert study.codebook is study.codebook
+    assert study.codebook.names == ["rid", "site", "vague"]
+    assert calls == [tmp_path.resolve() / "codebook.yaml"]
+
+
+def test_the_baseline_wave_has_one_definition(tmp_path):
+    (tmp_path / "codebook.yaml").write_text(CODEBOOK, encoding="utf-8")
+    with_wave = MINIMAL.replace("{id: rid, site: site}", "{id: rid, site: site, wave: vague}")
+    declared = load_study(write(tmp_path, with_wave + "waves: {baseline: T2}\n"))
+    assert declared.baseline_wave(["T1"]) == "T2"
+    # Without waves:, the codebook's first wave (in the codebook's order, not sorted).
+    assert load_study(write(tmp_path, with_wave)).baseline_wave(["T1"]) == "T2"
+    # Without a declared value set, the smallest value seen (numbers first, 1.0 is wave 1).
+    (tmp_path / "codebook.yaml").write_text(
+        CODEBOOK.replace("values: {T2: {fr: Suivi, en: Follow-up}, T1: {fr: Début, en: Start}}",
+                         "values: w").replace("variables:", "value_sets: {w: {}}\nvariables:"),
+        encoding="utf-8")
+    study = load_study(write(tmp_path, with_wave))
+    assert study.baseline_wave([3.0, 2.0, None, float("nan")]) == 2
+    assert study.baseline_wave(["t2", "t1"]) == "t1"
+    assert study.baseline_wave() is None

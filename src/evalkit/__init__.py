@@ -130,7 +130,7 @@ _API: dict[str, str] = {
     "attribution": "evalkit.analyse.qual.quotes",
     "quote_bank": "evalkit.analyse.qual.quotes",
     # release: disclosure control, release writers, the release check
-    "DisclosurePolicy": "evalkit.release.suppress",
+    "DisclosurePolicy": "evalkit.config.study",
     "apply_disclosure_control": "evalkit.release.suppress",
     "disclosure_intervals": "evalkit.release.suppress",
     "suppress_table": "evalkit.release.suppress",

@@ -135,11 +135,12 @@ def test_cooccurrence_heatmap_bad_arguments():
 def joint(project_root):
     """The joint display of the demo, by the rule notebooks and the brief share."""
     from evalkit.analyse.compute import compute_results
+    from evalkit.config.study import load_study
     from evalkit.prepare.study import prepare_study
     from evalkit.present import joint_display, released_tables
     from evalkit.present.joint import joint_display_rows
 
-    prepared = prepare_study(project_root / "data_samples" / "demo")
+    prepared = prepare_study(load_study(project_root / "data_samples" / "demo"))
     results = compute_results(prepared, n_boot=100)
     return joint_display_rows(joint_display(released_tables(results, prepared.study.privacy)),
                               lang="fr")

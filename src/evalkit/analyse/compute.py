@@ -10,7 +10,6 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -74,8 +73,7 @@ class _Context:
         r = self.responses
         if not wave or wave not in r.columns:
             return r
-        base = self.study.waves.baseline if self.study.waves else _first_wave(
-            self.prepared.codebook, wave, r)
+        base = self.study.baseline_wave(r[wave].dropna().unique())
         return r[r[wave].astype(str).str.replace(r"\.0$", "", regex=True) == str(base)]
 
     def users(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -86,13 +84,6 @@ class _Context:
             return frame
         wanted = {str(v) for v in inv.perception.users}
         return frame[frame[group].astype(str).isin(wanted)]
-
-
-def _first_wave(codebook, wave: str, responses: pd.DataFrame) -> Any:
-    declared = list(codebook.values_of(wave))
-    if declared:
-        return declared[0]
-    return sorted(responses[wave].dropna().unique())[0]
 
 
 def _counts(frame: pd.DataFrame, *prefixes: str, extra: Sequence[str] = ()) -> tuple[str, ...]:

@@ -806,13 +806,12 @@ def _involvement_config(study: Any, need_tokenism: bool = True):
 
 
 def _wave_rows(responses: pd.DataFrame, study: Any, wave: Any) -> pd.DataFrame:
+    """The rows of ``wave`` (default: the study's baseline wave)."""
     wave_col = study.roles.wave
-    if wave_col is None:
+    if wave_col is None or wave_col not in responses.columns:
         return responses
     if wave is None:
-        wave = study.waves.baseline if study.waves is not None else None
-    if wave is None:
-        return responses
+        wave = study.baseline_wave(responses[wave_col].dropna().unique())
     return responses[responses[wave_col] == wave]
 
 

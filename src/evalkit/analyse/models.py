@@ -545,7 +545,8 @@ def involvement_change_data(responses: pd.DataFrame, *, study: Any, follow_up: A
     rows = responses
     if inv.perception is not None and roles.group is not None:
         rows = rows[rows[roles.group].isin(inv.perception.users)]
-    base = rows[rows[roles.wave] == waves.baseline]
+    baseline = study.baseline_wave()
+    base = rows[rows[roles.wave] == baseline]
     placement = ladder_placement(base, items=inv.ladder, agree_at=inv.agree_at)
     keep = [c for c in dict.fromkeys([roles.id, roles.site, roles.group, *covariates]) if c]
     out = base[keep].copy()
@@ -558,7 +559,7 @@ def involvement_change_data(responses: pd.DataFrame, *, study: Any, follow_up: A
     else:
         out["tokenistic"] = np.nan
     pw = _paired_waves(rows, items=outcomes.items, id=roles.id, wave=roles.wave,
-                      baseline=waves.baseline, follow_up=follow_up)
+                      baseline=baseline, follow_up=follow_up)
     position = pw["ids"].get_indexer(out[roles.id])  # every baseline row is in pw["ids"]
     b, f = pw["baseline"][position], pw["follow_up"][position]
     paired = ~np.isnan(b) & ~np.isnan(f)

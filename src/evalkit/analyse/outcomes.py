@@ -329,7 +329,8 @@ def outcome_change_from_study(responses: pd.DataFrame, *, study: Any, follow_up:
     outcomes, waves = _outcome_config(study)
     follow_up = waves.follow_up[0] if follow_up is None else follow_up
     return outcome_change(responses, items=outcomes.items, id=study.roles.id,
-                          wave=study.roles.wave, baseline=waves.baseline, follow_up=follow_up,
+                          wave=study.roles.wave, baseline=study.baseline_wave(),
+                          follow_up=follow_up,
                           met_at=outcomes.met_at, group_items=outcomes.groups or None,
                           site=study.roles.site if by_site else None,
                           confidence=study.parameters.confidence)

@@ -24,6 +24,7 @@ from evalkit._checks import (
     check_probability,
     rng,
 )
+from evalkit._docs import shared_docs
 from evalkit._lazy import lazy_module
 from evalkit.analyse import _polychoric
 from evalkit.analyse._resample import compress_rows, multinomial_counts, percentile_interval
@@ -53,38 +54,34 @@ MAX_CATEGORIES = 10
 _RESULT_COLUMNS = ["measure", "estimate", "ci_method", "ci_low", "ci_high", "confidence", "n",
                    "k", "missing", "n_boot"]
 
-_DOCS = {
+#: Docstring text the reliability functions share (a docstring line ``{name}`` takes it in).
+_DOCS: dict[str, str] = {
     "data": """data : pandas.DataFrame
-        One row per respondent; the item columns hold numeric answers (NaN when missing).""",
+    One row per respondent; the item columns hold numeric answers (NaN when missing).""",
     "items": """items : list of str
-        The item columns, at least two, all keyed in the same direction (reverse negatively
-        worded items first, e.g. with :func:`evalkit.analyse.scales.score_scale`'s instrument).""",
+    The item columns, at least two, all keyed in the same direction (reverse negatively
+    worded items first, e.g. with :func:`evalkit.analyse.scales.score_scale`'s instrument).""",
     "confidence": """confidence : float, default 0.95
-        Confidence level of the intervals, strictly between 0 and 1.""",
+    Confidence level of the intervals, strictly between 0 and 1.""",
     "n_boot": """n_boot : int
-        Number of bootstrap resamples (at least 100).""",
+    Number of bootstrap resamples (at least 100).""",
     "seed": """seed : int, numpy.random.Generator or None
-        Seed of the bootstrap resampling (None: fresh entropy, results vary between runs).""",
+    Seed of the bootstrap resampling (None: fresh entropy, results vary between runs).""",
     "result": """pandas.DataFrame
-        One row per interval method, with columns:
+    One row per interval method, with columns:
 
-        - ``measure``: the coefficient (see Notes).
-        - ``estimate``: its value on the data.
-        - ``ci_method``: ``'feldt'``, ``'bootstrap'`` (percentile) or ``'none'``.
-        - ``ci_low``, ``ci_high``: the interval bounds (NaN when ``ci_method`` is ``'none'``).
-        - ``confidence``: the confidence level.
-        - ``n``: respondents used (listwise: complete respondents; pairwise: the smallest
-          number of respondents behind any pair of items).
-        - ``k``: number of items.
-        - ``missing``: the missing-data policy applied.
-        - ``n_boot``: bootstrap resamples that gave a finite value (0 for other methods).""",
+    - ``measure``: the coefficient (see Notes).
+    - ``estimate``: its value on the data.
+    - ``ci_method``: ``'feldt'``, ``'bootstrap'`` (percentile) or ``'none'``.
+    - ``ci_low``, ``ci_high``: the interval bounds (NaN when ``ci_method`` is ``'none'``).
+    - ``confidence``: the confidence level.
+    - ``n``: respondents used (listwise: complete respondents; pairwise: the smallest
+      number of respondents behind any pair of items).
+    - ``k``: number of items.
+    - ``missing``: the missing-data policy applied.
+    - ``n_boot``: bootstrap resamples that gave a finite value (0 for other methods).""",
 }
-
-
-def _shared_docs(func: Callable) -> Callable:
-    if func.__doc__:  # docstrings are stripped under python -OO
-        func.__doc__ = func.__doc__ % _DOCS
-    return func
+_shared_docs = shared_docs(_DOCS)
 
 
 # --------------------------------------------------------------------------------------------
@@ -99,14 +96,14 @@ def cronbach_alpha(data: pd.DataFrame, *, items: Sequence[str], confidence: floa
 
     Parameters
     ----------
-    %(data)s
-    %(items)s
-    %(confidence)s
+    {data}
+    {items}
+    {confidence}
     ci : str, sequence of str or None, default ("feldt", "bootstrap")
         Interval methods: ``'feldt'`` (F distribution) and/or ``'bootstrap'`` (percentile).
         None or an empty sequence: the estimate alone.
-    %(n_boot)s Default 2000.
-    %(seed)s
+    {n_boot} Default 2000.
+    {seed}
     missing : {'listwise', 'pairwise'}, default 'listwise'
         ``'listwise'`` uses the respondents who answered every item; ``'pairwise'`` estimates
         each variance and covariance from every respondent who answered both items (as
@@ -114,7 +111,7 @@ def cronbach_alpha(data: pd.DataFrame, *, items: Sequence[str], confidence: floa
 
     Returns
     -------
-    %(result)s
+    {result}
 
     Notes
     -----
@@ -182,8 +179,8 @@ def item_analysis(data: pd.DataFrame, *, items: Sequence[str],
 
     Parameters
     ----------
-    %(data)s
-    %(items)s
+    {data}
+    {items}
     missing : {'listwise', 'pairwise'}, default 'listwise'
         ``'listwise'``: every statistic from the respondents who answered all items;
         ``'pairwise'``: means and standard deviations from each item's answers, correlations
@@ -247,7 +244,7 @@ def polychoric_correlation(data: pd.DataFrame, *, items: Sequence[str],
 
     Parameters
     ----------
-    %(data)s
+    {data}
     items : list of str
         The item columns, at least two; answers must be whole numbers with at most
         ten distinct values across the items.
@@ -357,7 +354,7 @@ def polychoric_thresholds(data: pd.DataFrame, *, items: Sequence[str],
 
     Parameters
     ----------
-    %(data)s
+    {data}
     items : list of str
         The item columns (whole-number answers, at most ten distinct values in all).
     missing : {'listwise', 'pairwise'}, default 'listwise'
@@ -420,21 +417,21 @@ def ordinal_alpha(data: pd.DataFrame, *, items: Sequence[str], confidence: float
 
     Parameters
     ----------
-    %(data)s
+    {data}
     items : list of str
         The item columns (whole-number answers, at most ten distinct values in all), keyed
         in the same direction.
-    %(confidence)s
+    {confidence}
     ci : {'bootstrap'} or None, default 'bootstrap'
         Percentile bootstrap interval, or None for the estimate alone.
-    %(n_boot)s Default 1000 (each resample refits every polychoric correlation).
-    %(seed)s
+    {n_boot} Default 1000 (each resample refits every polychoric correlation).
+    {seed}
     missing : {'listwise', 'pairwise'}, default 'listwise'
         As in :func:`polychoric_correlation`.
 
     Returns
     -------
-    %(result)s
+    {result}
 
     Notes
     -----
@@ -486,22 +483,22 @@ def mcdonald_omega(data: pd.DataFrame, *, items: Sequence[str], correlation: str
 
     Parameters
     ----------
-    %(data)s
-    %(items)s
+    {data}
+    {items}
     correlation : {'pearson', 'polychoric'}, default 'pearson'
         The matrix the factor is fitted to; ``'polychoric'`` gives ordinal omega (items with
         whole-number answers, as in :func:`polychoric_correlation`).
-    %(confidence)s
+    {confidence}
     ci : {'bootstrap'} or None, default 'bootstrap'
         Percentile bootstrap interval, or None for the estimate alone.
-    %(n_boot)s Default 1000.
-    %(seed)s
+    {n_boot} Default 1000.
+    {seed}
     missing : {'listwise', 'pairwise'}, default 'listwise'
         Respondents who answered every item, or pairwise correlations.
 
     Returns
     -------
-    %(result)s
+    {result}
         ``measure`` is ``'omega_total'`` (Pearson) or ``'ordinal_omega_total'`` (polychoric).
 
     Notes

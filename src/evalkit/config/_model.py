@@ -1,6 +1,7 @@
-"""Turning pydantic validation errors into located, bilingual configuration errors.
+"""What the configuration models share: their base, bilingual texts, and located errors.
 
-Every problem names the file, the line, the key, what was expected and what was found, e.g.
+Pydantic validation errors become located, bilingual configuration errors: every problem names
+the file, the line, the key, what was expected and what was found, e.g.
 ``study.yaml, line 12, `privacy.min_cell`: must be an integer ≥ 1, got 'five'``.
 """
 
@@ -9,15 +10,33 @@ from __future__ import annotations
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import annotated_types
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
 from evalkit.config._yaml import LocatedYaml
-from evalkit.errors import ConfigError
+from evalkit.errors import ArgumentError, ConfigError
 from evalkit.i18n import t
+
+ColumnName = Annotated[str, Field(min_length=1)]
+Scalar = int | float | str
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Bilingual(_Model):
+    """A text in French and in English (both required: reports exist in both languages)."""
+
+    fr: Annotated[str, Field(min_length=1)]
+    en: Annotated[str, Field(min_length=1)]
+
+    def __getitem__(self, lang: str) -> str:
+        return getattr(self, lang)
+
 
 #: pydantic error types → catalogue keys (``config.*``).
 _KEYS = {
@@ -117,8 +136,10 @@ def _field_at(model: type[BaseModel], loc: tuple) -> Any:
         for cand in candidates:
             origin = typing.get_origin(cand)
             if isinstance(cand, type) and issubclass(cand, BaseModel) and isinstance(part, str):
-                if part in cand.model_fields:
-                    info = cand.model_fields[part]
+                fields = {**cand.model_fields,
+                          **{f.alias: f for f in cand.model_fields.values() if f.alias}}
+                if part in fields:
+                    info = fields[part]
                     nxt = info.annotation
                     break
             elif origin in (list, tuple, set) and isinstance(part, int):
@@ -207,3 +228,24 @@ def _is_union_tag(part: Any) -> bool:
     # pydantic adds the name of the union member tried (e.g. 'str', 'list[str]') to locations.
     return isinstance(part, str) and ("[" in part or part in {"str", "int", "float", "bool"}
                                       or part.startswith("function-"))
+
+
+class CalledModel(type(BaseModel)):
+    """The metaclass of study models that Python code also builds by calling them.
+
+    Validated as part of ``study.yaml``, a bad value is a located configuration problem; built
+    by a direct call (``DisclosurePolicy(min_cell=0)``), it is an
+    :class:`~evalkit.errors.ArgumentError` that names the parameter, the allowed values and
+    what was passed.
+    """
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except ValidationError as exc:
+            error = exc.errors(include_url=False)[0]
+            loc = tuple(p for p in error["loc"] if not _is_union_tag(p))
+            param = ".".join(str(p) for p in loc) or cls.__name__
+            message = _message(error, cls, loc, "en")
+            sep = ": " if error["type"] == "extra_forbidden" else " "
+            raise ArgumentError(f"{param}{sep}{message}", where=param) from None

@@ -14,9 +14,16 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, model_validator
 
 from evalkit.config._codebook_table import codebook_from_table
-from evalkit.config._model import ConfigProblem, StudyConfigError, config_error, located_problems
+from evalkit.config._model import (
+    Bilingual,
+    ConfigProblem,
+    Scalar,
+    StudyConfigError,
+    _Model,
+    config_error,
+    located_problems,
+)
 from evalkit.config._yaml import LocatedYaml, load_yaml
-from evalkit.config.study import Bilingual, Scalar, _Model
 from evalkit.errors import ConfigError
 from evalkit.i18n import label as _label
 from evalkit.i18n import t

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     PrivateAttr,
     ValidationError,
@@ -22,12 +21,25 @@ from pydantic import (
     model_validator,
 )
 
-from evalkit.config._model import StudyConfigError, config_error, located_problems
+from evalkit.config._model import (
+    Bilingual,
+    CalledModel,
+    ColumnName,
+    Scalar,
+    StudyConfigError,
+    _Model,
+    config_error,
+    located_problems,
+)
 from evalkit.config._yaml import LocatedYaml, load_yaml
+from evalkit.config.codebook import Codebook, load_codebook
 from evalkit.errors import ConfigError
+from evalkit.read import registered_formats
 
 __all__ = [
     "Bilingual",
+    "DisclosurePolicy",
+    "Privacy",
     "Study",
     "SourceSpec",
     "load_study",
@@ -36,55 +48,125 @@ __all__ = [
 
 Language = Literal["fr", "en"]
 StudyId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$", max_length=64)]
-ColumnName = Annotated[str, Field(min_length=1)]
-Scalar = int | float | str
+def _format_field(kind: str) -> Any:
+    """The ``format`` key of a source of ``kind``: any format the reader registry holds for it
+    (the JSON Schema lists those registered when it is generated)."""
+    def registered(schema: dict[str, Any]) -> None:
+        for option in schema.get("anyOf", [schema]):
+            if option.get("type") == "string":
+                option["enum"] = list(registered_formats(kind))
+
+    return Field(None, json_schema_extra=registered, description=(
+        "File format, one of the formats registered for this kind of source; detected from "
+        "the extension and content when omitted."))
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class Bilingual(_Model):
-    """A text in French and in English (both required: reports exist in both languages)."""
-
-    fr: Annotated[str, Field(min_length=1)]
-    en: Annotated[str, Field(min_length=1)]
-
-    def __getitem__(self, lang: str) -> str:
-        return getattr(self, lang)
+def _check_format(value: str | None, kind: str) -> str | None:
+    formats = registered_formats(kind)
+    if value is not None and value not in formats:
+        raise config_error("config.expected_one_of", expected=", ".join(formats),
+                           got=repr(value))
+    return value
 
 
 class SourceSpec(_Model):
-    """One input file. Declared reading options win over what evalkit detects."""
+    """One table (a survey, population or partners file) and how to read it.
+
+    Declared reading options win over what evalkit detects. ``columns`` renames the file's
+    columns to the study's names and ``set`` gives a column one value for every row: the file
+    itself is never changed, and messages name its columns as the file does.
+    """
+
+    _kind: ClassVar[str] = "survey"
 
     path: Path = Field(description="Path of the file, relative to study.yaml.")
-    format: Literal["csv", "qualtrics", "xlsx", "sav", "dta", "qdpx", "segments"] | None = Field(
-        None, description="File format; detected from the extension and content when omitted.")
+    format: str | None = _format_field("survey")
     encoding: str | None = Field(None, description="Text encoding of a CSV file, e.g. cp1252.")
     delimiter: Literal[",", ";", "\t", "|"] | None = Field(
         None, description="Field delimiter of a CSV file.")
     decimal: Literal[".", ","] | None = Field(None, description="Decimal mark of a CSV file.")
     thousands: str | None = Field(None, description="Thousands separator of a CSV file.")
     sheet: str | int | None = Field(None, description="Worksheet of an XLSX file (name or index).")
-    wave: Scalar | None = Field(
-        None, description="Wave of every row of this file, when the file has no wave column.")
-    site: Scalar | None = Field(
-        None, description="Site of every row of this file, when the file has no site column.")
-    group: Scalar | None = Field(
-        None, description="Survey file: the respondent group of every row, when the file has no "
-        "group column. Population file: the respondent group its margins describe (e.g. user).")
+    columns: dict[str, ColumnName] = Field(
+        default_factory=dict, description="The file's column → the study's name for it, e.g. "
+        "{No_employe: respondent_id}. Columns not listed keep their name.")
+    constants: dict[ColumnName, Scalar] = Field(
+        default_factory=dict, alias="set", description="Columns that hold one value for every "
+        "row of this file, e.g. {respondent_type: staff, wave: 1}.")
     label: Bilingual | None = None
+
+    @field_validator("format")
+    @classmethod
+    def _registered(cls, value: str | None) -> str | None:
+        return _check_format(value, cls._kind)
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _headers_as_text(cls, value: Any) -> Any:
+        # YAML reads a header such as 2024 or true as a number or a boolean.
+        if isinstance(value, dict):
+            return {str(k): v for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _one_name_each(self) -> SourceSpec:
+        targets = list(self.columns.values())
+        twice = sorted({t for t in targets if targets.count(t) > 1})
+        if twice:
+            raise config_error("config.columns_twice", names=", ".join(twice))
+        both = sorted(set(targets) & set(self.constants))
+        if both:
+            raise config_error("config.columns_and_set", names=", ".join(both))
+        return self
+
+    def file_column(self, name: str) -> str:
+        """The column of the file that holds the study's column ``name``."""
+        for column, target in self.columns.items():
+            if target == name:
+                return column
+        return name
+
+
+class PopulationSource(SourceSpec):
+    """The population margins file."""
+
+    _kind: ClassVar[str] = "population"
+    format: str | None = _format_field("population")
+
+
+class PartnersSource(SourceSpec):
+    """The partner organisations' ratings file."""
+
+    _kind: ClassVar[str] = "partners"
+    format: str | None = _format_field("partners")
+
+
+class InterviewSource(_Model):
+    """One file of coded interviews: a REFI-QDA project or a sheet of coded segments."""
+
+    path: Path = Field(description="Path of the file, relative to study.yaml.")
+    format: str | None = _format_field("interviews")
+    sheet: str | int | None = Field(
+        None, description="Worksheet of a coded-segment workbook (name or index).")
+    label: Bilingual | None = None
+
+    @field_validator("format")
+    @classmethod
+    def _registered(cls, value: str | None) -> str | None:
+        return _check_format(value, "interviews")
 
 
 class Sources(_Model):
     survey: Annotated[list[SourceSpec], Field(min_length=1)] = Field(
         description="Survey files (waves, sites), stacked with their source kept per row.")
-    interviews: list[SourceSpec] = Field(
+    interviews: list[InterviewSource] = Field(
         default_factory=list,
         description="Coded interviews: REFI-QDA projects (.qdpx) or coded-segment CSV/XLSX.")
-    population: SourceSpec | None = Field(
-        None, description="Population margins per site (site, dimension, level, count).")
-    partners: SourceSpec | None = Field(
+    population: PopulationSource | None = Field(
+        None, description="Population margins per site: the study's site column, a count "
+        "column, and either dimension columns (codebook variables) or dimension and level "
+        "columns.")
+    partners: PartnersSource | None = Field(
         None, description="Partner organisations' ratings of their link with each site.")
 
 
@@ -214,13 +296,42 @@ class KeySource(_Model):
         return self
 
 
-class Privacy(_Model):
+class DisclosurePolicy(_Model, metaclass=CalledModel):
+    """The thresholds of disclosure control: what every released table is held to.
+
+    A study's ``privacy`` section *is* its policy (:class:`Privacy` adds to these thresholds
+    what preparation needs); Python code may also build one directly.
+
+    Attributes
+    ----------
+    min_cell : int, default 5
+        Counts of people from 1 to ``min_cell − 1`` are suppressed.
+    min_n_for_rates : int, default 10
+        Rates, means and intervals computed on fewer than this many people are suppressed.
+    zero_counts : {'show', 'suppress'}, default 'show'
+        Whether zero counts are shown or suppressed like small counts.
+
+    Examples
+    --------
+    >>> DisclosurePolicy(min_cell=3)
+    DisclosurePolicy(min_cell=3, min_n_for_rates=10, zero_counts='show')
+    >>> DisclosurePolicy(min_cell=0)
+    Traceback (most recent call last):
+    ...
+    evalkit.errors.ArgumentError: min_cell must be ≥ 1, got 0
+    """
+
     min_cell: Annotated[int, Field(ge=1)] = Field(
         5, description="Counts of people from 1 to min_cell - 1 are suppressed.")
     min_n_for_rates: Annotated[int, Field(ge=1)] = Field(
         10, description="Rates, means and intervals on fewer people are suppressed.")
     zero_counts: Literal["show", "suppress"] = Field(
         "show", description="Whether zero counts are shown or suppressed like small counts.")
+
+
+class Privacy(DisclosurePolicy):
+    """The ``privacy`` section: the disclosure policy, and what preparation replaces or scrubs."""
+
     pseudonymise: list[ColumnName] = Field(
         default_factory=list, description="Identifier columns replaced by keyed pseudonyms.")
     redact: list[ColumnName] = Field(
@@ -264,7 +375,8 @@ class Study(_Model):
     title: Bilingual
     languages: Annotated[list[Language], Field(min_length=1)] = ["fr", "en"]
     sources: Sources
-    codebook: Path = Field(description="Codebook file (YAML, CSV or XLSX), relative to study.yaml.")
+    codebook_file: Path = Field(
+        alias="codebook", description="Codebook file (YAML, CSV or XLSX), relative to study.yaml.")
     roles: Roles
     waves: Waves | None = None
     measures: Measures = Field(default_factory=Measures)
@@ -276,6 +388,7 @@ class Study(_Model):
     _file: Path = PrivateAttr(default=Path("study.yaml"))
     _sha256: str = PrivateAttr(default="")
     _lines: dict = PrivateAttr(default_factory=dict)
+    _codebook: Codebook | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _roles_distinct(self) -> Study:
@@ -315,9 +428,66 @@ class Study(_Model):
             loc = loc[:-1]
         return None
 
+    @property
+    def codebook(self) -> Codebook:
+        """The study's codebook, parsed from ``codebook_file`` the first time it is needed and
+        kept: every stage of a run reads this one.
+
+        Raises
+        ------
+        evalkit.errors.ConfigError
+            The codebook is missing or malformed (every problem located).
+        """
+        if self._codebook is None:
+            self._codebook = load_codebook(self.resolve(self.codebook_file))
+        return self._codebook
+
+    def baseline_wave(self, values: Iterable[Any] = ()) -> Any:
+        """The baseline wave: the one analyses of change start from, and the wave of
+        single-wave tables.
+
+        Parameters
+        ----------
+        values : iterable, optional
+            The values the wave column takes in the data.
+
+        Returns
+        -------
+        scalar or None
+            ``waves.baseline`` when declared; else the first value the codebook lists for the
+            wave column; else the smallest of ``values`` (numbers before text); None when the
+            study has no wave column and no value is given.
+
+        Examples
+        --------
+        >>> study = load_study("data_samples/demo/study.yaml")
+        >>> study.baseline_wave()
+        1
+        """
+        if self.waves is not None:
+            return self.waves.baseline
+        wave = self.roles.wave
+        if wave is not None and wave in self.codebook:
+            declared = list(self.codebook.values_of(wave))
+            if declared:
+                return declared[0]
+        present = [v for v in dict.fromkeys(values) if v is not None and v == v]
+        if not present:
+            return None
+        first = min(present, key=_wave_order)
+        # 1.0 read from a spreadsheet is wave 1
+        return int(first) if isinstance(first, float) and first.is_integer() else first
+
     def parameters_dict(self) -> dict[str, Any]:
         """The analysis parameters as plain values (safe to show: no secrets)."""
         return json.loads(self.parameters.model_dump_json())
+
+
+def _wave_order(value: Any) -> tuple:
+    try:
+        return (0, float(value), "")
+    except (TypeError, ValueError):
+        return (1, 0.0, str(value))
 
 
 def load_study(path: str | Path) -> Study:

@@ -202,7 +202,7 @@ def study_data(*, sources: list[dict[str, Any]], waves: int,
         "sources": {
             "survey": sources,
             "interviews": interviews or [],
-            "population": {"path": "population.csv", "group": "user"},
+            "population": {"path": "population.csv", "set": {"respondent_type": "user"}},
             "partners": {"path": "partners.csv"},
         },
         "codebook": "codebook.yaml",

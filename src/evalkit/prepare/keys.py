@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evalkit.config.study import Study, load_study
+from evalkit.config.study import Study
 from evalkit.errors import ArgumentError, ConfigError, PrivacyError
 from evalkit.i18n import t
 
@@ -146,8 +146,8 @@ def load_key(study: Any) -> PseudonymKey | None:
 
     Parameters
     ----------
-    study : evalkit.config.study.Study or path
-        The study (or its ``study.yaml``).
+    study : evalkit.config.study.Study
+        The study, as :func:`evalkit.load_study` loaded it.
 
     Returns
     -------
@@ -178,7 +178,8 @@ def load_key(study: Any) -> PseudonymKey | None:
     """
 
     if not isinstance(study, Study):
-        study = load_study(study)
+        raise ArgumentError(f"study must be a loaded Study (evalkit.load_study(path)), got "
+                            f"{type(study).__name__}", where="study")
     privacy = study.privacy
     source = privacy.key
     where = f"{study.file.name}: privacy.key"

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from evalkit.config.codebook import Codebook
-from evalkit.config.study import Study, load_study
+from evalkit.config.study import Study
+from evalkit.errors import ArgumentError
 from evalkit.prepare.keys import load_key
 from evalkit.prepare.pseudonym import pseudonymise_frame
 from evalkit.prepare.scrub import scrub_texts
@@ -31,8 +31,9 @@ class PreparedStudy:
 
     Attributes
     ----------
-    study, codebook, report
-        The study, its codebook and the validation report the data passed.
+    study, report
+        The study (with its codebook: ``prepared.codebook``) and the validation report the
+        data passed.
     responses : DataFrame
         Typed survey responses, stacked, with ``source`` and ``source_row``; identifiers
         pseudonymised, other identifying columns removed, free text scrubbed.
@@ -45,7 +46,6 @@ class PreparedStudy:
     """
 
     study: Study
-    codebook: Codebook
     report: ValidationReport
     responses: pd.DataFrame
     missing: pd.DataFrame
@@ -59,10 +59,16 @@ class PreparedStudy:
     key: Any = field(default=None, repr=False)
 
     @property
+    def codebook(self) -> Codebook:
+        """The study's codebook."""
+        return self.study.codebook
+
+    @property
     def population_group(self) -> Any:
-        """The respondent group the population margins describe (None: everyone)."""
-        spec = self.study.sources.population
-        return None if spec is None else spec.group
+        """The respondent group the population margins describe (None: everyone): the value
+        the population source sets for the group column (``set: {respondent_type: user}``)."""
+        spec, group = self.study.sources.population, self.study.roles.group
+        return None if spec is None or group is None else spec.constants.get(group)
 
 
 def _names_from(responses: pd.DataFrame, codebook: Codebook, study: Study) -> tuple[str, ...]:
@@ -83,14 +89,14 @@ def _identifiers(responses: pd.DataFrame, codebook: Codebook) -> tuple[str, ...]
     return tuple(sorted(v for v in values if v))
 
 
-def prepare_study(study: Study | str | Path, *, report: ValidationReport | None = None,
+def prepare_study(study: Study, *, report: ValidationReport | None = None,
                   lang: str = "fr") -> PreparedStudy:
     """Validate (unless ``report`` is given) and prepare a study for analysis.
 
     Parameters
     ----------
-    study : Study or path
-        The study or its ``study.yaml``.
+    study : Study
+        The study, as :func:`evalkit.load_study` loaded it.
     report : ValidationReport, optional
         A validation already done (it must have no error).
     lang : {"fr", "en"}
@@ -107,9 +113,9 @@ def prepare_study(study: Study | str | Path, *, report: ValidationReport | None 
     evalkit.errors.ConfigError
         The study pseudonymises columns but has no key.
     """
-
     if not isinstance(study, Study):
-        study = load_study(study)
+        raise ArgumentError(f"study must be a loaded Study (evalkit.load_study(path)), got "
+                            f"{type(study).__name__}", where="study")
     if report is None:
         report = validate_study(study)
     raise_for_problems(report)
@@ -141,6 +147,6 @@ def prepare_study(study: Study | str | Path, *, report: ValidationReport | None 
         if documents is not None:
             documents = pseudonymise_frame(documents, columns=["participant"], key=key)
     return PreparedStudy(
-        study=study, codebook=codebook, report=report, responses=responses,
+        study=study, report=report, responses=responses,
         missing=report.missing, population=report.population, partners=report.partners,
         segments=segments, documents=documents, names=names, identifiers=identifiers, key=key)

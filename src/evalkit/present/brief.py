@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit.analyse.results import table_title
-from evalkit.config.codebook import load_codebook
+from evalkit.errors import EvalkitError
 from evalkit.i18n import _check_lang, format_date, label, t
 from evalkit.present import tables as tb
 from evalkit.present._funnel import ALARM, ALERT, funnel_sites
@@ -741,8 +741,8 @@ def build_brief(results: Any, study: Any, *, lang: str, run_date: dt.date | str,
     run_date = dt.date.fromisoformat(run_date[:10]) if isinstance(run_date, str) else run_date
     policy = as_policy(study.privacy if policy is None else policy)
     try:
-        codebook = load_codebook(study.resolve(study.codebook))
-    except Exception:  # the labels are a nicety: the brief still reads with the names
+        codebook = study.codebook
+    except EvalkitError:  # the labels are a nicety: the brief still reads with the names
         codebook = None
     confidence = float(results.meta.get("confidence", study.parameters.confidence))
     ctx = _Ctx(results=results, study=study, lang=lang, policy=policy,

@@ -31,7 +31,6 @@ import pandas as pd
 
 from evalkit.analyse.compute import compute_results
 from evalkit.analyse.results import Results
-from evalkit.config.codebook import load_codebook
 from evalkit.config.study import load_study
 from evalkit.errors import ArgumentError
 from evalkit.i18n import LANGUAGES, format_number, t
@@ -114,10 +113,7 @@ class Session:
     @property
     def codebook(self) -> Any:
         """The study's codebook (labels of variables and values in both languages)."""
-        if not hasattr(self, "_codebook"):
-
-            self._codebook = load_codebook(self.study.resolve(self.study.codebook))
-        return self._codebook
+        return self.study.codebook
 
     @property
     def sites(self) -> list[str]:

@@ -1,7 +1,10 @@
-"""Reading survey exports and population files: one registry of readers, raw data with provenance.
+"""Reading a study's sources: one registry of readers, raw data with provenance.
 
-CSV (French Excel included), Qualtrics exports, Excel workbooks, SPSS and Stata files become a
-raw DataFrame plus where each row came from; typing against the codebook happens in validation.
+Every kind of source goes through the registry. Survey, population and partners tables (CSV,
+French Excel included, Qualtrics exports, Excel workbooks, SPSS and Stata files) become a raw
+DataFrame plus where each row came from; coded interviews (REFI-QDA projects, coded-segment
+sheets) become the shared segments and documents frames. Typing against the codebook happens in
+validation.
 """
 
 from evalkit.read._core import (
@@ -13,9 +16,10 @@ from evalkit.read._core import (
     SourceFile,
 )
 from evalkit.read._numbers import ParsedNumbers, parse_numbers
-from evalkit.read._population import read_population
+from evalkit.read._population import population_margins, read_population
 from evalkit.read._read import read_source
 from evalkit.read._registry import (
+    SOURCE_KINDS,
     ReaderSpec,
     detect_format,
     register_reader,
@@ -25,6 +29,7 @@ from evalkit.read._registry import (
 from evalkit.read._stack import stack_sources
 
 __all__ = [
+    "SOURCE_KINDS",
     "ParsedNumbers",
     "Provenance",
     "ReadOptions",
@@ -35,6 +40,7 @@ __all__ = [
     "SourceFile",
     "detect_format",
     "parse_numbers",
+    "population_margins",
     "read_population",
     "read_source",
     "register_reader",
@@ -57,3 +63,8 @@ register_reader("sav", extensions=(".sav", ".zsav"), sniff="evalkit.read._statfi
                 read="evalkit.read._statfiles:read_sav")
 register_reader("dta", extensions=(".dta",), sniff="evalkit.read._statfiles:sniff_dta",
                 read="evalkit.read._statfiles:read_dta")
+# Coded interviews: a REFI-QDA project, or a sheet of coded segments (CSV or workbook).
+register_reader("qdpx", extensions=(".qdpx",), sniff=None,
+                read="evalkit.read._interviews:read_project", kinds=("interviews",))
+register_reader("segments", extensions=(".csv", ".tsv", ".txt", ".xlsx", ".xlsm"), sniff=None,
+                read="evalkit.read._interviews:read_segment_sheet", kinds=("interviews",))

@@ -116,6 +116,9 @@ class ReadOptions:
         Thousands separator of numbers written in a text file.
     sheet : str, int or None
         Worksheet of a workbook: its name, or its position counted from 0.
+    site, group : str or None
+        Coded interviews: the case variables that hold each document's site and respondent
+        group (a REFI-QDA project names them as the study does, or ``site`` and ``group``).
     """
 
     encoding: str | None = None
@@ -123,6 +126,8 @@ class ReadOptions:
     decimal: str | None = None
     thousands: str | None = None
     sheet: str | int | None = None
+    site: str | None = None
+    group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -161,9 +166,13 @@ class ReadResult:
     Attributes
     ----------
     data : pandas.DataFrame
-        One row per record of the file, columns named as in the file.
+        One row per record of the file, columns named as in the file (coded interviews: the
+        segments frame).
     lines : numpy.ndarray
         For each row of ``data``, its row number as the user sees it in the file.
+    documents : pandas.DataFrame or None
+        Coded interviews: the documents frame (None for tables, and for coded-segment sheets,
+        which hold no transcripts).
     value_labels, missing_codes, variable_labels : dict
         See :class:`SourceData`.
     warnings : list of ReaderWarning
@@ -181,6 +190,7 @@ class ReadResult:
 
     data: pd.DataFrame
     lines: np.ndarray
+    documents: pd.DataFrame | None = None
     value_labels: dict[str, dict[Any, str]] = field(default_factory=dict)
     missing_codes: dict[str, dict[Any, str | None]] = field(default_factory=dict)
     variable_labels: dict[str, str] = field(default_factory=dict)
@@ -284,7 +294,11 @@ class SourceData:
     lines : numpy.ndarray
         For each row of ``data``, its row number as the user sees it in the file: the physical
         line where the record starts in a text file (header on line 1), the Excel row number in a
-        workbook, the case number (from 1) in an SPSS or Stata file.
+        workbook, the case number (from 1) in an SPSS or Stata file, the position (from 1) of
+        a coding in a coded-interview file.
+    documents : pandas.DataFrame or None
+        Coded interviews: the documents (transcripts) the segments in ``data`` come from;
+        None for tables and for coded-segment sheets.
     value_labels : dict
         Column -> {value: label} (SPSS and Stata).
     missing_codes : dict
@@ -304,6 +318,7 @@ class SourceData:
     data: pd.DataFrame
     provenance: Provenance
     lines: np.ndarray
+    documents: pd.DataFrame | None = None
     value_labels: dict[str, dict[Any, str]] = field(default_factory=dict)
     missing_codes: dict[str, dict[Any, str | None]] = field(default_factory=dict)
     variable_labels: dict[str, str] = field(default_factory=dict)
@@ -344,6 +359,7 @@ def finish(file: SourceFile, fmt: str, result: ReadResult) -> SourceData:
         data=data,
         provenance=provenance,
         lines=lines,
+        documents=result.documents,
         value_labels=result.value_labels,
         missing_codes=result.missing_codes,
         variable_labels=result.variable_labels,

@@ -7,11 +7,11 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
+from evalkit._files import read_bytes
 from evalkit.errors import ArgumentError
 from evalkit.read._core import ReadOptions, SourceData, SourceFile, finish
-from evalkit.read._files import read_bytes
 from evalkit.read._numbers import THOUSANDS
-from evalkit.read._registry import detect_format, get_reader
+from evalkit.read._registry import SOURCE_KINDS, detect_format, get_reader
 
 __all__ = ["read_source"]
 
@@ -48,19 +48,24 @@ def _check_options(options: ReadOptions, display: str) -> ReadOptions:
     return options
 
 
-def read_source(path: str | PathLike, *, format: str | None = None, encoding: str | None = None,
-                delimiter: str | None = None, decimal: str | None = None,
-                thousands: str | None = None, sheet: str | int | None = None,
-                display_path: str | None = None) -> SourceData:
-    """Read a survey or population file into a raw DataFrame, with its provenance.
+def read_source(path: str | PathLike, *, kind: str = "survey", format: str | None = None,
+                encoding: str | None = None, delimiter: str | None = None,
+                decimal: str | None = None, thousands: str | None = None,
+                sheet: str | int | None = None, site: str | None = None,
+                group: str | None = None, display_path: str | None = None) -> SourceData:
+    """Read a study's source file (a survey, population or partners table, or coded
+    interviews) into a raw DataFrame, with its provenance.
 
     Parameters
     ----------
     path : str or path-like
         The file. It is opened read-only and never written.
+    kind : {'survey', 'population', 'partners', 'interviews'}, default 'survey'
+        The kind of source: the reader is chosen among the formats that hold it.
     format : str, optional
-        One of the registered formats: ``'csv'``, ``'qualtrics'``, ``'xlsx'``, ``'sav'``,
-        ``'dta'`` (and any added with :func:`register_reader`). Detected when omitted.
+        One of the registered formats of that kind: ``'csv'``, ``'qualtrics'``, ``'xlsx'``,
+        ``'sav'``, ``'dta'`` for tables, ``'qdpx'`` and ``'segments'`` for coded interviews
+        (and any added with :func:`register_reader`). Detected when omitted.
     encoding : str, optional
         Text encoding (``'utf-8'``, ``'cp1252'``...). Detected when omitted.
     delimiter : str, optional
@@ -72,6 +77,9 @@ def read_source(path: str | PathLike, *, format: str | None = None, encoding: st
     sheet : str or int, optional
         The worksheet of a workbook, by name or by position counted from 0. The first sheet
         when omitted (with a warning if there are several).
+    site, group : str, optional
+        Coded interviews: the case variables that hold each document's site and respondent
+        group (default ``site`` and ``group``).
     display_path : str, optional
         How messages and the provenance name the file (a study gives the path relative to
         ``study.yaml``). Default: ``path`` as given.
@@ -79,8 +87,9 @@ def read_source(path: str | PathLike, *, format: str | None = None, encoding: st
     Returns
     -------
     SourceData
-        ``data`` (columns as in the file), ``provenance``, ``lines`` (each row's line or row
-        number in the file), ``value_labels``, ``missing_codes``, ``variable_labels``,
+        ``data`` (columns as in the file; coded interviews: the segments frame),
+        ``provenance``, ``lines`` (each row's line or row number in the file), ``documents``
+        (coded interviews), ``value_labels``, ``missing_codes``, ``variable_labels``,
         ``warnings``, ``dropped_columns``, ``dropped_rows``.
 
     Raises
@@ -119,13 +128,15 @@ def read_source(path: str | PathLike, *, format: str | None = None, encoding: st
     """
     path = Path(path)
     display = display_path or str(path)
+    if kind not in SOURCE_KINDS:
+        raise _bad_option("kind", ", ".join(repr(k) for k in SOURCE_KINDS), kind, display)
     options = _check_options(ReadOptions(encoding=encoding, delimiter=delimiter,
-                                         decimal=decimal, thousands=thousands, sheet=sheet),
-                             display)
-    spec = get_reader(format, where=display) if format is not None else None
+                                         decimal=decimal, thousands=thousands, sheet=sheet,
+                                         site=site, group=group), display)
+    spec = get_reader(format, kind=kind, where=display) if format is not None else None
     file = SourceFile(path=path, display=display, content=read_bytes(path, display))
     if spec is None:
-        spec = get_reader(detect_format(path, head=file.head, display_path=display))
+        spec = get_reader(detect_format(path, head=file.head, kind=kind, display_path=display))
     result = spec.reader()(file, options)
     declared = {"encoding": encoding, "delimiter": delimiter, "decimal": decimal,
                 "thousands": thousands, "sheet": sheet}

@@ -1,7 +1,11 @@
-"""The registry of file readers: each format has a name, extensions, a sniffer and a read function.
+"""The registry of file readers: each format has a name, extensions, a sniffer, a read function
+and the kinds of source it holds.
 
-:func:`detect_format` chooses a reader from the file's extension, then from what its first bytes
-look like; :func:`register_reader` adds a format (the built-in ones are registered the same way).
+A study's sources have a kind (``survey``, ``population``, ``partners``: tables; ``interviews``:
+coded interviews). :func:`detect_format` chooses a reader among the formats of a kind, from the
+file's extension, then from what its first bytes look like; :func:`register_reader` adds a
+format (the built-in ones are registered the same way), and ``study.yaml`` accepts every
+registered format.
 """
 
 from __future__ import annotations
@@ -13,11 +17,17 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
+from evalkit._files import read_bytes
 from evalkit.errors import ArgumentError, DataError
 from evalkit.read._core import HEAD_BYTES, ReadOptions, ReadResult, SourceFile
-from evalkit.read._files import read_bytes
 
-__all__ = ["ReaderSpec", "detect_format", "get_reader", "register_reader", "registered_formats"]
+__all__ = ["SOURCE_KINDS", "TABLE_KINDS", "ReaderSpec", "detect_format", "get_reader",
+           "register_reader", "registered_formats"]
+
+#: The kinds of source a study has, in the order ``study.yaml`` lists them.
+SOURCE_KINDS: tuple[str, ...] = ("survey", "interviews", "population", "partners")
+#: The kinds held in tables (one row per record): what a table format reads by default.
+TABLE_KINDS: tuple[str, ...] = ("survey", "population", "partners")
 
 Sniffer = Callable[[bytes], bool]
 ReadFunction = Callable[[SourceFile, ReadOptions], ReadResult]
@@ -53,12 +63,15 @@ class ReaderSpec:
         ``None`` for a generic format chosen from its extension alone (plain CSV).
     read : callable or str
         ``read(file: SourceFile, options: ReadOptions) -> ReadResult``.
+    kinds : tuple of str
+        The kinds of source the format holds (:data:`SOURCE_KINDS`).
     """
 
     name: str
     extensions: tuple[str, ...]
     sniff: Sniffer | str | None
     read: ReadFunction | str
+    kinds: tuple[str, ...] = TABLE_KINDS
 
     def sniffs(self, head: bytes) -> bool:
         """Whether this format's sniffer recognises ``head`` (False without a sniffer)."""
@@ -81,8 +94,18 @@ def _check_target(value: Any, param: str, *, optional: bool) -> Any:
     return value
 
 
+def _check_kinds(kinds: Iterable[str]) -> tuple[str, ...]:
+    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
+    unknown = [k for k in kinds if k not in SOURCE_KINDS]
+    if not kinds or unknown:
+        raise ArgumentError(f"kinds must list kinds of source among {', '.join(SOURCE_KINDS)}, "
+                            f"got {kinds!r}", where="kinds")
+    return kinds
+
+
 def register_reader(name: str, *, extensions: Iterable[str], sniff: Sniffer | str | None,
-                    read: ReadFunction | str, replace: bool = False) -> ReaderSpec:
+                    read: ReadFunction | str, kinds: Iterable[str] = TABLE_KINDS,
+                    replace: bool = False) -> ReaderSpec:
     """Add a file format to the registry that :func:`read_source` consults.
 
     Parameters
@@ -100,6 +123,10 @@ def register_reader(name: str, *, extensions: Iterable[str], sniff: Sniffer | st
         ``read(file: SourceFile, options: ReadOptions) -> ReadResult``. Either may be given as a
         ``'package.module:function'`` string, imported on first use (keeps ``import evalkit``
         light and avoids import cycles).
+    kinds : iterable of str, default ("survey", "population", "partners")
+        The kinds of source the format holds. A table format's reader returns one row per
+        record; an ``interviews`` format's reader returns the segments frame as ``data`` and
+        the documents frame as ``documents`` (see :mod:`evalkit.read.qda.frames`).
     replace : bool, default False
         Allow replacing a format already registered under ``name``.
 
@@ -116,6 +143,8 @@ def register_reader(name: str, *, extensions: Iterable[str], sniff: Sniffer | st
     ('.notes',)
     >>> detect_format("interviews.notes", head=b"")
     'demo-notes'
+    >>> "demo-notes" in registered_formats("survey")
+    True
     >>> unregister_reader("demo-notes")
     """
     if not isinstance(name, str) or not name.strip():
@@ -131,7 +160,8 @@ def register_reader(name: str, *, extensions: Iterable[str], sniff: Sniffer | st
                             f"{extensions!r}", where="extensions")
     spec = ReaderSpec(name=name, extensions=exts,
                       sniff=_check_target(sniff, "sniff", optional=True),
-                      read=_check_target(read, "read", optional=False))
+                      read=_check_target(read, "read", optional=False),
+                      kinds=_check_kinds(kinds))
     _READERS[name] = spec
     return spec
 
@@ -141,19 +171,23 @@ def unregister_reader(name: str) -> None:
     _READERS.pop(name, None)
 
 
-def registered_formats() -> tuple[str, ...]:
-    """The names of the registered formats, in registration order."""
-    return tuple(_READERS)
+def registered_formats(kind: str | None = None) -> tuple[str, ...]:
+    """The names of the registered formats (those holding sources of ``kind``, when given), in
+    registration order."""
+    return tuple(name for name, spec in _READERS.items() if kind is None or kind in spec.kinds)
 
 
-def get_reader(name: str, *, where: str | None = None) -> ReaderSpec:
-    """The registered format ``name``; an :class:`~evalkit.errors.ArgumentError` if unknown."""
-    try:
-        return _READERS[name]
-    except (KeyError, TypeError):
+def get_reader(name: str, *, kind: str | None = None, where: str | None = None) -> ReaderSpec:
+    """The registered format ``name`` (one that holds sources of ``kind``, when given).
+
+    Raises :class:`~evalkit.errors.ArgumentError` when no such format is registered.
+    """
+    spec = _READERS.get(name) if isinstance(name, str) else None
+    if spec is None or (kind is not None and kind not in spec.kinds):
         raise ArgumentError.from_catalogue(
             "io.unknown_format", where=where, format=repr(name),
-            formats=", ".join(registered_formats())) from None
+            formats=", ".join(registered_formats(kind)))
+    return spec
 
 
 def _read_head(path: Path, display: str) -> bytes:
@@ -162,7 +196,7 @@ def _read_head(path: Path, display: str) -> bytes:
 
 
 def detect_format(path: str | PathLike, *, head: bytes | None = None,
-                  display_path: str | None = None) -> str:
+                  kind: str | None = "survey", display_path: str | None = None) -> str:
     """The name of the format a file is in, from its extension and then its first bytes.
 
     Parameters
@@ -171,6 +205,9 @@ def detect_format(path: str | PathLike, *, head: bytes | None = None,
         The file.
     head : bytes, optional
         The file's first bytes, when already read (otherwise the first 64 KiB are read).
+    kind : str or None, default 'survey'
+        Choose among the formats that hold this kind of source (``'interviews'``: a ``.csv``
+        is a coded-segment sheet, not a survey); None: among every format.
     display_path : str, optional
         How messages name the file (default: ``path`` as given).
 
@@ -205,8 +242,9 @@ def detect_format(path: str | PathLike, *, head: bytes | None = None,
     if head is None:
         head = _read_head(path, display)
     ext = path.suffix.lower()
-    candidates = [spec for spec in _READERS.values() if ext in spec.extensions]
-    others = [spec for spec in _READERS.values() if spec not in candidates]
+    readers = [spec for spec in _READERS.values() if kind is None or kind in spec.kinds]
+    candidates = [spec for spec in readers if ext in spec.extensions]
+    others = [spec for spec in readers if spec not in candidates]
     for spec in candidates + others:
         if spec.sniff is not None and spec.sniffs(head):
             return spec.name
@@ -217,7 +255,7 @@ def detect_format(path: str | PathLike, *, head: bytes | None = None,
         # The extension is known but the content does not look like it: let that reader say
         # what is wrong (a truncated workbook, for instance).
         return candidates[0].name
-    formats = ", ".join(registered_formats())
+    formats = ", ".join(registered_formats(kind))
     if ext in _UNSUPPORTED:
         raise DataError.from_catalogue("io.unsupported_extension", where=display,
                                        hint=_UNSUPPORTED[ext], extension=ext, formats=formats)

@@ -8,13 +8,13 @@ cell can be recovered from the totals.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from evalkit._checks import check_column, check_frame, check_int
+from evalkit._checks import check_column, check_frame
+from evalkit.config.study import DisclosurePolicy, Study
 from evalkit.errors import ArgumentError
 from evalkit.i18n import format_integer, t
 
@@ -32,48 +32,15 @@ REASONS: tuple[str, ...] = ("small_count", "zero_count", "small_base", "derived"
                             "complementary")
 
 
-@dataclass(frozen=True)
-class DisclosurePolicy:
-    """The thresholds of disclosure control (``privacy`` in ``study.yaml``).
-
-    Attributes
-    ----------
-    min_cell : int, default 5
-        Counts of people from 1 to ``min_cell − 1`` are suppressed.
-    min_n_for_rates : int, default 10
-        Rates, means and intervals computed on fewer than this many people are suppressed.
-    zero_counts : {'show', 'suppress'}, default 'show'
-        Whether zero counts are shown or suppressed like small counts.
-    """
-
-    min_cell: int = 5
-    min_n_for_rates: int = 10
-    zero_counts: Literal["show", "suppress"] = "show"
-
-    def __post_init__(self) -> None:
-        check_int(self.min_cell, "min_cell", minimum=1)
-        check_int(self.min_n_for_rates, "min_n_for_rates", minimum=1)
-        if self.zero_counts not in ("show", "suppress"):
-            raise ArgumentError(f"zero_counts must be 'show' or 'suppress', got "
-                                f"{self.zero_counts!r}", where="zero_counts")
-
-    @classmethod
-    def from_privacy(cls, privacy: Any) -> DisclosurePolicy:
-        """The policy of a study's ``privacy`` section (or of a whole study)."""
-        privacy = getattr(privacy, "privacy", privacy)
-        return cls(min_cell=privacy.min_cell, min_n_for_rates=privacy.min_n_for_rates,
-                   zero_counts=privacy.zero_counts)
-
-
 def as_policy(policy: Any) -> DisclosurePolicy:
-    """``policy`` as a :class:`DisclosurePolicy`: a policy, a study's ``privacy``, a study, or
-    a mapping with the same keys."""
+    """``policy`` as a :class:`DisclosurePolicy`: a policy (a study's ``privacy`` section is
+    one), a study, or a mapping with the policy's keys."""
     if isinstance(policy, DisclosurePolicy):
         return policy
-    if isinstance(policy, dict):
+    if isinstance(policy, Study):
+        return policy.privacy
+    if isinstance(policy, Mapping):
         return DisclosurePolicy(**policy)
-    if hasattr(policy, "min_cell") or hasattr(policy, "privacy"):
-        return DisclosurePolicy.from_privacy(policy)
     raise ArgumentError(
         "policy must be a DisclosurePolicy, the study's privacy section or the study, got "
         f"{type(policy).__name__}", where="policy")

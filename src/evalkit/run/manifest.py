@@ -7,7 +7,6 @@ The manifest holds no secret: no key, no key fingerprint, no data value.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import platform
@@ -17,7 +16,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from evalkit._files import write_bytes_atomic
+from evalkit._files import sha256_file, write_bytes_atomic
 from evalkit._version import __version__
 
 __all__ = ["MANIFEST_VERSION", "input_records", "package_versions", "read_manifest",
@@ -30,15 +29,6 @@ MANIFEST_VERSION = 1
 KEY_LIBRARIES = ("numpy", "pandas", "scipy", "statsmodels", "matplotlib", "seaborn", "pyarrow",
                  "pydantic", "papermill", "nbclient", "nbconvert", "ipykernel", "jupyter_client",
                  "dask", "distributed")
-
-
-def sha256_file(path: str | Path) -> str:
-    """SHA-256 of a file's bytes, read in blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _count_text_rows(path: Path, header_rows: int) -> int | None:
@@ -88,7 +78,7 @@ def input_records(study: Any) -> list[dict]:
     sha256, bytes and rows."""
     records = [{"kind": "study", "path": study.file.name, "sha256": study.sha256,
                 "bytes": study.file.stat().st_size, "rows": None}]
-    sources = [("codebook", study.codebook, None)]
+    sources = [("codebook", study.codebook_file, None)]
     sources += [("survey", s.path, s.format) for s in study.sources.survey]
     sources += [("interviews", s.path, s.format) for s in study.sources.interviews]
     for kind in ("population", "partners"):

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from evalkit._checks import check_int
-from evalkit.config.codebook import load_codebook
 from evalkit.config.study import load_study
 from evalkit.errors import ConfigError, EvalkitError
 from evalkit.i18n import format_number, t
@@ -131,7 +130,7 @@ def _ci() -> bool:
 def declared_sites(study: Any) -> list[str]:
     """The sites the codebook declares for the study's site column (as text)."""
 
-    codebook = load_codebook(study.resolve(study.codebook))
+    codebook = study.codebook
     if study.roles.site not in codebook:
         return []
     return [str(value) for value in codebook.values_of(study.roles.site)]

@@ -8,6 +8,7 @@ not read or type the data a second time.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,13 +20,11 @@ import pandas as pd
 
 from evalkit._files import atomic_write
 from evalkit.config._model import ConfigProblem, StudyConfigError
-from evalkit.config.codebook import Codebook, load_codebook
-from evalkit.config.study import SourceSpec, Study, load_study
+from evalkit.config.codebook import Codebook
+from evalkit.config.study import InterviewSource, SourceSpec, Study, load_study
 from evalkit.errors import DataError, EvalkitError
 from evalkit.i18n import t
-from evalkit.read import parse_numbers, read_population, read_source
-from evalkit.read.qda.refi import read_qdpx
-from evalkit.read.qda.spreadsheet import read_coded_segments
+from evalkit.read import SourceData, parse_numbers, population_margins, read_source
 from evalkit.validate import _coerce as C
 
 __all__ = ["PROBLEM_COLUMNS", "ValidationReport", "validate_study", "check_study_config"]
@@ -86,7 +85,7 @@ class ValidationReport:
     Attributes
     ----------
     study : Study
-    codebook : Codebook
+        The study, with its codebook (``report.codebook`` is ``study.codebook``).
     problems : DataFrame
         One row per problem, columns :data:`PROBLEM_COLUMNS`.
     responses : DataFrame
@@ -102,7 +101,6 @@ class ValidationReport:
     """
 
     study: Study
-    codebook: Codebook
     problems: pd.DataFrame
     responses: pd.DataFrame
     missing: pd.DataFrame
@@ -111,6 +109,11 @@ class ValidationReport:
     partners: pd.DataFrame | None = None
     segments: pd.DataFrame | None = None
     documents: pd.DataFrame | None = None
+
+    @property
+    def codebook(self) -> Codebook:
+        """The study's codebook (the one the study loaded)."""
+        return self.study.codebook
 
     @property
     def n_errors(self) -> int:
@@ -269,26 +272,103 @@ def check_study_config(study: Study, codebook: Codebook) -> None:
     for key in ("pseudonymise", "redact", "quasi_identifiers"):
         for i, col in enumerate(getattr(p, key)):
             need(f"privacy.{key}.{i}", col)
+    for i, spec in enumerate(study.sources.survey):
+        for column, name in spec.columns.items():
+            need(f"sources.survey.{i}.columns.{column}", name)
+        for name in spec.constants:
+            need(f"sources.survey.{i}.set.{name}", name)
+    for kind in ("population", "partners"):
+        spec = getattr(study.sources, kind)
+        if spec is not None:
+            problems += _shape_problems(study, codebook, kind, spec)
     if problems:
         raise StudyConfigError(problems)
 
 
+def _shape_problems(study: Study, codebook: Codebook, kind: str,
+                    spec: SourceSpec) -> list[ConfigProblem]:
+    """A population or partners file's ``columns`` and ``set`` must use the names its kind
+    knows (a population file's dimensions may also be any codebook variable)."""
+    roles = study.roles
+    if kind == "population":
+        renamed = [roles.site, *POPULATION_ROLES]
+        constant = [roles.site, *([roles.group] if roles.group else [])]
+    else:
+        partner, site, level = _partner_columns(study)
+        renamed, constant = [partner, site, level], [site]
+    wrong = [(f"columns.{column}", name, renamed) for column, name in spec.columns.items()
+             if name not in renamed and not (kind == "population" and name in codebook)]
+    wrong += [(f"set.{name}", name, constant) for name in spec.constants if name not in constant]
+    problems = []
+    for key, name, allowed in wrong:
+        where = f"sources.{kind}.{key}"
+        params = {"name": name, "allowed": ", ".join(dict.fromkeys(allowed))}
+        problems.append(ConfigProblem(
+            study.file.name, study.line_of(where), where,
+            t("validation.config.unknown_name", "en", **params),
+            t("validation.config.unknown_name", "fr", **params)))
+    return problems
+
+
+def _partner_columns(study: Study) -> tuple[str, str, str]:
+    integration = study.measures.integration
+    if integration is None:
+        return "partner", "site", "level"
+    return integration.partner, integration.site, integration.level
+
+
 # -- reading ------------------------------------------------------------------------------------
-def _display(study: Study, spec: SourceSpec) -> str:
+#: The columns of a population file besides the site and the dimensions (codebook variables).
+POPULATION_ROLES = ("count", "dimension", "level")
+
+
+def _display(study: Study, spec: SourceSpec | InterviewSource) -> str:
     return spec.path.as_posix()
 
 
-def _read(study: Study, spec: SourceSpec, problems: _Problems, *, population: bool = False):
-
-    reader = read_population if population else read_source
+def _read(study: Study, spec: SourceSpec | InterviewSource, kind: str,
+          problems: _Problems) -> SourceData | None:
+    """Read one source through the reader registry; an unreadable file is a problem."""
+    options: dict[str, Any] = {"format": spec.format, "sheet": spec.sheet}
+    if kind == "interviews":
+        options |= {"site": study.roles.site, "group": study.roles.group}
+    else:
+        options |= {"encoding": spec.encoding, "delimiter": spec.delimiter,
+                    "decimal": spec.decimal, "thousands": spec.thousands}
     try:
-        return reader(study.resolve(spec.path), format=spec.format, encoding=spec.encoding,
-                      delimiter=spec.delimiter, decimal=spec.decimal, thousands=spec.thousands,
-                      sheet=spec.sheet, display_path=_display(study, spec))
+        return read_source(study.resolve(spec.path), kind=kind,
+                           display_path=_display(study, spec), **options)
     except EvalkitError as error:
         problems.add("unreadable_file", "error", source=_display(study, spec),
                      by_lang={lang: {"reason": error.render(lang)} for lang in ("fr", "en")})
         return None
+
+
+def _renamed_missing(spec: SourceSpec, source: SourceData, problems: _Problems) -> None:
+    """``columns`` names a column the file does not have."""
+    present = {str(c) for c in source.data.columns}
+    for column, name in spec.columns.items():
+        if column not in present:
+            problems.add("renamed_column_missing", "error", source=source.provenance.path,
+                         column=column, name=name)
+
+
+def _with_constants(spec: SourceSpec, source: SourceData, problems: _Problems,
+                    names: Iterable[str]) -> SourceData:
+    """The source with a column for each of ``names`` that ``set`` gives one value."""
+    data = source.data
+    added = {}
+    for name in names:
+        if name not in spec.constants:
+            continue
+        if name in data.columns:
+            problems.add("set_replaces_column", "warning", source=source.provenance.path,
+                         column=name)
+        added[name] = pd.Series([spec.constants[name]] * len(data), index=data.index,
+                                dtype=object)
+    if not added:
+        return source
+    return dataclasses.replace(source, data=data.assign(**added))
 
 
 def _reader_warnings(source, problems: _Problems, name: str) -> None:
@@ -319,7 +399,7 @@ def validate_study(study: Study | str | Path) -> ValidationReport:
     """
     if not isinstance(study, Study):
         study = load_study(study)
-    codebook = load_codebook(study.resolve(study.codebook))
+    codebook = study.codebook
     check_study_config(study, codebook)
     problems = _Problems()
     frames: list[pd.DataFrame] = []
@@ -327,12 +407,13 @@ def validate_study(study: Study | str | Path) -> ValidationReport:
     provenance: list[dict] = []
     offset = 0
     for spec in study.sources.survey:
-        source = _read(study, spec, problems)
+        source = _read(study, spec, "survey", problems)
         if source is None:
             continue
         provenance.append(source.provenance.to_dict())
         name = source.provenance.path
         _reader_warnings(source, problems, name)
+        _renamed_missing(spec, source, problems)
         typed, missing = _check_source(study, codebook, spec, source, problems)
         if typed is None:
             continue
@@ -351,8 +432,9 @@ def validate_study(study: Study | str | Path) -> ValidationReport:
         partners = _check_partners(study, codebook, problems, provenance)
     segments, documents = _check_interviews(study, codebook, problems, provenance)
     if not responses.empty:
-        _check_across_rows(study, codebook, responses, population, problems)
-    return ValidationReport(study=study, codebook=codebook, problems=_sorted(problems.frame()),
+        shapes = {_display(study, spec): spec for spec in study.sources.survey}
+        _check_across_rows(study, codebook, responses, population, _InFile(problems, shapes))
+    return ValidationReport(study=study, problems=_sorted(problems.frame()),
                             responses=responses, missing=missing, population=population,
                             provenance=provenance, partners=partners, segments=segments,
                             documents=documents)
@@ -367,9 +449,11 @@ def _sorted(problems: pd.DataFrame) -> pd.DataFrame:
 
 def _wave_of(spec: SourceSpec, data: pd.DataFrame, study: Study) -> list:
     col = study.roles.wave
-    if col and col in data.columns:
-        return [v for v in pd.unique(data[col].dropna())]
-    return [spec.wave] if spec.wave is not None else []
+    if col and col in spec.constants:
+        return [spec.constants[col]]
+    if col and spec.file_column(col) in data.columns:
+        return [v for v in pd.unique(data[spec.file_column(col)].dropna())]
+    return []
 
 
 def _applies(var, waves: list) -> bool:
@@ -400,6 +484,8 @@ def _norm_series(values: pd.Series) -> pd.Series:
 
 
 def _check_source(study: Study, codebook: Codebook, spec: SourceSpec, source, problems: _Problems):
+    """Type one survey file against the codebook. Problems name the file's own columns; the
+    typed frame has the study's names (``columns``) and the values ``set`` gives."""
     data = source.data
     name = source.provenance.path
     if data.shape[0] == 0:
@@ -412,37 +498,41 @@ def _check_source(study: Study, codebook: Codebook, spec: SourceSpec, source, pr
     identifying = set(codebook.identifying())
     waves = _wave_of(spec, data, study)
     # Columns: missing and unknown.
-    role_fill = {study.roles.site: spec.site, study.roles.wave: spec.wave,
-                 study.roles.group: spec.group}
     for var_name, var in codebook.variables.items():
-        if var_name in data.columns or not var.required or not _applies(var, waves):
+        if spec.file_column(var_name) in data.columns or var_name in spec.constants:
             continue
-        if role_fill.get(var_name) is not None:
-            continue
-        problems.add("missing_column", "error", source=name, column=var_name)
+        if var.required and _applies(var, waves):
+            problems.add("missing_column", "error", source=name, column=var_name)
     for column in data.columns:
-        if column not in codebook:
+        if spec.columns.get(str(column), column) not in codebook:
             problems.add("unknown_column", "warning", source=name, column=str(column))
     # Cells.
     typed: dict[str, pd.Series] = {}
     missing_parts = []
     for var_name in codebook.names:
-        if var_name not in data.columns:
-            if role_fill.get(var_name) is not None:
-                raw = pd.Series([role_fill[var_name]] * len(data), index=data.index, dtype=object)
-            else:
-                continue
+        column = spec.file_column(var_name)
+        if var_name in spec.constants:
+            if column in data.columns and column not in spec.columns:
+                problems.add("set_replaces_column", "warning", source=name, column=column)
+            raw = pd.Series([spec.constants[var_name]] * len(data), index=data.index,
+                            dtype=object)
+            column = f"set.{var_name}"
+        elif column in data.columns:
+            raw = data[column]
         else:
-            raw = data[var_name]
+            continue
         result = C.coerce_column(raw, var_name, codebook, decimal=decimal, thousands=thousands,
-                                 file_missing=source.missing_codes.get(var_name))
+                                 file_missing=source.missing_codes.get(column))
         typed[var_name] = result.values.reset_index(drop=True)
+        constant = var_name in spec.constants
         for status, rule in _STATUS_RULES.items():
             where = np.flatnonzero(result.status == status)
             if where.size:
+                where = where[:1] if constant else where  # one value: one problem
                 shown = [MASK] * where.size if var_name in identifying else \
                     [_cell(raw.iloc[i]) for i in where]
-                problems.add(rule, "error", source=name, rows=lines[where], column=var_name,
+                rows = [None] if constant else lines[where]
+                problems.add(rule, "error", source=name, rows=rows, column=column,
                              values=shown, by_lang={lang: {"expected": _expected(
                                  codebook, var_name, lang)} for lang in ("fr", "en")})
         coded = np.flatnonzero(result.status == C.MISSING_CODE)
@@ -453,7 +543,7 @@ def _check_source(study: Study, codebook: Codebook, spec: SourceSpec, source, pr
             empty = np.flatnonzero(result.status == C.EMPTY)
             if empty.size:
                 problems.add("empty_key", "error", source=name, rows=lines[empty],
-                             column=var_name)
+                             column=column)
     frame = pd.DataFrame(typed)
     frame["source"] = name
     frame["source_row"] = lines.astype("int64")
@@ -498,7 +588,7 @@ def _stack(frames: list[pd.DataFrame], codebook: Codebook) -> pd.DataFrame:
 
 
 def _check_across_rows(study: Study, codebook: Codebook, responses: pd.DataFrame,
-                       population: pd.DataFrame | None, problems: _Problems) -> None:
+                       population: pd.DataFrame | None, problems: _InFile) -> None:
     roles = study.roles
     rid, wave, group, site = roles.id, roles.wave, roles.group, roles.site
     if rid not in responses.columns:
@@ -521,7 +611,7 @@ def _check_across_rows(study: Study, codebook: Codebook, responses: pd.DataFrame
                       [MASK] * len(part) if masked else part[rid].tolist(), first=refs)
     # Waves: a baseline must exist; follow-ups without a baseline are flagged.
     if has_wave and responses[wave].notna().any():
-        baseline = _norm(_baseline(study, codebook, responses[wave]))
+        baseline = _norm(study.baseline_wave(responses[wave].dropna().unique()))
         at_baseline = (wave_text == baseline).to_numpy(dtype=bool, na_value=False)
         if not at_baseline.any():
             problems.add("no_baseline_wave", "error", column=wave, baseline=baseline)
@@ -560,8 +650,23 @@ def _check_across_rows(study: Study, codebook: Codebook, responses: pd.DataFrame
                       _norm_series(part[site]).tolist())
 
 
-def _add_rows(problems: _Problems, rule: str, source: str, part: pd.DataFrame, column: str,
-              values: list, *, severity: str = "error", **params: Any) -> None:
+@dataclass
+class _InFile:
+    """The problems of checks across files, whose columns are named as each file names them."""
+
+    problems: _Problems
+    shapes: dict[str, SourceSpec]
+
+    def add(self, rule: str, severity: str, *, source: str = "", column: str = "",
+            **params: Any) -> None:
+        spec = self.shapes.get(source)
+        if spec is not None and column:
+            column = f"set.{column}" if column in spec.constants else spec.file_column(column)
+        self.problems.add(rule, severity, source=source, column=column, **params)
+
+
+def _add_rows(problems: _Problems | _InFile, rule: str, source: str, part: pd.DataFrame,
+              column: str, values: list, *, severity: str = "error", **params: Any) -> None:
     """Add one problem per row of ``part``; list-valued params vary by row."""
     per_row = {k: v for k, v in params.items() if isinstance(v, list)}
     fixed = {k: v for k, v in params.items() if not isinstance(v, list)}
@@ -574,69 +679,78 @@ def _add_rows(problems: _Problems, rule: str, source: str, part: pd.DataFrame, c
                      **fixed, **{k: v[i] for k, v in per_row.items()})
 
 
-def _baseline(study: Study, codebook: Codebook, waves: pd.Series) -> Any:
-    if study.waves is not None:
-        return study.waves.baseline
-    declared = list(codebook.values_of(study.roles.wave))
-    if declared:
-        try:
-            return sorted(declared, key=float)[0]
-        except (TypeError, ValueError):
-            return declared[0]
-    return sorted(waves.dropna().unique())[0]
-
-
 def _check_population(study: Study, codebook: Codebook, problems: _Problems,
                       provenance: list[dict]) -> pd.DataFrame | None:
+    """Population margins per site; problems name the file's columns and lines."""
     spec = study.sources.population
-    source = _read(study, spec, problems, population=True)
+    source = _read(study, spec, "population", problems)
     if source is None:
         return None
     provenance.append(source.provenance.to_dict())
     name = source.provenance.path
     _reader_warnings(source, problems, name)
-    pop = source.data.copy()
-    if pop.empty:
+    _renamed_missing(spec, source, problems)
+    if source.data.empty:
         problems.add("empty_file", "error", source=name)
-        return pop
-    lines = np.asarray(source.lines)
-    pop["site"] = pop["site"].map(_norm, na_action="ignore")
+        return source.data.copy()
     site_col = study.roles.site
+    source = _with_constants(spec, source, problems, [site_col])
+    try:
+        margins = population_margins(
+            source, site=spec.file_column(site_col), count=spec.file_column("count"),
+            dimension=spec.file_column("dimension"), level=spec.file_column("level"),
+            dimensions={column: target for column, target in spec.columns.items()
+                        if target not in (site_col, *POPULATION_ROLES)})
+    except EvalkitError as error:
+        problems.add("unreadable_file", "error", source=name,
+                     by_lang={lang: {"reason": error.render(lang)} for lang in ("fr", "en")})
+        return None
+    pop = margins.data.copy()
+    in_file = pop.attrs.pop("file_columns")
+    lines = np.asarray(margins.lines)
+    pop["site"] = pop["site"].map(_norm, na_action="ignore")
     valid_sites = {_norm(s) for s in codebook.values_of(site_col)} if site_col in codebook else set()
     bad_site = ~pop["site"].isin(valid_sites)
     if valid_sites and bad_site.any():
         problems.add("population_unknown_site", "error", source=name,
-                     rows=lines[np.flatnonzero(bad_site)], column="site",
+                     rows=lines[np.flatnonzero(bad_site)], column=in_file["site"],
                      values=pop.loc[bad_site, "site"].tolist())
+    long_form = "dimension" in in_file
     for dimension, part in pop.groupby("dimension", sort=False):
+        rows = np.flatnonzero((pop["dimension"] == dimension).to_numpy())
         if dimension not in codebook:
             problems.add("population_unknown_dimension", "error", source=name,
-                         rows=lines[[np.flatnonzero((pop["dimension"] == dimension).to_numpy())[0]]],
-                         column="dimension", values=[dimension])
+                         rows=lines[rows[:1]],
+                         column=in_file["dimension"] if long_form else in_file[dimension],
+                         values=[dimension])
             continue
         levels = {_norm(v) for v in codebook.values_of(dimension)}
         level_text = part["level"].map(_norm)
         bad = ~level_text.isin(levels)
         if levels and bad.any():
-            idx = np.flatnonzero((pop["dimension"] == dimension).to_numpy())[bad.to_numpy()]
-            problems.add("population_unknown_level", "error", source=name, rows=lines[idx],
-                         column="level", values=level_text[bad].tolist(), dimension=dimension)
+            problems.add("population_unknown_level", "error", source=name,
+                         rows=lines[rows[bad.to_numpy()]],
+                         column=in_file["level"] if long_form else in_file[dimension],
+                         values=level_text[bad].tolist(), dimension=dimension)
     pop["level"] = pop["level"].map(_norm)
     return pop
 
 
 def _check_partners(study: Study, codebook: Codebook, problems: _Problems,
                     provenance: list[dict]) -> pd.DataFrame | None:
+    """Partners' ratings, with the columns named as ``measures.integration`` says."""
     spec = study.sources.partners
-    source = _read(study, spec, problems)
+    source = _read(study, spec, "partners", problems)
     if source is None:
         return None
     provenance.append(source.provenance.to_dict())
     name = source.provenance.path
-    data = source.data.copy()
+    _renamed_missing(spec, source, problems)
     integration = study.measures.integration
-    columns = ((integration.partner, integration.site, integration.level) if integration
-               else ("partner", "site", "level"))
+    names = _partner_columns(study)
+    source = _with_constants(spec, source, problems, names)
+    data = source.data
+    columns = [spec.file_column(n) if n not in spec.constants else n for n in names]
     for column in columns:
         if column not in data.columns:
             problems.add("missing_column", "error", source=name, column=column)
@@ -644,56 +758,36 @@ def _check_partners(study: Study, codebook: Codebook, problems: _Problems,
         if data.empty:
             problems.add("empty_file", "error", source=name)
         return None
-
+    data = data.rename(columns=dict(zip(columns, names, strict=True)))
+    partner, site, level = names
     lines = np.asarray(source.lines)
-    levels, failed = parse_numbers(data[columns[2]], decimal=source.provenance.decimal or ".")
+    levels, failed = parse_numbers(data[level], decimal=source.provenance.decimal or ".")
     n_levels = len(integration.levels) if integration else None
     bad = np.asarray(failed, dtype=bool) | levels.isna().to_numpy()
     if n_levels:
         bad |= ~levels.isin(range(1, n_levels + 1)).to_numpy()
     if bad.any():
         problems.add("out_of_codebook", "error", source=name, rows=lines[bad], column=columns[2],
-                     values=data.loc[bad, columns[2]].astype(str).tolist(),
+                     values=data.loc[bad, level].astype(str).tolist(),
                      expected=f"1–{n_levels}" if n_levels else "1, 2, …")
-    data[columns[2]] = levels
-    data[columns[1]] = data[columns[1]].map(_norm, na_action="ignore")
+    data[level] = levels
+    data[site] = data[site].map(_norm, na_action="ignore")
     return data.loc[~bad].reset_index(drop=True)
 
 
 def _check_interviews(study: Study, codebook: Codebook, problems: _Problems,
                       provenance: list[dict]) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     """Read the coded interviews; their sites and groups must be those of the survey."""
-    if not study.sources.interviews:
-        return None, None
-
     seg_parts, doc_parts = [], []
     for spec in study.sources.interviews:
-        name = _display(study, spec)
-        path = study.resolve(spec.path)
-        is_project = spec.format == "qdpx" or (spec.format is None
-                                               and path.suffix.lower() == ".qdpx")
-        try:
-            if is_project:
-                # Case variables named like the survey's roles win over the generic names.
-                project = read_qdpx(path)
-                variables = set(project.case_variables["variable"])
-                for role, column in (("site", study.roles.site), ("group", study.roles.group)):
-                    if column and column in variables:
-                        project.roles[role] = column
-                _reader_warnings(project, problems, name)
-                segments, documents = project.segments(units="lines"), project.documents()
-                record = {"path": name, "format": "qdpx", **{
-                    k: v for k, v in project.provenance.items() if k in ("sha256", "origin")}}
-            else:
-                segments = read_coded_segments(path, sheet=spec.sheet)
-                documents = None
-                record = {"path": name, "format": "segments", "sha256": _sha256(path)}
-        except EvalkitError as error:
-            problems.add("unreadable_file", "error", source=name,
-                         by_lang={lang: {"reason": error.render(lang)} for lang in ("fr", "en")})
+        source = _read(study, spec, "interviews", problems)
+        if source is None:
             continue
-        record["rows"] = int(len(segments))
-        provenance.append(record)
+        name = source.provenance.path
+        _reader_warnings(source, problems, name)
+        segments, documents = source.data, source.documents
+        provenance.append({"path": name, "format": source.provenance.format,
+                           "sha256": source.provenance.sha256, "rows": int(len(segments))})
         for role, column in (("site", study.roles.site), ("group", study.roles.group)):
             if column is None or column not in codebook:
                 continue
@@ -709,16 +803,6 @@ def _check_interviews(study: Study, codebook: Codebook, problems: _Problems,
     segments = pd.concat(seg_parts, ignore_index=True) if seg_parts else None
     documents = pd.concat(doc_parts, ignore_index=True) if doc_parts else None
     return segments, documents
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def raise_for_problems(report: ValidationReport) -> None:

@@ -21,6 +21,7 @@ from evalkit._checks import (
     check_probability,
     rng,
 )
+from evalkit._docs import shared_docs
 from evalkit._lazy import lazy_module
 from evalkit.analyse.qual._segments import (
     at_level,
@@ -63,44 +64,39 @@ _RESULT_COLUMNS = ["measure", "estimate", "se", "ci_low", "ci_high", "n_units", 
 # Bootstrap replicates are drawn in blocks of at most this many unit draws (memory bound).
 _BLOCK = 4_000_000
 
-_SHARED_PARAMS = """
-    data : pandas.DataFrame
-        Long agreement data: one row per unit and coder (a missing value means the coder did not
-        code the unit).
-    unit : str or list of str, default "unit"
-        Column(s) identifying the unit (turn, segment): e.g. ``["document", "unit"]`` when unit
-        ids repeat across documents.
-    coder : str, default "coder"
-        Column naming the coder.
-    value : str, default "value"
-        Column holding the code (or rating) the coder gave the unit.
-    n_boot : int, default 1000
-        Bootstrap resamples of units for the interval; 0 for none (``ci_low``/``ci_high`` NaN).
-    confidence : float, default 0.95
-        Confidence level of the percentile interval.
-    seed : int, numpy.random.Generator or None
-        Seed of the bootstrap: the same seed gives the same interval."""
+_SHARED_PARAMS = """data : pandas.DataFrame
+    Long agreement data: one row per unit and coder (a missing value means the coder did not
+    code the unit).
+unit : str or list of str, default "unit"
+    Column(s) identifying the unit (turn, segment): e.g. ``["document", "unit"]`` when unit
+    ids repeat across documents.
+coder : str, default "coder"
+    Column naming the coder.
+value : str, default "value"
+    Column holding the code (or rating) the coder gave the unit.
+n_boot : int, default 1000
+    Bootstrap resamples of units for the interval; 0 for none (``ci_low``/``ci_high`` NaN).
+confidence : float, default 0.95
+    Confidence level of the percentile interval.
+seed : int, numpy.random.Generator or None
+    Seed of the bootstrap: the same seed gives the same interval."""
 
-_SHARED_RETURNS = """
-    pandas.DataFrame
-        One row with the columns:
+_SHARED_RETURNS = """pandas.DataFrame
+    One row with the columns:
 
-        - ``measure``: the measure's identifier (e.g. ``krippendorff_alpha_nominal``); its label
-          is the catalogue key ``qual.measure.<measure>``;
-        - ``estimate``: the point estimate (NaN when undefined, e.g. a single category used);
-        - ``se``: the asymptotic standard error (Cohen's kappa only; NaN otherwise);
-        - ``ci_low``, ``ci_high``: the bootstrap percentile interval;
-        - ``n_units``: units that entered the estimate;
-        - ``n_coders``: coders who coded at least one of them;
-        - ``reading``: catalogue key of the conventional reading of the value (Landis & Koch
-          for kappas, Krippendorff's 0.667/0.800 thresholds for alpha, missing for percent
-          agreement)."""
+    - ``measure``: the measure's identifier (e.g. ``krippendorff_alpha_nominal``); its label
+      is the catalogue key ``qual.measure.<measure>``;
+    - ``estimate``: the point estimate (NaN when undefined, e.g. a single category used);
+    - ``se``: the asymptotic standard error (Cohen's kappa only; NaN otherwise);
+    - ``ci_low``, ``ci_high``: the bootstrap percentile interval;
+    - ``n_units``: units that entered the estimate;
+    - ``n_coders``: coders who coded at least one of them;
+    - ``reading``: catalogue key of the conventional reading of the value (Landis & Koch
+      for kappas, Krippendorff's 0.667/0.800 thresholds for alpha, missing for percent
+      agreement)."""
 
 
-def _doc(func: Callable) -> Callable:
-    func.__doc__ = (func.__doc__ or "").replace("{shared_params}", _SHARED_PARAMS.strip("\n")) \
-        .replace("{shared_returns}", _SHARED_RETURNS.strip("\n"))
-    return func
+_doc = shared_docs({"shared_params": _SHARED_PARAMS, "shared_returns": _SHARED_RETURNS})
 
 
 # --- public measures -------------------------------------------------------------------------
@@ -114,11 +110,11 @@ def percent_agreement(data: pd.DataFrame, *, unit: str | Sequence[str] = "unit",
 
     Parameters
     ----------
-{shared_params}
+    {shared_params}
 
     Returns
     -------
-{shared_returns}
+    {shared_returns}
 
     Notes
     -----
@@ -151,7 +147,7 @@ def cohen_kappa(data: pd.DataFrame, *, unit: str | Sequence[str] = "unit", coder
 
     Parameters
     ----------
-{shared_params}
+    {shared_params}
     weights : {None, "linear", "quadratic"}
         Disagreement weights for ordered categories: none (every disagreement counts fully),
         :math:`|i-j|` or :math:`(i-j)^2` on the categories' ranks.
@@ -162,7 +158,7 @@ def cohen_kappa(data: pd.DataFrame, *, unit: str | Sequence[str] = "unit", coder
 
     Returns
     -------
-{shared_returns}
+    {shared_returns}
 
     Notes
     -----
@@ -211,11 +207,11 @@ def fleiss_kappa(data: pd.DataFrame, *, unit: str | Sequence[str] = "unit", code
 
     Parameters
     ----------
-{shared_params}
+    {shared_params}
 
     Returns
     -------
-{shared_returns}
+    {shared_returns}
 
     Notes
     -----
@@ -254,7 +250,7 @@ def krippendorff_alpha(data: pd.DataFrame, *, unit: str | Sequence[str] = "unit"
 
     Parameters
     ----------
-{shared_params}
+    {shared_params}
     level : {"nominal", "ordinal", "interval", "ratio"}
         Level of measurement of the values (interval and ratio need numbers; ratio, numbers
         ≥ 0).
@@ -264,7 +260,7 @@ def krippendorff_alpha(data: pd.DataFrame, *, unit: str | Sequence[str] = "unit"
 
     Returns
     -------
-{shared_returns}
+    {shared_returns}
 
     Notes
     -----

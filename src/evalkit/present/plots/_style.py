@@ -21,9 +21,29 @@ from matplotlib import ticker
 from matplotlib.figure import Figure
 
 from evalkit._checks import check_choice, check_frame, check_number
+from evalkit._docs import shared_docs
 from evalkit.config.codebook import Codebook
 from evalkit.errors import ArgumentError
 from evalkit.i18n import LANGUAGES, format_number, format_percent, has_key, t
+
+#: Docstring text every figure function shares (a docstring line ``{lang_width}`` takes it in).
+FIGURE_DOCS: dict[str, str] = {
+    "lang_width": (
+        'lang : {"fr", "en"}\n'
+        "    Language of the labels, notes and number formats.\n"
+        "width : float, default 6.3\n"
+        "    Figure width in inches (6.3 is the text width of an A4 page)."
+    ),
+    "returns_figure": (
+        "Returns\n"
+        "-------\n"
+        "matplotlib.figure.Figure\n"
+        "    A figure pyplot does not track: show it in a notebook, or write it with\n"
+        "    :func:`evalkit.present.plots.save_figure`."
+    ),
+}
+#: The decorator that puts :data:`FIGURE_DOCS` in place.
+figure_docs = shared_docs(FIGURE_DOCS)
 
 #: Okabe & Ito (2008) colours, distinguishable with every common colour-vision deficiency.
 OKABE_ITO = {

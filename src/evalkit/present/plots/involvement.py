@@ -14,14 +14,13 @@ from evalkit.errors import ArgumentError
 from evalkit.i18n import t
 from evalkit.present.plots import _bars
 from evalkit.present.plots import _style as S
-from evalkit.present.plots._docs import shared_docs
 
 __all__ = ["ladder_profile"]
 
 _SOURCE = "evalkit.analyse.involvement.ladder_distribution"
 
 
-@shared_docs
+@S.figure_docs
 def ladder_profile(data: pd.DataFrame, *, site: str = "site", group: str | None = None,
                    codebook: Any = None, label_min: float = 0.08,
                    non_validated: bool | None = None, lang: str = "fr",

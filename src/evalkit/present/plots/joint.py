@@ -18,7 +18,6 @@ from evalkit._checks import check_column
 from evalkit.errors import ArgumentError
 from evalkit.i18n import t
 from evalkit.present.plots import _style as S
-from evalkit.present.plots._docs import shared_docs
 
 __all__ = ["JOINT_COLUMNS", "VERDICTS", "joint_display_figure"]
 
@@ -36,7 +35,7 @@ _MARKS = {"converge": ("✓", S.OKABE_ITO["bluish_green"]),
           "diverge": ("✗", S.OKABE_ITO["vermillion"])}
 
 
-@shared_docs
+@S.figure_docs
 def joint_display_figure(data: pd.DataFrame, *, site: str = "site",
                          non_validated: bool | None = None, lang: str = "fr",
                          width: float = S.MAX_WIDTH) -> Figure:

@@ -16,7 +16,6 @@ from evalkit.errors import ArgumentError
 from evalkit.i18n import format_integer, t
 from evalkit.present.plots import _bars
 from evalkit.present.plots import _style as S
-from evalkit.present.plots._docs import shared_docs
 
 __all__ = ["likert_bars"]
 
@@ -95,7 +94,7 @@ def _tidy_counts(data: pd.DataFrame, items: list[str], categories: list) -> np.n
     return out
 
 
-@shared_docs
+@S.figure_docs
 def likert_bars(data: pd.DataFrame, *, items: Sequence[str], codebook: Any = None,
                 categories: Sequence[Any] | None = None, neutral: str = "centre",
                 label_min: float = 0.05, min_n: int | None = None, lang: str = "fr",

@@ -15,7 +15,6 @@ from evalkit.config.study import LogicModel, Study
 from evalkit.errors import ArgumentError
 from evalkit.i18n import format_number, has_key, label, t
 from evalkit.present.plots import _style as S
-from evalkit.present.plots._docs import shared_docs
 
 __all__ = ["STAGES", "logic_model_diagram"]
 
@@ -63,7 +62,7 @@ def _check_values(values: Any) -> Mapping:
     return values
 
 
-@shared_docs
+@S.figure_docs
 def logic_model_diagram(data: Any, *, values: Mapping[str, Any] | None = None,
                         codebook: Any = None, lang: str = "fr",
                         width: float = S.MAX_WIDTH) -> Figure:

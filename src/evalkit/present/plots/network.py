@@ -15,7 +15,6 @@ from evalkit.errors import ArgumentError
 from evalkit.i18n import t
 from evalkit.present.plots import _bars
 from evalkit.present.plots import _style as S
-from evalkit.present.plots._docs import shared_docs
 
 __all__ = ["integration_plot", "traffic_light_plot"]
 
@@ -33,7 +32,7 @@ def _check_one_row_per(data: pd.DataFrame, keys: list, category: str) -> None:
                             where="group" if len(keys) == 1 else "data")
 
 
-@shared_docs
+@S.figure_docs
 def traffic_light_plot(data: pd.DataFrame, *, site: str = "site", group: str | None = None,
                        codebook: Any = None, label_min: float = 0.05, lang: str = "fr",
                        width: float = S.MAX_WIDTH) -> Figure:
@@ -116,7 +115,7 @@ def _draw_traffic(data: pd.DataFrame, site: str, group: str | None, *, codebook:
     return fig
 
 
-@shared_docs
+@S.figure_docs
 def integration_plot(data: pd.DataFrame, *, label_min: float = 0.08, lang: str = "fr",
                      width: float = S.MAX_WIDTH) -> Figure:
     """The integration continuum per site: how the partners rate their link with the site.

@@ -15,7 +15,6 @@ from evalkit.errors import ArgumentError
 from evalkit.i18n import t
 from evalkit.present.plots import _bars
 from evalkit.present.plots import _style as S
-from evalkit.present.plots._docs import shared_docs
 
 __all__ = ["outcome_change_plot"]
 
@@ -23,7 +22,7 @@ _COLUMNS = ["outcome", "level", "share_worse", "share_same", "share_improved", "
 _COLOURS = [S.OKABE_ITO["vermillion"], S.NEUTRAL, S.OKABE_ITO["blue"]]
 
 
-@shared_docs
+@S.figure_docs
 def outcome_change_plot(data: pd.DataFrame, *, groups: Mapping[str, Sequence[str]] | None = None,
                         codebook: Any = None, label_min: float = 0.08, lang: str = "fr",
                         width: float = S.MAX_WIDTH) -> Figure:

@@ -19,7 +19,6 @@ from evalkit.analyse.qual.frequencies import cooccurrence_matrix
 from evalkit.errors import ArgumentError
 from evalkit.i18n import format_integer, format_number, t
 from evalkit.present.plots import _style as S
-from evalkit.present.plots._docs import shared_docs
 
 __all__ = ["code_site_heatmap", "cooccurrence_heatmap"]
 
@@ -68,7 +67,7 @@ def _frame_axes(ax: Axes, shape: tuple[int, int]) -> None:
 
 # -- code × site -------------------------------------------------------------------------------
 
-@shared_docs
+@S.figure_docs
 def code_site_heatmap(data: pd.DataFrame, *, site: str = "site",
                       value: str = "share_participants", level: str = "code",
                       labels: Mapping[str, str] | None = None, lang: str = "fr",
@@ -187,7 +186,7 @@ def _draw_codes(data: pd.DataFrame, site: str, value: str, level: str, labels: M
 
 # -- co-occurrence -----------------------------------------------------------------------------
 
-@shared_docs
+@S.figure_docs
 def cooccurrence_heatmap(data: pd.DataFrame, *, value: str = "n_units_both",
                          labels: Mapping[str, str] | None = None, lang: str = "fr",
                          width: float = S.MAX_WIDTH) -> Figure:

@@ -18,7 +18,6 @@ from evalkit.analyse.funnel import FEW_SITES
 from evalkit.errors import ArgumentError
 from evalkit.i18n import format_number, format_percent, t
 from evalkit.present.plots import _style as S
-from evalkit.present.plots._docs import shared_docs
 
 __all__ = ["caterpillar_plot", "funnel_plot"]
 
@@ -33,7 +32,7 @@ _ABOVE, _BELOW, _INSIDE = S.OKABE_ITO["vermillion"], S.OKABE_ITO["blue"], "#4D4D
 
 # -- funnel plot -------------------------------------------------------------------------------
 
-@shared_docs
+@S.figure_docs
 def funnel_plot(data: pd.DataFrame, *, overdispersion: pd.DataFrame | None = None,
                 kind: str = "proportion", indicator: str | None = None,
                 label_sites: str = "outside", non_validated: bool | None = None,
@@ -290,7 +289,7 @@ def _significant(x: float, lang: str, digits: int = 2) -> str:
 
 # -- caterpillar plot --------------------------------------------------------------------------
 
-@shared_docs
+@S.figure_docs
 def caterpillar_plot(data: pd.DataFrame, *, site: str = "site", estimate: str = "shrunken",
                      reference: float | None = None, kind: str = "proportion",
                      indicator: str | None = None, non_validated: bool | None = None,
