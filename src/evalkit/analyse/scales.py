@@ -15,8 +15,13 @@ import numpy as np
 import pandas as pd
 
 from evalkit._checks import check_choice, check_column, check_columns, check_frame
-from evalkit.config.instruments import Instrument, instrument_from_dict, load_instrument
-from evalkit.errors import ArgumentError
+from evalkit.config.instruments import (
+    Instrument,
+    instrument_from_dict,
+    load_instrument,
+    match_items,
+)
+from evalkit.errors import ArgumentError, ConfigError
 from evalkit.i18n import LANGUAGES, format_integer, format_number, t
 
 __all__ = ["STATUSES", "reverse_keyed_items", "score_scale", "scoring_summary"]
@@ -283,32 +288,13 @@ def _item_columns(data: pd.DataFrame, inst: Instrument, items: Any) -> tuple[lis
 def _keys_and_columns(inst: Instrument, items: Any) -> tuple[list, list]:
     """The instrument's item keys and the study's matching columns."""
     if isinstance(items, Mapping):
-        keys, columns = list(items), list(items.values())
-        if inst.items is not None:
-            missing = [k for k in inst.items if k not in items]
-            unknown = [k for k in keys if k not in inst.items]
-            if missing or unknown:
-                raise ArgumentError(
-                    f"items must map every item of {inst.name!r} to a column: "
-                    f"{'missing ' + ', '.join(missing) if missing else ''}"
-                    f"{'; ' if missing and unknown else ''}"
-                    f"{'unknown ' + ', '.join(map(repr, unknown)) if unknown else ''} "
-                    f"(item keys: {', '.join(inst.items)})", where="items")
-            columns = [items[k] for k in inst.items]
-            keys = list(inst.items)
+        items = dict(items)
     elif isinstance(items, Sequence) and not isinstance(items, str):
-        columns = list(items)
-        if inst.items is not None and len(columns) != len(inst.items):
-            raise ArgumentError(
-                f"items must list {len(inst.items)} columns for {inst.name!r} (in the order "
-                f"{', '.join(inst.items)}), got {len(columns)}", where="items")
-        keys = list(inst.items) if inst.items is not None else [str(c) for c in columns]
-    else:
-        raise ArgumentError("items must be a mapping {item key: column} or a list of columns, "
-                            f"got {items!r}", where="items")
-    if len(set(columns)) != len(columns):
-        raise ArgumentError(f"items lists a column twice: {columns!r}", where="items")
-    return keys, columns
+        items = list(items)
+    try:
+        return match_items(inst, items)
+    except ConfigError as error:  # a function argument here, not a study's configuration
+        raise ArgumentError(error.message, where="items") from None
 
 
 def _score_block(x: np.ndarray, keys: list, inst: Instrument, required: int,
