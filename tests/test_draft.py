@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ import yaml
 from evalkit.cli.new import draft_new_study
 from evalkit.config.codebook import load_codebook
 from evalkit.config.study import load_study
+from evalkit.datasets.zoo import ZOO, make_zoo_study
 from evalkit.errors import ConfigError
 from evalkit.read.sketch import dictionary_kind, read_data_dictionary, sketch_source
 from evalkit.validate.study import validate_study
@@ -319,3 +321,14 @@ def test_an_existing_study_is_never_overwritten(tmp_path, name):
     with pytest.raises(ConfigError, match="already holds"):
         draft_new_study(folder, [path])
     assert (folder / name).read_text(encoding="utf-8") == "kept"
+
+
+@pytest.mark.parametrize("shape", list(ZOO))
+def test_a_zoo_study_drafted_from_its_files_finds_its_roles_and_validates(tmp_path, shape):
+    folder = make_zoo_study(tmp_path / "zoo", shape, seed=4).parent
+    truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
+    files = [folder / f["path"] for f in truth["files"]["survey"] if not f.get("staff")]
+    study_file, draft = draft_new_study(tmp_path / "brouillon", files)
+    assert draft.roles == {role: truth["names"][role] for role in ("id", "wave", "site",
+                                                                   "group")}
+    _assert_clean(study_file)

@@ -382,7 +382,11 @@ def _values_fit(role: str, column: _Column, sources, roles) -> tuple[bool, dict]
         return 1 <= n and repeated, {"n": n}
     values = {_norm(v) for v in [*distinct, *column.value_labels.values()]}
     group_values = len(values & _GROUP_VALUES) >= 2
-    return 2 <= n <= 10 and repeated, {"n": n, "group_values": group_values}
+    if re.search(r"(^|_)(age|ages|sexe|sex|genre|gender)($|_)", _norm(column.name)):
+        return False, {}  # an age group or a sex is not a respondent group
+    # A study of one respondent group still has its group column, when it is named like one.
+    fewest = 1 if _norm(column.name) in _NAMES["group"] else 2
+    return fewest <= n <= 10 and repeated, {"n": n, "group_values": group_values}
 
 
 def _links_files(column: _Column, sources) -> bool:

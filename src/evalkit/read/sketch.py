@@ -153,6 +153,8 @@ def sketch_source(path: str | Path, *, sheet: str | int | None = None) -> Source
     fmt = detect_format(path)
     if fmt in ("sav", "dta"):
         return _sketch_statfile(path, fmt)
+    if fmt == "xlsx" and sheet is None:
+        sheet = _largest_sheet(path)
     source = read_source(path, sheet=sheet)
     data = source.data
     decimal = source.provenance.decimal or "."
@@ -163,6 +165,19 @@ def sketch_source(path: str | Path, *, sheet: str | int | None = None) -> Source
                             thousands=thousands) for c in data.columns)
     return SourceSketch(path=path, format=fmt, n_rows=len(data), columns=columns,
                         sample=data.head(SAMPLE_ROWS).copy(), sheet=source.provenance.sheet)
+
+
+def _largest_sheet(path: Path) -> str | None:
+    """The worksheet with the most cells: where a workbook's data are when its first sheet is
+    a note or a cover page."""
+    import openpyxl  # here: importing evalkit must not import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        sizes = {ws.title: (ws.max_row or 0) * (ws.max_column or 0) for ws in book.worksheets}
+    finally:
+        book.close()
+    return max(sizes, key=sizes.get) if len(sizes) > 1 else None
 
 
 def _sketch_statfile(path: Path, fmt: str) -> SourceSketch:
