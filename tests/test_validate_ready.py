@@ -109,3 +109,27 @@ def test_the_run_stops_on_the_same_problem_before_writing_anything(template, tmp
     assert [p.key for p in info.value.problems] == ["privacy.key"]
     study_dir = out / load_study(template).study
     assert not study_dir.exists() or not any(p.is_dir() for p in study_dir.iterdir())
+
+
+def test_outcomes_without_follow_up_waves_would_stop_the_run(template, monkeypatch):
+    monkeypatch.setenv("EVALKIT_KEY", KEY)
+    _edit(template, lambda d: d.pop("waves"))
+    problems = run_problems(load_study(template))
+    assert [p.key for p in problems] == ["measures.outcomes"]
+    assert "waves: {baseline" in problems[0].message_en and "wave" in problems[0].message_en
+    assert "mesurer le changement" in problems[0].message_fr
+
+
+@pytest.mark.parametrize(("bootstrap", "problem"), [(0, False), (99, True), (100, False)])
+def test_a_bootstrap_too_small_for_an_interval_is_said(template, monkeypatch, bootstrap,
+                                                      problem):
+    monkeypatch.setenv("EVALKIT_KEY", KEY)
+    _edit(template, lambda d: d["parameters"].update(bootstrap=bootstrap))
+    study = load_study(template)
+    problems = run_problems(study)
+    assert [p.key for p in problems] == (["parameters.bootstrap"] if problem else [])
+    if not problem:  # and the run computes its tables with it (0: Feldt intervals only)
+        results = compute_results(prepare_study(study))
+        methods = set(results["reliability_ladder"].frame["ci_method"])
+        assert methods == ({"feldt", "none"} if bootstrap == 0 else
+                           {"feldt", "bootstrap"})

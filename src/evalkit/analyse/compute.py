@@ -288,8 +288,10 @@ def _reliability(ctx: _Context, name: str, items: Sequence[str],
                  data: pd.DataFrame, reverse: Mapping | None = None) -> list[ResultTable]:
 
     n_boot = ctx.n_boot
+    # bootstrap: 0 in study.yaml asks for no bootstrap interval (Feldt's only).
     parts = [cronbach_alpha(data, items=items, confidence=ctx.confidence, n_boot=n_boot,
-                            seed=ctx.seed, reverse=reverse)]
+                            ci=("feldt", "bootstrap") if n_boot else "feldt", seed=ctx.seed,
+                            reverse=reverse)]
     small = max(min(n_boot // 4, 500), 100) if n_boot else 0
     ci = "bootstrap" if small else None
     for function in (ordinal_alpha, mcdonald_omega):

@@ -17,22 +17,29 @@ from evalkit.config.instruments import (
 )
 from evalkit.config.study import Study
 from evalkit.errors import EvalkitError
+from evalkit.i18n import t
 from evalkit.prepare.keys import DemoKeyWarning, load_key
 
 __all__ = ["check_run_ready", "run_problems"]
 
 
+#: The fewest bootstrap resamples an interval is computed from (0: no bootstrap interval).
+MIN_BOOTSTRAP = 100
+
+
 def run_problems(study: Study) -> list[ConfigProblem]:
     """Every configuration reason a run of ``study`` would stop for that the data checks do
     not see: the key (present, readable, well formed, outside the study folder; its value is
-    never shown) and each scale's instrument (it loads, and the items fit it).
+    never shown), each scale's instrument (it loads, and the items fit it), outcomes declared
+    without the waves that measure change, and a bootstrap too small to give an interval.
 
     Returns
     -------
     list of ConfigProblem
         Empty when the run can go ahead.
     """
-    return [*_key_problems(study), *_scale_problems(study)]
+    return [*_key_problems(study), *_scale_problems(study), *_outcome_problems(study),
+            *_parameter_problems(study)]
 
 
 def check_run_ready(study: Study) -> None:
@@ -78,6 +85,31 @@ def _scale_problems(study: Study) -> list[ConfigProblem]:
         except EvalkitError as error:
             problems.append(_problem(study, f"{where}.items", error))
     return problems
+
+
+def _catalogue_problem(study: Study, key: str, message: str, **params: Any) -> ConfigProblem:
+    return ConfigProblem(study.file.name, study.line_of(key), key, t(message, "en", **params),
+                         t(message, "fr", **params))
+
+
+def _outcome_problems(study: Study) -> list[ConfigProblem]:
+    # Change is measured between the baseline and a follow-up wave: a wave column alone does
+    # not say which is which.
+    waves = study.waves
+    if study.measures.outcomes is None or study.roles.wave is None:
+        return []
+    if waves is None or not waves.follow_up:
+        return [_catalogue_problem(study, "measures.outcomes", "ready.outcomes_need_waves",
+                                   wave=study.roles.wave)]
+    return []
+
+
+def _parameter_problems(study: Study) -> list[ConfigProblem]:
+    n = study.parameters.bootstrap
+    if 0 < n < MIN_BOOTSTRAP:
+        return [_catalogue_problem(study, "parameters.bootstrap", "ready.bootstrap_too_small",
+                                   n=n, minimum=MIN_BOOTSTRAP)]
+    return []
 
 
 def _instrument(study: Study, instrument: Any, where: str) -> Instrument:
