@@ -151,6 +151,103 @@ def test_tau2_widens_the_limits(sites):
     assert out.loc[("B", 0.95), "z"] == pytest.approx((0.6 - theta) / (half / 1.959963984540054))
 
 
+# ------------------------------------------------- outside a limit: the exact tail probability
+
+THETA = 0.37
+
+
+def exact_flag(r, n, theta, level):
+    """Outside the two-sided ``level`` limits: P(R ≤ r) or P(R ≥ r) below (1 - level) / 2,
+    R ~ Bin(n, θ) (scipy.stats.binom directly)."""
+    tail = (1 - level) / 2
+    if stats.binom.cdf(r, n, theta) < tail:
+        return "below"
+    if stats.binom.sf(r - 1, n, theta) < tail:
+        return "above"
+    return None
+
+
+def one_count_either_side(n, theta, level):
+    """For each limit at ``level``: the count just outside it and the count just inside."""
+    tail = (1 - level) / 2
+    counts = np.arange(n + 1)
+    up = counts[stats.binom.sf(counts - 1, n, theta) < tail].min()
+    low = counts[stats.binom.cdf(counts, n, theta) < tail].max()
+    return {"above": up, "inside_above": up - 1, "below": low, "inside_below": low + 1}
+
+
+def test_a_site_at_one_of_one_is_not_outside():
+    # P(R ≥ 1) = θ = 0.37 for one person: nowhere near either tail. The interpolated limits at
+    # n = 1 lie below 1, which flagged 100 % as outside both limits before.
+    data = pd.DataFrame({"site": ["tiny", "big"], "events": [1, 37], "people": [1, 100]})
+    out = site_rows(funnel_limits(data, site="site", numerator="events", denominator="people",
+                                  target=THETA))
+    assert stats.binom.sf(0, 1, THETA) == pytest.approx(0.37)
+    assert (out.loc[("tiny", 0.95), "upper"], out.loc[("tiny", 0.998), "upper"]) < (1.0, 1.0)
+    assert not out.loc["tiny", "outside"].any()
+    assert out.loc["tiny", "direction"].isna().all()
+
+
+@pytest.mark.parametrize("n", [30, 60, 250])
+def test_sites_one_count_either_side_of_each_limit(n):
+    names, events = [], []
+    for level in (0.95, 0.998):
+        for side, r in one_count_either_side(n, THETA, level).items():
+            names.append(f"{side}@{level}")
+            events.append(int(r))
+    data = pd.DataFrame({"site": names, "events": events, "people": n})
+    out = site_rows(funnel_limits(data, site="site", numerator="events", denominator="people",
+                                  target=THETA))
+    for name, r in zip(names, events, strict=True):
+        for level in (0.95, 0.998):
+            expected = exact_flag(r, n, THETA, level)
+            row = out.loc[(name, level)]
+            assert bool(row["outside"]) == (expected is not None), (name, level, r)
+            assert (row["direction"] if pd.notna(row["direction"]) else None) == expected
+    # Each site just outside a limit is outside it; each one count inside is inside it.
+    for level in (0.95, 0.998):
+        for side in ("above", "below"):
+            assert out.loc[(f"{side}@{level}", level), "direction"] == side
+            assert not out.loc[(f"inside_{side}@{level}", level), "outside"]
+
+
+def test_a_site_drawn_beyond_the_interpolated_line_can_be_inside():
+    # n = 100, θ = 0.5: the interpolated upper 95 % limit is 0.593; 60 of 100 is drawn beyond
+    # it, but P(R ≥ 60) = 0.0284 > 0.025, so it is not outside (61 of 100 is: 0.0176).
+    data = pd.DataFrame({"site": ["a", "b"], "events": [60, 61], "people": [100, 100]})
+    out = site_rows(funnel_limits(data, site="site", numerator="events", denominator="people",
+                                  target=0.5))
+    assert out.loc[("a", 0.95), "estimate"] > out.loc[("a", 0.95), "upper"]
+    assert stats.binom.sf(59, 100, 0.5) > 0.025 > stats.binom.sf(60, 100, 0.5)
+    assert not out.loc[("a", 0.95), "outside"]
+    assert out.loc[("b", 0.95), "direction"] == "above"
+
+
+def test_a_mean_is_outside_from_its_normal_tail():
+    # Pooled SD 2 (every site), n = 16: s = 0.5; z = ±1.95 is inside 95 %, ±1.97 outside.
+    data = pd.DataFrame({"site": list("ABCD"), "mean": [10.975, 11.015, 9.025, 8.985],
+                         "sd": [2.0] * 4, "n": [16] * 4})
+    out = site_rows(funnel_limits(data, site="site", kind="mean", mean="mean", sd="sd", n="n",
+                                  target=10.0))
+    z = (data["mean"] - 10.0) / 0.5
+    expected = stats.norm.sf(np.abs(z)) < 0.025
+    assert out.xs(0.95, level="level")["outside"].tolist() == expected.tolist() == \
+        [False, True, False, True]
+
+
+def test_the_adjusted_flags_come_from_the_adjusted_normal_tail():
+    data = pd.DataFrame({"site": list("ABCDEFGH"), "events": [10, 30, 22, 45, 8, 60, 35, 28],
+                         "people": [100] * 8})
+    out = overdispersion(data, site="site", numerator="events", denominator="people")
+    for level in (0.95, 0.998):
+        rows = out[out["level"] == level]
+        tail = stats.norm.sf(np.abs(rows["z_adjusted"].to_numpy()))
+        assert rows["outside_adjusted"].tolist() == (tail < (1 - level) / 2).tolist()
+        theta = data["events"].sum() / 800
+        plain = [exact_flag(r, 100, theta, level) is not None for r in rows["estimate"] * 100]
+        assert rows["outside"].tolist() == plain
+
+
 # ----------------------------------------------------------------------------- overdispersion
 
 
@@ -181,11 +278,13 @@ def test_overdispersion_by_hand():
     # Before: exact 95 % limits at n = 100, θ = 0.5. Lower: r = 40 (P(R ≤ 40) = 0.02844),
     # α = (0.02844 - 0.025) / 0.01084 = 0.3176, limit 0.39682. Upper: r = 60
     # (P(R ≤ 60) = 0.98240), α = (0.98240 - 0.975) / 0.01084 = 0.6824, limit 0.59318. The
-    # interpolation spreads the mass of r over (r - 1, r], so E (0.60) is just outside and
-    # A (0.40) just inside; after widening, neither is.
+    # interpolation spreads the mass of r over (r - 1, r], so E (0.60) is drawn just beyond the
+    # upper line and A (0.40) just inside the lower one. Neither is outside: the flags come from
+    # the exact tails, P(R ≥ 60) = P(R ≤ 40) = 0.02844 > 0.025; nor after widening.
     assert a["lower"] == pytest.approx(0.396824, abs=1e-6)
     assert rows.loc[("E", 0.95), "upper"] == pytest.approx(0.593176, abs=1e-6)
-    assert rows["outside"].tolist() == [False] * 8 + [True, False]
+    assert stats.binom.sf(59, 100, 0.5) == pytest.approx(0.02844, abs=1e-5)
+    assert not rows["outside"].any()
     assert not rows["outside_adjusted"].any()
 
 

@@ -16,6 +16,8 @@ from evalkit.datasets.demo import LADDER_ITEMS, OUTCOME_ITEMS
 from evalkit.validate.study import PROBLEM_COLUMNS, validate_study
 
 BROKEN = Path(__file__).parent / "broken_studies"
+#: A key for the studies whose key is in EVALKIT_KEY (a test value, not a secret).
+TEST_KEY = "5e" * 32
 CASES = sorted(p.name for p in BROKEN.iterdir() if (p / "expected.yaml").is_file())
 
 
@@ -31,6 +33,8 @@ def test_there_are_at_least_fifteen_broken_studies():
 @pytest.mark.parametrize("case", CASES)
 def test_broken_study_gives_its_message_and_exit_code(case, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("EVALKIT_LANG", "en")
+    # The broken studies are copies of the template, whose key is in EVALKIT_KEY.
+    monkeypatch.setenv("EVALKIT_KEY", TEST_KEY)
     expected = yaml.safe_load((BROKEN / case / "expected.yaml").read_text(encoding="utf-8"))
     before = tree_digest(BROKEN / case)
     out = tmp_path / "validation.csv"
@@ -103,13 +107,15 @@ def test_identifying_values_are_masked(tmp_path):
     assert not any(rid in text for rid in raw_ids["respondent_id"])
 
 
-def test_json_summary(tmp_path, capsys):
+def test_json_summary(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("EVALKIT_KEY", TEST_KEY)
     code = main(["validate", str(BROKEN / "data_value_out_of_codebook"), "--format", "json",
                  "--out", str(tmp_path / "v.csv")])
     payload = json.loads(capsys.readouterr().out)
     assert code == 1
     assert payload["errors"] == 1 and payload["ok"] is False
     assert payload["summary"][0]["rule"] == "out_of_codebook"
+    assert payload["run_problems"] == []
     assert {s["path"] for s in payload["sources"]} >= {"data/survey_w1.csv"}
     assert all(len(s["sha256"]) == 64 for s in payload["sources"])
 
@@ -123,10 +129,12 @@ def test_french_messages(capsys, tmp_path):
 
 
 def test_cli_exit_codes_and_no_traceback(cli, tmp_path):
+    key = {"EVALKIT_KEY": TEST_KEY}
     ok = cli("validate", str(BROKEN / "data_follow_up_without_baseline"), "--out",
-             str(tmp_path / "a.csv"))
+             str(tmp_path / "a.csv"), env=key)
     assert ok.returncode == 0
-    data = cli("validate", str(BROKEN / "data_wrong_type"), "--out", str(tmp_path / "b.csv"))
+    data = cli("validate", str(BROKEN / "data_wrong_type"), "--out", str(tmp_path / "b.csv"),
+               env=key)
     assert data.returncode == 1 and (tmp_path / "b.csv").is_file()
     config = cli("validate", str(BROKEN / "config_unknown_key"), "--out",
                  str(tmp_path / "c.csv"))
@@ -142,7 +150,8 @@ def test_new_template_validates(cli, tmp_path):
     assert made.returncode == 0, made.stderr
     text = (tmp_path / "Mon Étude" / "study.yaml").read_text(encoding="utf-8")
     assert "study: mon-etude" in text and text.count("#") > 20  # commented
-    checked = cli("validate", str(tmp_path / "Mon Étude"), "--out", str(tmp_path / "v.csv"))
+    checked = cli("validate", str(tmp_path / "Mon Étude"), "--out", str(tmp_path / "v.csv"),
+                  env={"EVALKIT_KEY": TEST_KEY})
     assert checked.returncode == 0, checked.stdout + checked.stderr
     again = cli("new", str(tmp_path / "Mon Étude"))
     assert again.returncode == 2 and "already exists" in again.stderr

@@ -99,5 +99,24 @@ polr_summary <- function(method) {
 out$polr_logit <- polr_summary("logistic")
 out$polr_probit <- polr_summary("probit")
 
+# Unbalanced sites whose covariates differ between sites (as respondents of real sites do):
+# the fixed-effect standard errors of lme4 are sqrt(diag(sigma^2 (X' V^-1 X)^-1)), with the
+# variance parameters taken as known. Synthetic data, generated here (seeded).
+set.seed(20260412)
+sizes <- c(4, 9, 15, 22, 31, 48, 70, 110, 6, 160)
+site <- rep(sprintf("S%02d", seq_along(sizes)), sizes)
+shift <- rep(rnorm(length(sizes), sd = 0.8), sizes)
+rung <- pmin(pmax(round(2.5 + shift + rnorm(length(site), sd = 1.1)), 1), 5)
+tokenistic <- rbinom(length(site), 1, plogis(-0.3 + 0.6 * shift))
+u <- rep(rnorm(length(sizes), sd = 0.35), sizes)
+change <- 0.1 + 0.12 * rung - 0.2 * tokenistic + u + rnorm(length(site), sd = 0.6)
+unbalanced <- data.frame(site = site, rung = rung, tokenistic = tokenistic,
+                         change = round(change, 6))
+write.csv(unbalanced, file.path(here, "mixed_unbalanced.csv"), row.names = FALSE)
+out$unbalanced_reml <- lmer_summary(lmer(change ~ rung + tokenistic + (1 | site),
+                                         data = unbalanced, REML = TRUE))
+out$unbalanced_ml <- lmer_summary(lmer(change ~ rung + tokenistic + (1 | site),
+                                       data = unbalanced, REML = FALSE))
+
 write_json(out, file.path(here, "mixed_models.json"), auto_unbox = TRUE, digits = NA,
            pretty = TRUE)

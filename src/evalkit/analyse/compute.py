@@ -33,7 +33,7 @@ from evalkit.analyse.qual.frequencies import code_frequencies, cooccurrence
 from evalkit.analyse.qual.quotes import quote_bank
 from evalkit.analyse.reliability import cronbach_alpha, item_analysis, mcdonald_omega, ordinal_alpha
 from evalkit.analyse.results import Results, ResultTable
-from evalkit.analyse.scales import score_scale, scoring_summary
+from evalkit.analyse.scales import reverse_keyed_items, score_scale, scoring_summary
 from evalkit.analyse.shrinkage import shrunken_estimates
 from evalkit.analyse.weights import rake_weights, representativeness, weighted_proportion
 from evalkit.errors import DataError, EvalkitError, ExecutionError
@@ -276,22 +276,24 @@ def _tokenism_funnel(ctx: _Context, rates: pd.DataFrame) -> list[ResultTable]:
 
 
 def _reliability(ctx: _Context, name: str, items: Sequence[str],
-                 data: pd.DataFrame) -> list[ResultTable]:
+                 data: pd.DataFrame, reverse: Mapping | None = None) -> list[ResultTable]:
 
     n_boot = ctx.n_boot
+    # bootstrap: 0 in study.yaml asks for no bootstrap interval (Feldt's only).
     parts = [cronbach_alpha(data, items=items, confidence=ctx.confidence, n_boot=n_boot,
-                            seed=ctx.seed)]
+                            ci=("feldt", "bootstrap") if n_boot else "feldt", seed=ctx.seed,
+                            reverse=reverse)]
     small = max(min(n_boot // 4, 500), 100) if n_boot else 0
     ci = "bootstrap" if small else None
     for function in (ordinal_alpha, mcdonald_omega):
         try:
             parts.append(function(data, items=items, confidence=ctx.confidence, ci=ci,
-                                  n_boot=small or 1, seed=ctx.seed))
+                                  n_boot=small or 1, seed=ctx.seed, reverse=reverse))
         except Exception as error:  # reported, not fatal: e.g. an empty category
             parts.append(pd.DataFrame({"measure": [function.__name__],
                                        "note": [f"{type(error).__name__}: {error}"]}))
     table = pd.concat(parts, ignore_index=True).assign(scale=name)
-    items_table = item_analysis(data, items=items).assign(scale=name)
+    items_table = item_analysis(data, items=items, reverse=reverse).assign(scale=name)
     return [ResultTable(f"reliability_{name}", table),
             ResultTable(f"items_{name}", items_table)]
 
@@ -308,8 +310,10 @@ def _scales(ctx: _Context) -> list[ResultTable]:
             instrument = ctx.study.resolve(instrument)
         # Respondents who answered none of the items were not asked (e.g. staff): left out.
         answered = base.dropna(subset=items, how="all")
+        # Items the codebook keys in reverse, besides the instrument's own reverse items.
+        reverse = [c for c in items if c in ctx.prepared.codebook.reverse_keyed()]
         scores = score_scale(answered, instrument=instrument, items=scale.items,
-                             id=ctx.roles.id)
+                             id=ctx.roles.id, reverse=reverse)
         summary = scoring_summary(scores)
         out.append(ResultTable(f"scoring_{name}", summary, counts=_counts(summary, "n")))
         by_site = (pd.DataFrame({"site": answered[site].to_numpy(),
@@ -318,7 +322,9 @@ def _scales(ctx: _Context) -> list[ResultTable]:
                                         sd=("score", "std")).reset_index())
         out.append(ResultTable(f"scale_{name}_by_site", by_site, counts=("n",),
                                estimates=("mean", "sd"), n="n"))
-        out += _reliability(ctx, name, items, answered)
+        out += _reliability(ctx, name, items, answered,
+                            reverse_keyed_items(instrument=instrument, items=scale.items,
+                                                reverse=reverse))
     return out
 
 

@@ -208,8 +208,28 @@ def _grid(n: np.ndarray, n_grid: int, kind: str) -> np.ndarray:
     return grid
 
 
-def _position(estimate: np.ndarray, low: np.ndarray, high: np.ndarray) -> tuple[Any, Any]:
-    below, above = estimate < low, estimate > high
+def _tail_probabilities(summary: pd.DataFrame, kind: str, theta: float, sigma: float,
+                        tau2: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each site's probability of a value at least as low, and at least as high, as its own
+    under the target: exact binomial for a proportion (``P(R ≤ r)``, ``P(R ≥ r)``), normal
+    otherwise (a mean, or a proportion with between-site variance ``tau2``)."""
+    from scipy import stats  # here, not at the top: the figures import this module
+
+    n = summary["n"].to_numpy(dtype="float64")
+    estimate = summary["estimate"].to_numpy(dtype="float64")
+    if kind == "proportion" and tau2 == 0:
+        events = np.round(summary["events"].to_numpy(dtype="float64"))
+        return stats.binom.cdf(events, n, theta), stats.binom.sf(events - 1, n, theta)
+    se = np.sqrt(_standard_error(kind, theta, sigma, n) ** 2 + tau2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (estimate - theta) / se
+    return stats.norm.cdf(z), stats.norm.sf(z)
+
+
+def _position(tails: tuple[np.ndarray, np.ndarray], level: float) -> tuple[Any, Any]:
+    """Outside the two-sided ``level`` limits: a tail probability below ``(1 - level) / 2``."""
+    alpha = (1 - level) / 2
+    below, above = tails[0] < alpha, tails[1] < alpha
     direction = np.where(below, "below", np.where(above, "above", None))
     return below | above, direction
 
@@ -262,7 +282,8 @@ def funnel_limits(data: pd.DataFrame, *, site: str, kind: str = "proportion",
         - ``level``: coverage of the limits;
         - ``lower``, ``upper``: the control limits at ``n``;
         - ``z``: the site's z-score ``(estimate - target) / √(s² + τ²)``;
-        - ``outside``: whether the site lies outside the limits (missing on grid rows);
+        - ``outside``: whether the site lies outside the limits, decided from its exact tail
+          probability (see Notes; missing on grid rows);
         - ``direction``: ``"above"``, ``"below"`` or missing.
 
     Notes
@@ -278,9 +299,14 @@ def funnel_limits(data: pd.DataFrame, *, site: str, kind: str = "proportion",
     For a mean, ``s = σ / √n`` with σ the pooled within-site standard deviation
     ``√(Σ (n_i - 1) s_i² / Σ (n_i - 1))``, and the limits are ``θ ± z √(s² + τ²)``.
 
-    A site is outside a limit when its estimate is strictly beyond it. Respondents with a
-    missing ``y`` or site are left out; sites with no one left, or with a missing or zero
-    denominator, are left out.
+    A site is outside the ``level`` limits when its tail probability under the target is below
+    ``(1 - level) / 2`` (Spiegelhalter 2005, section 2): for a proportion, the exact binomial
+    ``P(R ≥ r)`` above the target and ``P(R ≤ r)`` below it, for the site's ``r`` events out of
+    ``n``; for a mean (or with ``tau2 > 0``), the normal tail of ``z``. The interpolated
+    limits are for drawing: they pass between whole counts, so a site one count beyond the
+    drawn line can still be inside (its count is as likely as the limit allows), and a site at
+    1 of 1 is outside only if ``θ < (1 - level) / 2``. Respondents with a missing ``y`` or site
+    are left out; sites with no one left, or with a missing or zero denominator, are left out.
 
     References
     ----------
@@ -299,9 +325,12 @@ def funnel_limits(data: pd.DataFrame, *, site: str, kind: str = "proportion",
     0    A  0.950  0.217  0.519       NaN
     1    A  0.998  0.139  0.609       NaN
     2    B  0.950  0.235  0.505     above
-    3    B  0.998  0.164  0.585     above
+    3    B  0.998  0.164  0.585       NaN
     4    C  0.950  0.227  0.510     below
     5    C  0.998  0.155  0.596       NaN
+
+    B (30 of 50, 0.6) is drawn beyond the 99.8 % line (0.585) but is not outside it: under the
+    target 51/135, ``P(R ≥ 30) = 0.0012``, above the 0.001 of the upper tail.
     """
     summary = _site_summary(data, site=site, kind=kind, y=y, numerator=numerator,
                             denominator=denominator, mean=mean, sd=sd, n=n)
@@ -315,6 +344,7 @@ def funnel_limits(data: pd.DataFrame, *, site: str, kind: str = "proportion",
     se = np.sqrt(_standard_error(kind, theta, sigma, sizes) ** 2 + tau2)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = (summary["estimate"].to_numpy() - theta) / se
+    tails = _tail_probabilities(summary, kind, theta, sigma, tau2)
     parts = []
     for level in levels:
         low, high = _limits(kind, theta, sigma, grid, level, tau2)
@@ -324,7 +354,7 @@ def funnel_limits(data: pd.DataFrame, *, site: str, kind: str = "proportion",
                                    "outside": None, "direction": None}))
     for level in levels:
         low, high = _limits(kind, theta, sigma, sizes, level, tau2)
-        outside, direction = _position(summary["estimate"].to_numpy(), low, high)
+        outside, direction = _position(tails, level)
         parts.append(pd.DataFrame({"source": "site", "site": summary["site"].to_numpy(),
                                    "n": sizes, "estimate": summary["estimate"].to_numpy(),
                                    "target": theta, "level": level, "lower": low,
@@ -332,6 +362,7 @@ def funnel_limits(data: pd.DataFrame, *, site: str, kind: str = "proportion",
                                    "direction": direction}))
     out = pd.concat(parts, ignore_index=True)
     out["outside"] = out["outside"].astype("boolean")
+    out["direction"] = out["direction"].astype(object).where(out["direction"].notna(), np.nan)
     is_site = out["source"] == "site"
     ordered = pd.concat([out[is_site].sort_values(["site", "level"], kind="stable"),
                          out[~is_site].sort_values(["level", "n"], kind="stable")])
@@ -387,10 +418,12 @@ def overdispersion(data: pd.DataFrame, *, site: str, kind: str = "proportion",
           winsorisation (used for φ only);
         - ``level``;
         - ``lower``, ``upper``, ``outside``: the limits of :func:`funnel_limits` (exact
-          binomial for a proportion) and whether the site lies outside them (*before*);
+          binomial for a proportion) and whether the site lies outside them, from its exact tail
+          probability as there (*before*);
         - ``z_adjusted``, ``lower_adjusted``, ``upper_adjusted``, ``outside_adjusted``: the
-          same with the between-site variance, ``(estimate - target) / √(s² + τ²)`` and
-          ``target ± z √(s² + τ²)`` (*after*; equal to *before* when τ² = 0);
+          same with the between-site variance, ``(estimate - target) / √(s² + τ²)``,
+          ``target ± z √(s² + τ²)`` and the normal tail probability of ``z_adjusted`` (*after*;
+          equal to *before* when τ² = 0);
         - ``phi``, ``chi2``, ``df``, ``p_value``: the overdispersion ratio and its test;
         - ``tau2``: the between-site variance (0 when φ ≤ 1);
         - ``k``: the number of sites; ``few_sites``: whether ``k < 20`` (read with caution:
@@ -455,13 +488,15 @@ def overdispersion(data: pd.DataFrame, *, site: str, kind: str = "proportion",
     disp = _dispersion(z, se, winsor, target is not None)
     tau2 = disp["tau2"]
     z_adj = (estimate - theta) / np.sqrt(se**2 + tau2)
+    tails = _tail_probabilities(summary, kind, theta, sigma, 0.0)
+    tails_a = _tail_probabilities(summary, kind, theta, sigma, tau2) if tau2 > 0 else tails
     parts = []
     for level in levels:
         low, high = _limits(kind, theta, sigma, sizes, level, 0.0)
         low_a, high_a = _limits(kind, theta, sigma, sizes, level, tau2) if tau2 > 0 \
             else (low, high)
-        outside, _ = _position(estimate, low, high)
-        outside_a, _ = _position(estimate, low_a, high_a)
+        outside, _ = _position(tails, level)
+        outside_a, _ = _position(tails_a, level)
         parts.append(pd.DataFrame({
             "site": summary["site"].to_numpy(), "n": sizes, "estimate": estimate,
             "target": theta, "z": z, "z_winsorised": disp["z_winsorised"], "level": level,

@@ -10,7 +10,7 @@ large surveys.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -59,8 +59,12 @@ _DOCS: dict[str, str] = {
     "data": """data : pandas.DataFrame
     One row per respondent; the item columns hold numeric answers (NaN when missing).""",
     "items": """items : list of str
-    The item columns, at least two, all keyed in the same direction (reverse negatively
-    worded items first, e.g. with :func:`evalkit.analyse.scales.score_scale`'s instrument).""",
+    The item columns, at least two.""",
+    "reverse": """reverse : list of str or dict, optional
+    The reverse-keyed items among ``items`` (negatively worded): each answer ``x`` becomes
+    ``low + high - x`` before anything is computed. A dict gives each item's answer range,
+    ``{column: (low, high)}`` (e.g. from the instrument or the codebook); a list takes the
+    lowest and highest answer seen across all the items (as ``psych::alpha``'s ``keys``).""",
     "confidence": """confidence : float, default 0.95
     Confidence level of the intervals, strictly between 0 and 1.""",
     "n_boot": """n_boot : int
@@ -80,6 +84,9 @@ _DOCS: dict[str, str] = {
     - ``k``: number of items.
     - ``missing``: the missing-data policy applied.
     - ``n_boot``: bootstrap resamples that gave a finite value (0 for other methods).""",
+    "keying": """Reverse keying: items listed in ``reverse`` are reversed first (``low + high − x``);
+every other item enters as it is, so items must otherwise be keyed in the same direction
+(a negative item-rest correlation in :func:`item_analysis` points to an item to reverse).""",
 }
 _shared_docs = shared_docs(_DOCS)
 
@@ -91,7 +98,8 @@ _shared_docs = shared_docs(_DOCS)
 @_shared_docs
 def cronbach_alpha(data: pd.DataFrame, *, items: Sequence[str], confidence: float = 0.95,
                    ci: str | Sequence[str] | None = ("feldt", "bootstrap"), n_boot: int = 2000,
-                   seed: Any = None, missing: str = "listwise") -> pd.DataFrame:
+                   seed: Any = None, missing: str = "listwise",
+                   reverse: Sequence[str] | Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Cronbach's alpha of a set of items, with Feldt and bootstrap confidence intervals.
 
     Parameters
@@ -108,6 +116,7 @@ def cronbach_alpha(data: pd.DataFrame, *, items: Sequence[str], confidence: floa
         ``'listwise'`` uses the respondents who answered every item; ``'pairwise'`` estimates
         each variance and covariance from every respondent who answered both items (as
         ``psych::alpha``'s default ``use = "pairwise"``).
+    {reverse}
 
     Returns
     -------
@@ -129,6 +138,8 @@ def cronbach_alpha(data: pd.DataFrame, *, items: Sequence[str], confidence: floa
     pairwise covariances.
 
     Missing data: listwise by default (``n`` = complete respondents); pairwise on request.
+
+    {keying}
 
     References
     ----------
@@ -154,8 +165,15 @@ def cronbach_alpha(data: pd.DataFrame, *, items: Sequence[str], confidence: floa
        ci_method  estimate  ci_low  ci_high    n
     0      feldt      0.76   0.714    0.800  300
     1  bootstrap      0.76   0.708    0.802  300
+
+    A negatively worded item enters reversed (here on a 1-5 scale):
+
+    >>> data["q6"] = 6 - data["q5"]
+    >>> cronbach_alpha(data, items=["q1", "q2", "q3", "q4", "q6"], reverse={"q6": (1, 5)},
+    ...                ci=None)["estimate"].round(3).tolist()
+    [0.76]
     """
-    x, items = _item_matrix(data, items)
+    x, items = _item_matrix(data, items, reverse)
     methods = _check_ci(ci, ("feldt", "bootstrap"))
     confidence = check_probability(confidence, "confidence")
     missing = check_choice(missing, MISSING, "missing")
@@ -173,8 +191,8 @@ def cronbach_alpha(data: pd.DataFrame, *, items: Sequence[str], confidence: floa
 
 
 @_shared_docs
-def item_analysis(data: pd.DataFrame, *, items: Sequence[str],
-                  missing: str = "listwise") -> pd.DataFrame:
+def item_analysis(data: pd.DataFrame, *, items: Sequence[str], missing: str = "listwise",
+                  reverse: Sequence[str] | Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Item statistics of a scale: item-total and item-rest correlations, alpha if dropped.
 
     Parameters
@@ -185,6 +203,7 @@ def item_analysis(data: pd.DataFrame, *, items: Sequence[str],
         ``'listwise'``: every statistic from the respondents who answered all items;
         ``'pairwise'``: means and standard deviations from each item's answers, correlations
         and alphas from pairwise covariances.
+    {reverse}
 
     Returns
     -------
@@ -192,6 +211,8 @@ def item_analysis(data: pd.DataFrame, *, items: Sequence[str],
         One row per item, in the order of ``items``, with columns:
 
         - ``item``: the column name.
+        - ``reversed``: whether the item entered reversed (its mean is then on the reversed
+          scale, as ``psych::alpha`` reports it).
         - ``n``: respondents behind the item's mean and standard deviation.
         - ``mean``, ``sd``: mean and standard deviation (denominator n - 1).
         - ``item_total_r``: correlation of the item with the total of all items.
@@ -209,6 +230,8 @@ def item_analysis(data: pd.DataFrame, *, items: Sequence[str],
 
     Missing data: listwise by default; pairwise on request (see ``missing``).
 
+    {keying}
+
     References
     ----------
     Cronbach, L. J. (1951). Coefficient alpha and the internal structure of tests.
@@ -222,24 +245,28 @@ def item_analysis(data: pd.DataFrame, *, items: Sequence[str],
     >>> latent = gen.normal(size=300)
     >>> data = pd.DataFrame({f"q{i}": np.clip(np.round(3 + latent + gen.normal(size=300)), 1, 5)
     ...                      for i in range(1, 4)})
-    >>> item_analysis(data, items=["q1", "q2", "q3"])[["item", "item_rest_r", "alpha_if_dropped"]].round(3)
+    >>> item_analysis(data, items=["q1", "q2", "q3"])[["item", "item_rest_r",
+    ...                                                 "alpha_if_dropped"]].round(3)
       item  item_rest_r  alpha_if_dropped
     0   q1        0.484             0.518
     1   q2        0.427             0.595
     2   q3        0.467             0.541
     """
-    x, items = _item_matrix(data, items)
+    x, items = _item_matrix(data, items, reverse)
+    flipped = [item in _reversed_items(items, reverse) for item in items]
     missing = check_choice(missing, MISSING, "missing")
     moments = _Moments(_apply_missing(x, missing), missing)
     cov = moments.covariances(moments.counts[:, None])[0]
     n, mean = moments.item_counts_and_means()
-    return pd.DataFrame({"item": items, "n": n, "mean": mean, "sd": np.sqrt(np.diag(cov)),
-                         **_item_statistics(cov)})
+    return pd.DataFrame({"item": items, "reversed": flipped, "n": n, "mean": mean,
+                         "sd": np.sqrt(np.diag(cov)), **_item_statistics(cov)})
 
 
 @_shared_docs
 def polychoric_correlation(data: pd.DataFrame, *, items: Sequence[str],
-                           missing: str = "listwise") -> pd.DataFrame:
+                           missing: str = "listwise",
+                           reverse: Sequence[str] | Mapping[str, Any] | None = None
+                           ) -> pd.DataFrame:
     """Two-step polychoric correlations between ordinal items, as a long table of pairs.
 
     Parameters
@@ -252,6 +279,7 @@ def polychoric_correlation(data: pd.DataFrame, *, items: Sequence[str],
         ``'listwise'``: respondents who answered every item. ``'pairwise'``: each item's
         thresholds from all its answers and each correlation from the respondents who
         answered both items (as ``psych::polychoric``).
+    {reverse}
 
     Returns
     -------
@@ -311,7 +339,7 @@ def polychoric_correlation(data: pd.DataFrame, *, items: Sequence[str],
     q2  0.409  1.000  0.396
     q3  0.467  0.396  1.000
     """
-    x, items = _item_matrix(data, items)
+    x, items = _item_matrix(data, items, reverse)
     missing = check_choice(missing, MISSING, "missing")
     ordinal = _Ordinal(x, items, missing)
     rho, status, n = ordinal.correlations(ordinal.counts[:, None])
@@ -349,7 +377,9 @@ def polychoric_matrix(pairs: pd.DataFrame) -> pd.DataFrame:
 
 @_shared_docs
 def polychoric_thresholds(data: pd.DataFrame, *, items: Sequence[str],
-                          missing: str = "listwise") -> pd.DataFrame:
+                          missing: str = "listwise",
+                          reverse: Sequence[str] | Mapping[str, Any] | None = None
+                          ) -> pd.DataFrame:
     """The thresholds of each ordinal item: the first step of the polychoric correlations.
 
     Parameters
@@ -360,6 +390,7 @@ def polychoric_thresholds(data: pd.DataFrame, *, items: Sequence[str],
     missing : {'listwise', 'pairwise'}, default 'listwise'
         ``'listwise'``: respondents who answered every item; ``'pairwise'``: all the answers
         to each item.
+    {reverse}
 
     Returns
     -------
@@ -390,7 +421,7 @@ def polychoric_thresholds(data: pd.DataFrame, *, items: Sequence[str],
     2    b         1  0                  0.000       -inf
     3    b         2  2                  0.333     -0.431
     """
-    x, items = _item_matrix(data, items)
+    x, items = _item_matrix(data, items, reverse)
     missing = check_choice(missing, MISSING, "missing")
     ordinal = _Ordinal(x, items, missing)
     _, marginals = ordinal.tables(ordinal.counts[:, None])
@@ -412,15 +443,15 @@ def polychoric_thresholds(data: pd.DataFrame, *, items: Sequence[str],
 @_shared_docs
 def ordinal_alpha(data: pd.DataFrame, *, items: Sequence[str], confidence: float = 0.95,
                   ci: str | Sequence[str] | None = "bootstrap", n_boot: int = 1000,
-                  seed: Any = None, missing: str = "listwise") -> pd.DataFrame:
+                  seed: Any = None, missing: str = "listwise",
+                  reverse: Sequence[str] | Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Ordinal alpha: Cronbach's alpha computed from the polychoric correlation matrix.
 
     Parameters
     ----------
     {data}
     items : list of str
-        The item columns (whole-number answers, at most ten distinct values in all), keyed
-        in the same direction.
+        The item columns (whole-number answers, at most ten distinct values in all).
     {confidence}
     ci : {'bootstrap'} or None, default 'bootstrap'
         Percentile bootstrap interval, or None for the estimate alone.
@@ -428,6 +459,7 @@ def ordinal_alpha(data: pd.DataFrame, *, items: Sequence[str], confidence: float
     {seed}
     missing : {'listwise', 'pairwise'}, default 'listwise'
         As in :func:`polychoric_correlation`.
+    {reverse}
 
     Returns
     -------
@@ -446,6 +478,8 @@ def ordinal_alpha(data: pd.DataFrame, *, items: Sequence[str], confidence: float
     :func:`polychoric_correlation`). A pair at the ±1 boundary enters as ±1.
 
     Missing data: listwise by default; pairwise as in ``psych::polychoric``.
+
+    {keying}
 
     References
     ----------
@@ -471,14 +505,14 @@ def ordinal_alpha(data: pd.DataFrame, *, items: Sequence[str], confidence: float
     0  ordinal_alpha     0.789   0.741    0.825     200
     """
     return _ordinal_measure(data, items, "ordinal_alpha", _standardised_alpha, confidence, ci,
-                            n_boot, seed, missing)
+                            n_boot, seed, missing, reverse)
 
 
 @_shared_docs
 def mcdonald_omega(data: pd.DataFrame, *, items: Sequence[str], correlation: str = "pearson",
                    confidence: float = 0.95, ci: str | Sequence[str] | None = "bootstrap",
-                   n_boot: int = 1000, seed: Any = None,
-                   missing: str = "listwise") -> pd.DataFrame:
+                   n_boot: int = 1000, seed: Any = None, missing: str = "listwise",
+                   reverse: Sequence[str] | Mapping[str, Any] | None = None) -> pd.DataFrame:
     """McDonald's omega total from a one-factor model, with a bootstrap interval.
 
     Parameters
@@ -495,6 +529,7 @@ def mcdonald_omega(data: pd.DataFrame, *, items: Sequence[str], correlation: str
     {seed}
     missing : {'listwise', 'pairwise'}, default 'listwise'
         Respondents who answered every item, or pairwise correlations.
+    {reverse}
 
     Returns
     -------
@@ -514,11 +549,14 @@ def mcdonald_omega(data: pd.DataFrame, *, items: Sequence[str], correlation: str
     the definition of ``psych::omega`` (Revelle & Zinbarg 2009), which equals McDonald's
     :math:`(\\sum\\lambda)^2 / ((\\sum\\lambda)^2 + \\sum u^2)` when the factor reproduces
     :math:`R` exactly. It is the reliability of the sum of standardised items. Unlike
-    ``psych::omega``, items with negative loadings are not silently reversed: reverse them first.
+    ``psych::omega``, items with negative loadings are not silently reversed: declare them in
+    ``reverse``.
     A loading above 1 (a Heywood case) triggers a warning. The interval is the percentile
     bootstrap over respondents, which Dunn, Baguley & Brunsden (2014) recommend for omega.
 
     Missing data: listwise by default; pairwise correlations on request.
+
+    {keying}
 
     References
     ----------
@@ -548,16 +586,17 @@ def mcdonald_omega(data: pd.DataFrame, *, items: Sequence[str], correlation: str
     correlation = check_choice(correlation, ("pearson", "polychoric"), "correlation")
     if correlation == "polychoric":
         return _ordinal_measure(data, items, "ordinal_omega_total", _omega_total, confidence, ci,
-                                n_boot, seed, missing)
-    return _pearson_omega(data, items, confidence, ci, n_boot, seed, missing)
+                                n_boot, seed, missing, reverse)
+    return _pearson_omega(data, items, confidence, ci, n_boot, seed, missing, reverse)
 
 
 # --------------------------------------------------------------------------------------------
 # Checks and shared helpers
 
 
-def _item_matrix(data: Any, items: Any) -> tuple[np.ndarray, list]:
-    """The item columns as a float matrix (NaN for missing), after checking them."""
+def _item_matrix(data: Any, items: Any, reverse: Any = None) -> tuple[np.ndarray, list]:
+    """The item columns as a float matrix (NaN for missing), after checking them, with the
+    reverse-keyed items reversed."""
     check_frame(data)
     items = check_columns(data, items, "items", min_count=2)
     for column in items:
@@ -574,7 +613,63 @@ def _item_matrix(data: Any, items: Any) -> tuple[np.ndarray, list]:
         row, col = np.argwhere(infinite)[0]
         raise DataError(f"column {items[col]!r}, row {data.index[row]!r}: infinite value; "
                         "items must be finite numbers or missing", where=str(items[col]))
+    if reverse is not None:
+        x = _reverse_keyed(x, items, reverse, data.index)
     return x, items
+
+
+def _reversed_items(items: list, reverse: Any) -> list:
+    """The reverse-keyed columns named by ``reverse`` (checked to be among ``items``)."""
+    if reverse is None:
+        return []
+    if isinstance(reverse, str) or not isinstance(reverse, Mapping | Sequence | pd.Index):
+        raise ArgumentError("reverse must list item columns, or map each to its answer range "
+                            f"{{column: (low, high)}}, got {reverse!r}", where="reverse")
+    named = list(reverse)
+    unknown = [c for c in named if c not in items]
+    if unknown:
+        raise ArgumentError(f"reverse names columns that are not among items: "
+                            f"{', '.join(map(repr, unknown))} (items: "
+                            f"{', '.join(map(repr, items))})", where="reverse")
+    return named
+
+
+def _reverse_keyed(x: np.ndarray, items: list, reverse: Any, index: pd.Index) -> np.ndarray:
+    """``x`` with each reverse-keyed column turned into ``low + high − x``."""
+    named = _reversed_items(items, reverse)
+    if not named:
+        return x
+    x = x.copy()
+    observed = x[~np.isnan(x)]
+    for column in named:
+        j = items.index(column)
+        if isinstance(reverse, Mapping):
+            low, high = _answer_range(reverse[column], column)
+            answers = x[:, j]
+            outside = ~np.isnan(answers) & ((answers < low) | (answers > high))
+            if outside.any():
+                row = int(np.flatnonzero(outside)[0])
+                raise DataError(f"column {column!r}, row {index[row]!r}: answer "
+                                f"{answers[row]:g} outside the range {low:g}–{high:g} given "
+                                "in reverse; correct the answer or the range",
+                                where=str(column))
+        elif observed.size:
+            low, high = float(observed.min()), float(observed.max())
+        else:
+            continue
+        x[:, j] = low + high - x[:, j]
+    return x
+
+
+def _answer_range(value: Any, column: str) -> tuple[float, float]:
+    try:
+        low, high = (float(v) for v in value)
+    except (TypeError, ValueError):
+        low = high = np.nan
+    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+        raise ArgumentError(f"reverse[{column!r}] must be the answer range (low, high) with "
+                            f"low < high, got {value!r}", where="reverse")
+    return low, high
 
 
 def _check_ci(ci: Any, allowed: tuple[str, ...]) -> tuple[str, ...]:
@@ -867,9 +962,9 @@ class _Ordinal:
         return np.concatenate(values)
 
 
-def _pearson_omega(data, items, confidence, ci, n_boot, seed, missing):
+def _pearson_omega(data, items, confidence, ci, n_boot, seed, missing, reverse):
     """Omega total from the Pearson correlations, each resample's from its covariance sums."""
-    x, items = _item_matrix(data, items)
+    x, items = _item_matrix(data, items, reverse)
     methods = _check_ci(ci, ("bootstrap",))
     confidence = check_probability(confidence, "confidence")
     missing = check_choice(missing, MISSING, "missing")
@@ -892,9 +987,10 @@ def _pearson_omega(data, items, confidence, ci, n_boot, seed, missing):
     return _result(rows)
 
 
-def _ordinal_measure(data, items, measure, statistic, confidence, ci, n_boot, seed, missing):
+def _ordinal_measure(data, items, measure, statistic, confidence, ci, n_boot, seed, missing,
+                     reverse):
     """A coefficient of the polychoric matrix, each resample's from refitted correlations."""
-    x, items = _item_matrix(data, items)
+    x, items = _item_matrix(data, items, reverse)
     methods = _check_ci(ci, ("bootstrap",))
     confidence = check_probability(confidence, "confidence")
     missing = check_choice(missing, MISSING, "missing")

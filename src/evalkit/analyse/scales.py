@@ -15,11 +15,16 @@ import numpy as np
 import pandas as pd
 
 from evalkit._checks import check_choice, check_column, check_columns, check_frame
-from evalkit.config.instruments import Instrument, instrument_from_dict, load_instrument
-from evalkit.errors import ArgumentError
+from evalkit.config.instruments import (
+    Instrument,
+    instrument_from_dict,
+    load_instrument,
+    match_items,
+)
+from evalkit.errors import ArgumentError, ConfigError
 from evalkit.i18n import LANGUAGES, format_integer, format_number, t
 
-__all__ = ["STATUSES", "score_scale", "scoring_summary"]
+__all__ = ["STATUSES", "reverse_keyed_items", "score_scale", "scoring_summary"]
 
 #: Scoring statuses, in the order :func:`scoring_summary` lists them.
 STATUSES = ("scored", "too_few_items", "out_of_range", "invalid_value", "no_conversion")
@@ -28,7 +33,8 @@ _SCORED, _TOO_FEW, _OUT, _INVALID, _NO_CONVERSION = range(len(STATUSES))
 
 def score_scale(data: pd.DataFrame, *, instrument: str | Path | Mapping | Instrument,
                 items: Mapping[str, str] | Sequence[str], id: str | None = None,
-                subscales: bool = True, lang: str = "en") -> pd.DataFrame:
+                subscales: bool = True, lang: str = "en",
+                reverse: Sequence[str] | None = None) -> pd.DataFrame:
     """Score a scale for every respondent, by the rules of an instrument.
 
     Parameters
@@ -50,6 +56,10 @@ def score_scale(data: pd.DataFrame, *, instrument: str | Path | Mapping | Instru
         Also score the instrument's subscales.
     lang : {'en', 'fr'}, default 'en'
         Language of the ``reason`` texts.
+    reverse : list of str, optional
+        Columns among ``items`` that the study itself keys in reverse (e.g. a negatively worded
+        item, declared ``reverse: true`` in the codebook), in addition to the instrument's own
+        ``reverse`` items. An item named by both is reversed once.
 
     Returns
     -------
@@ -105,12 +115,13 @@ def score_scale(data: pd.DataFrame, *, instrument: str | Path | Mapping | Instru
     lang = check_choice(lang, LANGUAGES, "lang")
     instrument = _resolve(instrument)
     keys, columns = _item_columns(data, instrument, items)
+    flipped = _reversed_keys(instrument, keys, columns, reverse)
     check_column(data, id, "id", optional=True)
     x = data[columns].to_numpy(dtype=float, na_value=np.nan)
     out = pd.DataFrame(index=data.index.copy())
     if id is not None:
         out[id] = data[id].to_numpy(copy=True)
-    total = _score_block(x, keys, instrument, instrument.required(len(keys)))
+    total = _score_block(x, keys, instrument, instrument.required(len(keys)), flipped)
     raw, status = total["raw"], total["status"]
     score = raw.copy()
     if instrument.conversion is not None:
@@ -128,12 +139,47 @@ def score_scale(data: pd.DataFrame, *, instrument: str | Path | Mapping | Instru
         for name, sub in instrument.subscales.items():
             cols = [position[k] for k in sub.items]
             required = instrument.required(len(cols), instrument.subscale_rule(sub))
-            block = _score_block(x[:, cols], sub.items, instrument, required)
+            block = _score_block(x[:, cols], sub.items, instrument, required, flipped)
             out[f"{name}_score"] = block["raw"]
             out[f"{name}_n_answered"] = block["n_answered"]
             out[f"{name}_n_required"] = np.int64(required)
             out[f"{name}_status"] = np.asarray(STATUSES, dtype=object)[block["status"]]
     return out
+
+
+def reverse_keyed_items(*, instrument: str | Path | Mapping | Instrument,
+                        items: Mapping[str, str] | Sequence[str],
+                        reverse: Sequence[str] | None = None) -> dict[str, tuple[float, float]]:
+    """The reverse-keyed columns of a scale, each with the answer range it is reversed on.
+
+    What :func:`score_scale` reverses, for the functions of :mod:`evalkit.analyse.reliability`
+    (their ``reverse=`` argument), so that reliability and scores rest on the same keying.
+
+    Parameters
+    ----------
+    instrument, items, reverse
+        As in :func:`score_scale`.
+
+    Returns
+    -------
+    dict
+        ``{column: (low, high)}`` in the order of the items: the instrument's ``reverse`` items
+        and the columns in ``reverse``, with the item's answer range from the instrument.
+
+    Examples
+    --------
+    >>> from evalkit.analyse.scales import reverse_keyed_items
+    >>> reverse_keyed_items(instrument={"extends": "likert", "name": "trust",
+    ...                                 "items": ["t1", "t2", "t3"], "reverse": ["t2"],
+    ...                                 "range": [1, 7]},
+    ...                     items=["trust_a", "trust_b", "trust_c"], reverse=["trust_c"])
+    {'trust_b': (1.0, 7.0), 'trust_c': (1.0, 7.0)}
+    """
+    instrument = _resolve(instrument)
+    keys, columns = _keys_and_columns(instrument, items)
+    flipped = _reversed_keys(instrument, keys, columns, reverse)
+    return {column: (instrument.item_range(key).min, instrument.item_range(key).max)
+            for key, column in zip(keys, columns, strict=True) if key in flipped}
 
 
 def scoring_summary(scores: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
@@ -208,32 +254,27 @@ def _resolve(instrument: Any) -> Instrument:
                         where="instrument")
 
 
+def _reversed_keys(inst: Instrument, keys: list, columns: list, reverse: Any) -> set:
+    """The item keys scored in reverse: the instrument's, and those of the columns in
+    ``reverse``."""
+    if reverse is None:
+        extra = []
+    elif isinstance(reverse, str) or not isinstance(reverse, Sequence):
+        raise ArgumentError(f"reverse must list item columns, got {reverse!r}", where="reverse")
+    else:
+        extra = list(reverse)
+    unknown = [c for c in extra if c not in columns]
+    if unknown:
+        raise ArgumentError(f"reverse names columns that are not items of the scale: "
+                            f"{', '.join(map(repr, unknown))} (items: "
+                            f"{', '.join(map(repr, columns))})", where="reverse")
+    by_column = dict(zip(columns, keys, strict=True))
+    return set(inst.reverse) | {by_column[c] for c in extra}
+
+
 def _item_columns(data: pd.DataFrame, inst: Instrument, items: Any) -> tuple[list, list]:
     """The instrument's item keys and the study's matching columns, checked."""
-    if isinstance(items, Mapping):
-        keys, columns = list(items), list(items.values())
-        if inst.items is not None:
-            missing = [k for k in inst.items if k not in items]
-            unknown = [k for k in keys if k not in inst.items]
-            if missing or unknown:
-                raise ArgumentError(
-                    f"items must map every item of {inst.name!r} to a column: "
-                    f"{'missing ' + ', '.join(missing) if missing else ''}"
-                    f"{'; ' if missing and unknown else ''}"
-                    f"{'unknown ' + ', '.join(map(repr, unknown)) if unknown else ''} "
-                    f"(item keys: {', '.join(inst.items)})", where="items")
-            columns = [items[k] for k in inst.items]
-            keys = list(inst.items)
-    elif isinstance(items, Sequence) and not isinstance(items, str):
-        columns = list(items)
-        if inst.items is not None and len(columns) != len(inst.items):
-            raise ArgumentError(
-                f"items must list {len(inst.items)} columns for {inst.name!r} (in the order "
-                f"{', '.join(inst.items)}), got {len(columns)}", where="items")
-        keys = list(inst.items) if inst.items is not None else [str(c) for c in columns]
-    else:
-        raise ArgumentError("items must be a mapping {item key: column} or a list of columns, "
-                            f"got {items!r}", where="items")
+    keys, columns = _keys_and_columns(inst, items)
     check_columns(data, columns, "items")
     for column in columns:
         dtype = data[column].dtype
@@ -244,7 +285,20 @@ def _item_columns(data: pd.DataFrame, inst: Instrument, items: Any) -> tuple[lis
     return keys, columns
 
 
-def _score_block(x: np.ndarray, keys: list, inst: Instrument, required: int) -> dict:
+def _keys_and_columns(inst: Instrument, items: Any) -> tuple[list, list]:
+    """The instrument's item keys and the study's matching columns."""
+    if isinstance(items, Mapping):
+        items = dict(items)
+    elif isinstance(items, Sequence) and not isinstance(items, str):
+        items = list(items)
+    try:
+        return match_items(inst, items)
+    except ConfigError as error:  # a function argument here, not a study's configuration
+        raise ArgumentError(error.message, where="items") from None
+
+
+def _score_block(x: np.ndarray, keys: list, inst: Instrument, required: int,
+                 flipped: set) -> dict:
     """Raw scores and statuses of one set of items (vectorised over respondents)."""
     lo = np.array([inst.item_range(k).min for k in keys])
     hi = np.array([inst.item_range(k).max for k in keys])
@@ -262,7 +316,7 @@ def _score_block(x: np.ndarray, keys: list, inst: Instrument, required: int) -> 
         known = codes[pos] == item_scores
         invalid |= answered & ~outside & ~known
         item_scores = np.where(answered & known, values[pos], 0.0)
-    reverse = np.array([k in inst.reverse for k in keys])
+    reverse = np.array([k in flipped for k in keys])
     if reverse.any():
         bounds = np.array([inst.score_bounds(k) for k in keys])
         flipped = bounds[:, 0] + bounds[:, 1] - item_scores

@@ -76,8 +76,10 @@ def _check_population(population: Any, dimensions: list[str]) -> pd.DataFrame:
             f"population has no margins for dimension(s) {', '.join(map(repr, absent))} "
             f"(dimensions present: {', '.join(map(repr, pd.unique(population['dimension'])))})",
             where="dimensions")
-    out = population.loc[population["dimension"].isin(dimensions), list(POPULATION_COLUMNS)]
-    out = out.assign(count=counts[out.index].astype("float64"), _site=_keys(out["site"]),
+    # Positions, not labels: the frame may carry any index (a repeated one from pd.concat).
+    keep = population["dimension"].isin(dimensions).to_numpy()
+    out = population.loc[keep, list(POPULATION_COLUMNS)].reset_index(drop=True)
+    out = out.assign(count=counts.to_numpy(dtype="float64")[keep], _site=_keys(out["site"]),
                      _level=_keys(out["level"]))
     duplicated = out.duplicated(["_site", "dimension", "_level"])
     if duplicated.any():

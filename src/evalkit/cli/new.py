@@ -1,16 +1,23 @@
-"""``evalkit new DIR``: a commented study folder that validates, to edit into your own."""
+"""``evalkit new DIR``: a commented study folder that validates, to edit into your own; with
+``--from FILE...``, a study drafted from the data files and data dictionaries given."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import unicodedata
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
+from evalkit._files import atomic_write
+from evalkit.config.codebook import load_codebook
+from evalkit.config.draft import Draft, draft_study
 from evalkit.errors import ConfigError
 from evalkit.i18n import t
+from evalkit.read.sketch import dictionary_kind, read_data_dictionary, sketch_source
 
 NAME = "new"
 
@@ -37,17 +44,79 @@ def new_study(directory: str | Path) -> Path:
     return study_file
 
 
+def draft_new_study(directory: str | Path, files: Sequence[str | Path]) -> tuple[Path, Draft]:
+    """Draft ``study.yaml`` and ``codebook.yaml`` in ``directory`` from data files (CSV,
+    Qualtrics, XLSX, SPSS, Stata) and data dictionaries (REDCap, a sheet of variables, or a
+    codebook in evalkit's spreadsheet form).
+
+    The data files stay where they are (``study.yaml`` names them by relative path) and are
+    never written; ``directory`` may exist but must not hold a study already.
+
+    Returns
+    -------
+    path, draft
+        The ``study.yaml`` written and the :class:`~evalkit.config.draft.Draft`.
+    """
+    target = Path(directory)
+    if any((target / name).exists() for name in ("study.yaml", "codebook.yaml")):
+        raise ConfigError.from_catalogue("draft.exists", where=str(target))
+    data, dictionaries, codebook = [], [], None
+    for file in map(Path, files):
+        kind = dictionary_kind(file) if file.is_file() else None
+        if kind == "evalkit":
+            codebook = load_codebook(file)
+        elif kind is not None:
+            dictionaries.append(read_data_dictionary(file))
+        else:
+            data.append(file)
+    if not data:
+        raise ConfigError.from_catalogue("draft.no_data", where="--from")
+    sketches = [sketch_source(file) for file in data]
+    paths = [_relative(file, target) for file in data]
+    draft = draft_study(sketches, paths=paths, study_id=_slug(target.resolve().name),
+                        dictionaries=dictionaries, codebook=codebook)
+    # Both files or neither: the codebook is written first, study.yaml (what names the study
+    # a study) last.
+    with atomic_write(target / "codebook.yaml", "w", encoding="utf-8") as handle:
+        handle.write(draft.codebook)
+    with atomic_write(target / "study.yaml", "w", encoding="utf-8") as handle:
+        handle.write(draft.study)
+    return target / "study.yaml", draft
+
+
+def _relative(file: Path, folder: Path) -> str:
+    """``file`` as study.yaml in ``folder`` names it: relative where possible."""
+    try:
+        return Path(os.path.relpath(file.resolve(), folder.resolve())).as_posix()
+    except ValueError:  # another drive (Windows)
+        return file.resolve().as_posix()
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        NAME, help="write a commented template study folder",
-        description="Write study.yaml, a codebook and small example data files into DIR.",
+        NAME, help="write a commented template study folder, or draft one from data files",
+        description="Write study.yaml, a codebook and small example data files into DIR; with "
+        "--from, draft study.yaml and the codebook from data files (CSV, Qualtrics, XLSX, "
+        "SPSS, Stata) and data dictionaries (REDCap, a sheet of variables), guessing the "
+        "roles of columns for you to confirm.",
     )
     parser.add_argument("directory", type=Path)
+    parser.add_argument("--from", dest="sources", nargs="+", type=Path, metavar="FILE",
+                        help="data files and data dictionaries to draft the study from")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
 
+    if args.sources:
+        path, draft = draft_new_study(args.directory, args.sources)
+        print(t("draft.written", args.lang, n=len(args.sources), path=path))
+        for guess in draft.guesses:
+            reason = guess.reason_fr if args.lang == "fr" else guess.reason_en
+            print(t("draft.guess_line", args.lang, role=guess.role,
+                    column=guess.column or "–", reason=reason))
+        print(t("draft.next", args.lang, path=path))
+        return 0
     path = new_study(args.directory)
     print(t("study.new_written", args.lang, path=path))
     return 0

@@ -4,6 +4,7 @@ Columns (header names are case-insensitive; the French names in brackets are acc
 ``variable``, ``type``, ``label_fr``, ``label_en``, ``value`` [valeur], ``value_label_fr``,
 ``value_label_en``, ``missing`` [manquant], ``min``, ``max``, ``integer`` [entier],
 ``identifying`` [identifiant], ``casefold``, ``required`` [obligatoire], ``waves`` [temps],
+``reverse`` [inverse],
 ``description_fr``, ``description_en``. Variable-level cells may be left blank on the rows that
 follow a variable's first row, and the variable name itself may be left blank on those rows.
 """
@@ -23,10 +24,11 @@ _ALIASES = {
     "valeur": "value", "manquant": "missing", "entier": "integer", "identifiant": "identifying",
     "obligatoire": "required", "temps": "waves", "libelle_fr": "label_fr",
     "libelle_en": "label_en", "libelle_valeur_fr": "value_label_fr",
-    "libelle_valeur_en": "value_label_en",
+    "libelle_valeur_en": "value_label_en", "inverse": "reverse", "inversé": "reverse",
 }
 _VARIABLE_FIELDS = ("type", "label_fr", "label_en", "min", "max", "integer", "identifying",
-                    "casefold", "required", "waves", "description_fr", "description_en")
+                    "casefold", "required", "waves", "reverse", "description_fr",
+                    "description_en")
 _TRUE = {"1", "true", "yes", "oui", "y", "o", "x", "vrai"}
 _FALSE = {"0", "false", "no", "non", "n", "faux", ""}
 
@@ -137,7 +139,7 @@ def _variable(raw: dict[str, Any], lines: dict[tuple, int], name: str) -> dict[s
         out["range"] = [_bound(raw.get("min", "")), _bound(raw.get("max", ""))]
         lines[("variables", name, "range")] = lines.get(("variables", name, "min"),
                                                         lines.get(("variables", name, "max")))
-    for flag in ("integer", "identifying", "casefold", "required"):
+    for flag in ("integer", "identifying", "casefold", "required", "reverse"):
         if flag in raw:
             out[flag] = _boolean(raw[flag])
     if "waves" in raw:

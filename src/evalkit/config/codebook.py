@@ -57,6 +57,10 @@ class Variable(_Model):
                                              "of the waves it belongs to.")
     waves: list[Scalar] | None = Field(
         None, description="The waves that ask this variable (default: all).")
+    reverse: bool = Field(
+        False, description="The item is reverse-keyed (negatively worded): in a scale, its "
+        "answers are reversed (lowest + highest − answer) before scores and reliability are "
+        "computed.")
     description: Bilingual | None = None
 
     @model_validator(mode="after")
@@ -73,6 +77,8 @@ class Variable(_Model):
                 raise config_error("codebook.range_dates")
             if low > high:
                 raise config_error("codebook.range_order", low=low, high=high)
+        if self.reverse and self.type not in ("likert", "number"):
+            raise config_error("codebook.reverse_not_allowed", type=self.type)
         if isinstance(self.values, dict):
             overlap = set(map(str, self.values)) & set(map(str, self.missing))
             if overlap:
@@ -139,6 +145,10 @@ class Codebook(_Model):
 
     def of_type(self, *types: str) -> list[str]:
         return [n for n, v in self.variables.items() if v.type in types]
+
+    def reverse_keyed(self) -> list[str]:
+        """Names of the reverse-keyed items (``reverse: true``)."""
+        return [n for n, v in self.variables.items() if v.reverse]
 
 
 def load_codebook(path: str | Path, *, sheet: str | int | None = None) -> Codebook:

@@ -22,6 +22,7 @@ from evalkit.analyse.compute import compute_results
 from evalkit.analyse.results import Results
 from evalkit.errors import ArgumentError, DataError
 from evalkit.prepare.keys import DemoKeyWarning, load_key
+from evalkit.prepare.ready import check_run_ready
 from evalkit.prepare.study import prepare_study
 from evalkit.present.session import CI_BOOTSTRAP
 from evalkit.present.writers import write_briefs
@@ -147,10 +148,14 @@ def validate_stage(ctx: RunContext) -> dict:
 
     Raises
     ------
+    evalkit.errors.ConfigError
+        The run would stop later for a configuration reason (no key, an instrument that does
+        not load): said now, before the data are read, as ``evalkit validate`` says it.
     evalkit.errors.DataError
         The data have errors; the message points to ``<out>/<study>/validation.csv``.
     """
 
+    check_run_ready(ctx.study)
     report = validate_study(ctx.study)
     path = report.write_csv(ctx.study_dir / "validation.csv")
     ctx.validation, ctx.validation_csv = report, path

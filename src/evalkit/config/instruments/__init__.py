@@ -34,6 +34,7 @@ __all__ = [
     "instrument_from_dict",
     "list_instruments",
     "load_instrument",
+    "match_items",
 ]
 
 _NAME = r"^[a-z][a-z0-9_]*$"
@@ -169,6 +170,60 @@ class Instrument(_Model):
             return min(values), max(values)
         r = self.item_range(key)
         return r.min, r.max
+
+
+def match_items(instrument: Instrument, items: Any) -> tuple[list[str], list[Any]]:
+    """The instrument's item keys and a study's columns for them, in instrument order.
+
+    Parameters
+    ----------
+    instrument : Instrument
+    items : dict or list
+        ``{item key: column}`` naming every item, or the columns in the instrument's order; for
+        a generic instrument without item keys, the columns to score (their names are the keys).
+
+    Returns
+    -------
+    keys, columns : list
+
+    Raises
+    ------
+    ConfigError
+        A mapping that misses or adds item keys, a list of the wrong length, a column listed
+        twice, or neither a mapping nor a list.
+
+    Examples
+    --------
+    >>> from evalkit.config.instruments import load_instrument, match_items
+    >>> match_items(load_instrument("likert"), ["q1", "q2"])
+    (['q1', 'q2'], ['q1', 'q2'])
+    """
+    name, expected = instrument.name, instrument.items
+    if isinstance(items, dict):
+        keys, columns = list(items), list(items.values())
+        if expected is not None:
+            missing = [k for k in expected if k not in items]
+            unknown = [k for k in keys if k not in expected]
+            if missing or unknown:
+                raise ConfigError.from_catalogue(
+                    "quant.instrument.items_keys", where="items", name=repr(name),
+                    missing=", ".join(missing) or "–",
+                    unknown=", ".join(map(repr, unknown)) or "–", keys=", ".join(expected))
+            keys, columns = list(expected), [items[k] for k in expected]
+    elif isinstance(items, list | tuple):
+        columns = list(items)
+        if expected is not None and len(columns) != len(expected):
+            raise ConfigError.from_catalogue(
+                "quant.instrument.items_count", where="items", name=repr(name),
+                n=len(expected), keys=", ".join(expected), got=len(columns))
+        keys = list(expected) if expected is not None else [str(c) for c in columns]
+    else:
+        raise ConfigError.from_catalogue("quant.instrument.items_kind", where="items",
+                                         got=repr(items))
+    if len(set(columns)) != len(columns):
+        raise ConfigError.from_catalogue("quant.instrument.items_twice", where="items",
+                                         columns=repr(columns))
+    return keys, columns
 
 
 # --------------------------------------------------------------------------------------------
