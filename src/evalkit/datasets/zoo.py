@@ -29,6 +29,7 @@ import yaml
 
 from evalkit._checks import check_choice, check_int, rng
 from evalkit.datasets.interviews import interview_codebook, make_demo_interviews
+from evalkit.errors import ArgumentError
 from evalkit.prepare.keys import DEMO_KEY_MARK
 from evalkit.read.qda.write import write_qdpx
 
@@ -487,8 +488,6 @@ def _check_shape(shape: ZooShape, enable: tuple[str, ...]) -> None:
     for fmt in shape.formats:
         check_choice(fmt, FORMATS, "shape.formats")
     if "sav" in shape.formats and not shape.spss_names and "source_columns" not in enable:
-        from evalkit.errors import ArgumentError
-
         raise ArgumentError("SPSS files need column names without spaces or apostrophes: set "
                             "spss_names=True or enable 'source_columns'", where="shape")
 
