@@ -151,7 +151,7 @@ def test_qualtrics_exports_of_two_waves_take_their_wave_from_the_file_name(tmp_p
     # Each export numbers its responses (ResponseId); the participant code links the waves.
     assert draft.roles["id"] == "code_participant" and draft.roles["site"] == "Q1"
     study = load_study(study_file)
-    assert [s.wave for s in study.sources.survey] == [1, 2]
+    assert [s.constants["wave"] for s in study.sources.survey] == [1, 2]
     assert study.roles.wave == "wave" and study.waves.baseline == 1
     codebook = load_codebook(study_file.parent / "codebook.yaml")
     assert codebook["Q2_1"].label.fr == "Je suis écouté·e"
@@ -265,7 +265,7 @@ def test_a_file_without_site_or_wave_gets_one_site_said_so(tmp_path):
     study_file, draft = draft_new_study(tmp_path / "s", [path])
     assert draft.roles["site"] == "site" and draft.roles["wave"] is None
     assert [g.role for g in draft.guesses if g.column is None] == ["site"]
-    assert load_study(study_file).sources.survey[0].site == 1
+    assert load_study(study_file).sources.survey[0].constants == {"site": 1}
     assert "aucune colonne de site" in study_file.read_text(encoding="utf-8")
     _assert_clean(study_file)
 

@@ -26,6 +26,7 @@ from evalkit.analyse.reliability import (
 )
 from evalkit.analyse.scales import reverse_keyed_items, score_scale
 from evalkit.config.codebook import load_codebook
+from evalkit.config.study import load_study
 from evalkit.errors import ConfigError
 from evalkit.prepare.study import prepare_study
 
@@ -180,7 +181,7 @@ def _study(folder: Path, answers: pd.DataFrame, *, keyed_in: str) -> Path:
 
 @pytest.mark.parametrize("keyed_in", ["codebook", "instrument"])
 def test_the_released_alpha_of_a_run_matches_psych(tmp_path, ref, answers, keyed_in):
-    prepared = prepare_study(_study(tmp_path / keyed_in, answers, keyed_in=keyed_in))
+    prepared = prepare_study(load_study(_study(tmp_path / keyed_in, answers, keyed_in=keyed_in)))
     results = compute_results(prepared, n_boot=100)
     frame = results["reliability_bien_etre"].frame
     reliability = frame.drop_duplicates("measure").set_index("measure")

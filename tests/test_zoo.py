@@ -28,6 +28,7 @@ from evalkit.analyse.reliability import cronbach_alpha
 from evalkit.analyse.scales import reverse_keyed_items
 from evalkit.datasets.zoo import PENDING, ZOO, ZooShape, make_zoo_study, zoo_shapes
 from evalkit.errors import ArgumentError
+from evalkit.config.study import load_study
 from evalkit.prepare.study import prepare_study
 from evalkit.validate.study import validate_study
 
@@ -46,7 +47,7 @@ def zoo(tmp_path_factory):
 def prepared(zoo):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the zoo's marked demo key
-        return {name: prepare_study(zoo[name]) for name in SHAPES}
+        return {name: prepare_study(load_study(zoo[name])) for name in SHAPES}
 
 
 def _digests(folder: Path) -> dict[str, str]:
@@ -152,7 +153,7 @@ def test_pending_features_write_their_declarations_when_enabled(tmp_path):
     study = make_zoo_study(tmp_path / "b", "fr-40sites", seed=3, enable=["population_columns"])
     data = yaml.safe_load(study.read_text(encoding="utf-8"))
     assert data["sources"]["population"]["columns"] == {
-        "Territoire": "site", "Variable": "dimension", "Modalité": "level", "Effectif": "count"}
+        "Territoire": "territoire", "Variable": "dimension", "Modalité": "level", "Effectif": "count"}
     with pytest.raises(ArgumentError, match="enable must be one of"):
         make_zoo_study(tmp_path / "c", "fr-40sites", enable=["models"])
     assert set(PENDING) == {"source_columns", "population_columns", "skip_logic"}

@@ -640,9 +640,9 @@ def _study_text(study_id, sources, paths, roles, guesses, constants, waves,
         spec: dict[str, Any] = {"path": str(path)}
         if source.sheet is not None and source.format == "xlsx":
             spec["sheet"] = source.sheet
-        for role in ("wave", "site"):
-            if role in constants:
-                spec[role] = constants[role][i]
+        given = {roles[role]: constants[role][i] for role in ("wave", "site") if role in constants}
+        if given:
+            spec["set"] = given
         note = f"  # {source.format}, {source.n_rows} lignes / rows"
         lines.append(f"    - {_flow(spec)}{note}")
     lines += ["", *_comment("draft.codebook"), "codebook: codebook.yaml", "", "roles:",

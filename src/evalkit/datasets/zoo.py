@@ -549,13 +549,14 @@ def _write_population(folder: Path, shape: ZooShape, sites: pd.DataFrame, names:
         female = int(gen.binomial(int(total), 0.45 + 0.1 * gen.random()))
         rows.append((site, names["sex"], _SEX[shape.language][0], female))
         rows.append((site, names["sex"], _SEX[shape.language][1], int(total) - female))
-    headers = ["site", "dimension", "level", "count"]
+    headers = [names["site"], "dimension", "level", "count"]
     own = {"fr": ["Territoire", "Variable", "Modalité", "Effectif"],
            "en": ["Area", "Variable", "Category", "People"]}[shape.language]
     use_own = "population_columns" in enable
     frame = pd.DataFrame(rows, columns=own if use_own else headers)
     frame.to_csv(folder / "population.csv", index=False, lineterminator="\n")
-    spec: dict[str, Any] = {"path": "population.csv", "group": _GROUPS[shape.language]["user"]}
+    spec: dict[str, Any] = {"path": "population.csv",
+                            "set": {names["group"]: _GROUPS[shape.language]["user"]}}
     if use_own:
         spec["columns"] = dict(zip(own, headers, strict=True))
     return spec
@@ -648,7 +649,7 @@ def _study(shape: ZooShape, names: dict, files: dict, enable: tuple[str, ...]) -
         if entry["format"] == "xlsx" and entry.get("sheet") not in (None, "Data"):
             spec["sheet"] = entry["sheet"]
         if entry.get("staff"):
-            spec["group"] = entry["group"]
+            spec["set"] = {names["group"]: entry["group"]}
             if "columns" in entry:
                 spec["columns"] = entry["columns"]
         survey.append(spec)
