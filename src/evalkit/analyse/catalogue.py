@@ -770,8 +770,9 @@ def _check_sum(name: str, frame: pd.DataFrame, spec: TableSpec, relation: Sum,
         values = _numbers(rows, [*parts, str(relation.total)])
         grouped = pd.concat([rows[keys].astype(str).reset_index(drop=True),
                              values.reset_index(drop=True)], axis=1)
-        sums = grouped.groupby(keys, dropna=False)[parts].sum(min_count=1)
-        totals = grouped.groupby(keys, dropna=False)[str(relation.total)].agg(["min", "max"])
+        by = keys or (lambda _: 0)  # no other key: all rows are one group
+        sums = grouped.groupby(by, dropna=False)[parts].sum(min_count=1)
+        totals = grouped.groupby(by, dropna=False)[str(relation.total)].agg(["min", "max"])
         if ((totals["max"] - totals["min"]).abs() > tolerance).any():
             return "the total is not the same on the rows added up"
         diff = sums.sub(totals["min"], axis=0).abs()

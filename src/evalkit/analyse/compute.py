@@ -212,16 +212,21 @@ def _representativeness(ctx: _Context) -> list[Item]:
     margins = ctx.frame("population", population)
     table, rep_call = ctx.call(representativeness, respondents, population=margins,
                                site=ctx.roles.site, dimensions=dimensions)
+    # The function names its site column ``site``, whatever the study calls it.
     table.insert(table.columns.get_loc("n") + 1, "n_site",
-                 table.groupby([ctx.roles.site, "dimension"])["n"].transform("sum"))
+                 table.groupby(["site", "dimension"])["n"].transform("sum"))
     out: list[Item] = [ctx.table("representativeness", table, rep_call)]
     inv = ctx.study.measures.involvement
     if inv is not None and inv.tokenism is not None:
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            weights, rake_call = ctx.call(rake_weights, respondents, population=margins,
-                                          site=ctx.roles.site, dimensions=dimensions)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                weights, rake_call = ctx.call(rake_weights, respondents, population=margins,
+                                              site=ctx.roles.site, dimensions=dimensions)
+        except DataError as error:  # no weight reaches a margin: the profile still stands
+            return out + [Absence("tokenism_weighted", *_data_error("representativeness",
+                                                                    error))]
         status, status_call = ctx.call(tokenism_status, respondents, voice=inv.tokenism.voice,
                                        influence=inv.tokenism.influence, agree_at=inv.agree_at)
         frame = pd.DataFrame({
@@ -423,9 +428,11 @@ def _outcomes(ctx: _Context) -> list[Item]:
             ctx.table("involvement_model_fit", model.fit, model_call),
             ctx.table("involvement_model_variance", model.variance_components, model_call),
             ctx.table("involvement_model_sites", model.random_effects, model_call)]
-    data = involvement_change_data(ctx.responses, study=study)
+    # The site column is named ``site`` here, whatever the study calls it (as in the tables).
+    data = involvement_change_data(ctx.responses, study=study).rename(
+        columns={roles.site: "site"})
     y = "change" if "change" in data.columns else data.columns[-1]
-    with_change = ctx.frame("change", data.dropna(subset=[y]), y=y)
+    with_change = ctx.frame("change", data.dropna(subset=[y]), y=y, site=roles.site)
     icc_table, icc_call = ctx.call(icc, with_change, y=y, group="site",
                                    confidence=ctx.confidence)
     sizes = with_change.frame.groupby("site").size().to_numpy(dtype=float)
@@ -647,6 +654,12 @@ def _unmet(ctx: _Context, needs: Sequence[str]) -> Reason:
     return None
 
 
+def _data_error(analysis: str, error: DataError) -> tuple[str, dict[str, Any]]:
+    """The reason of a table that a data problem stopped, with the problem in each language."""
+    message = {g: error.render(g).replace("\n  → ", " → ") for g in LANGUAGES}
+    return "absent.data_error", {"analysis": analysis, "message": message}
+
+
 def _record_absent(results: Results, ctx: _Context, analysis: str,
                    error: DataError | None = None) -> None:
     """Give every table of ``analysis`` that was not made its reason: what the study lacks,
@@ -660,8 +673,7 @@ def _record_absent(results: Results, ctx: _Context, analysis: str,
             continue
         reason = _unmet(ctx, spec.needs)
         if reason is None and error is not None:
-            reason = ("absent.data_error", {"analysis": analysis,
-                                            "message": {g: error.render(g) for g in LANGUAGES}})
+            reason = _data_error(analysis, error)
         results.add_absence(Absence(handle, *(reason or ("absent.no_data", {}))))
 
 

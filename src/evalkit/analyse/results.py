@@ -341,7 +341,8 @@ class Results(Mapping[str, ResultTable]):
                 "non_validated": table.non_validated, "release": table.release}
         path = folder / "results.json"
         with atomic_write(path, "w", encoding="utf-8") as handle:
-            json.dump(index, handle, ensure_ascii=False, indent=2, sort_keys=True, default=str)
+            # Not sorted: the arguments of a call keep their order.
+            json.dump(index, handle, ensure_ascii=False, indent=2, default=str)
         return path
 
     @classmethod

@@ -22,7 +22,7 @@ from evalkit.analyse.catalogue import table_spec
 from evalkit.config.codebook import load_codebook
 from evalkit.i18n import _check_lang, format_date, label, t
 from evalkit.present import tables as tb
-from evalkit.present._funnel import ALARM, ALERT, funnel_sites
+from evalkit.present._funnel import ALARM, ALERT, funnel_sites, with_site
 from evalkit.present._text import ci_text, count_text, number_text, percent_text, typography
 from evalkit.present.budget import BUDGETS, budget_report, part_pages
 from evalkit.present.document import (
@@ -270,7 +270,7 @@ def _funnel_position(ctx: _Ctx) -> dict[str, str]:
 
 
 def _tokenism_table(ctx: _Ctx, *, compact: bool) -> Table:
-    frame = ctx.tables["tokenism_rates"].copy()
+    frame = with_site(ctx.tables, "tokenism_rates").copy()
     frame["site"] = frame["site"].astype(str)
     positions = _funnel_position(ctx)
     frame["position"] = frame["site"].map(positions)
@@ -409,7 +409,7 @@ def _weighted_table(ctx: _Ctx) -> Table | None:
 def _perception_table(ctx: _Ctx) -> Table | None:
     if not ctx.has("perception_gap"):
         return None
-    frame = ctx.tables["perception_gap"]
+    frame = with_site(ctx.tables, "perception_gap")
     frame = frame[frame["measure"].astype(str) == "rung"]
     if frame.empty:
         return None

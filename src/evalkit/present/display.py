@@ -85,7 +85,8 @@ def show_table(results: Results, name: str, *, lang: str, policy: Any,
         Keep the rows of one site (site reports).
     columns : list of str, optional
         The columns to show (default: all but the release flags and the columns written in
-        another language); each must be a column the catalogue declares for the table.
+        another language); each must be a column the catalogue declares for the table
+        (``site``, ``wave`` and ``group`` stand for the study's columns of these roles).
     codebook : Codebook, optional
         Labels of the study's variables and values.
     method : bool, default True
@@ -102,6 +103,8 @@ def show_table(results: Results, name: str, *, lang: str, policy: Any,
         key = spec.key("site") or next(iter(frame.columns))
         frame = frame[frame[key].astype(str) == str(site)]
     if columns is not None:
+        # ``site``, ``wave`` and ``group`` stand for the study's own columns of those roles.
+        columns = [c if spec.has_column(c) else spec.key(c) or c for c in columns]
         for column in columns:
             spec.column(column)  # an undeclared column is an error, not a silent gap
         shown = [c for c in columns if c in frame.columns]

@@ -50,7 +50,7 @@ from evalkit.present.joint import joint_display
 from evalkit.present.writers import write_briefs
 from evalkit.release.tables import ReleasedTables, released_table
 
-__all__ = ["CI_BOOTSTRAP", "Session"]
+__all__ = ["CI_BOOTSTRAP", "Session", "analysis_parameters"]
 
 #: Bootstrap resamples when the ``ci`` switch is on (continuous integration machines).
 CI_BOOTSTRAP = 200

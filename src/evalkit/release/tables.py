@@ -90,6 +90,10 @@ class ReleasedTables(Mapping[str, pd.DataFrame]):
             return Absence(name, "absent.not_released")
         return self.results.absence(name)
 
+    def key(self, name: str, role: str) -> str | None:
+        """The column of table ``name`` holding the study's ``role`` (``site``...)."""
+        return self.results[name].spec.key(role) if name in self.results else None
+
     def instances(self, handle: str) -> list[str]:
         """The released tables of the family ``handle`` (``reliability_{scale}``)."""
         return [n for n in self.results.instances(handle) if self._released(n)]
