@@ -1,5 +1,7 @@
 """The compute-once stage: every table the study configures, reproducible, with release rules."""
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -164,3 +166,34 @@ def test_results_keep_the_calls_that_made_each_table(results):
         if name not in ("sources", "validation_summary"):
             assert table.calls, name
             assert {c.function for c in table.calls} <= set(table.spec.calls), name
+
+
+def test_the_declared_additive_structure_holds_on_the_demo(results):
+    from evalkit.analyse.catalogue import additive_problems
+
+    specs = {name: table.spec for name, table in results.items()}
+    relations = sum(len(spec.additive) for spec in specs.values())
+    assert relations >= 20
+    assert additive_problems({n: t.frame for n, t in results.items()}, specs) == []
+
+
+RAW = re.compile(r"ci low|ci high|mean follow up|n paired|share improved|code path|tp_safe|"
+                 r"quality_of_life|cronbach_alpha|red|green|item|group|wellbeing_1")
+
+
+def test_french_tables_show_labels_not_raw_names(results, prepared):
+    from evalkit.present.display import show_table
+
+    codebook = prepared.codebook
+    for name in ("tokenism_rates", "outcome_change", "traffic_light", "reliability_ladder",
+                 "ladder_items", "perception_gap", "scoring_wellbeing", "outcome_icc"):
+        html = show_table(results, name, lang="fr", policy=prepared.study.privacy,
+                          codebook=codebook, method=False).html
+        cells = re.findall(r"<t[hd][^>]*>([^<]*)</t[hd]>", html)
+        raw = [c for c in cells if RAW.fullmatch(c) or re.fullmatch(r"[a-z]+(_[a-z0-9]+)+", c)]
+        assert raw == [], name
+    html = show_table(results, "traffic_light", lang="fr", policy=prepared.study.privacy,
+                      codebook=codebook).html
+    assert "<th scope='col'>IC bas</th>" in html and "<td>rouge</td>" in html
+    assert "evalkit.traffic_light_distribution(network_users, paid=" in html
+    assert "Comment c&#x27;est calculé" in html

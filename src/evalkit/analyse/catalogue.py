@@ -875,6 +875,17 @@ def tables_markdown() -> str:
         "Titles, labels of columns and of their values in French and in English: "
         "`evalkit.analyse.catalogue.table_spec(name)`.",
         "",
+        "## Declaring a table",
+        "",
+        "A new table is declared in `catalogue.yaml` (handle, titles, what it holds, analysis, "
+        "public functions, needs, unit, each column with its type, role and labels, how its "
+        "counts add up; the file's header says how), made by its analysis in "
+        "`evalkit/analyse/compute.py` with `ctx.table(handle, frame, *calls)` (or given an "
+        "`Absence` with its reason when the data cannot support it), and this page is written "
+        "again. The tests check that every column of every table is declared, that the "
+        "declared sums hold on the demo, and that every handle written in the notebooks and "
+        "in presentation code is declared.",
+        "",
         "## Tables",
     ]
     for handle, spec in cat.items():
