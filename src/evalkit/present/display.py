@@ -132,7 +132,7 @@ def show_table(results: Results, name: str, *, lang: str, policy: Any,
 
 #: Tables wider than this many columns are split into several (identifiers repeated), so that
 #: each fits the width of an A4 page.
-MAX_COLUMNS = 8
+MAX_COLUMNS = 7
 
 
 def _chunks(frame: pd.DataFrame, shown: list[str], spec: TableSpec) -> list[list[str]]:
