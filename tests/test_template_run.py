@@ -18,12 +18,14 @@ def template_run(tmp_path_factory):
     from conftest import run_cli
 
     root = tmp_path_factory.mktemp("template")
-    assert run_cli("new", str(root / "study")).returncode == 0
-    key = run_cli("keygen").stdout.strip()
+    # From the user's folder: what the commands write beside it stays in the test's folder.
+    assert run_cli("new", "study", cwd=root).returncode == 0
+    key = run_cli("keygen", cwd=root).stdout.strip()
     env = {"EVALKIT_KEY": key, "CI": "true"}  # CI: fewer bootstrap resamples
     study = root / "study" / "study.yaml"
-    assert run_cli("validate", str(study), env=env).returncode == 0
-    done = run_cli("run", str(study), "--out", str(root / "reports"), env=env, timeout=1200)
+    assert run_cli("validate", "study/study.yaml", cwd=root, env=env).returncode == 0
+    done = run_cli("run", "study/study.yaml", "--out", "reports", cwd=root, env=env,
+                   timeout=1200)
     runs = sorted((root / "reports" / "study").glob("2*"))
     return done, runs[-1] if runs else None
 
