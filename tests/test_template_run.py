@@ -22,7 +22,6 @@ def template_run(tmp_path_factory):
     assert run_cli("new", "study", cwd=root).returncode == 0
     key = run_cli("keygen", cwd=root).stdout.strip()
     env = {"EVALKIT_KEY": key, "CI": "true"}  # CI: fewer bootstrap resamples
-    study = root / "study" / "study.yaml"
     assert run_cli("validate", "study/study.yaml", cwd=root, env=env).returncode == 0
     done = run_cli("run", "study/study.yaml", "--out", "reports", cwd=root, env=env,
                    timeout=1200)
