@@ -1,13 +1,15 @@
 """The compute-once stage: every table the study configures, reproducible, with release rules."""
 
+import re
+
 import pandas as pd
 import pytest
 
+from evalkit.analyse.catalogue import UnknownTableError, table_title
 from evalkit.analyse.compute import compute_results
 from evalkit.analyse.involvement import tokenism_rates
-from evalkit.analyse.results import Results, table_title
+from evalkit.analyse.results import Results
 from evalkit.config.study import load_study
-from evalkit.i18n import has_key
 from evalkit.prepare.study import prepare_study
 from evalkit.release.tables import released_table
 
@@ -58,9 +60,8 @@ def test_tokenism_tables_are_labelled_non_validated(results):
 
 def test_every_table_has_a_title_in_both_languages(results):
     for name in results:
-        for lang in ("fr", "en"):
-            assert table_title(name, lang) != name, (name, lang)
-    assert has_key("results.tokenism_rates")
+        assert table_title(name, "fr") != table_title(name, "en"), name
+    assert table_title("reliability_wellbeing", "en") == "Reliability of the scale (wellbeing)"
 
 
 def test_tables_are_what_the_analysis_functions_give(prepared, results):
@@ -140,14 +141,60 @@ def test_released_tables_never_give_a_small_count_back(results, prepared):
     assert h["n_placed"].isna().all() and h["share"].isna().all()
 
 
-def test_the_tables_reference_documents_every_table_and_its_columns(results, project_root):
-    import re
-
-    text = (project_root / "docs" / "tables.md").read_text(encoding="utf-8")
-    sections = dict(re.findall(r"(?ms)^### `([^`]+)`\n(.*?)(?=^### |\Z)", text))
+def test_every_column_of_every_table_is_declared_in_the_catalogue(results):
     for name, table in results.items():
-        key = re.sub(r"_(fr|en)$", "_<lang>", name) if name.startswith(("framework_",
-                                                                         "quotes_")) else name
-        assert key in sections, f"docs/tables.md does not document {key}"
-        documented = re.search(r"- columns: (.*)", sections[key]).group(1)
-        assert re.findall(r"`([^`]+)`", documented) == list(table.frame.columns), name
+        assert list(table.frame.columns) == [c for c in table.spec.column_names
+                                             if c in table.frame.columns], name
+
+
+def test_an_undeclared_handle_fails_at_once_and_an_absent_one_says_why(results):
+    with pytest.raises(UnknownTableError, match="(?s)tokenism_rate'.*Did you mean tokenism_rates"):
+        results.frame("tokenism_rate")
+    with pytest.raises(UnknownTableError):
+        "tokenism_rate" in results  # noqa: B015 - the test is that asking raises
+    assert results.absence("tokenism_rates") is None
+    assert results.absence("framework_fr") is None
+
+
+def test_results_keep_the_calls_that_made_each_table(results):
+    calls = results["tokenism_rates"].calls
+    assert [c.code() for c in calls] == [
+        'evalkit.tokenism_rates(users, voice=["inv_consulted"], influence=["inv_influence"], '
+        'agree_at=4.0, site="site", confidence=0.95)']
+    assert results.meta["frames"]["users"]["params"] == {
+        "wave": "wave", "baseline": 1, "group": "respondent_type", "users": "user"}
+    for name, table in results.items():
+        if name not in ("sources", "validation_summary"):
+            assert table.calls, name
+            assert {c.function for c in table.calls} <= set(table.spec.calls), name
+
+
+def test_the_declared_additive_structure_holds_on_the_demo(results):
+    from evalkit.analyse.catalogue import additive_problems
+
+    specs = {name: table.spec for name, table in results.items()}
+    relations = sum(len(spec.additive) for spec in specs.values())
+    assert relations >= 20
+    assert additive_problems({n: t.frame for n, t in results.items()}, specs) == []
+
+
+RAW = re.compile(r"ci low|ci high|mean follow up|n paired|share improved|code path|tp_safe|"
+                 r"quality_of_life|cronbach_alpha|red|green|item|group|wellbeing_1")
+
+
+def test_french_tables_show_labels_not_raw_names(results, prepared):
+    from evalkit.present.display import show_table
+
+    codebook = prepared.codebook
+    for name in ("tokenism_rates", "outcome_change", "traffic_light", "reliability_ladder",
+                 "ladder_items", "perception_gap", "scoring_wellbeing", "outcome_icc"):
+        html = show_table(results, name, lang="fr", policy=prepared.study.privacy,
+                          codebook=codebook, method=False).html
+        cells = re.findall(r"<t[hd][^>]*>([^<]*)</t[hd]>", html)
+        raw = [c for c in cells if RAW.fullmatch(c) or re.fullmatch(r"[a-z]+(_[a-z0-9]+)+", c)]
+        assert raw == [], name
+    html = show_table(results, "traffic_light", lang="fr", policy=prepared.study.privacy,
+                      codebook=codebook).html
+    assert "<th scope='col'>IC bas</th>" in html and "<td>rouge</td>" in html
+    assert "evalkit.traffic_light_distribution(network_users, paid=" in html
+    assert "Comment c&#x27;est calculé" in html

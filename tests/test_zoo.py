@@ -26,9 +26,9 @@ from evalkit.analyse.involvement import tokenism_rates
 from evalkit.analyse.models import involvement_change_data, mixed_model
 from evalkit.analyse.reliability import cronbach_alpha
 from evalkit.analyse.scales import reverse_keyed_items
+from evalkit.config.study import load_study
 from evalkit.datasets.zoo import PENDING, ZOO, ZooShape, make_zoo_study, zoo_shapes
 from evalkit.errors import ArgumentError
-from evalkit.config.study import load_study
 from evalkit.prepare.study import prepare_study
 from evalkit.validate.study import validate_study
 

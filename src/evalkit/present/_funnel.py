@@ -17,9 +17,27 @@ ALARM, ALERT = 0.998, 0.95
 Tables = Mapping[str, pd.DataFrame]
 
 
-def released_table(tables: Tables, name: str, columns: Sequence[str]) -> pd.DataFrame | None:
-    """The table ``name`` when it exists and has ``columns``, else None."""
+def site_key(tables: Tables, name: str) -> str:
+    """The column of table ``name`` that holds the site: the study's own name for its site
+    column when ``tables`` knows it (:class:`evalkit.release.tables.ReleasedTables`), else
+    ``site``."""
+    key = getattr(tables, "key", None)
+    return (key(name, "site") if key is not None else None) or "site"
+
+
+def with_site(tables: Tables, name: str) -> pd.DataFrame | None:
+    """The table ``name`` (None when absent) with its site column named ``site``."""
     frame = tables.get(name)
+    if frame is None:
+        return None
+    key = site_key(tables, name)
+    return frame if key == "site" else frame.rename(columns={key: "site"})
+
+
+def released_table(tables: Tables, name: str, columns: Sequence[str]) -> pd.DataFrame | None:
+    """The table ``name`` when it exists and has ``columns``, else None (its site column is
+    named ``site``)."""
+    frame = with_site(tables, name)
     if frame is None or frame.empty or not set(columns) <= set(frame.columns):
         return None
     return frame

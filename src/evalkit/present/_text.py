@@ -66,7 +66,18 @@ def count_text(value: Any, lang: str) -> str:
 
 def ci_text(low: Any, high: Any, lang: str, *, percent: bool = False, decimals: int = 2,
             confidence: float = 0.95) -> str:
-    """An interval in words of the catalogue (``IC à 95 % : 65 % à 88 %``)."""
+    """An interval in words of the catalogue (``IC à 95 % : 65 % à 88 %``); an interval with
+    a bound suppressed or unknown says it is not released rather than print dashes.
+
+    Examples
+    --------
+    >>> ci_text(0.1, 0.3, "en", percent=True)
+    '95% CI: 10% to 30%'
+    >>> ci_text(float("nan"), 0.3, "en")
+    '95% CI: not released'
+    """
+    if _missing(low) or _missing(high):
+        return t("reports.ci.not_released", lang, level=percent_text(confidence, lang))
     fmt = percent_text if percent else number_text
     kwargs = {} if percent else {"decimals": decimals}
     return t("reports.ci", lang, level=percent_text(confidence, lang),

@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evalkit.analyse.results import table_title
+from evalkit.analyse.catalogue import table_spec
 from evalkit.errors import EvalkitError
 from evalkit.i18n import _check_lang, format_date, label, t
 from evalkit.present import tables as tb
-from evalkit.present._funnel import ALARM, ALERT, funnel_sites
+from evalkit.present._funnel import ALARM, ALERT, funnel_sites, with_site
 from evalkit.present._text import ci_text, count_text, number_text, percent_text, typography
 from evalkit.present.budget import BUDGETS, budget_report, part_pages
 from evalkit.present.document import (
@@ -40,7 +40,7 @@ from evalkit.present.joint import joint_display, tokenism_theme
 from evalkit.present.messages import Message, draft_messages
 from evalkit.present.methods import MethodNote, method_notes
 from evalkit.release.suppress import as_policy, suppression_note
-from evalkit.release.tables import released_table
+from evalkit.release.tables import ReleasedTables
 
 __all__ = ["Brief", "build_brief", "gripp2_table", "released_tables", "write_budget_json"]
 
@@ -96,10 +96,10 @@ class Brief:
 
 
 # -- released tables -----------------------------------------------------------------------------
-def released_tables(results: Any, policy: Any) -> dict[str, pd.DataFrame]:
-    """Every releasable table of ``results`` after disclosure control, by name."""
-    return {name: released_table(results, name, policy=policy)
-            for name, table in results.items() if table.release}
+def released_tables(results: Any, policy: Any) -> ReleasedTables:
+    """Every releasable table of ``results`` after disclosure control, by handle (each
+    controlled when first read; see :class:`evalkit.release.tables.ReleasedTables`)."""
+    return ReleasedTables(results, policy)
 
 
 @dataclass
@@ -108,7 +108,7 @@ class _Ctx:
     study: Any
     lang: str
     policy: Any
-    tables: dict[str, pd.DataFrame]
+    tables: ReleasedTables
     labels: tb.Labels
     confidence: float
     figures: bool
@@ -122,7 +122,16 @@ class _Ctx:
 
     def title(self, name: str) -> str:
 
-        return typography(table_title(name, self.lang), self.lang)
+        return typography(table_spec(name).title(self.lang), self.lang)
+
+    def absent(self, name: str) -> Paragraph | None:
+        """``<title>: Not computed: <reason>`` when table ``name`` is not released (None when
+        it is)."""
+        absence = self.tables.absence(name)
+        if absence is None:
+            return None
+        return Paragraph(self.t("reports.absent", title=table_spec(name).title(self.lang),
+                                reason=absence.text(self.lang)), "note")
 
     def note(self, name: str, frame: pd.DataFrame | None = None) -> str:
 
@@ -179,6 +188,19 @@ def _interview_count(ctx: _Ctx) -> int:
     return int(_num(codes.groupby("site")["n_participants_total"].first()).sum())
 
 
+def _methods_sentence(ctx: _Ctx) -> Paragraph:
+    """What was done: people surveyed, sites, waves, and interviews when there were any (a
+    run without interviews does not say it held none)."""
+    n, k, waves = _respondent_total(ctx)
+    interviews = _interview_count(ctx)
+    params = dict(n=count_text(n, ctx.lang), k=count_text(k, ctx.lang),
+                  waves=count_text(waves, ctx.lang))
+    if interviews > 0:
+        return Paragraph(ctx.t("reports.summary.methods", **params,
+                               interviews=count_text(interviews, ctx.lang)))
+    return Paragraph(ctx.t("reports.summary.methods.no_interviews", **params))
+
+
 def _summary_part(ctx: _Ctx, messages: list[Message]) -> Part:
     part = Part("summary", ctx.t("reports.brief.summary.title"), budget=BUDGETS["summary"],
                 label=ctx.t("reports.brief.summary.label"))
@@ -189,11 +211,7 @@ def _summary_part(ctx: _Ctx, messages: list[Message]) -> Part:
     if report.question:
         part.add(Heading(ctx.t("reports.section.question"), 1),
                  Paragraph(typography(label(report.question, ctx.lang), ctx.lang)))
-    n, k, waves = _respondent_total(ctx)
-    part.add(Heading(ctx.t("reports.section.what_we_did"), 1),
-             Paragraph(ctx.t("reports.summary.methods", n=count_text(n, ctx.lang),
-                             k=count_text(k, ctx.lang), waves=count_text(waves, ctx.lang),
-                             interviews=count_text(_interview_count(ctx), ctx.lang))))
+    part.add(Heading(ctx.t("reports.section.what_we_did"), 1), _methods_sentence(ctx))
     part.add(Heading(ctx.t("reports.section.findings"), 1))
     part.add(*_tokenism_findings(ctx, compact=True))
     part.add(_model_sentence(ctx), _outcome_sentence(ctx), _network_sentence(ctx))
@@ -211,14 +229,25 @@ def _tokenism_findings(ctx: _Ctx, *, compact: bool) -> list[Block | None]:
     out: list[Block | None] = []
     if ctx.has("tokenism_overall"):
         row = ctx.tables["tokenism_overall"].iloc[0]
-        out.append(Paragraph(ctx.t("reports.finding.tokenism_overall",
-                                   n=count_text(row["n_consulted"], ctx.lang),
-                                   rate=ctx.pct(row["rate"]),
-                                   ci=ctx.ci(row["ci_low"], row["ci_high"], percent=True))))
+        if _known(row, "n_consulted", "rate", "ci_low", "ci_high"):
+            out.append(Paragraph(ctx.t("reports.finding.tokenism_overall",
+                                       n=count_text(row["n_consulted"], ctx.lang),
+                                       rate=ctx.pct(row["rate"]),
+                                       ci=ctx.ci(row["ci_low"], row["ci_high"], percent=True))))
+        else:  # too few people: no number, and no interval of dashes
+            out.append(Paragraph(ctx.t("reports.finding.tokenism_overall.suppressed")))
+    else:
+        out.append(ctx.absent("tokenism_overall"))
     if ctx.has("tokenism_rates"):
         out.append(_tokenism_table(ctx, compact=compact))
-    out.append(ctx.figure("funnel"))
+    out.append(ctx.figure("funnel") if ctx.has("tokenism_funnel") or compact
+               else ctx.absent("tokenism_funnel"))
     return out
+
+
+def _known(row: Any, *columns: str) -> bool:
+    """Whether every one of ``columns`` holds a released value on ``row``."""
+    return all(not pd.isna(row[c]) for c in columns)
 
 
 def _funnel_position(ctx: _Ctx) -> dict[str, str]:
@@ -241,7 +270,7 @@ def _funnel_position(ctx: _Ctx) -> dict[str, str]:
 
 
 def _tokenism_table(ctx: _Ctx, *, compact: bool) -> Table:
-    frame = ctx.tables["tokenism_rates"].copy()
+    frame = with_site(ctx.tables, "tokenism_rates").copy()
     frame["site"] = frame["site"].astype(str)
     positions = _funnel_position(ctx)
     frame["position"] = frame["site"].map(positions)
@@ -258,7 +287,8 @@ def _tokenism_table(ctx: _Ctx, *, compact: bool) -> Table:
         columns += [tb.Column("reports.col.shrunken", tb.pct("shrunken")),
                     tb.Column(ctx.t("reports.col.ci", level=ctx.pct(ctx.confidence)),
                               tb.interval("shrunken_ci_low", "shrunken_ci_high", percent=True))]
-    columns.append(tb.Column("reports.col.funnel", tb.text("position"), numeric=False))
+    if positions:  # no funnel (too few sites): no column of dashes
+        columns.append(tb.Column("reports.col.funnel", tb.text("position"), numeric=False))
     return tb.format_table(frame, columns, caption=ctx.title("tokenism_rates"), lang=ctx.lang,
                            suppression=ctx.note("tokenism_rates"), non_validated=True,
                            name="tokenism_rates")
@@ -379,7 +409,7 @@ def _weighted_table(ctx: _Ctx) -> Table | None:
 def _perception_table(ctx: _Ctx) -> Table | None:
     if not ctx.has("perception_gap"):
         return None
-    frame = ctx.tables["perception_gap"]
+    frame = with_site(ctx.tables, "perception_gap")
     frame = frame[frame["measure"].astype(str) == "rung"]
     if frame.empty:
         return None
@@ -513,17 +543,17 @@ def _quotes(ctx: _Ctx) -> list[Quote]:
 
 
 def _reliability_sentence(ctx: _Ctx) -> Paragraph | None:
-    names = [n for n in ctx.tables if n.startswith("reliability_") and n != "reliability_ladder"]
     sentences = []
-    for name in names:
+    for name in ctx.tables.instances("reliability_{scale}"):
         frame = ctx.tables[name]
         rows = frame[(frame["measure"] == "cronbach_alpha") & frame["estimate"].notna()]
         if rows.empty:
             continue
         row = rows.iloc[0]
-        sentences.append(ctx.t("reports.finding.reliability", scale=name.removeprefix(
-            "reliability_"), alpha=number_text(row["estimate"], ctx.lang),
-            ci=ctx.ci(row["ci_low"], row["ci_high"])))
+        sentences.append(ctx.t("reports.finding.reliability",
+                               scale=table_spec(name).params["scale"],
+                               alpha=number_text(row["estimate"], ctx.lang),
+                               ci=ctx.ci(row["ci_low"], row["ci_high"])))
     return Paragraph(" ".join(sentences)) if sentences else None
 
 
@@ -547,6 +577,14 @@ def _icc_sentence(ctx: _Ctx) -> Paragraph | None:
 def _section(ctx: _Ctx, key: str, *blocks: Block | None, level: int = 1) -> list[Block]:
     body = [b for b in blocks if b is not None]
     return [Heading(ctx.t(key), level), *body] if body else []
+
+
+def _about(ctx: _Ctx, key: str, table: str, *blocks: Block | None) -> list[Block]:
+    """A section of the report's results on ``table``: its blocks, or, when the run did not
+    compute the table, why."""
+    absent = ctx.absent(table)
+    return _section(ctx, key, absent, level=2) if absent else _section(ctx, key, *blocks,
+                                                                         level=2)
 
 
 def gripp2_table(study: Any, *, lang: str) -> Table | None:
@@ -585,17 +623,18 @@ def gripp2_table(study: Any, *, lang: str) -> Table | None:
 
 
 def _method_keys(ctx: _Ctx) -> list[str]:
-    present = set(ctx.tables)
+    has = ctx.tables.__contains__
     wanted = ["tokenism_index", "intervals"]
-    wanted += ["funnel"] if "tokenism_funnel" in present else []
-    wanted += ["shrinkage"] if "tokenism_shrunken" in present else []
-    wanted += ["mixed_model"] if "involvement_model" in present else []
-    wanted += ["reliability"] if any(n.startswith("reliability_") for n in present) else []
-    wanted += ["weights"] if "representativeness" in present else []
-    wanted += ["outcomes"] if "outcome_change" in present else []
-    wanted += ["agreement"] if "coder_agreement" in present else []
-    wanted += ["framework"] if f"quotes_{ctx.lang}" in present else []
-    wanted += ["joint_display"] if "code_frequencies" in present else []
+    wanted += ["funnel"] if has("tokenism_funnel") else []
+    wanted += ["shrinkage"] if has("tokenism_shrunken") else []
+    wanted += ["mixed_model"] if has("involvement_model") else []
+    wanted += ["reliability"] if has("reliability_ladder") or \
+        ctx.tables.instances("reliability_{scale}") else []
+    wanted += ["weights"] if has("representativeness") else []
+    wanted += ["outcomes"] if has("outcome_change") else []
+    wanted += ["agreement"] if has("coder_agreement") else []
+    wanted += ["framework"] if has(f"quotes_{ctx.lang}") else []
+    wanted += ["joint_display"] if has("code_frequencies") else []
     wanted += ["disclosure"]
     wanted += ["gripp2"] if ctx.study.report.gripp2 is not None else []
     return wanted + ["brief"]
@@ -615,13 +654,10 @@ def _report_sections(ctx: _Ctx, messages: list[Message],
         Paragraph(ctx.t("reports.report.question", question=label(report.question, ctx.lang)))
         if report.question else None,
         Paragraph(ctx.t("reports.report.organisation", organisation=org)) if org else None)))
-    n, k, waves = _respondent_total(ctx)
     sections.append((0, _section(
         ctx, "reports.section.methods",
         Heading(ctx.t("reports.section.data"), 2),
-        Paragraph(ctx.t("reports.summary.methods", n=count_text(n, ctx.lang),
-                        k=count_text(k, ctx.lang), waves=count_text(waves, ctx.lang),
-                        interviews=count_text(_interview_count(ctx), ctx.lang))),
+        _methods_sentence(ctx),
         _respondents_table(ctx),
         Heading(ctx.t("reports.section.measures"), 2),
         Paragraph(ctx.t("reports.report.measures")),
@@ -631,35 +667,37 @@ def _report_sections(ctx: _Ctx, messages: list[Message],
         Heading(ctx.t("reports.section.statistics"), 2),
         Paragraph(ctx.t("reports.report.statistics")),
         Heading(ctx.t("reports.section.qualitative"), 2),
-        Paragraph(ctx.t("reports.report.qualitative")),
+        Paragraph(ctx.t("reports.report.qualitative")) if ctx.has("code_frequencies")
+        else ctx.absent("code_frequencies"),
         _agreement_table(ctx))))
     sections.append((0, [Heading(ctx.t("reports.section.results"), 1)]))
-    sections.append((3, _section(ctx, "reports.section.respondents",
-                                 Paragraph(ctx.t("reports.report.respondents")),
-                                 _representativeness_table(ctx), level=2)))
-    sections.append((4, _section(ctx, "reports.section.ladder", _ladder_sentence(ctx),
-                                 ctx.figure("ladder"), level=2)))
+    sections.append((3, _about(ctx, "reports.section.respondents", "representativeness",
+                               Paragraph(ctx.t("reports.report.respondents")),
+                               _representativeness_table(ctx))))
+    sections.append((4, _about(ctx, "reports.section.ladder", "ladder_distribution",
+                               _ladder_sentence(ctx), ctx.figure("ladder"))))
     sections.append((0, _section(ctx, "reports.section.tokenism",
                                  *_tokenism_findings(ctx, compact=False),
                                  ctx.figure("caterpillar"), level=2)))
-    sections.append((2, _section(ctx, "reports.section.weighted", _weighted_table(ctx),
-                                 level=2)))
-    sections.append((1, _section(ctx, "reports.section.perception",
-                                 Paragraph(ctx.t("reports.report.perception")),
-                                 _perception_table(ctx), level=2)))
-    sections.append((0, _section(ctx, "reports.section.outcomes", _outcome_sentence(ctx),
-                                 _outcome_table(ctx), ctx.figure("outcomes"),
-                                 _model_sentence(ctx), _model_table(ctx), _icc_sentence(ctx),
-                                 level=2)))
-    sections.append((1, _section(ctx, "reports.section.networks", _network_sentence(ctx),
-                                 ctx.figure("traffic_light"), _network_table(ctx), level=2)))
-    sections.append((4, _section(ctx, "reports.section.integration",
-                                 ctx.figure("integration"), level=2)))
+    sections.append((2, _about(ctx, "reports.section.weighted", "tokenism_weighted",
+                               _weighted_table(ctx))))
+    sections.append((1, _about(ctx, "reports.section.perception", "perception_gap",
+                               Paragraph(ctx.t("reports.report.perception")),
+                               _perception_table(ctx))))
+    sections.append((0, _about(ctx, "reports.section.outcomes", "outcome_change",
+                               _outcome_sentence(ctx), _outcome_table(ctx),
+                               ctx.figure("outcomes"), _model_sentence(ctx), _model_table(ctx),
+                               _icc_sentence(ctx))))
+    sections.append((1, _about(ctx, "reports.section.networks", "traffic_light",
+                               _network_sentence(ctx), ctx.figure("traffic_light"),
+                               _network_table(ctx))))
+    sections.append((4, _about(ctx, "reports.section.integration", "integration_profile",
+                               ctx.figure("integration"))))
     quotes = _quotes(ctx)
-    sections.append((1, _section(ctx, "reports.section.interviews",
-                                 ctx.figure("codes"), _joint_table(ctx),
-                                 Paragraph(ctx.t("reports.report.quotes")) if quotes else None,
-                                 *quotes, level=2)))
+    sections.append((1, _about(ctx, "reports.section.interviews", "code_frequencies",
+                               ctx.figure("codes"), _joint_table(ctx),
+                               Paragraph(ctx.t("reports.report.quotes")) if quotes else None,
+                               *quotes)))
     sections.append((0, _section(
         ctx, "reports.section.implications", _label_if(messages),
         Bullets(tuple(m.text(ctx.lang) for m in messages),
@@ -746,7 +784,7 @@ def build_brief(results: Any, study: Any, *, lang: str, run_date: dt.date | str,
         codebook = None
     confidence = float(results.meta.get("confidence", study.parameters.confidence))
     ctx = _Ctx(results=results, study=study, lang=lang, policy=policy,
-               tables=released_tables(results, policy), labels=tb.Labels(codebook, lang),
+               tables=ReleasedTables(results, policy), labels=tb.Labels(codebook, lang),
                confidence=confidence, figures=figures)
     messages = _fit_messages(ctx, draft_messages(ctx.tables, confidence=confidence,
                                                   labels=ctx.labels))

@@ -11,6 +11,7 @@ import pandas as pd
 
 from evalkit.i18n import t
 from evalkit.present import plots  # lazy: each figure's module (and matplotlib) on first use
+from evalkit.present._funnel import site_key
 from evalkit.present.document import Figure
 
 __all__ = ["brief_figure", "figure_block"]
@@ -94,8 +95,8 @@ def _ladder(tables, *, study, lang, labels):
     if group and group in data and inv is not None and inv.perception is not None:
         users = {str(v) for v in inv.perception.users}
         data = data[data[group].astype(str).isin(users)].drop(columns=[group])
-    fig = plots.ladder_profile(data, site="site", codebook=_codebook(labels), non_validated=True,
-                         lang=lang)
+    fig = plots.ladder_profile(data, site=site_key(tables, "ladder_distribution"),
+                               codebook=_codebook(labels), non_validated=True, lang=lang)
     return figure_block(fig, caption=_t("reports.figure.ladder", lang),
                         alt=_t("reports.figure.ladder.alt", lang), non_validated=True,
                         name="ladder")

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit.i18n import LANGUAGES, format_percent, t
-from evalkit.present._funnel import ALERT, funnel_sites, numeric
+from evalkit.present._funnel import ALERT, funnel_sites, numeric, with_site
 
 __all__ = ["joint_display", "joint_display_rows", "tokenism_theme"]
 
@@ -76,7 +76,7 @@ def joint_display(tables: Mapping[str, pd.DataFrame], *,
     (and too small to release) to compare. Read the interviews as a direction, not a measure.
     """
 
-    rates = tables.get("tokenism_rates")
+    rates = with_site(tables, "tokenism_rates")
     codes = tables.get("code_frequencies")
     found = funnel_sites(tables, ALERT)
     if rates is None or codes is None or found is None or "theme" not in codes.columns:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from evalkit.analyse.results import table_title
+from evalkit.analyse.catalogue import table_title
 from evalkit.i18n import t
 from evalkit.present._funnel import (
     ALARM,

@@ -1,11 +1,16 @@
 """What evalkit's notebooks call: one object that holds a study's results and shows them.
 
 A notebook creates a :class:`Session` from its parameters, then shows released tables, figures
-and catalogue sentences. In a run the results were computed once (``<run>/.work/results``) and
-the notebook only loads them; opened by hand in JupyterLab with its defaults, the session
-computes them itself. Everything shown is released (disclosure control applied) and appears in
-every language the notebook runs in, each marked so that the page of one language keeps only
-its own (see :func:`evalkit.present.export_notebook_html`).
+and catalogue sentences, asking for tables by their handle in the table catalogue
+(``docs/tables.md``): a handle the catalogue does not declare is an error at once. A table the
+run did not compute is shown as a ``Not computed: <reason>`` block, never an error. Under each
+table and figure, the calls of evalkit's functions that made it, with the run's arguments.
+
+In a run the results were computed once (``<run>/.work/results``) and the notebook only loads
+them; opened by hand in JupyterLab, or given analysis parameters other than the run's, the
+session computes them itself. Everything shown is released (disclosure control applied) and
+appears in every language the notebook runs in, each marked so that the page of one language
+keeps only its own (see :func:`evalkit.present.export_notebook_html`).
 
 Examples
 --------
@@ -22,6 +27,7 @@ In a notebook::
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from html import escape
 from pathlib import Path
@@ -29,22 +35,36 @@ from typing import Any
 
 import pandas as pd
 
+from evalkit.analyse.catalogue import table_spec
 from evalkit.analyse.compute import compute_results
-from evalkit.analyse.results import Results
+from evalkit.analyse.results import Absence, Results, TableAbsent
 from evalkit.config.study import load_study
 from evalkit.errors import ArgumentError
 from evalkit.i18n import LANGUAGES, format_number, t
 from evalkit.prepare.study import prepare_study
 from evalkit.present.brief import build_brief
-from evalkit.present.display import show_figure, show_table
+from evalkit.present.display import absent_html, method_html, show_figure, show_table
 from evalkit.present.html import non_validated_html
+from evalkit.present.joint import joint_display
 from evalkit.present.writers import write_briefs
-from evalkit.release.tables import released_table
+from evalkit.release.tables import ReleasedTables, released_table
 
-__all__ = ["Session"]
+__all__ = ["CI_BOOTSTRAP", "Session", "analysis_parameters"]
 
 #: Bootstrap resamples when the ``ci`` switch is on (continuous integration machines).
 CI_BOOTSTRAP = 200
+
+
+def analysis_parameters(study: Any, *, seed: Any = None, bootstrap: Any = None,
+                        confidence: Any = None, ci: bool = False) -> dict[str, Any]:
+    """The seed, bootstrap resamples and confidence an analysis runs with: the values given,
+    else the study's ``parameters``; ``ci`` caps the resamples at :data:`CI_BOOTSTRAP`."""
+    params = study.parameters
+    n_boot = int(params.bootstrap if bootstrap is None else bootstrap)
+    if ci:
+        n_boot = min(n_boot, CI_BOOTSTRAP)
+    return {"seed": int(params.seed if seed is None else seed), "bootstrap": n_boot,
+            "confidence": float(params.confidence if confidence is None else confidence)}
 
 
 class Session:
@@ -56,8 +76,8 @@ class Session:
         The study's ``study.yaml``.
     run_dir : str or Path, optional
         The run folder (``..`` from a run's executed notebook). Results are loaded from its
-        ``.work/results``; figures are saved to its ``figures/``. Without it (or when the
-        results are not there), the results are computed now.
+        ``.work/results`` when they were computed with this session's analysis parameters;
+        figures are then saved to its ``figures/``. Otherwise the results are computed now.
     lang : {"fr", "en", "all"}
         The language shown; ``all``: every language of the study.
     seed, bootstrap, confidence : optional
@@ -84,30 +104,39 @@ class Session:
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.site = None if site is None else str(site)
         self.policy = self.study.privacy
-        n_boot = bootstrap if bootstrap is not None else self.study.parameters.bootstrap
-        if ci:
-            n_boot = min(n_boot, CI_BOOTSTRAP)
-        self.results = self._results(seed=seed, n_boot=n_boot, confidence=confidence)
+        self.parameters = analysis_parameters(self.study, seed=seed, bootstrap=bootstrap,
+                                              confidence=confidence, ci=ci)
+        self.results, self.from_run = self._results()
+        self.tables = ReleasedTables(self.results, self.policy)
+        self._read: list[str] = []
 
     # -- results -------------------------------------------------------------------------------
-    def _results(self, *, seed: Any, n_boot: int, confidence: Any) -> Any:
-
+    def _results(self) -> tuple[Results, bool]:
+        """The run's results when they were computed with these parameters; else computed now
+        (the notebook's parameters take effect)."""
         stored = self.run_dir / ".work" / "results" if self.run_dir else None
         if stored is not None and (stored / "results.json").is_file():
-            return Results.load(stored)
-
+            results = Results.load(stored)
+            made = {k: results.meta.get(k) for k in self.parameters}
+            if made == self.parameters:
+                return results, True
         prepared = prepare_study(self.study)
-        return compute_results(prepared, seed=seed, n_boot=n_boot, confidence=confidence,
-                               languages=self.study.languages)
+        p = self.parameters
+        return compute_results(prepared, seed=p["seed"], n_boot=p["bootstrap"],
+                               confidence=p["confidence"],
+                               languages=self.study.languages), False
 
     def __contains__(self, name: str) -> bool:
+        """Whether the run computed table ``name`` (an undeclared handle is an error)."""
         return name in self.results
+
+    def absence(self, name: str) -> Absence | None:
+        """Why table ``name`` was not computed (None when it was)."""
+        return self.results.absence(name)
 
     @property
     def run_date(self) -> str:
         """The run's date (ISO): the day the results were computed."""
-        import datetime as dt
-
         return str(self.results.meta.get("date") or dt.date.today().isoformat())
 
     @property
@@ -120,12 +149,66 @@ class Session:
         """The study's sites."""
         return [str(s) for s in self.results.meta.get("sites", [])]
 
-    def released(self, name: str, *, site: str | None = None) -> pd.DataFrame:
-        """Result table ``name`` after disclosure control (one site's rows with ``site``)."""
+    def released(self, name: str, *, site: str | None = None,
+                 users: bool = False) -> pd.DataFrame:
+        """Result table ``name`` after disclosure control: one site's rows with ``site``; the
+        rows of the study's users (``measures.involvement.perception.users``) with ``users``
+        when the table has the group column.
+
+        Raises
+        ------
+        evalkit.analyse.results.TableAbsent
+            The run did not compute it (:meth:`figure` shows the reason instead).
+        """
         frame = released_table(self.results, name, policy=self.policy)
-        if site is not None and "site" in frame.columns:
-            frame = frame[frame["site"].astype(str) == str(site)]
+        self._read.append(name)
+        spec = self.results[name].spec
+        if site is not None and spec.key("site") is not None:
+            frame = frame[frame[spec.key("site")].astype(str) == str(site)]
+        wanted = spec.study.get("users")
+        if users and wanted and spec.key("group") is not None:
+            frame = frame[frame[spec.key("group")].astype(str).isin({str(u) for u in wanted})]
         return frame
+
+    def get(self, name: str) -> pd.DataFrame | None:
+        """Released table ``name``, or None after showing why the run did not compute it."""
+        try:
+            return self.released(name)
+        except TableAbsent as absent:
+            self._show({g: absent_html(absent.absence, lang=g).html for g in self.languages})
+            return None
+
+    def each(self, handle: str) -> list[str]:
+        """The values of the placeholder of the family ``handle`` for the tables the run
+        computed (``scoring_{scale}`` → ``["wellbeing"]``); when there is none, shows why."""
+        found = self.results.instances(handle)
+        if not found:
+            absence = self.results.absence(handle) or Absence(handle, "absent.not_computed")
+            self._show({g: absent_html(absence, lang=g).html for g in self.languages})
+        return [next(iter(table_spec(name).params.values())) for name in found]
+
+    def configured(self, section: str) -> bool:
+        """Whether ``study.yaml`` has ``section`` (``measures.logic_model``); when it has not,
+        shows so."""
+        value: Any = self.study
+        for part in section.split("."):
+            value = getattr(value, part, None)
+        if value:
+            return True
+        absence = Absence("", "absent.not_configured", {"section": section})
+        self._show({g: absent_html(absence, lang=g).html for g in self.languages})
+        return False
+
+    def joint_display(self) -> pd.DataFrame:
+        """The joint display of numbers and interviews (see
+        :func:`evalkit.present.joint_display`); raises :class:`TableAbsent` when a table it
+        reads is absent or the interviews have no tokenism theme."""
+        for name in ("tokenism_rates", "tokenism_funnel", "code_frequencies"):
+            self.released(name)
+        joint = joint_display(self.tables)
+        if joint is None:
+            raise TableAbsent(Absence("", "absent.no_theme"))
+        return joint
 
     # -- display -------------------------------------------------------------------------------
     def _show(self, parts: dict[str, str]) -> Any:
@@ -146,7 +229,9 @@ class Session:
 
     def table(self, name: str, *, site: str | None = None,
               columns: list[str] | None = None) -> None:
-        """Show released table ``name`` (its title, cells, suppression note) in each language.
+        """Show released table ``name`` (its title, cells with the catalogue's labels,
+        suppression note, and the calls that made it) in each language, or why it was not
+        computed.
 
         ``name`` may end in ``_{lang}`` for tables kept per language (``framework_{lang}``).
         """
@@ -154,38 +239,50 @@ class Session:
         parts = {}
         for g in self.languages:
             real = name.replace("{lang}", g)
-            if real not in self.results:
-                parts[g] = f"<p>{escape(t('nb.not_available', g, name=real))}</p>"
-                continue
             parts[g] = show_table(self.results, real, lang=g, policy=self.policy, site=site,
-                                  columns=columns).html
+                                  columns=columns, codebook=self.codebook).html
         self._show(parts)
 
     def figure(self, name: str, make: Callable[[str], Any], *, caption: str,
                non_validated: bool = False, method: str | None = None,
                **params: Any) -> None:
         """Draw ``make(lang)`` in each language, show it with its caption (catalogue key
-        ``caption``), and save it in the run's ``figures/`` (PNG) as ``name.<lang>.png``."""
+        ``caption``) and the calls that made the tables it reads, and save it in the run's
+        ``figures/`` (PNG) as ``name.<lang>.png``. When a table it reads was not computed,
+        show why instead."""
 
         parts = {}
-        folder = self.run_dir / "figures" if self.run_dir is not None else None
+        folder = self.run_dir / "figures" if self.run_dir is not None and self.from_run \
+            else None
         stem = name if self.site is None else f"{name}.{self.site}"
         for g in self.languages:
             values = {k: (v(g) if callable(v) else v) for k, v in params.items()}
             target = folder / f"{stem}.{g}.png" if folder and folder.is_dir() else None
-            parts[g] = show_figure(make(g), caption=t(caption, g, **values), lang=g,
+            self._read = []
+            try:
+                fig = make(g)
+            except TableAbsent as absent:
+                parts[g] = absent_html(absent.absence, lang=g,
+                                       title=t(caption, g, **values)).html
+                continue
+            calls = [c for n in dict.fromkeys(self._read) for c in self.results[n].calls]
+            parts[g] = show_figure(fig, caption=t(caption, g, **values), lang=g,
                                    non_validated=non_validated, method=method,
-                                   save_to=target).html
+                                   save_to=target,
+                                   calls=method_html(calls, self.results.meta.get("frames", {}),
+                                                     lang=g)).html
         self._show(parts)
 
     def quotes(self, *, code_path: str | None = None, site: str | None = None,
                n: int = 3) -> None:
-        """Quotes from the quote bank (already scrubbed), attributed by role and site only."""
+        """Quotes from the quote bank (already scrubbed), attributed by role and site only;
+        why there is none when the run has no quote bank."""
         parts = {}
         for g in self.languages:
             name = f"quotes_{g}"
-            if name not in self.results:
-                parts[g] = f"<p>{escape(t('nb.no_quotes', g))}</p>"
+            absence = self.results.absence(name)
+            if absence is not None:
+                parts[g] = absent_html(absence, lang=g).html
                 continue
             frame = self.results.frame(name)
             if code_path is not None and "code_path" in frame:

@@ -1,34 +1,99 @@
 """Released result tables: what pages, figures and the brief may show of a run's results.
 
-Every presentation of a result table goes through :func:`released_table`, so that the same
-count is suppressed the same way wherever it appears.
+Every presentation of a result table goes through :func:`released_table` (or the mapping
+:class:`ReleasedTables`), so that the same count is suppressed the same way wherever it
+appears. Tables are asked for by their handle in the table catalogue; an undeclared handle is
+an error, a declared table the run did not compute carries the reason it is absent.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pandas as pd
 
-from evalkit.analyse.results import Results
+from evalkit.analyse.catalogue import catalogue
+from evalkit.analyse.results import Absence, Results
 from evalkit.release.suppress import apply_disclosure_control
 
-__all__ = ["released_table"]
+__all__ = ["FUNNEL_GRIDS", "ReleasedTables", "released_table"]
+
+#: The drawing grid of each funnel table (no person stands behind a grid row).
+FUNNEL_GRIDS: dict[str, str] = {"tokenism_funnel": "tokenism_funnel_limits",
+                                "outcome_funnel": "outcome_funnel_limits"}
 
 
 def released_table(results: Results, name: str, *, policy: Any) -> pd.DataFrame:
     """Result table ``name`` after disclosure control: what reports may show.
 
     A funnel's site rows come back with the drawing grid of its ``<name>_limits`` table in
-    front (no person stands behind a grid row), as :func:`evalkit.funnel_limits` returns them.
+    front, as :func:`evalkit.funnel_limits` returns them.
+
+    Raises
+    ------
+    evalkit.analyse.catalogue.UnknownTableError
+        ``name`` is not a table of the catalogue.
+    evalkit.analyse.results.TableAbsent
+        The run did not compute the table (the error says why).
     """
-    table = results[name]
+    table = results.require(name)
     controlled = apply_disclosure_control(table.frame, counts=table.counts,
                                           estimates=table.estimates, n=table.n,
                                           policy=policy, numerators=table.numerators)
-    grid = results.tables.get(f"{name}_limits")
+    grid = results.tables.get(FUNNEL_GRIDS[name]) if name in FUNNEL_GRIDS else None
     if grid is None:
         return controlled
     rows = grid.frame.assign(suppressed=False, suppression=None)
     return pd.concat([rows, controlled], ignore_index=True)[
         list(dict.fromkeys([*controlled.columns]))]
+
+
+class ReleasedTables(Mapping[str, pd.DataFrame]):
+    """The released tables of a run by handle, each put through disclosure control when first
+    read.
+
+    ``name in tables`` and ``tables.get(name)`` raise
+    :class:`~evalkit.analyse.catalogue.UnknownTableError` for a handle the catalogue does not
+    declare; a declared table the run did not compute (or does not release) is not in the
+    mapping, and :meth:`absence` says why.
+    """
+
+    def __init__(self, results: Results, policy: Any) -> None:
+        self.results = results
+        self.policy = policy
+        self._done: dict[str, pd.DataFrame] = {}
+
+    def _released(self, name: str) -> bool:
+        return name in self.results and self.results[name].release
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if not self._released(name):
+            raise KeyError(name)
+        if name not in self._done:
+            self._done[name] = released_table(self.results, name, policy=self.policy)
+        return self._done[name]
+
+    def __contains__(self, name: object) -> bool:
+        return self._released(name)  # type: ignore[arg-type]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([n for n, table in self.results.items() if table.release])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def absence(self, name: str) -> Absence | None:
+        """Why table ``name`` is not shown (None when it is)."""
+        catalogue().resolve(name)
+        if name in self.results and not self.results[name].release:
+            return Absence(name, "absent.not_released")
+        return self.results.absence(name)
+
+    def key(self, name: str, role: str) -> str | None:
+        """The column of table ``name`` holding the study's ``role`` (``site``...)."""
+        return self.results[name].spec.key(role) if name in self.results else None
+
+    def instances(self, handle: str) -> list[str]:
+        """The released tables of the family ``handle`` (``reliability_{scale}``)."""
+        return [n for n in self.results.instances(handle) if self._released(n)]

@@ -12,6 +12,7 @@ from html import escape
 from pathlib import Path
 
 from evalkit._files import write_bytes_atomic
+from evalkit.analyse.catalogue import catalogue, table_spec
 from evalkit.i18n import format_number, has_key, label, t
 from evalkit.present.style import stylesheet
 
@@ -73,6 +74,32 @@ def _links(paths: list[str], lang: str) -> str:
     return f"<ul>{items}</ul>"
 
 
+def _table_links(paths: list[str], lang: str) -> str:
+    """Released tables by their catalogue title, with their file."""
+    if not paths:
+        return _links(paths, lang)
+    items = []
+    for path in paths:
+        name = Path(path).stem
+        title = table_spec(name).title(lang) if catalogue().is_declared(name) else name
+        items.append(f"<li><a href='{escape(path)}'>{escape(title)}</a> "
+                     f"<span class='muted'>{escape(Path(path).name)}</span></li>")
+    return f"<ul>{''.join(items)}</ul>"
+
+
+def _absent(manifest: dict, lang: str) -> str:
+    """The tables the run did not compute, each with its title and why."""
+    absent = ((manifest.get("stages") or {}).get("prepare") or {}).get("absent") or []
+    items = []
+    for record in absent:
+        title = table_spec(record["table"]).title(lang) \
+            if catalogue().is_declared(record["table"]) else record["table"]
+        reason = (record.get("reason") or {}).get(lang, "")
+        items.append(f"<li>{escape(title)} — "
+                     f"{escape(t('absent.block', lang, reason=reason))}</li>")
+    return f"<ul>{''.join(items)}</ul>" if items else ""
+
+
 def _notebook_rows(records: list[dict], lang: str) -> str:
     rows = []
     for record in records:
@@ -120,9 +147,13 @@ def _page(manifest: dict, run_dir: Path, lang: str, languages: list[str]) -> str
         ("runner.index.notebooks", _notebook_rows(manifest["notebooks"], lang)),
         ("runner.index.brief", _links(_files(run_dir, "brief", ("*.html", "*.docx", "*.pdf")),
                                       lang)),
-        ("runner.index.tables", _links(_files(run_dir, "tables", ("*.csv", "*.xlsx")), lang)),
+        ("runner.index.tables", _table_links(_files(run_dir, "tables", ("*.csv", "*.xlsx")),
+                                             lang)),
         ("runner.index.figures", _links(_files(run_dir, "figures", ("*.png", "*.svg")), lang)),
     ]
+    absent = _absent(manifest, lang)
+    if absent:
+        sections.append(("runner.index.absent", absent))
     about = ["<a href='manifest.json'>manifest.json</a>"]
     if (run_dir / "validation.csv").is_file():
         about.insert(0, "<a href='validation.csv'>validation.csv</a>")

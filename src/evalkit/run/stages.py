@@ -21,10 +21,11 @@ from typing import Any
 from evalkit.analyse.compute import compute_results
 from evalkit.analyse.results import Results
 from evalkit.errors import ArgumentError, DataError
+from evalkit.i18n import LANGUAGES
 from evalkit.prepare.keys import DemoKeyWarning, load_key
 from evalkit.prepare.ready import check_run_ready
 from evalkit.prepare.study import prepare_study
-from evalkit.present.session import CI_BOOTSTRAP
+from evalkit.present.session import analysis_parameters
 from evalkit.present.writers import write_briefs
 from evalkit.release.disclosure import check_disclosure, scan_summary
 from evalkit.release.writers import write_table
@@ -175,14 +176,14 @@ def prepare_stage(ctx: RunContext) -> dict:
     """
 
     params = ctx.parameters
-    n_boot = int(params.get("bootstrap", ctx.study.parameters.bootstrap))
-    if params.get("ci"):
-
-        n_boot = min(n_boot, CI_BOOTSTRAP)
+    # The rule the notebooks' sessions apply too: they then find these results theirs.
+    used = analysis_parameters(ctx.study, seed=params.get("seed"),
+                               bootstrap=params.get("bootstrap"),
+                               confidence=params.get("confidence"), ci=bool(params.get("ci")))
+    n_boot = used["bootstrap"]
     ctx.prepared = prepare_study(ctx.study, report=ctx.validation, lang=ctx.languages[0])
-    ctx.results = compute_results(ctx.prepared, seed=params.get("seed"), n_boot=n_boot,
-                                  confidence=params.get("confidence"),
-                                  languages=ctx.languages)
+    ctx.results = compute_results(ctx.prepared, seed=used["seed"], n_boot=n_boot,
+                                  confidence=used["confidence"], languages=ctx.languages)
     ctx.results.save(ctx.work_dir / "results")
     info = {"study": ctx.study.study, "study_file": str(ctx.study.file), "sites": ctx.sites,
             "languages": ctx.languages, "parameters": {**params, "bootstrap": n_boot}}
@@ -198,7 +199,10 @@ def prepare_stage(ctx: RunContext) -> dict:
         record["path"] = f"tables/{name}.csv"
         record["non_validated"] = table.non_validated
         tables.append(record)
-    return {"status": "ok", "bootstrap": n_boot, "tables": tables,
+    # The tables the data could not support, and why (the index lists them).
+    absent = [{"table": a.table, "reason": {g: a.text(g) for g in LANGUAGES}}
+              for a in ctx.results.absences]
+    return {"status": "ok", "bootstrap": n_boot, "tables": tables, "absent": absent,
             "files": [".work/run.json", ".work/results/results.json"]}
 
 

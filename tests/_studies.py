@@ -1,0 +1,45 @@
+"""Generated studies of other shapes than the demo: fewer sites, one wave, parts left out of
+study.yaml, the study's own column names."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import yaml
+
+from evalkit.datasets import make_demo_study
+
+
+def small_study(folder: Path, *, n_sites: int = 2, waves: int = 1, n_per_site: int = 30,
+                drop: Sequence[str] = (), rename: Mapping[str, str] | None = None) -> Path:
+    """A demo-like study in ``folder`` (plain CSV), with the keys ``drop`` (dotted paths of
+    study.yaml) left out and the survey columns ``rename`` renamed everywhere the study names
+    them; returns its study.yaml."""
+    study_file = make_demo_study(folder, n_sites=n_sites, n_per_site=n_per_site, waves=waves,
+                                 formats="plain")
+    study = yaml.safe_load(study_file.read_text(encoding="utf-8"))
+    for path in drop:
+        *parents, last = path.split(".")
+        node = study
+        for part in parents:
+            node = node[part]
+        node.pop(last, None)
+    rename = dict(rename or {})
+    if rename:
+        for name in Path(folder).glob("survey_w*.csv"):
+            head, _, rest = name.read_text(encoding="utf-8").partition("\n")
+            header = ",".join(rename.get(c, c) for c in head.split(","))
+            name.write_text(header + "\n" + rest, encoding="utf-8")
+        path = Path(folder) / "codebook.yaml"
+        book = yaml.safe_load(path.read_text(encoding="utf-8"))
+        book["variables"] = {rename.get(k, k): v for k, v in book["variables"].items()}
+        path.write_text(yaml.safe_dump(book, allow_unicode=True, sort_keys=False),
+                        encoding="utf-8")
+        study["roles"] = {k: rename.get(v, v) for k, v in study["roles"].items()}
+        privacy = study["privacy"]
+        privacy["quasi_identifiers"] = [rename.get(c, c)
+                                        for c in privacy.get("quasi_identifiers", [])]
+    study_file.write_text(yaml.safe_dump(study, allow_unicode=True, sort_keys=False),
+                          encoding="utf-8")
+    return study_file
