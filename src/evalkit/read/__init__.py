@@ -7,6 +7,7 @@ raw DataFrame plus where each row came from; typing against the codebook happens
 from evalkit.read._core import (
     Provenance,
     ReaderWarning,
+    ReadWarning,
     ReadOptions,
     ReadResult,
     SourceData,
@@ -30,6 +31,7 @@ __all__ = [
     "ReadOptions",
     "ReadResult",
     "ReaderSpec",
+    "ReadWarning",
     "ReaderWarning",
     "SourceData",
     "SourceFile",

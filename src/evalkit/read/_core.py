@@ -21,6 +21,7 @@ __all__ = [
     "Provenance",
     "ReadOptions",
     "ReadResult",
+    "ReadWarning",
     "ReaderWarning",
     "SourceData",
     "SourceFile",
@@ -45,12 +46,14 @@ class ReaderWarning(str):
     """A warning about how a file was read: an English sentence that also knows its catalogue key.
 
     It *is* the English message (a ``str``), so lists of warnings print and compare as text;
-    :meth:`render` gives the same warning in French for the command line.
+    :meth:`render` gives the same warning in French for the command line. Every reader uses it:
+    survey and population files (keys ``io.*``) and coded interviews (REFI-QDA projects and
+    codebooks, keys ``qual.warn.*``).
 
     Parameters
     ----------
     key : str
-        The key of the sentence in the message catalogues (``io.*``).
+        The key of the sentence in the message catalogues (``io.*``, ``qual.warn.*``).
     **params
         The values of the sentence's placeholders. Integers are formatted in the reader's
         language by :meth:`render` (``1 234`` in French).
@@ -97,6 +100,10 @@ class ReaderWarning(str):
 
     def __reduce__(self) -> tuple:
         return (_rebuild_warning, (self.key, self.params))
+
+
+#: The name the REFI-QDA reader's warnings had; the same type.
+ReadWarning = ReaderWarning
 
 
 @dataclass(frozen=True)

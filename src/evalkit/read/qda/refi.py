@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit.errors import ArgumentError, DataError
-from evalkit.i18n import format_integer, t
+from evalkit.read._core import ReaderWarning
 from evalkit.read.qda import _safe
 from evalkit.read.qda import frames as _frames
 from evalkit.read.qda._safe import (
@@ -40,7 +40,7 @@ from evalkit.read.qda._text import (
     squash,
 )
 
-__all__ = ["QdaCodebook", "QdaProject", "ReadWarning", "read_qdc", "read_qdpx"]
+__all__ = ["QdaCodebook", "QdaProject", "read_qdc", "read_qdpx"]
 
 PROJECT_NAMESPACE = "urn:QDA-XML:project:1.0"
 CODEBOOK_NAMESPACE = "urn:QDA-XML:codebook:1.0"
@@ -70,32 +70,6 @@ _VALUE_TAGS = ("TextValue", "BooleanValue", "IntegerValue", "FloatValue", "DateV
 _MAX_EXAMPLES = 3
 
 
-@dataclass(frozen=True)
-class ReadWarning:
-    """One deviation from the REFI-QDA standard that the reader tolerated.
-
-    Attributes
-    ----------
-    key : str
-        The catalogue key of the message (``qual.warn.*``).
-    params : Mapping
-        The values in the message (counts, examples, names).
-    message : str
-        The message in English; :meth:`render` gives it in French.
-    """
-
-    key: str
-    params: Mapping[str, Any]
-    message: str
-
-    def render(self, lang: str = "en") -> str:
-        """The message in ``lang`` (``'fr'`` or ``'en'``), counts in the locale's format."""
-        return _render(self.key, self.params, lang)
-
-    def __str__(self) -> str:
-        return self.message
-
-
 class _Warnings:
     """Collects deviations by kind and turns each kind into one warning with a count."""
 
@@ -115,22 +89,14 @@ class _Warnings:
             summed = isinstance(value, int) and not isinstance(value, bool) and name in store
             store[name] = store[name] + value if summed else value
 
-    def records(self) -> list[ReadWarning]:
+    def records(self) -> list[ReaderWarning]:
         out = []
         for key, examples in self._events.items():
             shown = [e for e in dict.fromkeys(examples) if e][:_MAX_EXAMPLES]
             params = {"n": len(examples), "examples": ", ".join(shown) or "-",
                       **self._params.get(key, {})}
-            out.append(ReadWarning(key, params, _render(key, params, "en")))
+            out.append(ReaderWarning(key, **params))
         return out
-
-
-def _render(key: str, params: Mapping[str, Any], lang: str) -> str:
-
-    shown = {name: format_integer(value, lang)
-             if isinstance(value, int) and not isinstance(value, bool) else value
-             for name, value in params.items()}
-    return t(key, lang, **shown)
 
 
 @dataclass(repr=False)
@@ -144,7 +110,7 @@ class QdaCodebook:
         top-level code), ``color``, ``description``, ``is_codable``.
     sets : DataFrame
         ``set_id``, ``name``, ``description``, ``code_id``: one row per member code of a set.
-    warnings : list of ReadWarning
+    warnings : list of ReaderWarning
         One per tolerated deviation from the standard.
     provenance : dict
         ``path``, ``sha256``, ``origin`` (the exporting tool).
@@ -152,7 +118,7 @@ class QdaCodebook:
 
     codes: pd.DataFrame
     sets: pd.DataFrame
-    warnings: list[ReadWarning] = field(default_factory=list)
+    warnings: list[ReaderWarning] = field(default_factory=list)
     provenance: dict[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:
@@ -196,7 +162,7 @@ class QdaProject:
     notes : DataFrame
         ``note_id``, ``name``, ``text``, ``target_id`` (one row per object the note is
         attached to; missing for notes on the whole project or on nothing).
-    warnings : list of ReadWarning
+    warnings : list of ReaderWarning
         One per tolerated deviation from the standard.
     provenance : dict
         ``path``, ``sha256``, ``origin`` (the exporting tool), ``name``, ``base_path``,
@@ -218,7 +184,7 @@ class QdaProject:
     case_selections: pd.DataFrame
     source_variables: pd.DataFrame
     notes: pd.DataFrame
-    warnings: list[ReadWarning] = field(default_factory=list)
+    warnings: list[ReaderWarning] = field(default_factory=list)
     provenance: dict[str, Any] = field(default_factory=dict)
     roles: dict[str, str | None] = field(default_factory=dict)
 
