@@ -7,9 +7,9 @@ raw DataFrame plus where each row came from; typing against the codebook happens
 from evalkit.read._core import (
     Provenance,
     ReaderWarning,
-    ReadWarning,
     ReadOptions,
     ReadResult,
+    ReadWarning,
     SourceData,
     SourceFile,
 )
