@@ -28,8 +28,9 @@ from evalkit.errors import ConfigError
 
 __all__ = [
     "Bilingual",
-    "Study",
+    "InterviewSpec",
     "SourceSpec",
+    "Study",
     "load_study",
     "study_json_schema",
 ]
@@ -76,10 +77,19 @@ class SourceSpec(_Model):
     label: Bilingual | None = None
 
 
+class InterviewSpec(SourceSpec):
+    """A file of coded interviews: a REFI-QDA project or a coded-segment sheet."""
+
+    external_sources: Path | None = Field(
+        None, description="REFI-QDA project: the folder (relative to study.yaml) that holds its "
+        "sources with relative:// paths that are not in the archive. Without it, nothing "
+        "outside the archive is read.")
+
+
 class Sources(_Model):
     survey: Annotated[list[SourceSpec], Field(min_length=1)] = Field(
         description="Survey files (waves, sites), stacked with their source kept per row.")
-    interviews: list[SourceSpec] = Field(
+    interviews: list[InterviewSpec] = Field(
         default_factory=list,
         description="Coded interviews: REFI-QDA projects (.qdpx) or coded-segment CSV/XLSX.")
     population: SourceSpec | None = Field(

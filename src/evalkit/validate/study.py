@@ -675,7 +675,9 @@ def _check_interviews(study: Study, codebook: Codebook, problems: _Problems,
         try:
             if is_project:
                 # Case variables named like the survey's roles win over the generic names.
-                project = read_qdpx(path)
+                external = (None if spec.external_sources is None
+                            else study.resolve(spec.external_sources))
+                project = read_qdpx(path, external_sources=external)
                 variables = set(project.case_variables["variable"])
                 for role, column in (("site", study.roles.site), ("group", study.roles.group)):
                     if column and column in variables:
