@@ -735,6 +735,14 @@ def test_the_selected_text_limit(tmp_path, monkeypatch):
                      {f"sources/{S1}.txt": TEXT.encode()})
     with pytest.raises(DataError, match="more than 100 characters of text"):
         read_qdpx(path)
+    # the limit grows with the sources' text
+    monkeypatch.setattr(refi, "MAX_SELECTED_CHARS", 10_000)
+    monkeypatch.setattr(refi, "SELECTED_FLOOR_CHARS", 10)
+    monkeypatch.setattr(refi, "SELECTED_PER_TEXT", 4)
+    assert len(read_qdpx(path).selections) == 4  # 4 copies of the text: within 4 times it
+    monkeypatch.setattr(refi, "SELECTED_PER_TEXT", 3)
+    with pytest.raises(DataError, match=f"more than {3 * len(TEXT)} characters of text"):
+        read_qdpx(path)
 
 
 def test_member_size_limit(tmp_path, monkeypatch):
@@ -881,3 +889,9 @@ def test_short_representations(tmp_path):
     book = tmp_path / "g.qdc"
     book.write_text(CODEBOOK, encoding="utf-8")
     assert repr(read_qdc(book)) == "QdaCodebook(origin='outil 2.0', codes=3, sets=1, warnings=0)"
+
+
+def test_an_unknown_xml_encoding_is_a_syntax_error(tmp_path):
+    text = qde().replace('encoding="UTF-8"', 'encoding="UTF-M"')
+    with pytest.raises(DataError, match="Malformed XML at line 1.*unknown encoding"):
+        read_qdpx(make_qdpx(tmp_path, text))

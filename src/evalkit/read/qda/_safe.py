@@ -37,8 +37,9 @@ MAX_RATIO = 200
 #: well and is harmless): one read never yields more than ``max(RATIO_FLOOR_BYTES,
 #: MAX_RATIO × size of the file)`` bytes.
 RATIO_FLOOR_BYTES = 1024**2
-#: Largest number of XML elements parsed (an element takes some 100 to 500 bytes of memory).
-MAX_XML_ELEMENTS = 2_000_000
+#: Largest number of XML elements parsed: a project of some 330,000 codings. Reading takes
+#: about 1 KiB of memory per element (the tree, then the frames built from it).
+MAX_XML_ELEMENTS = 1_000_000
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _CHUNK = 1024**2
@@ -192,6 +193,30 @@ def open_checked_zip(path: Path | BinaryIO, where: str | None = None) -> Checked
     return CheckedArchive(archive, members, where, size)
 
 
+def inner_archive_size(data: bytes, where: str) -> int | None:
+    """How many bytes a zip archive held in ``data`` (a Word document) declares it unpacks to.
+
+    The archive gets the checks of :func:`open_checked_zip`, and any member that is neither
+    stored nor deflated is refused: the library that reads it next (python-docx, through
+    zipfile) stops at the declared sizes but would inflate other methods without a bound.
+    None when ``data`` is not a readable zip archive (the reader then reports it unreadable).
+    """
+    stream = io.BytesIO(data)
+    if not data or not zipfile.is_zipfile(stream):
+        return None
+    try:
+        archive = zipfile.ZipFile(stream)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return None
+    with archive:
+        members = _check_members(archive, where, len(data))
+    for member in members:
+        if member.method not in _METHODS:
+            raise DataError.from_catalogue("qual.error.zip_method", where=where,
+                                           member=member.name, method=member.method)
+    return sum(member.size for member in members)
+
+
 def _size_of(path: Path | BinaryIO) -> int:
     if isinstance(path, str | Path):
         return Path(path).stat().st_size
@@ -285,6 +310,9 @@ def parse_xml(data: bytes, where: str) -> Element:
         raise DataError.from_catalogue("qual.error.xml_syntax", where=f"{where}, line {line}",
                                        line=line, column=column,
                                        reason=str(error).split(":")[0]) from None
+    except (LookupError, UnicodeError) as error:  # an encoding Python does not know
+        raise DataError.from_catalogue("qual.error.xml_syntax", where=f"{where}, line 1",
+                                       line=1, column=0, reason=str(error)) from None
 
 
 def refuse_unsafe_xml(data: bytes, where: str) -> None:
@@ -301,7 +329,7 @@ def refuse_unsafe_xml(data: bytes, where: str) -> None:
     except DefusedXmlException as error:
         raise DataError.from_catalogue("qual.error.xml_unsafe", where=where,
                                        reason=type(error).__name__) from None
-    except ParseError:
+    except (ParseError, LookupError, UnicodeError):
         pass
 
 

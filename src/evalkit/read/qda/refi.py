@@ -26,6 +26,7 @@ from evalkit.read.qda import frames as _frames
 from evalkit.read.qda._safe import (
     CheckedArchive,
     Member,
+    inner_archive_size,
     local_name,
     mebibytes,
     namespace_of,
@@ -54,7 +55,12 @@ MAX_XML_BYTES = 256 * 1024**2
 MAX_CODE_DEPTH = 10_000
 #: Largest total length of the code paths ("Parent/Child"), which grows with depth squared.
 MAX_CODE_PATH_CHARS = 64 * 1024**2
-#: Largest total length of the selections' texts (a text is copied for each selection).
+#: The selections' texts are copies (one per selection, however they overlap): their total
+#: length is at most this many times the length of the sources' texts...
+SELECTED_PER_TEXT = 20
+#: ...or this many characters when that is more, and never more than :data:`MAX_SELECTED_CHARS`.
+SELECTED_FLOOR_CHARS = 64 * 1024**2
+#: Largest total length of the selections' texts.
 MAX_SELECTED_CHARS = 256 * 1024**2
 #: Most digits of a start or end position (offsets beyond 10**15 mean nothing in a text).
 MAX_POSITION_DIGITS = 15
@@ -678,6 +684,7 @@ class _ProjectReader:
         self.users: dict[str, str | None] = {}
         self.offsets: dict[str, str] = {}
         self.selected_chars = 0
+        self.text_chars = 0
         self._folder_warned: set[str] = set()
 
     # -- the archive
@@ -772,7 +779,7 @@ class _ProjectReader:
                                            limit=mebibytes(_safe.MAX_MEMBER_BYTES))
         self.archive.charge(size, rel, compressed=False)
         with found.open("rb") as stream:
-            data = stream.read(_safe.MAX_MEMBER_BYTES + 1)
+            data = stream.read(size)  # a file that grew since is read up to its size then
         self.warnings.add("qual.warn.read_external", found.relative_to(self.external).as_posix(),
                           folder=str(self.external))
         return data
@@ -850,6 +857,7 @@ class _ProjectReader:
             label = name or source_id
             found = (self._source_text(text_el, label) if text_el is not None
                      else _SourceText("", None, None))
+            self.text_chars += len(found.text)
             if text_el is not None:
                 self.offsets[source_id] = self.prior.name
                 self._read_selections(text_el, source_id, found, label, element)
@@ -897,6 +905,9 @@ class _ProjectReader:
                 rich.lower().endswith(".docx"):
             raw = self._load(rich, label)
             if raw is not None:
+                inner = inner_archive_size(raw, f"{self.where}: {rich}")
+                if inner is not None:  # what python-docx will unpack counts in the budget
+                    self.archive.charge(inner, rich)
                 try:
                     found = _SourceText(docx_text(raw), "docx", None)
                     self.warnings.add("qual.warn.text_from_docx", label)
@@ -947,9 +958,11 @@ class _ProjectReader:
     def _count_selected(self, n: int) -> None:
         """Selected text is copied per selection: bound its total (overlaps can multiply it)."""
         self.selected_chars += n
-        if self.selected_chars > MAX_SELECTED_CHARS:
+        limit = min(MAX_SELECTED_CHARS,
+                    max(SELECTED_FLOOR_CHARS, SELECTED_PER_TEXT * self.text_chars))
+        if self.selected_chars > limit:
             raise DataError.from_catalogue("qual.error.selected_too_large", where=self.where,
-                                           limit=MAX_SELECTED_CHARS)
+                                           limit=limit)
 
     def _read_whole_source_codings(self, element: Element, source_id: str, text: str) -> None:
         codings = _children(element, "Coding")
