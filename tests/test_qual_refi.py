@@ -895,3 +895,18 @@ def test_an_unknown_xml_encoding_is_a_syntax_error(tmp_path):
     text = qde().replace('encoding="UTF-8"', 'encoding="UTF-M"')
     with pytest.raises(DataError, match="Malformed XML at line 1.*unknown encoding"):
         read_qdpx(make_qdpx(tmp_path, text))
+
+
+def test_the_readers_share_one_warning_type(tmp_path):
+    import pickle
+
+    from evalkit import ReaderWarning, ReadWarning
+    from evalkit.read import ReaderWarning as SurveyWarning
+
+    assert ReadWarning is ReaderWarning is SurveyWarning
+    path = make_qdpx(tmp_path, qde(text_source("board.txt")), {"sources/board.txt": b"x"})
+    found = warning(read_qdpx(path), "qual.warn.bare_path")
+    assert isinstance(found, ReaderWarning)
+    assert found.to_dict() == {"key": "qual.warn.bare_path", "message": found.message,
+                               "params": {"examples": "board.txt", "n": 1}}
+    assert pickle.loads(pickle.dumps(found)).render("fr") == found.render("fr")
