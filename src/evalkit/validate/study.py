@@ -9,6 +9,7 @@ not read or type the data a second time.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -686,6 +687,9 @@ def _check_interviews(study: Study, codebook: Codebook, problems: _Problems,
                 segments, documents = project.segments(units="lines"), project.documents()
                 record = {"path": name, "format": "qdpx", **{
                     k: v for k, v in project.provenance.items() if k in ("sha256", "origin")}}
+                # how many sources' offsets were read under each convention
+                record["offsets"] = dict(sorted(Counter(project.provenance["offsets"].values())
+                                                .items()))
             else:
                 segments = read_coded_segments(path, sheet=spec.sheet)
                 documents = None

@@ -724,7 +724,8 @@ class _ProjectReader:
         return self.members[actual]
 
     def _load(self, path_attr: str, label: str) -> bytes | None:
-        """The bytes a source path points to (inside the archive, or beside it), or None."""
+        """The bytes a source path points to (inside the archive, or in the folder given for
+        sources outside it), or None."""
         scheme, separator, rest = path_attr.partition("://")
         if not separator:
             scheme, rest = "", path_attr
@@ -780,8 +781,7 @@ class _ProjectReader:
         self.archive.charge(size, rel, compressed=False)
         with found.open("rb") as stream:
             data = stream.read(size)  # a file that grew since is read up to its size then
-        self.warnings.add("qual.warn.read_external", found.relative_to(self.external).as_posix(),
-                          folder=str(self.external))
+        self.warnings.add("qual.warn.read_external", found.relative_to(self.external).as_posix())
         return data
 
     # -- reading
@@ -1013,9 +1013,10 @@ class _ProjectReader:
         """The warnings that say how a source's offsets were read."""
         if counting.unit == "utf16" and has_non_bmp:
             self.warnings.add("qual.warn.utf16_offsets", label)
-        if has_non_bmp and choice.overruled and counting.unit != self.prior.unit:
+        tool = self.origin or ("NVivo" if self.prior.unit == "utf16" else None)
+        if tool and has_non_bmp and choice.overruled and counting.unit != self.prior.unit:
             self.warnings.add("qual.warn.offsets_tool", f"{label} ({counting.unit})",
-                              origin=self.origin or "?", expected=self.prior.unit)
+                              origin=tool, expected=self.prior.unit)
         if counting.line_ends == "lf":
             self.warnings.add("qual.warn.crlf_kept", label)
         elif counting.line_ends == "crlf":
