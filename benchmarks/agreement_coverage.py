@@ -4,10 +4,10 @@ For each number of units, of coders and true agreement, many studies are simulat
 the true category of a unit with probability ``a``, else a category drawn from the same
 distribution (0.4, 0.3, 0.2, 0.1), so that the population's kappa and alpha equal ``a**2``
 (Fleiss 1971; the pairs of coders agree beyond chance with probability ``a**2``). Each study's
-95 % interval is computed by evalkit (BCa below 100 units, percentile from 100) and, for
+95% interval is computed by evalkit (BCa below 100 units, percentile from 100) and, for
 comparison, by the percentile method from the same resamples; the share of intervals that hold
 the true value is printed as a Markdown table (``docs/agreement.md`` shows it). With the default
-500 studies per setting, a share near 95 % has a Monte Carlo standard error of about 1 point.
+500 studies per setting, a share near 95% has a Monte Carlo standard error of about 1 point.
 Same seed, same table.
 """
 

@@ -95,7 +95,7 @@ def choose(starts: np.ndarray, ends: np.ndarray, names: list[str | None], text: 
     two, plus one per start at a line start and per end at a line end (tools that code whole
     paragraphs, as NVivo users often do, leave most selections there; under a wrong convention
     only a few land there by chance). Another convention than the expected one wins when its
-    score is higher by at least 3 points and 5 % of the selections; among conventions with the
+    score is higher by at least 3 points and 5% of the selections; among conventions with the
     same score, the one that differs from the expected one in the fewest respects (unit, line
     ends, byte-order mark).
     """
