@@ -12,7 +12,7 @@ PYTEST_ARGS ?= -n auto --dist loadfile
 export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install test demo lab lint benchmark constraints clean
+.PHONY: install test demo lab lint benchmark fuzz constraints clean
 
 install: $(STAMP)
 
@@ -38,6 +38,12 @@ lint: $(STAMP)
 
 benchmark: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# Fuzzing: the tests marked `fuzz` draw fresh examples for FUZZ_SECONDS seconds each (the test
+# suite runs a short seeded slice of them). `make fuzz FUZZ_SECONDS=600` for a longer run.
+FUZZ_SECONDS ?= 60
+fuzz: $(STAMP)
+	EVALKIT_FUZZ_SECONDS=$(FUZZ_SECONDS) $(BIN)/python -m pytest -m fuzz -p no:cacheprovider -q
 
 # Regenerate constraints.txt from a clean environment (maintainers only).
 constraints:

@@ -151,19 +151,36 @@ def test_project_file_with_another_name_is_found(tmp_path):
     assert warning(project, "qual.warn.qde_name").params["member"] == "Export/Project.QDE"
 
 
-def test_relative_paths_are_read_from_the_archive_or_beside_the_file(tmp_path):
+def _relative_project(tmp_path: Path) -> Path:
     sources = (text_source("relative://interviews/a.txt", guid=S1, name="A")
                + text_source("relative://b.txt", guid=S2, name="B"))
     (tmp_path / "b.txt").write_text("beside", encoding="utf-8")
-    path = make_qdpx(tmp_path, qde(sources, attrs=' basePath="C:/Projet/Sources"'),
+    return make_qdpx(tmp_path, qde(sources, attrs=' basePath="C:/Projet/Sources"'),
                      {"sources/a.txt": b"in the archive"})
+
+
+def test_relative_paths_outside_the_archive_are_read_only_when_allowed(tmp_path):
+    path = _relative_project(tmp_path)
     project = read_qdpx(path)
+    texts = dict(zip(project.sources["name"], project.sources["text"], strict=True))
+    assert texts == {"A": "in the archive", "B": ""}
+    assert warning(project, "qual.warn.external_not_allowed").params["examples"] == \
+        "relative://b.txt"
+    assert "external_sources" in warning(project, "qual.warn.external_not_allowed").render("fr")
+    project = read_qdpx(path, external_sources=tmp_path)
     texts = dict(zip(project.sources["name"], project.sources["text"], strict=True))
     assert texts == {"A": "in the archive", "B": "beside"}
     assert warning(project, "qual.warn.relative_path").params["base_path"] == \
         "C:/Projet/Sources"
-    assert warning(project, "qual.warn.read_beside").params["n"] == 1
+    found = warning(project, "qual.warn.read_external")
+    assert (found.params["n"], found.params["examples"]) == (1, "b.txt")
     assert project.provenance["base_path"] == "C:/Projet/Sources"
+
+
+def test_external_sources_must_be_a_folder(tmp_path):
+    path = _relative_project(tmp_path)
+    with pytest.raises(ArgumentError, match="external_sources must be a folder"):
+        read_qdpx(path, external_sources=tmp_path / "nowhere")
 
 
 def test_relative_paths_never_climb_out_of_the_folder(tmp_path):
@@ -171,9 +188,49 @@ def test_relative_paths_never_climb_out_of_the_folder(tmp_path):
     inner.mkdir()
     (tmp_path / "secret.txt").write_text("do not read", encoding="utf-8")
     path = make_qdpx(inner, qde(text_source("relative://../secret.txt")))
-    project = read_qdpx(path)
+    project = read_qdpx(path, external_sources=inner)
+    assert project.sources["text"].iloc[0] == ""
+    assert "qual.warn.external_refused" in keys(project)
+
+
+@pytest.mark.parametrize("rel", [".ssh/id_rsa", "notes/.key", "./.env", "a/../../secret.txt",
+                                 "C:/secret.txt", "notes\\..\\..\\secret.txt"])
+def test_hidden_files_and_escapes_are_never_read(tmp_path, rel):
+    folder = tmp_path / "study"
+    for name in (".ssh/id_rsa", "notes/.key", ".env"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text("PRIVATE KEY", encoding="utf-8")
+    (tmp_path / "secret.txt").write_text("PRIVATE KEY", encoding="utf-8")
+    path = make_qdpx(tmp_path, qde(text_source(f"relative://{rel}")))
+    project = read_qdpx(path, external_sources=folder)
+    assert project.sources["text"].iloc[0] == ""
+    assert "qual.warn.external_refused" in keys(project)
+
+
+def test_a_leading_slash_stays_inside_the_folder(tmp_path):
+    folder = tmp_path / "study"
+    (folder / "etc").mkdir(parents=True)
+    (folder / "etc" / "notes.txt").write_text("inside", encoding="utf-8")
+    path = make_qdpx(tmp_path, qde(text_source("relative:///etc/notes.txt")))
+    assert read_qdpx(path, external_sources=folder).sources["text"].iloc[0] == "inside"
+    path = make_qdpx(tmp_path, qde(text_source("relative:///etc/passwd")), name="q.qdpx")
+    project = read_qdpx(path, external_sources=folder)
     assert project.sources["text"].iloc[0] == ""
     assert "qual.warn.source_missing" in keys(project)
+
+
+def test_links_out_of_the_folder_or_to_hidden_files_are_refused(tmp_path):
+    folder = tmp_path / "study"
+    folder.mkdir()
+    (tmp_path / "secret.txt").write_text("PRIVATE", encoding="utf-8")
+    (folder / ".hidden.txt").write_text("PRIVATE", encoding="utf-8")
+    (folder / "out.txt").symlink_to(tmp_path / "secret.txt")
+    (folder / "in.txt").symlink_to(folder / ".hidden.txt")
+    sources = (text_source("relative://out.txt", guid=S1, name="A")
+               + text_source("relative://in.txt", guid=S2, name="B"))
+    project = read_qdpx(make_qdpx(tmp_path, qde(sources)), external_sources=folder)
+    assert project.sources["text"].tolist() == ["", ""]
+    assert warning(project, "qual.warn.external_refused").params["n"] == 2
 
 
 def test_absolute_paths_are_never_opened(tmp_path):
@@ -286,13 +343,37 @@ def test_selections_that_do_not_quote_their_text_are_measured(tmp_path):
 
 
 def test_offsets_outside_the_text_are_clipped(tmp_path):
-    sels = selection(1, 40, 500) + selection(2, 9, 3)
+    sels = selection(1, 40, 500) + selection(2, -3, 4)
     path = make_qdpx(tmp_path, qde(text_source(f"internal://{S1}.txt", sels)),
                      {f"sources/{S1}.txt": TEXT.encode()})
     project = read_qdpx(path)
     assert warning(project, "qual.warn.offset_range").params["n_outside"] == 2
     selections = project.selections.sort_values("start")
-    assert selections[["start", "end"]].values.tolist() == [[9, 9], [40, len(TEXT)]]
+    assert selections[["start", "end"]].values.tolist() == [[0, 4], [40, len(TEXT)]]
+
+
+def test_reversed_selections_are_refused_and_not_counted(tmp_path):
+    sels = selection(1, 0, 12) + selection(2, 9, 3)
+    path = make_qdpx(tmp_path, qde(text_source(f"internal://{S1}.txt", sels)),
+                     {f"sources/{S1}.txt": TEXT.encode()})
+    project = read_qdpx(path)
+    found = warning(project, "qual.warn.reversed_selection")
+    assert (found.params["n"], found.params["examples"]) == (
+        1, "dddddddd-0000-4000-8000-000000000002")
+    assert project.selections["text"].tolist() == ["Q : Bonjour."]
+    assert len(project.codings) == 1 and len(project.segments()) == 1
+    assert "commencent après leur fin" in found.render("fr")
+
+
+@pytest.mark.parametrize("value", ["1" + "0" * 30, "9" * 5000, "1e3", "", " ", "0x10", "١٢"])
+def test_positions_are_bounded_whole_numbers(tmp_path, value):
+    sels = selection(1, 0, 12) + selection(2, 0, 3).replace('endPosition="3"',
+                                                           f'endPosition="{value}"')
+    path = make_qdpx(tmp_path, qde(text_source(f"internal://{S1}.txt", sels)),
+                     {f"sources/{S1}.txt": TEXT.encode()})
+    project = read_qdpx(path)
+    assert warning(project, "qual.warn.bad_position").params["n"] == 1
+    assert project.selections["text"].tolist() == ["Q : Bonjour."]
 
 
 def test_text_in_another_encoding_is_decoded_with_a_warning(tmp_path):
@@ -448,6 +529,34 @@ def test_segments_units_argument(tmp_path):
 # ------------------------------------------------------------------ files that cannot be read
 
 
+def test_empty_files_are_named_as_such(tmp_path):
+    for name, reader in (("x.qdpx", read_qdpx), ("x.qdc", read_qdc)):
+        path = tmp_path / name
+        path.write_bytes(b"")
+        with pytest.raises(DataError, match=r"The file is empty \(0 bytes\)") as info:
+            reader(path)
+        assert "vide" in info.value.message_fr
+
+
+def test_a_repeated_project_file_is_refused(tmp_path):
+    path = tmp_path / "twice.qdpx"
+    with pytest.warns(UserWarning, match="Duplicate name"), \
+            zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("project.qde", qde())
+        archive.writestr("project.qde", qde().replace('name="t"', 'name="other"'))
+    with pytest.raises(DataError, match="two members named project.qde") as info:
+        read_qdpx(path)
+    assert "deux membres" in info.value.message_fr
+
+
+def test_other_compression_methods_are_refused_when_read(tmp_path):
+    path = tmp_path / "bz.qdpx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_BZIP2) as archive:
+        archive.writestr("project.qde", qde())
+    with pytest.raises(DataError, match="compressed with method 12"):
+        read_qdpx(path)
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(DataError, match="File not found"):
         read_qdpx(tmp_path / "nope.qdpx")
@@ -554,8 +663,85 @@ def test_high_ratio_member_is_refused(tmp_path):
 
 def test_total_size_limit(tmp_path, monkeypatch):
     monkeypatch.setattr(safe, "MAX_TOTAL_BYTES", 1000)
-    path = make_qdpx(tmp_path, qde(), {"sources/a.txt": b"x" * 2000})
+    path = make_qdpx(tmp_path, qde(text_source("internal://a.txt")),
+                     {"sources/a.txt": b"x" * 2000})
     with pytest.raises(DataError, match="would unpack to more than"):
+        read_qdpx(path)
+    # members that are never read do not count
+    path = make_qdpx(tmp_path, qde(), {"sources/a.txt": b"x" * 2000}, name="unread.qdpx")
+    assert read_qdpx(path).sources.empty
+
+
+def test_many_small_members_are_checked_together(tmp_path, monkeypatch):
+    # Each member is exactly at the per-member floor (not checked alone); together they
+    # unpack to hundreds of times the file's size.
+    monkeypatch.setattr(safe, "RATIO_FLOOR_BYTES", 64 * 1024)
+    members = {f"sources/{i:04d}.txt": b"\0" * (64 * 1024) for i in range(200)}
+    sources = "".join(text_source(f"internal://{i:04d}.txt", guid=f"bbbbbbbb-0000-4000-8000-"
+                                  f"{i:012d}", name=f"E{i}") for i in range(200))
+    path = make_qdpx(tmp_path, qde(sources), members)
+    assert all(i.file_size == safe.RATIO_FLOOR_BYTES for i in zipfile.ZipFile(path).infolist()
+               if i.filename != "project.qde")
+    with pytest.raises(DataError, match="more than 200 times its size") as info:
+        read_qdpx(path)
+    assert "bombes zip" in info.value.message_fr
+
+
+def _understate_size(path: Path, member: str, size: int) -> None:
+    """Rewrite the central directory so that ``member`` declares ``size`` bytes."""
+    data = bytearray(path.read_bytes())
+    name = member.encode()
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:
+        length = int.from_bytes(data[at + 28:at + 30], "little")
+        if data[at + 46:at + 46 + length] == name:
+            data[at + 24:at + 28] = size.to_bytes(4, "little")
+        at = data.find(b"PK\x01\x02", at + 4)
+    path.write_bytes(bytes(data))
+
+
+def test_a_member_is_never_read_past_its_declared_size(tmp_path):
+    path = make_qdpx(tmp_path, qde(text_source(f"internal://{S1}.txt")),
+                     {f"sources/{S1}.txt": b"x" * 100_000})
+    _understate_size(path, f"sources/{S1}.txt", 10)
+    with pytest.raises(DataError, match=f"sources/{S1}.txt cannot be read"):
+        read_qdpx(path)
+
+
+def test_reading_stops_at_the_budget_whatever_the_headers_say(tmp_path, monkeypatch):
+    path = make_qdpx(tmp_path, qde(text_source(f"internal://{S1}.txt")),
+                     {f"sources/{S1}.txt": b"x" * 100_000})
+    with safe.open_checked_zip(path) as archive:
+        member = next(m for m in archive.members if m.name.endswith(".txt"))
+        monkeypatch.setattr(safe, "RATIO_FLOOR_BYTES", 1000)
+        monkeypatch.setattr(safe, "MAX_RATIO", 3)
+        with pytest.raises(DataError, match="compressed .* times"):
+            archive.read(member)
+        assert archive.read_bytes <= 2 * 1024**2  # stopped after the first chunk
+
+
+def test_the_xml_element_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr(safe, "MAX_XML_ELEMENTS", 10)
+    with pytest.raises(DataError, match="XML holds up to 11 elements, more than the 10"):
+        read_qdpx(make_qdpx(tmp_path, qde()))
+
+
+def test_the_selected_text_limit(tmp_path, monkeypatch):
+    from evalkit.read.qda import refi
+
+    monkeypatch.setattr(refi, "MAX_SELECTED_CHARS", 100)
+    sels = "".join(selection(i, 0, len(TEXT)) for i in range(1, 5))
+    path = make_qdpx(tmp_path, qde(text_source(f"internal://{S1}.txt", sels)),
+                     {f"sources/{S1}.txt": TEXT.encode()})
+    with pytest.raises(DataError, match="more than 100 characters of text"):
+        read_qdpx(path)
+    # the limit grows with the sources' text
+    monkeypatch.setattr(refi, "MAX_SELECTED_CHARS", 10_000)
+    monkeypatch.setattr(refi, "SELECTED_FLOOR_CHARS", 10)
+    monkeypatch.setattr(refi, "SELECTED_PER_TEXT", 4)
+    assert len(read_qdpx(path).selections) == 4  # 4 copies of the text: within 4 times it
+    monkeypatch.setattr(refi, "SELECTED_PER_TEXT", 3)
+    with pytest.raises(DataError, match=f"more than {3 * len(TEXT)} characters of text"):
         read_qdpx(path)
 
 
@@ -592,8 +778,56 @@ def test_read_codebook(tmp_path):
     assert book.codes["description"].tolist()[1] == "On demande l'avis"
     assert book.codes["is_codable"].tolist() == [False, True, True]
     assert book.provenance["origin"] == "outil 2.0" and book.warnings == []
-    # MemberCode of a codebook set carries a guid attribute (codebook schema)
-    assert book.sets["name"].tolist() == ["Clés"]
+    # MemberCode of a codebook set carries a guid attribute (codebook schema, as ATLAS.ti)
+    assert book.sets[["name", "code_id"]].values.tolist() == [
+        ["Clés", "0dcef2f5-e55c-49da-8c33-9b0803c7aeb4"]]
+
+
+def test_codebook_set_members_written_as_in_the_project_schema(tmp_path):
+    path = tmp_path / "grille.qdc"
+    text = CODEBOOK.replace('<MemberCode guid="0dcef2f5-e55c-49da-8c33-9b0803c7aeb4"/>',
+                            '<MemberCode targetGUID="0dcef2f5-e55c-49da-8c33-9b0803c7aeb4"/>'
+                            '<MemberCode guid="99999999-e55c-49da-8c33-9b0803c7aeb4"/>')
+    path.write_text(text, encoding="utf-8")
+    book = read_qdc(path)
+    assert book.sets["code_id"].tolist() == ["0dcef2f5-e55c-49da-8c33-9b0803c7aeb4"]
+    assert warning(book, "qual.warn.set_member_target").params["examples"] == "Clés"
+    assert warning(book, "qual.warn.set_unknown_code").params["n"] == 1
+
+
+def _nested_codes(depth: int) -> str:
+    opening = "".join(f'<Code guid="aaaaaaaa-1111-4000-8000-{i:012d}" name="c{i}" '
+                      f'isCodable="true">' for i in range(depth))
+    return opening + "</Code>" * depth
+
+
+def test_deeply_nested_codes_are_read_without_recursion(tmp_path):
+    depth = 1_000
+    path = make_qdpx(tmp_path, qde().replace(
+        "</Code></Codes>", "</Code>" + _nested_codes(depth) + "</Codes>"))
+    codes = read_qdpx(path).codes
+    assert len(codes) == 3 + depth and codes["depth"].max() == depth - 1
+    assert codes["path"].iloc[-1] == "/".join(f"c{i}" for i in range(depth))
+    book = tmp_path / "deep.qdc"
+    book.write_text(f'<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>{_nested_codes(depth)}'
+                    f'</Codes></CodeBook>', encoding="utf-8")
+    assert read_qdc(book).codes["depth"].max() == depth - 1
+
+
+def test_code_depth_and_path_limits(tmp_path, monkeypatch):
+    from evalkit.read.qda import refi
+
+    book = tmp_path / "deep.qdc"
+    book.write_text(f'<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>{_nested_codes(50)}'
+                    f'</Codes></CodeBook>', encoding="utf-8")
+    monkeypatch.setattr(refi, "MAX_CODE_DEPTH", 20)
+    with pytest.raises(DataError, match="nested more than 20 levels"):
+        read_qdc(book)
+    monkeypatch.setattr(refi, "MAX_CODE_DEPTH", 100)
+    monkeypatch.setattr(refi, "MAX_CODE_PATH_CHARS", 1000)
+    with pytest.raises(DataError, match="code paths .* more than 1000 characters") as info:
+        read_qdc(book)
+    assert "Parent/Enfant" in info.value.message_fr
 
 
 def test_codebook_without_namespace_and_wrong_root(tmp_path):
@@ -655,3 +889,24 @@ def test_short_representations(tmp_path):
     book = tmp_path / "g.qdc"
     book.write_text(CODEBOOK, encoding="utf-8")
     assert repr(read_qdc(book)) == "QdaCodebook(origin='outil 2.0', codes=3, sets=1, warnings=0)"
+
+
+def test_an_unknown_xml_encoding_is_a_syntax_error(tmp_path):
+    text = qde().replace('encoding="UTF-8"', 'encoding="UTF-M"')
+    with pytest.raises(DataError, match="Malformed XML at line 1.*unknown encoding"):
+        read_qdpx(make_qdpx(tmp_path, text))
+
+
+def test_the_readers_share_one_warning_type(tmp_path):
+    import pickle
+
+    from evalkit import ReaderWarning, ReadWarning
+    from evalkit.read import ReaderWarning as SurveyWarning
+
+    assert ReadWarning is ReaderWarning is SurveyWarning
+    path = make_qdpx(tmp_path, qde(text_source("board.txt")), {"sources/board.txt": b"x"})
+    found = warning(read_qdpx(path), "qual.warn.bare_path")
+    assert isinstance(found, ReaderWarning)
+    assert found.to_dict() == {"key": "qual.warn.bare_path", "message": found.message,
+                               "params": {"examples": "board.txt", "n": 1}}
+    assert pickle.loads(pickle.dumps(found)).render("fr") == found.render("fr")

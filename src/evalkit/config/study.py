@@ -42,6 +42,7 @@ __all__ = [
     "Privacy",
     "Study",
     "SourceSpec",
+    "Study",
     "load_study",
     "study_json_schema",
 ]
@@ -148,6 +149,10 @@ class InterviewSource(_Model):
     format: str | None = _format_field("interviews")
     sheet: str | int | None = Field(
         None, description="Worksheet of a coded-segment workbook (name or index).")
+    external_sources: Path | None = Field(
+        None, description="REFI-QDA project: the folder (relative to study.yaml) that holds its "
+        "sources with relative:// paths that are not in the archive. Without it, nothing "
+        "outside the archive is read.")
     label: Bilingual | None = None
 
     @field_validator("format")

@@ -12,6 +12,7 @@ from evalkit.read._core import (
     ReaderWarning,
     ReadOptions,
     ReadResult,
+    ReadWarning,
     SourceData,
     SourceFile,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "ReadOptions",
     "ReadResult",
     "ReaderSpec",
+    "ReadWarning",
     "ReaderWarning",
     "SourceData",
     "SourceFile",

@@ -21,6 +21,7 @@ __all__ = [
     "Provenance",
     "ReadOptions",
     "ReadResult",
+    "ReadWarning",
     "ReaderWarning",
     "SourceData",
     "SourceFile",
@@ -45,12 +46,14 @@ class ReaderWarning(str):
     """A warning about how a file was read: an English sentence that also knows its catalogue key.
 
     It *is* the English message (a ``str``), so lists of warnings print and compare as text;
-    :meth:`render` gives the same warning in French for the command line.
+    :meth:`render` gives the same warning in French for the command line. Every reader uses it:
+    survey and population files (keys ``io.*``) and coded interviews (REFI-QDA projects and
+    codebooks, keys ``qual.warn.*``).
 
     Parameters
     ----------
     key : str
-        The key of the sentence in the message catalogues (``io.*``).
+        The key of the sentence in the message catalogues (``io.*``, ``qual.warn.*``).
     **params
         The values of the sentence's placeholders. Integers are formatted in the reader's
         language by :meth:`render` (``1 234`` in French).
@@ -99,6 +102,10 @@ class ReaderWarning(str):
         return (_rebuild_warning, (self.key, self.params))
 
 
+#: The name the REFI-QDA reader's warnings had; the same type.
+ReadWarning = ReaderWarning
+
+
 @dataclass(frozen=True)
 class ReadOptions:
     """What the study declares about a file; ``None`` lets the reader detect it.
@@ -119,6 +126,9 @@ class ReadOptions:
     site, group : str or None
         Coded interviews: the case variables that hold each document's site and respondent
         group (a REFI-QDA project names them as the study does, or ``site`` and ``group``).
+    external_sources : pathlib.Path or None
+        A REFI-QDA project: the folder of its ``relative://`` sources that are not in the
+        archive (nothing outside the archive is read without it).
     """
 
     encoding: str | None = None
@@ -128,6 +138,7 @@ class ReadOptions:
     sheet: str | int | None = None
     site: str | None = None
     group: str | None = None
+    external_sources: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -186,6 +197,8 @@ class ReadResult:
         ``sheet``, ``header_rows``.
     detected : dict
         Setting -> ``"detected"`` or ``"declared"``.
+    offsets : dict
+        A REFI-QDA project: offset convention -> how many of its sources were read under it.
     """
 
     data: pd.DataFrame
@@ -199,6 +212,7 @@ class ReadResult:
     dropped_rows: dict[str, int] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
     detected: dict[str, str] = field(default_factory=dict)
+    offsets: dict[str, int] = field(default_factory=dict)
 
     def warn(self, key: str, /, **params: Any) -> None:
         """Add the warning ``key`` (a catalogue key) with its parameters."""
@@ -255,6 +269,9 @@ class Provenance:
         Columns left out.
     detected : dict
         Setting -> ``"detected"`` or ``"declared"``.
+    offsets : dict
+        A REFI-QDA project: offset convention -> how many of its sources were read under it
+        (empty for other formats).
     """
 
     path: str
@@ -272,6 +289,7 @@ class Provenance:
     dropped_rows: dict[str, int] = field(default_factory=dict)
     dropped_columns: tuple[str, ...] = ()
     detected: dict[str, str] = field(default_factory=dict)
+    offsets: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Every field, ready for ``json.dumps``, keys sorted (nested mappings too)."""
@@ -354,6 +372,7 @@ def finish(file: SourceFile, fmt: str, result: ReadResult) -> SourceData:
         dropped_rows=dict(result.dropped_rows),
         dropped_columns=tuple(result.dropped_columns),
         detected=dict(result.detected),
+        offsets=dict(sorted(result.offsets.items())),
     )
     return SourceData(
         data=data,

@@ -7,6 +7,8 @@ the unit), and a REFI-QDA project also the documents frame; the readers themselv
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
 from evalkit.read._core import ReadOptions, ReadResult, SourceFile
@@ -28,7 +30,7 @@ def read_project(file: SourceFile, options: ReadOptions) -> ReadResult:
     ``options.group``) gives each document's site or group; otherwise the case variables
     called ``site`` and ``group`` do.
     """
-    project = read_qdpx(file.path)
+    project = read_qdpx(file.path, external_sources=options.external_sources)
     variables = set(project.case_variables["variable"])
     for role, column in (("site", options.site), ("group", options.group)):
         if column and column in variables:
@@ -36,6 +38,8 @@ def read_project(file: SourceFile, options: ReadOptions) -> ReadResult:
     segments = project.segments(units="lines")
     result = ReadResult(data=segments, lines=_positions(len(segments)),
                         documents=project.documents(), warnings=list(project.warnings))
+    # how many sources' offsets were read under each convention
+    result.offsets = dict(Counter(project.provenance["offsets"].values()))
     return result
 
 

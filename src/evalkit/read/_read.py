@@ -52,7 +52,8 @@ def read_source(path: str | PathLike, *, kind: str = "survey", format: str | Non
                 encoding: str | None = None, delimiter: str | None = None,
                 decimal: str | None = None, thousands: str | None = None,
                 sheet: str | int | None = None, site: str | None = None,
-                group: str | None = None, display_path: str | None = None) -> SourceData:
+                group: str | None = None, external_sources: str | PathLike | None = None,
+                display_path: str | None = None) -> SourceData:
     """Read a study's source file (a survey, population or partners table, or coded
     interviews) into a raw DataFrame, with its provenance.
 
@@ -80,6 +81,9 @@ def read_source(path: str | PathLike, *, kind: str = "survey", format: str | Non
     site, group : str, optional
         Coded interviews: the case variables that hold each document's site and respondent
         group (default ``site`` and ``group``).
+    external_sources : str or path-like, optional
+        A REFI-QDA project: the folder of its ``relative://`` sources that are not in the
+        archive. Without it, nothing outside the archive is read.
     display_path : str, optional
         How messages and the provenance name the file (a study gives the path relative to
         ``study.yaml``). Default: ``path`` as given.
@@ -132,7 +136,10 @@ def read_source(path: str | PathLike, *, kind: str = "survey", format: str | Non
         raise _bad_option("kind", ", ".join(repr(k) for k in SOURCE_KINDS), kind, display)
     options = _check_options(ReadOptions(encoding=encoding, delimiter=delimiter,
                                          decimal=decimal, thousands=thousands, sheet=sheet,
-                                         site=site, group=group), display)
+                                         site=site, group=group,
+                                         external_sources=(None if external_sources is None
+                                                           else Path(external_sources))),
+                                  display)
     spec = get_reader(format, kind=kind, where=display) if format is not None else None
     file = SourceFile(path=path, display=display, content=read_bytes(path, display))
     if spec is None:

@@ -331,7 +331,9 @@ def _read(study: Study, spec: SourceSpec | InterviewSource, kind: str,
     """Read one source through the reader registry; an unreadable file is a problem."""
     options: dict[str, Any] = {"format": spec.format, "sheet": spec.sheet}
     if kind == "interviews":
-        options |= {"site": study.roles.site, "group": study.roles.group}
+        options |= {"site": study.roles.site, "group": study.roles.group,
+                    "external_sources": (None if spec.external_sources is None
+                                         else study.resolve(spec.external_sources))}
     else:
         options |= {"encoding": spec.encoding, "delimiter": spec.delimiter,
                     "decimal": spec.decimal, "thousands": spec.thousands}
@@ -786,8 +788,11 @@ def _check_interviews(study: Study, codebook: Codebook, problems: _Problems,
         name = source.provenance.path
         _reader_warnings(source, problems, name)
         segments, documents = source.data, source.documents
-        provenance.append({"path": name, "format": source.provenance.format,
-                           "sha256": source.provenance.sha256, "rows": int(len(segments))})
+        record = {"path": name, "format": source.provenance.format,
+                  "sha256": source.provenance.sha256, "rows": int(len(segments))}
+        if source.provenance.offsets:  # sources of a REFI-QDA project per offset convention
+            record["offsets"] = dict(source.provenance.offsets)
+        provenance.append(record)
         for role, column in (("site", study.roles.site), ("group", study.roles.group)):
             if column is None or column not in codebook:
                 continue

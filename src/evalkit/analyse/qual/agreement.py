@@ -23,6 +23,7 @@ from evalkit._checks import (
 )
 from evalkit._docs import shared_docs
 from evalkit._lazy import lazy_module
+from evalkit.analyse._resample import bca_interval, multinomial_counts, percentile_interval
 from evalkit.analyse.qual._segments import (
     at_level,
     check_level,
@@ -61,8 +62,9 @@ NO_CODE = "(none)"
 
 _RESULT_COLUMNS = ["measure", "estimate", "se", "ci_low", "ci_high", "n_units", "n_coders",
                    "reading"]
-# Bootstrap replicates are drawn in blocks of at most this many unit draws (memory bound).
-_BLOCK = 4_000_000
+#: Intervals of measures on fewer units than this are BCa (bias-corrected and accelerated),
+#: from this many on percentile intervals: their coverage, simulated, is in docs/agreement.md.
+BCA_BELOW_UNITS = 100
 
 _SHARED_PARAMS = """data : pandas.DataFrame
     Long agreement data: one row per unit and coder (a missing value means the coder did not
@@ -77,7 +79,7 @@ value : str, default "value"
 n_boot : int, default 1000
     Bootstrap resamples of units for the interval; 0 for none (``ci_low``/``ci_high`` NaN).
 confidence : float, default 0.95
-    Confidence level of the percentile interval.
+    Confidence level of the interval.
 seed : int, numpy.random.Generator or None
     Seed of the bootstrap: the same seed gives the same interval."""
 
@@ -88,7 +90,8 @@ _SHARED_RETURNS = """pandas.DataFrame
       is the catalogue key ``qual.measure.<measure>``;
     - ``estimate``: the point estimate (NaN when undefined, e.g. a single category used);
     - ``se``: the asymptotic standard error (Cohen's kappa only; NaN otherwise);
-    - ``ci_low``, ``ci_high``: the bootstrap percentile interval;
+    - ``ci_low``, ``ci_high``: the bootstrap interval (BCa below 100 units, percentile
+      from 100 units);
     - ``n_units``: units that entered the estimate;
     - ``n_coders``: coders who coded at least one of them;
     - ``reading``: catalogue key of the conventional reading of the value (Landis & Koch
@@ -367,7 +370,10 @@ def agreement_table(data: pd.DataFrame, *, unit: str | Sequence[str] = "unit",
     code and measure (paired intervals: adding a code does not change the others'). The
     asymptotic standard error of Cohen's kappa is given per code only (it assumes independent
     items). With ``code=None`` and one code per unit, the overall rows are agreement on the code
-    itself.
+    itself. A measure on fewer than :data:`BCA_BELOW_UNITS` units gets a bias-corrected and
+    accelerated (BCa) interval (Efron 1987), whose acceleration comes from the jackknife over
+    units; from that many units on, the percentile interval. Their coverage, simulated over
+    units, coders and true agreement, is in ``docs/agreement.md``.
 
     References
     ----------
@@ -377,6 +383,9 @@ def agreement_table(data: pd.DataFrame, *, unit: str | Sequence[str] = "unit",
     Krippendorff, K. (2004). Reliability in content analysis: some common misconceptions and
     recommendations. *Human Communication Research*, 30(3), 411–433.
     https://doi.org/10.1111/j.1468-2958.2004.tb00738.x
+
+    Efron, B. (1987). Better bootstrap confidence intervals. *Journal of the American
+    Statistical Association*, 82(397), 171–185. https://doi.org/10.1080/01621459.1987.10478410
 
     Examples
     --------
@@ -942,35 +951,45 @@ def _alpha_interval(sums: np.ndarray) -> np.ndarray:
 
 
 def _run(blocks: list[_Block], n_units: int, *, n_boot: int, confidence: float,
-         seed: Any) -> list[list]:
-    """Point estimates and percentile intervals of every block, from shared unit resamples."""
+         seed: Any, method: str | None = None) -> list[list]:
+    """Point estimates and intervals of every block, from shared resamples of the units.
+
+    ``method`` (``"bca"`` or ``"percentile"``) overrides the choice by number of units.
+    """
     generator = rng(seed)
     points = [b.estimate(b.stats.sum(0)[None, :])[0] for b in blocks]
-    replicates = [[] for _ in blocks]
+    replicates: list[list[np.ndarray]] = [[] for _ in blocks]
     if n_boot > 0 and n_units >= 2 and blocks:
         stats = np.hstack([b.stats for b in blocks])
         edges = np.cumsum([0] + [b.stats.shape[1] for b in blocks])
-    per_block = max(1, _BLOCK // max(n_units, 1))
-    done = 0
-    while n_units >= 2 and done < n_boot and blocks:
-        size = min(per_block, n_boot - done)
-        draws = generator.integers(0, n_units, size=(size, n_units))
-        offsets = (np.arange(size) * n_units)[:, None]
-        freq = np.bincount((draws + offsets).ravel(), minlength=size * n_units)
-        sums = freq.reshape(size, n_units).astype(float) @ stats
-        for i, block in enumerate(blocks):
-            replicates[i].append(block.estimate(sums[:, edges[i]:edges[i + 1]]))
-        done += size
-    tail = (1 - confidence) / 2
+        # every unit once: each resample is n_units draws of units, counted
+        for counts in multinomial_counts(np.ones(n_units, dtype=np.int64), n_boot, generator):
+            sums = counts.T @ stats
+            for i, block in enumerate(blocks):
+                replicates[i].append(block.estimate(sums[:, edges[i]:edges[i + 1]]))
     rows = []
     for block, point, reps in zip(blocks, points, replicates, strict=True):
-        low = high = np.nan
-        values = np.concatenate(reps) if reps else np.array([])
-        if np.isfinite(values).any() and np.isfinite(point):
-            low, high = np.nanquantile(values, [tail, 1 - tail])
-        rows.append([block.measure, float(point), block.se, float(low), float(high),
+        low, high = _interval(block, point, reps, confidence, method)
+        rows.append([block.measure, float(point), block.se, low, high,
                      block.n_units, block.n_coders, _reading(block.measure, point)])
     return rows
+
+
+def _interval(block: _Block, point: float, replicates: list[np.ndarray], confidence: float,
+              method: str | None) -> tuple[float, float]:
+    if not replicates or not np.isfinite(point):
+        return np.nan, np.nan
+    values = np.concatenate(replicates)
+    method = method or ("bca" if block.n_units < BCA_BELOW_UNITS else "percentile")
+    if method == "percentile":
+        low, high, _ = percentile_interval(values, confidence)
+    else:
+        # the jackknife over the units that entered the measure (a unit left out of it has
+        # no statistics)
+        entered = block.stats[np.any(block.stats != 0, axis=1)]
+        jackknife = block.estimate(entered.sum(0)[None, :] - entered)
+        low, high, _ = bca_interval(values, point, jackknife, confidence)
+    return low, high
 
 
 def _single(ratings: _Ratings, measure: str, *, n_boot: int, confidence: float,

@@ -1,8 +1,10 @@
 """Plain text of sources: decoding, byte-order marks, line endings, Word documents, offsets.
 
-REFI-QDA selections count characters (Unicode code points) of the plain text, starting at 0.
-Texts are returned with ``\\n`` line endings; the helpers here map offsets counted in the text
-as stored (with ``\\r\\n``) to offsets in that normalised text.
+REFI-QDA selections count characters (Unicode code points) of the plain text, starting at 0;
+some tools count otherwise (NVivo counts UTF-16 code units, in which a character outside the
+Basic Multilingual Plane, such as an emoji, counts two). Texts are returned with ``\\n`` line
+endings; :class:`Counting` maps offsets counted under a convention to offsets in that normalised
+text, and back.
 """
 
 from __future__ import annotations
@@ -84,14 +86,100 @@ def _normalise_newlines(text: str, **info) -> DecodedText:
     return DecodedText(text, crlf=crlf, lone_cr=lone, **info)
 
 
-def map_stored_offsets(offsets: np.ndarray, crlf: np.ndarray) -> np.ndarray:
-    """Map offsets counted in the stored text (with ``\\r\\n``) to the normalised text.
+_NON_BMP = re.compile("[\U00010000-\U0010ffff]")
 
-    Each removed ``\\r`` before an offset moves it one character to the left.
+#: How a tool counts offsets: in code points (the standard) or in UTF-16 code units (NVivo).
+UNITS = ("code_points", "utf16")
+
+
+def non_bmp_positions(text: str) -> np.ndarray:
+    """Positions of the characters outside the Basic Multilingual Plane (two UTF-16 units)."""
+    if text.isascii():
+        return np.empty(0, dtype=np.int64)
+    return np.fromiter((m.start() for m in _NON_BMP.finditer(text)), dtype=np.int64)
+
+
+def newline_positions(text: str) -> np.ndarray:
+    """Positions of the line feeds of a normalised text."""
+    return np.fromiter((m.start() for m in re.finditer("\n", text)), dtype=np.int64)
+
+
+def crlf_newlines(crlf: np.ndarray) -> np.ndarray:
+    """Positions, in the normalised text, of the line feeds that were ``\\r\\n`` as stored.
+
+    ``crlf`` holds the stored positions of the removed ``\\r`` (:attr:`DecodedText.crlf`):
+    each earlier removal moves a position one character to the left.
     """
-    if crlf.size == 0:
-        return offsets
-    return offsets - np.searchsorted(crlf, offsets, side="left")
+    return crlf - np.arange(crlf.size, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class Counting:
+    """One way of counting offsets in a text: the unit, the line ends, a counted byte-order mark.
+
+    Attributes
+    ----------
+    unit : {"code_points", "utf16"}
+        Characters (Unicode code points, the standard) or UTF-16 code units (NVivo).
+    line_ends : {"stored", "lf", "crlf"}
+        Line ends counted as the source file stores them (``\\r\\n`` two, ``\\n`` one), each
+        as one character, or each as two (a tool that counted a Windows copy of a text that
+        evalkit only has with ``\\n``, as from a Word document or inline XML text).
+    bom : bool
+        Whether the byte-order mark at the start of the file was counted as a character.
+    """
+
+    unit: str = "code_points"
+    line_ends: str = "stored"
+    bom: bool = False
+
+    @property
+    def name(self) -> str:
+        """``code_points`` or ``utf16``, then ``+lf`` or ``+crlf`` and ``+bom`` when they apply."""
+        parts = [self.unit]
+        if self.line_ends != "stored":
+            parts.append(self.line_ends)
+        if self.bom:
+            parts.append("bom")
+        return "+".join(parts)
+
+    def wide(self, text: str, stored_crlf: np.ndarray, non_bmp: np.ndarray | None = None
+             ) -> np.ndarray:
+        """Positions (in the normalised ``text``) of the characters that count two units."""
+        parts = []
+        if self.unit == "utf16":
+            parts.append(non_bmp_positions(text) if non_bmp is None else non_bmp)
+        if self.line_ends == "stored":
+            parts.append(stored_crlf)
+        elif self.line_ends == "crlf":
+            parts.append(newline_positions(text))
+        if not parts:
+            return np.empty(0, dtype=np.int64)
+        return np.unique(np.concatenate(parts)) if len(parts) > 1 else parts[0]
+
+
+def to_text_offsets(offsets: np.ndarray, wide: np.ndarray, *, bom: bool = False
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets counted with the characters at ``wide`` taking two units, as text positions.
+
+    Returns the positions and whether each offset fell on a character boundary (an offset
+    between the two units of a character is moved to that character's start and flagged).
+    A counted byte-order mark takes the unit 0; an offset pointing at it becomes -1.
+    """
+    # The counted position of the second unit of the j-th wide character at position e_j.
+    extra = wide + np.arange(1, wide.size + 1, dtype=np.int64)
+    if bom:
+        extra = np.concatenate([[0], extra + 1])
+    if extra.size == 0:
+        return offsets, np.ones(offsets.shape, dtype=bool)
+    before = np.searchsorted(extra, offsets, side="right")
+    split = np.isin(offsets, extra)
+    return offsets - before, ~split
+
+
+def to_counted_offsets(positions: np.ndarray, wide: np.ndarray) -> np.ndarray:
+    """Text positions as offsets counted with the characters at ``wide`` taking two units."""
+    return positions + np.searchsorted(wide, positions, side="left")
 
 
 def docx_text(raw: bytes) -> str:

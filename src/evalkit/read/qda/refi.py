@@ -7,6 +7,7 @@ ATLAS.ti, MAXQDA, QualCoder and others do differently, recording one warning per
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,39 +18,58 @@ from xml.etree.ElementTree import Element
 import numpy as np
 import pandas as pd
 
+from evalkit._checks import check_choice
 from evalkit.errors import ArgumentError, DataError
-from evalkit.i18n import format_integer, t
-from evalkit.read.qda import _safe
+from evalkit.read._core import ReaderWarning
+from evalkit.read.qda import _offsets, _safe
 from evalkit.read.qda import frames as _frames
 from evalkit.read.qda._safe import (
+    CheckedArchive,
     Member,
+    inner_archive_size,
     local_name,
     mebibytes,
     namespace_of,
     open_checked_zip,
     parse_xml,
-    read_member,
     strip_namespaces,
+    unsafe_member_reason,
 )
 from evalkit.read.qda._text import (
+    UNITS,
+    Counting,
     DecodedText,
+    crlf_newlines,
     decode_text,
     docx_text,
-    map_stored_offsets,
-    name_as_quote,
-    squash,
+    non_bmp_positions,
 )
 
-__all__ = ["QdaCodebook", "QdaProject", "ReadWarning", "read_qdc", "read_qdpx"]
+__all__ = ["QdaCodebook", "QdaProject", "read_qdc", "read_qdpx"]
 
 PROJECT_NAMESPACE = "urn:QDA-XML:project:1.0"
 CODEBOOK_NAMESPACE = "urn:QDA-XML:codebook:1.0"
 #: Largest ``.qdc`` (or bare XML) file read (bytes).
 MAX_XML_BYTES = 256 * 1024**2
+#: Deepest nesting of codes read (a top-level code has depth 0).
+MAX_CODE_DEPTH = 10_000
+#: Largest total length of the code paths ("Parent/Child"), which grows with depth squared.
+MAX_CODE_PATH_CHARS = 64 * 1024**2
+#: The selections' texts are copies (one per selection, however they overlap): their total
+#: length is at most this many times the length of the sources' texts...
+SELECTED_PER_TEXT = 20
+#: ...or this many characters when that is more, and never more than :data:`MAX_SELECTED_CHARS`.
+SELECTED_FLOOR_CHARS = 64 * 1024**2
+#: Largest total length of the selections' texts.
+MAX_SELECTED_CHARS = 256 * 1024**2
+#: Most digits of a start or end position (offsets beyond 10**15 mean nothing in a text).
+MAX_POSITION_DIGITS = 15
 
 CODE_COLUMNS = ("code_id", "name", "parent_id", "path", "depth", "color", "description",
                 "is_codable")
-SOURCE_COLUMNS = ("source_id", "name", "kind", "path", "text", "n_chars", "origin", "document")
+SOURCE_COLUMNS = ("source_id", "name", "kind", "path", "text", "n_chars", "origin", "document",
+                  "offsets")
+_READ_SOURCE_COLUMNS = tuple(c for c in SOURCE_COLUMNS if c != "document")
 SELECTION_COLUMNS = ("selection_id", "source_id", "start", "end", "text")
 CODING_COLUMNS = ("coding_id", "selection_id", "code_id", "coder")
 USER_COLUMNS = ("user_id", "name")
@@ -68,32 +88,7 @@ _OTHER_SELECTIONS = ("PictureSelection", "PDFSelection", "AudioSelection", "Vide
 _VALUE_TAGS = ("TextValue", "BooleanValue", "IntegerValue", "FloatValue", "DateValue",
                "DateTimeValue")
 _MAX_EXAMPLES = 3
-
-
-@dataclass(frozen=True)
-class ReadWarning:
-    """One deviation from the REFI-QDA standard that the reader tolerated.
-
-    Attributes
-    ----------
-    key : str
-        The catalogue key of the message (``qual.warn.*``).
-    params : Mapping
-        The values in the message (counts, examples, names).
-    message : str
-        The message in English; :meth:`render` gives it in French.
-    """
-
-    key: str
-    params: Mapping[str, Any]
-    message: str
-
-    def render(self, lang: str = "en") -> str:
-        """The message in ``lang`` (``'fr'`` or ``'en'``), counts in the locale's format."""
-        return _render(self.key, self.params, lang)
-
-    def __str__(self) -> str:
-        return self.message
+_POSITION = re.compile(rf"\s*[+-]?[0-9]{{1,{MAX_POSITION_DIGITS}}}\s*", re.ASCII)
 
 
 class _Warnings:
@@ -115,22 +110,14 @@ class _Warnings:
             summed = isinstance(value, int) and not isinstance(value, bool) and name in store
             store[name] = store[name] + value if summed else value
 
-    def records(self) -> list[ReadWarning]:
+    def records(self) -> list[ReaderWarning]:
         out = []
         for key, examples in self._events.items():
             shown = [e for e in dict.fromkeys(examples) if e][:_MAX_EXAMPLES]
             params = {"n": len(examples), "examples": ", ".join(shown) or "-",
                       **self._params.get(key, {})}
-            out.append(ReadWarning(key, params, _render(key, params, "en")))
+            out.append(ReaderWarning(key, **params))
         return out
-
-
-def _render(key: str, params: Mapping[str, Any], lang: str) -> str:
-
-    shown = {name: format_integer(value, lang)
-             if isinstance(value, int) and not isinstance(value, bool) else value
-             for name, value in params.items()}
-    return t(key, lang, **shown)
 
 
 @dataclass(repr=False)
@@ -144,7 +131,7 @@ class QdaCodebook:
         top-level code), ``color``, ``description``, ``is_codable``.
     sets : DataFrame
         ``set_id``, ``name``, ``description``, ``code_id``: one row per member code of a set.
-    warnings : list of ReadWarning
+    warnings : list of ReaderWarning
         One per tolerated deviation from the standard.
     provenance : dict
         ``path``, ``sha256``, ``origin`` (the exporting tool).
@@ -152,7 +139,7 @@ class QdaCodebook:
 
     codes: pd.DataFrame
     sets: pd.DataFrame
-    warnings: list[ReadWarning] = field(default_factory=list)
+    warnings: list[ReaderWarning] = field(default_factory=list)
     provenance: dict[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:
@@ -196,7 +183,7 @@ class QdaProject:
     notes : DataFrame
         ``note_id``, ``name``, ``text``, ``target_id`` (one row per object the note is
         attached to; missing for notes on the whole project or on nothing).
-    warnings : list of ReadWarning
+    warnings : list of ReaderWarning
         One per tolerated deviation from the standard.
     provenance : dict
         ``path``, ``sha256``, ``origin`` (the exporting tool), ``name``, ``base_path``,
@@ -218,7 +205,7 @@ class QdaProject:
     case_selections: pd.DataFrame
     source_variables: pd.DataFrame
     notes: pd.DataFrame
-    warnings: list[ReadWarning] = field(default_factory=list)
+    warnings: list[ReaderWarning] = field(default_factory=list)
     provenance: dict[str, Any] = field(default_factory=dict)
     roles: dict[str, str | None] = field(default_factory=dict)
 
@@ -356,7 +343,8 @@ def _override_with_selection_cases(frame: pd.DataFrame, by_selection: pd.DataFra
 
 
 def read_qdpx(path: str | Path, *, site: str | None = "site", group: str | None = "group",
-              participant: str | None = None) -> QdaProject:
+              participant: str | None = None, external_sources: str | Path | None = None,
+              offsets: str | None = None) -> QdaProject:
     """Read a REFI-QDA project (``.qdpx``) exported by NVivo, ATLAS.ti, MAXQDA, QualCoder...
 
     Parameters
@@ -369,6 +357,14 @@ def read_qdpx(path: str | Path, *, site: str | None = "site", group: str | None 
     participant : str or None
         Name of the case variable that identifies the participant; None (the default) uses
         the name of the case.
+    external_sources : str, Path or None
+        The folder that holds the sources the project names with ``relative://`` paths when
+        they are not in the archive (the project's ``basePath`` on this computer). None (the
+        default): nothing outside the archive is read.
+    offsets : {None, "code_points", "utf16"}
+        How the exporting tool counted selection offsets: characters (Unicode code points,
+        the standard) or UTF-16 code units (NVivo). None (the default) decides for each
+        source from the tool and the evidence in the file (see Notes).
 
     Returns
     -------
@@ -380,26 +376,38 @@ def read_qdpx(path: str | Path, *, site: str | None = "site", group: str | None 
     Raises
     ------
     DataError
-        The file cannot be read: not found, not a zip archive, an unsafe member (path
-        traversal, zip bomb), no ``project.qde``, malformed or unsafe XML (the message
-        gives the line), or a root element other than ``Project``.
+        The file cannot be read: not found, empty, not a zip archive, an unsafe member (path
+        traversal, a repeated name, a zip bomb), no ``project.qde``, malformed or unsafe XML
+        (the message gives the line), a root element other than ``Project``, or more than the
+        reader's limits (sizes, XML elements, code depth, selected text).
+    ArgumentError
+        ``external_sources`` is not a folder, or ``offsets`` is not one of the values above.
 
     Notes
     -----
-    Offsets. REFI-QDA counts the characters (Unicode code points) of the plain text from 0;
-    ``end`` is exclusive, so ``text[start:end]`` is the coded text. Texts are returned with
-    ``\\n`` line endings: when a stored text has ``\\r\\n``, offsets are taken as counted in
-    the text as stored (the standard's rule) and moved to the normalised text, unless the
-    selections' names (which some tools fill with the coded text) show that the tool counted
-    the normalised text. A UTF-8 byte-order mark is not counted. When a source's plain text is
-    missing or blank and a ``.docx`` accompanies it, the text is taken from the ``.docx``
-    (body paragraphs joined by ``\\n``) and its offsets apply to that text; whether they
-    match is checked against selection names where possible and mismatches are reported.
+    Offsets. REFI-QDA counts the characters (Unicode code points) of the plain text as
+    stored, from 0; ``end`` is exclusive, so ``text[start:end]`` is the coded text. Not every
+    tool follows it: NVivo counts UTF-16 code units (a character outside the Basic
+    Multilingual Plane, such as an emoji, counts two; a Windows line end ``\\r\\n`` counts
+    as stored), some tools count line ends once, or the byte-order mark. For each text
+    source, the reader reads the offsets under every convention that gives different
+    positions and keeps the one the evidence supports: selection names that quote the text
+    (as ATLAS.ti and evalkit write them), selections that start at line starts and end at line
+    ends, offsets that would fall outside the text or inside a character. Without clear
+    evidence, the exporting tool's convention is kept (``origin``: UTF-16 for NVivo, code
+    points otherwise); a warning says when the evidence overrules it. The convention of each
+    source is in the ``offsets`` column of ``sources`` and in ``provenance["offsets"]``.
+    Texts are returned with ``\\n`` line endings and offsets as positions in that text; a
+    UTF-8 byte-order mark is removed. When a source's plain text is missing or blank and a
+    ``.docx`` accompanies it, the text is taken from the ``.docx`` (body paragraphs joined by
+    ``\\n``). A selection whose start lies after its end is left out, with its codings.
 
-    Safety. Members are checked for path traversal, size and compression ratio before any
-    is decompressed; members are read in memory (nothing is extracted); XML with a DTD,
-    entities or external references is refused. Sources outside the archive
-    (``relative://``) are read only from the folder of the ``.qdpx`` file and below;
+    Safety. Members are checked for path traversal, repeated names, size and compression
+    ratio before any is decompressed; members are decompressed as a stream into memory
+    (nothing is extracted), and reading stops at the limits of
+    :mod:`evalkit.read.qda._safe` whatever the archive declares; XML with a DTD, entities or
+    external references is refused. Sources outside the archive (``relative://``) are read
+    only from ``external_sources``, never from above it, never hidden files or folders;
     ``absolute://`` paths and ``basePath`` are recorded but never opened.
 
     Examples
@@ -414,11 +422,14 @@ def read_qdpx(path: str | Path, *, site: str | None = "site", group: str | None 
     ...     project = read_qdpx(path)
     >>> len(project.segments()) == len(segs)
     True
+    >>> project.sources["offsets"].unique().tolist()
+    ['code_points']
     """
     path = _existing(path)
-    archive, members = open_checked_zip(path)
-    with archive:
-        reader = _ProjectReader(path, archive, members)
+    folder = _external_folder(external_sources)
+    check_choice(offsets, (None, *UNITS), "offsets")
+    with open_checked_zip(path) as archive:
+        reader = _ProjectReader(path, archive, external=folder, unit=offsets)
         return reader.read({"site": site, "group": group, "participant": participant})
 
 
@@ -434,31 +445,58 @@ def read_qdc(path: str | Path) -> QdaCodebook:
     Raises
     ------
     DataError
-        Not found, too large, malformed or unsafe XML, or a root other than ``CodeBook``.
+        Not found, empty, too large, malformed or unsafe XML, a root other than
+        ``CodeBook``, or codes nested beyond the reader's limits.
+
+    Notes
+    -----
+    A set names its member codes with ``MemberCode guid="..."`` in the codebook schema
+    (REFI-QDA 1.5, §5.2; ATLAS.ti writes it so) and with ``targetGUID`` in the project
+    schema; both are read, the second with a warning.
     """
     path = _existing(path)
-    raw = path.read_bytes() if path.stat().st_size <= MAX_XML_BYTES else None
-    if raw is None:
+    size = path.stat().st_size
+    if size == 0:
+        raise DataError.from_catalogue("qual.error.empty_file", where=str(path))
+    if size > MAX_XML_BYTES:
         raise DataError.from_catalogue("qual.error.member_too_large", where=str(path),
-                                       member=path.name, size=mebibytes(path.stat().st_size),
+                                       member=path.name, size=mebibytes(size),
                                        limit=mebibytes(MAX_XML_BYTES))
+    raw = path.read_bytes()
     warnings = _Warnings()
     root = parse_xml(raw, str(path))
     _check_root(root, "CodeBook", CODEBOOK_NAMESPACE, str(path), warnings)
     strip_namespaces(root)
     ids = _Ids(warnings)
-    codes = _read_codes(_child(root, "Codes"), ids, warnings)
+    codes = _read_codes(_child(root, "Codes"), ids, warnings, str(path))
+    known = set(codes["code_id"])
     sets = []
     for s in _children(_child(root, "Sets"), "Set"):
         set_id = ids.of(s)
         for member in _children(s, "MemberCode"):
+            code_id = _gid(member.get("guid"))
+            if code_id is None and member.get("targetGUID") is not None:
+                code_id = _gid(member.get("targetGUID"))
+                warnings.add("qual.warn.set_member_target", s.get("name") or set_id)
+            if code_id not in known:
+                warnings.add("qual.warn.set_unknown_code", code_id or set_id)
+                continue
             sets.append({"set_id": set_id, "name": s.get("name"),
-                         "description": _text(_child(s, "Description")),
-                         "code_id": _gid(member.get("targetGUID"))})
+                         "description": _text(_child(s, "Description")), "code_id": code_id})
     provenance = {"path": str(path), "sha256": hashlib.sha256(raw).hexdigest(),
                   "origin": root.get("origin")}
     return QdaCodebook(codes=codes, sets=_frames.frame_from_records(sets, SET_COLUMNS),
                        warnings=warnings.records(), provenance=provenance)
+
+
+def _external_folder(folder: str | Path | None) -> Path | None:
+    if folder is None:
+        return None
+    if not isinstance(folder, str | Path) or not Path(folder).is_dir():
+        raise ArgumentError(
+            f"external_sources must be a folder that exists or None, got {folder!r}",
+            where="external_sources")
+    return Path(folder).resolve()
 
 
 def _existing(path: str | Path) -> Path:
@@ -500,6 +538,50 @@ def _gid(value: str | None) -> str | None:
     return None if value is None else value.strip().strip("{}").lower()
 
 
+def _position(value: str | None) -> int | None:
+    """A start or end position as an integer, or None when it is not a whole number of at
+    most :data:`MAX_POSITION_DIGITS` digits (a bounded integer attribute)."""
+    if value is None or not _POSITION.fullmatch(value):
+        return None
+    return int(value)
+
+
+def _tool_unit(root: Element) -> str:
+    """The unit the exporting tool counts offsets in: UTF-16 code units for NVivo (named in
+    ``origin``, or without ``origin`` recognised by its users' initials in ``id`` and its
+    ``basePath``), code points otherwise (the standard)."""
+    origin = (root.get("origin") or "").lower()
+    if "nvivo" in origin:
+        return "utf16"
+    users = _children(_child(root, "Users"), "User")
+    if not origin and root.get("basePath") is not None and any(u.get("id") for u in users):
+        return "utf16"
+    return "code_points"
+
+
+def _external_file(folder: Path, rel: str) -> Path | None:
+    """``rel`` inside ``folder``, or None when it would leave the folder or is hidden.
+
+    Refused: absolute paths, drive letters, ``..``, NUL characters, any part of the path
+    that starts with a dot (hidden files and folders), and links that lead outside the folder
+    or to a hidden file.
+    """
+    parts = PurePosixPath(rel).parts
+    if (not parts or unsafe_member_reason(rel) is not None
+            or any(part.startswith(".") for part in parts)):
+        return None
+    candidate = folder.joinpath(*parts)
+    try:
+        resolved = candidate.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return candidate  # missing: reported as such
+    if not resolved.is_relative_to(folder):
+        return None
+    if any(part.startswith(".") for part in resolved.relative_to(folder).parts):
+        return None
+    return resolved
+
+
 class _Ids:
     """GUIDs of elements, normalised; missing ones derived from position (with a warning)."""
 
@@ -533,28 +615,37 @@ def _check_root(root: Element, expected: str, namespace: str, where: str,
         warnings.add("qual.warn.other_namespace", found, namespace=found, expected=namespace)
 
 
-def _read_codes(codes_el: Element | None, ids: _Ids, warnings: _Warnings) -> pd.DataFrame:
+def _read_codes(codes_el: Element | None, ids: _Ids, warnings: _Warnings,
+                where: str) -> pd.DataFrame:
+    """The code tree, depth first in file order, walked with a stack (no recursion limit)."""
     rows: list[dict[str, Any]] = []
-
-    def walk(element: Element, parent: str | None, parent_path: str | None, depth: int):
-        for code in _children(element, "Code"):
-            code_id = ids.of(code)
-            name = code.get("name")
-            if name is None:
-                warnings.add("qual.warn.code_name", code_id)
-                name = code_id
-            codable = code.get("isCodable")
-            if codable is None:
-                warnings.add("qual.warn.codable_missing", name)
-            path = name if parent_path is None else f"{parent_path}/{name}"
-            rows.append({"code_id": code_id, "name": name, "parent_id": parent, "path": path,
-                         "depth": depth, "color": code.get("color"),
-                         "description": _text(_child(code, "Description")),
-                         "is_codable": (codable or "true").strip().lower() in ("true", "1")})
-            walk(code, code_id, path, depth + 1)
-
-    if codes_el is not None:
-        walk(codes_el, None, None, 0)
+    path_chars = 0
+    # (element, parent id, parent path, depth), the next sibling on top
+    stack = [(code, None, None, 0) for code in reversed(_children(codes_el, "Code"))]
+    while stack:
+        code, parent, parent_path, depth = stack.pop()
+        if depth > MAX_CODE_DEPTH:
+            raise DataError.from_catalogue("qual.error.code_depth", where=where,
+                                           limit=MAX_CODE_DEPTH)
+        code_id = ids.of(code)
+        name = code.get("name")
+        if name is None:
+            warnings.add("qual.warn.code_name", code_id)
+            name = code_id
+        codable = code.get("isCodable")
+        if codable is None:
+            warnings.add("qual.warn.codable_missing", name)
+        path = name if parent_path is None else f"{parent_path}/{name}"
+        path_chars += len(path)
+        if path_chars > MAX_CODE_PATH_CHARS:
+            raise DataError.from_catalogue("qual.error.code_paths", where=where,
+                                           limit=MAX_CODE_PATH_CHARS)
+        rows.append({"code_id": code_id, "name": name, "parent_id": parent, "path": path,
+                     "depth": depth, "color": code.get("color"),
+                     "description": _text(_child(code, "Description")),
+                     "is_codable": (codable or "true").strip().lower() in ("true", "1")})
+        stack.extend((child, code_id, path, depth + 1)
+                     for child in reversed(_children(code, "Code")))
     out = _frames.frame_from_records(rows, CODE_COLUMNS, ints=("depth",))
     out["is_codable"] = out["is_codable"].astype(bool)
     return out
@@ -571,21 +662,29 @@ class _SourceText:
 
 
 class _ProjectReader:
-    def __init__(self, path: Path, archive, members: list[Member]) -> None:
+    def __init__(self, path: Path, archive: CheckedArchive, *, external: Path | None,
+                 unit: str | None) -> None:
         self.path = path
         self.where = str(path)
         self.archive = archive
-        self.members = {m.name: m for m in members}
+        self.external = external
+        self.unit = unit
+        self.members = {m.name: m for m in archive.members}
         self.lower = defaultdict(list)
-        for m in members:
+        for m in archive.members:
             self.lower[m.name.lower()].append(m.name)
         self.warnings = _Warnings()
         self.ids = _Ids(self.warnings)
         self.prefix = ""
         self.base_path: str | None = None
+        self.origin: str | None = None
+        self.prior = Counting()
         self.selections: list[dict[str, Any]] = []
         self.codings: list[dict[str, Any]] = []
         self.users: dict[str, str | None] = {}
+        self.offsets: dict[str, str] = {}
+        self.selected_chars = 0
+        self.text_chars = 0
         self._folder_warned: set[str] = set()
 
     # -- the archive
@@ -625,7 +724,8 @@ class _ProjectReader:
         return self.members[actual]
 
     def _load(self, path_attr: str, label: str) -> bytes | None:
-        """The bytes a source path points to (inside the archive, or beside it), or None."""
+        """The bytes a source path points to (inside the archive, or in the folder given for
+        sources outside it), or None."""
         scheme, separator, rest = path_attr.partition("://")
         if not separator:
             scheme, rest = "", path_attr
@@ -649,7 +749,7 @@ class _ProjectReader:
             self.warnings.add("qual.warn.relative_path", path_attr,
                               base_path=self.base_path or "")
             if member is None:
-                return self._load_beside(rel, path_attr, label)
+                return self._load_external(rel, path_attr, label)
         elif scheme == "absolute":
             member = self._member(sources + PurePosixPath(rest).name)
             self.warnings.add("qual.warn.absolute_path", path_attr)
@@ -659,31 +759,46 @@ class _ProjectReader:
         if member is None:
             self.warnings.add("qual.warn.source_missing", f"{label} ({path_attr})")
             return None
-        return read_member(self.archive, member, self.where)
+        return self.archive.read(member)
 
-    def _load_beside(self, rel: str, path_attr: str, label: str) -> bytes | None:
-        """A ``relative://`` source read from the folder of the .qdpx file, never above it."""
-        folder = self.path.resolve().parent
-        candidate = (folder / rel).resolve()
-        if candidate.is_relative_to(folder) and candidate.is_file():
-            if candidate.stat().st_size <= _safe.MAX_MEMBER_BYTES:
-                self.warnings.add("qual.warn.read_beside", str(candidate.relative_to(folder)))
-                return candidate.read_bytes()
-        self.warnings.add("qual.warn.source_missing", f"{label} ({path_attr})")
-        return None
+    def _load_external(self, rel: str, path_attr: str, label: str) -> bytes | None:
+        """A ``relative://`` source read from the folder the caller gave, never outside it."""
+        if self.external is None:
+            self.warnings.add("qual.warn.external_not_allowed", path_attr)
+            return None
+        found = _external_file(self.external, rel)
+        if found is None:
+            self.warnings.add("qual.warn.external_refused", path_attr)
+            return None
+        if not found.is_file():
+            self.warnings.add("qual.warn.source_missing", f"{label} ({path_attr})")
+            return None
+        size = found.stat().st_size
+        if size > _safe.MAX_MEMBER_BYTES:
+            raise DataError.from_catalogue("qual.error.member_too_large", where=str(found),
+                                           member=rel, size=mebibytes(size),
+                                           limit=mebibytes(_safe.MAX_MEMBER_BYTES))
+        self.archive.charge(size, rel, compressed=False)
+        with found.open("rb") as stream:
+            data = stream.read(size)  # a file that grew since is read up to its size then
+        self.warnings.add("qual.warn.read_external", found.relative_to(self.external).as_posix())
+        return data
 
     # -- reading
 
     def read(self, roles: dict[str, str | None]) -> QdaProject:
         member = self._find_project()
         self.prefix = member.name[: -len(PurePosixPath(member.name).name)]
-        raw = read_member(self.archive, member, self.where)
+        raw = self.archive.read(member)
         root = parse_xml(raw, f"{self.where}: {member.name}")
         _check_root(root, "Project", PROJECT_NAMESPACE, self.where, self.warnings)
         strip_namespaces(root)
         self.base_path = root.get("basePath")
+        self.origin = root.get("origin")
+        self.prior = Counting(self.unit or _tool_unit(root))
         users = self._read_users(_child(root, "Users"))
-        codes = _read_codes(_child(_child(root, "CodeBook"), "Codes"), self.ids, self.warnings)
+        codes = _read_codes(_child(_child(root, "CodeBook"), "Codes"), self.ids, self.warnings,
+                            f"{self.where}: {member.name}")
         variables = {self.ids.of(v): v.get("name") or "" for v in
                      _children(_child(root, "Variables"), "Variable")}
         sources, source_vars = self._read_sources(_child(root, "Sources"), variables)
@@ -696,7 +811,7 @@ class _ProjectReader:
             "path": str(self.path), "sha256": _sha256(self.path), "origin": root.get("origin"),
             "name": root.get("name"), "base_path": self.base_path,
             "created": root.get("creationDateTime"), "modified": root.get("modifiedDateTime"),
-            "qde_member": member.name,
+            "qde_member": member.name, "offsets": dict(self.offsets),
         }
         return QdaProject(
             codes=codes, sources=sources,
@@ -742,11 +857,13 @@ class _ProjectReader:
             label = name or source_id
             found = (self._source_text(text_el, label) if text_el is not None
                      else _SourceText("", None, None))
+            self.text_chars += len(found.text)
+            if text_el is not None:
+                self.offsets[source_id] = self.prior.name
+                self._read_selections(text_el, source_id, found, label, element)
             rows.append({"source_id": source_id, "name": name, "kind": kind, "path": path_attr,
                          "text": found.text, "n_chars": len(found.text),
-                         "origin": found.origin})
-            if text_el is not None:
-                self._read_selections(text_el, source_id, found, label, element)
+                         "origin": found.origin, "offsets": self.offsets.get(source_id)})
             self._read_whole_source_codings(element, source_id, found.text)
             skipped = sum(len(element.findall(tag)) for tag in _OTHER_SELECTIONS)
             if skipped:
@@ -754,8 +871,9 @@ class _ProjectReader:
             for value in _children(element, "VariableValue"):
                 var, val = self._variable_value(value, variables)
                 svars.append({"source_id": source_id, "variable": var, "value": val})
-        sources = _frames.frame_from_records(rows, SOURCE_COLUMNS[:-1], ints=("n_chars",))
-        sources["document"] = self._document_names(sources)
+        sources = _frames.frame_from_records(rows, _READ_SOURCE_COLUMNS, ints=("n_chars",))
+        sources.insert(len(_READ_SOURCE_COLUMNS) - 1, "document",
+                       self._document_names(sources))
         return sources, _frames.frame_from_records(svars, SOURCE_VARIABLE_COLUMNS)
 
     def _document_names(self, sources: pd.DataFrame) -> pd.Series:
@@ -787,6 +905,9 @@ class _ProjectReader:
                 rich.lower().endswith(".docx"):
             raw = self._load(rich, label)
             if raw is not None:
+                inner = inner_archive_size(raw, f"{self.where}: {rich}")
+                if inner is not None:  # what python-docx will unpack counts in the budget
+                    self.archive.charge(inner, rich)
                 try:
                     found = _SourceText(docx_text(raw), "docx", None)
                     self.warnings.add("qual.warn.text_from_docx", label)
@@ -810,10 +931,12 @@ class _ProjectReader:
                          label: str, source_el: Element) -> None:
         elements, starts, ends = [], [], []
         for sel in _children(text_el, "PlainTextSelection"):
-            try:
-                start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
-            except (TypeError, ValueError):
+            start, end = _position(sel.get("startPosition")), _position(sel.get("endPosition"))
+            if start is None or end is None:
                 self.warnings.add("qual.warn.bad_position", sel.get("guid") or label)
+                continue
+            if start > end:
+                self.warnings.add("qual.warn.reversed_selection", sel.get("guid") or label)
                 continue
             elements.append(sel)
             starts.append(start)
@@ -822,19 +945,30 @@ class _ProjectReader:
             return
         start_arr, end_arr = self._settle_offsets(
             np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64),
-            [sel.get("name") for sel in elements], found, label)
+            [sel.get("name") for sel in elements], found, label, source_id)
         text = found.text
         for sel, start, end in zip(elements, start_arr.tolist(), end_arr.tolist(), strict=True):
             selection_id = self.ids.of(sel)
+            self._count_selected(end - start)
             self.selections.append({"selection_id": selection_id, "source_id": source_id,
                                     "start": start, "end": end, "text": text[start:end]})
             for coding in _children(sel, "Coding"):
                 self._add_coding(coding, selection_id, sel, source_el)
 
+    def _count_selected(self, n: int) -> None:
+        """Selected text is copied per selection: bound its total (overlaps can multiply it)."""
+        self.selected_chars += n
+        limit = min(MAX_SELECTED_CHARS,
+                    max(SELECTED_FLOOR_CHARS, SELECTED_PER_TEXT * self.text_chars))
+        if self.selected_chars > limit:
+            raise DataError.from_catalogue("qual.error.selected_too_large", where=self.where,
+                                           limit=limit)
+
     def _read_whole_source_codings(self, element: Element, source_id: str, text: str) -> None:
         codings = _children(element, "Coding")
         if not codings:
             return
+        self._count_selected(len(text))
         self.selections.append({"selection_id": source_id, "source_id": source_id,
                                 "start": 0, "end": len(text), "text": text})
         for coding in codings:
@@ -847,36 +981,57 @@ class _ProjectReader:
                              "code_id": code_id, "coder": self._coder(coding, *owners)})
 
     def _settle_offsets(self, starts: np.ndarray, ends: np.ndarray, names: list[str | None],
-                        found: _SourceText, label: str) -> tuple[np.ndarray, np.ndarray]:
+                        found: _SourceText, label: str, source_id: str
+                        ) -> tuple[np.ndarray, np.ndarray]:
         """Choose the offset convention the evidence supports, then clip to the text."""
         text, decoded = found.text, found.decoded
-        crlf = decoded.crlf if decoded is not None else np.empty(0, dtype=np.int64)
-        candidates = {"stored": (map_stored_offsets(starts, crlf), map_stored_offsets(ends, crlf))}
-        if crlf.size:
-            candidates["normalised"] = (starts, ends)
-        if decoded is not None and decoded.bom:
-            s, e = candidates["stored"]
-            candidates["bom_counted"] = (s - 1, e - 1)
-        chosen, checked, matches = _best_convention(candidates, names, text)
-        if chosen == "normalised":
-            self.warnings.add("qual.warn.crlf_kept", label)
-        elif crlf.size:
-            moved = np.count_nonzero(candidates["stored"][0] != starts)
-            moved += np.count_nonzero(candidates["stored"][1] != ends)
-            self.warnings.bump("qual.warn.crlf", moved=int(moved))
-        if chosen == "bom_counted":
-            self.warnings.add("qual.warn.bom_counted", label)
-        if checked and matches[chosen] < checked:
-            self.warnings.add("qual.warn.offset_mismatch", label, n_checked=checked,
-                              n_bad=checked - matches[chosen])
-        s, e = candidates[chosen]
+        stored_crlf = (crlf_newlines(decoded.crlf) if decoded is not None
+                       else np.empty(0, dtype=np.int64))
+        non_bmp = non_bmp_positions(text)
+        options = _offsets.candidates(
+            prior=self.prior, origin=found.origin, has_crlf=stored_crlf.size > 0,
+            has_bom=decoded is not None and decoded.bom, has_non_bmp=non_bmp.size > 0,
+            has_newline="\n" in text, unit=self.unit)
+        choice = _offsets.choose(starts, ends, names, text, options=options,
+                                 stored_crlf=stored_crlf, non_bmp=non_bmp)
+        counting = choice.counting
+        self.offsets[source_id] = counting.name
+        self._note_counting(counting, choice, label, starts, ends, stored_crlf,
+                            bool(non_bmp.size))
+        s, e = choice.starts, choice.ends
         n = len(text)
-        outside = (s < 0) | (e > n) | (e < s)
+        outside = (s < 0) | (e > n)
         if outside.any():
             self.warnings.add("qual.warn.offset_range", label, n_outside=int(outside.sum()))
         s = np.clip(s, 0, n)
         e = np.clip(np.maximum(e, s), 0, n)
         return s, e
+
+    def _note_counting(self, counting: Counting, choice: _offsets.Choice, label: str,
+                       starts: np.ndarray, ends: np.ndarray, stored_crlf: np.ndarray,
+                       has_non_bmp: bool) -> None:
+        """The warnings that say how a source's offsets were read."""
+        if counting.unit == "utf16" and has_non_bmp:
+            self.warnings.add("qual.warn.utf16_offsets", label)
+        tool = self.origin or ("NVivo" if self.prior.unit == "utf16" else None)
+        if tool and has_non_bmp and choice.overruled and counting.unit != self.prior.unit:
+            self.warnings.add("qual.warn.offsets_tool", f"{label} ({counting.unit})",
+                              origin=tool, expected=self.prior.unit)
+        if counting.line_ends == "lf":
+            self.warnings.add("qual.warn.crlf_kept", label)
+        elif counting.line_ends == "crlf":
+            self.warnings.add("qual.warn.crlf_counted", label)
+        elif stored_crlf.size:
+            # the moves that the stored line ends alone make
+            extra = stored_crlf + np.arange(1, stored_crlf.size + 1)
+            moved = np.count_nonzero(np.searchsorted(extra, starts, side="right"))
+            moved += np.count_nonzero(np.searchsorted(extra, ends, side="right"))
+            self.warnings.bump("qual.warn.crlf", moved=int(moved))
+        if counting.bom:
+            self.warnings.add("qual.warn.bom_counted", label)
+        if choice.n_checked and choice.n_matched < choice.n_checked:
+            self.warnings.add("qual.warn.offset_mismatch", label, n_checked=choice.n_checked,
+                              n_bad=choice.n_checked - choice.n_matched)
 
     def _finish_codings(self, code_ids: set[str]) -> pd.DataFrame:
         kept = []
@@ -947,33 +1102,3 @@ class _ProjectReader:
                 rows.append({"note_id": note_id, "name": name, "text": text,
                              "target_id": target})
         return _frames.frame_from_records(rows, NOTE_COLUMNS)
-
-
-def _best_convention(candidates: dict[str, tuple[np.ndarray, np.ndarray]],
-                     names: list[str | None], text: str) -> tuple[str, int, dict[str, int]]:
-    """The offset convention under which most selection names match their text.
-
-    Only names that quote the text (found somewhere in the document) count as evidence;
-    ties and no evidence keep the standard's convention (``stored``).
-    """
-    quotes = [name_as_quote(n) for n in names]
-    if not any(quotes):
-        return "stored", 0, {k: 0 for k in candidates}
-    document = squash(text)
-    evidence = [i for i, q in enumerate(quotes) if q and q in document]
-    matches = {}
-    n = len(text)
-    for key, (starts, ends) in candidates.items():
-        good = 0
-        for i in evidence:
-            a, b = int(starts[i]), int(ends[i])
-            if 0 <= a <= b <= n and _quotes_match(quotes[i], squash(text[a:b])):
-                good += 1
-        matches[key] = good
-    best = max(candidates, key=lambda k: (matches[k], k == "stored"))
-    return best, len(evidence), matches
-
-
-def _quotes_match(quote: str, selected: str) -> bool:
-    shortest = min(len(quote), len(selected))
-    return shortest >= 4 and quote[:shortest] == selected[:shortest]

@@ -14,12 +14,14 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from evalkit._checks import check_frame
+from evalkit._checks import check_choice, check_frame
 from evalkit._files import atomic_write
 from evalkit.errors import ArgumentError, DataError
 from evalkit.read.qda import frames as _frames
+from evalkit.read.qda._text import UNITS, non_bmp_positions, to_counted_offsets
 from evalkit.read.qda.refi import PROJECT_NAMESPACE
 from evalkit.read.qda.xsd import validate_qde
 
@@ -37,7 +39,8 @@ _XML_UNSAFE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]
 
 def write_qdpx(path: str | Path, *, documents: pd.DataFrame, segments: pd.DataFrame,
                codes: pd.DataFrame | None = None, users: pd.DataFrame | Sequence[str] | None = None,
-               cases: pd.DataFrame | None = None, origin: str = "evalkit") -> Path:
+               cases: pd.DataFrame | None = None, origin: str = "evalkit",
+               offsets: str = "code_points") -> Path:
     """Write documents and their codings as a REFI-QDA project (``.qdpx``).
 
     Parameters
@@ -65,6 +68,11 @@ def write_qdpx(path: str | Path, *, documents: pd.DataFrame, segments: pd.DataFr
         documents differ).
     origin : str
         The exporting tool, written in the project's ``origin`` attribute.
+    offsets : {"code_points", "utf16"}
+        How selection offsets are counted: in characters (Unicode code points), as the
+        standard says, or in UTF-16 code units, for a tool that reads them so (NVivo: a
+        character outside the Basic Multilingual Plane, such as an emoji, counts two).
+        :func:`~evalkit.read_qdpx` reads either back (the selection names tell which).
 
     Returns
     -------
@@ -100,10 +108,11 @@ def write_qdpx(path: str | Path, *, documents: pd.DataFrame, segments: pd.DataFr
     path = Path(path)
     if path.suffix.lower() != ".qdpx":
         raise ArgumentError(f"path must end with .qdpx, got {path.name!r}", where="path")
+    check_choice(offsets, UNITS, "offsets")
     docs = _frames.check_documents(documents)
     segs = _frames.check_segments(segments)
     _check_segment_texts(docs, segs)
-    builder = _Builder(docs, segs, origin=str(origin), name=path.stem)
+    builder = _Builder(docs, segs, origin=str(origin), name=path.stem, unit=offsets)
     builder.codebook(codes)
     builder.users(users)
     builder.cases(cases)
@@ -138,11 +147,13 @@ def _guid(kind: str, *parts: Any) -> str:
 
 
 class _Builder:
-    def __init__(self, docs: pd.DataFrame, segs: pd.DataFrame, *, origin: str, name: str):
+    def __init__(self, docs: pd.DataFrame, segs: pd.DataFrame, *, origin: str, name: str,
+                 unit: str = "code_points"):
         self.docs = docs
         self.segs = segs
         self.origin = origin
         self.name = name
+        self.unit = unit
         self.source_guid = {d: _guid("source", d, t) for d, t in
                             zip(docs["document"], docs["text"], strict=True)}
         self.code_rows: list[dict[str, Any]] = []
@@ -310,21 +321,33 @@ class _Builder:
         by_document: dict[str, list] = {}
         for (document, start, end), group in groupby(rows, key=lambda r: r[:3]):
             by_document.setdefault(document, []).append((int(start), int(end), list(group)))
-        for document, language in zip(self.docs["document"], self.docs["language"],
-                                      strict=True):
+        for document, text, language in zip(self.docs["document"], self.docs["text"],
+                                            self.docs["language"], strict=True):
             guid = self.source_guid[document]
             source = el(sources_el, "TextSource", guid=guid, name=document,
                         plainTextPath=f"internal://{guid}.txt")
-            for start, end, group in by_document.get(document, []):
+            spans = by_document.get(document, [])
+            counted = self._counted(text, spans)
+            for (start, end, group), (first, last) in zip(spans, counted, strict=True):
                 selection = el(source, "PlainTextSelection",
                                guid=_guid("selection", guid, start, end),
-                               name=_short(group[0][3]), startPosition=start, endPosition=end)
+                               name=_short(group[0][3]), startPosition=first,
+                               endPosition=last)
                 for *_, segment_id, code_path, coder in group:
                     coding = el(selection, "Coding", guid=_coding_guid(segment_id),
                                 creatingUser=self.user_guid[coder])
                     el(coding, "CodeRef", targetGUID=self.code_guid[code_path])
             if isinstance(language, str):
                 _value(el, source, self.variables["language"], language)
+
+    def _counted(self, text: str, spans: list) -> list[tuple[int, int]]:
+        """The spans' offsets as written: code points, or UTF-16 code units."""
+        if self.unit == "code_points" or not spans:
+            return [(start, end) for start, end, _ in spans]
+        wide = non_bmp_positions(text)
+        bounds = to_counted_offsets(np.array([[s, e] for s, e, _ in spans], dtype=np.int64),
+                                    wide)
+        return [(int(s), int(e)) for s, e in bounds]
 
     def source_files(self) -> dict[str, bytes]:
         return {f"sources/{self.source_guid[d]}.txt": t.encode("utf-8")

@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from evalkit.errors import ArgumentError, DataError
-from evalkit.read.qda._safe import open_checked_zip, read_member, refuse_unsafe_xml
+from evalkit.read.qda._safe import open_checked_zip, refuse_unsafe_xml
 
 __all__ = ["SchemaProblem", "validate_qde"]
 
@@ -106,12 +106,12 @@ def _qde_bytes(source: str | Path | bytes) -> tuple[bytes, str]:
 
 
 def _from_archive(path: Path | io.BytesIO, where: str) -> tuple[bytes, str]:
-    archive, members = open_checked_zip(path, where)
-    with archive:
+    with open_checked_zip(path, where) as archive:
+        members = archive.members
         by_name = {m.name.lower(): m for m in members}
         member = by_name.get("project.qde") or next(
             (m for m in members if m.name.lower().endswith(".qde")), None)
         if member is None:
             shown = ", ".join(sorted(m.name for m in members)[:8]) or "-"
             raise DataError.from_catalogue("qual.error.no_project", where=where, members=shown)
-        return read_member(archive, member, where), f"{where}: {member.name}"
+        return archive.read(member), f"{where}: {member.name}"
