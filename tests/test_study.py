@@ -51,7 +51,7 @@ def test_error_names_file_line_key_expected_and_found(tmp_path):
         load_study(write(tmp_path, text))
     rendered = info.value.render("en")
     assert "study.yaml, line 8, `privacy.min_cell`: must be an integer ≥ 1, got 'five'" in rendered
-    assert "ligne 8, `privacy.min_cell`: doit être un entier ≥ 1, reçu 'five'" in \
+    assert "ligne 8, `privacy.min_cell` : doit être un entier ≥ 1, reçu 'five'" in \
         info.value.render("fr")
     assert info.value.exit_code == 2
 

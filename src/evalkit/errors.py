@@ -16,8 +16,58 @@ __all__ = [
     "DataError",
     "EvalkitError",
     "ExecutionError",
+    "Place",
     "PrivacyError",
 ]
+
+
+class Place(str):
+    """Where a problem is: a file (or key, or parameter) with its line, row or column.
+
+    It *is* the English text (a ``str``: ``'survey.csv, line 12'``), so it prints and compares
+    as before; :meth:`render` says the same in French (``'survey.csv, ligne 12'``).
+
+    Parameters
+    ----------
+    name : str
+        The file, key or parameter.
+    line, row : int, optional
+        The line of a text file, or the row of a spreadsheet, as the user sees it.
+    column : str or int, optional
+        The column (its name, or its position from 1).
+
+    Examples
+    --------
+    >>> where = Place("survey.csv", line=12, column="age")
+    >>> where
+    'survey.csv, line 12, column age'
+    >>> where.render("fr")
+    'survey.csv, ligne 12, colonne age'
+    """
+
+    def __new__(cls, name: str, *, line: int | None = None, row: int | None = None,
+                column: str | int | None = None) -> Place:
+        parts = {"line": line, "row": row, "column": column}
+        self = super().__new__(cls, cls._text(name, parts, "en"))
+        self.name, self.parts = name, parts
+        return self
+
+    @staticmethod
+    def _text(name: str, parts: dict, lang: str) -> str:
+        shown = [t(f"place.{part}", lang, value=value) for part, value in parts.items()
+                 if value is not None and value != ""]
+        return ", ".join([str(name), *shown])
+
+    def render(self, lang: str = "en") -> str:
+        """The place in ``lang`` (``'fr'`` or ``'en'``)."""
+        return self._text(self.name, self.parts, lang)
+
+    def __reduce__(self) -> tuple:  # pickles (worker processes) keep the parts
+        return (_rebuild_place, (self.name, self.parts))
+
+
+def _rebuild_place(name: str, parts: dict) -> Place:
+    return Place(name, **parts)
 
 
 class EvalkitError(Exception):
@@ -83,9 +133,11 @@ class EvalkitError(Exception):
         """The message as the command line prints it, in ``lang`` (``'fr'`` or ``'en'``)."""
         message = self.message_fr if lang == "fr" and self.message_fr else self.message
         hint = self.hint_fr if lang == "fr" and self.hint_fr else self.hint
+        where = self.where.render(lang) if isinstance(self.where, Place) else self.where
         # Argument errors name their parameter first already: do not say it twice.
-        named = self.where and message.startswith((f"{self.where} ", f"{self.where}="))
-        text = f"{self.where}: {message}" if self.where and not named else message
+        named = where and message.startswith((f"{where} ", f"{where}="))
+        colon = " : " if lang == "fr" else ": "  # French typography: a space before the colon
+        text = f"{where}{colon}{message}" if where and not named else message
         if hint:
             text += f"\n  → {hint}"
         return text

@@ -74,7 +74,8 @@ class ConfigProblem:
         if lang == "fr":
             where = self.file + (f", ligne {self.line}" if self.line else "")
         message = self.message_fr if lang == "fr" else self.message_en
-        return f"{where}, `{self.key}`: {message}" if self.key else f"{where}: {message}"
+        colon = " : " if lang == "fr" else ": "
+        return f"{where}, `{self.key}`{colon}{message}" if self.key else f"{where}{colon}{message}"
 
 
 class StudyConfigError(ConfigError):

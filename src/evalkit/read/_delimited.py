@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from evalkit.errors import DataError
+from evalkit.errors import DataError, Place
 from evalkit.read._core import ReadOptions, ReadResult, SourceFile
 from evalkit.read._numbers import detect_number_format
 from evalkit.read._text import DecodedText, decode_head, decode_text, head_records, sniff_delimiter
@@ -116,12 +116,12 @@ def _parser_error(file: SourceFile, text: str, delimiter: str, error: Exception,
     lines = lines + skip
     if "EOF inside string" in message or not records:
         line = int(lines[-1]) if len(lines) else 1
-        return DataError.from_catalogue("io.unclosed_quote", where=f"{file.display}, line {line}")
+        return DataError.from_catalogue("io.unclosed_quote", where=Place(file.display, line=line))
     width = len(records[0])
     for record, line in zip(records, lines, strict=True):
         if len(record) > width:
             return DataError.from_catalogue(
-                "io.too_many_fields", where=f"{file.display}, line {line}", found=len(record),
+                "io.too_many_fields", where=Place(file.display, line=line), found=len(record),
                 expected=width, delimiter=_delimiter_name(delimiter))
     return DataError.from_catalogue("io.unparsable", where=file.display, format="CSV",
                                     reason=message.replace("Error tokenizing data. ", ""))
@@ -210,7 +210,7 @@ def parse_delimited(file: SourceFile, options: ReadOptions, result: ReadResult) 
     if lines is not None:
         lines = lines[skip:]
         if buf.count(b'"') % 2:
-            where = f"{file.display}, line {int(lines[-1]) if len(lines) else 1}"
+            where = Place(file.display, line=int(lines[-1]) if len(lines) else 1)
             raise DataError.from_catalogue("io.unclosed_quote", where=where)
         first = head_records(body[:HEAD_CHARS], delimiter, limit=1)
         if first:

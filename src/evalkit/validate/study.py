@@ -513,12 +513,15 @@ def _check_across_rows(study: Study, codebook: Codebook, responses: pd.DataFrame
     dup = responses.duplicated(subset=keys, keep="first").to_numpy() & usable
     if dup.any():
         first = responses[usable].drop_duplicates(subset=keys, keep="first")
-        where = (first["source"] + ", line " + first["source_row"].astype(str))
-        first_at = pd.Series(where.to_numpy(), index=pd.MultiIndex.from_frame(first[keys]))
+        index = pd.MultiIndex.from_frame(first[keys])
+        first_source = pd.Series(first["source"].to_numpy(), index=index)
+        first_line = pd.Series(first["source_row"].astype(str).to_numpy(), index=index)
         for source, part in responses[dup].groupby("source", sort=False):
-            refs = first_at.reindex(pd.MultiIndex.from_frame(part[keys])).tolist()
+            at = pd.MultiIndex.from_frame(part[keys])
             _add_rows(problems, "duplicate_id_wave", source, part, rid,
-                      [MASK] * len(part) if masked else part[rid].tolist(), first=refs)
+                      [MASK] * len(part) if masked else part[rid].tolist(),
+                      first_source=first_source.reindex(at).tolist(),
+                      first_line=first_line.reindex(at).tolist())
     # Waves: a baseline must exist; follow-ups without a baseline are flagged.
     if has_wave and responses[wave].notna().any():
         baseline = _norm(_baseline(study, codebook, responses[wave]))
