@@ -56,6 +56,17 @@ def test_error_names_file_line_key_expected_and_found(tmp_path):
     assert info.value.exit_code == 2
 
 
+def test_a_column_in_two_roles_is_located_at_the_second_role(tmp_path):
+    text = MINIMAL.replace("roles: {id: rid, site: site}",
+                           "roles:\n  id: rid\n  site: site\n  wave: wave\n  group: site")
+    with pytest.raises(StudyConfigError) as info:
+        load_study(write(tmp_path, text))
+    assert info.value.render("en").splitlines()[1].strip() == (
+        "study.yaml, line 10, `roles.group`: one column plays several roles: site")
+    assert "study.yaml, ligne 10, `roles.group` : une même colonne joue plusieurs rôles" in \
+        info.value.render("fr")
+
+
 def test_every_problem_is_reported_at_once(tmp_path):
     text = MINIMAL.replace("study: test-study", "study: 'bad id!'") + (
         "privacy:\n  min_cell: 0\n  colour: red\nparameters: {confidence: 1.5}\n")

@@ -54,9 +54,14 @@ _OPS = {"greater_than_equal": ("ge", "≥"), "greater_than": ("gt", ">"),
         "less_than_equal": ("le", "≤"), "less_than": ("lt", "<")}
 
 
-def config_error(key: str, **params: Any) -> PydanticCustomError:
-    """A custom validation error whose message comes from the catalogues (raise it in validators)."""
-    return PydanticCustomError("evalkit", t(key, "en", **params), {"key": key, **params})
+def config_error(key: str, *, at: tuple | None = None, **params: Any) -> PydanticCustomError:
+    """A custom validation error whose message comes from the catalogues (raise it in validators).
+
+    ``at`` locates the problem below the model that raises it (e.g. ``("roles", "group")`` from
+    the study's own validator), so that the message names that key's line.
+    """
+    context = {"key": key, **params, **({"at": tuple(at)} if at else {})}
+    return PydanticCustomError("evalkit", t(key, "en", **params), context)
 
 
 @dataclass(frozen=True)
@@ -167,7 +172,7 @@ def _message(error: dict, model: type[BaseModel], loc: tuple, lang: str) -> str:
     ctx = error.get("ctx") or {}
     got = _shown(error.get("input"))
     if kind == "evalkit":
-        params = {k: v for k, v in ctx.items() if k != "key"}
+        params = {k: v for k, v in ctx.items() if k not in ("key", "at")}
         return t(ctx["key"], lang, **params)
     key = _KEYS.get(kind)
     if key is None:
@@ -193,7 +198,8 @@ def located_problems(exc: ValidationError, model: type[BaseModel], source: Locat
     problems = []
     for error in exc.errors(include_url=False):
         loc = tuple(part for part in error["loc"] if not _is_union_tag(part))
-        full = (*prefix, *loc)
+        at = (error.get("ctx") or {}).get("at") if error["type"] == "evalkit" else None
+        full = (*prefix, *loc, *(at or ()))
         problems.append(ConfigProblem(
             file=source.path.name,
             line=source.line_of(full),
