@@ -226,7 +226,31 @@ def parse_delimited(file: SourceFile, options: ReadOptions, result: ReadResult) 
     if not len(records):
         raise DataError.from_catalogue("io.no_header", where=file.display)
     records.columns = range(records.shape[1])
+    cut = _cut_off_last_record(body, int(lines[-1]) - skip, delimiter)
+    if cut is not None:  # a line number is not grouped like a count: str
+        result.warn("io.truncated_last_row", line=str(lines[-1]), found=cut[0], expected=cut[1])
     return Table(records=records, lines=lines, decoded=decoded, delimiter=delimiter)
+
+
+def _cut_off_last_record(body: str, last_line: int, delimiter: str) -> tuple[int, int] | None:
+    """(fields, header fields) when the file looks cut off: it does not end with a line break
+    and its last record (starting at line ``last_line`` of ``body``) is shorter than the
+    header: the parsers pad it with empty values."""
+    if last_line < 2 or not body or body.endswith(("\n", "\r")):
+        return None
+    head = head_records(body[:HEAD_CHARS], delimiter, limit=1)
+    # the record may span several lines (quoted line breaks): keep its lines only
+    spans = body.count("\n") + 1 - last_line + 1
+    if spans < 1:
+        return None
+    tail = "\n".join(body.rsplit("\n", spans)[-spans:])
+    try:
+        last = next(csv.reader(io.StringIO(tail, newline=""), delimiter=delimiter), [])
+    except csv.Error:
+        return None
+    if head and 0 < len(last) < len(head[0]):
+        return len(last), len(head[0])
+    return None
 
 
 # -- columns and rows --------------------------------------------------------------------------
