@@ -6,6 +6,7 @@ to fix it, in French and in English; the command line prints it without a traceb
 
 from __future__ import annotations
 
+import errno
 from typing import Any
 
 from evalkit.i18n import has_key, t
@@ -18,7 +19,14 @@ __all__ = [
     "ExecutionError",
     "Place",
     "PrivacyError",
+    "os_error",
 ]
+
+#: errno values that mean there is no room left to write (a full disk, a quota, a size limit).
+NO_SPACE = frozenset(getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG")
+                     if hasattr(errno, name))
+#: errno values that mean the place cannot be written to at all.
+NOT_WRITABLE = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
 
 
 class Place(str):
@@ -174,3 +182,27 @@ class ExecutionError(EvalkitError):
     """A notebook or a run failed."""
 
     exit_code = 1
+
+
+def os_error(error: OSError, *, where: str | None = None) -> EvalkitError:
+    """An operating-system error said as evalkit says errors: what, where, what to do.
+
+    A full disk (or quota, or file-size limit) is a problem of the run (:class:`ExecutionError`,
+    exit 1); a folder that cannot be written to is one of the command's options
+    (:class:`ConfigError`, exit 2). The system's own text, in English, is quoted.
+
+    Examples
+    --------
+    >>> import errno
+    >>> err = os_error(OSError(errno.EROFS, "Read-only file system", "/media/cd/reports"))
+    >>> err.exit_code, err.where
+    (2, '/media/cd/reports')
+    """
+    place = where or (str(error.filename) if error.filename else None)
+    reason = error.strerror or str(error)
+    if error.errno in NO_SPACE:
+        return ExecutionError.from_catalogue("os.no_space", where=place, reason=reason)
+    if error.errno in NOT_WRITABLE or isinstance(error, PermissionError):
+        return ConfigError.from_catalogue("os.not_writable", where=place, reason=reason)
+    return ExecutionError.from_catalogue("os.error", where=place, kind=type(error).__name__,
+                                         reason=reason)

@@ -113,8 +113,9 @@ def _unwrap(annotation: Any) -> list[Any]:
     return [annotation]
 
 
-def _field_at(model: type[BaseModel], loc: tuple) -> Any:
-    """The pydantic FieldInfo at ``loc`` in ``model`` (None when it cannot be followed)."""
+def _field_at(model: type[BaseModel], loc: tuple, *, annotation: bool = False) -> Any:
+    """The pydantic FieldInfo at ``loc`` in ``model`` (None when it cannot be followed), or
+    with ``annotation`` the type found there (through lists and dicts too)."""
     current: Any = model
     info = None
     for part in loc:
@@ -137,19 +138,18 @@ def _field_at(model: type[BaseModel], loc: tuple) -> Any:
                 info = None
                 break
         if nxt is None:
-            return info if part == loc[-1] else None
+            return None if annotation else (info if part == loc[-1] else None)
         current = nxt
-    return info
+    return current if annotation else info
 
 
 def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
     parent = loc[:-1]
     target: Any = model
     if parent:
-        info = _field_at(model, parent)
-        if info is None:
+        target = _field_at(model, parent, annotation=True)
+        if target is None:
             return []
-        target = info.annotation
     for cand in _unwrap(target):
         if isinstance(cand, type) and issubclass(cand, BaseModel):
             return [f.alias or name for name, f in cand.model_fields.items()]

@@ -129,8 +129,9 @@ def check_limits(text: str, path: Path, limits: dict[str, int] | None = None) ->
 def _walk(root: yaml.Node, lines: dict[tuple, int], path: Path) -> None:
     """Record the line of every key and item; refuse repeated keys.
 
-    A node reached again through an alias is not walked twice: what lies under the alias is
-    located at the alias itself.
+    A node reached again through an alias is not walked twice: what lies under an alias is
+    located at the alias itself. Nodes are walked in the order of the document, so that an
+    anchor (always written before its aliases) is walked where it is written.
     """
     seen_nodes: set[int] = set()
     todo: list[tuple[yaml.Node, tuple]] = [(root, ())]
@@ -142,6 +143,7 @@ def _walk(root: yaml.Node, lines: dict[tuple, int], path: Path) -> None:
         seen_nodes.add(id(node))
         if isinstance(node, yaml.MappingNode):
             seen: dict[Any, int] = {}
+            children = []
             for key_node, value_node in node.value:
                 key = _key(key_node)
                 line = key_node.start_mark.line + 1
@@ -154,11 +156,13 @@ def _walk(root: yaml.Node, lines: dict[tuple, int], path: Path) -> None:
                 lines[(*loc, key)] = line
                 if isinstance(key, int):
                     lines.setdefault((*loc, str(key)), line)
-                todo.append((value_node, (*loc, key)))
+                children.append((value_node, (*loc, key)))
+            todo.extend(reversed(children))
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
                 lines[(*loc, index)] = item.start_mark.line + 1
-                todo.append((item, (*loc, index)))
+            todo.extend((item, (*loc, index)) for index, item in reversed(list(
+                enumerate(node.value))))
 
 
 def _key(node: yaml.Node) -> Any:

@@ -513,6 +513,8 @@ def _check_source(study: Study, codebook: Codebook, spec: SourceSpec, source, pr
 def _cell(value: Any) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        value = int(value)  # an SPSS code 6.0 is shown as the user wrote it: 6
     text = str(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
