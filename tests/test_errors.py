@@ -19,4 +19,4 @@ def test_render_names_the_place_and_the_fix_in_the_chosen_language():
 def test_from_catalogue_fills_both_languages():
     error = DataError.from_catalogue("cli.unexpected", kind="K", message="m")
     assert error.message == "Unexpected error (K): m"
-    assert error.message_fr == "Erreur inattendue (K) : m"
+    assert error.message_fr == "Erreur inattendue (K) ; message d'origine, en anglais : « m »"
