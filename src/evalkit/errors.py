@@ -25,8 +25,10 @@ __all__ = [
 #: errno values that mean there is no room left to write (a full disk, a quota, a size limit).
 NO_SPACE = frozenset(getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG")
                      if hasattr(errno, name))
-#: errno values that mean the place cannot be written to at all.
-NOT_WRITABLE = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
+#: errno values that mean the place cannot be written to at all (read-only, not one's own, or
+#: a file where a folder should be and the reverse: a path given wrongly).
+NOT_WRITABLE = frozenset({errno.EROFS, errno.EACCES, errno.EPERM, errno.EISDIR, errno.ENOTDIR,
+                          errno.EEXIST})
 
 
 class Place(str):

@@ -342,6 +342,12 @@ def test_a_read_only_output_folder_is_refused_at_once(study, tmp_path, monkeypat
         assert list(out.iterdir()) == []
     finally:
         out.chmod(0o755)
+    a_file = tmp_path / "reports.txt"  # --out naming a file, not a folder
+    a_file.write_text("x")
+    assert main(["--lang", "en", *run_args(study, a_file, "--only", "hello")]) == 2
+    assert "evalkit cannot write here (the system says: 'Not a directory')" in \
+        capsys.readouterr().err
+    assert a_file.read_text() == "x"
 
 
 # -- resuming a damaged run ----------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import os
 import shutil
 import signal
@@ -21,7 +22,7 @@ from typing import Any
 from evalkit._checks import check_int
 from evalkit.config.codebook import load_codebook
 from evalkit.config.study import load_study
-from evalkit.errors import ConfigError, EvalkitError, Place, os_error
+from evalkit.errors import NO_SPACE, ConfigError, EvalkitError, Place, os_error
 from evalkit.i18n import format_number, t
 from evalkit.run.executors import default_jobs, get_executor
 from evalkit.run.index import release_label, write_index
@@ -495,7 +496,6 @@ def _plan(study_file: str | Path, *, out: str | Path, sites: Any, only: Any, lan
     ctx = RunContext(study=study, out=Path(out).resolve(), languages=_languages(lang, study),
                      sites=known_sites, selected_sites=_selected_sites(sites, known_sites),
                      parameters={**study.parameters_dict(), "ci": _ci()})
-    _check_writable(ctx.study_dir)
     previous, repairs = None, {}
     if resume:
         previous = _resume_manifest(ctx, resume)
@@ -510,23 +510,29 @@ def _plan(study_file: str | Path, *, out: str | Path, sites: Any, only: Any, lan
     options = {"notebooks": [e.name for e in entries], "languages": ctx.languages,
                "sites": ctx.selected_sites, "jobs": workers or default_jobs(),
                "timeout": timeout, "notebook_folder": str(registry.folder.resolve())}
+    _check_writable(ctx.study_dir)
     return _Plan(ctx, entries, previous, timeout, workers, options, _now(), repairs)
 
 
 def _check_writable(folder: Path) -> None:
-    """Refuse at once a reports folder that cannot be written to (read-only disk, another
-    user's folder), before anything is computed; nothing is left in it."""
-    created = not folder.exists()
+    """Refuse at once a reports folder that cannot be written to (a read-only disk, another
+    user's folder, a file where a folder should be), before anything is computed or written:
+    a file is created and removed in the nearest folder that exists."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, probe = tempfile.mkstemp(prefix=".evalkit-write-test-", dir=folder)
+        if not existing.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(existing))
+        handle, probe = tempfile.mkstemp(prefix=".evalkit-write-test-", dir=existing)
         os.close(handle)
         os.unlink(probe)
     except OSError as error:
-        if created:
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-        raise os_error(error, where=str(folder)) from None
+        said = os_error(error, where=str(error.filename or existing))
+        if said.exit_code != 2 and error.errno not in NO_SPACE:  # still the option's fault
+            said = ConfigError.from_catalogue("os.not_writable", where=said.where,
+                                              reason=error.strerror or str(error))
+        raise said from None
 
 
 def _assemble(plan: _Plan, folder: Any, runner: Any, registry: Any, *, quiet: bool,
