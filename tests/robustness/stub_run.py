@@ -14,8 +14,9 @@ import sys
 
 def prepare(ctx) -> dict:
     """A stand-in for the prepare stage: a released table, a figure and the working data."""
-    table = ctx.tables_dir / "counts.csv"
-    table.write_text("site,n\nA,12\nB,15\n", encoding="utf-8")
+    from evalkit._files import write_bytes_atomic  # as the release writers write tables
+
+    table = write_bytes_atomic(ctx.tables_dir / "counts.csv", b"site,n\nA,12\nB,15\n")
     (ctx.figures_dir / "stub.png").write_bytes(b"\x89PNG\r\n\x1a\nstub")
     (ctx.work_dir / "prepared.json").write_text(json.dumps({"n": 27}), encoding="utf-8")
     return {"status": "ok", "tables": [{

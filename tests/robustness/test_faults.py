@@ -352,13 +352,23 @@ def test_a_read_only_output_folder_is_refused_at_once(study, tmp_path, monkeypat
 
 # -- resuming a damaged run ----------------------------------------------------------------------
 
-@pytest.fixture
-def finished(study, tmp_path):
-    out = tmp_path / "reports"
-    result = run_study(study, out=out, notebooks=NOTEBOOKS, only="hello,site_profile", lang="fr",
-                       quiet=True, stage_overrides=OVERRIDES)
+@pytest.fixture(scope="module")
+def one_run(study, tmp_path_factory):
+    """A finished run of one per-site notebook, for one site."""
+    out = tmp_path_factory.mktemp("finished") / "reports"
+    result = run_study(study, out=out, notebooks=NOTEBOOKS, only="site_profile", sites="B",
+                       lang="fr", quiet=True, stage_overrides=OVERRIDES)
     assert result.status == "ok"
     return result
+
+
+@pytest.fixture
+def finished(one_run, tmp_path):
+    """A copy of that run, in a reports folder of the test's own, to damage."""
+    out = tmp_path / "reports"
+    shutil.copytree(one_run.run_dir.parents[1], out, symlinks=True)
+    return type(one_run)(one_run.run_id, out / one_run.run_dir.parent.name / one_run.run_id,
+                         one_run.status, one_run.notebooks, one_run.rerun, one_run.manifest)
 
 
 def test_resume_refuses_a_damaged_manifest(study, finished, capsys):
@@ -391,7 +401,7 @@ def test_resume_recreates_what_was_deleted_or_changed(study, finished):
                         quiet=True, stage_overrides=OVERRIDES)
     assert (resumed.status, resumed.exit_code) == ("ok", case("resume_missing_table").exit)
     assert (run / "tables" / "counts.csv").read_bytes() == table
-    assert resumed.rerun == ["site_profile.B"]  # the page's notebook, and no other
+    assert resumed.rerun == ["site_profile.B"]  # the page's notebook
     assert "ajout" not in page.read_text(encoding="utf-8")
     assert "Re-created (missing or changed since the run): html/site_profile.B.fr.html, " \
            "tables/counts.csv" in resumed.summary("en")
