@@ -7,12 +7,19 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.evalkit-installed
 PYTEST_ARGS ?= -n auto --dist loadfile
+# The notebooks are also run as a user runs them, top to bottom (nbval), in this environment's
+# Python; a notebook's cells stay together on one test worker (--dist loadfile).
+NBVAL_ARGS := --nbval-lax --nbval-current-env --nbval-kernel-startup-timeout=180 \
+              --ignore=tests/notebooks
+# make fuzz: seconds of fuzzing per target (the readers); an ordinary test run takes a short,
+# seeded slice of the same tests.
+FUZZ_SECONDS ?= 120
 
 # The constraints also pin the build backend used by pip's isolated build.
 export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install test demo lab lint benchmark fuzz constraints clean
+.PHONY: install test fuzz demo lab lint benchmark constraints clean
 
 install: $(STAMP)
 
@@ -25,7 +32,10 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_ARGS) --dist loadfile $(NBVAL_ARGS) tests src/evalkit notebooks
+
+fuzz: $(STAMP)
+	EVALKIT_FUZZ_SECONDS=$(FUZZ_SECONDS) $(BIN)/python -m pytest $(PYTEST_ARGS) -m fuzz tests
 
 demo: $(STAMP)
 	$(BIN)/evalkit demo
@@ -38,12 +48,6 @@ lint: $(STAMP)
 
 benchmark: $(STAMP)
 	$(BIN)/python -m benchmarks
-
-# Fuzzing: the tests marked `fuzz` draw fresh examples for FUZZ_SECONDS seconds each (the test
-# suite runs a short seeded slice of them). `make fuzz FUZZ_SECONDS=600` for a longer run.
-FUZZ_SECONDS ?= 60
-fuzz: $(STAMP)
-	EVALKIT_FUZZ_SECONDS=$(FUZZ_SECONDS) $(BIN)/python -m pytest -m fuzz -p no:cacheprovider -q
 
 # Regenerate constraints.txt from a clean environment (maintainers only).
 constraints:

@@ -78,9 +78,12 @@ def test_range_order_and_overlapping_missing_codes(tmp_path):
         load_codebook(write(tmp_path, bad))
     text = info.value.render("en")
     assert "the minimum 110.0 is above the maximum 18.0" in text
-    assert "codes 4 are both valid and missing" not in text  # agree5 is a set: checked on use
+    # agree5 is a named set: its code 4 is found all the same, at the variable's missing codes
+    assert [(p.key, p.line) for p in info.value.problems] == [
+        ("variables.q1.missing", 17), ("variables.age", 18)]
+    assert "code(s) 4 are both valid values and missing codes" in text
     inline = YAML.replace("values: agree5", "values: {1: {fr: a, en: a}, 8: {fr: b, en: b}}")
-    with pytest.raises(StudyConfigError, match="codes 8 are both valid and missing"):
+    with pytest.raises(StudyConfigError, match="code\\(s\\) 8 are both valid values and missing"):
         load_codebook(write(tmp_path, inline))
 
 

@@ -103,8 +103,14 @@ def test_unreadable_files(tmp_path):
         load_instrument(tmp_path / "absent.yaml")
     broken = tmp_path / "broken.yaml"
     broken.write_text("name: [unclosed\n")
-    with pytest.raises(ConfigError, match="broken.yaml: cannot read the instrument definition"):
+    with pytest.raises(ConfigError, match="broken.yaml, line 2: invalid YAML syntax"):
         load_instrument(broken)
+    bomb = tmp_path / "bomb.yaml"  # the same limits as study.yaml: aliases of aliases refused
+    bomb.write_text("a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"a{i}: &a{i} [{', '.join([f'*a{i - 1}' if i > 1 else '*a'] * 10)}]\n"
+        for i in range(1, 8)))
+    with pytest.raises(ConfigError, match="expand to more than 1,000,000 values"):
+        load_instrument(bomb)
 
 
 def test_schema_errors_are_all_listed_with_line_key_expected_and_found(tmp_path):

@@ -107,7 +107,7 @@ def test_missing_file_is_a_data_error_naming_it(tmp_path):
     assert error.where == "donnees/absent.csv"
     assert error.message == "file not found."
     assert "relative to the folder of study.yaml" in error.hint
-    assert error.render("fr").startswith("donnees/absent.csv: fichier introuvable.")
+    assert error.render("fr").startswith("donnees/absent.csv : fichier introuvable.")
 
 
 def test_a_folder_is_not_a_file(tmp_path):

@@ -1,14 +1,10 @@
-"""The run folder: computed once, deterministic tables, never overwritten, resumed in place,
-and never left looking complete after an interrupt."""
+"""The run folder: computed once, deterministic tables, never overwritten, resumed in place.
+
+Interrupts, kills and damaged runs are faults of tests/robustness/test_faults.py."""
 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import nbformat
@@ -157,55 +153,6 @@ def test_resume_refuses_changed_inputs_and_unknown_runs(study_file, tmp_path):
             run_study(study_file, out=tmp_path, notebooks=NOTEBOOKS, resume=first.run_id)
     finally:
         partners.write_bytes(original)
-
-
-def _processes_inside(folder: Path) -> list[int]:
-    """Processes whose working directory is inside ``folder`` (the kernels of a run)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if os.readlink(entry / "cwd").startswith(str(folder)):
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
-
-
-@pytest.mark.skipif(not Path("/proc/self/cwd").exists(), reason="needs /proc (Linux)")
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_interrupted_run_leaves_nothing_that_looks_complete(study_file, tmp_path, signum):
-    out = tmp_path / "reports"
-    env = {**os.environ, "EVALKIT_LANG": "en",
-           "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "evalkit", "run", str(study_file), "--out", str(out),
-         "--notebooks", str(NOTEBOOKS), "--only", "slow", "--lang", "fr", "--quiet"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 120
-        started = []
-        while not started and time.monotonic() < deadline and process.poll() is None:
-            started = list(out.glob("demo-estrie/.*.incomplete/.work/slow_started"))
-            time.sleep(0.2)
-        assert started, process.communicate(timeout=30)
-        temporary = started[0].parents[1]
-        assert _processes_inside(temporary)  # the kernel is running in the run folder
-        process.send_signal(signum)
-        _, stderr = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 130, stderr
-    assert "interrupted" in stderr
-    left = list((out / "demo-estrie").iterdir())
-    assert [p for p in left if p.is_dir()] == []  # no run folder, complete or not
-    assert not list(out.rglob("manifest.json")) and not list(out.rglob("index.html"))
-    for _ in range(50):  # the kernel was stopped with its worker
-        if not _processes_inside(temporary):
-            break
-        time.sleep(0.1)
-    assert _processes_inside(temporary) == []
 
 
 def test_demo_study_is_generated_when_the_checkout_has_none(tmp_path, monkeypatch):

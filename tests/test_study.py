@@ -51,9 +51,20 @@ def test_error_names_file_line_key_expected_and_found(tmp_path):
         load_study(write(tmp_path, text))
     rendered = info.value.render("en")
     assert "study.yaml, line 8, `privacy.min_cell`: must be an integer ≥ 1, got 'five'" in rendered
-    assert "ligne 8, `privacy.min_cell`: doit être un entier ≥ 1, reçu 'five'" in \
+    assert "ligne 8, `privacy.min_cell` : doit être un entier ≥ 1, reçu 'five'" in \
         info.value.render("fr")
     assert info.value.exit_code == 2
+
+
+def test_a_column_in_two_roles_is_located_at_the_second_role(tmp_path):
+    text = MINIMAL.replace("roles: {id: rid, site: site}",
+                           "roles:\n  id: rid\n  site: site\n  wave: wave\n  group: site")
+    with pytest.raises(StudyConfigError) as info:
+        load_study(write(tmp_path, text))
+    assert info.value.render("en").splitlines()[1].strip() == (
+        "study.yaml, line 10, `roles.group`: one column plays several roles: site")
+    assert "study.yaml, ligne 10, `roles.group` : une même colonne joue plusieurs rôles" in \
+        info.value.render("fr")
 
 
 def test_every_problem_is_reported_at_once(tmp_path):

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from evalkit._version import __version__
-from evalkit.errors import EvalkitError
+from evalkit.errors import EvalkitError, os_error
 from evalkit.i18n import t
 
 __all__ = ["main"]
@@ -84,6 +84,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into a command that stopped reading (e.g. head)
         sys.stderr.close()
         return 0
+    except OSError as error:  # a full disk, a read-only folder: said plainly, with what to do
+        if args.debug:
+            raise
+        said = os_error(error)
+        print(said.render(args.lang), file=sys.stderr)
+        return said.exit_code
     except Exception as error:  # a bug: say so briefly, the traceback is one flag away
         if args.debug:
             raise

@@ -73,9 +73,14 @@ _OPS = {"greater_than_equal": ("ge", "≥"), "greater_than": ("gt", ">"),
         "less_than_equal": ("le", "≤"), "less_than": ("lt", "<")}
 
 
-def config_error(key: str, **params: Any) -> PydanticCustomError:
-    """A custom validation error whose message comes from the catalogues (raise it in validators)."""
-    return PydanticCustomError("evalkit", t(key, "en", **params), {"key": key, **params})
+def config_error(key: str, *, at: tuple | None = None, **params: Any) -> PydanticCustomError:
+    """A custom validation error whose message comes from the catalogues (raise it in validators).
+
+    ``at`` locates the problem below the model that raises it (e.g. ``("roles", "group")`` from
+    the study's own validator), so that the message names that key's line.
+    """
+    context = {"key": key, **params, **({"at": tuple(at)} if at else {})}
+    return PydanticCustomError("evalkit", t(key, "en", **params), context)
 
 
 @dataclass(frozen=True)
@@ -93,7 +98,8 @@ class ConfigProblem:
         if lang == "fr":
             where = self.file + (f", ligne {self.line}" if self.line else "")
         message = self.message_fr if lang == "fr" else self.message_en
-        return f"{where}, `{self.key}`: {message}" if self.key else f"{where}: {message}"
+        colon = " : " if lang == "fr" else ": "
+        return f"{where}, `{self.key}`{colon}{message}" if self.key else f"{where}{colon}{message}"
 
 
 class StudyConfigError(ConfigError):
@@ -126,8 +132,9 @@ def _unwrap(annotation: Any) -> list[Any]:
     return [annotation]
 
 
-def _field_at(model: type[BaseModel], loc: tuple) -> Any:
-    """The pydantic FieldInfo at ``loc`` in ``model`` (None when it cannot be followed)."""
+def _field_at(model: type[BaseModel], loc: tuple, *, annotation: bool = False) -> Any:
+    """The pydantic FieldInfo at ``loc`` in ``model`` (None when it cannot be followed), or
+    with ``annotation`` the type found there (through lists and dicts too)."""
     current: Any = model
     info = None
     for part in loc:
@@ -152,19 +159,18 @@ def _field_at(model: type[BaseModel], loc: tuple) -> Any:
                 info = None
                 break
         if nxt is None:
-            return info if part == loc[-1] else None
+            return None if annotation else (info if part == loc[-1] else None)
         current = nxt
-    return info
+    return current if annotation else info
 
 
 def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
     parent = loc[:-1]
     target: Any = model
     if parent:
-        info = _field_at(model, parent)
-        if info is None:
+        target = _field_at(model, parent, annotation=True)
+        if target is None:
             return []
-        target = info.annotation
     for cand in _unwrap(target):
         if isinstance(cand, type) and issubclass(cand, BaseModel):
             return [f.alias or name for name, f in cand.model_fields.items()]
@@ -187,7 +193,7 @@ def _message(error: dict, model: type[BaseModel], loc: tuple, lang: str) -> str:
     ctx = error.get("ctx") or {}
     got = _shown(error.get("input"))
     if kind == "evalkit":
-        params = {k: v for k, v in ctx.items() if k != "key"}
+        params = {k: v for k, v in ctx.items() if k not in ("key", "at")}
         return t(ctx["key"], lang, **params)
     key = _KEYS.get(kind)
     if key is None:
@@ -213,7 +219,8 @@ def located_problems(exc: ValidationError, model: type[BaseModel], source: Locat
     problems = []
     for error in exc.errors(include_url=False):
         loc = tuple(part for part in error["loc"] if not _is_union_tag(part))
-        full = (*prefix, *loc)
+        at = (error.get("ctx") or {}).get("at") if error["type"] == "evalkit" else None
+        full = (*prefix, *loc, *(at or ()))
         problems.append(ConfigProblem(
             file=source.path.name,
             line=source.line_of(full),

@@ -101,6 +101,11 @@ class Codebook(_Model):
             if isinstance(var.values, str) and var.values not in self.value_sets:
                 raise config_error("codebook.unknown_value_set", variable=name, set=var.values,
                                    known=", ".join(self.value_sets) or "–")
+            overlap = _overlap(self.value_sets.get(var.values) if isinstance(var.values, str)
+                               else None, var.missing)
+            if overlap:
+                raise config_error("codebook.missing_overlap", at=("variables", name, "missing"),
+                                   codes=overlap)
         return self
 
     # -- questions the rest of evalkit asks --------------------------------------------------
@@ -191,10 +196,37 @@ def _unknown_value_sets(located: LocatedYaml) -> list[ConfigProblem]:
     return problems
 
 
+def _overlap(values: Any, missing: Any) -> str:
+    """The codes both valid and missing, as text (empty when none)."""
+    if not isinstance(values, dict) or not isinstance(missing, dict):
+        return ""
+    return ", ".join(sorted(set(map(str, values)) & set(map(str, missing))))
+
+
+def _named_set_overlaps(located: LocatedYaml) -> list[ConfigProblem]:
+    """Missing codes that a variable's named value set also lists as valid, located at the
+    variable's ``missing`` (inline values are checked by the variable itself)."""
+    data = located.data
+    sets = data.get("value_sets") if isinstance(data.get("value_sets"), dict) else {}
+    variables = data.get("variables")
+    problems = []
+    for name, var in (variables.items() if isinstance(variables, dict) else ()):
+        if not isinstance(var, dict) or not isinstance(var.get("values"), str):
+            continue
+        codes = _overlap(sets.get(var["values"]), var.get("missing"))
+        if codes:
+            loc = ("variables", name, "missing")
+            problems.append(ConfigProblem(
+                located.path.name, located.line_of(loc), ".".join(map(str, loc)),
+                t("codebook.missing_overlap", "en", codes=codes),
+                t("codebook.missing_overlap", "fr", codes=codes)))
+    return problems
+
+
 def _validate(located: LocatedYaml) -> Codebook:
     if not isinstance(located.data, dict):
         raise ConfigError.from_catalogue("codebook.not_a_mapping", where=located.path.name)
-    early = _unknown_value_sets(located)
+    early = _unknown_value_sets(located) + _named_set_overlaps(located)
     try:
         codebook = Codebook.model_validate(located.data)
     except ValidationError as exc:

@@ -397,10 +397,14 @@ class Study(_Model):
 
     @model_validator(mode="after")
     def _roles_distinct(self) -> Study:
-        used = [v for v in self.roles.model_dump().values() if v is not None]
-        repeated = sorted({v for v in used if used.count(v) > 1})
+        used = [(role, v) for role, v in self.roles.model_dump().items() if v is not None]
+        columns = [v for _, v in used]
+        repeated = sorted({v for v in columns if columns.count(v) > 1})
         if repeated:
-            raise config_error("config.roles_repeat", columns=", ".join(repeated))
+            # located at the second role that names the column: the one to change, usually
+            second = next(role for i, (role, v) in enumerate(used) if v in columns[:i])
+            raise config_error("config.roles_repeat", at=("roles", second),
+                               columns=", ".join(repeated))
         return self
 
     # -- where things are -------------------------------------------------------------------

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from evalkit.errors import DataError
+from evalkit.errors import DataError, Place
 from evalkit.read._core import ReadOptions, ReadResult, SourceFile
 from evalkit.read._numbers import detect_number_format
 from evalkit.read._text import DecodedText, decode_head, decode_text, head_records, sniff_delimiter
@@ -116,12 +116,12 @@ def _parser_error(file: SourceFile, text: str, delimiter: str, error: Exception,
     lines = lines + skip
     if "EOF inside string" in message or not records:
         line = int(lines[-1]) if len(lines) else 1
-        return DataError.from_catalogue("io.unclosed_quote", where=f"{file.display}, line {line}")
+        return DataError.from_catalogue("io.unclosed_quote", where=Place(file.display, line=line))
     width = len(records[0])
     for record, line in zip(records, lines, strict=True):
         if len(record) > width:
             return DataError.from_catalogue(
-                "io.too_many_fields", where=f"{file.display}, line {line}", found=len(record),
+                "io.too_many_fields", where=Place(file.display, line=line), found=len(record),
                 expected=width, delimiter=_delimiter_name(delimiter))
     return DataError.from_catalogue("io.unparsable", where=file.display, format="CSV",
                                     reason=message.replace("Error tokenizing data. ", ""))
@@ -210,7 +210,7 @@ def parse_delimited(file: SourceFile, options: ReadOptions, result: ReadResult) 
     if lines is not None:
         lines = lines[skip:]
         if buf.count(b'"') % 2:
-            where = f"{file.display}, line {int(lines[-1]) if len(lines) else 1}"
+            where = Place(file.display, line=int(lines[-1]) if len(lines) else 1)
             raise DataError.from_catalogue("io.unclosed_quote", where=where)
         first = head_records(body[:HEAD_CHARS], delimiter, limit=1)
         if first:
@@ -226,7 +226,31 @@ def parse_delimited(file: SourceFile, options: ReadOptions, result: ReadResult) 
     if not len(records):
         raise DataError.from_catalogue("io.no_header", where=file.display)
     records.columns = range(records.shape[1])
+    cut = _cut_off_last_record(body, int(lines[-1]) - skip, delimiter)
+    if cut is not None:  # a line number is not grouped like a count: str
+        result.warn("io.truncated_last_row", line=str(lines[-1]), found=cut[0], expected=cut[1])
     return Table(records=records, lines=lines, decoded=decoded, delimiter=delimiter)
+
+
+def _cut_off_last_record(body: str, last_line: int, delimiter: str) -> tuple[int, int] | None:
+    """(fields, header fields) when the file looks cut off: it does not end with a line break
+    and its last record (starting at line ``last_line`` of ``body``) is shorter than the
+    header: the parsers pad it with empty values."""
+    if last_line < 2 or not body or body.endswith(("\n", "\r")):
+        return None
+    head = head_records(body[:HEAD_CHARS], delimiter, limit=1)
+    # the record may span several lines (quoted line breaks): keep its lines only
+    spans = body.count("\n") + 1 - last_line + 1
+    if spans < 1:
+        return None
+    tail = "\n".join(body.rsplit("\n", spans)[-spans:])
+    try:
+        last = next(csv.reader(io.StringIO(tail, newline=""), delimiter=delimiter), [])
+    except csv.Error:
+        return None
+    if head and 0 < len(last) < len(head[0]):
+        return len(last), len(head[0])
+    return None
 
 
 # -- columns and rows --------------------------------------------------------------------------

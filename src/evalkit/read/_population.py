@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evalkit.errors import DataError
+from evalkit.errors import DataError, Place
 from evalkit.read._core import ReaderWarning, SourceData
 from evalkit.read._numbers import parse_numbers
 from evalkit.read._read import read_source
@@ -37,8 +37,8 @@ def _as_text(series: pd.Series) -> pd.Series:
     return series.map(one, na_action="ignore").astype("str")
 
 
-def _where(source: SourceData, row: int) -> str:
-    return f"{source.provenance.path}, line {int(source.lines[row])}"
+def _where(source: SourceData, row: int) -> Place:
+    return Place(source.provenance.path, line=int(source.lines[row]))
 
 
 def _check_filled(source: SourceData, columns: list[str]) -> None:

@@ -64,9 +64,24 @@ def _missing_codes(data: pd.DataFrame, meta: Any) -> dict[str, dict[Any, str | N
     return codes
 
 
+def _looks_like_text(data: bytes) -> bool:
+    """Whether ``data`` starts like delimited text rather than a binary statistics file."""
+    head = data[:4096]
+    if not head or b"\x00" in head:
+        return False
+    text = head.decode("utf-8", errors="replace")
+    shown = sum(c.isprintable() or c in "\r\n\t" for c in text)
+    return shown > 0.95 * len(text) and any(d in text.split("\n", 1)[0] for d in ",;\t|")
+
+
 def _read(file: SourceFile, options: ReadOptions, kind: str) -> ReadResult:
     import pyreadstat
 
+    sniff = sniff_sav if kind == "sav" else sniff_dta
+    if not sniff(file.content[:64]) and _looks_like_text(file.content):
+        # a CSV export renamed (or misnamed) .sav: say so rather than quote pyreadstat
+        raise DataError.from_catalogue("io.stat_is_text", where=file.display,
+                                       format=_FORMAT_NAMES[kind])
     read = pyreadstat.read_sav if kind == "sav" else pyreadstat.read_dta
     try:
         data, meta = read(io.BytesIO(file.content), user_missing=True,

@@ -16,7 +16,7 @@ from functools import cache
 
 import numpy as np
 
-from evalkit.errors import DataError
+from evalkit.errors import DataError, Place
 from evalkit.read._core import HEAD_BYTES, ReaderWarning, SourceFile
 
 __all__ = ["DecodedText", "decode_text", "find_mojibake", "line_of_offset", "sniff_delimiter"]
@@ -170,7 +170,7 @@ def _decode_declared(file: SourceFile, encoding: str) -> str:
     except UnicodeDecodeError as error:
         raise DataError.from_catalogue(
             "io.decode_failed",
-            where=f"{file.display}, line {line_of_offset(file.content, error.start)}",
+            where=Place(file.display, line=line_of_offset(file.content, error.start)),
             encoding=encoding,
         ) from None
 
@@ -196,7 +196,7 @@ def _decode_detected(file: SourceFile) -> tuple[str, str, int | None]:
 
         best = from_bytes(data[: 16 * HEAD_BYTES]).best()
         raise DataError.from_catalogue(
-            "io.undetectable_encoding", where=f"{file.display}, line {bad_line}",
+            "io.undetectable_encoding", where=Place(file.display, line=bad_line),
             guess=best.encoding if best is not None else "cp1252")
     return data.decode(encoding), encoding, bad_line
 

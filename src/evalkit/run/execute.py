@@ -11,7 +11,6 @@ import datetime as dt
 import functools
 import logging
 import os
-import signal
 import socket
 import time
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from evalkit.config.study import load_study
 from evalkit.present.notebook_page import export_notebook_html
 from evalkit.run.jobs import Job, JobResult
 from evalkit.run.kernel import KERNEL_NAME, ensure_kernel, kernel_manager_class
+from evalkit.run.lifetime import kill_group
 
 __all__ = ["find_failure", "run_job"]
 
@@ -35,6 +35,9 @@ AUTOSAVE_SECONDS = 30
 
 # Process groups of the kernels this worker runs, killed if the worker is told to stop.
 _KERNEL_PIDS: set[int] = set()
+# Told of each kernel started and stopped (``("kernel", pid)``, ``("kernel_gone", pid)``): a pool
+# worker tells the run, which can then kill the kernel itself if the worker cannot.
+_KERNEL_WATCHERS: list[Callable[[tuple], None]] = []
 
 Events = Callable[[tuple], None] | None
 
@@ -68,13 +71,17 @@ def kill_kernels(*_: Any) -> None:
     Installed as the SIGTERM handler of pool workers: a run that is interrupted stops its
     workers, and a worker must not leave a kernel behind.
     """
-    kill = getattr(os, "killpg", os.kill)  # a kernel leads its own process group on POSIX
-    for pid in list(_KERNEL_PIDS):
-        try:
-            kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
-        except OSError:
-            pass
+    for pid in list(_KERNEL_PIDS):  # a kernel leads its own process group on POSIX
+        kill_group(pid)
     os._exit(1)
+
+
+def _tell(event: tuple) -> None:
+    for watcher in _KERNEL_WATCHERS:
+        try:
+            watcher(event)
+        except Exception:  # the run stopped listening: nothing to tell any more
+            pass
 
 
 def _first_line(source: str) -> str:
@@ -163,12 +170,16 @@ def _classes():
             if pid:
                 self._evalkit_pid = pid
                 _KERNEL_PIDS.add(pid)
+                _tell(("kernel", pid))
 
         def _cleanup_kernel(self):
             try:
                 super()._cleanup_kernel()
             finally:
-                _KERNEL_PIDS.discard(getattr(self, "_evalkit_pid", None))
+                pid = getattr(self, "_evalkit_pid", None)
+                _KERNEL_PIDS.discard(pid)
+                if pid:
+                    _tell(("kernel_gone", pid))
 
     return Manager, Client
 

@@ -16,8 +16,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from evalkit.errors import ConfigError, ExecutionError
+from evalkit.run import execute
 from evalkit.run.execute import kill_kernels, run_job, warm_up
 from evalkit.run.jobs import Job, JobResult
+from evalkit.run.lifetime import die_with_parent, kill_group
 
 __all__ = ["EXECUTORS", "DaskExecutor", "LocalExecutor", "default_jobs", "get_executor",
            "register_executor"]
@@ -37,13 +39,21 @@ def _crashed(job: Job, message: str) -> JobResult:
                               "message": message[:500]})
 
 
-def _worker_main(jobs: Any, messages: Any) -> None:
+#: Seconds a worker told to stop (SIGTERM) has to kill its kernel and exit before it is killed.
+STOP_SECONDS = 3
+
+
+def _worker_main(jobs: Any, messages: Any, parent: int | None = None) -> None:
     """A pool worker: take jobs until told to stop; report events and results on one queue."""
     # Ctrl-C reaches the whole process group: the parent decides, and stops workers with
-    # SIGTERM, upon which a worker kills its kernel before exiting.
+    # SIGTERM, upon which a worker kills its kernel before exiting. The same happens when the
+    # parent ends without stopping it (killed with kill -9): a worker never outlives its run.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-
     signal.signal(signal.SIGTERM, kill_kernels)
+    die_with_parent(parent if parent is not None else os.getppid(), kill_kernels)
+    # The run hears of each kernel, so that it can kill the kernel itself if this worker
+    # cannot do it (killed, or stuck).
+    execute._KERNEL_WATCHERS.append(lambda event: messages.put(("kernel", os.getpid(), event)))
     warm_up()
 
     def events(event: tuple) -> None:
@@ -78,6 +88,7 @@ class LocalExecutor:
         self._workers: dict[int, Any] = {}
         self._context = self._todo = self._messages = None
         self._lost = 0
+        self._kernels: dict[int, set[int]] = {}  # worker pid -> pids of its live kernels
 
     def start(self, expected: int | None = None) -> None:
         """Start the worker processes (no more than the ``expected`` number of jobs)."""
@@ -91,7 +102,8 @@ class LocalExecutor:
             self._start_worker()
 
     def _start_worker(self) -> None:
-        process = self._context.Process(target=_worker_main, args=(self._todo, self._messages),
+        process = self._context.Process(target=_worker_main,
+                                        args=(self._todo, self._messages, os.getpid()),
                                         daemon=True, name="evalkit-run-worker")
         process.start()
         self._workers[process.pid] = process
@@ -119,6 +131,8 @@ class LocalExecutor:
                 if message[0] == "event":
                     if on_event:
                         on_event(message[1])
+                elif message[0] == "kernel":
+                    self._note_kernel(message)
                 elif message[0] == "taken":
                     held[message[2]] = message[1]
                     self._lost = 0
@@ -138,6 +152,8 @@ class LocalExecutor:
             if process.is_alive():
                 continue
             del self._workers[pid]
+            for kernel in self._kernels.pop(pid, set()):  # its kernel must not outlive it
+                kill_group(kernel)
             index = held.pop(pid, None)
             if index is None:
                 # A worker that dies before taking any job cannot start at all (typically a
@@ -154,8 +170,30 @@ class LocalExecutor:
             if len(results) < len(jobs):
                 self._start_worker()
 
+    def _note_kernel(self, message: tuple) -> None:
+        _, worker, (what, pid) = message
+        kernels = self._kernels.setdefault(worker, set())
+        if what == "kernel":
+            kernels.add(pid)
+        else:
+            kernels.discard(pid)
+
+    def _drain(self) -> None:
+        """Read what the workers said and was not read yet (the kernels they started)."""
+        if self._messages is None:
+            return
+        while True:
+            try:
+                message = self._messages.get_nowait()
+            except (queue_module.Empty, OSError, ValueError, EOFError):
+                return
+            if message[0] == "kernel":
+                self._note_kernel(message)
+
     def close(self, *, force: bool = False) -> None:
-        """Stop the workers: politely once the jobs are done, with SIGTERM when ``force``."""
+        """Stop the workers: politely once the jobs are done; when ``force`` (an interrupt),
+        with SIGTERM (a worker kills its kernel and exits), then SIGKILL after
+        :data:`STOP_SECONDS`, and the kernels' process groups are killed from here too."""
         workers, self._workers = self._workers, {}
         if not force:
             for _ in workers:
@@ -166,12 +204,23 @@ class LocalExecutor:
         for process in workers.values():
             if process.is_alive():
                 process.terminate()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + (STOP_SECONDS if force else 10)
         for process in workers.values():
             process.join(timeout=max(0.1, deadline - time.monotonic()))
             if process.is_alive():
                 process.kill()
                 process.join(timeout=5)
+        self._drain()
+        for pid in {k for kernels in self._kernels.values() for k in kernels}:
+            kill_group(pid)  # a worker killed before it could stop its kernel
+        self._kernels.clear()
+        if force:
+            for channel in (self._todo, self._messages):
+                if channel is not None:
+                    # jobs never taken stay in the pipe: exiting must not wait to flush them
+                    channel.cancel_join_thread()
+                    channel.close()
+            self._todo = self._messages = None
 
 
 class DaskExecutor:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from evalkit.config._model import StudyConfigError, located_problems
 from evalkit.config._yaml import load_yaml
-from evalkit.errors import ConfigError
+from evalkit.errors import ConfigError, Place
 
 __all__ = [
     "REGISTRY_FILE",
@@ -181,13 +181,15 @@ def load_registry(folder: str | Path | None = None) -> NotebookRegistry:
     for order, entry in enumerate(parsed.notebooks):
         if entry.name in [e.name for e in entries]:
             raise ConfigError.from_catalogue(
-                "runner.registry_duplicate", where=f"{path.name}, line "
-                f"{located.line_of(('notebooks', order))}", name=entry.name)
+                "runner.registry_duplicate",
+                where=Place(path.name, line=located.line_of(("notebooks", order))),
+                name=entry.name)
         notebook = folder / f"{entry.name}.ipynb"
         if not notebook.is_file():
             raise ConfigError.from_catalogue(
-                "runner.notebook_missing", where=f"{path.name}, line "
-                f"{located.line_of(('notebooks', order))}", path=str(notebook))
+                "runner.notebook_missing",
+                where=Place(path.name, line=located.line_of(("notebooks", order))),
+                path=str(notebook))
         title = entry.title.model_dump() if entry.title else None
         entries.append(NotebookEntry(entry.name, notebook, entry.per_site, title, order))
     return NotebookRegistry(folder=folder, entries=tuple(entries))

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import os
 import shutil
 import signal
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -19,7 +21,7 @@ from typing import Any
 
 from evalkit._checks import check_int
 from evalkit.config.study import load_study
-from evalkit.errors import ConfigError, EvalkitError
+from evalkit.errors import NO_SPACE, ConfigError, EvalkitError, Place, os_error
 from evalkit.i18n import format_number, t
 from evalkit.run.executors import default_jobs, get_executor
 from evalkit.run.index import release_label, write_index
@@ -44,7 +46,7 @@ from evalkit.run.parameters import (
     study_key_forms,
 )
 from evalkit.run.progress import Progress
-from evalkit.run.rundir import RunFolder
+from evalkit.run.rundir import Leftover, RunFolder
 from evalkit.run.stages import RunContext, stages
 
 __all__ = ["DEFAULT_TIMEOUT", "RunResult", "run_study"]
@@ -69,6 +71,8 @@ class RunResult:
     rerun : list of str
         The jobs executed by this call (all of them, or those a resume re-ran).
     manifest : dict
+    leftovers : list of Leftover
+        What earlier, stopped runs of the study had left behind, and what was done with it.
     """
 
     run_id: str
@@ -77,6 +81,7 @@ class RunResult:
     notebooks: list[dict]
     rerun: list[str]
     manifest: dict = field(repr=False, default_factory=dict)
+    leftovers: list[Leftover] = field(default_factory=list)
 
     @property
     def index(self) -> Path:
@@ -111,6 +116,15 @@ class RunResult:
                                       line=failure.get("cell_first_line", ""))
             lines.append(line)
 
+        repaired = (self.manifest.get("resumed") or [{}])[-1].get("repaired") or {}
+        if self.manifest.get("resumed") and repaired:
+            lines.append(t("runner.summary.repaired", lang, files=", ".join(sorted(repaired))))
+        if self.manifest.get("missing"):
+            lines.append(t("runner.summary.missing", lang,
+                           files=", ".join(self.manifest["missing"])))
+        for leftover in self.leftovers:
+            lines.append(t(f"runner.summary.leftover_{leftover.action}", lang,
+                           name=leftover.name, owner=leftover.owner or "?"))
         lines.append(t("runner.summary.release", lang,
                        status=release_label(self.manifest.get("disclosure_scan"), lang)))
         if failed:
@@ -271,6 +285,50 @@ def _execute(runner: Any, jobs: list[Job], *, quiet: bool, lang: str) -> list[Jo
         progress.close()
 
 
+def _released_files(run_dir: Path) -> dict[str, str]:
+    """SHA-256 of every file of the run folder (``manifest.json`` and the private ``.work/``
+    aside), by path relative to the folder."""
+    hashes = {}
+    for path in sorted(run_dir.rglob("*")):
+        relative = path.relative_to(run_dir)
+        if relative.parts[0] in (".work", "manifest.json") or not path.is_file():
+            continue
+        hashes[relative.as_posix()] = sha256_file(path)
+    return hashes
+
+
+def _claimed(manifest: dict) -> dict[str, str | None]:
+    """The files a manifest says its run holds, with their SHA-256 where it recorded one."""
+    claims: dict[str, str | None] = dict(manifest.get("files") or {})
+    for table in manifest.get("tables") or []:
+        claims.setdefault(table["path"], table.get("sha256"))
+    for record in manifest.get("notebooks") or []:
+        outputs = record.get("outputs") or {}
+        if record.get("status", "not_run") != "not_run" and outputs.get("notebook"):
+            claims.setdefault(outputs["notebook"], None)
+        if record.get("html"):
+            for page in (outputs.get("html") or {}).values():
+                claims.setdefault(page, None)
+    for stage in (manifest.get("stages") or {}).values():
+        for path in stage.get("files") or []:
+            if not str(path).startswith(".work/"):
+                claims.setdefault(path, None)
+    return claims
+
+
+def damaged_files(run_dir: Path, manifest: dict) -> dict[str, str]:
+    """The files ``manifest`` claims that ``run_dir`` does not hold as recorded: path →
+    ``missing`` or ``changed`` (a different SHA-256)."""
+    damaged = {}
+    for path, digest in _claimed(manifest).items():
+        target = run_dir / path
+        if not target.is_file():
+            damaged[path] = "missing"
+        elif digest and sha256_file(target) != digest:
+            damaged[path] = "changed"
+    return damaged
+
+
 def _check_resume(manifest: dict, study: Any, run_id: str) -> None:
 
     changed = []
@@ -296,7 +354,8 @@ def _table_records(records: dict) -> list[dict]:
 
 
 def _manifest(ctx: RunContext, *, run_id: str, started: str, records: list[dict],
-              options: dict, rerun: list[str], previous: dict | None) -> dict:
+              options: dict, rerun: list[str], previous: dict | None,
+              repaired: dict | None = None, leftovers: list[Leftover] = ()) -> dict:
 
     failed = any(r["status"] != "ok" for r in records)
     manifest = {
@@ -320,9 +379,11 @@ def _manifest(ctx: RunContext, *, run_id: str, started: str, records: list[dict]
         "tables": _table_records(ctx.records),
         "notebooks": records,
         "disclosure_scan": None,
+        "leftovers": [{"name": x.name, "action": x.action, "owner": x.owner} for x in leftovers],
     }
     if previous is not None:
-        manifest["resumed"].append({"at": started, "notebooks": rerun})
+        manifest["resumed"].append({"at": started, "notebooks": rerun,
+                                    "repaired": dict(repaired or {})})
     return manifest
 
 
@@ -387,21 +448,26 @@ def run_study(study_file: str | Path, *, out: str | Path = "reports",
     plan.options["executor"] = executor
     runner = get_executor(executor, jobs=plan.workers, scheduler=scheduler)
     registry = stages.with_overrides(stage_overrides)
-    if plan.previous is None:
+    if plan.previous is None or "validation.csv" in plan.repairs:
         _run_stage(registry, "validate", plan.ctx)
-    folder = RunFolder.for_resume(plan.ctx.study_dir, resume) if resume \
-        else RunFolder.create(plan.ctx.study_dir)
     with _sigterm_as_interrupt():
+        folder = None
         try:
+            folder = RunFolder.for_resume(plan.ctx.study_dir, resume) if resume \
+                else RunFolder.create(plan.ctx.study_dir)
             rerun = _assemble(plan, folder, runner, registry, quiet=quiet, lang=messages_lang)
             final = folder.publish()
-        except BaseException:
+        except BaseException as error:
             runner.close(force=True)
-            folder.discard()
+            if folder is not None:
+                folder.discard()
+            if isinstance(error, OSError):  # a full disk, a folder that became read-only
+                raise os_error(error, where=error.filename or str(plan.ctx.study_dir)) \
+                    from error
             raise
     manifest = read_manifest(final / "manifest.json")
     return RunResult(folder.run_id, final, manifest["status"], manifest["notebooks"], rerun,
-                     manifest)
+                     manifest, folder.leftovers)
 
 
 @dataclass
@@ -415,6 +481,7 @@ class _Plan:
     workers: int | None
     options: dict
     started: str
+    repairs: dict = field(default_factory=dict)  # resume: damaged file -> missing | changed
 
 
 def _plan(study_file: str | Path, *, out: str | Path, sites: Any, only: Any, lang: str | None,
@@ -428,10 +495,11 @@ def _plan(study_file: str | Path, *, out: str | Path, sites: Any, only: Any, lan
     ctx = RunContext(study=study, out=Path(out).resolve(), languages=_languages(lang, study),
                      sites=known_sites, selected_sites=_selected_sites(sites, known_sites),
                      parameters={**study.parameters_dict(), "ci": _ci()})
-    previous = None
+    previous, repairs = None, {}
     if resume:
         previous = _resume_manifest(ctx, resume)
         _check_resume(previous, study, resume)
+        repairs = damaged_files(ctx.study_dir / resume, previous)
         ctx.languages = list(previous["options"]["languages"])
         ctx.selected_sites = list(previous["options"]["sites"])
         only = [n for n in previous["options"]["notebooks"]
@@ -441,7 +509,29 @@ def _plan(study_file: str | Path, *, out: str | Path, sites: Any, only: Any, lan
     options = {"notebooks": [e.name for e in entries], "languages": ctx.languages,
                "sites": ctx.selected_sites, "jobs": workers or default_jobs(),
                "timeout": timeout, "notebook_folder": str(registry.folder.resolve())}
-    return _Plan(ctx, entries, previous, timeout, workers, options, _now())
+    _check_writable(ctx.study_dir)
+    return _Plan(ctx, entries, previous, timeout, workers, options, _now(), repairs)
+
+
+def _check_writable(folder: Path) -> None:
+    """Refuse at once a reports folder that cannot be written to (a read-only disk, another
+    user's folder, a file where a folder should be), before anything is computed or written:
+    a file is created and removed in the nearest folder that exists."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    try:
+        if not existing.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(existing))
+        handle, probe = tempfile.mkstemp(prefix=".evalkit-write-test-", dir=existing)
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as error:
+        said = os_error(error, where=str(error.filename or existing))
+        if said.exit_code != 2 and error.errno not in NO_SPACE:  # still the option's fault
+            said = ConfigError.from_catalogue("os.not_writable", where=said.where,
+                                              reason=error.strerror or str(error))
+        raise said from None
 
 
 def _assemble(plan: _Plan, folder: Any, runner: Any, registry: Any, *, quiet: bool,
@@ -456,7 +546,9 @@ def _assemble(plan: _Plan, folder: Any, runner: Any, registry: Any, *, quiet: bo
     run_date = ((previous or {}).get("started") or plan.started)[:10]
     all_jobs = build_jobs(ctx, plan.entries, timeout=plan.timeout, run_date=run_date)
     before = {r["key"]: r for r in (previous or {}).get("notebooks", [])}
-    todo = [j for j in all_jobs if before.get(j.key, {}).get("status") != "ok"]
+    redo = _repair_plan(plan, folder.path)
+    todo = [j for j in all_jobs
+            if before.get(j.key, {}).get("status") != "ok" or j.key in redo["jobs"]]
     # Notebooks over the whole study start before the per-site ones: they are the long jobs
     # (the brief above all), and the short site jobs then fill the workers' time instead of
     # one long job running alone at the end. Pages, index and manifest keep the listed order.
@@ -465,7 +557,8 @@ def _assemble(plan: _Plan, folder: Any, runner: Any, registry: Any, *, quiet: bo
         # Workers start (and import their libraries) while the data are prepared.
         ensure_kernel()
         runner.start(len(todo))
-    if previous is None or previous["stages"].get("prepare", {}).get("status") != "ok":
+    if previous is None or previous["stages"].get("prepare", {}).get("status") != "ok" \
+            or redo["prepare"]:
         _run_stage(registry, "prepare", ctx)
     else:  # a resume reuses the run's working data
         ctx.records.update({k: v for k, v in previous["stages"].items()
@@ -476,13 +569,43 @@ def _assemble(plan: _Plan, folder: Any, runner: Any, registry: Any, *, quiet: bo
     records = [fresh.get(j.key) or before[j.key] for j in all_jobs]
     _run_stage(registry, "brief", ctx)
     manifest = _manifest(ctx, run_id=folder.run_id, started=plan.started, records=records,
-                         options=plan.options, rerun=[j.key for j in todo], previous=previous)
-    _finish(ctx, manifest, registry, folder.path)
+                         options=plan.options, rerun=[j.key for j in todo], previous=previous,
+                         repaired=plan.repairs, leftovers=folder.leftovers)
+    _finish(ctx, manifest, registry, folder.path, repairs=plan.repairs)
     return [j.key for j in todo]
 
 
-def _finish(ctx: RunContext, manifest: dict, registry_stages: Any, run_dir: Path) -> None:
-    """Index and manifest, then the release check of the whole folder, recorded in both."""
+def _repair_plan(plan: _Plan, run_dir: Path) -> dict:
+    """What a resume re-creates of the files the previous run lost or that were changed since:
+    the tables (the prepare stage again), a notebook's copy and pages (that notebook again),
+    the brief (written again), figures (every notebook again: any of them may draw one),
+    ``validation.csv`` (validated again, before). A changed file is removed first, so that
+    nothing keeps it; any other file is left out of the run's claims and reported."""
+    redo: dict[str, Any] = {"prepare": False, "jobs": set()}
+    if not plan.repairs:
+        return redo
+    owners = {}
+    for record in plan.previous.get("notebooks", []):
+        outputs = record.get("outputs") or {}
+        for path in [outputs.get("notebook"), *(outputs.get("html") or {}).values()]:
+            if path:
+                owners[path] = record["key"]
+    for path in plan.repairs:
+        with contextlib.suppress(OSError):
+            (run_dir / path).unlink()
+        if path.startswith("tables/"):
+            redo["prepare"] = True
+        elif path in owners:
+            redo["jobs"].add(owners[path])
+        elif path.startswith("figures/"):
+            redo["jobs"].update(owners.values())
+    return redo
+
+
+def _finish(ctx: RunContext, manifest: dict, registry_stages: Any, run_dir: Path, *,
+            repairs: dict | None = None) -> None:
+    """Index and manifest, then the release check of the whole folder, recorded in both; then
+    the folder's claims checked against what it holds."""
 
     write_manifest(run_dir / "manifest.json", manifest)
     write_index(run_dir, manifest, ctx.languages)
@@ -493,8 +616,22 @@ def _finish(ctx: RunContext, manifest: dict, registry_stages: Any, run_dir: Path
     manifest["disclosure_scan"] = scan
     if scan.get("status") == "failed":
         manifest["status"] = "failed"
-    write_manifest(run_dir / "manifest.json", manifest)
     write_index(run_dir, manifest, ctx.languages)
+    # The folder's claims, checked against what it holds: a file the run lost (e.g. one a
+    # resume could not re-create) is named and fails the run instead of being listed.
+    manifest["files"] = {}
+    missing = set(damaged_files(run_dir, manifest))
+    if repairs:  # what a resume was to re-create: done, or lost (e.g. --only left it out)
+        done = {p: s for p, s in repairs.items() if (run_dir / p).is_file()}
+        manifest["resumed"][-1]["repaired"] = done
+        missing |= {p for p in repairs if p not in done}
+    missing = sorted(missing)
+    if missing:
+        manifest["missing"] = missing
+        manifest["status"] = "failed"
+        write_index(run_dir, manifest, ctx.languages)
+    manifest["files"] = _released_files(run_dir)
+    write_manifest(run_dir / "manifest.json", manifest)
 
 
 def _resume_manifest(ctx: RunContext, run_id: str) -> dict:
@@ -503,4 +640,33 @@ def _resume_manifest(ctx: RunContext, run_id: str) -> dict:
     if not path.is_file():
         raise ConfigError.from_catalogue("runner.resume_not_found", where="--resume",
                                          run=run_id, folder=str(ctx.study_dir))
-    return read_manifest(path)
+    try:
+        manifest = read_manifest(path)
+        problem = _manifest_problem(manifest)
+    except (OSError, ValueError) as error:  # truncated, not JSON, not UTF-8
+        problem = f"{type(error).__name__}: {error}"
+    if problem:
+        raise ConfigError.from_catalogue("runner.resume_damaged", where=Place(str(path)),
+                                         run=run_id, problem=problem)
+    return manifest
+
+
+#: What a resume reads of the previous run's manifest, and the type it must have.
+_RESUME_KEYS = {"study_sha256": str, "inputs": list, "options": dict, "stages": dict,
+                "notebooks": list, "started": str}
+
+
+def _manifest_problem(manifest: Any) -> str:
+    """What makes ``manifest`` unusable for a resume (empty when nothing)."""
+    if not isinstance(manifest, dict):
+        return "not a JSON object"
+    for key, kind in _RESUME_KEYS.items():
+        if not isinstance(manifest.get(key), kind):
+            return f"'{key}' missing or not a {kind.__name__}"
+    for key in ("languages", "sites", "notebooks"):
+        if not isinstance(manifest["options"].get(key), list):
+            return f"'options.{key}' missing or not a list"
+    for record in manifest["notebooks"]:
+        if not isinstance(record, dict) or not isinstance(record.get("key"), str):
+            return "a notebook record without its key"
+    return ""

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -404,6 +406,7 @@ def validate_study(study: Study | str | Path) -> ValidationReport:
     codebook = study.codebook
     check_study_config(study, codebook)
     problems = _Problems()
+    _check_paths(study, problems)
     frames: list[pd.DataFrame] = []
     missing_parts: list[pd.DataFrame] = []
     provenance: list[dict] = []
@@ -417,6 +420,7 @@ def validate_study(study: Study | str | Path) -> ValidationReport:
         _reader_warnings(source, problems, name)
         _renamed_missing(spec, source, problems)
         typed, missing = _check_source(study, codebook, spec, source, problems)
+        _check_value_labels(codebook, source, problems, name)
         if typed is None:
             continue
         missing["row"] += offset
@@ -440,6 +444,50 @@ def validate_study(study: Study | str | Path) -> ValidationReport:
                             responses=responses, missing=missing, population=population,
                             provenance=provenance, partners=partners, segments=segments,
                             documents=documents)
+
+
+def _check_paths(study: Study, problems: _Problems) -> None:
+    """Warn about files written outside the study folder (``../``, absolute paths): the run
+    records them, but the study folder alone no longer holds the study."""
+    specs = [*study.sources.survey, *study.sources.interviews,
+             *(s for s in (study.sources.population, study.sources.partners) if s is not None)]
+    root = os.path.normpath(study.root)
+    for written in [study.codebook, *(spec.path for spec in specs)]:
+        # normpath, not resolve: a link inside the folder is the user's own arrangement
+        place = os.path.normpath(study.resolve(written))
+        if os.path.commonpath([root, place]) != root:
+            problems.add("outside_study_folder", "warning", source=Path(written).as_posix(),
+                         path=place)
+
+
+def _label_text(text: Any) -> str:
+    """A value label compared loosely: accents, case, quotes and spaces aside."""
+    text = unicodedata.normalize("NFKD", str(text)).casefold().replace("’", "'")
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(text.replace("_", " ").split()).strip(" .")
+
+
+def _check_value_labels(codebook: Codebook, source, problems: _Problems, name: str) -> None:
+    """Value labels stored in the file (SPSS, Stata) against the codebook's.
+
+    A code whose label in the file is the label the codebook gives to *another* code means that
+    the file's codes run otherwise (typically a scale reversed in the export): an error, one per
+    column. Labels worded differently prove nothing and are not reported.
+    """
+    for column, labels in (getattr(source, "value_labels", None) or {}).items():
+        if column not in codebook or not labels:
+            continue
+        declared = {**codebook.values_of(column), **codebook[column].missing}
+        owner: dict[str, Any] = {}
+        for code, text in declared.items():
+            for lang in ("fr", "en"):
+                owner.setdefault(_label_text(text[lang]), code)
+        differ = [(code, label, owner[_label_text(label)]) for code, label in labels.items()
+                  if _label_text(label) in owner and _norm(owner[_label_text(label)]) != _norm(code)]
+        if differ:
+            code, label, other = differ[0]
+            problems.add("value_labels_differ", "error", source=name, column=column,
+                         values=[_norm(code)], label=label, code=_norm(other), n=len(differ))
 
 
 def _sorted(problems: pd.DataFrame) -> pd.DataFrame:
@@ -557,6 +605,8 @@ def _check_source(study: Study, codebook: Codebook, spec: SourceSpec, source, pr
 def _cell(value: Any) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        value = int(value)  # an SPSS code 6.0 is shown as the user wrote it: 6
     text = str(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
@@ -605,12 +655,15 @@ def _check_across_rows(study: Study, codebook: Codebook, responses: pd.DataFrame
     dup = responses.duplicated(subset=keys, keep="first").to_numpy() & usable
     if dup.any():
         first = responses[usable].drop_duplicates(subset=keys, keep="first")
-        where = (first["source"] + ", line " + first["source_row"].astype(str))
-        first_at = pd.Series(where.to_numpy(), index=pd.MultiIndex.from_frame(first[keys]))
+        index = pd.MultiIndex.from_frame(first[keys])
+        first_source = pd.Series(first["source"].to_numpy(), index=index)
+        first_line = pd.Series(first["source_row"].astype(str).to_numpy(), index=index)
         for source, part in responses[dup].groupby("source", sort=False):
-            refs = first_at.reindex(pd.MultiIndex.from_frame(part[keys])).tolist()
+            at = pd.MultiIndex.from_frame(part[keys])
             _add_rows(problems, "duplicate_id_wave", source, part, rid,
-                      [MASK] * len(part) if masked else part[rid].tolist(), first=refs)
+                      [MASK] * len(part) if masked else part[rid].tolist(),
+                      first_source=first_source.reindex(at).tolist(),
+                      first_line=first_line.reindex(at).tolist())
     # Waves: a baseline must exist; follow-ups without a baseline are flagged.
     if has_wave and responses[wave].notna().any():
         baseline = _norm(study.baseline_wave(responses[wave].dropna().unique()))
@@ -774,7 +827,14 @@ def _check_partners(study: Study, codebook: Codebook, problems: _Problems,
                      expected=f"1–{n_levels}" if n_levels else "1, 2, …")
     data[level] = levels
     data[site] = data[site].map(_norm, na_action="ignore")
-    return data.loc[~bad].reset_index(drop=True)
+    site_col = study.roles.site
+    sites = {_norm(s) for s in codebook.values_of(site_col)} if site_col in codebook else set()
+    unknown = (data[site].notna() & ~data[site].isin(sites)).to_numpy(dtype=bool) \
+        if sites else np.zeros(len(data), dtype=bool)
+    if unknown.any():
+        problems.add("partner_unknown_site", "error", source=name, rows=lines[unknown],
+                     column=columns[1], values=data.loc[unknown, site].tolist())
+    return data.loc[~(bad | unknown)].reset_index(drop=True)
 
 
 def _check_interviews(study: Study, codebook: Codebook, problems: _Problems,

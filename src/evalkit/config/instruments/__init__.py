@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from evalkit.config._yaml import compose_yaml
 from evalkit.errors import ConfigError
 from evalkit.i18n import t
 
@@ -368,13 +369,14 @@ def _load_shipped(name: str) -> Instrument:
 def _load_file(path: Path) -> Instrument:
     try:
         text = path.read_text(encoding="utf-8")
-        definition, node = yaml.safe_load(text), yaml.compose(text)
     except OSError as exc:
         raise ConfigError.from_catalogue("quant.instrument.unreadable", where=str(path),
                                          reason=exc.strerror or str(exc)) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError.from_catalogue("quant.instrument.unreadable", where=str(path),
-                                         reason=str(exc).replace("\n", " ")) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError.from_catalogue("study.not_utf8", where=str(path),
+                                         position=exc.start) from None
+    # The same limits as study.yaml and the codebook (size, depth, aliases).
+    node, definition = compose_yaml(text, path)
     if isinstance(definition, dict) and "extends" in definition:
         return instrument_from_dict(definition, where=str(path))
     return _build(definition, where=str(path), node=node)
