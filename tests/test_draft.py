@@ -56,7 +56,8 @@ def _assert_clean(study_file: Path) -> None:
     report = validate_study(study_file)
     problems = report.problems
     assert report.n_errors == 0, problems.to_string()
-    assert set(problems["rule"]) <= {"reader"}, problems.to_string()
+    # A draft names its data where they are: outside the new study folder, said as a warning.
+    assert set(problems["rule"]) <= {"reader", "outside_study_folder"}, problems.to_string()
 
 
 def _roles(study_file: Path) -> dict:

@@ -23,13 +23,13 @@ languages: [fr, en]
 sources:
   survey:
     - path: donnees/reponses_t0.csv
-      wave: T0
+      set: {Temps: T0}
     - path: donnees/reponses_t1.sav
     - path: donnees/personnel.xlsx
       sheet: Personnel
-      wave: T0
-  population:
-    path: donnees/population.csv
+      set: {Temps: T0}
+  population: {columns: {site: Territoire},
+    path: donnees/population.csv}
   partners:
     path: donnees/partenaires.csv
 codebook: dictionnaire.yaml
@@ -57,7 +57,7 @@ privacy:
   key: {env: EVALKIT_ROBUSTNESS_KEY}
 parameters:
   seed: 7
-  bootstrap: 50
+  bootstrap: 100
 """
 
 CODEBOOK_YAML = """\

@@ -137,7 +137,7 @@ INPUT_CASES: list[Case] = [
          fr="Vérifiez l'indentation"),
     Case("study_duplicate_key", "study.yaml", "a key written twice", 2,
          "study.yaml, line 45: the key `parameters` appears twice (first at line 42)",
-         edit(STUDY, "  bootstrap: 50\n", "  bootstrap: 50\nparameters:\n  seed: 8\n"),
+         edit(STUDY, "  bootstrap: 100\n", "  bootstrap: 100\nparameters:\n  seed: 8\n"),
          fr="study.yaml, ligne 45 : la clé `parameters` apparaît deux fois"),
     Case("study_not_utf8", "study.yaml", "saved in Windows-1252, not UTF-8", 2,
          "the file is not UTF-8",
@@ -253,7 +253,7 @@ INPUT_CASES: list[Case] = [
              "Rien à dire".encode(), "Rien à dire".encode("cp1252")))), rule="unreadable_file"),
     Case("csv_wrong_encoding", "CSV", "declared UTF-8 but saved in Windows-1252", 1,
          "cannot be decoded as utf-8",
-         both(edit(STUDY, "      wave: T0\n", "      wave: T0\n      encoding: utf-8\n"),
+         both(edit(STUDY, "      set: {Temps: T0}\n", "      set: {Temps: T0}\n      encoding: utf-8\n"),
               call(lambda f: (f / T0).write_bytes((f / T0).read_bytes().decode().encode(
                   "cp1252")))), rule="unreadable_file"),
     Case("csv_binary", "CSV", "a binary file named .csv", 1, "binary",

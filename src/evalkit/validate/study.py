@@ -452,7 +452,7 @@ def _check_paths(study: Study, problems: _Problems) -> None:
     specs = [*study.sources.survey, *study.sources.interviews,
              *(s for s in (study.sources.population, study.sources.partners) if s is not None)]
     root = os.path.normpath(study.root)
-    for written in [study.codebook, *(spec.path for spec in specs)]:
+    for written in [study.codebook_file, *(spec.path for spec in specs)]:
         # normpath, not resolve: a link inside the folder is the user's own arrangement
         place = os.path.normpath(study.resolve(written))
         if os.path.commonpath([root, place]) != root:
