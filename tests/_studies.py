@@ -37,6 +37,14 @@ def small_study(folder: Path, *, n_sites: int = 2, waves: int = 1, n_per_site: i
         path.write_text(yaml.safe_dump(book, allow_unicode=True, sort_keys=False),
                         encoding="utf-8")
         study["roles"] = {k: rename.get(v, v) for k, v in study["roles"].items()}
+        sources = study["sources"]
+        for spec in [*sources["survey"], *(sources[k] for k in ("population", "partners")
+                                             if sources.get(k))]:
+            if "set" in spec:
+                spec["set"] = {rename.get(k, k): v for k, v in spec["set"].items()}
+        population = sources.get("population")
+        if population and "site" in rename:  # the file keeps its own header for the site
+            population["columns"] = {"site": rename["site"], **population.get("columns", {})}
         privacy = study["privacy"]
         privacy["quasi_identifiers"] = [rename.get(c, c)
                                         for c in privacy.get("quasi_identifiers", [])]

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 #: Examples per target in the seeded slice of an ordinary test run.
@@ -37,11 +37,13 @@ def budget() -> float:
 
 
 def fuzz(strategy: st.SearchStrategy, check: Callable[[Any], None], *,
-         slice_examples: int = SLICE_EXAMPLES) -> int:
+         slice_examples: int = SLICE_EXAMPLES, round_seed: int | None = None) -> int:
     """Run ``check`` on examples drawn from ``strategy``; return how many rounds ran.
 
     ``check`` raises (an assertion, or an exception that should not escape) to report a
-    failure, which hypothesis then shrinks to a small example.
+    failure, which hypothesis then shrinks to a small example. With ``round_seed``, each round
+    of a long run draws from its own seed (derived from ``round_seed`` and the round's number),
+    and a failure carries that seed in a note, so that the round can be replayed.
     """
     common = dict(deadline=None, suppress_health_check=list(HealthCheck),
                   phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink])
@@ -51,9 +53,18 @@ def fuzz(strategy: st.SearchStrategy, check: Callable[[Any], None], *,
                           **common)(given(strategy)(check))
         runner()
         return 1
-    runner = settings(max_examples=ROUND_EXAMPLES, **common)(given(strategy)(check))
     end, rounds = time.monotonic() + seconds, 0
     while time.monotonic() < end:
-        runner()
+        runner = settings(max_examples=ROUND_EXAMPLES, **common)(given(strategy)(check))
+        if round_seed is not None:
+            this_seed = round_seed * 1_000_003 + rounds
+            runner = seed(this_seed)(runner)
+            try:
+                runner()
+            except BaseException as error:
+                error.add_note(f"fuzzing round seed: {this_seed}")
+                raise
+        else:
+            runner()
         rounds += 1
     return rounds

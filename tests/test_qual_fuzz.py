@@ -9,9 +9,7 @@ draws fresh examples for that many seconds.
 from __future__ import annotations
 
 import io
-import os
 import tempfile
-import time
 import tracemalloc
 import warnings
 import xml.etree.ElementTree as ET
@@ -19,7 +17,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, seed, settings
+from fuzzing import fuzz
 from hypothesis import strategies as st
 from test_qual_refi import (
     C_A,
@@ -229,37 +227,10 @@ def _read(data: bytes, suffix: str) -> None:
 
 def _fuzz(strategy, suffix: str, *, slice_seed: int) -> None:
     """The seeded slice, or fresh examples for ``EVALKIT_FUZZ_SECONDS`` seconds."""
-    budget = os.environ.get("EVALKIT_FUZZ_SECONDS")
-    common = dict(database=None, deadline=None,
-                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                         HealthCheck.large_base_example,
-                                         HealthCheck.filter_too_much])
-
-    def check():
-        @given(strategy)
-        def read(data: bytes) -> None:
-            _read(data, suffix)
-
-        return read
-
     tracemalloc.start()
     try:
-        if not budget:
-            settings(max_examples=SLICE_EXAMPLES, derandomize=True, **common)(check())()
-            return
-        stop = time.monotonic() + float(budget)
-        round_ = 0
-        # Rounds of fresh examples, each with its own seed (rerun a failing round with it);
-        # a failure is reported as found, not shrunk, to keep within the time given.
-        phases = [Phase.explicit, Phase.reuse, Phase.generate]
-        while time.monotonic() < stop:
-            round_seed = slice_seed * 1_000_003 + round_
-            try:
-                seed(round_seed)(settings(max_examples=20, phases=phases, **common)(check()))()
-            except BaseException as error:
-                error.add_note(f"fuzzing round seed: {round_seed}")
-                raise
-            round_ += 1
+        fuzz(strategy, lambda data: _read(data, suffix), slice_examples=SLICE_EXAMPLES,
+             round_seed=slice_seed)
     finally:
         tracemalloc.stop()
 
