@@ -37,13 +37,15 @@ def budget() -> float:
 
 
 def fuzz(strategy: st.SearchStrategy, check: Callable[[Any], None], *,
-         slice_examples: int = SLICE_EXAMPLES, round_seed: int | None = None) -> int:
+         slice_examples: int = SLICE_EXAMPLES, round_examples: int = ROUND_EXAMPLES,
+         round_seed: int | None = None) -> int:
     """Run ``check`` on examples drawn from ``strategy``; return how many rounds ran.
 
     ``check`` raises (an assertion, or an exception that should not escape) to report a
-    failure, which hypothesis then shrinks to a small example. With ``round_seed``, each round
-    of a long run draws from its own seed (derived from ``round_seed`` and the round's number),
-    and a failure carries that seed in a note, so that the round can be replayed.
+    failure, which hypothesis then shrinks to a small example. A long run goes in rounds of
+    ``round_examples`` (fewer for slow targets, so that the time given is kept). With
+    ``round_seed``, each round draws from its own seed (derived from ``round_seed`` and the
+    round's number), and a failure carries that seed in a note, so that it can be replayed.
     """
     common = dict(deadline=None, suppress_health_check=list(HealthCheck),
                   phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink])
@@ -55,7 +57,7 @@ def fuzz(strategy: st.SearchStrategy, check: Callable[[Any], None], *,
         return 1
     end, rounds = time.monotonic() + seconds, 0
     while time.monotonic() < end:
-        runner = settings(max_examples=ROUND_EXAMPLES, **common)(given(strategy)(check))
+        runner = settings(max_examples=round_examples, **common)(given(strategy)(check))
         if round_seed is not None:
             this_seed = round_seed * 1_000_003 + rounds
             runner = seed(this_seed)(runner)

@@ -230,7 +230,7 @@ def _fuzz(strategy, suffix: str, *, slice_seed: int) -> None:
     tracemalloc.start()
     try:
         fuzz(strategy, lambda data: _read(data, suffix), slice_examples=SLICE_EXAMPLES,
-             round_seed=slice_seed)
+             round_examples=20, round_seed=slice_seed)
     finally:
         tracemalloc.stop()
 
