@@ -27,7 +27,7 @@ def sparse(tmp_path_factory):
     """Two sites, one wave, no interviews, population, partners, scales, network."""
     folder = tmp_path_factory.mktemp("sparse")
     study_file = small_study(folder, n_sites=2, waves=1, drop=LEFT_OUT)
-    return study_file, compute_results(prepare_study(study_file), n_boot=100)
+    return study_file, compute_results(prepare_study(load_study(study_file)), n_boot=100)
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,7 @@ def renamed(tmp_path_factory):
     folder = tmp_path_factory.mktemp("renamed")
     study_file = small_study(folder, n_sites=4, waves=2, n_per_site=40,
                              rename={"site": "centre", "respondent_type": "type_repondant"})
-    return study_file, compute_results(prepare_study(study_file), n_boot=100)
+    return study_file, compute_results(prepare_study(load_study(study_file)), n_boot=100)
 
 
 def _every_declared(results: Results) -> list[str]:
