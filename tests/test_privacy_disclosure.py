@@ -398,3 +398,21 @@ def test_excluded_folders_are_not_scanned(tmp_path):
     assert len(check_disclosure(run, update_manifest=False)) == 1
     found = check_disclosure(run, update_manifest=False, exclude=(".work",))
     assert found.empty and found.attrs["scanned_files"] == 1
+
+
+def test_papermill_timings_are_not_read_as_identifiers(tmp_path):
+    import nbformat
+
+    # A cell that ran in 0.100095 s, in a study whose respondent IDs are six-digit numbers.
+    cell = nbformat.v4.new_code_cell(source="x = 1")
+    cell.metadata["papermill"] = {"duration": 0.100095, "status": "completed",
+                                  "start_time": "2026-12-03T00:10:54.100095+00:00",
+                                  "end_time": "2026-12-03T00:10:54.332428+00:00"}
+    leak = nbformat.v4.new_code_cell(source="y = 2")
+    leak.metadata["papermill"] = {"duration": 0.1, "note": "respondent 100096"}
+    nb = nbformat.v4.new_notebook(cells=[cell, leak])
+    run = tmp_path / "run"
+    (run / "notebooks").mkdir(parents=True)
+    nbformat.write(nb, run / "notebooks" / "a.ipynb")
+    findings = check_disclosure(run, identifiers=["100095", "100096"], update_manifest=False)
+    assert findings["place"].tolist() == ["cell[1]:metadata"], findings.to_string()

@@ -27,7 +27,7 @@ from evalkit.analyse.models import involvement_change_data, mixed_model
 from evalkit.analyse.reliability import cronbach_alpha
 from evalkit.analyse.scales import reverse_keyed_items
 from evalkit.config.study import load_study
-from evalkit.datasets.zoo import PENDING, ZOO, ZooShape, make_zoo_study, zoo_shapes
+from evalkit.datasets.zoo import FEATURES, PENDING, ZOO, ZooShape, make_zoo_study, zoo_shapes
 from evalkit.errors import ArgumentError
 from evalkit.prepare.study import prepare_study
 from evalkit.validate.study import validate_study
@@ -129,7 +129,7 @@ def test_skip_logic_leaves_items_unasked_by_design(zoo):
     assert not_asked.sum() > 10 and responses.loc[not_asked, rule["item"]].isna().all()
     asked = responses[condition] == value
     assert responses.loc[asked, rule["item"]].notna().mean() > 0.9
-    assert truth["pending"] == ["skip_logic"]
+    assert truth["pending"] == ["skip_logic"] and PENDING == ("skip_logic",)
 
 
 def test_the_same_seed_writes_the_same_bytes(tmp_path):
@@ -141,25 +141,28 @@ def test_the_same_seed_writes_the_same_bytes(tmp_path):
         assert _digests(third)["truth.json"] != _digests(first)["truth.json"]
 
 
-def test_pending_features_write_their_declarations_when_enabled(tmp_path):
-    study = make_zoo_study(tmp_path / "a", "fr-sav-8sites", seed=3, enable=["source_columns"])
+def test_files_keep_their_own_column_names_mapped_in_the_study(tmp_path):
+    study = make_zoo_study(tmp_path / "a", "fr-sav-8sites", seed=3)
     data = yaml.safe_load(study.read_text(encoding="utf-8"))
     staff = next(s for s in data["sources"]["survey"] if s["path"] == "personnel.xlsx")
     assert staff["columns"] == {"matricule": "no_dossier"}
     assert "matricule" in pd.read_excel(study.parent / "personnel.xlsx", sheet_name="Personnel")
     truth = ref.load_truth(study.parent)
-    assert truth["enabled"] == ["source_columns"] and truth["pending"] == []
+    assert set(truth["enabled"]) == set(FEATURES) and truth["pending"] == []
     assert ref.read_survey(study.parent)["no_dossier"].notna().all()
-    study = make_zoo_study(tmp_path / "b", "fr-40sites", seed=3, enable=["population_columns"])
+    study = make_zoo_study(tmp_path / "b", "fr-40sites", seed=3)
     data = yaml.safe_load(study.read_text(encoding="utf-8"))
     assert data["sources"]["population"]["columns"] == {
         "Territoire": "territoire", "Variable": "dimension", "Modalité": "level", "Effectif": "count"}
     with pytest.raises(ArgumentError, match="enable must be one of"):
         make_zoo_study(tmp_path / "c", "fr-40sites", enable=["models"])
-    assert set(PENDING) == {"source_columns", "population_columns", "skip_logic"}
+    assert set(FEATURES) == {"source_columns", "population_columns"}
+    # The names of features always on are still accepted.
+    again = make_zoo_study(tmp_path / "d", "fr-40sites", seed=3, enable=["population_columns"])
+    assert again.read_bytes() == study.read_bytes()
 
 
-def test_spss_files_need_spss_names_unless_columns_are_mapped(tmp_path):
+def test_spss_files_need_spss_names(tmp_path):
     shape = ZooShape("x", formats=("sav",), spss_names=False)
     with pytest.raises(ArgumentError, match="SPSS files need column names"):
         make_zoo_study(tmp_path / "x", shape)

@@ -29,6 +29,8 @@ from evalkit.analyse.models import (
     icc,
     involvement_change_data,
     involvement_outcome_model,
+    model_follow_up,
+    model_respondents,
 )
 from evalkit.analyse.network import traffic_light_distribution
 from evalkit.analyse.outcomes import outcome_change
@@ -181,6 +183,41 @@ def _describe(ctx: _Context) -> list[Item]:
             ctx.table("validation_summary", summary)]
 
 
+def _by_site(function: Callable[..., Any], data: pd.DataFrame, *, site: str,
+             **kwargs: Any) -> tuple[pd.DataFrame, dict[Any, DataError]]:
+    """The rows of the sites ``function`` can handle, and the data error of each other site:
+    a problem of one site (an empty level, no margins) leaves the other sites their table."""
+    skipped: dict[Any, DataError] = {}
+    for value, part in data.groupby(site, sort=True, observed=True):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                function(part, site=site, **kwargs)
+        except DataError as error:
+            skipped[value] = error
+    return data[~data[site].isin(list(skipped))], skipped
+
+
+def _skipped_rows(skipped: Mapping[Any, DataError]) -> pd.DataFrame:
+    """One row per site left out of a table, with the reason in each language."""
+    return pd.DataFrame({"site": list(skipped), **{
+        f"skipped_{lang}": [error.render(lang).replace("\n  → ", " → ")
+                            for error in skipped.values()] for lang in LANGUAGES}})
+
+
+def _with_skipped(table: pd.DataFrame, skipped: Mapping[Any, DataError]) -> pd.DataFrame:
+    if not skipped:
+        return table
+    rows = _skipped_rows(skipped)
+    out = pd.concat([table, rows], ignore_index=True)
+    for column in table.columns:  # counts stay whole numbers beside the empty cells
+        if pd.api.types.is_integer_dtype(table[column]):
+            out[column] = out[column].astype("Int64")
+    order = {str(v): k for k, v in enumerate(sorted(out["site"].astype(str).unique()))}
+    return out.sort_values("site", key=lambda s: s.astype(str).map(order),
+                           kind="stable").reset_index(drop=True)
+
+
 def _representativeness(ctx: _Context) -> list[Item]:
 
     population = ctx.prepared.population
@@ -195,48 +232,67 @@ def _representativeness(ctx: _Context) -> list[Item]:
     if not dimensions:
         return [Absence(name, "absent.no_dimensions", {"dimensions": [str(d) for d in declared]})
                 for name in ("representativeness", "tokenism_weighted")]
-    base = base.dropna(subset=[ctx.roles.site, *dimensions])
-    respondents = ctx.frame("respondents", base, **ctx.describe_baseline(),
+    site = ctx.roles.site
+    base = base.dropna(subset=[site, *dimensions])
+    # A site whose respondents the margins cannot describe is left out with its reason; the
+    # others keep their profile.
+    profiled, not_profiled = _by_site(representativeness, base, site=site,
+                                      population=population, dimensions=dimensions)
+    if profiled.empty and not_profiled:
+        raise next(iter(not_profiled.values()))
+    respondents = ctx.frame("respondents", profiled, **ctx.describe_baseline(),
                             group=ctx.roles.group or "-",
                             population_group="-" if group is None else str(group),
                             dimensions=", ".join(map(str, dimensions)))
     margins = ctx.frame("population", population)
     table, rep_call = ctx.call(representativeness, respondents, population=margins,
-                               site=ctx.roles.site, dimensions=dimensions)
+                               site=site, dimensions=dimensions)
     # The function names its site column ``site``, whatever the study calls it.
     table.insert(table.columns.get_loc("n") + 1, "n_site",
                  table.groupby(["site", "dimension"])["n"].transform("sum"))
-    out: list[Item] = [ctx.table("representativeness", table, rep_call)]
+    out: list[Item] = [ctx.table("representativeness", _with_skipped(table, not_profiled),
+                                 rep_call)]
     inv = ctx.study.measures.involvement
     if inv is not None and inv.tokenism is not None:
-
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                weights, rake_call = ctx.call(rake_weights, respondents, population=margins,
-                                              site=ctx.roles.site, dimensions=dimensions)
-        except DataError as error:  # no weight reaches a margin: the profile still stands
-            return out + [Absence("tokenism_weighted", *_data_error("representativeness",
-                                                                    error))]
-        status, status_call = ctx.call(tokenism_status, respondents, voice=inv.tokenism.voice,
-                                       influence=inv.tokenism.influence, agree_at=inv.agree_at)
-        frame = pd.DataFrame({
-            "site": base[ctx.roles.site].to_numpy(),
-            "weight": weights["weight"].to_numpy(),
-            "consulted": status["consulted"].astype("boolean").fillna(False).to_numpy(bool),
-            "tokenistic": status["tokenistic"].astype("Float64").to_numpy("float64",
-                                                                         na_value=np.nan)})
-        consulted = frame[frame["consulted"]].dropna(subset=["tokenistic"])
-        weighted, weighted_call = ctx.call(
-            weighted_proportion, ctx.frame("consulted", consulted), y="tokenistic",
-            weight="weight", site="site", confidence=ctx.confidence)
-        # The unweighted count behind the weighted rate: a numerator like any other.
-        weighted.insert(weighted.columns.get_loc("n") + 1, "n_tokenistic",
-                        consulted.groupby("site")["tokenistic"].sum()
-                        .reindex(weighted["site"]).to_numpy().round().astype("int64"))
-        out.append(ctx.table("tokenism_weighted", weighted, rake_call, status_call,
-                             weighted_call))
+        out.append(_tokenism_weighted(ctx, respondents, margins, dimensions, not_profiled))
     return out
+
+
+def _tokenism_weighted(ctx: _Context, respondents: _Frame, margins: _Frame,
+                       dimensions: list[str], not_profiled: Mapping[Any, DataError]) -> Item:
+    """Tokenism by site, weighted to the population margins; a site the margins cannot be
+    raked to (e.g. a level with no respondent) is left out with its reason."""
+    inv = ctx.study.measures.involvement
+    site = ctx.roles.site
+    rakeable, not_raked = _by_site(rake_weights, respondents.frame, site=site,
+                                   population=margins.frame, dimensions=dimensions)
+    skipped = {**not_profiled, **not_raked}
+    if rakeable.empty:
+        error = next(iter(not_raked.values()))
+        return Absence("tokenism_weighted", *_data_error("representativeness", error))
+    raked = _Frame(respondents.name, rakeable)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        weights, rake_call = ctx.call(rake_weights, raked, population=margins, site=site,
+                                      dimensions=dimensions)
+    status, status_call = ctx.call(tokenism_status, raked, voice=inv.tokenism.voice,
+                                   influence=inv.tokenism.influence, agree_at=inv.agree_at)
+    frame = pd.DataFrame({
+        "site": rakeable[site].to_numpy(),
+        "weight": weights["weight"].to_numpy(),
+        "consulted": status["consulted"].astype("boolean").fillna(False).to_numpy(bool),
+        "tokenistic": status["tokenistic"].astype("Float64").to_numpy("float64",
+                                                                     na_value=np.nan)})
+    consulted = frame[frame["consulted"]].dropna(subset=["tokenistic"])
+    weighted, weighted_call = ctx.call(
+        weighted_proportion, ctx.frame("consulted", consulted), y="tokenistic",
+        weight="weight", site="site", confidence=ctx.confidence)
+    # The unweighted count behind the weighted rate: a numerator like any other.
+    weighted.insert(weighted.columns.get_loc("n") + 1, "n_tokenistic",
+                    consulted.groupby("site")["tokenistic"].sum()
+                    .reindex(weighted["site"]).to_numpy().round().astype("int64"))
+    return ctx.table("tokenism_weighted", _with_skipped(weighted, skipped), rake_call,
+                     status_call, weighted_call)
 
 
 def _involvement(ctx: _Context) -> list[Item]:
@@ -419,8 +475,12 @@ def _outcomes(ctx: _Context) -> list[Item]:
         ctx.table("outcome_change_site", _implied_counts(by_site, implied), site_call)]
     if study.measures.involvement is None:
         return out
+    declared = study.measures.outcomes.model
+    # Printed in the method notes as the run made it: the formula, who entered, the follow-up.
     model, model_call = ctx.call(involvement_outcome_model, responses,
-                                 study=ctx.named("study", study))
+                                 study=ctx.named("study", study), formula=declared.formula,
+                                 respondents=model_respondents(study),
+                                 follow_up=model_follow_up(study))
     out += [ctx.table("involvement_model", model.coefficients, model_call),
             ctx.table("involvement_model_fit", model.fit, model_call),
             ctx.table("involvement_model_variance", model.variance_components, model_call),

@@ -23,6 +23,7 @@ from evalkit._checks import (
 from evalkit._lazy import lazy_module
 from evalkit.analyse.involvement import _involvement_config, ladder_placement, tokenism_status
 from evalkit.analyse.outcomes import _outcome_config, _paired_waves
+from evalkit.config.study import OutcomeModel
 from evalkit.errors import ArgumentError
 
 # Heavy: imported on first use, so that a notebook that only shows released tables does not
@@ -35,6 +36,8 @@ __all__ = [
     "icc",
     "involvement_change_data",
     "involvement_outcome_model",
+    "model_follow_up",
+    "model_respondents",
     "mixed_model",
     "ordinal_model",
 ]
@@ -539,14 +542,45 @@ def design_effect(icc: float, cluster_size: float | Sequence[float], *,
 
 # -- involvement and outcomes from a study ---------------------------------------------------
 
+def model_respondents(study: Any) -> list[Any] | None:
+    """The groups whose change enters the outcome model: ``measures.outcomes.model.respondents``
+    when declared, else ``measures.involvement.perception.users``, else None (everyone).
+
+    Examples
+    --------
+    >>> from evalkit.config.study import load_study
+    >>> model_respondents(load_study("data_samples/demo/study.yaml"))
+    ['user']
+    """
+    outcomes = study.measures.outcomes
+    if outcomes is not None and outcomes.model.respondents is not None:
+        return list(outcomes.model.respondents)
+    inv = study.measures.involvement
+    if inv is not None and inv.perception is not None:
+        return list(inv.perception.users)
+    return None
+
+
+def model_follow_up(study: Any) -> Any:
+    """The follow-up wave the modelled change is measured to: ``measures.outcomes.model
+    .follow_up`` when declared, else the first of ``waves.follow_up``."""
+    outcomes = study.measures.outcomes
+    if outcomes is not None and outcomes.model.follow_up is not None:
+        return outcomes.model.follow_up
+    return study.waves.follow_up[0] if study.waves is not None and study.waves.follow_up \
+        else None
+
+
 def involvement_change_data(responses: pd.DataFrame, *, study: Any, follow_up: Any = None,
-                            covariates: Sequence[str] = ()) -> pd.DataFrame:
+                            covariates: Sequence[str] = (),
+                            respondents: Sequence[Any] | None = None) -> pd.DataFrame:
     """One row per user: baseline ladder rung, tokenism and mean outcome change to follow-up.
 
     Built from the study's configuration: ``measures.involvement`` (ladder, ``agree_at``,
-    tokenism), ``measures.outcomes.items``, ``roles`` and ``waves``. Users are the groups in
-    ``involvement.perception.users`` when configured (otherwise every respondent).
-    ``responses`` are the validated responses (missing codes already NaN).
+    tokenism), ``measures.outcomes`` (items and ``model``), ``roles`` and ``waves``. Who enters
+    is ``respondents`` (values of the group role), by default :func:`model_respondents`; the
+    follow-up is ``follow_up``, by default :func:`model_follow_up`. ``responses`` are the
+    validated responses (missing codes already NaN).
 
     Returns
     -------
@@ -562,13 +596,15 @@ def involvement_change_data(responses: pd.DataFrame, *, study: Any, follow_up: A
     inv = _involvement_config(study, need_tokenism=False)
     outcomes, waves = _outcome_config(study)
     roles = study.roles
-    follow_up = waves.follow_up[0] if follow_up is None else follow_up
+    follow_up = model_follow_up(study) if follow_up is None else follow_up
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
     for name in covariates:
         check_column(responses, name, "covariates")
     rows = responses
-    if inv.perception is not None and roles.group is not None:
-        rows = rows[rows[roles.group].isin(inv.perception.users)]
+    groups = model_respondents(study) if respondents is None else list(respondents)
+    if groups is not None and roles.group is not None:
+        wanted = {str(g) for g in groups}
+        rows = rows[rows[roles.group].astype(str).isin(wanted)]
     baseline = study.baseline_wave()
     base = rows[rows[roles.wave] == baseline]
     placement = ladder_placement(base, items=inv.ladder, agree_at=inv.agree_at)
@@ -605,27 +641,36 @@ def _nan_row_mean(x: np.ndarray) -> np.ndarray:
 
 
 def involvement_outcome_model(responses: pd.DataFrame, *, study: Any, follow_up: Any = None,
-                              covariates: Sequence[str] = (), reml: bool = True) -> ModelResult:
+                              covariates: Sequence[str] = (), reml: bool = True,
+                              formula: str | None = None,
+                              respondents: Sequence[Any] | None = None) -> ModelResult:
     """Mixed model of outcome change on baseline ladder rung and tokenism, random site intercept.
 
-    Builds :func:`involvement_change_data` from the study and fits
-    ``outcome_change ~ rung + tokenistic (+ covariates)`` with :func:`mixed_model`, grouped by
-    the site role, at the study's ``parameters.confidence`` (``tokenistic`` is left out when
-    the study has no tokenism items). Categorical covariates enter as dummies. The ladder and
-    tokenism are non-validated indices: say so where the result is shown.
+    Builds :func:`involvement_change_data` from the study and fits ``formula`` (default the
+    study's ``measures.outcomes.model.formula``, itself by default
+    ``outcome_change ~ rung + tokenistic``) plus the ``covariates`` with :func:`mixed_model`,
+    grouped by the site role, at the study's ``parameters.confidence``. ``tokenistic`` is left
+    out when the study has no tokenism items. Who enters (``respondents``) and the follow-up
+    default to the study's declarations (:func:`model_respondents`, :func:`model_follow_up`).
+    Categorical covariates enter as dummies. The ladder and tokenism are non-validated indices:
+    say so where the result is shown.
 
     Returns
     -------
     ModelResult
         As :func:`mixed_model`.
     """
+    outcomes, _ = _outcome_config(study)
+    try:
+        model = outcomes.model if formula is None else OutcomeModel(formula=formula)
+    except ValueError as error:  # pydantic's ValidationError, with the catalogue's message
+        raise ArgumentError(error.errors()[0]["msg"], where="formula") from None
     change = involvement_change_data(responses, study=study, follow_up=follow_up,
-                                     covariates=covariates)
-    terms = ["rung"]
-    if change["tokenistic"].notna().any():
-        terms.append("tokenistic")
+                                     covariates=covariates, respondents=respondents)
+    terms = [t for t in model.terms
+             if t != "tokenistic" or change["tokenistic"].notna().any()]
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
     terms += [c if c.isidentifier() else f"Q('{c}')" for c in covariates]
-    formula = "outcome_change ~ " + " + ".join(terms)
+    formula = "outcome_change ~ " + (" + ".join(terms) or "1")
     return mixed_model(change, formula=formula, group=study.roles.site, reml=reml,
                        confidence=study.parameters.confidence)

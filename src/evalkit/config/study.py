@@ -223,11 +223,60 @@ class Involvement(_Model):
     perception: Perception | None = None
 
 
+#: The outcome model's response and the terms its formula may use (columns of
+#: :func:`evalkit.analyse.models.involvement_change_data`).
+MODEL_RESPONSE = "outcome_change"
+MODEL_TERMS = ("rung", "tokenistic", "baseline_mean")
+DEFAULT_MODEL_FORMULA = "outcome_change ~ rung + tokenistic"
+
+
+class OutcomeModel(_Model):
+    """The released model of outcome change on involvement: its formula, who enters it and the
+    follow-up wave the change is measured to. Every key has a documented default."""
+
+    formula: str = Field(
+        default=DEFAULT_MODEL_FORMULA,
+        description="outcome_change ~ terms, the terms among rung, tokenistic and "
+        "baseline_mean (a random intercept per site is always added).")
+    respondents: list[Scalar] | None = Field(
+        default=None,
+        description="Values of roles.group whose change enters the model (default: "
+        "involvement.perception.users when declared, else every respondent with a change).")
+    follow_up: Scalar | None = Field(
+        default=None, description="The follow-up wave the change is measured to (default: "
+        "the first of waves.follow_up).")
+
+    @field_validator("respondents", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str | int) else value
+
+    @field_validator("formula")
+    @classmethod
+    def _known_terms(cls, value: str) -> str:
+        left, sep, right = value.partition("~")
+        terms = [t.strip() for t in right.split("+")]
+        unknown = [t for t in terms if t not in MODEL_TERMS]
+        if not sep or left.strip() != MODEL_RESPONSE or not right.strip() or unknown \
+                or len(set(terms)) != len(terms):
+            raise config_error("config.model_formula", formula=value,
+                               terms=", ".join(MODEL_TERMS), response=MODEL_RESPONSE)
+        return f"{MODEL_RESPONSE} ~ " + " + ".join(terms)
+
+    @property
+    def terms(self) -> list[str]:
+        """The formula's terms, in order."""
+        return [t.strip() for t in self.formula.partition("~")[2].split("+")]
+
+
 class Outcomes(_Model):
     items: Annotated[list[ColumnName], Field(min_length=1)]
     met_at: float = Field(description="An outcome is met when its rating is at least this value.")
     groups: dict[str, list[ColumnName]] = Field(
         default_factory=dict, description="Outcome groups (e.g. quality_of_life, process, change).")
+    model: OutcomeModel = Field(default_factory=OutcomeModel,
+                                description="The released model of outcome change on "
+                                "involvement (formula, who enters, the follow-up).")
 
     @model_validator(mode="after")
     def _groups_use_items(self) -> Outcomes:

@@ -8,9 +8,10 @@ a subset, in CSV, French-Excel CSV, XLSX and SPSS files. ``truth.json`` writes d
 planted, the names given to every role and item, and how each file was written, so that tests can
 recompute every number from the files on their own.
 
-Some shapes use study features that are declared in ``study.yaml`` only from a later version
-(:data:`PENDING`): they are written without them (files in the study's own column names), and
-with them when asked (``enable=``).
+Files keep their own column names where a real study's would (a staff workbook's name for the
+identifier, a population file's own headers), mapped to the study's in ``study.yaml``
+(``columns:``, ``set:``). Features ``study.yaml`` cannot declare yet are listed in
+:data:`PENDING`: shapes are written without them, and with them when asked (``enable=``).
 """
 
 from __future__ import annotations
@@ -33,12 +34,14 @@ from evalkit.errors import ArgumentError
 from evalkit.prepare.keys import DEMO_KEY_MARK
 from evalkit.read.qda.write import write_qdpx
 
-__all__ = ["PENDING", "ZOO", "ZooShape", "make_zoo_study", "zoo_shapes"]
+__all__ = ["FEATURES", "PENDING", "ZOO", "ZooShape", "make_zoo_study", "zoo_shapes"]
 
-#: Study features a shape can use once ``study.yaml`` can declare them: a source's own column
-#: names mapped to the study's (``columns:``/``set:``), the population file's own headers, and
-#: items asked of a subset declared in the codebook. Without them, files use the study's names.
-PENDING = ("source_columns", "population_columns", "skip_logic")
+#: Study features every shape uses: a source's own column names mapped to the study's
+#: (``columns:``/``set:``) and the population file's own headers.
+FEATURES = ("source_columns", "population_columns")
+#: Study features a shape can use once ``study.yaml`` can declare them: items asked of a subset
+#: declared in the codebook. Without them, such items are written but not declared.
+PENDING = ("skip_logic",)
 
 FORMATS = ("csv", "csv_fr", "xlsx", "sav")
 ID_FORMATS = ("prefixed", "integer", "uuid", "dossier")
@@ -70,8 +73,7 @@ class ZooShape:
         File format of each wave (the last one repeats): ``csv`` (UTF-8), ``csv_fr`` (French
         Excel: cp1252, ``;``, decimal comma), ``xlsx``, ``sav`` (SPSS, missing codes 8 and 9).
     spss_names : bool
-        Column names SPSS accepts (no spaces or apostrophes); required with ``sav`` files unless
-        ``source_columns`` is enabled.
+        Column names SPSS accepts (no spaces or apostrophes); required with ``sav`` files.
     carers : bool
     staff : {'none', 'inline', 'file'}
         No staff, staff rows in the wave files, or staff in a sheet of their own workbook (not
@@ -105,22 +107,24 @@ class ZooShape:
 
 #: The shapes of the zoo, by name (small sizes: the tests run each end to end).
 ZOO: dict[str, ZooShape] = {shape.name: shape for shape in (
-    ZooShape("fr-csv-3sites", language="fr", n_sites=3, waves=2, formats=("csv_fr", "csv"),
+    ZooShape("fr-csv-3sites", language="fr", n_sites=3, waves=2, n_per_site=60,
+             formats=("csv_fr", "csv"),
              population=True, partners=True, tiny_site=True, reverse="codebook"),
-    ZooShape("en-mixed-8sites-3waves", language="en", n_sites=8, waves=3, n_per_site=25,
+    ZooShape("en-mixed-8sites-3waves", language="en", n_sites=8, waves=3, n_per_site=40,
              formats=("csv", "sav", "xlsx"), spss_names=True, staff="file", interviews=True,
-             id_format="integer", reverse="instrument", pending=("source_columns",)),
-    ZooShape("one-site-one-wave", language="fr", n_sites=1, waves=1, n_per_site=40,
+             id_format="integer", reverse="instrument"),
+    ZooShape("one-site-one-wave", language="fr", n_sites=1, waves=1, n_per_site=60,
              id_format="integer", carers=False, staff="none", formats=("xlsx",),
              reverse="none"),
-    ZooShape("en-2sites-uuid", language="en", n_sites=2, waves=2, id_format="uuid",
+    ZooShape("en-2sites-uuid", language="en", n_sites=2, waves=2, n_per_site=60,
+             id_format="uuid",
              staff="none", formats=("xlsx",), skip_logic=True, pending=("skip_logic",)),
     ZooShape("fr-40sites", language="fr", n_sites=40, waves=2, n_per_site=12,
              id_format="dossier", formats=("sav", "csv_fr"), spss_names=True, population=True,
-             tiny_site=True, pending=("population_columns",)),
-    ZooShape("fr-sav-8sites", language="fr", n_sites=8, waves=2, n_per_site=25,
+             tiny_site=True),
+    ZooShape("fr-sav-8sites", language="fr", n_sites=8, waves=2, n_per_site=40,
              formats=("sav",), spss_names=True, interviews=True, partners=True,
-             reverse="instrument", staff="file", pending=("source_columns",)),
+             reverse="instrument", staff="file"),
 )}
 
 
@@ -426,8 +430,8 @@ def make_zoo_study(path: str | Path, shape: str | ZooShape, *, seed: int = 1,
     seed : int
         Seed of the draws: the same seed writes the same bytes.
     enable : iterable of str
-        Features of :data:`PENDING` to use: the shape's files then take their own column
-        names (mapped in ``study.yaml``) and skip logic is declared.
+        Features of :data:`PENDING` to use (names of :data:`FEATURES` are accepted: they are
+        always on).
 
     Returns
     -------
@@ -446,7 +450,8 @@ def make_zoo_study(path: str | Path, shape: str | ZooShape, *, seed: int = 1,
     """
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
-    enable = tuple(check_choice(f, PENDING, "enable") for f in enable)
+    asked = {check_choice(f, (*FEATURES, *PENDING), "enable") for f in enable}
+    enable = tuple(f for f in (*FEATURES, *PENDING) if f in asked or f in FEATURES)
     if isinstance(shape, str):
         if shape == "template":
             return _template(folder)
@@ -487,9 +492,9 @@ def _check_shape(shape: ZooShape, enable: tuple[str, ...]) -> None:
     check_int(shape.waves, "shape.waves", minimum=1, maximum=3)
     for fmt in shape.formats:
         check_choice(fmt, FORMATS, "shape.formats")
-    if "sav" in shape.formats and not shape.spss_names and "source_columns" not in enable:
+    if "sav" in shape.formats and not shape.spss_names:
         raise ArgumentError("SPSS files need column names without spaces or apostrophes: set "
-                            "spss_names=True or enable 'source_columns'", where="shape")
+                            "spss_names=True", where="shape")
 
 
 def _numeric(names: dict) -> list[str]:

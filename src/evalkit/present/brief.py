@@ -176,8 +176,10 @@ def _respondent_total(ctx: _Ctx) -> tuple[int, int, int]:
     roles = ctx.study.roles
     n = _num(counts["n"])
     waves = counts[roles.wave].dropna().unique() if roles.wave in counts else [None]
-    first = sorted(waves, key=lambda w: float(w) if w is not None else 0)[0]
-    at_first = counts[roles.wave] == first if roles.wave in counts else slice(None)
+    # The study's baseline wave, whatever its codes (1, 2... or T1, T2...).
+    first = str(ctx.study.baseline_wave(waves))
+    at_first = (counts[roles.wave].astype(str).str.replace(r"\.0$", "", regex=True) == first
+                if roles.wave in counts else slice(None))
     return (int(n[at_first].sum()), int(counts[roles.site].nunique()), len(waves))
 
 

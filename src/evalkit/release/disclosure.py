@@ -364,15 +364,27 @@ def _notebook_text(value: Any) -> str:
     return "".join(value) if isinstance(value, list) else str(value)
 
 
+#: What papermill writes of an execution's timing: machine numbers, never the study's data (a
+#: duration of 0.100095 s is not the identifier 100095).
+_TIMINGS = ("duration", "start_time", "end_time")
+
+
+def _without_timings(metadata: Any) -> Any:
+    papermill = metadata.get("papermill") if isinstance(metadata, dict) else None
+    if not isinstance(papermill, dict):
+        return metadata
+    return {**metadata, "papermill": {k: v for k, v in papermill.items() if k not in _TIMINGS}}
+
+
 def _scan_notebook(data: bytes, detector: _Detector) -> list[Finding]:
     notebook = json.loads(data.decode("utf-8"))
-    found = detector.findings("metadata", json.dumps(notebook.get("metadata", {}),
-                                                     ensure_ascii=False))
+    found = detector.findings("metadata", json.dumps(
+        _without_timings(notebook.get("metadata", {})), ensure_ascii=False))
     for i, cell in enumerate(notebook.get("cells", [])):
         found += detector.findings(f"cell[{i}]:source", _notebook_text(cell.get("source", "")))
         if cell.get("metadata"):
-            found += detector.findings(f"cell[{i}]:metadata",
-                                       json.dumps(cell["metadata"], ensure_ascii=False))
+            found += detector.findings(f"cell[{i}]:metadata", json.dumps(
+                _without_timings(cell["metadata"]), ensure_ascii=False))
         for name, attachment in (cell.get("attachments") or {}).items():
             for mime, payload in attachment.items():
                 found += _notebook_data(f"cell[{i}]:attachment[{name}]:{mime}", mime, payload,
