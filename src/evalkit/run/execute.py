@@ -23,6 +23,7 @@ from evalkit.present.notebook_page import export_notebook_html
 from evalkit.run.jobs import Job, JobResult
 from evalkit.run.kernel import KERNEL_NAME, ensure_kernel, kernel_manager_class
 from evalkit.run.lifetime import kill_group
+from evalkit.run.warm import kill_template
 
 __all__ = ["find_failure", "run_job"]
 
@@ -64,7 +65,6 @@ def warm_up() -> None:
     from jupyter_client import AsyncKernelManager  # noqa: F401
 
 
-
 def kill_kernels(*_: Any) -> None:
     """Kill the kernels this process started (their whole process groups), then exit.
 
@@ -73,6 +73,7 @@ def kill_kernels(*_: Any) -> None:
     """
     for pid in list(_KERNEL_PIDS):  # a kernel leads its own process group on POSIX
         kill_group(pid)
+    kill_template()  # and the kernels it forked, by their parent-death signal
     os._exit(1)
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from evalkit.errors import ConfigError, ExecutionError
-from evalkit.run import execute
+from evalkit.run import execute, warm
 from evalkit.run.execute import kill_kernels, run_job, warm_up
 from evalkit.run.jobs import Job, JobResult
 from evalkit.run.lifetime import die_with_parent, kill_group
@@ -54,6 +54,7 @@ def _worker_main(jobs: Any, messages: Any, parent: int | None = None) -> None:
     # The run hears of each kernel, so that it can kill the kernel itself if this worker
     # cannot do it (killed, or stuck).
     execute._KERNEL_WATCHERS.append(lambda event: messages.put(("kernel", os.getpid(), event)))
+    warm.template()  # imports the notebooks' libraries while this worker imports its own
     warm_up()
 
     def events(event: tuple) -> None:
@@ -62,6 +63,7 @@ def _worker_main(jobs: Any, messages: Any, parent: int | None = None) -> None:
     while True:
         item = jobs.get()
         if item is None:
+            warm.stop_template()
             return
         index, job = item
         messages.put(("taken", index, os.getpid()))

@@ -6,10 +6,14 @@ kernelspec may point to another Python; a run looks only in ``sys.prefix``.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
+import uuid
 from pathlib import Path
+
+from evalkit.run import warm
 
 __all__ = ["KERNEL_NAME", "ensure_kernel", "install_kernel", "kernel_manager_class", "kernels_dir"]
 
@@ -73,4 +77,54 @@ def kernel_manager_class() -> type:
             return KernelSpecManager(kernel_dirs=[str(kernels_dir())],
                                      ensure_native_kernel=False)
 
+        async def _async_pre_start_kernel(self, **kw):
+            # A kernel forked from this worker's warm template (see evalkit.run.warm) when
+            # the kernelspec is this environment's ipykernel; the usual start otherwise.
+            if self.provisioner is None and warm.warm_kernels_enabled():
+                self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
+                self.provisioner = _warm_provisioner_class()(
+                    kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
+            return await super()._async_pre_start_kernel(**kw)
+
     return PrefixKernelManager
+
+
+def _ipykernel_arguments(cmd: list[str]) -> list[str] | None:
+    """The arguments after ``python [-X option] -m ipykernel_launcher`` when ``cmd`` starts this
+    interpreter's ipykernel; None for any other kernel command (a fork of the template could
+    not honour other interpreter options)."""
+    if not cmd or os.path.realpath(cmd[0]) != os.path.realpath(sys.executable):
+        return None
+    start = 1
+    while start < len(cmd) and cmd[start].startswith("-X"):
+        start += 1
+    if cmd[start:start + 2] != ["-m", "ipykernel_launcher"]:
+        return None
+    return list(cmd[start + 2:])
+
+
+@functools.cache
+def _warm_provisioner_class() -> type:
+    from jupyter_client.provisioning import LocalProvisioner
+
+    class WarmProvisioner(LocalProvisioner):
+        """Launches the kernel as a fork of the worker's warm template; falls back to
+        ``LocalProvisioner`` (a new interpreter) when the template cannot serve."""
+
+        async def launch_kernel(self, cmd, **kwargs):
+            arguments = _ipykernel_arguments(cmd)
+            serving = warm.template() if arguments is not None else None
+            if serving is None:
+                return await super().launch_kernel(cmd, **kwargs)
+            try:
+                self.process = serving.fork_kernel(
+                    arguments, env=dict(kwargs.get("env") or os.environ), cwd=kwargs.get("cwd"),
+                    stdout=kwargs.get("stdout"), stderr=kwargs.get("stderr"))
+            except (OSError, ValueError):
+                warm.stop_template()  # it is broken: this kernel starts the usual way
+                return await super().launch_kernel(cmd, **kwargs)
+            self.pid = self.pgid = self.process.pid
+            self.cwd = kwargs.get("cwd") or os.getcwd()
+            return self.connection_info
+
+    return WarmProvisioner

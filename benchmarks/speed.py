@@ -1,0 +1,145 @@
+"""Benchmark: what a report costs beyond its own work.
+
+1. ``evalkit demo`` (every notebook, both languages, brief, release check) against one trivial
+   notebook that imports the same libraries (numpy, pandas, matplotlib, seaborn, statsmodels,
+   evalkit) executed by plain papermill on the project's kernel: wall and CPU seconds of whole
+   processes (CPU of the process and everything it waited for), side by side in the same run,
+   and their ratio (target: the demo within 3x the trivial notebook).
+2. The marginal CPU cost of one more site profile: ``evalkit run`` of the demo study with
+   ``--only site_profile`` for 1 site and for every site; the difference divided by the extra
+   sites (target: 0.5 CPU s or less).
+
+Each side is run with warm kernels (the default) and, for comparison, with
+``EVALKIT_WARM_KERNELS=0`` (a new interpreter per notebook).
+
+Run from the repository root:  python -m benchmarks.speed [--repeats 1] [--cold]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "data_samples" / "demo" / "study.yaml"
+IMPORTS = "import numpy, pandas, matplotlib, seaborn, statsmodels.api, evalkit"
+TRIVIAL = f'''
+import sys, nbformat, papermill
+book = nbformat.v4.new_notebook()
+book.metadata["kernelspec"] = {{"name": "evalkit", "display_name": "evalkit",
+                               "language": "python"}}
+cell = nbformat.v4.new_code_cell('lang = "fr"')
+cell.metadata["tags"] = ["parameters"]
+book.cells = [cell, nbformat.v4.new_code_cell("{IMPORTS}"),
+              nbformat.v4.new_code_cell("print(lang)")]
+nbformat.write(book, sys.argv[1] + "/trivial.ipynb")
+papermill.execute_notebook(sys.argv[1] + "/trivial.ipynb", sys.argv[1] + "/out.ipynb",
+                           parameters={{"lang": "en"}}, kernel_name="evalkit",
+                           progress_bar=False, cwd=sys.argv[1])
+'''
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(argv: list[str], *, warm: bool = True) -> tuple[float, float, int, str]:
+    """Wall and CPU seconds of a whole process (and what it waited for), its exit code and
+    output."""
+    env = {**os.environ, "EVALKIT_LANG": "en", "EVALKIT_WARM_KERNELS": "1" if warm else "0"}
+    env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
+    cpu, start = _children_cpu(), time.perf_counter()
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+    return (time.perf_counter() - start, _children_cpu() - cpu, done.returncode,
+            done.stdout + done.stderr)
+
+
+def evalkit(*args: str, warm: bool = True) -> tuple[float, float]:
+    wall, cpu, code, text = measure([sys.executable, "-m", "evalkit", *args, "--quiet"],
+                                    warm=warm)
+    if code != 0:
+        raise SystemExit(f"evalkit {' '.join(args)} ended with {code}:\n{text}")
+    return wall, cpu
+
+
+def trivial(folder: Path) -> tuple[float, float]:
+    folder.mkdir(parents=True, exist_ok=True)
+    wall, cpu, code, text = measure([sys.executable, "-c", TRIVIAL, str(folder)])
+    if code != 0:
+        raise SystemExit(f"the trivial notebook failed:\n{text}")
+    return wall, cpu
+
+
+def _median(pairs: list[tuple[float, float]]) -> tuple[float, float]:
+    return statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
+
+
+def demo_against_trivial(root: Path, repeats: int, modes: list[bool]) -> None:
+    trivial(root / "warm-up")  # disk caches, compiled bytecode
+    base, runs = [], {mode: [] for mode in modes}
+    for repeat in range(repeats):  # alternating, so that the machine's load hits both sides
+        base.append(trivial(root / f"trivial{repeat}"))
+        for mode in modes:
+            runs[mode].append(evalkit("demo", "--out", str(root / f"demo{repeat}-{mode}"),
+                                      warm=mode))
+    b_wall, b_cpu = _median(base)
+    print(f"demo against one trivial notebook ({IMPORTS}), median of {repeats}")
+    print(f"  {'':<36} {'wall s':>8} {'CPU s':>8} {'x wall':>7} {'x CPU':>7}")
+    print(f"  {'trivial notebook, plain papermill':<36} {b_wall:8.1f} {b_cpu:8.1f}")
+    for mode in modes:
+        wall, cpu = _median(runs[mode])
+        label = "evalkit demo, warm kernels" if mode else "evalkit demo, a new kernel each"
+        print(f"  {label:<36} {wall:8.1f} {cpu:8.1f} {wall / b_wall:7.2f} {cpu / b_cpu:7.2f}")
+    print("  target: evalkit demo <= 3x the trivial notebook")
+
+
+def _sites(out: Path) -> list[str]:
+    """The sites whose profile a run wrote (from its manifest)."""
+    manifest = json.loads(next(out.rglob("manifest.json")).read_text(encoding="utf-8"))
+    return sorted(r["key"].split(".", 1)[1] for r in manifest["notebooks"]
+                  if r["key"].startswith("site_profile."))
+
+
+def marginal_site(root: Path, modes: list[bool]) -> None:
+    print("one more site profile: --only site_profile, 1 site against every site of the demo")
+    for mode in modes:
+        every = evalkit("run", str(DEMO), "--only", "site_profile",
+                        "--out", str(root / f"all-{mode}"), warm=mode)
+        sites = _sites(root / f"all-{mode}")
+        one = evalkit("run", str(DEMO), "--only", "site_profile", "--sites", sites[0],
+                      "--out", str(root / f"one-{mode}"), warm=mode)
+        label = "warm kernels" if mode else "a new kernel each"
+        print(f"  {label:<36} {(every[1] - one[1]) / (len(sites) - 1):6.2f} CPU s per site "
+              f"(wall {one[0]:.1f} s for 1, {every[0]:.1f} s for {len(sites)})")
+    print("  target: <= 0.5 CPU s per site profile")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.speed", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=1, help="alternating repeats (1)")
+    parser.add_argument("--cold", action="store_true",
+                        help="also measure a new interpreter per notebook")
+    parser.add_argument("--skip-sites", action="store_true")
+    args = parser.parse_args(argv)
+    from evalkit.run.kernel import ensure_kernel
+
+    ensure_kernel()
+    modes = [True, False] if args.cold else [True]
+    with tempfile.TemporaryDirectory() as tmp:
+        demo_against_trivial(Path(tmp), args.repeats, modes)
+        if not args.skip_sites:
+            marginal_site(Path(tmp), modes)
+
+
+if __name__ == "__main__":
+    main()

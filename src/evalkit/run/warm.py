@@ -1,0 +1,330 @@
+"""Warm kernels: each notebook still gets a kernel process of its own, forked from a template
+process that has already imported the libraries notebooks use.
+
+A fresh ``python -m ipykernel_launcher`` spends seconds of CPU importing pandas, statsmodels,
+matplotlib, seaborn and evalkit before the first cell runs, which is most of what a short report
+costs. A worker instead starts one *kernel template* (:func:`template`) that
+imports them once and then waits; for each notebook it forks a child that becomes an ordinary
+ipykernel on the connection file jupyter_client wrote. Nothing a notebook does reaches the
+template or the next notebook: every notebook runs in a new process, forked from a state no
+notebook ever touched (variables, imported modules, matplotlib's rcParams, pandas options,
+warnings filters). A notebook that crashes or kills its kernel takes only its own process.
+
+Lifetimes. A forked kernel leads its own process group (like a kernel jupyter_client starts) and
+receives SIGKILL when the template ends (``prctl(PR_SET_PDEATHSIG)``); the template ends when the
+worker that started it closes the socket between them (the worker ended, however it ended), and
+kills the groups of the kernels it forked on its way out.
+
+Warm kernels are used on Linux, where fork and the parent-death signal are dependable; elsewhere,
+when ``EVALKIT_WARM_KERNELS=0``, or when the template cannot serve, kernels are started the usual
+way by jupyter_client.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+from evalkit.run.lifetime import kill_group, parent_death_signal
+
+__all__ = ["PRELOAD", "KernelTemplate", "ForkedKernel", "template", "stop_template",
+           "warm_kernels_enabled"]
+
+#: Modules the template imports before it forks kernels: what every report notebook imports.
+PRELOAD: tuple[str, ...] = (
+    "numpy", "pandas", "scipy.stats", "statsmodels.api", "statsmodels.formula.api",
+    "matplotlib", "matplotlib.pyplot", "matplotlib_inline.backend_inline", "seaborn",
+    "evalkit", "evalkit.plots", "evalkit.present.session", "evalkit.present.display",
+    "evalkit.present.joint", "evalkit.analyse.results", "evalkit.release.suppress",
+    "ipykernel.kernelapp", "ipykernel.ipkernel", "IPython",
+)
+#: The environment variable that turns warm kernels off (``0``).
+ENV_SWITCH = "EVALKIT_WARM_KERNELS"
+#: Seconds the template may take to import :data:`PRELOAD` and say it is ready.
+READY_SECONDS = 120
+#: Seconds to wait for the template to fork a kernel and give its pid.
+FORK_SECONDS = 30
+#: ipykernel's inline backend, set before matplotlib is imported (ipykernel would set it too,
+#: but only when the kernel starts, after the template has imported matplotlib).
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
+
+def warm_kernels_enabled() -> bool:
+    """Whether kernels are forked from a warm template (Linux, unless turned off)."""
+    if os.environ.get(ENV_SWITCH, "1").strip().lower() in ("0", "false", "no", "off"):
+        return False
+    return sys.platform.startswith("linux") and hasattr(os, "fork")
+
+
+# -- the worker's side -----------------------------------------------------------------------
+
+class ForkedKernel:
+    """The part of :class:`subprocess.Popen` that jupyter_client uses, for a kernel forked by
+    the template (a child of the template, not of this process: its exit code is unknown, and
+    its end is seen by its pid no longer leading its process group)."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                state = open(f"/proc/{self.pid}/stat").read().rsplit(")", 1)[1].split()[0]
+                gone = state in ("Z", "X") or os.getpgid(self.pid) != self.pid
+            except (OSError, IndexError):
+                gone = True
+            if gone:
+                self.returncode = -signal.SIGKILL
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"kernel {self.pid}", timeout)
+            time.sleep(0.05)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signum)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+class KernelTemplate:
+    """A template process of this worker, and the socket to ask it for kernels."""
+
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        env = {**os.environ, "MPLBACKEND": os.environ.get("MPLBACKEND") or INLINE_BACKEND}
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", "import sys; from evalkit.run.warm import _serve; "
+             "_serve(int(sys.argv[1]), int(sys.argv[2]))", str(theirs.fileno()),
+             str(os.getpid())],
+            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, env=env,
+            start_new_session=True)
+        theirs.close()
+        self.socket = ours
+        self.lock = threading.Lock()
+        self._reader = ours.makefile("rb")
+        self.ready = False
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def _reply(self, seconds: float) -> dict:
+        self.socket.settimeout(seconds)
+        line = self._reader.readline()
+        if not line:
+            raise OSError("the kernel template ended")
+        return json.loads(line)
+
+    def fork_kernel(self, argv: list[str], *, env: dict, cwd: str | None,
+                    stdout: Any = None, stderr: Any = None) -> ForkedKernel:
+        """Ask for a kernel running ``argv`` (ipykernel's arguments) in ``cwd`` with ``env``;
+        its output goes to the files ``stdout`` and ``stderr`` (or the template's)."""
+        fds = [f.fileno() for f in (stdout, stderr) if f is not None and hasattr(f, "fileno")]
+        request = json.dumps({"argv": argv, "env": env, "cwd": cwd,
+                              "out": stdout is not None, "err": stderr is not None}).encode()
+        with self.lock:
+            if not self.ready:
+                message = self._reply(READY_SECONDS)
+                if message.get("ready") is not True:
+                    raise OSError(f"the kernel template could not start: {message}")
+                self.ready = True
+            socket.send_fds(self.socket, [request + b"\n"], fds)
+            message = self._reply(FORK_SECONDS)
+        if "pid" not in message:
+            raise OSError(f"the kernel template could not fork a kernel: {message}")
+        return ForkedKernel(int(message["pid"]))
+
+    def close(self) -> None:
+        """End the template (and so any kernel it forked that still runs)."""
+        with contextlib.suppress(OSError):
+            self.socket.close()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            kill_group(self.process.pid)
+            self.process.wait(timeout=5)
+
+
+_TEMPLATE: KernelTemplate | None = None
+_TEMPLATE_LOCK = threading.Lock()
+
+
+def template(start: bool = True) -> KernelTemplate | None:
+    """This process's kernel template, started on first use (None when warm kernels are off
+    or the template has ended)."""
+    global _TEMPLATE
+    if not warm_kernels_enabled():
+        return None
+    with _TEMPLATE_LOCK:
+        if _TEMPLATE is not None and _TEMPLATE.process.poll() is not None:
+            _TEMPLATE = None  # it ended (killed from outside): the next one is started
+        if _TEMPLATE is None and start:
+            _TEMPLATE = KernelTemplate()
+        return _TEMPLATE
+
+
+def stop_template() -> None:
+    """End this process's kernel template, if it started one."""
+    global _TEMPLATE
+    with _TEMPLATE_LOCK:
+        current, _TEMPLATE = _TEMPLATE, None
+    if current is not None:
+        current.close()
+
+
+def kill_template() -> None:
+    """Kill this process's kernel template at once (from a signal handler)."""
+    if _TEMPLATE is not None:
+        kill_group(_TEMPLATE.pid)
+
+
+# -- the template's side ---------------------------------------------------------------------
+
+_START_PATH = sys.path[0] if sys.path else ""
+
+
+def _preload() -> list[str]:
+    missing = []
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except Exception as error:  # a module a kernel will import itself, slowly but surely
+            missing.append(f"{name}: {type(error).__name__}")
+    return missing
+
+
+def _become_kernel(request: dict, fds: list[int], connection: socket.socket,
+                   started: int) -> None:
+    """In the forked child: turn into an ipykernel as ``python -m ipykernel_launcher`` would."""
+    code = 1
+    try:
+        connection.close()
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the kernel's subprocesses are waited on
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        os.setsid()  # its own process group, as jupyter_client gives a kernel
+        parent_death_signal(signal.SIGKILL)
+        os.write(started, b"1")
+        os.close(started)
+        with open(os.devnull, "rb") as null:
+            os.dup2(null.fileno(), 0)
+        fds = list(fds)
+        for wanted, target in (("out", 1), ("err", 2)):
+            if request.get(wanted) and fds:
+                fd = fds.pop(0)
+                os.dup2(fd, target)
+                os.close(fd)
+        if request.get("cwd"):
+            os.chdir(request["cwd"])
+        if sys.path and sys.path[0] == _START_PATH == "":  # as ipykernel_launcher does
+            del sys.path[0]
+        os.environ.clear()
+        os.environ.update(request["env"])
+        os.environ["JPY_PARENT_PID"] = str(os.getppid())
+        if "numpy" in sys.modules:  # a fresh kernel would not share the template's seed
+            sys.modules["numpy"].random.seed()
+        argv = list(request["argv"])
+        # ipykernel watches its parent: here the template, whose end ends the kernel too.
+        argv.append(f"--IPKernelApp.parent_handle={os.getppid()}")
+        launcher = importlib.util.find_spec("ipykernel_launcher")
+        sys.argv = [launcher.origin if launcher else "ipykernel_launcher", *argv]
+        from ipykernel.kernelapp import IPKernelApp
+
+        IPKernelApp.launch_instance(argv=argv)
+        code = 0
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else 1
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+
+
+def _serve(fd: int, parent: int) -> None:
+    """The template's loop: fork a kernel for each request, until the worker goes away."""
+    connection = socket.socket(fileno=fd)
+    parent_death_signal(signal.SIGTERM)
+    if os.getppid() != parent:  # the worker ended before the parent-death signal was asked
+        return
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    missing = _preload()
+    connection.sendall(json.dumps({"ready": True, "missing": missing}).encode() + b"\n")
+    children: set[int] = set()
+
+    def reap(*_: Any) -> None:
+        # Waited on, so that their CPU time is counted to the worker and the run, as a
+        # kernel's started by jupyter_client is.
+        with contextlib.suppress(ChildProcessError):
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+
+    signal.signal(signal.SIGCHLD, reap)
+
+    def end(*_: Any) -> None:
+        for pid in children:
+            kill_group(pid)
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, end)
+    buffer = b""
+    while True:
+        try:
+            data, fds, _, _ = socket.recv_fds(connection, 65536, 4)
+        except InterruptedError:
+            continue
+        if not data:
+            end()
+        buffer += data
+        while b"\n" in buffer:
+            line, buffer = buffer.split(b"\n", 1)
+            request = json.loads(line)
+            started_r, started_w = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                os.close(started_r)
+                _become_kernel(request, fds, connection, started_w)
+            os.close(started_w)
+            os.read(started_r, 1)  # the kernel leads its group now (or has already ended)
+            os.close(started_r)
+            for descriptor in fds:
+                os.close(descriptor)
+            fds = []
+            children = {p for p in children if _leads_group(p)} | {pid}
+            connection.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+
+
+def _leads_group(pid: int) -> bool:
+    try:
+        return os.getpgid(pid) == pid
+    except OSError:
+        return False
+

@@ -1,0 +1,221 @@
+"""Warm kernels: each notebook runs in a kernel forked from a template that has the libraries
+imported; nothing one notebook does is seen by the next, a crash takes only its own kernel, and
+the template and its kernels end with the process that started them."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from evalkit.datasets import make_demo_study
+from evalkit.run import warm
+from evalkit.run.execute import run_job
+from evalkit.run.jobs import Job
+
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="warm kernels are forked on Linux only")
+PARAMETERS = 'study_file = ""\nrun_dir = ".."\nlang = "fr"\nseed = 1\nbootstrap = 10\n' \
+             'confidence = 0.95\nci = False'
+# What a notebook can leave behind in its process: a variable, a module it imported (and the
+# module's side effect on a library), an rcParam, a pandas option, a warnings filter, the
+# environment, the working folder.
+LEAVE = """
+import os, sys, warnings
+import matplotlib, pandas
+sys.path.insert(0, {folder!r})
+import planted_module
+leak = 42
+matplotlib.rcParams["lines.linewidth"] = 9.5
+pandas.set_option("display.max_rows", 3)
+warnings.filterwarnings("error", message="planted")
+os.environ["EVALKIT_PLANTED"] = "1"
+os.chdir({folder!r})
+"""
+LOOK = """
+import os, sys, warnings
+import matplotlib, pandas
+preloaded = "seaborn" in sys.modules and "statsmodels.api" in sys.modules
+seen = {{
+    "variable": "leak" in globals(),
+    "module": "planted_module" in sys.modules or hasattr(pandas, "planted_attribute"),
+    "rcparam": matplotlib.rcParams["lines.linewidth"] == 9.5,
+    "option": pandas.get_option("display.max_rows") == 3,
+    "warnings": any("planted" in str(f[1]) for f in warnings.filters),
+    "environment": "EVALKIT_PLANTED" in os.environ,
+    "folder": os.getcwd() == {folder!r},
+}}
+print("PRELOADED", preloaded)
+print("SEEN", sorted(k for k, v in seen.items() if v))
+"""
+
+
+def _notebook(path: Path, *cells: str) -> Path:
+    book = nbformat.v4.new_notebook()
+    book.metadata["kernelspec"] = {"name": "evalkit", "display_name": "evalkit",
+                                   "language": "python"}
+    first = nbformat.v4.new_code_cell(PARAMETERS)
+    first.metadata["tags"] = ["parameters"]
+    book.cells = [first, *(nbformat.v4.new_code_cell(c) for c in cells)]
+    nbformat.write(book, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    return make_demo_study(tmp_path_factory.mktemp("study"), n_sites=2, n_per_site=20,
+                           formats="plain")
+
+
+@pytest.fixture
+def run_dir(tmp_path):
+    for folder in ("notebooks", "html", "tables", ".work"):
+        (tmp_path / folder).mkdir()
+    yield tmp_path
+    warm.stop_template()
+
+
+def _job(run_dir: Path, study: Path, source: Path) -> Job:
+    parameters = {"study_file": str(study), "run_dir": "..", "lang": "en", "seed": 5,
+                  "bootstrap": 3, "confidence": 0.9, "ci": True}
+    return Job(key=source.stem, notebook=source.stem, source=str(source), lang="en", site=None,
+               parameters=parameters, run_dir=str(run_dir), timeout=60, languages=("en",),
+               titles={"en": source.stem})
+
+
+def _printed(run_dir: Path, key: str) -> str:
+    book = nbformat.read(run_dir / "notebooks" / f"{key}.ipynb", as_version=4)
+    return "".join(o.get("text", "") for c in book.cells for o in c.get("outputs", []))
+
+
+@linux_only
+def test_nothing_one_notebook_does_is_seen_by_the_next(run_dir, study, monkeypatch):
+    monkeypatch.setenv(warm.ENV_SWITCH, "1")
+    folder = run_dir / "planted"
+    folder.mkdir()
+    (folder / "planted_module.py").write_text(
+        "import pandas\npandas.planted_attribute = True\n", encoding="utf-8")
+    leave = _notebook(run_dir / "leave.ipynb", LEAVE.format(folder=str(folder)))
+    look = _notebook(run_dir / "look.ipynb", LOOK.format(folder=str(folder)))
+    first = run_job(_job(run_dir, study, leave))
+    assert first.status == "ok", first.failure
+    # The same notebook that looks, before and after: it must see nothing either time.
+    for source in (look, leave, look):
+        result = run_job(_job(run_dir, study, source))
+        assert result.status == "ok", result.failure
+    text = _printed(run_dir, "look")
+    assert "PRELOADED True" in text  # a warm kernel indeed: the libraries were there
+    assert "SEEN []" in text
+
+
+@linux_only
+def test_without_warm_kernels_a_new_interpreter_runs_each_notebook(run_dir, study,
+                                                                   monkeypatch):
+    monkeypatch.setenv(warm.ENV_SWITCH, "0")
+    look = _notebook(run_dir / "look.ipynb", LOOK.format(folder=str(run_dir)))
+    assert run_job(_job(run_dir, study, look)).status == "ok"
+    assert "PRELOADED False" in _printed(run_dir, "look")
+    assert warm.template(start=False) is None
+
+
+@linux_only
+def test_a_notebook_that_kills_its_kernel_fails_alone(run_dir, study, monkeypatch):
+    monkeypatch.setenv(warm.ENV_SWITCH, "1")
+    kill = _notebook(run_dir / "kill.ipynb", "import os, signal",
+                     "os.kill(os.getpid(), signal.SIGKILL)", "print('never')")
+    crash = _notebook(run_dir / "crash.ipynb", "import ctypes", "ctypes.string_at(0)")
+    after = _notebook(run_dir / "after.ipynb", "print('AFTER', 6 * 7)")
+    template = warm.template()
+    for source in (kill, crash):
+        result = run_job(_job(run_dir, study, source))
+        assert result.status == "failed"
+        assert result.failure["kind"] == "dead_kernel"
+        assert result.failure["cell_index"] == 3  # the injected parameters cell is index 1
+    result = run_job(_job(run_dir, study, after))
+    assert result.status == "ok" and "AFTER 42" in _printed(run_dir, "after")
+    assert warm.template() is template and template.process.poll() is None
+
+
+@linux_only
+def test_a_cell_over_its_time_limit_is_named(run_dir, study, monkeypatch):
+    monkeypatch.setenv(warm.ENV_SWITCH, "1")
+    slow = _notebook(run_dir / "slow.ipynb", "import time", "time.sleep(600)")
+    job = dataclasses.replace(_job(run_dir, study, slow), timeout=3)
+    result = run_job(job)
+    assert result.failure["kind"] == "timeout" and result.failure["cell_index"] == 3
+    assert result.failure["cell_first_line"] == "time.sleep(600)"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def _wait_for(condition, seconds: float = 60) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return condition()
+
+
+@linux_only
+@pytest.mark.parametrize("how", ["killed", "ends"])
+def test_the_template_and_its_kernels_end_with_their_process(tmp_path, how):
+    # A process starts a template and has a kernel forked; when it is killed (kill -9) or
+    # simply ends, the template and the kernel end too.
+    script = textwrap.dedent(f"""
+        import os, sys, time
+        from jupyter_client.connect import write_connection_file
+        from evalkit.run import warm
+        template = warm.template()
+        connection, _ = write_connection_file({str(tmp_path / "kernel.json")!r})
+        kernel = template.fork_kernel(["-f", connection], env=dict(os.environ),
+                                      cwd={str(tmp_path)!r})
+        print(template.pid, kernel.pid, flush=True)
+        if {how!r} == "killed":
+            time.sleep(600)
+    """)
+    env = {**os.environ, warm.ENV_SWITCH: "1"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1] / "src") + os.pathsep + \
+        env.get("PYTHONPATH", "")
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True, env=env)
+    try:
+        template_pid, kernel_pid = map(int, process.stdout.readline().split())
+        assert os.getpgid(kernel_pid) == kernel_pid  # the kernel leads its own group
+        if how == "killed":
+            assert _alive(template_pid) and _alive(kernel_pid)
+            process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+        assert _wait_for(lambda: not _alive(template_pid) and not _alive(kernel_pid)), \
+            "the template or its kernel outlived the process that started them"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_only_this_interpreters_ipykernel_is_forked():
+    from evalkit.run.kernel import _ipykernel_arguments
+
+    here = sys.executable
+    assert _ipykernel_arguments([here, "-m", "ipykernel_launcher", "-f", "c.json"]) == \
+        ["-f", "c.json"]
+    assert _ipykernel_arguments([here, "-Xfrozen_modules=off", "-m", "ipykernel_launcher",
+                                 "-f", "c.json"]) == ["-f", "c.json"]
+    assert _ipykernel_arguments(["/elsewhere/python", "-m", "ipykernel_launcher"]) is None
+    assert _ipykernel_arguments([here, "-m", "other_kernel", "-f", "c.json"]) is None
+    assert _ipykernel_arguments([here, "-E", "-m", "ipykernel_launcher"]) is None
