@@ -112,10 +112,15 @@ def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
 class _Tables:
     """Released tables with their bound specs, values as numbers, keys as text."""
 
-    def __init__(self, tables: Mapping[str, pd.DataFrame], study: Mapping[str, Any]) -> None:
+    def __init__(self, tables: Mapping[str, pd.DataFrame], study: Mapping[str, Any], *,
+                 symbolic: bool = False) -> None:
+        # symbolic: every cell of a count column is an unknown (the defender's view, who
+        # chooses which to hide); otherwise only the missing ones (the attacker's view).
+        self.symbolic = symbolic
         self.frames: dict[str, pd.DataFrame] = {}
         self.specs: dict[str, TableSpec] = {}
         self._numbers: dict[tuple[str, str], np.ndarray] = {}
+        self._keys: dict[tuple[str, tuple[str, ...]], list[tuple]] = {}
         for name, frame in tables.items():
             try:
                 spec = catalogue().spec(name, study=dict(study))
@@ -129,6 +134,11 @@ class _Tables:
             self._numbers[(table, column)] = _numbers(self.frames[table], column)
         return self._numbers[(table, column)]
 
+    def counts(self, table: str, column: str) -> bool:
+        """Whether ``column`` of ``table`` is a count (of anything)."""
+        spec = self.specs[table]
+        return spec.has_column(column) and spec.column(column).role in COUNT_ROLES
+
     def has(self, table: str, *columns: str) -> bool:
         return all(c in self.frames[table].columns for c in columns)
 
@@ -136,9 +146,21 @@ class _Tables:
         return [k for k in self.specs[table].keys if k in self.frames[table].columns]
 
     def key_values(self, table: str, keys: list[str]) -> list[tuple]:
-        frame = self.frames[table]
-        columns = [frame[k].map(_key_text).tolist() for k in keys]
-        return list(zip(*columns, strict=True)) if keys else [()] * len(frame)
+        found = self._keys.get((table, tuple(keys)))
+        if found is None:
+            frame = self.frames[table]
+            columns = [frame[k].map(_key_text).tolist() for k in keys]
+            found = list(zip(*columns, strict=True)) if keys else [()] * len(frame)
+            self._keys[(table, tuple(keys))] = found
+        return found
+
+    def label(self, table: str, row: int) -> str:
+        """The row's keys in words (``site=A, rung=5``), or its position from 1."""
+        keys = self.keys(table)
+        if not keys:
+            return str(row + 1)
+        values = self.key_values(table, keys)[row]
+        return ", ".join(f"{k}={v}" for k, v in zip(keys, values, strict=True))
 
     def rows(self, table: str, where: Mapping[str, Any]) -> np.ndarray:
         frame = self.frames[table]
@@ -154,7 +176,7 @@ class _Tables:
     def add(self, relation: Relation, table: str, row: int, column: str,
             coef: float = 1.0) -> None:
         value = self.values(table, column)[row]
-        if np.isnan(value):
+        if np.isnan(value) or (self.symbolic and self.counts(table, column)):
             cell = (table, row, column)
             relation.terms[cell] = relation.terms.get(cell, 0.0) + coef
         else:
@@ -276,7 +298,9 @@ def _bound_relations(tables: _Tables, name: str) -> list[Relation]:
             about = _describe(name, f"`{column.name}` ≤ `{limit}`")
             mine = tables.values(name, column.name)
             theirs = tables.values(name, limit)
-            for r in np.flatnonzero(np.isnan(mine) | np.isnan(theirs)):
+            rows = (np.arange(len(mine)) if tables.symbolic
+                    else np.flatnonzero(np.isnan(mine) | np.isnan(theirs)))
+            for r in rows:
                 rel = Relation(kind="le", about=about)
                 tables.add(rel, name, r, column.name)
                 tables.add(rel, name, r, limit, -1.0)
@@ -284,8 +308,8 @@ def _bound_relations(tables: _Tables, name: str) -> list[Relation]:
     return out
 
 
-def relations(tables: Mapping[str, pd.DataFrame], *, study: Mapping[str, Any] | None = None
-              ) -> tuple[list[Relation], list[Cell]]:
+def relations(tables: Mapping[str, pd.DataFrame], *, study: Mapping[str, Any] | None = None,
+              symbolic: bool = False) -> tuple[list[Relation], list[Cell]]:
     """Every linear relation the released ``tables`` carry, and their hidden count cells.
 
     Parameters
@@ -295,6 +319,10 @@ def relations(tables: Mapping[str, pd.DataFrame], *, study: Mapping[str, Any] | 
     study : mapping, optional
         The study's catalogue parameters (:func:`evalkit.analyse.catalogue.study_parameters`):
         which columns hold the site, wave and group.
+    symbolic : bool, default False
+        Every cell of a count column is an unknown, whether shown or not (the relations as
+        the one who chooses what to hide sees them); shares are then left out (a share is
+        hidden with its numerator or its base).
 
     Returns
     -------
@@ -302,12 +330,13 @@ def relations(tables: Mapping[str, pd.DataFrame], *, study: Mapping[str, Any] | 
         The relations that hold at least one hidden cell, and the hidden cells of count
         columns (``(table, row, column)``).
     """
-    known = _Tables(tables, study or {})
+    known = _Tables(tables, study or {}, symbolic=symbolic)
     found: list[Relation] = []
     for name, spec in known.specs.items():
         for relation in spec.additive:
             found += _sum_relations(known, name, relation)
-        found += _share_relations(known, name)
+        if not symbolic:
+            found += _share_relations(known, name)
         found += _bound_relations(known, name)
     hidden = []
     for name, spec in known.specs.items():
@@ -353,13 +382,68 @@ def _matrix(rows: list, cols: list, data: list, rhs: list, size: int) -> tuple[A
     return csr_matrix((data, (rows, cols)), shape=(len(rhs), size)), np.array(rhs)
 
 
+class _Ranges:
+    """One linear program (HiGHS) over the unknowns of a component, non-negative, solved for
+    the smallest and largest value of one unknown after another (the model is built once; each
+    solve starts from the previous basis)."""
+
+    def __init__(self, size: int, matrices: Mapping[str, tuple[list, list, list, list]]
+                 ) -> None:
+        import highspy  # heavy: imported where used
+        from scipy.sparse import csc_matrix
+
+        self._highspy = highspy
+        rows, cols, data, lower, upper = [], [], [], [], []
+        for kind in ("eq", "le"):
+            r, c, d, rhs = matrices[kind]
+            rows += [len(lower) + i for i in r]
+            cols += c
+            data += d
+            lower += [rhs[i] if kind == "eq" else -highspy.kHighsInf for i in range(len(rhs))]
+            upper += list(rhs)
+        matrix = csc_matrix((data, (rows, cols)), shape=(len(lower), size))
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = size, len(lower)
+        lp.col_cost_ = np.zeros(size)
+        lp.col_lower_ = np.zeros(size)
+        lp.col_upper_ = np.full(size, highspy.kHighsInf)
+        lp.row_lower_ = np.array(lower, dtype=float)
+        lp.row_upper_ = np.array(upper, dtype=float)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = matrix.indptr
+        lp.a_matrix_.index_ = matrix.indices
+        lp.a_matrix_.value_ = matrix.data
+        self.highs = highspy.Highs()
+        self.highs.setOptionValue("output_flag", False)
+        self.highs.passModel(lp)
+
+    def _solve(self, sense: Any) -> float:
+        highspy = self._highspy
+        self.highs.changeObjectiveSense(sense)
+        self.highs.run()
+        status = self.highs.getModelStatus()
+        if status == highspy.HighsModelStatus.kOptimal:
+            return float(self.highs.getInfo().objective_function_value)
+        if status in (highspy.HighsModelStatus.kUnbounded,
+                      highspy.HighsModelStatus.kUnboundedOrInfeasible):
+            return math.inf if sense == highspy.ObjSense.kMaximize else -math.inf
+        return math.nan  # infeasible: the released tables contradict each other
+
+    def range(self, k: int) -> tuple[float, float]:
+        """Smallest and largest value of unknown ``k``."""
+        highspy = self._highspy
+        self.highs.changeColCost(k, 1.0)
+        lower = self._solve(highspy.ObjSense.kMinimize)
+        upper = self._solve(highspy.ObjSense.kMaximize)
+        self.highs.changeColCost(k, 0.0)
+        return lower, upper
+
+
 def intervals(variables: list[Cell], found: list[Relation], targets: Iterable[Cell]
               ) -> dict[Cell, tuple[float, float, list[int]]]:
     """The smallest and largest value of each target cell under ``found`` and non-negativity
-    (two linear programs per cell, HiGHS), rounded inwards to whole counts; with the indices
+    (two linear programs per cell, HiGHS through ``highspy``), rounded inwards to whole counts; with the indices
     of the relations of its component."""
-    from scipy.optimize import linprog  # heavy: imported where used
-
     wanted = set(targets)
     out: dict[Cell, tuple[float, float, list[int]]] = {}
     for members, rels in _components(variables, found):
@@ -384,36 +468,15 @@ def intervals(variables: list[Cell], found: list[Relation], targets: Iterable[Ce
             rhs.append(-relation.constant)
         size = len(members)
 
-        a_eq, b_eq = _matrix(*matrices["eq"], size)
-        a_ub, b_ub = _matrix(*matrices["le"], size)
+        solver = _Ranges(size, matrices)
         for k in asked:
-            bounds = []
-            for sign in (1.0, -1.0):
-                objective = np.zeros(size)
-                objective[local[variables[k]]] = sign
-                result = linprog(objective, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq,
-                                 bounds=(0, None), method="highs")
-                if result.status == 3:  # unbounded
-                    bounds.append(-math.inf if sign > 0 else math.inf)
-                elif result.status == 0:
-                    bounds.append(sign * result.fun)
-                else:  # infeasible: the released tables contradict each other
-                    bounds.append(math.nan)
-            lower, upper = bounds
+            lower, upper = solver.range(local[variables[k]])
             if not math.isnan(lower):
                 lower = max(0.0, float(math.ceil(lower - 1e-6)))
             if math.isfinite(upper):
                 upper = float(math.floor(upper + 1e-6))
             out[variables[k]] = (lower, upper, rels)
     return out
-
-
-def _row_label(tables: _Tables, name: str, row: int) -> str:
-    keys = tables.keys(name)
-    if not keys:
-        return str(row + 1)
-    values = tables.key_values(name, keys)[row]
-    return ", ".join(f"{k}={v}" for k, v in zip(keys, values, strict=True))
 
 
 def audit_tables(tables: Mapping[str, pd.DataFrame], *, policy: Any,
@@ -473,13 +536,14 @@ def audit_tables(tables: Mapping[str, pd.DataFrame], *, policy: Any,
         lower, upper, rels = solved.get(cell, (0.0, math.inf, []))
         width = upper - lower
         binding = sorted({found[j].about for j in rels if cell in found[j].terms})
-        rows.append({"table": cell[0], "row": _row_label(known, cell[0], cell[1]),
+        rows.append({"table": cell[0], "row": known.label(cell[0], cell[1]),
                      "column": cell[2], "lower": lower, "upper": upper, "width": width,
                      "disclosed": bool(not math.isnan(width) and width < level
                                        and lower < policy.min_cell),
                      "relations": "; ".join(binding)})
     audit = pd.DataFrame(rows, columns=list(AUDIT_COLUMNS))
     audit.attrs["protection"] = level
+    audit.attrs["cells"] = list(hidden)  # (table, position, column) of each row
     return audit
 
 
