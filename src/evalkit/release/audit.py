@@ -32,7 +32,7 @@ from evalkit.analyse.catalogue import (
 from evalkit.release.suppress import as_policy
 
 __all__ = ["AUDIT_COLUMNS", "Relation", "audit_run", "audit_tables", "protection_level",
-           "relations"]
+           "read_released", "relations", "run_record"]
 
 #: Columns of the audit frame.
 AUDIT_COLUMNS: tuple[str, ...] = ("table", "row", "column", "lower", "upper", "width",
@@ -561,16 +561,23 @@ def audit_run(run_dir: str | Path, *, policy: Any,
               study: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """:func:`audit_tables` on what a run folder releases (its ``tables/*.csv``).
 
-    ``study`` defaults to the parameters the run recorded in its ``manifest.json``
-    (``study_parameters``).
+    ``study`` defaults to the parameters the run recorded in its ``manifest.json`` (the
+    prepare stage's ``study_parameters``).
     """
-    import json
 
     if study is None:
-        manifest = Path(run_dir) / "manifest.json"
-        try:
-            study = json.loads(manifest.read_text(encoding="utf-8")).get(
-                "study_parameters") or {}
-        except (OSError, ValueError, AttributeError):
-            study = {}
+        study = run_record(run_dir).get("study_parameters") or {}
     return audit_tables(read_released(run_dir), policy=policy, study=study)
+
+
+def run_record(run_dir: str | Path) -> dict[str, Any]:
+    """What a run's manifest says of its released tables (the prepare stage's record:
+    ``study_parameters``, ``policy``, ``information_loss``); empty when it says nothing."""
+    import json
+
+    try:
+        manifest = json.loads((Path(run_dir) / "manifest.json").read_text(encoding="utf-8"))
+        record = manifest.get("stages", {}).get("prepare") or {}
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return record if isinstance(record, dict) else {}
