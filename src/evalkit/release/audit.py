@@ -134,6 +134,15 @@ class _Tables:
             self._numbers[(table, column)] = _numbers(self.frames[table], column)
         return self._numbers[(table, column)]
 
+    def flagged(self, table: str) -> np.ndarray:
+        """Rows whose empty cells may be hidden ones: the rows flagged ``suppressed`` (an
+        empty cell of another row holds nothing), every row when there is no flag."""
+        frame = self.frames[table]
+        if "suppressed" not in frame.columns:
+            return np.ones(len(frame), dtype=bool)
+        text = frame["suppressed"].map(_key_text).astype("string").str.casefold()
+        return text.isin(["true", "1", "vrai"]).to_numpy(dtype=bool)
+
     def counts(self, table: str, column: str) -> bool:
         """Whether ``column`` of ``table`` is a count (of anything)."""
         spec = self.specs[table]
@@ -255,12 +264,12 @@ def _sum_relations(tables: _Tables, name: str, relation: Any) -> list[Relation]:
 
 
 def _share_relations(tables: _Tables, name: str) -> list[Relation]:
-    """``share × base = numerator`` on every row, for the shares (and the estimates that are
-    shares on every row where all three are released) of the table."""
+    """``share × base = numerator`` on every row, for the declared shares of the table (an
+    estimate may be a share on some rows and a mean on others: it is not used)."""
     spec = tables.specs[name]
     out: list[Relation] = []
     for column in spec.columns:
-        if column.role not in ("share", "estimate") or column.base is None:
+        if column.role != "share" or column.base is None:
             continue
         numerators = [c.name for c in spec.columns if c.numerator_of == column.base]
         if len(numerators) != 1 or not tables.has(name, column.name, column.base,
@@ -274,8 +283,6 @@ def _share_relations(tables: _Tables, name: str) -> list[Relation]:
             gap = np.abs(share[known] * base[known] - numerator[known])
             if (gap > _SHARE_TOLERANCE * np.maximum(base[known], 1)).any():
                 continue  # not a plain share of its base (weighted, adjusted...)
-        elif column.role != "share":
-            continue
         about = _describe(name, f"`{column.name}` × `{column.base}` = `{numerators[0]}`")
         for r in np.flatnonzero(~np.isnan(share) & (np.isnan(base) | np.isnan(numerator))):
             # share × base − numerator within ± tolerance × base (two inequalities)
@@ -340,11 +347,12 @@ def relations(tables: Mapping[str, pd.DataFrame], *, study: Mapping[str, Any] | 
         found += _bound_relations(known, name)
     hidden = []
     for name, spec in known.specs.items():
+        flagged = known.flagged(name)
         for column in spec.columns:
             if column.role in COUNT_ROLES and column.counts_people and known.has(name,
                                                                                column.name):
-                hidden += [(name, int(r), column.name)
-                           for r in np.flatnonzero(np.isnan(known.values(name, column.name)))]
+                empty = np.isnan(known.values(name, column.name)) & flagged
+                hidden += [(name, int(r), column.name) for r in np.flatnonzero(empty)]
     return [r for r in found if r.terms], hidden
 
 

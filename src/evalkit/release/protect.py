@@ -50,8 +50,9 @@ def _requirement(value: float, policy: Any) -> tuple[float, float]:
 
 def _solve_cover(size: int, eq: tuple, le: tuple, values: np.ndarray, hidden: np.ndarray,
                  cost: np.ndarray, needs: list[tuple[int, float, float]],
-                 big: float) -> np.ndarray:
-    """The cheapest set of cells to hide so that each need ``(cell, down, up)`` is met.
+                 big: float, allowed: np.ndarray | None = None) -> np.ndarray | None:
+    """The cheapest set of cells to hide so that each need ``(cell, down, up)`` is met (None
+    when no choice among the ``allowed`` cells meets them).
 
     For each need and direction, a witness ``y`` (a change of the hidden cells that keeps
     every relation) moves the cell by at least the protection level: ``A y = 0``,
@@ -100,7 +101,8 @@ def _solve_cover(size: int, eq: tuple, le: tuple, values: np.ndarray, hidden: np
         upper_rhs.append(np.full(size, np.inf))
     matrix = bmat(blocks_rows, format="csr")
     lower = np.concatenate([hidden.astype(float), np.full(k * size, -np.inf)])
-    upper = np.concatenate([np.ones(size), np.full(k * size, np.inf)])
+    upper = np.concatenate([np.ones(size) if allowed is None else (allowed | hidden)
+                            .astype(float), np.full(k * size, np.inf)])
     for w, (cell, move) in enumerate(witnesses):
         at = size + w * size + cell
         if move > 0:
@@ -112,8 +114,8 @@ def _solve_cover(size: int, eq: tuple, le: tuple, values: np.ndarray, hidden: np
     result = milp(objective, constraints=LinearConstraint(matrix, np.concatenate(lower_rhs),
                                                           np.concatenate(upper_rhs)),
                   bounds=Bounds(lower, upper), integrality=integrality)
-    if result.x is None:  # no way to protect (the relations pin the cell whatever is hidden)
-        return hidden.copy()
+    if result.x is None:  # no way to protect with these cells
+        return None
     return hidden | (result.x[:size] > 0.5)
 
 
@@ -147,16 +149,52 @@ def _protect_component(found: list[Relation], rels: list[int], members: list[Cel
     asked = sorted((c for c in needs if c in local), key=lambda c: (-(x[local[c]]), c))
     if exact:
         todo = [(local[c], *needs[c]) for c in asked]
-        mask = _solve_cover(size, eq, le, x, mask, cost, todo, big)
-    else:
-        # One cell at a time, most needy first; a cell the cells hidden so far already
-        # protect costs nothing (checked by the attacker's linear programs first).
-        for cell in asked:
-            down, up = needs[cell]
-            if _protected(found, rels, members, x, mask, local[cell], down, up):
-                continue
-            mask = _solve_cover(size, eq, le, x, mask, cost, [(local[cell], down, up)], big)
+        chosen = _solve_cover(size, eq, le, x, mask, cost, todo, big)
+        return {c for c, m in zip(members, mask if chosen is None else chosen, strict=True)
+                if m}
+    # One cell at a time, largest first; a cell the cells hidden so far already protect costs
+    # nothing (checked by the attacker's linear programs first). Complements are looked for
+    # near the cell first (cells linked to it through at most HOPS relations), then further.
+    touching: dict[Cell, list[int]] = {}
+    for j in rels:
+        for c in found[j].terms:
+            touching.setdefault(c, []).append(j)
+    for cell in asked:
+        down, up = needs[cell]
+        if _protected(found, rels, members, x, mask, local[cell], down, up):
+            continue
+        for hops in (*HOPS, None):
+            if hops is None:
+                near_rels, reach = rels, None
+            else:
+                reach, _ = _reach(cell, hops, touching, found)
+                near_rels = sorted({j for c in reach for j in touching.get(c, ())})
+            near_cells = list(dict.fromkeys(c for j in near_rels for c in found[j].terms))
+            where = [local[c] for c in near_cells]
+            allowed = np.array([reach is None or c in reach for c in near_cells])
+            _, eq_near, le_near = _component_problem(found, near_rels, near_cells)
+            chosen = _solve_cover(len(near_cells), eq_near, le_near, x[where], mask[where],
+                                  cost[where], [(near_cells.index(cell), down, up)], big,
+                                  allowed=allowed)
+            if chosen is not None:
+                mask[where] = chosen
+                break
     return {c for c, m in zip(members, mask, strict=True) if m}
+
+
+#: How far from a cell its complements are looked for first (relations away), in turn.
+HOPS: tuple[int, ...] = (2, 3)
+
+
+def _reach(cell: Cell, hops: int, touching: Mapping[Cell, list[int]],
+           found: list[Relation]) -> tuple[set[Cell], set[int]]:
+    cells, relations_seen, frontier = {cell}, set(), {cell}
+    for _ in range(hops):
+        step = {j for c in frontier for j in touching.get(c, ())} - relations_seen
+        relations_seen |= step
+        frontier = {c for j in step for c in found[j].terms} - cells
+        cells |= frontier
+    return cells, relations_seen
 
 
 def _protected(found: list[Relation], rels: list[int], members: list[Cell], x: np.ndarray,
