@@ -116,7 +116,9 @@ def test_a_clean_run_passes_and_the_manifest_says_so(run):
     assert findings.attrs["scanned_files"] == 8
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["disclosure_scan"] == {"status": "passed", "n_findings": 0, "by_kind": {},
-                                           "scanned_files": 8}
+                                           "scanned_files": 8,
+                                           "audit": {"protection": 3, "hidden_counts": 0,
+                                                     "disclosed": []}}
     assert manifest["tables"][0]["path"].endswith("tables/rates.csv")
 
 

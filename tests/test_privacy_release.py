@@ -41,17 +41,17 @@ def test_csv_is_controlled_neutralised_and_formatted(tmp_path):
     text = (tmp_path / "t.csv").read_bytes().decode("utf-8")
     assert "\r" not in text
     assert text.splitlines() == [
-        "site,n,consulted,rate,change,suppressed,suppression",
-        "A,40,12,0.3,-1.5,False,",
-        "B,8,,,,True,small_base;derived",
-        "\"'=HYPERLINK(\"\"http://x\"\")\",,,,,True,small_count;small_base",
-        "'-C,25,0,0,-0.25,False,",
-        "'@D,12,7,0.333333333333,0,False,",
+        "site,n,consulted,rate,change,suppressed",
+        "A,40,12,0.3,-1.5,False",
+        "B,8,,,,True",  # one marker, whatever hid the cell: no reason per cell
+        "\"'=HYPERLINK(\"\"http://x\"\")\",,,,,True",
+        "'-C,25,0,0,-0.25,False",
+        "'@D,12,7,0.333333333333,0,False",
     ]
     assert record == {
         "path": (tmp_path / "t.csv").as_posix(), "format": "csv",
         "sha256": hashlib.sha256(text.encode()).hexdigest(), "rows": 5,
-        "columns": ["site", "n", "consulted", "rate", "change", "suppressed", "suppression"],
+        "columns": ["site", "n", "consulted", "rate", "change", "suppressed"],
         "counts": ["consulted"], "estimates": ["rate", "change"], "n": "n",
         "suppressed_cells": 7,
     }
@@ -87,13 +87,13 @@ def test_xlsx_cells_are_text_not_formulas(tmp_path):
     assert book.sheetnames == ["table", "notes"]
     sheet = book["table"]
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == ("site", "n", "consulted", "rate", "change", "suppressed", "suppression")
+    assert rows[0] == ("site", "n", "consulted", "rate", "change", "suppressed")
     assert rows[1][:4] == ("A", 40, 12, 0.3)  # openpyxl writes 16 significant digits
     assert rows[3][0] == "'=HYPERLINK(\"http://x\")"
     assert rows[3][1] is None and rows[3][2] is None
     assert rows[4][1:3] == (25, 0) and rows[4][4] == -0.25
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
-    assert "fewer than 5 people" in book["notes"]["A1"].value
+    assert "counts of fewer than 5 people" in book["notes"]["A1"].value
     assert record["note"] == book["notes"]["A1"].value
     assert book.properties.modified.year == 2000
 
@@ -105,8 +105,8 @@ def test_crosstab_index_is_written_as_a_column(tmp_path):
     record = write_table(protected, tmp_path / "ct.csv", counts=["x", "y", "total"],
                          policy=POLICY)
     lines = (tmp_path / "ct.csv").read_text().splitlines()
-    assert lines[0] == "site,x,y,total,suppressed,suppression"
-    assert lines[2] == "b,,,20,True,small_count;complementary"
+    assert lines[0] == "site,x,y,total,suppressed"
+    assert lines[2] == "b,,,20,True"
     assert record["suppressed_cells"] == 4
 
 

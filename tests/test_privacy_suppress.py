@@ -137,10 +137,11 @@ def test_estimates_need_n_and_bad_arguments_are_named():
 
 
 @pytest.mark.parametrize(("lang", "expected"), [
-    ("fr", "Valeur supprimée pour protéger la confidentialité (moins de 5 personnes). "
-           "Estimation supprimée : calculée sur moins de 10 personnes."),
-    ("en", "Value suppressed to protect confidentiality (fewer than 5 people). "
-           "Estimate suppressed: based on fewer than 10 people."),
+    ("fr", "Valeur masquée pour protéger la confidentialité (comptes de moins de 5 personnes, "
+           "estimations sur moins de 10 personnes et autres valeurs qui permettraient de les "
+           "retrouver)."),
+    ("en", "Value hidden to protect confidentiality (counts of fewer than 5 people, estimates "
+           "on fewer than 10 people, and other values that would let them be worked out)."),
 ])
 def test_suppression_note(lang, expected):
     out = apply_disclosure_control(pd.DataFrame({"n": [3, 40], "rate": [0.1, 0.2]}),
@@ -279,7 +280,7 @@ def test_worked_example_and_reasons():
     assert intervals[["lower", "upper"]].to_numpy().tolist() == [[2, 22], [13, 33], [0, 20],
                                                                  [0, 20]]
     note = suppression_note(out, lang="fr", policy=DisclosurePolicy())
-    assert "à partir des totaux" in note
+    assert "qui permettraient de les retrouver" in note
 
 
 def test_protection_range_widens_the_intervals():

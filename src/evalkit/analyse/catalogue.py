@@ -98,6 +98,9 @@ class Column:
         Decimals shown on pages.
     optional : bool
         The column exists only when the study has what it names (e.g. a group role).
+    at_most : str or None
+        For a count, a column of the same row it can never exceed (participants who raised a
+        code are at most its coded segments): an attacker's bound, used by the release audit.
     """
 
     name: str
@@ -111,6 +114,7 @@ class Column:
     lang: str | None = None
     decimals: int | None = None
     optional: bool = False
+    at_most: str | None = None
 
     def text(self, lang: str) -> str:
         """The column's label in ``lang``."""
@@ -587,7 +591,7 @@ def _bilingual(handle: str, value: Any, what: str) -> dict[str, str]:
 def _column(handle: str, name: str, entry: Mapping[str, Any], unit: str,
             units: Mapping[str, Any]) -> Column:
     known = {"type", "role", "label", "unit", "base", "numerator_of", "values", "lang",
-             "decimals", "optional"}
+             "decimals", "optional", "at_most"}
     extra = set(entry) - known
     if extra:
         raise _problem(handle, f"column {name!r} has unknown keys {sorted(extra)}")
@@ -609,7 +613,8 @@ def _column(handle: str, name: str, entry: Mapping[str, Any], unit: str,
                   unit=column_unit, base=entry.get("base"),
                   numerator_of=entry.get("numerator_of"), values=sources,
                   lang=entry.get("lang"), decimals=entry.get("decimals"),
-                  optional=bool(entry.get("optional", False)))
+                  optional=bool(entry.get("optional", False)),
+                  at_most=entry.get("at_most"))
 
 
 def _table(handle: str, entry: Mapping[str, Any], units: Mapping[str, Any]) -> TableSpec:
@@ -622,7 +627,7 @@ def _table(handle: str, entry: Mapping[str, Any], units: Mapping[str, Any]) -> T
                     for block in blocks for name, spec in block.items())
     names = [c.name for c in columns]
     for column in columns:
-        for ref in (column.base, column.numerator_of):
+        for ref in (column.base, column.numerator_of, column.at_most):
             if ref is not None and ref not in names:
                 raise _problem(handle, f"column {column.name!r} refers to {ref!r}, which is "
                                        "not a column of the table")

@@ -28,16 +28,18 @@ from evalkit._files import write_bytes_atomic
 from evalkit.errors import ConfigError
 from evalkit.prepare.keys import PseudonymKey, as_key
 from evalkit.prepare.scrub import _fold, find_identifiers
+from evalkit.release.audit import audit_run, run_record
 from evalkit.release.suppress import DisclosurePolicy, as_policy
 
-__all__ = ["FINDING_COLUMNS", "FINDING_KINDS", "check_disclosure", "scan_summary"]
+__all__ = ["FINDING_COLUMNS", "FINDING_KINDS", "audit_summary", "check_disclosure",
+           "scan_summary"]
 
 #: Columns of the findings frame.
 FINDING_COLUMNS: tuple[str, ...] = ("file", "place", "kind", "excerpt")
 #: What the scan looks for, most serious first.
 FINDING_KINDS: tuple[str, ...] = (
     "key", "identifier", "name", "email", "phone", "postal_code", "sin", "health_card",
-    "small_count", "unreadable",
+    "recoverable", "small_count", "unreadable",
 )
 _PATTERN_KINDS = frozenset({"email", "phone", "postal_code", "sin", "health_card"})
 _PRIORITY = {kind: i for i, kind in enumerate(FINDING_KINDS)}
@@ -508,11 +510,28 @@ def _manifest(run_dir: Path) -> dict | None:
 def scan_summary(findings: pd.DataFrame, *, scanned_files: int) -> dict[str, Any]:
     """The result of a scan as recorded in ``manifest.json`` under ``disclosure_scan``."""
     counts = findings["kind"].value_counts()
-    return {
+    summary = {
         "status": "failed" if len(findings) else "passed",
         "n_findings": int(len(findings)),
         "by_kind": {kind: int(counts[kind]) for kind in FINDING_KINDS if kind in counts},
         "scanned_files": int(scanned_files),
+    }
+    if findings.attrs.get("audit") is not None:
+        summary["audit"] = findings.attrs["audit"]
+    return summary
+
+
+def audit_summary(audit: pd.DataFrame) -> dict[str, Any]:
+    """The attacker's audit as the manifest records it: the protection level, how many hidden
+    counts of people were attacked, and each one disclosed with its interval and the
+    relations that pin it."""
+    disclosed = audit[audit["disclosed"]]
+    return {
+        "protection": int(audit.attrs.get("protection", 0)),
+        "hidden_counts": int(len(audit)),
+        "disclosed": [{"table": r.table, "row": r.row, "column": r.column,
+                       "lower": float(r.lower), "upper": float(r.upper),
+                       "relations": r.relations} for r in disclosed.itertuples(index=False)],
     }
 
 
@@ -571,6 +590,11 @@ def check_disclosure(run_dir: str | Path, *, identifiers: Iterable[Any] = (),
     - ``email``, ``phone``, ``postal_code``, ``sin``, ``health_card``: as
       :func:`~evalkit.find_identifiers` finds them (not in style sheets and scripts of
       HTML pages);
+    - ``recoverable``: a hidden count of people in ``tables/*.csv`` whose value an attacker
+      can narrow, from every relation the released tables carry, to an interval narrower
+      than the protection level (:func:`evalkit.release.audit.audit_tables`; the place is
+      ``row:column``, the excerpt the interval); :func:`audit_summary` of the audit is in
+      ``findings.attrs["audit"]``;
     - ``small_count``: in a table the manifest declares (``tables`` records with ``counts``),
       a count of people from 1 to ``min_cell − 1`` (an empty, suppressed cell is fine);
     - ``unreadable``: a file that claims a format it does not have (it cannot be checked, so it
@@ -597,7 +621,11 @@ def check_disclosure(run_dir: str | Path, *, identifiers: Iterable[Any] = (),
     if not run_dir.is_dir():
         raise ConfigError.from_catalogue("privacy.scan_not_a_folder", where=str(run_dir))
     detector = _Detector(identifiers, names, None if key is None else as_key(key))
-    policy = DisclosurePolicy() if policy is None else as_policy(policy)
+    if policy is None:  # the policy the run recorded, else the defaults
+        recorded = run_record(run_dir).get("policy")
+        policy = DisclosurePolicy(**recorded) if isinstance(recorded, dict) else \
+            DisclosurePolicy()
+    policy = as_policy(policy)
     skipped = [run_dir / part for part in exclude]
     files = sorted(p for p in run_dir.rglob("*") if p.is_file()
                    and not any(p == s or s in p.parents for s in skipped))
@@ -617,9 +645,14 @@ def check_disclosure(run_dir: str | Path, *, identifiers: Iterable[Any] = (),
             relative = path.relative_to(run_dir).as_posix()
             rows += [(relative, *finding) for finding in
                      _small_counts(path, list(dict.fromkeys(columns)), policy)]
+    audit = audit_run(run_dir, policy=policy)
+    for row in audit[audit["disclosed"]].itertuples(index=False):
+        rows.append((f"tables/{row.table}.csv", f"{row.row}:{row.column}", "recoverable",
+                     f"{row.lower:g}–{row.upper:g}"))
     findings = pd.DataFrame(rows, columns=list(FINDING_COLUMNS))
     findings = findings.sort_values("file", kind="stable").reset_index(drop=True)
     findings.attrs["scanned_files"] = len(files)
+    findings.attrs["audit"] = audit_summary(audit)
     if update_manifest:
         _write_manifest(run_dir, scan_summary(findings, scanned_files=len(files)))
     return findings

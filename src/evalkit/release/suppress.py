@@ -243,40 +243,35 @@ def apply_disclosure_control(table: pd.DataFrame, *, counts: Sequence[str] | str
 
 
 def suppression_note(table: pd.DataFrame, *, lang: str, policy: Any) -> str:
-    """The footnote that explains the suppressed cells of ``table``, in ``lang``.
+    """The footnote under a table with hidden cells, in ``lang``.
 
-    Returns an empty string when nothing in ``table`` is suppressed.
+    One generic note for every hidden cell: it states the policy, never which rule hid which
+    cell (a reason per cell would narrow the value it hides). Returns an empty string when
+    nothing in ``table`` is hidden.
 
     Examples
     --------
     >>> import pandas as pd
     >>> out = apply_disclosure_control(pd.DataFrame({"n": [3, 20]}), counts=["n"],
     ...                                policy=DisclosurePolicy())
-    >>> suppression_note(out, lang="en", policy=DisclosurePolicy())
-    'Value suppressed to protect confidentiality (fewer than 5 people).'
+    >>> suppression_note(out, lang="en", policy=DisclosurePolicy())  # doctest: +NORMALIZE_WHITESPACE
+    'Value hidden to protect confidentiality (counts of fewer than 5 people, estimates on fewer
+    than 10 people, and other values that would let them be worked out).'
     """
 
     check_frame(table, "table")
     policy = as_policy(policy)
-    if "suppression" not in table:
+    if "suppressed" in table:
+        hidden = table["suppressed"].astype("boolean").fillna(False).to_numpy(bool).any()
+    else:
+        hidden = "suppression" in table and table["suppression"].notna().any()
+    if not hidden:
         return ""
-    found = set()
-    for label in table["suppression"].dropna().astype(str):
-        found |= set(label.split(";"))
-    parts = []
-    if "small_count" in found:
-        parts.append(t("privacy.suppressed_note", lang,
-                       min_cell=format_integer(policy.min_cell, lang)))
-    if "zero_count" in found:
+    parts = [t("privacy.suppressed_note", lang,
+               min_cell=format_integer(policy.min_cell, lang),
+               min_n=format_integer(max(policy.min_n_for_rates, policy.min_cell), lang))]
+    if policy.zero_counts == "suppress":
         parts.append(t("privacy.note.zero", lang))
-    if "small_base" in found:
-        parts.append(t("privacy.note.small_base", lang,
-                       min_n=format_integer(policy.min_n_for_rates, lang)))
-    if "derived" in found:
-        parts.append(t("privacy.note.derived", lang,
-                       min_cell=format_integer(policy.min_cell, lang)))
-    if "complementary" in found:
-        parts.append(t("privacy.note.complementary", lang))
     return " ".join(parts)
 
 

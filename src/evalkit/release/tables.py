@@ -8,26 +8,92 @@ an error, a declared table the run did not compute carries the reason it is abse
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from evalkit._files import atomic_write
 from evalkit.analyse.catalogue import catalogue
 from evalkit.analyse.results import Absence, Results
-from evalkit.release.suppress import apply_disclosure_control
+from evalkit.release.protect import protect_tables
+from evalkit.release.suppress import apply_disclosure_control, as_policy
 
-__all__ = ["FUNNEL_GRIDS", "ReleasedTables", "released_table"]
+__all__ = ["FUNNEL_GRIDS", "ReleasedTables", "released_frames", "released_table",
+           "save_released"]
 
 #: The drawing grid of each funnel table (no person stands behind a grid row).
 FUNNEL_GRIDS: dict[str, str] = {"tokenism_funnel": "tokenism_funnel_limits",
                                 "outcome_funnel": "outcome_funnel_limits"}
 
 
+#: Where a run keeps the released frames next to its private results (read by notebooks).
+RELEASED_FOLDER = "released"
+
+
+def _policy_key(policy: Any) -> tuple:
+    policy = as_policy(policy)
+    return (policy.min_cell, policy.min_n_for_rates, policy.zero_counts)
+
+
+def released_frames(results: Results, *, policy: Any) -> dict[str, pd.DataFrame]:
+    """Every table ``results`` releases, after disclosure control chosen jointly over all of
+    them (:func:`evalkit.release.protect.protect_tables`), by name.
+
+    Computed once per results and policy; results a run saved come with the frames its
+    prepare stage released (``released/`` next to them), so that notebooks show exactly what
+    the run's ``tables/`` hold.
+    """
+    cache = results.__dict__.setdefault("_released", {})
+    key = _policy_key(policy)
+    if key in cache:
+        return cache[key]
+    stored = _stored_released(results, key)
+    if stored is None:
+        frames = {name: table.frame for name, table in results.items() if table.release}
+        stored = protect_tables(frames, policy=policy,
+                                study=results.meta.get("study_parameters") or {})
+    cache[key] = stored
+    return stored
+
+
+def _stored_released(results: Results, key: tuple) -> dict[str, pd.DataFrame] | None:
+    folder = getattr(results.tables, "_folder", None)
+    if folder is None:
+        return None
+    index = Path(folder) / RELEASED_FOLDER / "released.json"
+    try:
+        saved = json.loads(index.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if tuple(saved.get("policy", ())) != key:
+        return None
+    return {name: pd.read_parquet(Path(folder) / RELEASED_FOLDER / f"{name}.parquet")
+            for name in saved.get("tables", [])}
+
+
+def save_released(frames: Mapping[str, pd.DataFrame], folder: str | Path, *,
+                  policy: Any) -> None:
+    """Keep the released frames next to a run's private results (see
+    :func:`released_frames`)."""
+    folder = Path(folder) / RELEASED_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, frame in frames.items():
+        with atomic_write(folder / f"{name}.parquet", "wb") as handle:
+            frame.to_parquet(handle, index=False)
+    index = {"policy": list(_policy_key(policy)), "tables": list(frames)}
+    with atomic_write(folder / "released.json", "w", encoding="utf-8") as handle:
+        json.dump(index, handle, ensure_ascii=False, indent=2)
+
+
 def released_table(results: Results, name: str, *, policy: Any) -> pd.DataFrame:
     """Result table ``name`` after disclosure control: what reports may show.
 
-    A funnel's site rows come back with the drawing grid of its ``<name>_limits`` table in
+    Disclosure control is chosen jointly over every released table of ``results``
+    (:func:`released_frames`), so a count is hidden the same way wherever it appears. A
+    funnel's site rows come back with the drawing grid of its ``<name>_limits`` table in
     front, as :func:`evalkit.funnel_limits` returns them.
 
     Raises
@@ -38,13 +104,16 @@ def released_table(results: Results, name: str, *, policy: Any) -> pd.DataFrame:
         The run did not compute the table (the error says why).
     """
     table = results.require(name)
-    controlled = apply_disclosure_control(table.frame, counts=table.counts,
-                                          estimates=table.estimates, n=table.n,
-                                          policy=policy, numerators=table.numerators)
+    if table.release:
+        controlled = released_frames(results, policy=policy)[name].copy()
+    else:  # a table kept for pages only: row by row
+        controlled = apply_disclosure_control(
+            table.frame, counts=table.counts, estimates=table.estimates, n=table.n,
+            policy=policy, numerators=table.numerators).drop(columns=["suppression"])
     grid = results.tables.get(FUNNEL_GRIDS[name]) if name in FUNNEL_GRIDS else None
     if grid is None:
         return controlled
-    rows = grid.frame.assign(suppressed=False, suppression=None)
+    rows = grid.frame.assign(suppressed=False)
     return pd.concat([rows, controlled], ignore_index=True)[
         list(dict.fromkeys([*controlled.columns]))]
 

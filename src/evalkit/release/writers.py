@@ -199,8 +199,9 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, counts: Sequence[str] 
 
     Notes
     -----
-    - Disclosure control: :func:`~evalkit.apply_disclosure_control` (the written table
-      has its ``suppressed`` and ``suppression`` columns).
+    - Disclosure control: :func:`~evalkit.apply_disclosure_control`; the written table has
+      its ``suppressed`` column (the row has a hidden cell) and no reason per cell: a hidden
+      cell is empty, whatever hid it.
     - Formula injection: text cells (and column names) starting with ``=``, ``+``, ``-``, ``@``,
       a tab or a carriage return get a leading ``'``; numbers stay numbers. In XLSX every text
       cell is stored as text, never as a formula.
@@ -234,7 +235,8 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, counts: Sequence[str] 
     hidden = (controlled[declared].isna().to_numpy(dtype=bool)
               & controlled["suppressed"].to_numpy(dtype=bool)[:, None])
     note = suppression_note(controlled, lang=lang, policy=policy) if lang else ""
-    record = write_frame(controlled, path, note=note)
+    # One marker for a hidden cell (an empty cell, its row flagged): no reason per cell.
+    record = write_frame(controlled.drop(columns=["suppression"]), path, note=note)
     record.update({"counts": [str(c) for c in ([counts] if isinstance(counts, str) else counts)],
                    "estimates": [str(c) for c in
                                  ([estimates] if isinstance(estimates, str) else estimates)],

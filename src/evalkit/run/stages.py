@@ -28,6 +28,8 @@ from evalkit.prepare.study import prepare_study
 from evalkit.present.session import analysis_parameters
 from evalkit.present.writers import write_briefs
 from evalkit.release.disclosure import check_disclosure, scan_summary
+from evalkit.release.protect import suppression_rates
+from evalkit.release.tables import released_frames, save_released
 from evalkit.release.writers import write_table
 from evalkit.validate.study import validate_study
 
@@ -189,20 +191,31 @@ def prepare_stage(ctx: RunContext) -> dict:
             "languages": ctx.languages, "parameters": {**params, "bootstrap": n_boot}}
     (ctx.work_dir / "run.json").write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n",
                                            encoding="utf-8")
+    # Disclosure control chosen jointly over every released table; the frames are kept with
+    # the private results so that the notebooks show exactly these.
+    released = released_frames(ctx.results, policy=ctx.study.privacy)
+    save_released(released, ctx.work_dir / "results", policy=ctx.study.privacy)
     tables = []
     for name, table in ctx.results.items():
         if not table.release:
             continue
-        record = write_table(table.frame, ctx.tables_dir / f"{name}.csv", counts=table.counts,
-                             estimates=table.estimates, n=table.n, numerators=table.numerators,
-                             policy=ctx.study.privacy, lang=ctx.languages[0])
+        record = write_table(released[name], ctx.tables_dir / f"{name}.csv",
+                             counts=table.counts, estimates=table.estimates, n=table.n,
+                             numerators=table.numerators, policy=ctx.study.privacy,
+                             lang=ctx.languages[0])
         record["path"] = f"tables/{name}.csv"
         record["non_validated"] = table.non_validated
         tables.append(record)
+    study = ctx.results.meta.get("study_parameters") or {}
+    loss = suppression_rates(released, study=study)
     # The tables the data could not support, and why (the index lists them).
     absent = [{"table": a.table, "reason": {g: a.text(g) for g in LANGUAGES}}
               for a in ctx.results.absences]
     return {"status": "ok", "bootstrap": n_boot, "tables": tables, "absent": absent,
+            "study_parameters": study, "information_loss": loss,
+            "policy": {"min_cell": ctx.study.privacy.min_cell,
+                       "min_n_for_rates": ctx.study.privacy.min_n_for_rates,
+                       "zero_counts": ctx.study.privacy.zero_counts},
             "files": [".work/run.json", ".work/results/results.json"]}
 
 
