@@ -21,6 +21,10 @@ NNBSP = "\u202f"
 _BEFORE_WIDE = re.compile(r"[ \t]+(?=[:%»])")
 _BEFORE_NARROW = re.compile(r"[ \t]+(?=[;!?])")
 _AFTER_GUILLEMET = re.compile(r"«[ \t]+")
+# A sign set against the word before it ("titre; autre", "Index:") takes its space too, when
+# a space or the end follows it: ratios (1:3:25), times, addresses and URLs keep theirs.
+_GLUED_WIDE = re.compile(r"(?<=[^\s\d:/\u00a0\u202f]):(?=\s|$)")
+_GLUED_NARROW = re.compile(r"(?<=[^\s\u00a0\u202f!?;])([;!?])(?=\s|$)")
 
 
 def typography(text: str, lang: str) -> str:
@@ -32,6 +36,8 @@ def typography(text: str, lang: str) -> str:
     >>> typography("Question : oui ? « non »", "fr") == (
     ...     "Question\\u00a0: oui\\u202f? «\\u00a0non\\u00a0»")
     True
+    >>> typography("Titre; autre: 1:3:25", "fr") == "Titre\\u202f; autre\\u00a0: 1:3:25"
+    True
     >>> typography("Question: yes?", "en")
     'Question: yes?'
     """
@@ -39,6 +45,8 @@ def typography(text: str, lang: str) -> str:
         return text
     text = _BEFORE_WIDE.sub(NBSP, text)
     text = _BEFORE_NARROW.sub(NNBSP, text)
+    text = _GLUED_WIDE.sub(NBSP + ":", text)
+    text = _GLUED_NARROW.sub(NNBSP + r"\1", text)
     return _AFTER_GUILLEMET.sub("«" + NBSP, text)
 
 

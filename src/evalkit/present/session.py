@@ -42,6 +42,7 @@ from evalkit.config.study import load_study
 from evalkit.errors import ArgumentError
 from evalkit.i18n import LANGUAGES, format_number, t
 from evalkit.prepare.study import prepare_study
+from evalkit.present._text import typography
 from evalkit.present.brief import build_brief
 from evalkit.present.display import absent_html, method_html, show_figure, show_table
 from evalkit.present.html import non_validated_html
@@ -224,7 +225,23 @@ class Session:
         parts = {}
         for g in self.languages:
             values = {k: (v(g) if callable(v) else v) for k, v in params.items()}
-            parts[g] = f"<p>{escape(t(key, g, **values))}</p>"
+            parts[g] = f"<p>{escape(typography(t(key, g, **values), g))}</p>"
+        self._show(parts)
+
+    def words(self, key: str, lang: str, **params: Any) -> str:
+        """The catalogue's text ``key`` in ``lang`` (an axis title, a legend entry)."""
+        return typography(t(key, lang, **params), lang)
+
+    def sentence(self, make: Callable[[str], str]) -> None:
+        """Show ``make(lang)``, a sentence written from released tables (e.g.
+        :func:`evalkit.plots.funnel_position`), in each language; nothing when a table it
+        reads was not computed (the figure beside it says why)."""
+        parts = {}
+        for g in self.languages:
+            try:
+                parts[g] = f"<p class='ek-lead'>{escape(typography(make(g), g))}</p>"
+            except TableAbsent:
+                parts[g] = ""
         self._show(parts)
 
     def table(self, name: str, *, site: str | None = None,
