@@ -7,11 +7,13 @@ Every number a report prints goes through :func:`evalkit.i18n.format_number` or
 from __future__ import annotations
 
 import re
+from html import escape, unescape
 from typing import Any
 
 from evalkit.i18n import format_integer, format_number, format_percent, t
 
-__all__ = ["ci_text", "count_text", "number_text", "percent_text", "typography"]
+__all__ = ["ci_text", "count_text", "number_text", "percent_text", "typography",
+           "typography_html"]
 
 NBSP = "\u00a0"
 NNBSP = "\u202f"
@@ -48,6 +50,35 @@ def typography(text: str, lang: str) -> str:
     text = _GLUED_WIDE.sub(NBSP + ":", text)
     text = _GLUED_NARROW.sub(NNBSP + r"\1", text)
     return _AFTER_GUILLEMET.sub("«" + NBSP, text)
+
+
+#: Tags whose content is not prose: code, styles and scripts keep their characters.
+_VERBATIM = re.compile(r"(<(style|script|code|pre|textarea)\b.*?</\2\s*>|<[^>]+>)",
+                       re.DOTALL | re.IGNORECASE)
+
+
+def typography_html(html: str, lang: str) -> str:
+    """:func:`typography` applied to the text of an HTML page (never inside tags,
+    attributes, code, styles or scripts).
+
+    Examples
+    --------
+    >>> typography_html("<p>Index : <code>a : b</code></p>", "fr") == (
+    ...     "<p>Index\\u00a0: <code>a : b</code></p>")
+    True
+    """
+    if lang != "fr" or not html:
+        return html
+    parts = _VERBATIM.split(html)
+    out = []
+    # re.split with two groups yields: text, whole tag, inner group name, text, ...
+    for i in range(0, len(parts), 3):
+        text = parts[i]
+        if text:
+            out.append(escape(typography(unescape(text), lang), quote=False))
+        if i + 1 < len(parts):
+            out.append(parts[i + 1])
+    return "".join(out)
 
 
 def _missing(value: Any) -> bool:

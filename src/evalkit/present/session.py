@@ -332,10 +332,19 @@ class Session:
         """Write the brief (HTML and Word in each language, and ``budget.json``) to ``folder``
         from the briefs this session shows, and say which files were written."""
 
+        folder = Path(folder)
+        in_run = self.run_dir is not None and folder.resolve().parent == self.run_dir.resolve()
+        # In a run the brief's pages link back to the run's index (index.html, index.en.html).
+        index = ({g: "../" + ("index.html" if i == 0 else f"index.{g}.html")
+                  for i, g in enumerate(self.languages)} if in_run else None)
         record = write_briefs(self.results, self.study, folder, run_date=self.run_date,
                               policy=self.policy, languages=self.languages,
-                              briefs=self._briefs())
-        self.text("nb.brief.written", files=", ".join(record["files"]))
+                              briefs=self._briefs(), index=index)
+        # A run's page names the folder inside the run; by hand, where it is on this computer.
+        shown = (folder.relative_to(self.run_dir).as_posix()
+                 if self.run_dir is not None and folder.is_relative_to(self.run_dir)
+                 else str(folder.resolve()))
+        self.text("nb.brief.written", folder=shown, files=", ".join(record["files"]))
         return record
 
     def brief_messages(self) -> None:
