@@ -46,7 +46,8 @@ def test_funnel_high_alarm_without_overdispersion():
     assert message.params["sites"].names == ("A",)
     assert message.evidence == ("tokenism_funnel",)
     assert message.non_validated
-    assert "site A" in message.text("en") and "99.8%" in message.text("en")
+    assert "site A" in message.text("en") and "99.8%" not in message.text("en")
+    assert "99.8%" in message.text("en", method=True)
 
 
 def test_funnel_uses_adjusted_limits_when_overdispersed():
@@ -60,7 +61,8 @@ def test_funnel_uses_adjusted_limits_when_overdispersed():
     assert message.key == "reports.msg.funnel_high.alert"
     assert message.params["sites"].names == ("A",)
     assert message.evidence == ("tokenism_overdispersion",)
-    assert "φ = 3,0" in message.text("fr")
+    assert "φ" not in message.text("fr")
+    assert "φ = 3,0" in message.text("fr", method=True)
 
 
 def test_funnel_rules_silent_when_every_site_is_within_the_limits():
@@ -268,7 +270,7 @@ def demo(project_root):
 
 def test_demo_names_the_planted_high_tokenism_site(demo):
     tables, truth = demo
-    by_rule = {m.rule: m for m in M.draft_messages(tables)}
+    by_rule = {m.rule: m for m in M.draft_messages(tables, per_site=99)}
     planted = truth["high_tokenism_site"]
     assert by_rule["highest_tokenism"].params["site"].names == (planted,)
     assert by_rule["funnel_high"].params["sites"].names == (planted,)
@@ -284,3 +286,39 @@ def test_demo_reports_the_positive_involvement_effect_with_its_interval(demo):
     # The planted effect per rung lies within the reported interval.
     assert ci.low < truth["involvement_effect_per_rung"] < ci.high
     assert "IC à 95\u00a0%" in message.text("fr")
+
+
+def test_demo_page_singles_out_a_site_at_most_twice(demo):
+    tables, truth = demo
+    messages = M.draft_messages(tables)
+    planted = truth["high_tokenism_site"]
+    singled = [m.rule for m in messages if m.about == (planted,)]
+    assert singled == ["funnel_high", "highest_tokenism"]
+    # The red networks stand out at the same site: the pooled share is said instead.
+    red = next(m for m in messages if m.rule == "red_networks")
+    assert red.key == "reports.msg.red_networks" and red.about == ()
+    every = M.draft_messages(tables, per_site=99)
+    assert len([m for m in every if planted in m.about]) > 2
+
+
+def test_scales_are_explained_and_associations_worded_as_such():
+    model = pd.DataFrame({"term": ["rung"], "estimate": [0.08], "ci_low": [0.05],
+                          "ci_high": [0.11]})
+    message = M.rule_involvement_outcomes({"involvement_model": model},
+                                          scales={"outcome": (1, 4)})
+    assert "0,08 point de plus sur une échelle de 1 à 4" in message.text("fr")
+    assert "0.08 points more on a scale from 1 to 4" in message.text("en")
+    assert "association" in message.text("fr") and "association" in message.text("en")
+    assert "mixte" not in message.text("fr") and "mixte" in message.text("fr", method=True)
+    bare = M.rule_involvement_outcomes({"involvement_model": model})
+    assert "échelle de 1" not in bare.text("fr")
+
+
+def test_counts_of_sites_need_no_plural_brackets():
+    gap = pd.DataFrame({"site": list("ABC"), "measure": "rung", "difference": [0.6, 0.1, 0.2],
+                        "ci_low": [0.2, -0.1, -0.1], "ci_high": [1.0, 0.3, 0.5]})
+    message = M.rule_perception_gap({"perception_gap": gap}, scales={"rungs": 5})
+    assert "Dans 1 des 3 sites (A)" in message.text("fr")
+    assert "At 1 of the 3 sites (A)" in message.text("en")
+    assert "sur une échelle de 5 échelons" in message.text("fr")
+    assert not any("(s)" in v for k, v in catalogue("fr").items() if k.startswith("reports.msg"))

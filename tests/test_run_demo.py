@@ -117,3 +117,101 @@ def test_tables_are_the_same_bytes_from_one_run_to_the_next(project_root, tmp_pa
 
     first, second = tables(tmp_path / "a"), tables(tmp_path / "b")
     assert len(first) > 30 and first == second
+
+
+# -- the pages as their readers read them ----------------------------------------------------
+def _pages(run_dir):
+    return [*sorted((run_dir / "html").glob("*.html")), *sorted((run_dir / "brief").glob(
+        "*.html")), *sorted(run_dir.glob("index*.html"))]
+
+
+def _lang(page) -> str:
+    return "en" if ".en." in page.name else "fr"
+
+
+def test_pages_show_no_raw_names(demo_run, project_root):
+    from _reader_text import page_cells, raw_names, reader_text
+
+    from evalkit.analyse.catalogue import catalogue
+    from evalkit.config.study import load_study
+
+    study = load_study(project_root / "data_samples" / "demo")
+    identifiers = [*study.codebook.names, *catalogue().keys()]
+    pages = _pages(demo_run.run_dir)
+    assert len(pages) == 2 * (len(NOTEBOOKS) + 8) + 2 + 2
+    found = []
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        lang = _lang(page)
+        found += raw_names(reader_text(html, lang), where=page.name, lang=lang,
+                           identifiers=identifiers, cells=page_cells(html, lang))
+    assert found == [], found[:10]
+
+
+def test_every_page_links_to_the_index_and_to_its_twin(demo_run):
+    from bs4 import BeautifulSoup
+
+    run_dir = demo_run.run_dir
+    for page in _pages(run_dir):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "lxml")
+        nav = soup.find("nav", class_="ek-nav")
+        assert nav is not None, page.name
+        targets = {(page.parent / a["href"]).resolve() for a in nav.find_all("a")}
+        twin_name = page.name.replace(f".{_lang(page)}.", ".fr." if _lang(page) == "en"
+                                      else ".en.")
+        if page.name.startswith("index"):
+            twin_name = "index.html" if page.name == "index.en.html" else "index.en.html"
+        else:
+            index = run_dir / ("index.html" if _lang(page) == "fr" else "index.en.html")
+            assert index.resolve() in targets, page.name
+        twin = page.parent / twin_name
+        assert twin.is_file() and twin.resolve() in targets, page.name
+        assert all(target.is_file() for target in targets), page.name
+
+
+def test_the_index_is_a_landing_page_in_its_language(demo_run):
+    from bs4 import BeautifulSoup
+
+    expected = {"fr": ["Note de synthèse", "Profils des sites", "Analyses", "Téléchargements"],
+                "en": ["Evidence brief", "Site profiles", "Analyses", "Downloads"]}
+    for name, lang in (("index.html", "fr"), ("index.en.html", "en")):
+        soup = BeautifulSoup((demo_run.run_dir / name).read_text(encoding="utf-8"), "lxml")
+        headings = [h.get_text(strip=True) for h in soup.find_all("h2")]
+        assert headings[:4] == expected[lang], headings
+        brief = soup.find("h2").find_parent("section")
+        assert "1:3:25" in brief.get_text()
+        first = brief.find("a")["href"]
+        assert first == f"brief/brief.{lang}.html"
+        links = [a.get_text(strip=True) for a in soup.find_all("a")]
+        assert not any(re.search(r"\.(csv|png|docx|html)$", text) for text in links), links
+        sites = soup.find_all("h2")[1].find_parent("section").find_all("a")
+        assert [a["href"] for a in sites] == [f"html/site_profile.{s}.{lang}.html"
+                                               for s in "ABCDEFGH"]
+
+
+def test_each_site_profile_shows_where_its_own_site_stands(demo_run):
+    figures = demo_run.run_dir / "figures"
+    digests = {hashlib.sha256((figures / f"tokenism_funnel.{s}.fr.png").read_bytes())
+               .hexdigest() for s in "ABCDEFGH"}
+    assert len(digests) == 8
+    for site in "ABCDEFGH":
+        fr = (demo_run.run_dir / "html" / f"site_profile.{site}.fr.html").read_text(
+            encoding="utf-8")
+        en = (demo_run.run_dir / "html" / f"site_profile.{site}.en.html").read_text(
+            encoding="utf-8")
+        assert f"Le site {site} (" in fr and "moyenne de tous les sites" in fr
+        assert f"Site {site} (" in en and "all-site mean" in en
+
+
+def test_french_typography_on_every_page(demo_run):
+    from _reader_text import reader_text
+
+    for page in _pages(demo_run.run_dir):
+        if _lang(page) != "fr":
+            continue
+        text = reader_text(page.read_text(encoding="utf-8"), "fr")
+        for line in text.splitlines():
+            assert not re.search(r"[^\s\u202f\u00a0][;!?](\s|$)", line), (page.name, line)
+            assert not re.search(r"[ \w)][:%](\s|$)", line), (page.name, line)
+            assert not re.search(r"(?<![\w\u2212-])-\d", line), (page.name, line)
+            assert not re.search(r"[-\u2212]0(,0+)?(\s|\u00a0|$)", line), (page.name, line)

@@ -1,5 +1,6 @@
 """Funnel and caterpillar plots: limits, widened limits, outliers, intervals, no ranks."""
 
+import io
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,7 @@ from evalkit import ArgumentError
 from evalkit.analyse.funnel import funnel_limits, overdispersion
 from evalkit.analyse.involvement import tokenism_rates
 from evalkit.analyse.shrinkage import shrunken_estimates
-from evalkit.present.plots import caterpillar_plot, funnel_plot
+from evalkit.present.plots import caterpillar_plot, funnel_plot, funnel_position
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +59,10 @@ def test_funnel_plot_draws_limits_target_points_and_labels_outliers(consulted):
     assert "G" in labelled  # the planted high-tokenism site
     assert by_gid(fig, "evalkit-non-validated")[0].get_text() == "Indice non validé"
     shown = texts(fig)
-    (target_label,) = [t for t in shown if t.startswith("Cible (")]
-    assert "," in target_label and target_label.endswith("\u00a0%)")  # Cible (44,0 %)
+    (target_label,) = [t.replace("\n", " ") for t in shown
+                       if t.replace("\n", " ").startswith("Moyenne de tous les sites (")]
+    assert "," in target_label and target_label.endswith("\u00a0%)")  # ... (44,0 %)
+    assert not any(t.startswith("Cible") for t in shown)  # no target was declared
     assert "Seulement 8 sites" in notes(fig)
 
 
@@ -194,3 +197,34 @@ def test_caterpillar_plot_bad_arguments(consulted):
     with pytest.raises(ArgumentError) as error:
         caterpillar_plot(shrunk, reference="middle")
     assert error.value.where == "reference"
+
+
+def test_funnel_plot_highlights_one_site_and_says_where_it_stands(consulted):
+    limits = funnel_limits(consulted, site="site", y="tokenistic")
+    od = overdispersion(consulted, site="site", y="tokenistic")
+    images = {}
+    for site in ("A", "G"):
+        fig = funnel_plot(limits, overdispersion=od, highlight=site, label_sites="all",
+                          indicator="Tokenism rate", lang="en")
+        (ring,) = by_gid(fig, "evalkit-highlight")
+        row = limits[(limits["source"] == "site") & (limits["site"] == site)].iloc[0]
+        assert tuple(ring.get_offsets()[0]) == pytest.approx((row["n"], row["estimate"]))
+        bold = [t.get_text() for t in by_gid(fig, "evalkit-site")
+                if t.get_fontweight() == "bold"]
+        assert bold == [site]
+        assert f"This site: {site}" in [t.replace("\n", " ") for t in texts(fig)]
+        assert fig.axes[0].get_ylabel() == "Tokenism rate"
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+        images[site] = buffer.getvalue()
+    assert images["A"] != images["G"]
+    said = funnel_position(limits, site="G", overdispersion=od, lang="fr")
+    assert said.startswith("Le site G (") and "au-dessus des limites" in said
+    assert "moyenne de tous les sites" in said
+    within = funnel_position(limits, site="A", overdispersion=od, lang="en")
+    assert "within the 95% limits" in within
+    target = funnel_position(funnel_limits(consulted, site="site", y="tokenistic", target=0.3),
+                             site="A", reference="target", lang="en")
+    assert "the target declared by the study (30%)" in target
+    with pytest.raises(ArgumentError, match="highlight"):
+        funnel_plot(limits, highlight="nowhere")

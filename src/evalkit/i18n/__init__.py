@@ -107,6 +107,8 @@ def format_number(x: Any, lang: str, *, decimals: int = 1, missing: str = "–")
     '1,234.5'
     >>> format_number(1234.5, "fr") == "1\\u00a0234,5"
     True
+    >>> format_number(-0.5, "en"), format_number(-0.001, "fr", decimals=2)
+    ('\u22120.5', '0,00')
     """
     _check_lang(lang)
     if _missing(x):
@@ -123,7 +125,21 @@ def _number_text(x: float, lang: str, decimals: int, sign: float) -> str:
     from babel.numbers import format_decimal
 
     fmt = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
-    return format_decimal(x, format=fmt, locale=LOCALES[lang])
+    return _signed(format_decimal(x, format=fmt, locale=LOCALES[lang]))
+
+
+#: The true minus sign (U+2212): a hyphen-minus is a hyphen, and a line may break after it.
+MINUS = "\u2212"
+
+
+def _signed(text: str) -> str:
+    """``text`` with a true minus sign, and without a sign when every digit shown is zero
+    (``-0,00`` is no number a reader can use)."""
+    if not text.startswith(("-", MINUS)):
+        return text
+    if not any(c in "123456789" for c in text):
+        return text[1:]
+    return MINUS + text[1:]
 
 
 def format_integer(x: Any, lang: str, *, missing: str = "–") -> str:
@@ -157,7 +173,7 @@ def _percent_text(p: float, lang: str, decimals: int, sign: float) -> str:
     if lang == "fr":
         # French sets the percent sign apart with a non-breaking space (OQLF, Statistique Canada).
         text = text.replace("%", "").rstrip("\u00a0\u202f ") + "\u00a0%"
-    return text
+    return _signed(text)
 
 
 def format_date(d: _dt.date | str, lang: str, *, style: str = "long") -> str:

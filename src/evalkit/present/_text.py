@@ -7,11 +7,13 @@ Every number a report prints goes through :func:`evalkit.i18n.format_number` or
 from __future__ import annotations
 
 import re
+from html import escape, unescape
 from typing import Any
 
 from evalkit.i18n import format_integer, format_number, format_percent, t
 
-__all__ = ["ci_text", "count_text", "number_text", "percent_text", "typography"]
+__all__ = ["ci_text", "count_text", "number_text", "percent_text", "typography",
+           "typography_html"]
 
 NBSP = "\u00a0"
 NNBSP = "\u202f"
@@ -21,6 +23,10 @@ NNBSP = "\u202f"
 _BEFORE_WIDE = re.compile(r"[ \t]+(?=[:%»])")
 _BEFORE_NARROW = re.compile(r"[ \t]+(?=[;!?])")
 _AFTER_GUILLEMET = re.compile(r"«[ \t]+")
+# A sign set against the word before it ("titre; autre", "Index:") takes its space too, when
+# a space or the end follows it: ratios (1:3:25), times, addresses and URLs keep theirs.
+_GLUED_WIDE = re.compile(r"(?<=[^\s\d:/\u00a0\u202f]):(?=\s|$)")
+_GLUED_NARROW = re.compile(r"(?<=[^\s\u00a0\u202f!?;])([;!?])(?=\s|$)")
 
 
 def typography(text: str, lang: str) -> str:
@@ -32,6 +38,8 @@ def typography(text: str, lang: str) -> str:
     >>> typography("Question : oui ? « non »", "fr") == (
     ...     "Question\\u00a0: oui\\u202f? «\\u00a0non\\u00a0»")
     True
+    >>> typography("Titre; autre: 1:3:25", "fr") == "Titre\\u202f; autre\\u00a0: 1:3:25"
+    True
     >>> typography("Question: yes?", "en")
     'Question: yes?'
     """
@@ -39,7 +47,38 @@ def typography(text: str, lang: str) -> str:
         return text
     text = _BEFORE_WIDE.sub(NBSP, text)
     text = _BEFORE_NARROW.sub(NNBSP, text)
+    text = _GLUED_WIDE.sub(NBSP + ":", text)
+    text = _GLUED_NARROW.sub(NNBSP + r"\1", text)
     return _AFTER_GUILLEMET.sub("«" + NBSP, text)
+
+
+#: Tags whose content is not prose: code, styles and scripts keep their characters.
+_VERBATIM = re.compile(r"(<(style|script|code|pre|textarea)\b.*?</\2\s*>|<[^>]+>)",
+                       re.DOTALL | re.IGNORECASE)
+
+
+def typography_html(html: str, lang: str) -> str:
+    """:func:`typography` applied to the text of an HTML page (never inside tags,
+    attributes, code, styles or scripts).
+
+    Examples
+    --------
+    >>> typography_html("<p>Index : <code>a : b</code></p>", "fr") == (
+    ...     "<p>Index\\u00a0: <code>a : b</code></p>")
+    True
+    """
+    if lang != "fr" or not html:
+        return html
+    parts = _VERBATIM.split(html)
+    out = []
+    # re.split with two groups yields: text, whole tag, inner group name, text, ...
+    for i in range(0, len(parts), 3):
+        text = parts[i]
+        if text:
+            out.append(escape(typography(unescape(text), lang), quote=False))
+        if i + 1 < len(parts):
+            out.append(parts[i + 1])
+    return "".join(out)
 
 
 def _missing(value: Any) -> bool:

@@ -164,7 +164,7 @@ def _main_part(ctx: _Ctx, messages: list[Message]) -> Part:
     if question:
         part.add(Paragraph(typography(question, ctx.lang), "lead"))
     part.add(_label_if(messages), Bullets(tuple(m.text(ctx.lang) for m in messages), ordered=True,
-                     details=tuple(m.evidence_text(ctx.lang) for m in messages)))
+                     details=tuple(m.evidence_text(ctx.lang, plain=True) for m in messages)))
     return part
 
 
@@ -218,7 +218,8 @@ def _summary_part(ctx: _Ctx, messages: list[Message]) -> Part:
     part.add(*_tokenism_findings(ctx, compact=True))
     part.add(_model_sentence(ctx), _outcome_sentence(ctx), _network_sentence(ctx))
     part.add(Heading(ctx.t("reports.section.implications"), 1),
-             _label_if(messages), Bullets(tuple(m.text(ctx.lang) for m in messages)))
+             _label_if(messages),
+             Bullets(tuple(m.text(ctx.lang, method=True) for m in messages)))
     return part
 
 
@@ -702,7 +703,7 @@ def _report_sections(ctx: _Ctx, messages: list[Message],
                                *quotes)))
     sections.append((0, _section(
         ctx, "reports.section.implications", _label_if(messages),
-        Bullets(tuple(m.text(ctx.lang) for m in messages),
+        Bullets(tuple(m.text(ctx.lang, method=True) for m in messages),
                 details=tuple(m.evidence_text(ctx.lang) for m in messages)))))
     sections.append((0, _section(ctx, "reports.section.gripp2",
                                  gripp2_table(ctx.study, lang=ctx.lang))))
@@ -789,7 +790,8 @@ def build_brief(results: Any, study: Any, *, lang: str, run_date: dt.date | str,
                tables=ReleasedTables(results, policy), labels=tb.Labels(codebook, lang),
                confidence=confidence, figures=figures)
     messages = _fit_messages(ctx, draft_messages(ctx.tables, confidence=confidence,
-                                                  labels=ctx.labels))
+                                                  labels=ctx.labels,
+                                                  scales=_scales(study, codebook)))
     notes = method_notes(_method_keys(ctx), lang, policy=policy)
     report = Part("report", ctx.t("reports.brief.report.title"), budget=BUDGETS["report"],
                   label=ctx.t("reports.brief.report.label"))
@@ -800,6 +802,22 @@ def build_brief(results: Any, study: Any, *, lang: str, run_date: dt.date | str,
                  subtitle=typography(org, lang), run_date=run_date, parts=parts,
                  messages=messages, budget=budget_report(parts, header_lines=HEADER_LINES),
                  notes=notes)
+
+
+def _scales(study: Any, codebook: Any) -> dict[str, Any]:
+    """What the main messages need to explain their numbers: the lowest and highest rating
+    of the outcome items (from the codebook's numeric codes) and the ladder's rungs."""
+    out: dict[str, Any] = {}
+    measures = study.measures
+    if measures.involvement is not None:
+        out["rungs"] = len(measures.involvement.ladder)
+    if measures.outcomes is not None and codebook is not None:
+        codes = [c for item in measures.outcomes.items if item in codebook
+                 for c in codebook.values_of(item) if isinstance(c, int | float)
+                 and not isinstance(c, bool)]
+        if codes:
+            out["outcome"] = (min(codes), max(codes))
+    return out
 
 
 def write_budget_json(briefs: Mapping[str, Brief] | list[Brief], path: str | Path) -> Path:

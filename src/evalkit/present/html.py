@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -27,7 +27,8 @@ from evalkit.present.document import (
 )
 from evalkit.present.style import stylesheet
 
-__all__ = ["TocEntry", "blocks_html", "non_validated_html", "page_html", "slug", "toc_html"]
+__all__ = ["TocEntry", "blocks_html", "nav_html", "non_validated_html", "page_html", "slug",
+           "toc_html"]
 
 
 @dataclass(frozen=True)
@@ -180,10 +181,38 @@ def parts_html(parts: Sequence[Part], lang: str) -> tuple[str, list[TocEntry]]:
     return "\n".join(html), toc
 
 
+def nav_html(lang: str, *, index: str | None = None,
+             twins: Mapping[str, str] | None = None) -> str:
+    """The way around a page: a link to the run's index (``index``, relative to the page)
+    and to the same page in each other language (``twins``: language → relative link), each
+    named in its own language. Empty when there is nowhere to go.
+
+    Examples
+    --------
+    >>> nav_html("fr", index="../index.html", twins={"en": "x.en.html"}).count("<a ")
+    2
+    """
+    links = []
+    if index:
+        links.append(f"<a href='{escape(index)}' rel='index'>"
+                     f"{_text(t('nav.index', lang), lang)}</a>")
+    for other, href in (twins or {}).items():
+        if other != lang:
+            links.append(f"<a href='{escape(href)}' hreflang='{escape(other)}' "
+                         f"lang='{escape(other)}' rel='alternate'>"
+                         f"{_text(t('nav.twin', other), other)}</a>")
+    if not links:
+        return ""
+    return (f"<nav class='ek-nav' aria-label='{escape(t('nav.label', lang))}'>"
+            f"{' · '.join(links)}</nav>")
+
+
 def page_html(*, lang: str, title: str, body: str, subtitle: str = "", meta: Sequence[str] = (),
-              toc: Sequence[TocEntry] = (), footer: str = "", head_title: str = "") -> str:
-    """A whole page: ``<!DOCTYPE html>``, the style sheet inline, the title block, the table
-    of contents, ``body`` (already HTML) and ``footer`` (already HTML)."""
+              toc: Sequence[TocEntry] = (), footer: str = "", head_title: str = "",
+              nav: str = "") -> str:
+    """A whole page: ``<!DOCTYPE html>``, the style sheet inline, the way around (``nav``,
+    see :func:`nav_html`), the title block, the table of contents, ``body`` (already HTML)
+    and ``footer`` (already HTML)."""
     meta_html = "".join(f"<p class='ek-meta'>{_text(m, lang)}</p>" for m in meta if m)
     sub = f"<p class='ek-subtitle'>{_text(subtitle, lang)}</p>" if subtitle else ""
     foot = f"<footer class='ek-footer'>{footer}</footer>" if footer else ""
@@ -193,6 +222,6 @@ def page_html(*, lang: str, title: str, body: str, subtitle: str = "", meta: Seq
         "<meta name='viewport' content='width=device-width, initial-scale=1'>\n"
         "<meta name='generator' content='evalkit'>\n"
         f"<title>{_text(head_title or title, lang)}</title>\n"
-        f"<style>\n{stylesheet()}\n</style>\n</head>\n<body>\n"
+        f"<style>\n{stylesheet()}\n</style>\n</head>\n<body>\n{nav}\n"
         f"<header class='ek-header'><h1>{_text(title, lang)}</h1>{sub}{meta_html}</header>\n"
         f"{toc_html(toc, lang)}\n<main>\n{body}\n</main>\n{foot}\n</body>\n</html>\n")

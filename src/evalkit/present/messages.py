@@ -2,9 +2,11 @@
 
 Each rule reads released result tables (after disclosure control) and returns a
 :class:`Message` (a catalogue key, its parameters as plain values, the tables it rests on) or
-``None`` when the results do not support it. Messages state implications for decision-makers;
-their sentences come from the catalogues (``reports.msg.*``) and their numbers are formatted
-for the locale only when the message is written.
+``None`` when the results do not support it. Messages state implications for decision-makers
+in plain words, scales explained and associations worded as associations; the method behind
+a message (funnel limits, overdispersion, shrunken estimates) is a separate sentence that the
+summary and the report add and the page of main messages leaves out. Sentences come from the
+catalogues (``reports.msg.*``); numbers are formatted for the locale only when written.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ __all__ = [
     "Names",
     "Num",
     "Pct",
+    "Scale",
     "Sites",
     "draft_messages",
     "rule_funnel_high",
@@ -55,6 +58,11 @@ RED_SHARE_WORTH_SAYING = 0.10
 REPRESENTATIVENESS_GAP = 0.05
 #: Significance level of the representativeness chi-square test.
 REPRESENTATIVENESS_ALPHA = 0.05
+#: Tables of method named, on page one, by the table of the numbers they judge.
+_PLAIN_EVIDENCE = {"tokenism_funnel": "tokenism_rates",
+                   "tokenism_overdispersion": "tokenism_rates"}
+#: The most main messages about any one site: the page speaks of the whole programme.
+PER_SITE = 2
 
 
 # -- typed parameters: formatted for the locale only when written -------------------------------
@@ -117,6 +125,25 @@ class Sites(Names):
 
 
 @dataclass(frozen=True)
+class Scale:
+    """The words that explain a scale (``sur une échelle de 1 à 4``), empty when unknown."""
+
+    key: str
+    low: float | None = None
+    high: float | None = None
+
+    def text(self, lang: str) -> str:
+        if self.low is None or self.high is None:
+            return ""
+        return t(self.key, lang, low=number_text(self.low, lang, decimals=_decimals(self.low)),
+                 high=number_text(self.high, lang, decimals=_decimals(self.high)))
+
+
+def _decimals(value: float) -> int:
+    return 0 if float(value).is_integer() else 1
+
+
+@dataclass(frozen=True)
 class Message:
     """A main message: what a rule found, ready to be written in either language.
 
@@ -134,6 +161,15 @@ class Message:
     non_validated : bool
         The message rests on the tokenism index: wherever it is shown, the non-validated label
         must be shown too.
+    method : Key, optional
+        How the finding was established, in the method's words (``reports.msg.method``): the
+        summary and the report add it, the page of main messages does not.
+    about : tuple of str
+        The sites the message names. A message that names one site only singles it out: at
+        most :data:`PER_SITE` messages single out any one site.
+    pooled : Message, optional
+        The same finding without the site it singles out, said instead when that site is
+        already singled out often enough.
     """
 
     rule: str
@@ -141,16 +177,25 @@ class Message:
     params: dict[str, Any] = field(default_factory=dict)
     evidence: tuple[str, ...] = ()
     non_validated: bool = False
+    method: Key | None = None
+    about: tuple[str, ...] = ()
+    pooled: Message | None = None
 
-    def text(self, lang: str) -> str:
-        """The message in ``lang``, numbers in the locale's formats."""
+    def text(self, lang: str, *, method: bool = False) -> str:
+        """The message in ``lang``, numbers in the locale's formats; ``method`` adds the
+        sentence that says how the finding was established."""
         params = {name: _param_text(value, lang) for name, value in self.params.items()}
-        return typography(t(self.key, lang, **params), lang)
+        out = t(self.key, lang, **params)
+        if method and self.method is not None:
+            out += " " + t("reports.msg.method", lang, detail=self.method.text(lang))
+        return typography(out, lang)
 
-    def evidence_text(self, lang: str) -> str:
-        """The tables the message rests on, by title."""
-
-        titles = "; ".join(table_title(name, lang) for name in self.evidence)
+    def evidence_text(self, lang: str, *, plain: bool = False) -> str:
+        """The tables the message rests on, by title; ``plain`` names, for a table of method
+        (funnel limits), the table of the numbers it judges (page one speaks without method
+        words; the summary and the report name the method's own tables)."""
+        names = [(_PLAIN_EVIDENCE.get(n, n) if plain else n) for n in self.evidence]
+        titles = "; ".join(table_title(name, lang) for name in dict.fromkeys(names))
         return typography(t("reports.msg.evidence", lang, tables=titles), lang)
 
 
@@ -212,9 +257,9 @@ def rule_funnel_high(tables: Tables) -> Message | None:
     sites, level, adjusted, phi = found
     key = "reports.msg.funnel_high.alarm" if level == ALARM else "reports.msg.funnel_high.alert"
     evidence = ("tokenism_overdispersion",) if adjusted else ("tokenism_funnel",)
-    return Message("funnel_high", key, {"sites": _sites(sites), "n_sites": len(sites),
-                                        "adjustment": _adjustment(adjusted, phi)},
-                   evidence, non_validated=True)
+    method = Key(f"{key}.method", {"adjustment": _adjustment(adjusted, phi)})
+    return Message("funnel_high", key, {"sites": _sites(sites), "n_sites": len(sites)},
+                   evidence, non_validated=True, method=method, about=tuple(sites))
 
 
 def rule_funnel_low(tables: Tables) -> Message | None:
@@ -224,9 +269,9 @@ def rule_funnel_low(tables: Tables) -> Message | None:
         return None
     sites, _, adjusted, phi = found
     evidence = ("tokenism_overdispersion",) if adjusted else ("tokenism_funnel",)
-    return Message("funnel_low", "reports.msg.funnel_low",
-                   {"sites": _sites(sites), "adjustment": _adjustment(adjusted, phi)},
-                   evidence, non_validated=True)
+    method = Key("reports.msg.funnel_low.method", {"adjustment": _adjustment(adjusted, phi)})
+    return Message("funnel_low", "reports.msg.funnel_low", {"sites": _sites(sites)},
+                   evidence, non_validated=True, method=method, about=tuple(sites))
 
 
 def rule_highest_tokenism(tables: Tables, *, confidence: float = 0.95) -> Message | None:
@@ -250,13 +295,17 @@ def rule_highest_tokenism(tables: Tables, *, confidence: float = 0.95) -> Messag
                    {"site": _sites([top["site"]]), "rate": Pct(top["value"]),
                     "ci": Ci(top["low"], top["high"], percent=True, confidence=confidence),
                     "overall": Pct(rate.iloc[0])},
-                   ("tokenism_shrunken", "tokenism_overall"), non_validated=True)
+                   ("tokenism_shrunken", "tokenism_overall"), non_validated=True,
+                   method=Key("reports.msg.highest_tokenism.method"),
+                   about=(str(top["site"]),))
 
 
 def rule_involvement_outcomes(tables: Tables, *, term: str = "rung",
-                              confidence: float = 0.95) -> Message | None:
+                              confidence: float = 0.95,
+                              scales: Any = None) -> Message | None:
     """Whether involvement goes with change in personal outcomes: the mixed model's slope of
-    ``term`` with its interval, read as positive, negative or no clear link."""
+    ``term`` with its interval, read as a positive, negative or no clear association (never as
+    an effect); ``scales["outcome"]`` (lowest, highest rating) explains the points."""
     model = released_table(tables, "involvement_model", ("term", "estimate", "ci_low", "ci_high"))
     if model is None:
         return None
@@ -267,15 +316,20 @@ def rule_involvement_outcomes(tables: Tables, *, term: str = "rung",
     if np.isnan([estimate, low, high]).any():
         return None
     direction = "positive" if low > 0 else "negative" if high < 0 else "none"
+    low_high = (scales or {}).get("outcome") or (None, None)
     return Message("involvement_outcomes", f"reports.msg.involvement_outcomes.{direction}",
                    {"estimate": Num(estimate, 2),
-                    "ci": Ci(low, high, confidence=confidence, decimals=2)},
-                   ("involvement_model",))
+                    "ci": Ci(low, high, confidence=confidence, decimals=2),
+                    "scale": Scale("reports.msg.scale.points", *low_high)},
+                   ("involvement_model",),
+                   method=Key("reports.msg.involvement_outcomes.method"))
 
 
-def rule_perception_gap(tables: Tables, *, measure: str = "rung") -> Message | None:
+def rule_perception_gap(tables: Tables, *, measure: str = "rung",
+                        scales: Any = None) -> Message | None:
     """Sites where staff place users' involvement clearly higher (or lower) than users do:
-    the staff − users difference of ``measure`` with an interval excluding zero."""
+    the staff − users difference of ``measure`` with an interval excluding zero;
+    ``scales["rungs"]`` (the ladder's number of rungs) explains the rungs."""
     gap = released_table(tables, "perception_gap", ("site", "measure", "difference", "ci_low", "ci_high"))
     if gap is None:
         return None
@@ -289,10 +343,13 @@ def rule_perception_gap(tables: Tables, *, measure: str = "rung") -> Message | N
         return None
     side, hit = ("higher", higher) if len(higher) >= len(lower) else ("lower", lower)
     largest = hit["d"].abs().max()
+    names = tuple(sorted(hit["site"].astype(str)))
+    rungs = (scales or {}).get("rungs")
     return Message("perception_gap", f"reports.msg.perception_gap.{side}",
-                   {"sites": Names(tuple(sorted(hit["site"].astype(str)))), "k": len(hit),
-                    "n_sites": int(rows["site"].nunique()), "largest": Num(largest, 1)},
-                   ("perception_gap",), non_validated=True)
+                   {"sites": Names(names), "k": len(hit),
+                    "n_sites": int(rows["site"].nunique()), "largest": Num(largest, 1),
+                    "scale": Scale("reports.msg.scale.rungs", 1 if rungs else None, rungs)},
+                   ("perception_gap",), non_validated=True, about=names)
 
 
 def rule_joint_display(tables: Tables, *, theme: str | None = None) -> Message | None:
@@ -310,7 +367,8 @@ def rule_joint_display(tables: Tables, *, theme: str | None = None) -> Message |
     kind = "both" if converge and diverge else "converge" if converge else "diverge"
     return Message("joint_display", f"reports.msg.joint_display.{kind}",
                    {"converge": _sites(converge), "diverge": _sites(diverge)},
-                   ("tokenism_funnel", "code_frequencies"), non_validated=True)
+                   ("tokenism_funnel", "code_frequencies"), non_validated=True,
+                   about=tuple(converge + diverge))
 
 
 def rule_red_networks(tables: Tables, *, confidence: float = 0.95) -> Message | None:
@@ -327,19 +385,21 @@ def rule_red_networks(tables: Tables, *, confidence: float = 0.95) -> Message | 
     share = red["count_"].sum() / red["n_"].sum()
     if share < RED_SHARE_WORTH_SAYING:
         return None
-    params: dict[str, Any] = {"share": Pct(share)}
-    key = "reports.msg.red_networks"
+    pooled = Message("red_networks", "reports.msg.red_networks", {"share": Pct(share)},
+                     ("traffic_light",))
     if {"share", "ci_low", "ci_high"} <= set(red.columns):
         red = red.assign(s=numeric(red["share"]), low=numeric(red["ci_low"]),
                          high=numeric(red["ci_high"])).dropna(subset=["s", "low", "high"])
         if not red.empty:
             top = red.sort_values(["s", "site"], ascending=[False, True], kind="stable").iloc[0]
             if top["low"] > share:
-                key = "reports.msg.red_networks.site"
-                params |= {"site": _sites([top["site"]]), "site_share": Pct(top["s"]),
-                           "ci": Ci(top["low"], top["high"], percent=True,
-                                    confidence=confidence)}
-    return Message("red_networks", key, params, ("traffic_light",))
+                params = {"share": Pct(share), "site": _sites([top["site"]]),
+                          "site_share": Pct(top["s"]),
+                          "ci": Ci(top["low"], top["high"], percent=True,
+                                   confidence=confidence)}
+                return Message("red_networks", "reports.msg.red_networks.site", params,
+                               ("traffic_light",), about=(str(top["site"]),), pooled=pooled)
+    return pooled
 
 
 def rule_representativeness(tables: Tables, *, labels: Any = None) -> Message | None:
@@ -356,10 +416,37 @@ def rule_representativeness(tables: Tables, *, labels: Any = None) -> Message | 
     dimensions = tuple(dict.fromkeys(off["dimension"].astype(str)))
     if labels is not None:
         dimensions = tuple(labels.variable(d) for d in dimensions)
+    dimensions = tuple(_in_sentence(d) for d in dimensions)
     return Message("representativeness", "reports.msg.representativeness",
                    {"dimensions": Names(dimensions), "k": int(off["site"].nunique()),
                     "n_sites": int(rep["site"].nunique())},
                    ("representativeness",))
+
+
+def _in_sentence(name: str) -> str:
+    """A label as it reads inside a sentence: ``Groupe d'âge`` → ``groupe d'âge`` (an acronym
+    or a proper name, capitalised beyond its first letter, is kept)."""
+    if len(name) > 1 and name[0].isupper() and not any(c.isupper() for c in name[1:]):
+        return name[0].lower() + name[1:]
+    return name
+
+
+def _at_most_per_site(messages: list[Message], limit: int) -> list[Message]:
+    """The messages in order, none singling out a site that ``limit`` earlier messages
+    single out already (its pooled version is said instead, when it has one)."""
+    seen: dict[str, int] = {}
+    kept = []
+    for found in messages:
+        message: Message | None = found
+        while message is not None and len(message.about) == 1 \
+                and seen.get(message.about[0], 0) >= limit:
+            message = message.pooled
+        if message is None:
+            continue
+        if len(message.about) == 1:
+            seen[message.about[0]] = seen.get(message.about[0], 0) + 1
+        kept.append(message)
+    return kept
 
 
 #: The rules in the order their messages appear (the brief keeps as many as fit on one page).
@@ -375,9 +462,10 @@ RULES: tuple[tuple[str, Callable[..., Message | None]], ...] = (
 )
 
 
-def draft_messages(tables: Tables, *, confidence: float = 0.95,
-                   labels: Any = None) -> list[Message]:
-    """Apply every rule of :data:`RULES` to released ``tables``; the messages found, in order.
+def draft_messages(tables: Tables, *, confidence: float = 0.95, labels: Any = None,
+                   scales: Any = None, per_site: int = PER_SITE) -> list[Message]:
+    """Apply every rule of :data:`RULES` to released ``tables``; the messages found, in order,
+    at most ``per_site`` of them about any one site.
 
     Parameters
     ----------
@@ -387,6 +475,12 @@ def draft_messages(tables: Tables, *, confidence: float = 0.95,
         The level of the intervals in the tables (for the words that name it).
     labels : Labels, optional
         Labels of the study's variables (see :class:`evalkit.present.tables.Labels`).
+    scales : dict, optional
+        What explains the numbers: ``outcome`` (lowest and highest rating of the outcome
+        items) and ``rungs`` (the involvement ladder's number of rungs).
+    per_site : int, default 2
+        The most messages about any one site; a later message that would name a site once
+        more is left out.
 
     Returns
     -------
@@ -403,10 +497,10 @@ def draft_messages(tables: Tables, *, confidence: float = 0.95,
     import inspect
 
     out = []
-    given = {"confidence": confidence, "labels": labels}
+    given = {"confidence": confidence, "labels": labels, "scales": scales}
     for _, rule in RULES:
         accepted = inspect.signature(rule).parameters
         message = rule(tables, **{k: v for k, v in given.items() if k in accepted})
         if message is not None:
             out.append(message)
-    return out
+    return _at_most_per_site(out, per_site)

@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Mapping
 from html import escape
 from pathlib import Path
 from typing import Any
 
 from evalkit.i18n import LANGUAGES, _check_lang, format_date, label, t
 from evalkit.present._text import typography
-from evalkit.present.html import TocEntry, non_validated_html, page_html, slug
+from evalkit.present.html import TocEntry, nav_html, non_validated_html, page_html, slug
 from evalkit.present.methods import METHODS, method_notes
 
 __all__ = ["HIDDEN_CELL_TAGS", "NON_VALIDATED_TAG", "export_notebook_html", "notes_html"]
@@ -158,7 +159,8 @@ def _method_keys(root: Any, nb: Any, non_validated: bool) -> list[str]:
 
 def export_notebook_html(notebook_path: str | os.PathLike, out_path: str | os.PathLike, *,
                          study: Any, lang: str, run_date: dt.date | str,
-                         title: str | None = None) -> Path:
+                         title: str | None = None, index: str | None = None,
+                         twins: Mapping[str, str] | None = None) -> Path:
     """Write the code-free HTML page of an executed notebook.
 
     Parameters
@@ -175,6 +177,9 @@ def export_notebook_html(notebook_path: str | os.PathLike, out_path: str | os.Pa
         The date of the run, printed in the locale's format.
     title : str, optional
         The notebook's title, printed under the study's (e.g. "Site profile: A").
+    index, twins : optional
+        Links, relative to the page, to the run's index and to the page in the other
+        languages (language → link); see :func:`evalkit.present.html.nav_html`.
 
     Returns
     -------
@@ -217,7 +222,8 @@ def export_notebook_html(notebook_path: str | os.PathLike, out_path: str | os.Pa
         toc=toc, body=f"<div class='ek-notebook'>{body}</div>",
         footer=notes_html(_method_keys(root, nb, found), lang, policy=getattr(study, "privacy",
                                                                              None)),
-        head_title=f"{title} – {label(study.title, lang)}" if title else label(study.title, lang))
+        head_title=f"{title} – {label(study.title, lang)}" if title else label(study.title, lang),
+        nav=nav_html(lang, index=index, twins=twins))
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(page, encoding="utf-8")

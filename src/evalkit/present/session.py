@@ -42,6 +42,7 @@ from evalkit.config.study import load_study
 from evalkit.errors import ArgumentError
 from evalkit.i18n import LANGUAGES, format_number, t
 from evalkit.prepare.study import prepare_study
+from evalkit.present._text import typography
 from evalkit.present.brief import build_brief
 from evalkit.present.display import absent_html, method_html, show_figure, show_table
 from evalkit.present.html import non_validated_html
@@ -224,7 +225,23 @@ class Session:
         parts = {}
         for g in self.languages:
             values = {k: (v(g) if callable(v) else v) for k, v in params.items()}
-            parts[g] = f"<p>{escape(t(key, g, **values))}</p>"
+            parts[g] = f"<p>{escape(typography(t(key, g, **values), g))}</p>"
+        self._show(parts)
+
+    def words(self, key: str, lang: str, **params: Any) -> str:
+        """The catalogue's text ``key`` in ``lang`` (an axis title, a legend entry)."""
+        return typography(t(key, lang, **params), lang)
+
+    def sentence(self, make: Callable[[str], str]) -> None:
+        """Show ``make(lang)``, a sentence written from released tables (e.g.
+        :func:`evalkit.plots.funnel_position`), in each language; nothing when a table it
+        reads was not computed (the figure beside it says why)."""
+        parts = {}
+        for g in self.languages:
+            try:
+                parts[g] = f"<p class='ek-lead'>{escape(typography(make(g), g))}</p>"
+            except TableAbsent:
+                parts[g] = ""
         self._show(parts)
 
     def table(self, name: str, *, site: str | None = None,
@@ -315,10 +332,19 @@ class Session:
         """Write the brief (HTML and Word in each language, and ``budget.json``) to ``folder``
         from the briefs this session shows, and say which files were written."""
 
+        folder = Path(folder)
+        in_run = self.run_dir is not None and folder.resolve().parent == self.run_dir.resolve()
+        # In a run the brief's pages link back to the run's index (index.html, index.en.html).
+        index = ({g: "../" + ("index.html" if i == 0 else f"index.{g}.html")
+                  for i, g in enumerate(self.languages)} if in_run else None)
         record = write_briefs(self.results, self.study, folder, run_date=self.run_date,
                               policy=self.policy, languages=self.languages,
-                              briefs=self._briefs())
-        self.text("nb.brief.written", files=", ".join(record["files"]))
+                              briefs=self._briefs(), index=index)
+        # A run's page names the folder inside the run; by hand, where it is on this computer.
+        shown = (folder.relative_to(self.run_dir).as_posix()
+                 if self.run_dir is not None and folder.is_relative_to(self.run_dir)
+                 else str(folder.resolve()))
+        self.text("nb.brief.written", folder=shown, files=", ".join(record["files"]))
         return record
 
     def brief_messages(self) -> None:

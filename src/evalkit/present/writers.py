@@ -17,7 +17,7 @@ from evalkit.i18n import t
 from evalkit.present._text import typography
 from evalkit.present.brief import build_brief, write_budget_json
 from evalkit.present.document import Bullets, Figure, Heading, Paragraph, Quote, Table
-from evalkit.present.html import blocks_html, page_html, slug, toc_html
+from evalkit.present.html import blocks_html, nav_html, page_html, slug, toc_html
 
 __all__ = ["DOCX_TABLE_STYLE", "brief_html", "write_brief_docx", "write_brief_html", "write_briefs"]
 
@@ -30,8 +30,9 @@ def _meta(brief: Any) -> list[str]:
             f"{t('reports.brief.run_date', brief.lang, date=brief.date_text)}"]
 
 
-def brief_html(brief: Any) -> str:
-    """The brief as one HTML page (a string)."""
+def brief_html(brief: Any, *, nav: str = "") -> str:
+    """The brief as one HTML page (a string); ``nav``: the way around (see
+    :func:`evalkit.present.html.nav_html`)."""
     lang = brief.lang
     taken: set[str] = set()
     sections = []
@@ -46,14 +47,14 @@ def brief_html(brief: Any) -> str:
                         f"\n{contents}\n{body}\n</section>")
     return page_html(lang=lang, title=brief.title, subtitle=brief.subtitle, meta=_meta(brief),
                      body="\n".join(sections),
-                     head_title=f"{brief.title} – {t('reports.brief.title', lang)}")
+                     head_title=f"{brief.title} – {t('reports.brief.title', lang)}", nav=nav)
 
 
-def write_brief_html(brief: Any, path: str | Path) -> Path:
+def write_brief_html(brief: Any, path: str | Path, *, nav: str = "") -> Path:
     """Write the brief as a self-contained HTML page (UTF-8) to ``path``; returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(brief_html(brief), encoding="utf-8")
+    path.write_text(brief_html(brief, nav=nav), encoding="utf-8")
     return path
 
 
@@ -330,12 +331,15 @@ def _fixed_zip(data: bytes, date: dt.date) -> bytes:
 def write_briefs(results: Any, study: Any, folder: str | Path, *,
                  run_date: dt.date | str, policy: Any = None,
                  languages: list[str] | None = None,
-                 briefs: Mapping[str, Any] | None = None) -> dict:
+                 briefs: Mapping[str, Any] | None = None,
+                 index: Mapping[str, str] | None = None) -> dict:
     """Write the run's ``brief/`` folder: ``brief.<lang>.html`` and ``brief.<lang>.docx`` for
     each of the study's languages, and ``budget.json``.
 
     ``briefs`` (language -> :class:`~evalkit.present.brief.Brief`, built with their figures)
     are written as they are instead of being built again; languages they lack are built.
+    Each page links to its twins in the other languages and, with ``index`` (language → link
+    relative to ``folder``), to the run's index.
 
     Returns
     -------
@@ -345,13 +349,17 @@ def write_briefs(results: Any, study: Any, folder: str | Path, *,
     """
 
     folder = Path(folder)
+    given = briefs or {}
     briefs = {}
     files = []
-    for lang in languages or list(study.languages):
-        brief = (briefs or {}).get(lang) or build_brief(results, study, lang=lang,
-                                                         run_date=run_date, policy=policy)
+    languages = list(languages or study.languages)
+    twins = {g: f"brief.{g}.html" for g in languages}
+    for lang in languages:
+        brief = given.get(lang) or build_brief(results, study, lang=lang, run_date=run_date,
+                                               policy=policy)
         briefs[lang] = brief
-        files += [write_brief_html(brief, folder / f"brief.{lang}.html"),
+        nav = nav_html(lang, index=(index or {}).get(lang), twins=twins)
+        files += [write_brief_html(brief, folder / f"brief.{lang}.html", nav=nav),
                   write_brief_docx(brief, folder / f"brief.{lang}.docx")]
     files.append(write_budget_json(briefs, folder / "budget.json"))
     return {"files": [p.relative_to(folder).as_posix() for p in files],

@@ -20,6 +20,7 @@ from typing import Any
 import evalkit.present.notebook_page  # noqa: F401
 from evalkit.config.study import load_study
 from evalkit.present.notebook_page import export_notebook_html
+from evalkit.run.index import index_name
 from evalkit.run.jobs import Job, JobResult
 from evalkit.run.kernel import KERNEL_NAME, ensure_kernel, kernel_manager_class
 from evalkit.run.lifetime import kill_group
@@ -262,10 +263,15 @@ def _export(nb: Any, job: Job) -> dict | None:
     run_dir = Path(job.run_dir)
     try:
         study = _study(job.parameters["study_file"])
+        languages = list(job.pages)
         for lang, page in job.pages.items():
+            up = "../" * (len(Path(page).parts) - 1)
+            twins = {other: os.path.relpath(job.pages[other], Path(page).parent)
+                     for other in languages if other != lang}
             export_notebook_html(run_dir / job.ipynb, run_dir / page, study=study, lang=lang,
                                  run_date=job.run_date or dt.date.today().isoformat(),
-                                 title=job.titles.get(lang))
+                                 title=job.titles.get(lang),
+                                 index=up + index_name(lang, languages), twins=twins)
     except Exception as error:  # a broken output must not hide the other notebooks' pages
         return _failure("error", None, None, f"HTML export: {type(error).__name__}: {error}")
     return None

@@ -7,6 +7,7 @@ of evalkit the same look.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from html import escape
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 from evalkit._files import write_bytes_atomic
 from evalkit.analyse.catalogue import catalogue, table_spec
 from evalkit.i18n import format_number, has_key, label, t
+from evalkit.present._text import typography_html
 from evalkit.present.style import stylesheet
 
 __all__ = ["STYLE", "index_name", "write_index"]
@@ -133,6 +135,117 @@ def _notebook_rows(records: list[dict], lang: str) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
+def _other_languages(lang: str, languages: list[str], target: Callable[[str], str]) -> str:
+    """Links to the same page in the other languages, each named in its own language."""
+    return " · ".join(
+        f"<a href='{escape(target(other))}' hreflang='{other}' lang='{other}'>"
+        f"{escape(t('nav.other_language', other))}</a>"
+        for other in languages if other != lang)
+
+
+def _brief_section(run_dir: Path, lang: str, languages: list[str]) -> str:
+    """The brief first: one line on what it is, then its web page and Word document in this
+    language, then in the others."""
+    found = _files(run_dir, "brief", ("*.html", "*.docx", "*.pdf"))
+    if not found:
+        return f"<p class='muted'>{escape(t('runner.index.none', lang))}</p>"
+    items = []
+    for g in [lang, *[x for x in languages if x != lang]]:
+        mine = [p for p in found if f".{g}." in Path(p).name]
+        if not mine:
+            continue
+        links = " · ".join(
+            f"<a href='{escape(p)}'>{escape(t(f'runner.index.kind.{Path(p).suffix[1:]}', lang))}"
+            f"</a>" for p in sorted(mine, key=lambda p: (Path(p).suffix != ".html", p)))
+        name = t("runner.index.brief.in", lang, language=t(f"language.{g}", lang))
+        items.append(f"<li><strong>{escape(name)}</strong> : {links}</li>" if lang == "fr"
+                     else f"<li><strong>{escape(name)}</strong>: {links}</li>")
+    return (f"<p>{escape(t('runner.index.brief.about', lang))}</p>"
+            f"<ul class='ek-brief'>{''.join(items)}</ul>")
+
+
+def _page_list(records: list[dict], lang: str, *, sites: bool) -> str:
+    """The pages of the notebooks (site profiles or analyses) in this language, by title."""
+    items = []
+    for record in records:
+        if bool(record.get("site")) != sites:
+            continue
+        pages = (record.get("outputs") or {}).get("html") or {}
+        page = pages.get(lang)
+        title = (t("nb.site.header", lang, site=record["site"]) if sites else
+                 (record.get("titles") or {}).get(lang) or record.get("title")
+                 or record["notebook"])
+        if not record.get("html") or page is None:
+            items.append(f"<li>{escape(title)} <span class='muted'>"
+                         f"({escape(_status(record, lang))})</span></li>")
+            continue
+        items.append(f"<li><a href='{escape(page)}'>{escape(title)}</a></li>")
+    if not items:
+        return ""
+    return f"<ul class='ek-pages'>{''.join(items)}</ul>"
+
+
+def _status(record: dict, lang: str) -> str:
+    return t(f"runner.status.{record.get('status', 'not_run')}", lang)
+
+
+def _language_of(path: str) -> str | None:
+    """The language a file is written in (``x.fr.png``, ``quotes_fr.csv``), None for both."""
+    parts = Path(path).name.split(".")
+    if len(parts) >= 3 and parts[-2] in ("fr", "en"):
+        return parts[-2]
+    stem = Path(path).stem
+    return stem.rsplit("_", 1)[1] if stem.rsplit("_", 1)[-1] in ("fr", "en") else None
+
+
+def _table_downloads(paths: list[str], lang: str) -> str:
+    """Released tables by their catalogue title (the file is the link's target)."""
+    items = []
+    for path in paths:
+        if _language_of(path) not in (None, lang):
+            continue
+        name = Path(path).stem
+        title = table_spec(name).title(lang) if catalogue().is_declared(name) \
+            else t("runner.index.table.other", lang)
+        kind = t(f"runner.index.kind.{Path(path).suffix[1:]}", lang)
+        items.append((title, f"<li><a href='{escape(path)}'>{escape(title)}</a> "
+                             f"<span class='muted'>({escape(kind)})</span></li>"))
+    if not items:
+        return f"<p class='muted'>{escape(t('runner.index.none', lang))}</p>"
+    return f"<ul>{''.join(item for _, item in sorted(items, key=lambda x: _sort_key(x[0])))}</ul>"
+
+
+def _sort_key(title: str) -> str:
+    """Titles in a reader's order: accents and case do not move a title to the end."""
+    return "".join(c for c in unicodedata.normalize("NFD", title.casefold())
+                   if not unicodedata.combining(c))
+
+
+def _figure_downloads(paths: list[str], lang: str) -> str:
+    """The figures drawn in this language, by their caption (a site's own figure says so)."""
+    items = []
+    for path in paths:
+        if _language_of(path) not in (None, lang):
+            continue
+        parts = Path(path).name.split(".")
+        name, site = parts[0], (parts[1] if len(parts) == 4 else None)
+        key = f"nb.caption.{name}"
+        if has_key(key):
+            title = t(key, lang, site=site or "")
+        elif catalogue().is_declared(name):
+            title = table_spec(name).title(lang)
+        else:
+            title = t("runner.index.figure.other", lang)
+        if site is not None:
+            title = f"{t('nb.site.header', lang, site=site)} — {title}"
+        kind = t(f"runner.index.kind.{Path(path).suffix[1:]}", lang)
+        items.append(f"<li><a href='{escape(path)}'>{escape(title)}</a> "
+                     f"<span class='muted'>({escape(kind)})</span></li>")
+    if not items:
+        return f"<p class='muted'>{escape(t('runner.index.none', lang))}</p>"
+    return f"<ul>{''.join(items)}</ul>"
+
+
 def _page(manifest: dict, run_dir: Path, lang: str, languages: list[str]) -> str:
 
     study = manifest["study"]
@@ -140,36 +253,49 @@ def _page(manifest: dict, run_dir: Path, lang: str, languages: list[str]) -> str
     ok = manifest["status"] == "ok"
     banner = t("runner.index.complete" if ok else "runner.index.failed", lang,
                failed=sum(r["status"] != "ok" for r in manifest["notebooks"]))
-    others = " · ".join(f"<a href='{index_name(other, languages)}'>{other.upper()}</a>"
-                        for other in languages if other != lang)
+    others = _other_languages(lang, languages, lambda g: index_name(g, languages))
     release = release_label(manifest.get("disclosure_scan"), lang)
-    sections = [
-        ("runner.index.notebooks", _notebook_rows(manifest["notebooks"], lang)),
-        ("runner.index.brief", _links(_files(run_dir, "brief", ("*.html", "*.docx", "*.pdf")),
-                                      lang)),
-        ("runner.index.tables", _table_links(_files(run_dir, "tables", ("*.csv", "*.xlsx")),
-                                             lang)),
-        ("runner.index.figures", _links(_files(run_dir, "figures", ("*.png", "*.svg")), lang)),
-    ]
+    records = manifest["notebooks"]
+    sections = [("runner.index.brief", _brief_section(run_dir, lang, languages))]
+    sites = _page_list(records, lang, sites=True)
+    if sites:
+        sections.append(("runner.index.sites", sites))
+    analyses = _page_list(records, lang, sites=False)
+    if analyses:
+        sections.append(("runner.index.analyses", analyses))
+    downloads = (
+        f"<h3>{escape(t('runner.index.tables', lang))}</h3>"
+        f"{_table_downloads(_files(run_dir, 'tables', ('*.csv', '*.xlsx')), lang)}"
+        f"<h3>{escape(t('runner.index.figures', lang))}</h3>"
+        f"{_figure_downloads(_files(run_dir, 'figures', ('*.png', '*.svg')), lang)}")
+    sections.append(("runner.index.downloads", downloads))
     absent = _absent(manifest, lang)
     if absent:
         sections.append(("runner.index.absent", absent))
-    about = ["<a href='manifest.json'>manifest.json</a>"]
+    sections.append(("runner.index.notebooks", _notebook_rows(records, lang)))
+    about = [f"<a href='manifest.json'>{escape(t('runner.index.manifest', lang))}</a>"]
     if (run_dir / "validation.csv").is_file():
-        about.insert(0, "<a href='validation.csv'>validation.csv</a>")
-    body = "".join(f"<h2>{escape(t(key, lang))}</h2>{content}" for key, content in sections)
+        about.insert(0, f"<a href='validation.csv'>{escape(t('runner.index.validation', lang))}"
+                        f"</a>")
+    body = "".join(f"<section><h2>{escape(t(key, lang))}</h2>{content}</section>"
+                   for key, content in sections)
     css = STYLE["css"]()
-    return (
+    run_line = t("runner.index.run", lang, run=manifest["run_id"], study=study)
+    return typography_html(
         f"<!DOCTYPE html>\n<html lang='{lang}'>\n<head>\n<meta charset='utf-8'>\n"
         f"<meta name='viewport' content='width=device-width, initial-scale=1'>\n"
         f"<title>{escape(title)} — {escape(manifest['run_id'])}</title>\n"
         f"<style>{css}</style>\n</head>\n<body>\n"
-        f"<p class='muted'>{others}</p>\n<h1>{escape(title)}</h1>\n"
-        f"<p>{escape(t('runner.index.run', lang, run=manifest['run_id'], study=study))}</p>\n"
-        f"<p class='banner {'ok' if ok else 'failed'}'>{escape(banner)}</p>\n{body}\n"
-        f"<h2>{escape(t('runner.index.about', lang))}</h2>\n<p>{' · '.join(about)}</p>\n"
+        f"<nav class='ek-nav' aria-label='{escape(t('nav.label', lang))}'>{others}</nav>\n"
+        f"<header><h1>{escape(title)}</h1>\n"
+        f"<p class='muted'>{escape(run_line)}</p>\n"
+        f"<p class='banner {'ok' if ok else 'failed'}'>{escape(banner)}</p></header>\n"
+        f"<main>{body}\n"
+        f"<section><h2>{escape(t('runner.index.about', lang))}</h2>\n"
+        f"<p>{' · '.join(about)}</p>\n"
         f"<p class='muted'>{escape(t('runner.index.release', lang, status=release))} · "
-        f"evalkit {escape(manifest['versions'].get('evalkit') or '')}</p>\n</body>\n</html>\n")
+        f"evalkit {escape(manifest['versions'].get('evalkit') or '')}</p></section></main>\n"
+        f"</body>\n</html>\n", lang)
 
 
 def write_index(run_dir: str | Path, manifest: dict, languages: list[str]) -> list[Path]:

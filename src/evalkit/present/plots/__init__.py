@@ -23,6 +23,7 @@ _API = {
     "cooccurrence_heatmap": "evalkit.present.plots.qual",
     "caterpillar_plot": "evalkit.present.plots.sites",
     "funnel_plot": "evalkit.present.plots.sites",
+    "funnel_position": "evalkit.present.plots.sites",
 }
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "code_site_heatmap",
     "cooccurrence_heatmap",
     "funnel_plot",
+    "funnel_position",
     "integration_plot",
     "joint_display_figure",
     "ladder_profile",

@@ -1,5 +1,5 @@
-"""Figures that compare sites without ranking them: the funnel plot (control limits around a
-target) and the caterpillar plot (site estimates with their intervals).
+"""Figures that compare sites without ranking them: the funnel plot (control limits around the
+all-site mean or a declared target) and the caterpillar plot (site estimates with their intervals).
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ from evalkit.errors import ArgumentError
 from evalkit.i18n import format_number, format_percent, t
 from evalkit.present.plots import _style as S
 
-__all__ = ["caterpillar_plot", "funnel_plot"]
+__all__ = ["caterpillar_plot", "funnel_plot", "funnel_position"]
 
 KINDS = ("proportion", "mean")
 LABEL_SITES = ("outside", "all", "none")
+REFERENCES = ("mean", "target")
 _FUNNEL = ["source", "site", "n", "estimate", "target", "level", "lower", "upper", "outside"]
 _OVERDISPERSION = ["site", "n", "target", "level", "lower", "upper", "lower_adjusted",
                    "upper_adjusted", "outside_adjusted", "phi", "p_value", "tau2"]
@@ -35,7 +36,8 @@ _ABOVE, _BELOW, _INSIDE = S.OKABE_ITO["vermillion"], S.OKABE_ITO["blue"], "#4D4D
 @S.figure_docs
 def funnel_plot(data: pd.DataFrame, *, overdispersion: pd.DataFrame | None = None,
                 kind: str = "proportion", indicator: str | None = None,
-                label_sites: str = "outside", non_validated: bool | None = None,
+                label_sites: str = "outside", highlight: str | None = None,
+                reference: str = "mean", non_validated: bool | None = None,
                 lang: str = "fr", width: float = S.MAX_WIDTH) -> Figure:
     """Funnel plot: each site's indicator against its size, inside control limits.
 
@@ -57,6 +59,13 @@ def funnel_plot(data: pd.DataFrame, *, overdispersion: pd.DataFrame | None = Non
     label_sites : {"outside", "all", "none"}
         Which points carry the site's name: those outside the innermost limits (default), all,
         or none.
+    highlight : str, optional
+        One site to single out (a site's own profile): its point is ringed, its name set in
+        bold and the legend names it.
+    reference : {"mean", "target"}
+        What the centre line is: the mean of all sites (default, as ``funnel_limits`` computes
+        it without ``target=``) or a target the study declares (``funnel_limits(target=...)``).
+        The legend names it so.
     non_validated : bool, optional
         Mark the indicator as a non-validated index (do so for the tokenism rate).
     {lang_width}
@@ -91,15 +100,86 @@ def funnel_plot(data: pd.DataFrame, *, overdispersion: pd.DataFrame | None = Non
     data = S.require(data, _FUNNEL, source="evalkit.analyse.funnel.funnel_limits")
     kind = check_choice(kind, KINDS, "kind")
     check_choice(label_sites, LABEL_SITES, "label_sites")
+    reference = check_choice(reference, REFERENCES, "reference")
     tag = S.wants_non_validated(data, non_validated)
     lang, width = S.check_lang(lang), S.check_width(width)
+    grid, points, widened = _judged(data, overdispersion, kind)
+    if highlight is not None:
+        _check_site(points, highlight)
+    with S.styled():
+        return _draw_funnel(grid, points, widened, kind=kind, indicator=indicator,
+                            label_sites=label_sites, highlight=highlight,
+                            reference=reference, tag=tag, lang=lang, width=width)
+
+
+def _judged(data: pd.DataFrame, overdispersion: Any,
+            kind: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    """The grid of limits, the sites' points judged against the limits drawn, and the
+    widened limits (None without ``overdispersion``)."""
     grid, sites, points = _funnel_parts(data)
     widened = None
     if overdispersion is not None:
         widened, points = _widened(grid, sites, points, overdispersion, kind)
-    with S.styled():
-        return _draw_funnel(grid, points, widened, kind=kind, indicator=indicator,
-                            label_sites=label_sites, tag=tag, lang=lang, width=width)
+    return grid, points, widened
+
+
+def _check_site(points: pd.DataFrame, site: Any) -> None:
+    known = [str(s) for s in points["site"]]
+    if str(site) not in known:
+        raise ArgumentError(f"site {site!r} is not in the funnel's data; expected one of "
+                            f"{', '.join(known)}", where="highlight")
+
+
+def funnel_position(data: pd.DataFrame, *, site: str,
+                    overdispersion: pd.DataFrame | None = None, kind: str = "proportion",
+                    reference: str = "mean", lang: str = "fr") -> str:
+    """Where one site stands in the funnel, in a sentence a site manager reads: its value, the
+    centre line's, and whether it lies within, above or below the limits drawn.
+
+    Parameters
+    ----------
+    data, overdispersion, kind, reference
+        As for :func:`funnel_plot` (the sentence judges the site as the figure draws it).
+    site : str
+        The site.
+    lang : {"fr", "en"}
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from evalkit.analyse.funnel import funnel_limits
+    >>> sites = pd.DataFrame({"site": ["A", "B", "C"], "tokenistic": [12, 30, 9],
+    ...                       "consulted": [40, 50, 45]})
+    >>> limits = funnel_limits(sites, site="site", numerator="tokenistic",
+    ...                        denominator="consulted")
+    >>> funnel_position(limits, site="B", lang="en")
+    'Site B (60%) lies above the 95% limits around the all-site mean (38%): it differs more than chance explains.'
+    """
+    kind = check_choice(kind, KINDS, "kind")
+    reference = check_choice(reference, REFERENCES, "reference")
+    lang = S.check_lang(lang)
+    grid, points, _ = _judged(data, overdispersion, kind)
+    _check_site(points, site)
+    row = points[points["site"].astype(str) == str(site)].iloc[0]
+    if bool(row["hidden"]):
+        return t("plots.funnel.position.hidden", lang, site=str(site))
+    show = (lambda v: format_percent(v, lang, decimals=0)) if kind == "proportion" else \
+        (lambda v: format_number(v, lang, decimals=2))
+    levels = np.sort(grid["level"].unique())
+    params = {"site": str(site), "value": show(row["estimate"]),
+              "reference": t(f"plots.funnel.reference.{reference}.in_text", lang),
+              "centre": show(row["target"])}
+    if not row["outside"]:
+        return t("plots.funnel.position.within", lang,
+                 level=S.level_text(float(levels[0]), lang), **params)
+    side = "above" if row["estimate"] > row["target"] else "below"
+    level = levels[-1] if row["outside_outer"] else levels[0]
+    return t(f"plots.funnel.position.{side}", lang, level=S.level_text(float(level), lang),
+             **params)
 
 
 def _funnel_parts(data: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -190,8 +270,8 @@ def _limit_lines(ax: Axes, grid: pd.DataFrame, *, colour: Any, lw: float, lang: 
 
 
 def _draw_funnel(grid: pd.DataFrame, points: pd.DataFrame, widened: pd.DataFrame | None, *,
-                 kind: str, indicator: str | None, label_sites: str, tag: bool, lang: str,
-                 width: float) -> Figure:
+                 kind: str, indicator: str | None, label_sites: str, highlight: str | None,
+                 reference: str, tag: bool, lang: str, width: float) -> Figure:
     fig = S.new_figure(width, max(2.8, 0.5 * width) + 0.9)
     ax = fig.subplots()
     theta = float(points["target"].iloc[0])
@@ -204,9 +284,13 @@ def _draw_funnel(grid: pd.DataFrame, points: pd.DataFrame, widened: pd.DataFrame
         handles = _limit_lines(ax, grid, colour=S.TEXT, lw=1.0, lang=lang, widened=False)
     ax.axhline(theta, color=S.OKABE_ITO["bluish_green"], lw=1.2, gid="evalkit-target")
     handles.append(Line2D([], [], color=S.OKABE_ITO["bluish_green"], lw=1.2,
-                          label=f"{t('quant.funnel.target', lang)} ({show(theta)})"))
+                          label=f"{t(f'plots.funnel.reference.{reference}', lang)} "
+                                f"({show(theta)})"))
     handles += _points(ax, points, lang=lang, label_sites=label_sites,
-                       level=S.level_text(float(grid["level"].min()), lang))
+                       level=S.level_text(float(grid["level"].min()), lang),
+                       outer=S.level_text(float(grid["level"].max()), lang))
+    if highlight is not None:
+        handles += _highlight(ax, points, str(highlight), lang=lang)
     ax.set_xlabel(t("plots.funnel.x", lang))
     ax.set_ylabel(indicator or t("plots.funnel.y", lang))
     ax.xaxis.set_major_formatter(S.LocaleFormatter(lang))
@@ -220,7 +304,7 @@ def _draw_funnel(grid: pd.DataFrame, points: pd.DataFrame, widened: pd.DataFrame
 
 
 def _points(ax: Axes, points: pd.DataFrame, *, lang: str, label_sites: str,
-            level: str) -> list:
+            level: str, outer: str) -> list:
     shown = points[~points["hidden"]]
     above = shown["outside"] & (shown["estimate"] > shown["target"])
     below = shown["outside"] & (shown["estimate"] < shown["target"])
@@ -235,6 +319,10 @@ def _points(ax: Axes, points: pd.DataFrame, *, lang: str, label_sites: str,
                    edgecolors="white", linewidths=0.6, zorder=4, gid=f"evalkit-points-{name}")
         handles.append(Line2D([], [], marker=marker, color=colour, linestyle="none",
                               markersize=6, label=label))
+    if shown["outside_outer"].any():  # the legend says what a large symbol means
+        handles.append(Line2D([], [], marker="^", color=_INSIDE, markerfacecolor="none",
+                              linestyle="none", markersize=8.5,
+                              label=t("plots.funnel.large", lang, level=outer)))
     label = shown if label_sites == "all" else shown[above | below]
     if label_sites != "none":
         for _, row in label.iterrows():
@@ -242,6 +330,26 @@ def _points(ax: Axes, points: pd.DataFrame, *, lang: str, label_sites: str,
                         textcoords="offset points", fontsize=S.SMALL, color=S.TEXT,
                         gid="evalkit-site")
     return handles
+
+
+def _highlight(ax: Axes, points: pd.DataFrame, site: str, *, lang: str) -> list:
+    """A ring around ``site``'s point, its name in bold, and its legend entry."""
+    row = points[points["site"].astype(str) == site].iloc[0]
+    if bool(row["hidden"]):
+        return []
+    ax.scatter([row["n"]], [row["estimate"]], s=190, marker="o", facecolors="none",
+               edgecolors=S.TEXT, linewidths=1.6, zorder=5, gid="evalkit-highlight")
+    for text in ax.texts:
+        if text.get_gid() == "evalkit-site" and text.get_text() == site:
+            text.set_fontweight("bold")
+            break
+    else:
+        ax.annotate(site, (row["n"], row["estimate"]), xytext=(7, 4),
+                    textcoords="offset points", fontsize=S.SMALL, color=S.TEXT,
+                    fontweight="bold", gid="evalkit-site")
+    return [Line2D([], [], marker="o", markerfacecolor="none", markeredgecolor=S.TEXT,
+                   markeredgewidth=1.6, markersize=10, linestyle="none",
+                   label=t("plots.funnel.this_site", lang, site=site))]
 
 
 def _funnel_limits_of_axes(ax: Axes, grid: pd.DataFrame, widened: pd.DataFrame | None,
