@@ -70,6 +70,17 @@ def test_neutralise_formulas_only_touches_text():
     assert list(out.columns) == ["text", "number", "'=bad header"]
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("ok\n=1+1", "ok\n'=1+1"), ("ok\r+33", "ok\r'+33"), ("a\r\n@SUM(A1)", "a\r\n'@SUM(A1)"),
+    ("a\n-b\n=c", "a\n'-b\n'=c"), ("=x\n=y", "'=x\n'=y"), ("a\nb", "a\nb"),
+])
+def test_a_formula_after_a_line_break_inside_a_cell_is_neutralised(text, expected, tmp_path):
+    assert neutralise_formulas(pd.DataFrame({"t": [text]}))["t"].iloc[0] == expected
+    write_table(pd.DataFrame({"t": [text]}), tmp_path / "t.xlsx", policy=POLICY)
+    book = load_workbook(tmp_path / "t.xlsx")
+    assert book["table"]["A2"].value == expected
+
+
 def test_same_inputs_same_bytes(tmp_path):
     for name in ("a", "b"):
         write_table(results(), tmp_path / f"{name}.csv", counts=["consulted"], policy=POLICY)

@@ -40,6 +40,20 @@ def test_every_notebook_runs_on_the_demo(demo_run):
     assert demo_run.manifest["disclosure_scan"]["status"] == "passed"
 
 
+def test_the_demo_passes_the_attack_on_what_it_releases(demo_run):
+    from evalkit.release.audit import audit_run
+
+    audit = demo_run.manifest["disclosure_scan"]["audit"]
+    assert audit["protection"] == 3 and audit["disclosed"] == []
+    assert audit["hidden_counts"] > 300  # the demo has hundreds of small counts to protect
+    again = audit_run(demo_run.run_dir, policy={"min_cell": 5})
+    assert len(again) == audit["hidden_counts"] and not again["disclosed"].any()
+    loss = demo_run.manifest["stages"]["prepare"]["information_loss"]
+    assert 0 < loss["outcome_change_site"]["share"] < 0.5
+    header = (demo_run.run_dir / "tables" / "tokenism_rates_group.csv").read_text().splitlines()[0]
+    assert "suppression" not in header.split(",") and "suppressed" in header.split(",")
+
+
 def test_each_page_keeps_its_own_language(demo_run):
     html = demo_run.run_dir / "html"
     fr = (html / "02_involvement_tokenism.fr.html").read_text(encoding="utf-8")

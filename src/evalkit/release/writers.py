@@ -39,23 +39,31 @@ def _is_text_column(series: pd.Series) -> bool:
                 or pd.api.types.is_datetime64_any_dtype(series))
 
 
+# A formula after a line break inside a cell: a reader that splits lines sees it start a cell.
+_AFTER_BREAK = re.compile(r"([\r\n])(?=[=+\-@\t])")
+
+
 def _neutral(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    if not isinstance(value, str):
+        return value
+    value = _AFTER_BREAK.sub(r"\1'", value)
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells and column names cannot run as formulas.
 
     Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
-    ``'`` (OWASP, "CSV injection"); numbers, negative ones included, are left as numbers.
+    ``'`` (OWASP, "CSV injection"), and so does such a character that follows a carriage
+    return or a line feed inside a cell; numbers, negative ones included, are left as numbers.
 
     Examples
     --------
     >>> import pandas as pd
     >>> neutralise_formulas(pd.DataFrame({"a": ["=1+1", "ok"], "b": [-1, 2]})).to_dict("list")
     {'a': ["'=1+1", 'ok'], 'b': [-1, 2]}
+    >>> neutralise_formulas(pd.DataFrame({"a": ["ok\\n=HYPERLINK(1)"]}))["a"].tolist()
+    ["ok\\n'=HYPERLINK(1)"]
     """
     check_frame(frame, "frame")
     out = frame.copy()
