@@ -77,7 +77,7 @@ def raw_names(text: str, *, where: str, lang: str, identifiers: Iterable[str] = 
                 found.append(Finding(where, name, _around(text, match.start())))
     if lang == "fr":
         for cell in cells:
-            value = " ".join(cell.split()).strip().lower()
+            value = " ".join(cell.split()).strip()  # raw values are lower-case
             if value in ENGLISH_VALUES:
                 found.append(Finding(where, value, cell))
     return found

@@ -9,6 +9,7 @@ environment variable CI is "true": then it fails.
 
 import datetime as dt
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -68,7 +69,9 @@ def printed(project_root, tmp_path_factory):
         pages = [subprocess.run(["pdftotext", "-f", str(i), "-l", str(i), "-layout", str(pdf),
                                  "-"], check=True, capture_output=True, text=True).stdout
                  for i in range(1, n_pages + 1)]
-        out[lang] = {"brief": brief, "pdf": pdf, "pages": pages}
+        text = " ".join(_words(getattr(b, "text", "") or " ".join(getattr(b, "items", ())))
+                        for part in brief.parts for b in part.blocks)
+        out[lang] = {"brief": brief, "pdf": pdf, "pages": pages, "text": text}
     return out
 
 
@@ -137,3 +140,57 @@ def test_word_tables_fit_the_text_width(printed):
 def test_ci_installs_the_office_suite(project_root):
     ci = Path(project_root, ".ci", "run").read_text(encoding="utf-8")
     assert "libreoffice-writer-nogui" in ci and "poppler-utils" in ci
+
+
+def test_word_brief_is_ready_to_send(tmp_path, project_root):
+    """Page numbers and a running header, a table of contents, clickable DOIs, styles only
+    (no run carries a size, bold or italic of its own), headings kept with what follows."""
+    import zipfile
+
+    from docx import Document
+
+    from evalkit.analyse.compute import compute_results
+    from evalkit.config.study import load_study
+    from evalkit.prepare.study import prepare_study
+    from evalkit.present.brief import build_brief
+    from evalkit.present.writers import write_brief_docx
+
+    prepared = prepare_study(load_study(project_root / "data_samples" / "demo"))
+    results = compute_results(prepared, n_boot=100)
+    brief = build_brief(results, prepared.study, lang="fr", run_date=RUN_DATE, figures=False)
+    path = write_brief_docx(brief, tmp_path / "brief.fr.docx")
+    with zipfile.ZipFile(path) as archive:
+        body = archive.read("word/document.xml").decode("utf-8")
+        footer = archive.read("word/footer1.xml").decode("utf-8")
+        header = archive.read("word/header1.xml").decode("utf-8")
+        rels = archive.read("word/_rels/document.xml.rels").decode("utf-8")
+    assert "PAGE" in footer and "fldChar" in footer
+    assert "Implication des usagers" in header
+    assert "TOC \\o" in body
+    assert body.count("<w:hyperlink") >= 3 and "https://doi.org/" in rels
+    runs = re.findall(r"<w:r>.*?</w:r>|<w:r .*?</w:r>", body)
+    assert runs and not any(tag in run for run in runs
+                            for tag in ("<w:sz ", "<w:b/>", "<w:i/>", "<w:color "))
+    doc = Document(str(path))
+    for level in (1, 2, 3):
+        assert doc.styles[f"Heading {level}"].paragraph_format.keep_with_next
+    cells = [cell.text for table in doc.tables for row in table.rows for cell in row.cells]
+    intervals = [c for c in cells if re.search(r"\d(\u00a0%)?[ \u00a0]à[ \u00a0][\u2212]?\d", c)]
+    assert intervals and all(" à " not in c for c in intervals)  # no-break spaces
+
+
+def test_printed_word_brief_ends_no_page_on_a_heading(printed):
+    from evalkit.present.document import Heading
+
+    for lang in ("fr", "en"):
+        brief = printed[lang]["brief"]
+        headings = {_words(b.text) for part in brief.parts for b in part.blocks
+                    if isinstance(b, Heading)} | {_words(p.title) for p in brief.parts}
+        for i, page in enumerate(printed[lang]["pages"][:-1]):
+            lines = [_words(line) for line in page.splitlines() if line.strip()]
+            body = [line for line in lines if not re.fullmatch(r"Page \d+", line)]
+            assert body and body[-1] not in headings, (lang, i + 1, body[-1])
+            # No word is cut at the end of a line (a hyphen the text does not hold).
+            for line in body:
+                if re.search(r"[a-zà-ÿ]-$", line):
+                    assert line.split()[-1] in printed[lang]["text"], (lang, i + 1, line)

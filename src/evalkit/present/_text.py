@@ -58,8 +58,8 @@ _VERBATIM = re.compile(r"(<(style|script|code|pre|textarea)\b.*?</\2\s*>|<[^>]+>
 
 
 def typography_html(html: str, lang: str) -> str:
-    """:func:`typography` applied to the text of an HTML page (never inside tags,
-    attributes, code, styles or scripts).
+    """:func:`typography` applied to the text of an HTML page and to the alt texts and
+    labels of its elements (never inside code, styles or scripts).
 
     Examples
     --------
@@ -77,8 +77,15 @@ def typography_html(html: str, lang: str) -> str:
         if text:
             out.append(escape(typography(unescape(text), lang), quote=False))
         if i + 1 < len(parts):
-            out.append(parts[i + 1])
+            tag = parts[i + 1]
+            if tag.startswith("<") and not parts[i + 2]:  # a tag: its alt text is read too
+                tag = _ALT.sub(lambda m: m.group(1) + m.group(2) + escape(typography(
+                    unescape(m.group(3)), lang)) + m.group(2), tag)
+            out.append(tag)
     return "".join(out)
+
+
+_ALT = re.compile(r"(\s(?:alt|aria-label|title)=)(['\"])(.*?)\2", re.DOTALL)
 
 
 def _missing(value: Any) -> bool:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from html import escape
 
 from evalkit.i18n import t
-from evalkit.present._text import typography
+from evalkit.present._text import typography, typography_html
 from evalkit.present.document import (
     Block,
     Bullets,
@@ -212,11 +212,12 @@ def page_html(*, lang: str, title: str, body: str, subtitle: str = "", meta: Seq
               nav: str = "") -> str:
     """A whole page: ``<!DOCTYPE html>``, the style sheet inline, the way around (``nav``,
     see :func:`nav_html`), the title block, the table of contents, ``body`` (already HTML)
-    and ``footer`` (already HTML)."""
+    and ``footer`` (already HTML); French typography over all its text, notebook prose
+    included."""
     meta_html = "".join(f"<p class='ek-meta'>{_text(m, lang)}</p>" for m in meta if m)
     sub = f"<p class='ek-subtitle'>{_text(subtitle, lang)}</p>" if subtitle else ""
     foot = f"<footer class='ek-footer'>{footer}</footer>" if footer else ""
-    return (
+    return typography_html(
         "<!DOCTYPE html>\n"
         f"<html lang='{escape(lang)}'>\n<head>\n<meta charset='utf-8'>\n"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>\n"
@@ -224,4 +225,4 @@ def page_html(*, lang: str, title: str, body: str, subtitle: str = "", meta: Seq
         f"<title>{_text(head_title or title, lang)}</title>\n"
         f"<style>\n{stylesheet()}\n</style>\n</head>\n<body>\n{nav}\n"
         f"<header class='ek-header'><h1>{_text(title, lang)}</h1>{sub}{meta_html}</header>\n"
-        f"{toc_html(toc, lang)}\n<main>\n{body}\n</main>\n{foot}\n</body>\n</html>\n")
+        f"{toc_html(toc, lang)}\n<main>\n{body}\n</main>\n{foot}\n</body>\n</html>\n", lang)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Mapping
 from html import escape
@@ -63,14 +64,51 @@ def _docx_text(value: str, lang: str) -> str:
     return typography(value, lang)
 
 
+#: An interval or a range between two numbers (``0,07 à 0,12``, ``65 % to 88 %``): its spaces
+#: become no-break spaces so that a narrow column never wraps it.
+_RANGE = re.compile(r"(?<=\d)(\u00a0%)? (à|to) (?=[\u2212-]?\d)")
+
+
+def _cell_text(value: str, lang: str) -> str:
+    text = _RANGE.sub(lambda m: f"{m.group(1) or ''}\u00a0{m.group(2)}\u00a0",
+                      _docx_text(value, lang))
+    return text.replace("IC à ", "IC\u00a0à\u00a0").replace(" CI:", "\u00a0CI:")
+
+
+#: A web address in running text (a DOI): it becomes a link a reader can click.
+_URL = re.compile(r"https?://[^\s<>()]+[^\s<>().,;:]")
+
+
+def _add_text(paragraph: Any, text: str) -> None:
+    """``text`` into ``paragraph``, each web address as a clickable link (style Hyperlink)."""
+    from docx.opc.constants import RELATIONSHIP_TYPE
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    at = 0
+    for match in _URL.finditer(text):
+        if match.start() > at:
+            paragraph.add_run(text[at:match.start()])
+        url = match.group(0)
+        rel = paragraph.part.relate_to(url, RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
+        link = OxmlElement("w:hyperlink")
+        link.set(qn("r:id"), rel)
+        run = paragraph.add_run(url, style="Hyperlink")
+        link.append(run._r)
+        paragraph._p.append(link)
+        at = match.end()
+    if at < len(text):
+        paragraph.add_run(text[at:])
+
+
 def _add_table(doc: Any, table: Table, lang: str) -> None:
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Pt
 
     if table.non_validated:
         _non_validated(doc, lang)
-    doc.add_paragraph(_docx_text(table.caption, lang), style="Caption")
+    caption = doc.add_paragraph(_docx_text(table.caption, lang), style="Caption")
+    caption.paragraph_format.keep_with_next = True
     grid = doc.add_table(rows=1 + len(table.rows), cols=len(table.columns))
     styles = [s.name for s in doc.styles]
     grid.style = DOCX_TABLE_STYLE if DOCX_TABLE_STYLE in styles else "Table Grid"
@@ -84,12 +122,11 @@ def _add_table(doc: Any, table: Table, lang: str) -> None:
     for i, row in enumerate((table.columns, *table.rows)):
         for j, value in enumerate(row):
             cell = grid.cell(i, j)
-            cell.text = _docx_text(value, lang)
+            cell.text = _cell_text(value, lang)
             for paragraph in cell.paragraphs:
+                paragraph.style = doc.styles["Table Text"]
                 if numeric[j] and i > 0:
                     paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-                for run in paragraph.runs:
-                    run.font.size = Pt(9)
     # The header row repeats on each page a table spans.
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
@@ -99,9 +136,7 @@ def _add_table(doc: Any, table: Table, lang: str) -> None:
     repeat.set(qn("w:val"), "true")
     header.append(repeat)
     for note in table.notes:
-        paragraph = doc.add_paragraph(_docx_text(note, lang))
-        for run in paragraph.runs:
-            run.font.size = Pt(8.5)
+        doc.add_paragraph(_docx_text(note, lang), style="Table Note")
 
 
 def _column_widths(table: Table, text_width_cm: float = 17.0) -> list:
@@ -137,9 +172,8 @@ def _column_widths(table: Table, text_width_cm: float = 17.0) -> list:
 
 
 def _non_validated(doc: Any, lang: str) -> None:
-    paragraph = doc.add_paragraph(style="Intense Quote" if "Intense Quote" in
-                                  [s.name for s in doc.styles] else None)
-    paragraph.add_run(_docx_text(t("reports.non_validated_label", lang), lang)).bold = True
+    doc.add_paragraph(_docx_text(t("reports.non_validated_label", lang), lang),
+                      style="Non-validated")
 
 
 def _add_figure(doc: Any, figure: Figure, lang: str) -> None:
@@ -162,21 +196,16 @@ def _add_blocks(doc: Any, blocks: list, lang: str) -> None:
             if block.kind == "non_validated":
                 _non_validated(doc, lang)
             else:
-                paragraph = doc.add_paragraph(_docx_text(block.text, lang))
-                if block.kind == "lead":
-                    for run in paragraph.runs:
-                        run.bold = True
+                style = "Lead" if block.kind == "lead" else None
+                _add_text(doc.add_paragraph(style=style), _docx_text(block.text, lang))
         elif isinstance(block, Bullets):
             style = "List Number" if block.ordered else "List Bullet"
             for i, item in enumerate(block.items):
-                paragraph = doc.add_paragraph(_docx_text(item, lang), style=style)
+                paragraph = doc.add_paragraph(style=style)
+                _add_text(paragraph, _docx_text(item, lang))
                 detail = block.details[i] if i < len(block.details) else ""
                 if detail:
-                    from docx.shared import Pt
-
-                    run = paragraph.add_run("\n" + _docx_text(detail, lang))
-                    run.italic = True
-                    run.font.size = Pt(8.5)
+                    paragraph.add_run("\n" + _docx_text(detail, lang), style="Evidence")
         elif isinstance(block, Table):
             _add_table(doc, block, lang)
         elif isinstance(block, Figure):
@@ -241,6 +270,48 @@ def _set_styles(doc: Any) -> None:
     if "Intense Quote" in names:
         fmt = doc.styles["Intense Quote"].paragraph_format
         fmt.left_indent = fmt.right_indent = Cm(0.5)
+    for level in range(1, 4):  # a heading never ends a page: it stays with what follows
+        if f"Heading {level}" in names:
+            doc.styles[f"Heading {level}"].paragraph_format.keep_with_next = True
+    _add_own_styles(doc)
+
+
+def _add_own_styles(doc: Any) -> None:
+    """The brief's own styles, so that no run carries direct formatting: table text, table
+    notes, the lead question, the non-validated notice, the evidence under a message and
+    links."""
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.shared import Cm, Pt, RGBColor
+
+    names = {s.name for s in doc.styles}
+
+    def paragraph(name: str, size: float, *, bold: bool = False, base: str = "Normal") -> Any:
+        style = doc.styles[name] if name in names else doc.styles.add_style(
+            name, WD_STYLE_TYPE.PARAGRAPH)
+        style.base_style = doc.styles[base]
+        style.font.size, style.font.bold = Pt(size), bold
+        return style
+
+    if "Header" in names:  # the running header holds on one line
+        doc.styles["Header"].font.size = Pt(8)
+    paragraph("Table Text", 9)  # Normal's spacing: the page estimate counts on it
+    paragraph("Table Note", 8.5).paragraph_format.space_after = Pt(6)
+    paragraph("Lead", 10.5, bold=True)
+    notice = paragraph("Non-validated", 9.5, bold=True)
+    notice.font.color.rgb = RGBColor(0xA4, 0x16, 0x1A)
+    notice.paragraph_format.left_indent = Cm(0.5)
+    notice.paragraph_format.keep_with_next = True
+    for name, italic, size, colour, underline in (("Evidence", True, 8.5, None, False),
+                                                  ("Hyperlink", False, None, (0x0B, 0x4F, 0x9C),
+                                                   True)):
+        style = doc.styles[name] if name in names else doc.styles.add_style(
+            name, WD_STYLE_TYPE.CHARACTER)
+        style.font.italic = italic or None
+        if size:
+            style.font.size = Pt(size)
+        if colour:
+            style.font.color.rgb = RGBColor(*colour)
+        style.font.underline = underline or None
 
 
 def _set_language(doc: Any, lang: str) -> None:
@@ -291,12 +362,15 @@ def write_brief_docx(brief: Any, path: str | Path) -> Path:
     if brief.subtitle:
         doc.add_paragraph(_docx_text(brief.subtitle, lang), style="Subtitle")
     doc.add_paragraph(_docx_text(_meta(brief)[0], lang))
+    _header_and_footer(section, brief)
     for i, part in enumerate(brief.parts):
         if i:
             doc.add_page_break()
         if part.label:
             doc.add_paragraph(_docx_text(part.label, lang), style="Subtitle")
         doc.add_heading(_docx_text(part.title, lang), level=1)
+        if part.key == "report":
+            _table_of_contents(doc, lang)
         _add_blocks(doc, _shift(part.blocks), lang)
     _properties(doc, brief)
     buffer = io.BytesIO()
@@ -305,6 +379,52 @@ def write_brief_docx(brief: Any, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(_fixed_zip(buffer.getvalue(), brief.run_date))
     return path
+
+
+def _field(paragraph: Any, instruction: str, shown: str) -> None:
+    """A Word field (``PAGE``, ``TOC ...``) with the text shown until it is updated."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    def char(kind: str) -> Any:
+        run = OxmlElement("w:r")
+        mark = OxmlElement("w:fldChar")
+        mark.set(qn("w:fldCharType"), kind)
+        if kind == "begin":
+            mark.set(qn("w:dirty"), "true")  # Word and LibreOffice update it on opening
+        run.append(mark)
+        return run
+
+    code = OxmlElement("w:r")
+    text = OxmlElement("w:instrText")
+    text.set(qn("xml:space"), "preserve")
+    text.text = f" {instruction} "
+    code.append(text)
+    result = OxmlElement("w:r")
+    value = OxmlElement("w:t")
+    value.text = shown
+    result.append(value)
+    for element in (char("begin"), code, char("separate"), result, char("end")):
+        paragraph._p.append(element)
+
+
+def _header_and_footer(section: Any, brief: Any) -> None:
+    """A running header (the study's title, the brief) and the page number in the footer."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    header = section.header.paragraphs[0]
+    header.text = _docx_text(brief.title, brief.lang)
+    footer = section.footer.paragraphs[0]
+    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    footer.add_run(_docx_text(t("reports.docx.page", brief.lang), brief.lang) + " ")
+    _field(footer, "PAGE", "1")
+
+
+def _table_of_contents(doc: Any, lang: str) -> None:
+    """A table of contents of the headings (a field Word and LibreOffice fill in)."""
+    doc.add_paragraph(_docx_text(t("reports.docx.toc", lang), lang), style="Subtitle")
+    _field(doc.add_paragraph(), 'TOC \\o "2-3" \\h \\z \\u',
+           _docx_text(t("reports.docx.toc_update", lang), lang))
 
 
 def _shift(blocks: list) -> list:
