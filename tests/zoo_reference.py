@@ -191,3 +191,19 @@ def counts_by_site_group(responses: pd.DataFrame, truth: dict) -> pd.DataFrame:
     counts = responses.groupby([names["site"], names["wave"], names["group"]]).size()
     return counts.rename("n").reset_index().rename(columns={
         names["site"]: "site", names["wave"]: "wave", names["group"]: "group"})
+
+
+def outcome_change_by_item(responses: pd.DataFrame, truth: dict, *, follow_up) -> pd.DataFrame:
+    """Users' change in each outcome item from baseline to ``follow_up``, people rated at both
+    waves: columns outcome, n_paired, mean_change."""
+    names = truth["names"]
+    users = responses[responses[names["group"]] == truth["groups"]["user"]]
+    base = users[users[names["wave"]] == truth["waves"][0]].set_index(names["id"])
+    after = users[users[names["wave"]] == follow_up].set_index(names["id"])
+    rows = []
+    for item in names["outcomes"]:
+        pair = pd.concat([base[item].rename("before"), after[item].rename("after")],
+                         axis=1, join="inner").dropna()
+        rows.append({"outcome": item, "n_paired": len(pair),
+                     "mean_change": float((pair["after"] - pair["before"]).mean())})
+    return pd.DataFrame(rows)

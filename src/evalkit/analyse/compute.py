@@ -185,16 +185,33 @@ def _describe(ctx: _Context) -> list[Item]:
 
 def _by_site(function: Callable[..., Any], data: pd.DataFrame, *, site: str,
              **kwargs: Any) -> tuple[pd.DataFrame, dict[Any, DataError]]:
-    """The rows of the sites ``function`` can handle, and the data error of each other site:
-    a problem of one site (an empty level, no margins) leaves the other sites their table."""
+    """The rows of the sites ``function`` (called with the ``population`` margins) can handle,
+    and the data error of each other site: a problem of one site (an empty level, no margins)
+    leaves the other sites their table.
+    Sites are tried together, then by halves where that fails (few calls for many sites)."""
     skipped: dict[Any, DataError] = {}
-    for value, part in data.groupby(site, sort=True, observed=True):
+    population = kwargs.pop("population")
+    margins_site = population["site"].astype(str).to_numpy()
+
+    def attempt(sites: list[Any]) -> None:
+        # Each attempt reads the margins of its own sites only (a site without margins is
+        # still found: its rows are there, its margins are not).
+        margins = population[np.isin(margins_site, [str(v) for v in sites])]
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                function(part, site=site, **kwargs)
+                function(data[data[site].isin(sites)], site=site, population=margins, **kwargs)
         except DataError as error:
-            skipped[value] = error
+            if len(sites) == 1:
+                skipped[sites[0]] = error
+                return
+            attempt(sites[: len(sites) // 2])
+            attempt(sites[len(sites) // 2:])
+
+    sites = sorted(data[site].dropna().unique(), key=str)
+    if sites:
+        attempt(sites)
+    skipped = {value: skipped[value] for value in sites if value in skipped}
     return data[~data[site].isin(list(skipped))], skipped
 
 
@@ -473,9 +490,29 @@ def _outcomes(ctx: _Context) -> list[Item]:
     out: list[Item] = [
         ctx.table("outcome_change", _implied_counts(change, implied), change_call),
         ctx.table("outcome_change_site", _implied_counts(by_site, implied), site_call)]
+    # Baseline to each follow-up: the first again, then the later ones (three-wave studies).
+    blocks, calls = [change], [change_call]
+    for wave in study.waves.follow_up[1:]:
+        later, call = ctx.call(outcome_change, responses, **{**args, "follow_up": wave},
+                               site=None, confidence=ctx.confidence)
+        blocks.append(later)
+        calls.append(call)
+    waves = pd.concat([block.assign(follow_up=wave) for block, wave in
+                       zip(blocks, study.waves.follow_up, strict=False)], ignore_index=True)
+    waves = waves[["follow_up", *change.columns]]
+    out.append(ctx.table("outcome_change_waves", _implied_counts(waves, implied), *calls))
     if study.measures.involvement is None:
         return out
     declared = study.measures.outcomes.model
+    # A random intercept per site needs two sites with a known change at least.
+    known = involvement_change_data(ctx.responses, study=study).dropna(
+        subset=["outcome_change"])[roles.site].nunique()
+    if known < 2:
+        return out + [Absence(name, "absent.too_few_sites_change", {"n": int(known), "min": 2})
+                      for name in ("involvement_model", "involvement_model_fit",
+                                   "involvement_model_variance", "involvement_model_sites",
+                                   "outcome_icc", "outcome_funnel_limits", "outcome_funnel",
+                                   "outcome_shrunken")]
     # Printed in the method notes as the run made it: the formula, who entered, the follow-up.
     model, model_call = ctx.call(involvement_outcome_model, responses,
                                  study=ctx.named("study", study), formula=declared.formula,
