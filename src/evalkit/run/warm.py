@@ -120,8 +120,8 @@ class KernelTemplate:
             [sys.executable, "-c", "import sys; from evalkit.run.warm import _serve; "
              "_serve(int(sys.argv[1]), int(sys.argv[2]))", str(theirs.fileno()),
              str(os.getpid())],
-            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, env=env,
-            start_new_session=True)
+            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, env=env, start_new_session=True)
         theirs.close()
         self.socket = ours
         self.lock = threading.Lock()
@@ -295,15 +295,15 @@ def _serve(fd: int, parent: int) -> None:
         os._exit(0)
 
     signal.signal(signal.SIGTERM, end)
-    buffer = b""
+    buffer, fds = b"", []
     while True:
         try:
-            data, fds, _, _ = socket.recv_fds(connection, 65536, 4)
+            data, received, _, _ = socket.recv_fds(connection, 65536, 4)
         except InterruptedError:
             continue
         if not data:
             end()
-        buffer += data
+        buffer, fds = buffer + data, fds + received  # a request may come in several parts
         while b"\n" in buffer:
             line, buffer = buffer.split(b"\n", 1)
             request = json.loads(line)
