@@ -41,10 +41,20 @@ __all__ = ["PRELOAD", "KernelTemplate", "ForkedKernel", "template", "stop_templa
            "warm_kernels_enabled"]
 
 #: Modules the template imports before it forks kernels: what every report notebook imports.
+#: The readers (``load_study`` reads the study's files) and every figure module are included:
+#: ``from evalkit import plots`` and a notebook's ``Session`` reach them lazily.
 PRELOAD: tuple[str, ...] = (
     "numpy", "pandas", "scipy.stats", "statsmodels.api", "statsmodels.formula.api",
     "matplotlib", "matplotlib.pyplot", "matplotlib_inline.backend_inline", "seaborn",
-    "evalkit", "evalkit.plots", "evalkit.present.session", "evalkit.present.display",
+    "PIL.Image", "babel.numbers", "pyreadstat", "defusedxml.ElementTree",
+    "evalkit", "evalkit.config.study", "evalkit.read", "evalkit.read._delimited",
+    "evalkit.read._excel", "evalkit.read._statfiles", "evalkit.read._qualtrics",
+    "evalkit.read._interviews", "evalkit.read.qda.refi", "evalkit.read.qda.spreadsheet",
+    "evalkit.present.plots", "evalkit.present.plots.involvement",
+    "evalkit.present.plots.joint", "evalkit.present.plots.likert",
+    "evalkit.present.plots.logic_model", "evalkit.present.plots.network",
+    "evalkit.present.plots.outcomes", "evalkit.present.plots.qual",
+    "evalkit.present.plots.sites", "evalkit.present.session", "evalkit.present.display",
     "evalkit.present.joint", "evalkit.analyse.results", "evalkit.release.suppress",
     "ipykernel.kernelapp", "ipykernel.ipkernel", "IPython",
 )
