@@ -287,6 +287,7 @@ def _design(rows: pd.DataFrame, formula: str, group: str) -> tuple[pd.DataFrame,
     """The fixed-effects design, the outcome and the groups of the complete rows."""
     import patsy  # statsmodels' formula engine; heavy, imported when a model is fitted
 
+    rows = rows.reset_index(drop=True)  # whatever the caller's index: duplicates, a MultiIndex
     try:
         y, x = patsy.dmatrices(formula, rows, return_type="dataframe", NA_action="drop",
                                eval_env=1)

@@ -41,10 +41,20 @@ __all__ = ["PRELOAD", "KernelTemplate", "ForkedKernel", "template", "stop_templa
            "warm_kernels_enabled"]
 
 #: Modules the template imports before it forks kernels: what every report notebook imports.
+#: The readers (``load_study`` reads the study's files) and every figure module are included:
+#: ``from evalkit import plots`` and a notebook's ``Session`` reach them lazily.
 PRELOAD: tuple[str, ...] = (
     "numpy", "pandas", "scipy.stats", "statsmodels.api", "statsmodels.formula.api",
     "matplotlib", "matplotlib.pyplot", "matplotlib_inline.backend_inline", "seaborn",
-    "evalkit", "evalkit.plots", "evalkit.present.session", "evalkit.present.display",
+    "PIL.Image", "babel.numbers", "pyreadstat", "defusedxml.ElementTree",
+    "evalkit", "evalkit.config.study", "evalkit.read", "evalkit.read._delimited",
+    "evalkit.read._excel", "evalkit.read._statfiles", "evalkit.read._qualtrics",
+    "evalkit.read._interviews", "evalkit.read.qda.refi", "evalkit.read.qda.spreadsheet",
+    "evalkit.present.plots", "evalkit.present.plots.involvement",
+    "evalkit.present.plots.joint", "evalkit.present.plots.likert",
+    "evalkit.present.plots.logic_model", "evalkit.present.plots.network",
+    "evalkit.present.plots.outcomes", "evalkit.present.plots.qual",
+    "evalkit.present.plots.sites", "evalkit.present.session", "evalkit.present.display",
     "evalkit.present.joint", "evalkit.analyse.results", "evalkit.release.suppress",
     "ipykernel.kernelapp", "ipykernel.ipkernel", "IPython",
 )
@@ -120,8 +130,8 @@ class KernelTemplate:
             [sys.executable, "-c", "import sys; from evalkit.run.warm import _serve; "
              "_serve(int(sys.argv[1]), int(sys.argv[2]))", str(theirs.fileno()),
              str(os.getpid())],
-            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, env=env,
-            start_new_session=True)
+            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, env=env, start_new_session=True)
         theirs.close()
         self.socket = ours
         self.lock = threading.Lock()
@@ -295,15 +305,15 @@ def _serve(fd: int, parent: int) -> None:
         os._exit(0)
 
     signal.signal(signal.SIGTERM, end)
-    buffer = b""
+    buffer, fds = b"", []
     while True:
         try:
-            data, fds, _, _ = socket.recv_fds(connection, 65536, 4)
+            data, received, _, _ = socket.recv_fds(connection, 65536, 4)
         except InterruptedError:
             continue
         if not data:
             end()
-        buffer += data
+        buffer, fds = buffer + data, fds + received  # a request may come in several parts
         while b"\n" in buffer:
             line, buffer = buffer.split(b"\n", 1)
             request = json.loads(line)
