@@ -3,7 +3,7 @@
 Primary suppression is row by row (:func:`evalkit.apply_disclosure_control`). Secondary
 suppression is chosen over every relation between the released tables at once (the same
 relations the attacker's audit uses, :mod:`evalkit.release.audit`), with a mixed-integer
-program (``scipy.optimize.milp``, HiGHS) that hides as little as possible while every hidden
+program (HiGHS) that hides as little as possible while every hidden
 count of people keeps its protection interval.
 """
 
@@ -26,6 +26,7 @@ from evalkit.release.audit import (
     audit_tables,
     intervals,
     relations,
+    small_range,
 )
 from evalkit.release.suppress import apply_disclosure_control, as_policy
 
@@ -36,15 +37,11 @@ __all__ = ["protect_tables", "suppression_rates"]
 MAX_ROUNDS = 6
 
 
-def _small_range(policy: Any) -> tuple[int, int]:
-    return (0 if policy.zero_counts == "suppress" else 1), policy.min_cell - 1
-
-
 def _requirement(value: float, policy: Any) -> tuple[float, float]:
     """How far down and up from its value the attacker's interval of a primary cell must
     reach: the whole small range (1 to ``min_cell − 1``), as a lower and upper protection
     level (τ-Argus, sdcTable)."""
-    low, high = _small_range(policy)
+    low, high = small_range(policy)
     return max(value - low, 0.0), max(high - value, 0.0)
 
 
@@ -59,7 +56,6 @@ def _solve_cover(size: int, eq: tuple, le: tuple, values: np.ndarray, hidden: np
     ``G y ≤ h − G x``, ``−x ≤ y ≤ big`` on hidden cells and ``y = 0`` on shown ones (the model
     of Fischetti & Salazar-González 2001, with the witnesses written out).
     """
-    from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import bmat, csr_matrix, identity
 
     a_eq, _ = _matrix(*eq, size)
@@ -111,12 +107,47 @@ def _solve_cover(size: int, eq: tuple, le: tuple, values: np.ndarray, hidden: np
             upper[at] = move
     objective = np.concatenate([np.where(hidden, 0.0, cost), np.zeros(k * size)])
     integrality = np.concatenate([np.ones(size), np.zeros(k * size)])
-    result = milp(objective, constraints=LinearConstraint(matrix, np.concatenate(lower_rhs),
-                                                          np.concatenate(upper_rhs)),
-                  bounds=Bounds(lower, upper), integrality=integrality)
-    if result.x is None:  # no way to protect with these cells
+    solution = _milp(objective, matrix, np.concatenate(lower_rhs), np.concatenate(upper_rhs),
+                     lower, upper, integrality)
+    if solution is None:  # no way to protect with these cells
         return None
-    return hidden | (result.x[:size] > 0.5)
+    return hidden | (solution[:size] > 0.5)
+
+
+def _milp(objective: np.ndarray, matrix: Any, row_lower: np.ndarray, row_upper: np.ndarray,
+          lower: np.ndarray, upper: np.ndarray, integrality: np.ndarray) -> np.ndarray | None:
+    """Minimise ``objective @ x`` with ``row_lower ≤ matrix @ x ≤ row_upper`` and
+    ``lower ≤ x ≤ upper``, integer where ``integrality`` is 1, by HiGHS (highspy) with its
+    output off; the solution, or None when there is none.
+
+    HiGHS is called directly, not through ``scipy.optimize.milp``: the HiGHS that scipy 1.17
+    bundles prints a debugging line to standard output on some problems whatever its options
+    (HiGHS issue 2783), which would land in a run's summary.
+    """
+    import highspy  # heavy: imported where used
+    from scipy.sparse import csc_matrix
+
+    a = csc_matrix(matrix)
+    lp = highspy.HighsLp()
+    lp.num_row_, lp.num_col_ = a.shape
+    lp.col_cost_ = np.asarray(objective, dtype=float)
+    lp.col_lower_ = np.asarray(lower, dtype=float)
+    lp.col_upper_ = np.asarray(upper, dtype=float)
+    lp.row_lower_ = np.asarray(row_lower, dtype=float)
+    lp.row_upper_ = np.asarray(row_upper, dtype=float)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr
+    lp.a_matrix_.index_ = a.indices
+    lp.a_matrix_.value_ = a.data
+    lp.integrality_ = [highspy.HighsVarType.kInteger if flag else
+                       highspy.HighsVarType.kContinuous for flag in integrality]
+    solver = highspy.Highs()
+    solver.setOptionValue("output_flag", False)
+    solver.passModel(lp)
+    solver.run()
+    if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return np.asarray(solver.getSolution().col_value, dtype=float)
 
 
 def _component_problem(found: list[Relation], rels: list[int], members: list[Cell]
@@ -284,7 +315,7 @@ def protect_tables(tables: Mapping[str, pd.DataFrame], *, policy: Any,
     cell and direction, a witness table that keeps every relation and moves the cell by its
     protection level using hidden cells only; cost ``Σ (value + 1) z`` (people hidden, plus
     one per cell). By default one primary cell at a time, largest first, each program solved
-    exactly by HiGHS (``scipy.optimize.milp``), skipping cells already protected; with
+    exactly by HiGHS, skipping cells already protected; with
     ``exact=True`` all at once. Estimates resting on a hidden count are then hidden.
 
     *Audit*: the result is attacked (:func:`evalkit.release.audit.audit_tables`); a hidden
@@ -335,7 +366,7 @@ def protect_tables(tables: Mapping[str, pd.DataFrame], *, policy: Any,
         return released
     numbers = _Tables(known, study)
     values = {c: float(np.nan_to_num(numbers.values(c[0], c[2])[c[1]])) for c in variables}
-    low, high = _small_range(policy)
+    low, high = small_range(policy)
     hidden = {c for c in variables if _is_hidden(released, c, frames)}
     needs: dict[Cell, tuple[float, float]] = {}
     for cell in hidden:
