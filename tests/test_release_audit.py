@@ -165,3 +165,21 @@ def test_a_count_placed_above_the_threshold_is_not_a_disclosure(zero_counts, exp
         zero_counts=zero_counts), study=STUDY)
     assert found["disclosed"].tolist() == [False]
     assert expected in (True, False)
+
+
+@pytest.mark.parametrize(("zero_counts", "disclosed"), [("show", False), ("suppress", True)])
+def test_a_hidden_count_of_an_empty_base_tells_nothing_when_zeros_are_shown(zero_counts,
+                                                                           disclosed):
+    """A site with no staff: its count of staff is hidden with the row, and the released base
+    of zero pins it to zero. Zero is a count the policy releases unless zeros are suppressed."""
+    released = pd.DataFrame({
+        "site": ["B"], "measure": ["tokenism_rate"], "n_staff": [0.0], "n_users": [float("nan")],
+        "staff": [float("nan")], "users": [float("nan")], "difference": [float("nan")],
+        "ci_low": [float("nan")], "ci_high": [float("nan")], "method": ["newcombe"],
+        "non_validated": [True], "n_min": [0.0], "k_staff": [float("nan")],
+        "k_users": [float("nan")], "suppressed": [True]})
+    policy = DisclosurePolicy(min_cell=5, min_n_for_rates=10, zero_counts=zero_counts)
+    found = audit_tables({"perception_gap": released}, policy=policy, study=STUDY)
+    staff = cell(found, "perception_gap", "k_staff", "site=B, measure=tokenism_rate")
+    assert (staff["lower"], staff["upper"]) == (0, 0)
+    assert bool(staff["disclosed"]) is disclosed

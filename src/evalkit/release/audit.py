@@ -9,7 +9,9 @@ does exactly that, from the table catalogue's declarations (:mod:`evalkit.analys
 :func:`audit_run` reads a run's ``tables/*.csv`` back first.
 
 A hidden count of people is *disclosed* when its feasible interval is narrower than the
-protection level (:func:`protection_level`) while it may still be a small count.
+protection level (:func:`protection_level`) while it may still be a small count (its interval
+meets the small range, :func:`small_range`: a hidden zero whose total is a released zero tells
+nothing when zeros are shown).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from evalkit.analyse.catalogue import (
 from evalkit.release.suppress import as_policy
 
 __all__ = ["AUDIT_COLUMNS", "Relation", "audit_run", "audit_tables", "protection_level",
-           "read_released", "relations", "run_record"]
+           "read_released", "relations", "run_record", "small_range"]
 
 #: Columns of the audit frame.
 AUDIT_COLUMNS: tuple[str, ...] = ("table", "row", "column", "lower", "upper", "width",
@@ -57,6 +59,18 @@ class Relation:
     about: str = ""
 
 
+def small_range(policy: Any) -> tuple[int, int]:
+    """The counts of people the policy hides: from 1 (0 when zeros are suppressed too) to
+    ``min_cell − 1``.
+
+    >>> from evalkit import DisclosurePolicy
+    >>> small_range(DisclosurePolicy(min_cell=5)), small_range(DisclosurePolicy(zero_counts="suppress"))
+    ((1, 4), (0, 4))
+    """
+    policy = as_policy(policy)
+    return (0 if policy.zero_counts == "suppress" else 1), policy.min_cell - 1
+
+
 def protection_level(policy: Any) -> int:
     """The narrowest interval an attacker may compute for a hidden count of people.
 
@@ -77,9 +91,8 @@ def protection_level(policy: Any) -> int:
     >>> protection_level(DisclosurePolicy(min_cell=2))
     1
     """
-    policy = as_policy(policy)
-    low = 0 if policy.zero_counts == "suppress" else 1
-    return max(policy.min_cell - 1 - low, 1)
+    low, high = small_range(policy)
+    return max(high - low, 1)
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -535,6 +548,7 @@ def audit_tables(tables: Mapping[str, pd.DataFrame], *, policy: Any,
     """
     policy = as_policy(policy)
     level = protection_level(policy)
+    small_low, small_high = small_range(policy)
     known = _Tables(tables, study or {})
     found, hidden = relations(tables, study=study)
     variables = list(dict.fromkeys([*hidden, *(c for r in found for c in r.terms)]))
@@ -547,7 +561,7 @@ def audit_tables(tables: Mapping[str, pd.DataFrame], *, policy: Any,
         rows.append({"table": cell[0], "row": known.label(cell[0], cell[1]),
                      "column": cell[2], "lower": lower, "upper": upper, "width": width,
                      "disclosed": bool(not math.isnan(width) and width < level
-                                       and lower < policy.min_cell),
+                                       and lower <= small_high and upper >= small_low),
                      "relations": "; ".join(binding)})
     audit = pd.DataFrame(rows, columns=list(AUDIT_COLUMNS))
     audit.attrs["protection"] = level
