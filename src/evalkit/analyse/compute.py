@@ -467,6 +467,26 @@ def _scales(ctx: _Context) -> list[Item]:
     return out
 
 
+def _outcome_change_waves(ctx: _Context, responses: _Frame, args: dict[str, Any],
+                          change: pd.DataFrame, change_call: Call,
+                          implied: Mapping[str, tuple[str, str]]) -> Item:
+    """Baseline to each follow-up: the first again (``change``), then the later ones; a study
+    with one follow-up has its change in ``outcome_change`` alone."""
+    follow_ups = ctx.study.waves.follow_up
+    if len(follow_ups) < 2:
+        return Absence("outcome_change_waves", "absent.one_follow_up", {})
+    blocks, calls = [change], [change_call]
+    for wave in follow_ups[1:]:
+        later, call = ctx.call(outcome_change, responses, **{**args, "follow_up": wave},
+                               site=None, confidence=ctx.confidence)
+        blocks.append(later)
+        calls.append(call)
+    waves = pd.concat([block.assign(follow_up=wave) for block, wave in
+                       zip(blocks, follow_ups, strict=True)], ignore_index=True)
+    waves = waves[["follow_up", *change.columns]]
+    return ctx.table("outcome_change_waves", _implied_counts(waves, implied), *calls)
+
+
 def _outcomes(ctx: _Context) -> list[Item]:
 
     outcomes = ctx.study.measures.outcomes
@@ -490,17 +510,7 @@ def _outcomes(ctx: _Context) -> list[Item]:
     out: list[Item] = [
         ctx.table("outcome_change", _implied_counts(change, implied), change_call),
         ctx.table("outcome_change_site", _implied_counts(by_site, implied), site_call)]
-    # Baseline to each follow-up: the first again, then the later ones (three-wave studies).
-    blocks, calls = [change], [change_call]
-    for wave in study.waves.follow_up[1:]:
-        later, call = ctx.call(outcome_change, responses, **{**args, "follow_up": wave},
-                               site=None, confidence=ctx.confidence)
-        blocks.append(later)
-        calls.append(call)
-    waves = pd.concat([block.assign(follow_up=wave) for block, wave in
-                       zip(blocks, study.waves.follow_up, strict=False)], ignore_index=True)
-    waves = waves[["follow_up", *change.columns]]
-    out.append(ctx.table("outcome_change_waves", _implied_counts(waves, implied), *calls))
+    out.append(_outcome_change_waves(ctx, responses, args, change, change_call, implied))
     if study.measures.involvement is None:
         return out
     declared = study.measures.outcomes.model
