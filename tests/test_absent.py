@@ -99,15 +99,21 @@ def test_reasons_are_kept_with_the_saved_results(sparse, tmp_path):
         "(waves.follow_up dans study.yaml)")
 
 
-def test_a_data_error_stops_one_table_and_gives_its_message(renamed):
-    """The raking of the renamed study meets a population level no respondent is in: the
-    weighted rate is absent with that problem, the profile against the population is there."""
+def test_a_data_error_stops_one_site_and_gives_its_message(renamed):
+    """The raking of the renamed study meets a population level no respondent of one site is
+    in: that site's weighted rate is left out with the problem, in both languages and on one
+    line; the other sites keep theirs, and the profile against the population is there."""
     _, results = renamed
-    absence = results.absence("tokenism_weighted")
+    assert results.absence("tokenism_weighted") is None
     assert "representativeness" in results
-    assert absence is not None and absence.reason == "absent.data_error"
-    assert "no weight can reach this margin" in absence.text("en")
-    assert "\n" not in absence.text("fr")
+    frame = results["tokenism_weighted"].frame
+    skipped = frame[frame["skipped_en"].notna()]
+    assert len(skipped) == 1 and skipped["n"].isna().all()
+    assert "no respondent in the level" in skipped["skipped_en"].iloc[0]
+    assert "aucun répondant" in skipped["skipped_fr"].iloc[0]
+    assert "\n" not in skipped["skipped_fr"].iloc[0]
+    kept = frame[frame["skipped_en"].isna()]
+    assert len(kept) == 3 and kept["estimate"].between(0, 1).all()
 
 
 def test_the_study_s_own_column_names_are_declared_and_add_up(renamed):

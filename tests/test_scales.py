@@ -71,7 +71,7 @@ def test_swemwbs_scores_complete_responses_only():
 @pytest.mark.parametrize(("value", "status", "reason"), [
     (6, "out_of_range", "swemwbs_3 (column Q12_3) = 6: outside 1–5"),
     (0, "out_of_range", "swemwbs_3 (column Q12_3) = 0: outside 1–5"),
-    (-9, "out_of_range", "swemwbs_3 (column Q12_3) = -9: outside 1–5"),
+    (-9, "out_of_range", "swemwbs_3 (column Q12_3) = \u22129: outside 1–5"),
     (2.5, "invalid_value", "swemwbs_3 (column Q12_3) = 2.50: not an answer value of the item "
                            "(1–5)"),
 ])
