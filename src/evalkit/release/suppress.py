@@ -23,6 +23,7 @@ __all__ = [
     "REASONS",
     "apply_disclosure_control",
     "disclosure_intervals",
+    "policy_record",
     "suppress_table",
     "suppression_note",
 ]
@@ -44,6 +45,18 @@ def as_policy(policy: Any) -> DisclosurePolicy:
     raise ArgumentError(
         "policy must be a DisclosurePolicy, the study's privacy section or the study, got "
         f"{type(policy).__name__}", where="policy")
+
+
+def policy_record(policy: Any) -> dict[str, Any]:
+    """The rules of ``policy`` (see :func:`as_policy`) by name, as a run records them and as
+    released frames are kept under: every field of :class:`DisclosurePolicy`, so that a new
+    rule is recorded without being listed again.
+
+    >>> policy_record(DisclosurePolicy(min_cell=3))
+    {'min_cell': 3, 'min_n_for_rates': 10, 'zero_counts': 'show'}
+    """
+    policy = as_policy(policy)
+    return {name: getattr(policy, name) for name in DisclosurePolicy.model_fields}
 
 
 def _column_list(table: pd.DataFrame, columns: Any, param: str) -> list:

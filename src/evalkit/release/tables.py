@@ -19,7 +19,7 @@ from evalkit._files import atomic_write
 from evalkit.analyse.catalogue import catalogue
 from evalkit.analyse.results import Absence, Results
 from evalkit.release.protect import protect_tables
-from evalkit.release.suppress import apply_disclosure_control, as_policy
+from evalkit.release.suppress import apply_disclosure_control, policy_record
 
 __all__ = ["FUNNEL_GRIDS", "ReleasedTables", "released_frames", "released_table",
            "save_released"]
@@ -34,8 +34,7 @@ RELEASED_FOLDER = "released"
 
 
 def _policy_key(policy: Any) -> tuple:
-    policy = as_policy(policy)
-    return (policy.min_cell, policy.min_n_for_rates, policy.zero_counts)
+    return tuple(policy_record(policy).items())
 
 
 def released_frames(results: Results, *, policy: Any) -> dict[str, pd.DataFrame]:
@@ -68,7 +67,7 @@ def _stored_released(results: Results, key: tuple) -> dict[str, pd.DataFrame] | 
         saved = json.loads(index.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if tuple(saved.get("policy", ())) != key:
+    if not isinstance(saved.get("policy"), dict) or tuple(saved["policy"].items()) != key:
         return None
     return {name: pd.read_parquet(Path(folder) / RELEASED_FOLDER / f"{name}.parquet")
             for name in saved.get("tables", [])}
@@ -83,7 +82,7 @@ def save_released(frames: Mapping[str, pd.DataFrame], folder: str | Path, *,
     for name, frame in frames.items():
         with atomic_write(folder / f"{name}.parquet", "wb") as handle:
             frame.to_parquet(handle, index=False)
-    index = {"policy": list(_policy_key(policy)), "tables": list(frames)}
+    index = {"policy": policy_record(policy), "tables": list(frames)}
     with atomic_write(folder / "released.json", "w", encoding="utf-8") as handle:
         json.dump(index, handle, ensure_ascii=False, indent=2)
 

@@ -29,6 +29,7 @@ from evalkit.present.session import analysis_parameters
 from evalkit.present.writers import write_briefs
 from evalkit.release.disclosure import check_disclosure, scan_summary
 from evalkit.release.protect import suppression_rates
+from evalkit.release.suppress import policy_record
 from evalkit.release.tables import released_frames, save_released
 from evalkit.release.writers import write_table
 from evalkit.validate.study import validate_study
@@ -213,9 +214,7 @@ def prepare_stage(ctx: RunContext) -> dict:
               for a in ctx.results.absences]
     return {"status": "ok", "bootstrap": n_boot, "tables": tables, "absent": absent,
             "study_parameters": study, "information_loss": loss,
-            "policy": {"min_cell": ctx.study.privacy.min_cell,
-                       "min_n_for_rates": ctx.study.privacy.min_n_for_rates,
-                       "zero_counts": ctx.study.privacy.zero_counts},
+            "policy": policy_record(ctx.study.privacy),
             "files": [".work/run.json", ".work/results/results.json"]}
 
 
