@@ -46,8 +46,9 @@ lab: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 
+# make benchmark BENCH="speed mixed": the named benchmarks only (all by default; hours at full size).
 benchmark: $(STAMP)
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(BENCH)
 
 # Regenerate constraints.txt from a clean environment (maintainers only).
 constraints:
