@@ -133,7 +133,7 @@ def test_summary_and_index(broken_run):
     assert "<html lang='fr'>" in page and "Bonjour" in page
     assert "href='html/hello.fr.html'" in page and "href='notebooks/fail_kill.ipynb'" in page
     assert page.count("class='status-failed'") == 4 and page.count("class='status-ok'") == 3
-    assert "cellule 3 : raise ValueError" in page
+    assert "cellule 3\u00a0: raise ValueError" in page
 
 
 def test_html_pages_are_code_free_and_self_contained(broken_run):
