@@ -91,3 +91,16 @@ def test_an_absolute_path_of_the_machine_is_a_finding(tmp_path, monkeypatch):
     findings = check_disclosure(run, machine_paths=[study], update_manifest=False)
     assert sorted(findings[findings["kind"] == "machine_path"]["file"]) == ["cell.ipynb",
                                                                             "page.html"]
+
+
+def test_the_command_checks_the_bundle_of_a_run(tmp_path, cli):
+    run = _run(tmp_path)
+    write_bundle(run, bundle_members(json.loads((run / "manifest.json").read_text())),
+                 bundle_path(run))
+    (run / "notes.txt").write_text("Écrire à emilie@example.org\n")  # in the folder, not sent
+    done = cli("check-disclosure", str(run))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"release bundle {bundle_path(run).name}: send this file" in done.stdout
+    bundle_path(run).unlink()
+    done = cli("check-disclosure", str(run))
+    assert done.returncode == 1 and "notes.txt" in done.stdout

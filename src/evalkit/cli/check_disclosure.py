@@ -79,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {row.file}  {row.place}  {kind}  {row.excerpt}".rstrip())
         if len(findings):
             print(t("privacy.scan.found", args.lang, n=len(findings)))
+        elif findings.attrs.get("bundle"):
+            print(t("privacy.scan.clean_bundle", args.lang, name=findings.attrs["bundle"]))
         else:
             print(t("privacy.scan.clean", args.lang))
     return 1 if len(findings) else 0
