@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
+import zipfile
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -229,3 +232,58 @@ def test_french_typography_on_every_page(demo_run):
             assert not re.search(r"[ \w)][:%](\s|$)", line), (page.name, line)
             assert not re.search(r"(?<![\w\u2212-])-\d", line), (page.name, line)
             assert not re.search(r"[-\u2212]0(,0+)?(\s|\u00a0|$)", line), (page.name, line)
+
+
+# -- what is shared ------------------------------------------------------------------------------
+def _bundle_texts(archive):
+    """Every member's text as a reader's program gets it (the parts of Office files too)."""
+    for name in archive.namelist():
+        data = archive.read(name)
+        if name.endswith((".docx", ".xlsx")):
+            with zipfile.ZipFile(io.BytesIO(data)) as inner:
+                for part in inner.namelist():
+                    yield f"{name}:{part}", inner.read(part).decode("utf-8", "replace")
+        else:
+            yield name, data.decode("utf-8", "replace")
+
+
+def test_the_bundle_holds_what_is_released_and_no_path_of_the_machine(demo_run, project_root):
+    bundle = demo_run.run_dir.with_name(f"{demo_run.run_id}.release.zip")
+    assert demo_run.manifest["release_bundle"]["name"] == bundle.name
+    forbidden = [str(project_root.resolve()), str(demo_run.run_dir.parent.parent.resolve())]
+    forbidden += [str(Path.home())] if len(Path.home().parts) > 1 else []
+    with zipfile.ZipFile(bundle) as archive:
+        names = archive.namelist()
+        manifest = json.loads(archive.read("manifest.json"))
+        assert set(names) == {"manifest.json", *manifest["files"]}
+        assert not any(part.startswith(".") for n in names for part in n.split("/"))
+        assert {"index.html", "tables/tokenism_rates.csv", "brief/brief.fr.docx",
+                "notebooks/03_outcomes.ipynb", "validation.csv"} <= set(names)
+        found = [(name, path) for name, text in _bundle_texts(archive) for path in forbidden
+                 if path in text]
+    assert found == []
+    assert manifest["study_file"] == "study.yaml"
+    scan = demo_run.manifest["disclosure_scan"]
+    assert scan["status"] == "passed" and scan["scanned_files"] == len(names)
+
+
+def test_the_method_note_reports_the_information_lost(demo_run):
+    from bs4 import BeautifulSoup
+
+    loss = demo_run.manifest["stages"]["prepare"]["information_loss"]
+    hidden = sum(r["hidden"] for r in loss.values())
+    cells = sum(r["cells"] for r in loss.values())
+    assert 0 < hidden < cells
+    for lang, words in (("fr", "des"), ("en", "of the")):
+        html = (demo_run.run_dir / "brief" / f"brief.{lang}.html").read_text(encoding="utf-8")
+        text = re.sub(r"[\u00a0\u202f]", " ", BeautifulSoup(html, "lxml").get_text(" "))
+        said = re.search(rf"(\d[\d ,]*) {words} (\d[\d ,]*) (?:cellules|cells)", text)
+        assert said, lang
+        assert [int(re.sub(r"[ ,]", "", g)) for g in said.groups()] == [hidden, cells]
+        share = f"{100 * hidden / cells:.1f}"
+        assert (f"({share.replace('.', ',')} %)" if lang == "fr" else f"({share}%)") in text
+        soup = BeautifulSoup(html, "lxml")
+        table = next(c.find_parent("table") for c in soup.find_all("caption")
+                     if "information" in c.get_text().lower())
+        assert len(table.find("tbody").find_all("tr")) == sum(r["hidden"] > 0
+                                                              for r in loss.values())

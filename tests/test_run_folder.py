@@ -4,7 +4,9 @@ Interrupts, kills and damaged runs are faults of tests/robustness/test_faults.py
 
 from __future__ import annotations
 
+import hashlib
 import json
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -95,7 +97,66 @@ def test_a_second_run_never_overwrites_the_first(two_runs):
     assert first.run_id != second.run_id and first.run_dir.is_dir() and second.run_dir.is_dir()
     assert json.loads((first.run_dir / "manifest.json").read_text())["run_id"] == first.run_id
     assert sorted(p.name for p in (out / "demo-estrie").iterdir()) == sorted(
-        [first.run_id, second.run_id])  # no temporary folder left behind
+        [first.run_id, second.run_id, f"{first.run_id}.release.zip",
+         f"{second.run_id}.release.zip"])  # no temporary folder left behind
+
+
+def _members(run) -> dict[str, bytes]:
+    with zipfile.ZipFile(run.run_dir.with_name(f"{run.run_id}.release.zip")) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def test_the_bundle_holds_only_what_the_manifest_releases(two_runs):
+    (first, second), _, _ = two_runs
+    members = _members(first)
+    manifest = json.loads(members["manifest.json"])
+    assert not any(name.startswith(".") or "/." in name for name in members)
+    assert set(members) == {"manifest.json", *manifest["files"]}
+    assert {"index.html", "tables/bootstrap.csv", "notebooks/hello.ipynb",
+            "html/hello.fr.html"} <= set(members)
+    assert not any(name.endswith(".log") for name in members)
+    for name, data in members.items():
+        if name != "manifest.json":
+            assert data == (first.run_dir / name).read_bytes(), name
+    # the folder's manifest records the bundle and its digest; the bundle's names it
+    recorded = first.manifest["release_bundle"]
+    assert manifest["release_bundle"] == {"name": f"{first.run_id}.release.zip"}
+    bundle = first.run_dir.with_name(recorded["name"])
+    assert recorded["sha256"] == hashlib.sha256(bundle.read_bytes()).hexdigest()
+    # a second run of the same inputs: the same members, the same tables
+    again = _members(second)
+    assert sorted(again) == sorted(members)
+    assert {n: d for n, d in again.items() if n.startswith("tables/")} == \
+        {n: d for n, d in members.items() if n.startswith("tables/")}
+
+
+def test_a_private_file_in_the_run_folder_is_not_shared(study_file, tmp_path):
+    def plant(ctx):
+        record = compute_once(ctx)
+        (ctx.run_dir / "contacts.csv").write_text("name,phone\nÉmilie,819 555-0142\n")
+        (ctx.work_dir / "notes.txt").write_text("Émilie: 819 555-0142\n")
+        return record
+
+    run = run_study(study_file, out=tmp_path, notebooks=NOTEBOOKS, only="hello", lang="fr",
+                    quiet=True, stage_overrides={**OVERRIDES, "prepare": plant})
+    assert run.status == "ok" and run.manifest["disclosure_scan"]["status"] == "passed"
+    members = _members(run)
+    assert "contacts.csv" not in members and not any("notes" in n for n in members)
+    assert "contacts.csv" not in run.manifest["files"]
+
+
+def test_a_run_whose_release_check_fails_leaves_no_bundle(study_file, tmp_path):
+    def leak(ctx):
+        record = compute_once(ctx)
+        (ctx.tables_dir / "contacts.csv").write_text("site,contact\nA,emilie@example.org\n")
+        return record
+
+    run = run_study(study_file, out=tmp_path, notebooks=NOTEBOOKS, only="hello", lang="fr",
+                    quiet=True, stage_overrides={**OVERRIDES, "prepare": leak})
+    scan = run.manifest["disclosure_scan"]
+    assert run.status == "failed" and scan["by_kind"] == {"email": 1}
+    assert "release_bundle" not in run.manifest
+    assert sorted(p.name for p in (tmp_path / "demo-estrie").iterdir()) == [run.run_id]
 
 
 def test_only_and_sites_select_the_jobs(study_file, tmp_path):
@@ -134,7 +195,9 @@ def test_resume_reruns_only_what_failed_and_updates_the_run(study_file, tmp_path
     assert [r["status"] for r in manifest["notebooks"]] == ["ok", "ok"]
     assert [r["notebooks"] for r in manifest["resumed"]] == [["flaky"]]
     assert len(CALLS) == 1  # the working data of the run were reused
-    assert sorted(p.name for p in (tmp_path / "demo-estrie").iterdir()) == [first.run_id]
+    # the failed run had no bundle; the resumed one has
+    assert sorted(p.name for p in (tmp_path / "demo-estrie").iterdir()) == [
+        first.run_id, f"{first.run_id}.release.zip"]
     # nothing left to re-run: a second resume executes nothing
     assert run_study(study_file, out=tmp_path, notebooks=NOTEBOOKS, resume=first.run_id,
                      quiet=True, stage_overrides=OVERRIDES).rerun == []

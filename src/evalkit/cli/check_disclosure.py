@@ -30,7 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "health-card numbers, the pseudonymisation key, and counts under the threshold. Exit 1 "
         "when anything is found.",
     )
-    parser.add_argument("run_dir", metavar="RUN_DIR", help="the run directory to check")
+    parser.add_argument("run_dir", metavar="RUN_DIR",
+                        help="the run directory to check (its release bundle, "
+                        "RUN_DIR.release.zip, when it has one), or a release bundle")
     parser.add_argument("--study", metavar="STUDY.yaml", default=None,
                         help="take identifiers, names, key and thresholds from this study")
     parser.add_argument("--format", choices=("text", "json"), default="text",
@@ -51,7 +53,7 @@ def study_inputs(study_file: str) -> dict[str, Any]:
         if column in responses:
             identifiers += responses[column].dropna().unique().tolist()
     return {"identifiers": identifiers, "names": list(study.privacy.names),
-            "key": key, "policy": study.privacy}
+            "key": key, "policy": study.privacy, "machine_paths": [str(study.root.resolve())]}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {row.file}  {row.place}  {kind}  {row.excerpt}".rstrip())
         if len(findings):
             print(t("privacy.scan.found", args.lang, n=len(findings)))
+        elif findings.attrs.get("bundle"):
+            print(t("privacy.scan.clean_bundle", args.lang, name=findings.attrs["bundle"]))
         else:
             print(t("privacy.scan.clean", args.lang))
     return 1 if len(findings) else 0

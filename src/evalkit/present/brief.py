@@ -39,8 +39,9 @@ from evalkit.present.figures import brief_figure
 from evalkit.present.joint import joint_display, tokenism_theme
 from evalkit.present.messages import Message, draft_messages
 from evalkit.present.methods import MethodNote, method_notes
+from evalkit.release.protect import suppression_rates
 from evalkit.release.suppress import as_policy, suppression_note
-from evalkit.release.tables import ReleasedTables
+from evalkit.release.tables import ReleasedTables, released_frames
 
 __all__ = ["Brief", "build_brief", "gripp2_table", "released_tables", "write_budget_json"]
 
@@ -625,6 +626,36 @@ def gripp2_table(study: Any, *, lang: str) -> Table | None:
                  notes=(typography(t("reports.gripp2.source", lang), lang),), name="gripp2")
 
 
+def _information_loss(ctx: _Ctx) -> list[Block]:
+    """What disclosure control cost: the cells counting people hidden, in all and per table
+    (the tables that hide none are not listed)."""
+    study = ctx.results.meta.get("study_parameters") or {}
+    loss = suppression_rates(released_frames(ctx.results, policy=ctx.policy), study=study)
+    cells = sum(r["cells"] for r in loss.values())
+    hidden = sum(r["hidden"] for r in loss.values())
+    if not hidden:
+        return [Paragraph(ctx.t("reports.loss.none"))]
+    sentence = Paragraph(ctx.t("reports.loss.sentence", hidden=count_text(hidden, ctx.lang),
+                               cells=count_text(cells, ctx.lang),
+                               share=percent_text(hidden / cells, ctx.lang, decimals=1)))
+    rows = tuple((_table_title(ctx, name), count_text(r["hidden"], ctx.lang),
+                  count_text(r["cells"], ctx.lang),
+                  percent_text(r["hidden"] / r["cells"], ctx.lang, decimals=1))
+                 for name, r in sorted(loss.items()) if r["hidden"])
+    table = Table(caption=ctx.t("reports.loss.caption"),
+                  columns=(ctx.t("reports.loss.table"), ctx.t("reports.loss.hidden"),
+                           ctx.t("reports.loss.cells"), ctx.t("reports.loss.share")),
+                  rows=rows, numeric=(False, True, True, True), name="information_loss")
+    return [sentence, table]
+
+
+def _table_title(ctx: _Ctx, name: str) -> str:
+    try:
+        return ctx.title(name)
+    except EvalkitError:  # a table the catalogue names only by its pattern
+        return name
+
+
 def _method_keys(ctx: _Ctx) -> list[str]:
     has = ctx.tables.__contains__
     wanted = ["tokenism_index", "intervals"]
@@ -711,6 +742,8 @@ def _report_sections(ctx: _Ctx, messages: list[Message],
     for note in notes:
         appendix += [Heading(note.title, 2), Paragraph(note.text),
                      Bullets(note.references)]
+        if note.key == "disclosure":
+            appendix += _information_loss(ctx)
     sections.append((0, [Heading(ctx.t("reports.section.appendix"), 1), *appendix]))
     return sections
 

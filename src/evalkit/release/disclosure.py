@@ -29,6 +29,7 @@ from evalkit.errors import ConfigError
 from evalkit.prepare.keys import PseudonymKey, as_key
 from evalkit.prepare.scrub import _fold, find_identifiers
 from evalkit.release.audit import audit_run, run_record
+from evalkit.release.bundle import BUNDLE_SUFFIX, bundle_path, extracted
 from evalkit.release.suppress import DisclosurePolicy, as_policy
 
 __all__ = ["FINDING_COLUMNS", "FINDING_KINDS", "audit_summary", "check_disclosure",
@@ -39,7 +40,7 @@ FINDING_COLUMNS: tuple[str, ...] = ("file", "place", "kind", "excerpt")
 #: What the scan looks for, most serious first.
 FINDING_KINDS: tuple[str, ...] = (
     "key", "identifier", "name", "email", "phone", "postal_code", "sin", "health_card",
-    "recoverable", "small_count", "unreadable",
+    "machine_path", "unlisted", "recoverable", "small_count", "unreadable",
 )
 _PATTERN_KINDS = frozenset({"email", "phone", "postal_code", "sin", "health_card"})
 _PRIORITY = {kind: i for i, kind in enumerate(FINDING_KINDS)}
@@ -77,7 +78,7 @@ class _Detector:
     """Everything the scan looks for in a text, prepared once."""
 
     def __init__(self, identifiers: Iterable[Any], names: Iterable[str],
-                 key: PseudonymKey | None) -> None:
+                 key: PseudonymKey | None, paths: Iterable[str] = ()) -> None:
         self.sequences: dict[str, list[tuple[tuple[str, ...], str]]] = {}
         seen: set[tuple[str, ...]] = set()
         for kind, values in (("identifier", identifiers), ("name", names)):
@@ -95,6 +96,9 @@ class _Detector:
             candidates.sort(key=lambda c: -len(c[0]))
         self.key_forms = key.text_forms() if key is not None else ()
         self.key_bytes = key.secret if key is not None else b""
+        # Absolute paths of the analyst's machine, longest first (a study folder in the home
+        # folder is reported as the study folder).
+        self.path_forms = sorted({p for p in paths if p}, key=len, reverse=True)
 
     def find(self, text: str, *, patterns: bool = True) -> list[tuple[int, int, str]]:
         """Spans ``(start, end, kind)`` in ``text`` (NFC), overlapping ones removed."""
@@ -104,6 +108,14 @@ class _Detector:
             start = text.find(form)
             while start >= 0:
                 spans.append((start, start + len(form), "key"))
+                start = text.find(form, start + 1)
+        for form in self.path_forms:
+            start = text.find(form)
+            while start >= 0:
+                end = start + len(form)
+                # a whole path component: /home/ann is not found in /home/anna
+                if end == len(text) or not (text[end].isalnum() or text[end] in "_-."):
+                    spans.append((start, end, "machine_path"))
                 start = text.find(form, start + 1)
         if self.sequences:
             # Words are case-folded one by one: folding may change lengths, spans must not move.
@@ -518,6 +530,8 @@ def scan_summary(findings: pd.DataFrame, *, scanned_files: int) -> dict[str, Any
     }
     if findings.attrs.get("audit") is not None:
         summary["audit"] = findings.attrs["audit"]
+    if findings.attrs.get("bundle"):
+        summary["bundle"] = findings.attrs["bundle"]
     return summary
 
 
@@ -547,14 +561,19 @@ def _write_manifest(run_dir: Path, summary: dict[str, Any]) -> None:
 
 def check_disclosure(run_dir: str | Path, *, identifiers: Iterable[Any] = (),
                      names: Iterable[str] = (), key: Any = None, policy: Any = None,
-                     update_manifest: bool = True,
-                     exclude: Iterable[str] = ()) -> pd.DataFrame:
-    """Scan every file of a run directory for what must not leave: the release check.
+                     update_manifest: bool = True, exclude: Iterable[str] = (),
+                     machine_paths: Iterable[str | Path] | None = None) -> pd.DataFrame:
+    """Scan what a run shares for what must not leave: the release check.
+
+    What is shared is the run's release bundle (``<run_id>.release.zip``, next to the run
+    folder) when it has one: then its members are scanned, not the folder. Otherwise, every
+    file of the folder.
 
     Parameters
     ----------
     run_dir : str or Path
-        The run directory (``reports/<study>/<run_id>``), or any folder to release.
+        The run directory (``reports/<study>/<run_id>``), a release bundle, or any folder to
+        release.
     identifiers : iterable, optional
         Raw values of the study's identifying columns (respondent IDs before pseudonymisation,
         contact names, e-mail addresses...).
@@ -570,6 +589,9 @@ def check_disclosure(run_dir: str | Path, *, identifiers: Iterable[Any] = (),
     exclude : iterable of str, optional
         Paths relative to ``run_dir`` (files or folders, e.g. a run's private ``.work``) that
         are not released and so not scanned.
+    machine_paths : iterable of str or Path, optional
+        Absolute paths of the machine that must not appear in what is released (the study's
+        folder...); the user's home folder is always searched.
 
     Returns
     -------
@@ -590,6 +612,10 @@ def check_disclosure(run_dir: str | Path, *, identifiers: Iterable[Any] = (),
     - ``email``, ``phone``, ``postal_code``, ``sin``, ``health_card``: as
       :func:`~evalkit.find_identifiers` finds them (not in style sheets and scripts of
       HTML pages);
+    - ``machine_path``: an absolute path of the analyst's machine (the home folder, the
+      study's folder): released files name their places relative to the run or the study;
+    - ``unlisted``: a member of a release bundle that its ``manifest.json`` does not list
+      among the released files;
     - ``recoverable``: a hidden count of people in ``tables/*.csv`` whose value an attacker
       can narrow, from every relation the released tables carry, to an interval narrower
       than the protection level (:func:`evalkit.release.audit.audit_tables`; the place is
@@ -618,9 +644,33 @@ def check_disclosure(run_dir: str | Path, *, identifiers: Iterable[Any] = (),
     0  quotes.txt  1:19  phone  8** 5**-0***
     """
     run_dir = Path(run_dir)
-    if not run_dir.is_dir():
+    bundle = run_dir if run_dir.is_file() and run_dir.name.endswith(BUNDLE_SUFFIX) else \
+        bundle_path(run_dir) if run_dir.is_dir() and bundle_path(run_dir).is_file() else None
+    if bundle is None and not run_dir.is_dir():
         raise ConfigError.from_catalogue("privacy.scan_not_a_folder", where=str(run_dir))
-    detector = _Detector(identifiers, names, None if key is None else as_key(key))
+    paths = [str(Path.home())] if len(Path.home().parts) > 1 else []
+    paths += [str(Path(p)) for p in machine_paths or ()]
+    detector = _Detector(identifiers, names, None if key is None else as_key(key), paths)
+    if bundle is not None:
+        with extracted(bundle) as (folder, unlisted):
+            findings = _check_folder(folder, detector, policy=policy, exclude=())
+        extra = pd.DataFrame([(member, "", "unlisted", "") for member in unlisted],
+                             columns=list(FINDING_COLUMNS))
+        attrs = findings.attrs
+        findings = pd.concat([findings, extra], ignore_index=True) if len(extra) else findings
+        findings = findings.sort_values("file", kind="stable").reset_index(drop=True)
+        findings.attrs = {**attrs, "bundle": bundle.name}
+    else:
+        findings = _check_folder(run_dir, detector, policy=policy, exclude=exclude)
+    if update_manifest and run_dir.is_dir():
+        _write_manifest(run_dir, scan_summary(findings,
+                                              scanned_files=findings.attrs["scanned_files"]))
+    return findings
+
+
+def _check_folder(run_dir: Path, detector: _Detector, *, policy: Any,
+                  exclude: Iterable[str]) -> pd.DataFrame:
+    """The scan of the files of ``run_dir`` (``exclude`` aside)."""
     if policy is None:  # the policy the run recorded, else the defaults
         recorded = run_record(run_dir).get("policy")
         policy = DisclosurePolicy(**recorded) if isinstance(recorded, dict) else \
@@ -653,6 +703,4 @@ def check_disclosure(run_dir: str | Path, *, identifiers: Iterable[Any] = (),
     findings = findings.sort_values("file", kind="stable").reset_index(drop=True)
     findings.attrs["scanned_files"] = len(files)
     findings.attrs["audit"] = audit_summary(audit)
-    if update_manifest:
-        _write_manifest(run_dir, scan_summary(findings, scanned_files=len(files)))
     return findings

@@ -193,8 +193,8 @@ def _prepare(job: Job) -> Any:
 
     nb = load_notebook_node(job.source)
     nb = parameterize_notebook(nb, job.parameters, kernel_name=KERNEL_NAME, language="python")
-    output = str(Path(job.run_dir) / job.ipynb)
-    nb = prepare_notebook_metadata(nb, job.source, output)
+    # Papermill's record names the notebooks as the run does: no path of the machine.
+    nb = prepare_notebook_metadata(nb, Path(job.source).name, Path(job.ipynb).as_posix())
     nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "Python 3 (evalkit)",
                                  "language": "python"}
     nb.metadata["evalkit"] = {"job": job.key, "notebook": job.notebook, "lang": job.lang,
@@ -237,10 +237,35 @@ def _execute_once(job: Job, events: Events) -> tuple[Any, dict | None, bool]:
             failure = _failure("error", manager.current, manager.nb.cells[manager.current],
                                f"{type(error).__name__}: {error}")
     finally:
+        released_study_file(manager.nb, job.parameters)
         manager.notebook_complete()
     if failure is None:
         failure = find_failure(manager.nb)
     return manager.nb, failure, start_failed
+
+
+def released_study_file(nb: Any, parameters: dict) -> None:
+    """Name the study by its file only in an executed notebook run with the study's absolute
+    path (the study and the reports share no folder): the parameter cell and papermill's
+    record, so that the released notebook holds no path of the analyst's machine. Re-running
+    it by hand then asks for the study's path in its first cell."""
+    value = parameters.get("study_file")
+    if not value or not Path(value).is_absolute():
+        return
+    shown = Path(value).name
+    for cell in nb.cells:
+        if "injected-parameters" in (cell.get("metadata", {}).get("tags") or []):
+            cell.source = cell.source.replace(_quoted(value), _quoted(shown))
+    record = nb.metadata.get("papermill", {}).get("parameters")
+    if isinstance(record, dict) and "study_file" in record:
+        record["study_file"] = shown
+
+
+def _quoted(text: str) -> str:
+    """A string as papermill's Python translator writes it in the parameter cell."""
+    from papermill.translators import PythonTranslator
+
+    return PythonTranslator.translate_str(text)
 
 
 def _cleanup(client: Any) -> None:
@@ -262,7 +287,8 @@ def _export(nb: Any, job: Job) -> dict | None:
 
     run_dir = Path(job.run_dir)
     try:
-        study = _study(job.parameters["study_file"])
+        # the study's file is named relative to the folder the notebook ran in
+        study = _study(str(run_dir / Path(job.ipynb).parent / job.parameters["study_file"]))
         languages = list(job.pages)
         for lang, page in job.pages.items():
             up = "../" * (len(Path(page).parts) - 1)

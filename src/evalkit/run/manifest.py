@@ -137,7 +137,7 @@ def source_checkout() -> Path | None:
 def environment() -> dict[str, Any]:
     """Where the run ran: interpreter, platform, git commits of evalkit and of the study."""
     checkout = source_checkout()
-    return {"python_executable": sys.executable, "platform": platform.platform(),
+    return {"python_executable": Path(sys.executable).name, "platform": platform.platform(),
             "evalkit_git": git_commit(checkout) if checkout else None}
 
 

@@ -23,6 +23,13 @@ from evalkit._checks import check_int
 from evalkit.config.study import load_study
 from evalkit.errors import NO_SPACE, ConfigError, EvalkitError, Place, os_error
 from evalkit.i18n import format_number, t
+from evalkit.release.bundle import (
+    BUNDLE_SUFFIX,
+    bundle_members,
+    bundle_path,
+    remove_bundle,
+    write_bundle,
+)
 from evalkit.run.executors import default_jobs, get_executor
 from evalkit.run.index import release_label, write_index
 from evalkit.run.jobs import Job, JobResult
@@ -169,10 +176,29 @@ def _selected_sites(sites: Sequence[str] | str | None, known: list[str]) -> list
     return [s for s in known if s in wanted]
 
 
+def study_file_parameter(ctx: RunContext) -> str:
+    """The study's file as the executed notebooks name it: relative to the run's
+    ``notebooks/`` folder, where they run (``../../../../study.yaml`` for reports written in
+    the study's folder), so that an executed notebook re-runs in place and names no path of
+    the analyst's machine. When the study and the reports share no folder but the root (or
+    are on different drives), the path is absolute for the run and the released notebooks
+    name the study's file only (see :func:`evalkit.run.execute.released_study_file`)."""
+    study = ctx.study.file.resolve()
+    notebooks = (ctx.study_dir / "run" / "notebooks").resolve()  # every run is at this depth
+    try:
+        shared = Path(os.path.commonpath([study, notebooks]))
+    except ValueError:  # different drives
+        return str(study)
+    if shared == Path(shared.anchor):
+        return str(study)
+    return Path(os.path.relpath(study, notebooks)).as_posix()
+
+
 def job_parameters(ctx: RunContext, lang: str, site: str | None, per_site: bool) -> dict:
-    """The parameters a notebook receives (``run_dir`` is relative to the executed copy's
-    folder, so that an executed notebook can be re-run in place after the run is moved)."""
-    parameters = {"study_file": str(ctx.study.file), "run_dir": "..", "lang": lang}
+    """The parameters a notebook receives (``study_file`` and ``run_dir`` are relative to the
+    executed copy's folder, so that an executed notebook can be re-run in place, after the run
+    is moved too, and names no path of the analyst's machine)."""
+    parameters = {"study_file": study_file_parameter(ctx), "run_dir": "..", "lang": lang}
     if per_site:
         parameters["site"] = site
     parameters.update(ctx.parameters)
@@ -285,16 +311,23 @@ def _execute(runner: Any, jobs: list[Job], *, quiet: bool, lang: str) -> list[Jo
         progress.close()
 
 
-def _released_files(run_dir: Path) -> dict[str, str]:
-    """SHA-256 of every file of the run folder (``manifest.json`` and the private ``.work/``
-    aside), by path relative to the folder."""
-    hashes = {}
-    for path in sorted(run_dir.rglob("*")):
-        relative = path.relative_to(run_dir)
-        if relative.parts[0] in (".work", "manifest.json") or not path.is_file():
-            continue
-        hashes[relative.as_posix()] = sha256_file(path)
-    return hashes
+#: The folders of a run whose files are released (the bundle holds them).
+RELEASED_FOLDERS = ("tables", "html", "brief", "figures", "notebooks")
+
+
+def _released_files(run_dir: Path, manifest: dict) -> dict[str, str]:
+    """SHA-256 of every file the run releases, by path relative to the folder: the files the
+    manifest claims, the index pages, ``validation.csv`` and the files of the released folders
+    (figures the notebooks drew). Never ``manifest.json`` itself, the private ``.work/``, a
+    hidden file or a file someone put at the top of the folder."""
+    wanted = {p for p in _claimed(manifest) if (run_dir / p).is_file()}
+    wanted |= {p.name for p in run_dir.glob("index*.html")}
+    wanted |= {"validation.csv"} if (run_dir / "validation.csv").is_file() else set()
+    for folder in RELEASED_FOLDERS:
+        wanted |= {p.relative_to(run_dir).as_posix() for p in (run_dir / folder).rglob("*")
+                   if p.is_file()}
+    wanted = {p for p in wanted if not any(part.startswith(".") for part in Path(p).parts)}
+    return {path: sha256_file(run_dir / path) for path in sorted(wanted)}
 
 
 def _claimed(manifest: dict) -> dict[str, str | None]:
@@ -367,7 +400,7 @@ def _manifest(ctx: RunContext, *, run_id: str, started: str, records: list[dict]
         "started": (previous or {}).get("started", started),
         "finished": _now(),
         "resumed": list((previous or {}).get("resumed", [])),
-        "study_file": str(ctx.study.file),
+        "study_file": ctx.study.file.name,
         "study_sha256": ctx.study.sha256,
         "inputs": input_records(ctx.study),
         "parameters": ctx.parameters,
@@ -457,6 +490,7 @@ def run_study(study_file: str | Path, *, out: str | Path = "reports",
                 else RunFolder.create(plan.ctx.study_dir)
             rerun = _assemble(plan, folder, runner, registry, quiet=quiet, lang=messages_lang)
             final = folder.publish()
+            _place_bundle(final)
         except BaseException as error:
             runner.close(force=True)
             if folder is not None:
@@ -508,9 +542,19 @@ def _plan(study_file: str | Path, *, out: str | Path, sites: Any, only: Any, lan
     check_notebooks(ctx, entries)
     options = {"notebooks": [e.name for e in entries], "languages": ctx.languages,
                "sites": ctx.selected_sites, "jobs": workers or default_jobs(),
-               "timeout": timeout, "notebook_folder": str(registry.folder.resolve())}
+               "timeout": timeout, "notebook_folder": _folder_name(registry.folder, study)}
     _check_writable(ctx.study_dir)
     return _Plan(ctx, entries, previous, timeout, workers, options, _now(), repairs)
+
+
+def _folder_name(folder: Path, study: Any) -> str:
+    """The notebook folder as the manifest names it: relative to the study's folder when it
+    is inside, else its name only (evalkit's own notebooks: ``notebooks``)."""
+    folder = folder.resolve()
+    try:
+        return folder.relative_to(Path(study.root).resolve()).as_posix()
+    except ValueError:
+        return folder.name
 
 
 def _check_writable(folder: Path) -> None:
@@ -609,14 +653,6 @@ def _finish(ctx: RunContext, manifest: dict, registry_stages: Any, run_dir: Path
 
     write_manifest(run_dir / "manifest.json", manifest)
     write_index(run_dir, manifest, ctx.languages)
-    try:
-        scan = _run_stage(registry_stages, "release", ctx)
-    except EvalkitError as error:  # e.g. the key is no longer available: say so, keep the run
-        scan = {"status": "failed", "error": error.render("en")}
-    manifest["disclosure_scan"] = scan
-    if scan.get("status") == "failed":
-        manifest["status"] = "failed"
-    write_index(run_dir, manifest, ctx.languages)
     # The folder's claims, checked against what it holds: a file the run lost (e.g. one a
     # resume could not re-create) is named and fails the run instead of being listed.
     manifest["files"] = {}
@@ -630,8 +666,42 @@ def _finish(ctx: RunContext, manifest: dict, registry_stages: Any, run_dir: Path
         manifest["missing"] = missing
         manifest["status"] = "failed"
         write_index(run_dir, manifest, ctx.languages)
-    manifest["files"] = _released_files(run_dir)
+    # What the release check scans is what the bundle will hold.
+    manifest["files"] = _released_files(run_dir, manifest)
     write_manifest(run_dir / "manifest.json", manifest)
+    try:
+        scan = _run_stage(registry_stages, "release", ctx)
+    except EvalkitError as error:  # e.g. the key is no longer available: say so, keep the run
+        scan = {"status": "failed", "error": error.render("en")}
+    manifest["disclosure_scan"] = scan
+    if scan.get("status") == "failed":
+        manifest["status"] = "failed"
+    write_index(run_dir, manifest, ctx.languages)
+    manifest["files"] = _released_files(run_dir, manifest)
+    pending = run_dir / PENDING_BUNDLE
+    pending.unlink(missing_ok=True)
+    if manifest["status"] == "ok" and scan.get("status") == "passed":
+        # The bundle's own manifest names it; the folder's copy adds its SHA-256 (a file
+        # cannot hold its own digest).
+        manifest["release_bundle"] = {"name": manifest["run_id"] + BUNDLE_SUFFIX}
+        write_manifest(run_dir / "manifest.json", manifest)
+        digest = write_bundle(run_dir, bundle_members(manifest), pending)
+        manifest["release_bundle"]["sha256"] = digest
+    write_manifest(run_dir / "manifest.json", manifest)
+
+
+#: Where a run keeps its release bundle until the run folder is in place.
+PENDING_BUNDLE = Path(".work") / "release.zip"
+
+
+def _place_bundle(run_dir: Path) -> None:
+    """Move the bundle the run wrote next to the finished run folder; a run that may not be
+    released leaves none (nor the one an earlier, resumed run had written)."""
+    pending = run_dir / PENDING_BUNDLE
+    if pending.is_file():
+        os.replace(pending, bundle_path(run_dir))
+    else:
+        remove_bundle(run_dir)
 
 
 def _resume_manifest(ctx: RunContext, run_id: str) -> dict:

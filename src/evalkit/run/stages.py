@@ -27,6 +27,7 @@ from evalkit.prepare.ready import check_run_ready
 from evalkit.prepare.study import prepare_study
 from evalkit.present.session import analysis_parameters
 from evalkit.present.writers import write_briefs
+from evalkit.release.bundle import BUNDLE_SUFFIX, bundle_members, write_bundle
 from evalkit.release.disclosure import check_disclosure, scan_summary
 from evalkit.release.protect import suppression_rates
 from evalkit.release.suppress import policy_record
@@ -260,10 +261,12 @@ def release_check(run_dir: Path, *, study: Any = None, validation: Any = None,
                   prepared: Any = None) -> dict:
     """Scan what a run would release with :func:`evalkit.check_disclosure`.
 
-    The scan covers every file of the run folder except the private ``.work/`` folder, and
-    searches for the raw values of the study's identifying columns (from the validation
-    report, when there is one), its listed names, its key, and small counts in the tables the
-    manifest declares.
+    What is scanned is what the run's release bundle holds: ``manifest.json`` and the files it
+    lists as released, written into a bundle and read back from it (a folder without a
+    manifest: every file but the private ``.work/``). The scan searches for the raw values of
+    the study's identifying columns (from the validation report, when there is one), its
+    listed names, its key, absolute paths of the machine (the home, the study's and the
+    reports' folders), and small counts in the tables the manifest declares.
 
     Returns
     -------
@@ -280,9 +283,23 @@ def release_check(run_dir: Path, *, study: Any = None, validation: Any = None,
             key = load_key(study)
         names = list(prepared.names) if prepared is not None else list(study.privacy.names)
         inputs = {"identifiers": _identifiers(study, validation), "names": names, "key": key,
-                  "policy": study.privacy}
-    findings = check_disclosure(run_dir, update_manifest=False, exclude=(".work",), **inputs)
+                  "policy": study.privacy,
+                  "machine_paths": [str(Path(study.root).resolve()),
+                                    str(Path(run_dir).resolve().parent.parent)]}
+    manifest_file = Path(run_dir) / "manifest.json"
+    if manifest_file.is_file():
+        members = bundle_members(json.loads(manifest_file.read_text(encoding="utf-8")))
+        trial = Path(run_dir) / ".work" / f"check{BUNDLE_SUFFIX}"
+        try:
+            write_bundle(run_dir, members, trial)
+            findings = check_disclosure(trial, update_manifest=False, **inputs)
+        finally:
+            trial.unlink(missing_ok=True)
+    else:
+        findings = check_disclosure(run_dir, update_manifest=False, exclude=(".work",),
+                                    **inputs)
     result = scan_summary(findings, scanned_files=findings.attrs.get("scanned_files", 0))
+    result.pop("bundle", None)  # the trial bundle's name; the run records its own bundle
     result["findings"] = json.loads(findings.to_json(orient="records", force_ascii=False))
     return result
 
