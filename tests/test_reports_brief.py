@@ -97,14 +97,17 @@ def test_tables_are_released_numbers_with_the_footnote(briefs):
     assert not tables["outcome_change"].non_validated
 
 
-def test_quotes_are_attributed_by_role_and_site(briefs, project_root):
+def test_quotes_name_no_site_of_fewer_than_min_cell_people(briefs, project_root):
     truth = json.loads((project_root / "data_samples" / "demo" / "truth.json").read_text())
     planted = {p["value"] for p in truth["interviews"]["planted_identifiers"]}
     for brief in briefs.values():
         quotes = _blocks(brief, "report", Quote)
-        assert quotes
-        assert all(re.search(r"site [A-H]$", q.attribution) for q in quotes)
-        assert quotes[0].attribution.endswith("site G")  # the site that stands out first
+        assert len(quotes) > 1
+        # The demo interviewed two people of each role at each site, fewer than min_cell (5):
+        # quotes are attributed by role only, never by site.
+        roles = {"fr": {"Usager·ère", "Proche aidant·e", "Intervenant·e"},
+                 "en": {"Service user", "Carer", "Staff member"}}[brief.lang]
+        assert {q.attribution for q in quotes} <= roles
         assert not any(p in q.text for q in quotes for p in planted)
 
 
