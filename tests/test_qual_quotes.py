@@ -169,3 +169,89 @@ def test_bad_arguments_name_the_parameter(segments, kwargs, param):
     with pytest.raises(ArgumentError) as info:
         quote_bank(segments, **kwargs)
     assert info.value.where == param
+
+
+# -- attribution coarsened to groups of at least min_cell people -------------------------------
+
+@pytest.fixture(scope="module")
+def interviews():
+    """Generated interviews at three sites, five of each role per site; then site Est keeps
+    three of its carers, and staff are two at Nord and two at Sud (four in all)."""
+    from evalkit.datasets.interviews import make_demo_interviews
+
+    _, segments, _ = make_demo_interviews(sites=["Nord", "Sud", "Est"], seed=11,
+                                          n_per_site=15, lang_share_en=0.0)
+    segments = segments[segments["coder"] == "codeur_A"]
+    people = segments.drop_duplicates("participant")
+    carers_est = people[(people["site"] == "Est") & (people["group"] == "carer")]
+    staff = people[people["group"] == "staff"]
+    dropped = set(carers_est["participant"][:2]) | set(
+        staff.loc[staff["site"] == "Est", "participant"]) | set(
+        staff.loc[staff["site"] != "Est"].groupby("site")["participant"].apply(
+            lambda s: list(s[2:])).sum())
+    return segments[~segments["participant"].isin(dropped)].reset_index(drop=True)
+
+
+def test_interviews_as_generated_for_the_coarsening(interviews):
+    counts = interviews.groupby(["site", "group"])["participant"].nunique().to_dict()
+    assert counts[("Est", "carer")] == 3 and counts[("Nord", "carer")] == 5
+    assert counts[("Nord", "staff")] == 2 and counts[("Sud", "staff")] == 2
+    assert ("Est", "staff") not in counts
+
+
+@pytest.mark.parametrize(("lang", "carer", "staff", "user"), [
+    ("fr", "Proche aidant·e", "Participant·e", "Usager·ère"),
+    ("en", "Carer", "Participant", "Service user"),
+])
+def test_attribution_drops_the_site_then_the_role_of_a_small_group(interviews, lang, carer,
+                                                                   staff, user):
+    bank = quote_bank(interviews, lang=lang, min_cell=5, min_chars=20)
+    # The cell of each quote, from its segment (the bank leaves out what it does not say).
+    cell = interviews.drop_duplicates("segment_id").set_index("segment_id")[["site", "group"]].add_suffix("_of")
+    told = bank.join(cell, on="segment_id")
+    by_cell = told.drop_duplicates(["site_of", "group_of"]).set_index(
+        ["site_of", "group_of"])["attribution"]
+    assert by_cell[("Est", "carer")] == carer  # three carers at Est: the site is dropped
+    assert by_cell[("Nord", "carer")] == f"{carer}, site Nord"
+    assert by_cell[("Est", "user")] == f"{user}, site Est"
+    # Four staff in all: neither the site nor the role is said.
+    assert by_cell[("Nord", "staff")] == by_cell[("Sud", "staff")] == staff
+    # The bank's own columns say no more than the attribution.
+    est_carers = told[(told["site_of"] == "Est") & (told["group_of"] == "carer")]
+    assert est_carers["site"].isna().all() and (est_carers["group"] == "carer").all()
+    staff_rows = told[told["group_of"] == "staff"]
+    assert staff_rows["site"].isna().all() and staff_rows["group"].isna().all()
+    nord = told[(told["site_of"] == "Nord") & (told["group_of"] == "carer")]
+    assert (nord["site"] == "Nord").all()
+    # Without a policy the attribution is role and site, as before.
+    plain = quote_bank(interviews, lang=lang, min_chars=20)
+    assert set(plain.loc[plain["group"] == "staff", "attribution"]) == {
+        f"{staff_label}, site {s}" for staff_label in
+        [{"fr": "Intervenant·e", "en": "Staff member"}[lang]] for s in ("Nord", "Sud")}
+    # With min_cell 3, the Est carers are enough for their site; the staff (2 a site) are not.
+    three = quote_bank(interviews, lang=lang, min_cell=3, min_chars=20).join(
+        cell, on="segment_id")
+    cells = three.drop_duplicates(["site_of", "group_of"]).set_index(
+        ["site_of", "group_of"])["attribution"]
+    assert cells[("Est", "carer")] == f"{carer}, site Est"
+    assert cells[("Nord", "staff")] == {"fr": "Intervenant·e", "en": "Staff member"}[lang]
+
+
+def test_every_attribution_names_a_group_of_min_cell_people(interviews):
+    bank = quote_bank(interviews, lang="en", min_cell=5, min_chars=20)
+    sizes = interviews.groupby(["site", "group"])["participant"].nunique()
+    named = bank.dropna(subset=["site"])
+    assert len(named) and named["attribution"].str.contains(", site ").all()
+    for row in named.itertuples():
+        assert sizes[(row.site, row.group)] >= 5
+    assert not bank.loc[bank["site"].isna(), "attribution"].str.contains("site").any()
+
+
+def test_attribution_with_min_cell_needs_people():
+    rows = pd.DataFrame({"site": ["A"], "group": ["carer"]})
+    with pytest.raises(ArgumentError) as info:
+        attribution(rows, min_cell=5)
+    assert info.value.where == "people"
+    with pytest.raises(ArgumentError) as info:
+        quote_bank(make_segments([("s1", "P1", "A", "user", "Voice", LONG)]), min_cell=0)
+    assert info.value.where == "min_cell"

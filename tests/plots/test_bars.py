@@ -26,6 +26,7 @@ from evalkit.present.plots import (
     traffic_light_plot,
 )
 from evalkit.present.plots._style import SUPPRESSED
+from evalkit.release.protect import protect_tables
 
 
 @pytest.fixture(scope="module")
@@ -162,6 +163,67 @@ def test_ladder_profile_greys_the_groups_disclosure_control_suppressed(demo, lad
     assert all(category_bars(fig, j)[-3].get_width() == 0 for j in range(6))
 
 
+def _bar_of(fig, gid, y):
+    return [b for b in by_gid(fig, gid) if b.get_y() + b.get_height() / 2 == pytest.approx(y)]
+
+
+def test_ladder_profile_draws_the_shown_rungs_and_greys_only_the_hidden_ones(demo, wave1):
+    inv = demo.study.measures.involvement
+    rungs = ladder_distribution(wave1, items=inv.ladder, agree_at=inv.agree_at, site="site")
+    released = protect_tables({"ladder_distribution": rungs}, policy=demo.study.privacy,
+                              study={"site": "site"})["ladder_distribution"]
+    partly = released.groupby("site")["share"].apply(lambda s: s.isna().any() and s.notna().any())
+    assert partly.sum() >= 1  # sites with a hidden rung but 90 people placed
+    fig = ladder_profile(released, lang="fr", non_validated=False)
+    (ax,) = fig.axes
+    sites = [t.get_text() for t in ax.get_yticklabels()]
+    y = dict(zip(sites, ax.get_yticks(), strict=True))
+    assert not by_gid(fig, "evalkit-suppressed")  # no site is greyed whole
+    for site, part in released.groupby("site"):
+        part = part.sort_values("rung")
+        widths = [_bar_of(fig, f"evalkit-category-{j}", y[site])[0].get_width()
+                  for j in range(len(part))]
+        # Every shown rung is drawn at its share of the released base; hidden rungs are empty.
+        assert widths == pytest.approx(part["share"].fillna(0).tolist())
+        grey = _bar_of(fig, "evalkit-hidden", y[site])
+        if part["share"].isna().any():
+            # One grey segment: the base less the shown rungs, after them.
+            (segment,) = grey
+            shown = part["n"].sum() / part["n_placed"].iloc[0]
+            assert segment.get_width() == pytest.approx(1 - shown)
+            assert segment.get_x() == pytest.approx(shown)
+            assert segment.get_facecolor()[:3] == pytest.approx(
+                plt.matplotlib.colors.to_rgb(SUPPRESSED))
+        else:
+            assert not grey
+    legend = " ".join(t.get_text() for t in fig.legends[0].get_texts()).replace("\n", " ")
+    assert "Masqué (confidentialité)" in legend
+    assert "En gris" in notes(fig)
+    english = ladder_profile(released, lang="en", non_validated=False)
+    assert "Hidden (confidentiality)" in " ".join(
+        t.get_text() for t in english.legends[0].get_texts()).replace("\n", " ")
+
+
+def test_one_hidden_rung_keeps_the_others_of_its_bar(ladder):
+    safe = ladder.copy()
+    cell = (safe["site"] == "B") & (safe["respondent_type"] == "user") & (safe["rung"] == 2)
+    safe.loc[cell, ["n", "share"]] = np.nan
+    safe["suppressed"] = cell
+    fig = ladder_profile(safe, group="respondent_type", lang="en")
+    axis = fig.axes[1]  # site B
+    labels = [t.get_text() for t in axis.get_yticklabels()]
+    yi = axis.get_yticks()[labels.index("user")]
+    bars = {j: [b for b in axis.patches if b.get_gid() == f"evalkit-category-{j}"
+                and b.get_y() + b.get_height() / 2 == pytest.approx(yi)][0] for j in range(6)}
+    row = safe[(safe["site"] == "B") & (safe["respondent_type"] == "user")].sort_values("rung")
+    assert [bars[j].get_height() > 0 for j in range(6)] == [True] * 6
+    assert [bars[j].get_width() for j in range(6)] == pytest.approx(
+        row["share"].fillna(0).tolist())
+    (grey,) = [b for b in axis.patches if b.get_gid() == "evalkit-hidden"]
+    assert grey.get_width() == pytest.approx(ladder.loc[cell, "share"].iloc[0])
+    assert not by_gid(fig, "evalkit-suppressed")
+
+
 def test_ladder_profile_without_group_draws_one_bar_per_site(demo, wave1):
     inv = demo.study.measures.involvement
     rungs = ladder_distribution(wave1, items=inv.ladder, agree_at=inv.agree_at, site="site")
@@ -225,6 +287,35 @@ def test_outcome_change_suppressed_rows_are_grey(change):
     fig = outcome_change_plot(safe, lang="en")
     assert len(by_gid(fig, "evalkit-suppressed")) == 1
     assert "Grey: values suppressed" in notes(fig)
+
+
+def test_outcome_change_hidden_share_is_one_grey_segment_of_the_rest(change):
+    safe = change.copy()
+    safe.loc[0, "share_worse"] = np.nan
+    fig = outcome_change_plot(safe, lang="en")
+    assert not by_gid(fig, "evalkit-suppressed")
+    (grey,) = by_gid(fig, "evalkit-hidden")
+    assert grey.get_width() == pytest.approx(change.loc[0, "share_worse"])
+    # The shown shares keep their values: worse is empty, same and improved are drawn.
+    drawn = [b for j in (1, 2) for b in category_bars(fig, j)
+             if b.get_y() + b.get_height() / 2 == pytest.approx(grey.get_y() + grey.get_height() / 2)]
+    assert sorted(b.get_width() for b in drawn) == pytest.approx(
+        sorted(change.loc[0, ["share_same", "share_improved"]].tolist()))
+
+
+def test_likert_hidden_count_keeps_the_other_answers_on_the_released_base():
+    tidy = pd.DataFrame({"item": ["q1"] * 5 + ["q2"] * 5, "category": list(range(1, 6)) * 2,
+                         "count": [10, 2, 8, 20, 10, 5, 5, 10, 10, 10],
+                         "n": [50] * 5 + [40] * 5})
+    tidy.loc[1, "count"] = np.nan  # q1 answered 2 by two people: hidden
+    fig = likert_bars(tidy, items=["q1", "q2"], lang="en")
+    assert not by_gid(fig, "evalkit-suppressed")
+    (grey,) = by_gid(fig, "evalkit-hidden")
+    assert grey.get_width() == pytest.approx(2 / 50)  # 1 − 48/50, not re-normalised
+    first = category_bars(fig, 0)[0]
+    assert first.get_width() == pytest.approx(10 / 50)
+    legend = " ".join(t.get_text() for t in fig.legends[0].get_texts()).replace("\n", " ")
+    assert "Hidden (confidentiality)" in legend
 
 
 def test_outcome_change_bad_arguments(demo, change):

@@ -2,6 +2,7 @@
 converge / diverge rule."""
 
 
+import numpy as np
 import pandas as pd
 import pytest
 from _figures import by_gid, notes
@@ -56,6 +57,8 @@ def test_code_site_heatmap_rows_are_codes_under_bold_themes(frequencies):
 
 def test_code_site_heatmap_counts_labels_and_suppressed_cells(frequencies, english):
     safe = frequencies.assign(suppressed=frequencies["n_participants"].between(1, 1))
+    # Released: a hidden cell is missing (the one marker); its row is flagged.
+    safe["n_participants"] = safe["n_participants"].mask(safe["suppressed"])
     fig = code_site_heatmap(safe, value="n_participants", level="theme", labels=english,
                             lang="en")
     rows = [t.get_text() for t in fig.axes[0].get_yticklabels()]
@@ -68,6 +71,20 @@ def test_code_site_heatmap_counts_labels_and_suppressed_cells(frequencies, engli
         format_integer(v, "en") for v in themes.loc[~themes["suppressed"], "n_participants"])
     if themes["suppressed"].any():
         assert "Grey: values suppressed" in notes(fig)
+
+
+def test_code_site_heatmap_hides_cells_not_rows(frequencies):
+    # A row flagged for its participants keeps its shown segment count, drawn and coloured.
+    safe = frequencies.assign(suppressed=True, n_participants=np.nan)
+    fig = code_site_heatmap(safe, value="n_segments", lang="en")
+    shown = cells(fig)
+    assert "–" not in shown and len(shown) == 21 * 8
+    hidden = safe.assign(n_segments=safe["n_segments"].where(safe["site"] != "B"))
+    fig = code_site_heatmap(hidden, value="n_segments", lang="en")
+    assert cells(fig).count("–") == 21  # site B only
+    (grey,) = [im for im in fig.axes[0].get_images() if im.get_gid() == "evalkit-suppressed"]
+    mask = np.ma.getmaskarray(grey.get_array())
+    assert (~mask).sum() == 21 and (~mask[:, 1]).all()
 
 
 def test_code_site_heatmap_bad_arguments(demo, frequencies):

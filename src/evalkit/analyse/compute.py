@@ -622,8 +622,9 @@ def _qualitative(ctx: _Context) -> list[Item]:
         matrix, call = ctx.call(framework_matrix, coded, case="site", coder=coder, lang=lang,
                                 names=names)
         out.append(ctx.table(f"framework_{lang}", matrix, call))
+        # An attribution never names a role at a site with fewer people than the policy shows.
         quotes, call = ctx.call(quote_bank, coded, coder=coder, lang=lang, names=names,
-                                seed=ctx.seed)
+                                seed=ctx.seed, min_cell=ctx.study.privacy.min_cell)
         out.append(ctx.table(f"quotes_{lang}", quotes, call))
     return out
 

@@ -534,13 +534,18 @@ def _quotes(ctx: _Ctx) -> list[Quote]:
     if theme is None:
         return []
     rows = quotes[quotes["code_path"].astype(str).str.startswith(theme)]
-    rows = rows.sort_values(["site", "rank"], kind="stable").groupby("site").head(QUOTES_PER_SITE)
+    # One quote per site; quotes whose site the bank does not say (too few people of that
+    # role there) come after, best ranked first.
+    named = rows[rows["site"].notna()].sort_values(["site", "rank"], kind="stable").groupby(
+        "site").head(QUOTES_PER_SITE)
+    unnamed = rows[rows["site"].isna()].sort_values("rank", kind="stable")
+    rows = pd.concat([named, unnamed])
     # Sites that stand out in the numbers are quoted first.
     positions = _funnel_position(ctx)
     within = ctx.t("reports.position.within")
     rows = rows.assign(_first=rows["site"].astype(str).map(
         lambda s: 0 if positions.get(s, within) != within else 1)).sort_values(
-        ["_first", "site", "rank"], kind="stable")
+        ["_first", "site", "rank"], kind="stable", na_position="last")
     return [Quote(typography(str(r["quote"]), ctx.lang),
                   typography(str(r["attribution"]), ctx.lang))
             for _, r in rows.head(MAX_QUOTES).iterrows()]

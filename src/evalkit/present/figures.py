@@ -140,12 +140,9 @@ def _codes(tables, *, study, lang, labels):
         return None
     # Segments, not shares of participants: a handful of interviews per site gives shares
     # that disclosure control suppresses.
-    # Segment counts are not counts of people: the row flags set for the participant columns
-    # do not apply to them.
-    data = tables["code_frequencies"].drop(columns=["suppressed", "suppression"],
-                                           errors="ignore")
-    fig = plots.code_site_heatmap(data, site="site", value="n_segments",
-                            level="code", lang=lang)
+    # The released frame as the qualitative notebook draws it: its hidden cells are grey.
+    fig = plots.code_site_heatmap(tables["code_frequencies"], site="site", value="n_segments",
+                                  level="code", lang=lang)
     return figure_block(fig, caption=_t("reports.figure.codes", lang),
                         alt=_t("reports.figure.codes.alt", lang), name="codes")
 

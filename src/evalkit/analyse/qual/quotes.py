@@ -1,4 +1,5 @@
-"""A quote bank: short, scrubbed quotes by code, site and group, attributed by role and site only.
+"""A quote bank: short, scrubbed quotes by code, site and group, attributed by role and site only
+(coarsened when the group an attribution names holds fewer than ``min_cell`` people).
 
 Every quote passes through :func:`_redact` (the privacy layer's scrubber) before it is trimmed
 and chosen; no quote carries a participant id, a name or a document.
@@ -52,7 +53,8 @@ _ROLES = {
 def quote_bank(segments: pd.DataFrame, *, code: Any = None, level: str = "code",
                sites: Any = None, groups: Any = None, coder: Any = None, n_per_cell: int = 3,
                max_chars: int = 300, min_chars: int = 40, lang: str = "fr",
-               names: Iterable[str] = (), seed: Any = None) -> pd.DataFrame:
+               names: Iterable[str] = (), seed: Any = None,
+               min_cell: int | None = None) -> pd.DataFrame:
     """Quotes for each code, site and group: scrubbed, trimmed at sentences, role-attributed.
 
     Parameters
@@ -80,13 +82,18 @@ def quote_bank(segments: pd.DataFrame, *, code: Any = None, level: str = "code",
         characters or more are added).
     seed : int, numpy.random.Generator or None
         None: the stable rule below. An integer: a random choice, the same for the same seed.
+    min_cell : int, optional
+        The disclosure policy's smallest count of people that may be shown
+        (``study.privacy.min_cell``): an attribution never names a group of fewer people (see
+        :func:`attribution`). None: role and site as they are.
 
     Returns
     -------
     pandas.DataFrame
         One row per quote, sorted by code, site, group and rank, with the columns:
 
-        - ``code_path``, ``site``, ``group``: the cell;
+        - ``code_path``, ``site``, ``group``: the cell (with ``min_cell``, the site or role the
+          attribution drops is missing here too);
         - ``rank``: 1 for the first quote of the cell;
         - ``segment_id``: the coded segment, to trace the quote back (not a person);
         - ``quote``: the scrubbed, trimmed text;
@@ -105,11 +112,13 @@ def quote_bank(segments: pd.DataFrame, *, code: Any = None, level: str = "code",
     words with the cell's other segments, as in :func:`~evalkit.framework_matrix`), then
     the order of the transcripts; with a ``seed``, a seeded random order replaces it.
 
-    Attribution names the role and the site only, never the participant or the document. The
+    Attribution names the role and the site only, never the participant or the document; with
+    ``min_cell``, the people counted are the interviewees of ``segments`` (every coder, every
+    code, before ``sites`` and ``groups`` select). The
     groups ``user``, ``carer`` and ``staff`` (and their French forms, e.g. ``usager``,
     ``proche aidant``, ``intervenant``) are labelled from the catalogues; any other group
-    value is shown as it is written (capitalised), a missing group as "Participant·e". Small
-    sites or rare roles may still point to a person: read the bank before it leaves.
+    value is shown as it is written (capitalised), a missing group as "Participant·e". Without
+    ``min_cell``, small sites or rare roles may point to a person.
 
     Examples
     --------
@@ -132,7 +141,11 @@ def quote_bank(segments: pd.DataFrame, *, code: Any = None, level: str = "code",
     n_per_cell = check_int(n_per_cell, "n_per_cell", minimum=1)
     max_chars = check_int(max_chars, "max_chars", minimum=20)
     min_chars = check_int(min_chars, "min_chars", minimum=0, maximum=max_chars)
+    min_cell = None if min_cell is None else check_int(min_cell, "min_cell", minimum=1)
     check_choice(lang, LANGUAGES, "lang")
+    people = pd.DataFrame({"site": segments["site"].to_numpy(),
+                           "group": segments["group"].to_numpy(),
+                           "participant": case_column(segments).to_numpy()})
     generator = None if seed is None else rng(seed)
     chosen, _ = select_coder(segments, coder, allow_consensus=False)
     chosen = filter_rows(chosen, site=check_values(sites, "sites"),
@@ -144,22 +157,41 @@ def quote_bank(segments: pd.DataFrame, *, code: Any = None, level: str = "code",
     candidates["n_chars"] = candidates["quote"].str.len().astype("int64")
     candidates = candidates.loc[candidates["n_chars"] >= max(min_chars, 1)]
     picked = _pick(candidates, n_per_cell, generator)
-    picked["attribution"] = attribution(picked, lang=lang)
+    picked["attribution"] = attribution(picked, lang=lang, people=people, min_cell=min_cell)
+    if min_cell is not None:
+        # The table says no more than the attribution: a site or role it drops is empty.
+        keep_site, keep_role = _said(picked, site="site", group="group", people=people,
+                                     participant="participant", min_cell=min_cell)
+        picked["site"] = picked["site"].astype(object).where(keep_site, None)
+        picked["group"] = picked["group"].astype(object).where(keep_role, None)
     return picked[QUOTE_COLUMNS].reset_index(drop=True)
 
 
 def attribution(data: pd.DataFrame, *, site: str = "site", group: str = "group",
-                lang: str = "fr") -> pd.Series:
-    """The attribution of each row: its role and site, e.g. ``Proche aidant·e, site A``.
+                lang: str = "fr", people: pd.DataFrame | None = None,
+                participant: str = "participant", min_cell: int | None = None) -> pd.Series:
+    """The attribution of each row: its role and site, e.g. ``Proche aidant·e, site A``;
+    coarsened when the group it names has fewer than ``min_cell`` people.
 
     Parameters
     ----------
     data : pandas.DataFrame
         Rows with a site and a group column.
     site, group : str
-        The columns of the site and of the group (the role).
+        The columns of the site and of the group (the role), in ``data`` and ``people``.
     lang : {"fr", "en"}
         Language of the labels.
+    people : pandas.DataFrame, optional
+        Who could be meant: one row per interviewee (or per segment), with the site, group and
+        ``participant`` columns; needed with ``min_cell``.
+    participant : str, default "participant"
+        The column of ``people`` that tells people apart (each is counted once).
+    min_cell : int, optional
+        The disclosure policy's smallest count of people that may be shown. When fewer people
+        of that role were interviewed at that site, the site is dropped (``Proche aidant·e``);
+        when fewer people of that role were interviewed across all sites, the role is dropped
+        too (``Participant·e``). Roles are compared by their label (``carer`` and ``Proche
+        aidant`` are one role). None: role and site as they are.
 
     Returns
     -------
@@ -173,14 +205,58 @@ def attribution(data: pd.DataFrame, *, site: str = "site", group: str = "group",
     ...                                                          "Gestionnaire"]})
     >>> attribution(rows, lang="fr").tolist()
     ['Proche aidant·e, site A', 'Intervenant·e, site B', 'Gestionnaire']
+
+    Three carers at site A, five at site B, one staff member in all:
+
+    >>> people = pd.DataFrame({"site": list("AAABBBBBB"),
+    ...                        "group": ["carer"] * 8 + ["staff"],
+    ...                        "participant": [f"P{i}" for i in range(9)]})
+    >>> attribution(rows.iloc[:2], lang="en", people=people, min_cell=5).tolist()
+    ['Carer', 'Participant']
     """
     require_columns(data, (site, group), "data")
+    check_choice(lang, LANGUAGES, "lang")
     roles = data[group].map(lambda value: _role_label(value, lang), na_action=None)
-    sites = data[site]
-    labels = [
-        role if pd.isna(where) else t("qual.quote.attribution", lang, role=role, site=str(where))
-        for role, where in zip(roles, sites, strict=True)]
+    keep_site, keep_role = _said(data, site=site, group=group, people=people,
+                                 participant=participant, min_cell=min_cell)
+    labels = [_attributed(role if role_said else t("qual.role.unknown", lang),
+                          where if site_said else None, lang)
+              for role, where, site_said, role_said
+              in zip(roles, data[site], keep_site, keep_role, strict=True)]
     return pd.Series(labels, index=data.index, dtype="str", name="attribution")
+
+
+def _said(data: pd.DataFrame, *, site: str, group: str, people: pd.DataFrame | None,
+          participant: str, min_cell: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``data``: whether its site, and its role, may be said (each names a group of
+    at least ``min_cell`` people; all True without ``min_cell``)."""
+    every = np.ones(len(data), dtype=bool)
+    if min_cell is None:
+        return every, every.copy()
+    min_cell = check_int(min_cell, "min_cell", minimum=1)
+    if people is None:
+        raise ArgumentError("min_cell needs people: the interviewees (site, group and "
+                            f"{participant} columns) the attributions could point to",
+                            where="people")
+    require_columns(people, (site, group, participant), "people")
+    # Roles by their label, so that "carer" and "Proche aidant·e" count together.
+    who = pd.DataFrame({"site": people[site].astype(object).to_numpy(),
+                        "role": people[group].map(lambda value: _role_label(value, "en"),
+                                                  na_action=None).to_numpy(),
+                        "person": people[participant].astype(object).to_numpy()})
+    who = who.dropna(subset=["person"])
+    at_site = who.groupby(["role", "site"], dropna=False)["person"].nunique()
+    in_role = who.groupby("role", dropna=False)["person"].nunique()
+    keys = data[group].map(lambda value: _role_label(value, "en"), na_action=None)
+    keep_role = np.array([in_role.get(key, 0) >= min_cell for key in keys], dtype=bool)
+    keep_site = np.array([not pd.isna(where) and at_site.get((key, where), 0) >= min_cell
+                          for key, where in zip(keys, data[site], strict=True)], dtype=bool)
+    return keep_site & keep_role, keep_role
+
+
+def _attributed(role: str, where: Any, lang: str) -> str:
+    return role if pd.isna(where) else t("qual.quote.attribution", lang, role=role,
+                                         site=str(where))
 
 
 def _redact(texts: pd.Series, *, lang: str, names: Iterable[str] = ()) -> pd.Series:

@@ -1,5 +1,10 @@
 """Horizontal 100 % bars shared by the figures: stacked (ladder, traffic light, integration) and
 diverging around a centre (Likert items, outcome change), with labels, n and suppressed rows.
+
+Hidden cells (disclosure control) are handled cell by cell: the shown cells of a bar are drawn at
+their share of the released base, and what the hidden cells hold together is one grey segment
+(base minus the shown cells: no hidden cell can be read off it). A bar with no shown cell is grey
+whole.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ class Rows:
     shares: np.ndarray               # rows × categories, proportions of each row
     n: np.ndarray                    # people behind each row (NaN: unknown or suppressed)
     suppressed: np.ndarray           # bool per row: drawn grey, without values
+    hidden: np.ndarray | None = None  # bool rows × categories: cells hidden (one grey segment)
     bold: np.ndarray | None = None   # bool per row: summary rows (outcome groups)
     blocks: list[Any] = field(default_factory=list)  # block of each row (gaps between blocks)
     drawn: list = field(default_factory=list)  # (label, bar) pairs, to drop labels that overflow
@@ -41,10 +47,29 @@ class Rows:
         self.shares = np.asarray(self.shares, dtype="float64")
         self.suppressed = np.asarray(self.suppressed, dtype=bool)
         self.n = np.asarray(self.n, dtype="float64")
+        if self.hidden is None:
+            self.hidden = np.zeros(self.shares.shape, dtype=bool)
+        self.hidden = np.asarray(self.hidden, dtype=bool)
         if self.bold is None:
             self.bold = np.zeros(len(self.labels), dtype=bool)
         if not self.blocks:
             self.blocks = [0] * len(self.labels)
+
+    def shown(self) -> np.ndarray:
+        """The shares drawn: 0 for hidden cells and suppressed rows."""
+        gone = self.hidden | self.suppressed[:, None]
+        return np.where(gone, 0.0, np.nan_to_num(self.shares))
+
+    def remainder(self) -> np.ndarray:
+        """Per row, the share the hidden cells hold together: 1 minus the shown shares (all
+        computed on the released base), 0 for rows without a hidden cell or suppressed whole."""
+        partial = self.hidden.any(axis=1) & ~self.suppressed
+        rest = np.clip(1.0 - self.shown().sum(axis=1), 0.0, 1.0)
+        return np.where(partial, rest, 0.0)
+
+    def any_hidden(self) -> bool:
+        """Whether any cell or row is hidden."""
+        return bool(self.suppressed.any() or self.hidden.any())
 
     def positions(self) -> np.ndarray:
         """y of each row: 0, -1, -2... with an extra gap where the block changes."""
@@ -108,6 +133,17 @@ def _suppressed(ax: Axes, rows: Rows, y: np.ndarray, left: float, width: float,
                 fontsize=S.SMALL, color=S.MUTED, style="italic", gid="evalkit-suppressed-label")
 
 
+def _hidden_part(ax: Axes, rows: Rows, y: np.ndarray, left: np.ndarray, lang: str) -> None:
+    """The grey segment of the hidden cells of each partly hidden row, after its shown cells."""
+    rest = rows.remainder()
+    partial = rows.hidden.any(axis=1) & ~rows.suppressed
+    if not partial.any():
+        return
+    ax.barh(y[partial], rest[partial], left=left[partial], height=BAR_HEIGHT,
+            color=S.SUPPRESSED, edgecolor="white", linewidth=0.6,
+            label=t("plots.legend.hidden", lang), gid="evalkit-hidden")
+
+
 def _y_axis(ax: Axes, rows: Rows, y: np.ndarray) -> None:
     ax.set_yticks(y, rows.labels)
     ax.tick_params(axis="y", length=0)
@@ -135,13 +171,14 @@ def draw_stacked(ax: Axes, rows: Rows, categories: Sequence[str], colours: Seque
     """100 % stacked bars, one per row, categories left to right."""
     y = rows.positions()
     hatches = hatches or [None] * len(categories)
-    shares = np.where(rows.suppressed[:, None], 0.0, rows.shares)
+    shares = rows.shown()
     left = np.zeros(len(y))
     for j, name in enumerate(categories):
         _segment(ax, rows, y, left, shares[:, j], colour=colours[j], hatch=hatches[j],
                  label=name,
                  label_min=label_min, lang=lang, gid=f"evalkit-category-{j}")
-        left = left + np.nan_to_num(shares[:, j])
+        left = left + shares[:, j]
+    _hidden_part(ax, rows, y, left, lang)
     _suppressed(ax, rows, y, 0.0, 1.0, lang)
     _y_axis(ax, rows, y)
     ax.set_xlim(0, 1)
@@ -175,7 +212,7 @@ def draw_diverging(ax: Axes, rows: Rows, categories: Sequence[str], colours: Seq
     caller draws it aside). Returns the half-width of the x axis.
     """
     y = rows.positions()
-    shares = np.where(rows.suppressed[:, None], 0.0, rows.shares)
+    shares = rows.shown()
     offset = diverging_offsets(shares, neutral, centre)
     left = -offset
     for j, name in enumerate(categories):
@@ -183,7 +220,10 @@ def draw_diverging(ax: Axes, rows: Rows, categories: Sequence[str], colours: Seq
             continue
         _segment(ax, rows, y, left, shares[:, j], colour=colours[j], hatch=None, label=name,
                  label_min=label_min, lang=lang, gid=f"evalkit-category-{j}")
-        left = left + np.nan_to_num(shares[:, j])
+        left = left + shares[:, j]
+    # The hidden cells' segment goes at the right end: it may hold negative answers as well.
+    _hidden_part(ax, rows, y, left, lang)
+    left = left + rows.remainder()
     reach = max(float(np.max(offset, initial=0.0)), float(np.max(left, initial=0.0)), 0.25)
     half = min(1.0, math.ceil(reach * 10 + 0.2) / 10)
     _suppressed(ax, rows, y, -half, 2 * half, lang)
@@ -196,11 +236,12 @@ def draw_diverging(ax: Axes, rows: Rows, categories: Sequence[str], colours: Seq
     return half
 
 
-def draw_aside(ax: Axes, rows: Rows, share: np.ndarray, *, colour: Any, label: str, lang: str,
+def draw_aside(ax: Axes, rows: Rows, column: int, *, colour: Any, label: str, lang: str,
                label_min: float) -> None:
-    """The neutral category, set aside in its own narrow panel."""
+    """The neutral category (column ``column`` of the rows), set aside in its own narrow
+    panel."""
     y = rows.positions()
-    share = np.where(rows.suppressed, np.nan, share)
+    share = np.where(rows.suppressed | rows.hidden[:, column], np.nan, rows.shares[:, column])
     _segment(ax, rows, y, np.zeros(len(y)), share, colour=colour, hatch=None, label=label,
              label_min=0.0, lang=lang, gid="evalkit-neutral", outside=True)
     top = max(0.25, math.ceil(float(np.nanmax(share, initial=0.0)) * 16) / 10)
@@ -213,12 +254,18 @@ def draw_aside(ax: Axes, rows: Rows, share: np.ndarray, *, colour: Any, label: s
 
 
 def legend(fig: Figure, labels: Sequence[str], colours: Sequence[Any], *,
-           hatches: Sequence[str | None] | None = None, ncols: int | None = None) -> None:
-    """A legend above the plot, in reading order, its entries wrapped to fit the width."""
+           hatches: Sequence[str | None] | None = None, ncols: int | None = None,
+           hidden: str | None = None) -> None:
+    """A legend above the plot, in reading order, its entries wrapped to fit the width; with
+    ``hidden`` (the page's language), a last grey entry for the hidden cells."""
+    hatches = list(hatches or [None] * len(labels))
+    if hidden is not None:
+        labels = [*labels, t("plots.legend.hidden", hidden)]
+        colours = [*colours, S.SUPPRESSED]
+        hatches = [*hatches, None]
     ncols = ncols or len(labels)
     width = fig.get_figwidth()
     chars = S.chars_for(width / ncols - 0.3, S.SMALL)
-    hatches = hatches or [None] * len(labels)
     handles = []
     for colour, hatch in zip(colours, hatches, strict=True):
         patch = Patch(facecolor=colour, edgecolor="white", hatch=hatch)
@@ -234,17 +281,25 @@ def legend(fig: Figure, labels: Sequence[str], colours: Sequence[Any], *,
 
 def _rows_of(part: pd.DataFrame, keys: list, category: str, categories: list, value: str,
              n: str, labels: list[str]) -> Rows:
+    """The rows of ``part`` (one row per bar and category), hidden cell by cell: a cell is
+    hidden when its share is missing or its row is flagged ``suppressed``."""
     index = pd.MultiIndex.from_frame(part[keys].drop_duplicates())
     wide = part.pivot_table(index=keys, columns=category, values=value, aggfunc="first",
                             dropna=False, observed=False)
     wide = wide.reindex(index=index, columns=categories)
     grouped = part.groupby(keys, sort=False, dropna=False, observed=True)
     counts = grouped[n].first().reindex(index)
-    flags = pd.Series(S.suppressed_rows(part, [value]), index=pd.MultiIndex.from_frame(
-        part[keys])).groupby(level=list(range(len(keys))), sort=False).any()
+    cells = part[[*keys, category]].assign(_hidden=S.suppressed_rows(part, [value]),
+                                           _present=True)
+    flags = cells.groupby([*keys, category], sort=False, dropna=False,
+                          observed=True)[["_hidden", "_present"]].any()
+    hidden = flags["_hidden"].unstack(category).reindex(index=index, columns=categories)
+    present = flags["_present"].unstack(category).reindex(index=index, columns=categories)
+    hidden = hidden.astype("boolean").fillna(False).to_numpy(dtype=bool)
+    present = present.astype("boolean").fillna(False).to_numpy(dtype=bool)
     return Rows(labels=labels, shares=wide.to_numpy(dtype="float64", na_value=np.nan),
                 n=counts.to_numpy(dtype="float64", na_value=np.nan),
-                suppressed=flags.reindex(index).to_numpy(dtype=bool))
+                suppressed=~(present & ~hidden).any(axis=1), hidden=hidden)
 
 
 def site_panels(data: pd.DataFrame, *, site: str, group: str | None, category: str,
@@ -280,12 +335,14 @@ def draw_panels(panels: list[tuple[str | None, Rows]], names: list[str], colours
         if title:
             ax.set_title(title, loc="left", fontsize=S.FONT, fontweight="bold", pad=2)
     axes[-1].set_xlabel(xlabel)
-    legend(fig, names, colours, hatches=hatches, ncols=legend_cols)
+    legend(fig, names, colours, hatches=hatches, ncols=legend_cols,
+           hidden=lang if any_suppressed(panels) else None)
     return fig, axes
 
 
 def any_suppressed(panels: list[tuple[str | None, Rows]]) -> bool:
-    return any(rows.suppressed.any() for _, rows in panels)
+    """Whether any bar of the panels is hidden, whole or in part."""
+    return any(rows.any_hidden() for _, rows in panels)
 
 
 def fit_labels(fig: Figure, rows: Sequence[Rows]) -> None:

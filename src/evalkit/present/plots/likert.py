@@ -79,19 +79,21 @@ def _tidy_categories(data: pd.DataFrame, items: list[str], codebook: Any) -> lis
     return list(pd.unique(order["category"]))
 
 
-def _tidy_counts(data: pd.DataFrame, items: list[str], categories: list) -> np.ndarray:
-    """items × categories counts from a counted distribution; an item with a suppressed
-    (missing) count is drawn grey, as if nobody had answered it."""
-    out = np.zeros((len(items), len(categories)), dtype="int64")
+def _tidy_counts(data: pd.DataFrame, items: list[str],
+                 categories: list) -> tuple[np.ndarray, np.ndarray | None]:
+    """items × categories counts from a counted distribution (a suppressed count is NaN), and
+    the base of each item when ``data`` gives it (its ``n`` column), else None."""
+    out = np.zeros((len(items), len(categories)), dtype="float64")
+    base = np.full(len(items), np.nan) if "n" in data.columns else None
     keys = [str(c) for c in categories]
     for i, item in enumerate(items):
         rows = data[data["item"] == item]
         counts = rows.groupby(rows["category"].astype(str))["count"].sum(min_count=1)
-        values = [counts.get(k, 0) for k in keys]
-        if rows["count"].isna().any():
-            continue
-        out[i] = [int(v) for v in values]
-    return out
+        out[i] = [counts.get(k, 0) for k in keys]
+        if base is not None:
+            known = rows["n"].dropna()
+            base[i] = known.iloc[0] if len(known) else np.nan
+    return out, base
 
 
 @S.figure_docs
@@ -107,7 +109,9 @@ def likert_bars(data: pd.DataFrame, *, items: Sequence[str], codebook: Any = Non
         One row per respondent, the items as numbers (missing as NaN), e.g. the ``responses``
         of :func:`evalkit.validate.study.validate_study`; or the answers already counted, as
         :func:`evalkit.analyse.describe.likert_distribution` gives them (``item``, ``category``,
-        ``count``), released or not (an item with a suppressed count is drawn grey).
+        ``count``, and the base ``n``), released or not: the shown answers are drawn as
+        shares of ``n`` and the hidden ones together as one grey segment (without ``n``, an
+        item with a hidden count is grey whole).
     items : list of str
         The item columns, drawn top to bottom in this order.
     codebook : Codebook, optional
@@ -165,34 +169,40 @@ def likert_bars(data: pd.DataFrame, *, items: Sequence[str], codebook: Any = Non
     if tidy:
         cats = list(categories) if categories is not None else _tidy_categories(data, items,
                                                                                 codebook)
-        counts = _tidy_counts(data, items, cats)
+        counts, base = _tidy_counts(data, items, cats)
     else:
         cats = _categories(data, items, codebook, categories)
-        counts = _counts(data, items, cats)
+        counts, base = _counts(data, items, cats), None
     with S.styled():
-        return _draw(counts, items, cats, codebook=codebook, neutral=neutral,
+        return _draw(counts, items, cats, base=base, codebook=codebook, neutral=neutral,
                      label_min=label_min, min_n=min_n, lang=lang, width=width)
 
 
-def _draw(counts: np.ndarray, items: list[str], cats: list, *, codebook: Any, neutral: str,
-          label_min: float, min_n: int | None, lang: str, width: float) -> Figure:
-    n = counts.sum(axis=1)
+def _draw(counts: np.ndarray, items: list[str], cats: list, *, base: np.ndarray | None,
+          codebook: Any, neutral: str, label_min: float, min_n: int | None, lang: str,
+          width: float) -> Figure:
+    cells = np.isnan(counts)
+    # Shares are of the released base: re-normalised over the shown answers they would let the
+    # hidden ones be worked out. Without a base, an item with a hidden count is grey whole.
+    n = np.nansum(counts, axis=1) if base is None else base
+    n = np.where(cells.any(axis=1) & (base is None), np.nan, n)
     with np.errstate(invalid="ignore", divide="ignore"):
         shares = counts / np.where(n > 0, n, np.nan)[:, None]
-    hidden = (n == 0) | (n < (min_n or 0))
+    small = (n < (min_n or 0)) | (n == 0) | np.isnan(n)
+    hidden = small | cells.all(axis=1)
     colours, middle = likert_colours(len(cats))
     aside = middle is not None and neutral == "aside"
     label_width = 0.36 * width
     rows = _bars.Rows(labels=[S.wrap(S.variable_label(codebook, i, lang),
                                      S.chars_for(label_width, S.SMALL)) for i in items],
-                      shares=shares, n=n, suppressed=hidden)
+                      shares=shares, n=n, suppressed=hidden, hidden=cells)
     names = [_answer_label(codebook, items[0], c, lang) for c in cats]
     fig = S.new_figure(width, rows.height_inches() + 1.2)
     if aside:
         ax, ax_aside = fig.subplots(1, 2, width_ratios=[4.6, 1.4], sharey=True)
         _bars.draw_diverging(ax, rows, names, colours, neutral=middle, centre=False, lang=lang,
                              label_min=label_min)
-        _bars.draw_aside(ax_aside, rows, shares[:, middle], colour=colours[middle],
+        _bars.draw_aside(ax_aside, rows, middle, colour=colours[middle],
                          label=names[middle], lang=lang, label_min=label_min)
         _bars.n_column(ax_aside, rows, rows.positions(), lang)
     else:
@@ -201,10 +211,13 @@ def _draw(counts: np.ndarray, items: list[str], cats: list, *, codebook: Any, ne
                              label_min=label_min)
         _bars.n_column(ax, rows, rows.positions(), lang)
     ax.set_xlabel(t("plots.likert.share", lang))
-    _bars.legend(fig, names, colours, ncols=min(len(names), 5 if width > 5 else 3))
+    _bars.legend(fig, names, colours, ncols=min(len(names), 5 if width > 5 else 3),
+                 hidden=lang if cells.any() else None)
     notes = [t("plots.likert.note", lang)]
-    if hidden.any():
-        notes.append(t("plots.note.min_n", lang, min_n=format_integer(min_n or 1, lang)))
+    if (small & ~np.isnan(n)).any() and min_n:
+        notes.append(t("plots.note.min_n", lang, min_n=format_integer(min_n, lang)))
+    if cells.any() or np.isnan(n).any():
+        notes.append(S.suppressed_note(lang))
     S.add_notes(fig, notes)
     _bars.fit_labels(fig, [rows])
     return fig

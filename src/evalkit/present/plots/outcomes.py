@@ -33,7 +33,8 @@ def outcome_change_plot(data: pd.DataFrame, *, groups: Mapping[str, Sequence[str
     data : DataFrame
         The output of :func:`evalkit.analyse.outcomes.outcome_change` for one site or the whole study
         (one row per outcome; ``outcome_change_from_study(..., by_site=False)``), possibly
-        through disclosure control (rows flagged ``suppressed`` are drawn grey).
+        through disclosure control (the shown shares are drawn, the hidden ones together as one
+        grey segment; a row with no share shown is grey whole).
     groups : dict of str to list of str, optional
         The outcome groups and their items (``study.measures.outcomes.groups``): each group's
         summary row (bold) comes first, then its items. Without it, items come first in the
@@ -128,10 +129,12 @@ def _draw(data: pd.DataFrame, groups: dict[str, list], *, codebook: Any, label_m
               for o, (_, bold, _) in zip(part["outcome"], order, strict=True)]
     shares = part[["share_worse", "share_same", "share_improved"]].to_numpy(
         dtype="float64", na_value=np.nan)
+    # A share is hidden when it is missing; a row flagged ``suppressed`` with every share
+    # shown hides something else (a count): its shares are drawn.
+    hidden = np.isnan(shares)
     rows = _bars.Rows(labels=labels, shares=shares,
                       n=part["n_paired"].to_numpy(dtype="float64", na_value=np.nan),
-                      suppressed=S.suppressed_rows(part, ["share_worse", "share_same",
-                                                          "share_improved"]),
+                      suppressed=hidden.all(axis=1), hidden=hidden,
                       bold=np.array([bold for _, bold, _ in order]),
                       blocks=[block for _, _, block in order])
     names = [t("quant.outcomes.worse", lang), t("quant.outcomes.same", lang),
@@ -142,9 +145,9 @@ def _draw(data: pd.DataFrame, groups: dict[str, list], *, codebook: Any, label_m
                          label_min=label_min)
     _bars.n_column(ax, rows, rows.positions(), lang)
     ax.set_xlabel(t("plots.outcomes.share", lang))
-    _bars.legend(fig, names, _COLOURS)
+    _bars.legend(fig, names, _COLOURS, hidden=lang if rows.any_hidden() else None)
     notes = [t("plots.outcomes.note", lang), t("quant.outcomes.narrative_note", lang)]
-    if rows.suppressed.any():
+    if rows.any_hidden():
         notes.append(S.suppressed_note(lang))
     S.add_notes(fig, notes)
     _bars.fit_labels(fig, [rows])

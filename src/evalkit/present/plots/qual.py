@@ -78,8 +78,9 @@ def code_site_heatmap(data: pd.DataFrame, *, site: str = "site",
     ----------
     data : DataFrame
         The output of :func:`evalkit.code_frequencies` with a site breakdown and no group
-        breakdown (``group=None``), possibly through disclosure control (cells flagged
-        ``suppressed`` or missing are grey, with a dash).
+        breakdown (``group=None``), possibly through disclosure control (hidden cells, missing
+        in ``value``, are grey, with a dash; the other cells of a row flagged ``suppressed`` are
+        drawn).
     site : str, default "site"
         The site column.
     value : {"share_participants", "n_participants", "n_segments"}
@@ -148,11 +149,10 @@ def _draw_codes(data: pd.DataFrame, site: str, value: str, level: str, labels: M
     sites = pd.unique(data[site])
     wide = data.pivot(index="code_path", columns=site, values=value).reindex(
         index=paths["code_path"], columns=sites)
-    flags = pd.Series(S.suppressed_rows(data, [value]),
-                      index=pd.MultiIndex.from_frame(data[["code_path", site]]))
-    hidden = flags.unstack(site).reindex(index=paths["code_path"], columns=sites)
-    hidden = hidden.fillna(True).to_numpy(dtype=bool)
+    # A cell is hidden when its value is missing (the one marker of a hidden cell): a row
+    # flagged ``suppressed`` may hide another column (participants) and show this one.
     values = wide.to_numpy(dtype="float64", na_value=np.nan)
+    hidden = np.isnan(values)
     share = value == "share_participants"
     top = 1.0 if share else max(1.0, float(np.nanmax(np.where(hidden, np.nan, values),
                                                       initial=1.0)))
