@@ -180,7 +180,8 @@ def _describe(ctx: _Context) -> list[Item]:
         "sha256": str(p.get("sha256") or "")[:16]} for p in report.provenance])
     summary = report.summary()
     return [ctx.table("response_counts", counts, call), ctx.table("sources", sources),
-            ctx.table("validation_summary", summary)]
+            ctx.table("validation_summary", summary),
+            ctx.table("item_response", report.item_response())]
 
 
 def _by_site(function: Callable[..., Any], data: pd.DataFrame, *, site: str,

@@ -1,0 +1,200 @@
+"""Skip logic: items asked of a subset (``asked_if`` in the codebook) are missing by design where
+they were not asked, told apart from non-response in validation, in the n's and in reports."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from _studies import small_study
+
+from evalkit.config._model import StudyConfigError
+from evalkit.config.codebook import load_codebook
+from evalkit.validate.study import validate_study
+
+ITEM = "avis_suivi"           # asked only of those who agree they are consulted
+FILTER = "inv_consulted"
+AGREE = (4, 5)
+MISSING = {8: {"fr": "Ne sait pas", "en": "Don't know"}, 9: {"fr": "Refus", "en": "Refused"}}
+
+
+def _skip_study(folder: Path, *, seed: int = 7, n_stray: int = 3) -> tuple[Path, pd.DataFrame]:
+    """A two-wave demo-like study with ``ITEM`` asked only when ``FILTER`` is agree: blank where
+    not asked, except ``n_stray`` answers given anyway; some blanks and 9s among those asked.
+    Returns the study file and the raw wave files stacked (text, as written)."""
+    study = small_study(folder, waves=2)
+    gen = np.random.default_rng(seed)
+    raws = []
+    for path in sorted(folder.glob("survey_w*.csv")):
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+        asked = raw[FILTER].isin([str(a) for a in AGREE]).to_numpy()
+        answer = gen.integers(1, 6, len(raw)).astype(str).astype(object)
+        draw = gen.random(len(raw))
+        answer[asked & (draw < 0.15)] = ""
+        answer[asked & (draw > 0.93)] = "9"
+        answer[~asked] = ""
+        stray = np.flatnonzero(~asked)[:n_stray]
+        answer[stray] = "2"
+        raw[ITEM] = answer
+        raw.to_csv(path, index=False)
+        raws.append(raw.assign(_file=path.name, _line=np.arange(len(raw)) + 2))
+    book_path = folder / "codebook.yaml"
+    book = yaml.safe_load(book_path.read_text(encoding="utf-8"))
+    book["variables"][ITEM] = {
+        "type": "likert", "values": "agree5", "missing": MISSING,
+        "label": {"fr": "Mon avis a été pris en compte", "en": "My view was acted upon"},
+        "asked_if": {"variable": FILTER, "values": list(AGREE)}}
+    book_path.write_text(yaml.safe_dump(book, allow_unicode=True, sort_keys=False),
+                         encoding="utf-8")
+    return study, pd.concat(raws, ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def skip(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("skip")
+    study, raw = _skip_study(folder)
+    return validate_study(study), raw
+
+
+def test_answers_given_where_not_asked_are_warned_with_file_and_row(skip):
+    report, raw = skip
+    not_asked = ~raw[FILTER].isin([str(a) for a in AGREE])
+    stray = raw[not_asked & (raw[ITEM] != "")]
+    assert len(stray) == 6  # three per wave file
+    warned = report.problems[report.problems["rule"] == "answered_not_asked"]
+    assert (warned["severity"] == "warning").all() and (warned["column"] == ITEM).all()
+    assert sorted(zip(warned["source"], warned["row"].astype(int), strict=True)) == sorted(
+        zip(stray["_file"], stray["_line"].astype(int), strict=True))
+    assert "inv_consulted" in warned["message_en"].iloc[0]
+    assert "posée seulement si" in warned["message_fr"].iloc[0]
+    assert report.ok  # a warning: the answer is kept
+    kept = report.responses.loc[report.responses["source_row"].isin(stray["_line"]), ITEM]
+    assert kept.notna().any()
+
+
+def test_item_response_excludes_missing_by_design_from_non_response(skip):
+    report, raw = skip
+    table = report.item_response().set_index("variable")
+    row = table.loc[ITEM]
+    # Independent count from the files as written.
+    asked_by_filter = raw[FILTER].isin([str(a) for a in AGREE])
+    blank = raw[ITEM] == ""
+    by_design = ~asked_by_filter & blank
+    asked = ~by_design
+    no_answer = asked & (blank | raw[ITEM].isin(["8", "9"]))
+    assert row["n_rows"] == len(raw)
+    assert row["n_not_asked"] == by_design.sum() > 10
+    assert row["n_asked"] == asked.sum()
+    assert row["n_no_answer"] == no_answer.sum() > 0
+    assert row["n_missing_code"] == (asked & raw[ITEM].isin(["8", "9"])).sum() > 0
+    assert row["n_answered"] == (asked & ~no_answer).sum()
+    assert row["share_no_answer"] == pytest.approx(no_answer.sum() / asked.sum())
+    # Without skip logic every blank would have been non-response: the cells not asked are
+    # the difference.
+    assert blank.sum() + raw[ITEM].isin(["8", "9"]).sum() == (row["n_no_answer"]
+                                                             + row["n_not_asked"])
+    # An item every row is asked keeps all its blanks as non-response.
+    other = table.loc["inv_influence"]
+    assert other["n_not_asked"] == 0
+    assert other["n_no_answer"] == (raw["inv_influence"].isin(["", "8", "9"])).sum()
+    assert (table["n_not_asked"] + table["n_asked"] == table["n_rows"]).all()
+    assert (table["n_answered"] + table["n_no_answer"] == table["n_asked"]).all()
+
+
+def test_not_asked_marks_cells_empty_by_design(skip):
+    report, raw = skip
+    mask = report.not_asked[ITEM].to_numpy()
+    expected = (~raw[FILTER].isin([str(a) for a in AGREE]) & (raw[ITEM] == "")).to_numpy()
+    assert (mask == expected).all()
+    assert report.responses.loc[mask, ITEM].isna().all()
+    # A variable asked at baseline only is not asked at the follow-up wave.
+    paid = report.not_asked["net_paid"].to_numpy()
+    wave2 = (raw["wave"] == "2").to_numpy()
+    assert paid[wave2].all() and not paid[~wave2].any()
+
+
+def test_a_study_without_skip_logic_counts_every_blank(tmp_path):
+    study = small_study(tmp_path / "plain", waves=1)
+    report = validate_study(study)
+    table = report.item_response().set_index("variable")
+    raw = pd.read_csv(tmp_path / "plain" / "survey_w1.csv", dtype=str, keep_default_na=False)
+    for item in ("inv_consulted", "tp_safe", "wb_1"):
+        assert table.loc[item, "n_not_asked"] == 0
+        assert table.loc[item, "n_no_answer"] == raw[item].isin(["", "8", "9"]).sum()
+    assert "answered_not_asked" not in set(report.problems["rule"])
+
+
+BOOK = """\
+value_sets:
+  agree5: {1: {fr: a, en: a}, 2: {fr: b, en: b}, 3: {fr: c, en: c}, 4: {fr: d, en: d}, 5: {fr: e, en: e}}
+variables:
+  used:
+    type: category
+    label: {fr: Services reçus, en: Services used}
+    values: {0: {fr: Non, en: "No"}, 1: {fr: Oui, en: "Yes"}}
+  age: {type: number, label: {fr: Âge, en: Age}}
+  satisfied:
+    type: likert
+    label: {fr: Satisfait, en: Satisfied}
+    values: agree5
+    asked_if:
+      variable: used
+      values: [1]
+"""
+
+
+@pytest.mark.parametrize("change, line, words", [
+    ("variable: used", "variable: usde", "no other variable 'usde'"),
+    ("variable: used", "variable: age", "type number"),
+    ("variable: used", "variable: satisfied", "no other variable 'satisfied'"),
+    ("values: [1]\n", "values: [1, 2]\n", "code(s) 2 of asked_if are not values of 'used'"),
+])
+def test_a_bad_declaration_is_located(tmp_path, change, line, words):
+    path = tmp_path / "codebook.yaml"
+    path.write_text(BOOK.replace(change, line), encoding="utf-8")
+    with pytest.raises(StudyConfigError) as info:
+        load_codebook(path)
+    problem, = info.value.problems
+    assert words in problem.message_en
+    wanted = 15 if "values" in line and "[" in line else 14
+    assert problem.line == wanted and problem.key.startswith("variables.satisfied.asked_if")
+    assert problem.message_fr != problem.message_en
+
+
+def test_an_empty_condition_is_refused(tmp_path):
+    path = tmp_path / "codebook.yaml"
+    path.write_text(BOOK.replace("values: [1]\n", "values: []\n"), encoding="utf-8")
+    with pytest.raises(StudyConfigError, match="asked_if"):
+        load_codebook(path)
+
+
+def test_a_good_declaration_and_its_spreadsheet_form(tmp_path):
+    path = tmp_path / "codebook.yaml"
+    path.write_text(BOOK, encoding="utf-8")
+    book = load_codebook(path)
+    assert book.skip_logic()["satisfied"].variable == "used"
+    assert book.skip_logic()["satisfied"].values == [1]
+    table = tmp_path / "codebook.csv"
+    table.write_text(
+        "variable;type;label_fr;label_en;value;value_label_fr;value_label_en;filtre\n"
+        "used;category;Reçus;Used;0;Non;No;\n;;;;1;Oui;Yes;\n"
+        "satisfied;likert;Satisfait;Satisfied;1;a;a;used = 1\n;;;;2;b;b;\n",
+        encoding="utf-8")
+    rule = load_codebook(table).skip_logic()["satisfied"]
+    assert (rule.variable, rule.values) == ("used", [1])
+    table.write_text(table.read_text(encoding="utf-8").replace("used = 1", "used = 1, 3"),
+                     encoding="utf-8")
+    with pytest.raises(StudyConfigError) as info:
+        load_codebook(table)
+    assert info.value.problems[0].line == 4
+
+
+def test_validate_exits_2_on_a_bad_declaration(cli, tmp_path):
+    study, _ = _skip_study(tmp_path / "s")
+    book = study.parent / "codebook.yaml"
+    book.write_text(book.read_text(encoding="utf-8").replace(
+        "variable: inv_consulted", "variable: inv_consultee"), encoding="utf-8")
+    out = cli("validate", str(study), env={"EVALKIT_KEY": "5e" * 32})
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "inv_consultee" in out.stderr + out.stdout and "codebook.yaml" in out.stderr + out.stdout
