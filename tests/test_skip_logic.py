@@ -1,16 +1,22 @@
 """Skip logic: items asked of a subset (``asked_if`` in the codebook) are missing by design where
 they were not asked, told apart from non-response in validation, in the n's and in reports."""
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+import zoo_reference as ref
 from _studies import small_study
 
+from evalkit.analyse.compute import compute_results
 from evalkit.config._model import StudyConfigError
 from evalkit.config.codebook import load_codebook
+from evalkit.config.study import load_study
+from evalkit.datasets.zoo import make_zoo_study
+from evalkit.prepare.study import prepare_study
 from evalkit.validate.study import validate_study
 
 ITEM = "avis_suivi"           # asked only of those who agree they are consulted
@@ -198,3 +204,36 @@ def test_validate_exits_2_on_a_bad_declaration(cli, tmp_path):
     out = cli("validate", str(study), env={"EVALKIT_KEY": "5e" * 32})
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert "inv_consultee" in out.stderr + out.stdout and "codebook.yaml" in out.stderr + out.stdout
+
+
+def test_a_run_counts_the_zoo_s_skip_logic_apart_from_non_response(tmp_path):
+    """The zoo's satisfaction item is asked only of those who used the services, itself asked
+    of users only: the run's item_response table against the files read with pandas."""
+    study = make_zoo_study(tmp_path / "zoo", "en-2sites-uuid", seed=5)
+    truth = ref.load_truth(study.parent)
+    raw = ref.read_survey(study.parent)
+    names = truth["names"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the zoo's marked demo key
+        prepared = prepare_study(load_study(study))
+    assert prepared.not_asked.shape == prepared.responses.drop(
+        columns=["source", "source_row"]).shape
+    results = compute_results(prepared, n_boot=100)
+    table = results.tables["item_response"].frame.set_index("variable")
+    used, satisfaction, group = names["used"], names["satisfaction"], names["group"]
+    user = raw[group] == "service user"
+    checks = {used: (~user & raw[used].isna(), raw[used].isna()),
+              satisfaction: ((raw[used] != 1) & raw[satisfaction].isna(),
+                             raw[satisfaction].isna())}
+    for item, (by_design, empty) in checks.items():
+        assert table.loc[item, "n_not_asked"] == by_design.sum() > 10, item
+        assert table.loc[item, "n_asked"] == len(raw) - by_design.sum(), item
+        assert table.loc[item, "n_no_answer"] == (empty & ~by_design).sum(), item
+    # An item asked of everyone keeps every blank as non-response.
+    wellbeing = names["wellbeing"][0]
+    assert table.loc[wellbeing, "n_not_asked"] == 0
+    assert table.loc[wellbeing, "n_no_answer"] == raw[wellbeing].isna().sum()
+    spec = results.tables["item_response"].spec
+    labels = {c.name: c.label for c in spec.columns}
+    assert labels["n_not_asked"] == {"fr": "Non posée (filtre)", "en": "Not asked (skip logic)"}
+    assert labels["n_no_answer"] == {"fr": "Sans réponse", "en": "No answer"}

@@ -252,6 +252,8 @@ class ValidationReport:
             "rows": int(len(self.responses)),
             "sources": self.provenance,
             "summary": json.loads(self.summary().to_json(orient="records", force_ascii=False)),
+            "item_response": json.loads(self.item_response().to_json(orient="records",
+                                                                     force_ascii=False)),
         }
 
     def write_csv(self, path: str | Path) -> Path:
