@@ -237,3 +237,68 @@ def test_a_run_counts_the_zoo_s_skip_logic_apart_from_non_response(tmp_path):
     labels = {c.name: c.label for c in spec.columns}
     assert labels["n_not_asked"] == {"fr": "Non posée (filtre)", "en": "Not asked (skip logic)"}
     assert labels["n_no_answer"] == {"fr": "Sans réponse", "en": "No answer"}
+
+
+def _outcome_skip_study(folder: Path) -> tuple[Path, pd.DataFrame]:
+    """A two-wave study whose outcome ``tp_say`` is asked only of those who agree they are
+    consulted (``FILTER``): blank in the files where not asked."""
+    study = small_study(folder, waves=2, n_per_site=50)
+    raws = []
+    for path in sorted(folder.glob("survey_w*.csv")):
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+        raw.loc[~raw[FILTER].isin([str(a) for a in AGREE]), "tp_say"] = ""
+        raw.to_csv(path, index=False)
+        raws.append(raw)
+    book_path = folder / "codebook.yaml"
+    book = yaml.safe_load(book_path.read_text(encoding="utf-8"))
+    book["variables"]["tp_say"]["asked_if"] = {"variable": FILTER, "values": list(AGREE)}
+    book_path.write_text(yaml.safe_dump(book, allow_unicode=True, sort_keys=False),
+                         encoding="utf-8")
+    return study, pd.concat(raws, ignore_index=True)
+
+
+def test_an_outcome_not_asked_at_follow_up_is_not_a_missing_rating(tmp_path):
+    from evalkit.analyse.catalogue import additive_problems
+
+    study, raw = _outcome_skip_study(tmp_path / "s")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the demo key
+        prepared = prepare_study(load_study(study))
+    results = compute_results(prepared, n_boot=100)
+    change = results.tables["outcome_change"].frame.set_index("outcome")
+    # Independent counts from the files: users rated at baseline, seen at follow-up without a
+    # rating, told apart by whether they were asked at follow-up.
+    rating = raw["tp_say"].isin(["1", "2", "3", "4"])
+    base = raw[(raw["wave"] == "1") & rating].set_index("respondent_id")
+    follow = raw[raw["wave"] == "2"].set_index("respondent_id")
+    seen = follow.reindex(base.index)
+    present = seen["wave"].notna()
+    empty = present & ~seen["tp_say"].isin(["1", "2", "3", "4"])
+    asked = seen[FILTER].isin([str(a) for a in AGREE])
+    row = change.loc["tp_say"]
+    assert row["n_baseline"] == len(base)
+    assert row["n_lost"] == (~present).sum()
+    assert row["n_not_asked"] == (empty & ~asked).sum() > 0
+    assert row["n_item_missing"] == (empty & asked).sum()
+    assert row["n_paired"] + row["n_lost"] + row["n_item_missing"] + row["n_not_asked"] \
+        == row["n_baseline"]
+    # Items asked of everyone have nothing not asked; the relations of the catalogue hold.
+    assert (change.loc["tp_safe", "n_not_asked"]) == 0
+    specs = {name: table.spec for name, table in results.tables.items()}
+    frames = {name: table.frame for name, table in results.tables.items()}
+    assert additive_problems(frames, specs) == []
+    by_site = results.tables["outcome_change_site"].frame
+    assert by_site.loc[by_site["outcome"] == "tp_say", "n_not_asked"].sum() == row["n_not_asked"]
+
+
+def test_outcomes_without_skip_logic_keep_their_columns(tmp_path):
+    study = small_study(tmp_path / "plain", waves=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        prepared = prepare_study(load_study(study))
+    results = compute_results(prepared, n_boot=100)
+    change = results.tables["outcome_change"]
+    assert "n_not_asked" not in change.frame.columns
+    assert "n_not_asked" not in {c.name for c in change.spec.columns}
+    relation = change.spec.additive[0]
+    assert relation.parts == ("n_paired", "n_lost", "n_item_missing")
