@@ -302,3 +302,35 @@ def test_outcomes_without_skip_logic_keep_their_columns(tmp_path):
     assert "n_not_asked" not in {c.name for c in change.spec.columns}
     relation = change.spec.additive[0]
     assert relation.parts == ("n_paired", "n_lost", "n_item_missing")
+
+
+def test_outcome_change_counts_not_asked_by_hand():
+    from evalkit.analyse.outcomes import outcome_change
+    from evalkit.errors import ArgumentError
+
+    # p1 paired on both; p2 not asked b at follow-up; p3 asked b, no answer; p4 lost.
+    data = pd.DataFrame({"pid": ["p1", "p2", "p3", "p4", "p1", "p2", "p3"],
+                         "wave": [1, 1, 1, 1, 2, 2, 2],
+                         "a": [2.0, 3, 1, 2, 3, 3, 2],
+                         "b": [1.0, 2, 2, 3, 2, np.nan, np.nan]})
+    skipped = pd.DataFrame({"b": [False, False, False, False, False, True, False]})
+    before = (data.copy(), skipped.copy())
+    out = outcome_change(data, items=["a", "b"], id="pid", wave="wave", baseline=1,
+                         follow_up=2, group_items={"g": ["a", "b"], "h": ["b"]},
+                         not_asked=skipped)
+    pd.testing.assert_frame_equal(data, before[0])
+    pd.testing.assert_frame_equal(skipped, before[1])
+    out = out.set_index("outcome")
+    assert out.loc["b", ["n_baseline", "n_paired", "n_lost", "n_item_missing",
+                         "n_not_asked"]].tolist() == [4, 1, 1, 1, 1]
+    assert out.loc["a", ["n_item_missing", "n_not_asked"]].tolist() == [0, 0]
+    # The group needs half its items at both waves: everyone seen at follow-up has a change.
+    assert out.loc["g", ["n_paired", "n_item_missing", "n_not_asked"]].tolist() == [3, 0, 0]
+    # A group of b alone: p2 was not asked it, p3 was and did not answer.
+    assert out.loc["h", ["n_paired", "n_item_missing", "n_not_asked"]].tolist() == [1, 1, 1]
+    plain = outcome_change(data, items=["a", "b"], id="pid", wave="wave", baseline=1,
+                           follow_up=2).set_index("outcome")
+    assert "n_not_asked" not in plain.columns and plain.loc["b", "n_item_missing"] == 2
+    with pytest.raises(ArgumentError, match="not_asked"):
+        outcome_change(data, items=["a", "b"], id="pid", wave="wave", baseline=1,
+                       follow_up=2, not_asked=skipped.iloc[:3])
