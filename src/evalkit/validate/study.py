@@ -512,7 +512,7 @@ def validate_study(study: Study | str | Path) -> ValidationReport:
                             documents=documents, not_asked=not_asked)
 
 
-def asked_if_met(codebook: Codebook, name: str, responses: pd.DataFrame) -> np.ndarray:
+def _asked_if_met(codebook: Codebook, name: str, responses: pd.DataFrame) -> np.ndarray:
     """Whether each row of ``responses`` meets the ``asked_if`` condition of ``name`` (all True
     when it has none). A row whose filter question is empty, itself not asked or not
     answered, does not meet it: the question was not put to that respondent."""
@@ -538,7 +538,7 @@ def _not_asked(study: Study, codebook: Codebook, frames: list[pd.DataFrame],
                  else None)
     for name in names:
         var = codebook[name]
-        asked = collected[name] & asked_if_met(codebook, name, responses)
+        asked = collected[name] & _asked_if_met(codebook, name, responses)
         if var.waves is not None and wave_text is not None:
             asked &= wave_text.isin([_norm(w) for w in var.waves]).to_numpy(
                 dtype=bool, na_value=True)
@@ -552,7 +552,7 @@ def _check_skip_logic(codebook: Codebook, responses: pd.DataFrame, problems: _In
     for name, rule in codebook.skip_logic().items():
         if name not in responses.columns:
             continue
-        given = responses[name].notna().to_numpy() & ~asked_if_met(codebook, name, responses)
+        given = responses[name].notna().to_numpy() & ~_asked_if_met(codebook, name, responses)
         codes = ", ".join(_norm(v) for v in rule.values)
         for source, part in responses[given].groupby("source", sort=False):
             values = [MASK] * len(part) if name in masked else [_cell(v) for v in part[name]]
