@@ -129,6 +129,7 @@ def test_a_study_without_skip_logic_counts_every_blank(tmp_path):
         assert table.loc[item, "n_not_asked"] == 0
         assert table.loc[item, "n_no_answer"] == raw[item].isin(["", "8", "9"]).sum()
     assert "answered_not_asked" not in set(report.problems["rule"])
+    assert "asked_if" not in report.render_text("en")
 
 
 BOOK = """\
@@ -334,3 +335,16 @@ def test_outcome_change_counts_not_asked_by_hand():
     with pytest.raises(ArgumentError, match="not_asked"):
         outcome_change(data, items=["a", "b"], id="pid", wave="wave", baseline=1,
                        follow_up=2, not_asked=skipped.iloc[:3])
+
+
+def test_the_terminal_summary_says_not_asked_apart_from_no_answer(skip):
+    report, _ = skip
+    row = report.item_response().set_index("variable").loc[ITEM, [
+        "n_asked", "n_no_answer", "n_not_asked"]].astype(int)
+    english = report.render_text("en")
+    assert (f"My view was acted upon: asked {row['n_asked']}, no answer {row['n_no_answer']}"
+            in english)
+    assert f"not asked (skip logic) {row['n_not_asked']}" in english
+    french = report.render_text("fr")
+    assert f"Mon avis a été pris en compte : posée {row['n_asked']}" in french
+    assert f"non posée (filtre) {row['n_not_asked']}" in french

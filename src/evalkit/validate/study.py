@@ -25,7 +25,7 @@ from evalkit.config._model import ConfigProblem, StudyConfigError
 from evalkit.config.codebook import Codebook
 from evalkit.config.study import InterviewSource, SourceSpec, Study, load_study
 from evalkit.errors import DataError, EvalkitError
-from evalkit.i18n import t
+from evalkit.i18n import format_number, format_percent, t
 from evalkit.read import SourceData, parse_numbers, population_margins, read_source
 from evalkit.validate import _coerce as C
 
@@ -219,6 +219,27 @@ class ValidationReport:
         out["share_no_answer"] = share.astype("float64")
         return out[columns]
 
+    def _skip_logic_lines(self, lang: str) -> list[str]:
+        """Item response of the questions asked of a subset: not asked apart from no answer."""
+        skipped = self.codebook.skip_logic()
+        if not skipped:
+            return []
+        table = self.item_response().set_index("variable")
+        lines = [t("validation.skip_logic", lang)]
+        for name in skipped:
+            if name not in table.index:
+                continue
+            row = table.loc[name]
+            share = ("–" if pd.isna(row["share_no_answer"])
+                     else format_percent(float(row["share_no_answer"]), lang))
+            lines.append("  " + t("validation.skip_logic_line", lang,
+                                  label=self.codebook.label(name, lang),
+                                  asked=format_number(int(row["n_asked"]), lang, decimals=0),
+                                  no_answer=format_number(int(row["n_no_answer"]), lang, decimals=0),
+                                  share=share,
+                                  not_asked=format_number(int(row["n_not_asked"]), lang, decimals=0)))
+        return lines
+
     def render_text(self, lang: str = "en") -> str:
         """A short, grouped summary for the terminal."""
         lines = [t("validation.header", lang, study=self.study.study,
@@ -227,6 +248,7 @@ class ValidationReport:
         if not counts.empty:
             lines.append(t("validation.counts", lang))
             lines += ["  " + line for line in counts.to_string().splitlines()]
+        lines += self._skip_logic_lines(lang)
         summary = self.summary()
         if summary.empty:
             lines.append(t("validation.clean", lang))
