@@ -129,7 +129,10 @@ def test_skip_logic_leaves_items_unasked_by_design(zoo):
     assert not_asked.sum() > 10 and responses.loc[not_asked, rule["item"]].isna().all()
     asked = responses[condition] == value
     assert responses.loc[asked, rule["item"]].notna().mean() > 0.9
-    assert truth["pending"] == ["skip_logic"] and PENDING == ("skip_logic",)
+    assert truth["pending"] == [] and PENDING == ()
+    book = yaml.safe_load((folder / "codebook.yaml").read_text(encoding="utf-8"))
+    assert book["variables"][rule["item"]]["asked_if"] == {"variable": condition,
+                                                           "values": [value]}
 
 
 def test_the_same_seed_writes_the_same_bytes(tmp_path):
@@ -156,7 +159,7 @@ def test_files_keep_their_own_column_names_mapped_in_the_study(tmp_path):
         "Territoire": "territoire", "Variable": "dimension", "Modalité": "level", "Effectif": "count"}
     with pytest.raises(ArgumentError, match="enable must be one of"):
         make_zoo_study(tmp_path / "c", "fr-40sites", enable=["models"])
-    assert set(FEATURES) == {"source_columns", "population_columns"}
+    assert set(FEATURES) == {"source_columns", "population_columns", "skip_logic"}
     # The names of features always on are still accepted.
     again = make_zoo_study(tmp_path / "d", "fr-40sites", seed=3, enable=["population_columns"])
     assert again.read_bytes() == study.read_bytes()

@@ -229,6 +229,20 @@ INPUT_CASES: list[Case] = [
          "the key `variables.Heures` appears twice",
          edit(CODEBOOK, "  Visites:\n", "  Heures:\n    type: text\n    label: {fr: a, en: a}\n"
                                         "  Visites:\n")),
+    Case("codebook_asked_if_unknown", "codebook",
+         "skip logic naming a filter question the codebook does not have", 2,
+         "dictionnaire.yaml, line 47, `variables.Q12_4.asked_if.variable`: variable 'Q12_4' is "
+         "asked if 'Q12_9' has some values, but the codebook has no other variable 'Q12_9'",
+         edit(CODEBOOK, '    label: {fr: "Je décide", en: "I decide"}\n',
+              '    label: {fr: "Je décide", en: "I decide"}\n'
+              '    asked_if: {variable: Q12_9, values: [3, 4]}\n'),
+         fr="la variable « Q12_4 » est posée si « Q12_9 » a certaines valeurs"),
+    Case("codebook_asked_if_values", "codebook",
+         "skip logic on codes the filter question does not have (5 on a 1–4 scale)", 2,
+         "code(s) 5 of asked_if are not values of 'Q12_2' (its values: 1, 2, 3, 4)",
+         edit(CODEBOOK, '    label: {fr: "Je décide", en: "I decide"}\n',
+              '    label: {fr: "Je décide", en: "I decide"}\n'
+              '    asked_if: {variable: Q12_2, values: [4, 5]}\n')),
     Case("codebook_format", "codebook", "a codebook in an unknown format (.json)", 2,
          "unrecognised codebook format (.json)",
          both(edit(STUDY, "codebook: dictionnaire.yaml", "codebook: dictionnaire.json"),
@@ -269,6 +283,14 @@ INPUT_CASES: list[Case] = [
     Case("csv_out_of_codebook", "CSV", "an answer outside the scale (5 on a 1–4 scale)", 1,
          "'5' is not an allowed value of Q12_2 (allowed: 1, 2, 3, 4)",
          t0_rows(set_cell(1, "Q12_2", 5)), rule="out_of_codebook"),
+    Case("csv_answered_not_asked", "CSV",
+         "an answer to a question the codebook's skip logic says was not asked", 0,
+         "answer '1' given where the question is not asked (asked only if Q12_2 is 3, 4)",
+         edit(CODEBOOK, '    label: {fr: "Je décide", en: "I decide"}\n',
+              '    label: {fr: "Je décide", en: "I decide"}\n'
+              '    asked_if: {variable: Q12_2, values: [3, 4]}\n'),
+         rule="answered_not_asked",
+         fr="réponse « 1 » donnée alors que la question n'est pas posée"),
     Case("csv_wrong_type", "CSV", "a word in a number column", 1,
          "'beaucoup' is not of the type expected for Heures",
          t0_rows(set_cell(0, "Heures", "beaucoup")), rule="wrong_type"),

@@ -59,7 +59,7 @@ PEOPLE = "people"
 HANDLE_PARAMETERS: tuple[str, ...] = ("scale", "lang")
 #: Placeholders a column name or a relation may hold, filled from the study.
 STUDY_PARAMETERS: tuple[str, ...] = ("site", "wave", "group", "integration_site", "baseline",
-                                     "users")
+                                     "users", "not_asked")
 
 _FILE = "catalogue.yaml"
 
@@ -313,7 +313,8 @@ class TableSpec:
         (``reliability_wellbeing``), the columns' and relations' from ``study`` (``site``,
         ``wave``, ``group``, ``integration_site``, ``baseline``, ``users``: see
         :func:`study_parameters`). Columns and relations whose placeholder the study cannot
-        fill are left out."""
+        fill are left out; a part of a sum whose placeholder the study cannot fill (a count the
+        study does not have) is left out of the sum only."""
         params = dict(self.params)
         if name is not None and name != self.handle:
             found = _match(self.handle, name)
@@ -439,6 +440,14 @@ def _fill_value(value: Any, values: Mapping[str, Any]) -> Any:
 
 def _bind_sum(relation: Sum, values: Mapping[str, Any], params: Mapping[str, str]
               ) -> Sum | None:
+    pairs = list(zip(relation.parts, relation.totals or relation.parts, strict=True))
+    kept = [(p, t) for p, t in pairs
+            if not any(values.get(f) is None for f in _fields(p) if f in STUDY_PARAMETERS)]
+    if not kept:
+        return None
+    if len(kept) < len(pairs):  # counts the study does not have add nothing
+        relation = replace(relation, parts=tuple(p for p, _ in kept),
+                           totals=tuple(t for _, t in kept) if relation.totals else ())
     names = [*relation.parts, *relation.over, *relation.totals, *relation.on,
              *relation.on.values(), *relation.where, *relation.table_where,
              *([relation.total] if relation.total else [])]
@@ -700,7 +709,8 @@ def study_parameters(study: Any, *, baseline: Any = None) -> dict[str, Any]:
     """The values a study gives the catalogue's placeholders: its role columns (``site``,
     ``wave``, ``group``), the site column of its partner file (``integration_site``), its
     baseline wave (``baseline``: the study's, unless given) and the groups of its users
-    (``users``)."""
+    (``users``), and ``not_asked`` (the column ``n_not_asked`` when an outcome item is asked of
+    a subset only, ``asked_if`` in the codebook; else None)."""
     roles = study.roles
     integration = study.measures.integration
     inv = study.measures.involvement
@@ -708,9 +718,14 @@ def study_parameters(study: Any, *, baseline: Any = None) -> dict[str, Any]:
         and roles.group else None
     if baseline is None and study.waves is not None:
         baseline = study.waves.baseline
+    outcomes = study.measures.outcomes
+    codebook = getattr(study, "codebook", None)
+    skipped = outcomes is not None and codebook is not None and any(
+        item in codebook and codebook[item].asked_if is not None for item in outcomes.items)
     return {"site": roles.site, "wave": roles.wave, "group": roles.group,
             "integration_site": integration.site if integration is not None else None,
-            "baseline": baseline, "users": users}
+            "baseline": baseline, "users": users,
+            "not_asked": "n_not_asked" if skipped else None}
 
 
 # -- checking the additive structure -------------------------------------------------------------

@@ -180,7 +180,8 @@ def _describe(ctx: _Context) -> list[Item]:
         "sha256": str(p.get("sha256") or "")[:16]} for p in report.provenance])
     summary = report.summary()
     return [ctx.table("response_counts", counts, call), ctx.table("sources", sources),
-            ctx.table("validation_summary", summary)]
+            ctx.table("validation_summary", summary),
+            ctx.table("item_response", report.item_response())]
 
 
 def _by_site(function: Callable[..., Any], data: pd.DataFrame, *, site: str,
@@ -499,6 +500,8 @@ def _outcomes(ctx: _Context) -> list[Item]:
     args = dict(items=outcomes.items, id=roles.id, wave=roles.wave,
                 baseline=study.waves.baseline, follow_up=study.waves.follow_up[0],
                 met_at=outcomes.met_at, group_items=outcomes.groups or None)
+    if ctx.study_parameters["not_asked"] is not None:  # an outcome item asked of a subset
+        args["not_asked"] = ctx.frame("not_asked", ctx.prepared.not_asked)
     implied = {"n_improved": ("share_improved", "n_paired"),
                "n_same": ("share_same", "n_paired"), "n_worse": ("share_worse", "n_paired"),
                "n_met_baseline": ("share_met_baseline", "n_baseline"),

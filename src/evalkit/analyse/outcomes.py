@@ -127,7 +127,8 @@ def _count(cell: np.ndarray, n_cells: int, mask: np.ndarray) -> np.ndarray:
 
 
 def _summarise(code: np.ndarray, n_codes: int, b: np.ndarray, f: np.ndarray, change: np.ndarray,
-               present_f: np.ndarray, met_at: float | None, confidence: float) -> dict:
+               present_f: np.ndarray, met_at: float | None, confidence: float,
+               not_asked: np.ndarray | None = None) -> dict:
     has_b = ~np.isnan(b)
     out: dict[str, Any] = {}
     sb, sf, sc = (_by_site(code, n_codes, x) for x in (b, f, change))
@@ -135,7 +136,12 @@ def _summarise(code: np.ndarray, n_codes: int, b: np.ndarray, f: np.ndarray, cha
     out["n_follow_up"] = sf["n"].astype("int64")
     out["n_paired"] = sc["n"].astype("int64")
     out["n_lost"] = _count(code, n_codes, has_b & ~present_f)
-    out["n_item_missing"] = _count(code, n_codes, has_b & present_f & np.isnan(change))
+    unpaired = has_b & present_f & np.isnan(change)
+    if not_asked is None:
+        out["n_item_missing"] = _count(code, n_codes, unpaired)
+    else:
+        out["n_item_missing"] = _count(code, n_codes, unpaired & ~not_asked)
+        out["n_not_asked"] = _count(code, n_codes, unpaired & not_asked)
     out["mean_baseline"], out["mean_follow_up"] = sb["mean"], sf["mean"]
     out["mean_change"], out["sd_change"] = sc["mean"], sc["sd"]
     out["change_ci_low"], out["change_ci_high"] = _intervals.t_interval(
@@ -169,7 +175,8 @@ def _share(k: np.ndarray, n: np.ndarray) -> np.ndarray:
 def outcome_change(data: pd.DataFrame, *, items: Sequence[str], id: str, wave: str,
                    baseline: Any, follow_up: Any, met_at: float | None = None,
                    group_items: Mapping[str, Sequence[str]] | None = None,
-                   site: str | None = None, confidence: float = 0.95) -> pd.DataFrame:
+                   site: str | None = None, confidence: float = 0.95,
+                   not_asked: pd.DataFrame | None = None) -> pd.DataFrame:
     """Change of personal outcome ratings between two waves, per outcome and outcome group.
 
     Parameters
@@ -191,6 +198,11 @@ def outcome_change(data: pd.DataFrame, *, items: Sequence[str], id: str, wave: s
         Column to break the results down by (a respondent's site is that of their baseline row).
     confidence : float
         Confidence level of every interval.
+    not_asked : DataFrame of bool, optional
+        Missing by design (skip logic): the same index as ``data``, a column per item of
+        ``items`` that some respondents were not asked, True where the item was not asked of
+        that row (``ValidationReport.not_asked``); other items are asked of everyone. Adds
+        ``n_not_asked``.
 
     Returns
     -------
@@ -200,6 +212,8 @@ def outcome_change(data: pd.DataFrame, *, items: Sequence[str], id: str, wave: s
         ``n_baseline``, ``n_follow_up`` (respondents with a value at each wave), ``n_paired``
         (with both), ``n_lost`` (a baseline value but no follow-up row: lost to follow-up),
         ``n_item_missing`` (a baseline value and a follow-up row, but no follow-up value),
+        ``n_not_asked`` (only when ``not_asked`` is given: as ``n_item_missing``, but the item
+        was not asked at follow-up; these are not counted in ``n_item_missing``),
         ``mean_baseline``, ``mean_follow_up``, ``mean_change``, ``sd_change``,
         ``change_ci_low``, ``change_ci_high`` (paired t interval), ``d_z``, ``d_z_ci_low``,
         ``d_z_ci_high`` (standardised mean change with its noncentral-t interval),
@@ -224,7 +238,9 @@ def outcome_change(data: pd.DataFrame, *, items: Sequence[str], id: str, wave: s
     the change; a group is met when its score reaches ``met_at``.
 
     Missing-data policy: nobody is dropped silently. For each outcome,
-    ``n_baseline = n_paired + n_lost + n_item_missing``; changes use the paired respondents, the
+    ``n_baseline = n_paired + n_lost + n_item_missing`` (``+ n_not_asked`` when given: a rating
+    empty by design is not non-response; a group is not asked when one of its items was not
+    asked at follow-up and none of its items empty at follow-up was asked); changes use the paired respondents, the
     wave means use everyone rated at that wave (so ``mean_follow_up - mean_baseline`` may differ
     from ``mean_change`` when people are lost). Respondents seen only at follow-up count in
     ``n_follow_up`` only. Talking Points is a conversation: show these counts with what people
@@ -273,9 +289,30 @@ def outcome_change(data: pd.DataFrame, *, items: Sequence[str], id: str, wave: s
     _check_wave_value(data, wave, baseline, "baseline")
     _check_wave_value(data, wave, follow_up, "follow_up")
     groups = _check_groups(group_items, items)
-    pw = _paired_waves(data, items=items, id=id, wave=wave, baseline=baseline,
-                      follow_up=follow_up, site=site)
+    skipped = _check_not_asked(data, not_asked, items)
+    pw = _paired_waves(data.assign(**skipped) if skipped else data,
+                       items=[*items, *skipped], id=id, wave=wave, baseline=baseline,
+                       follow_up=follow_up, site=site)
+    if not_asked is not None:
+        f = pw["follow_up"]
+        pw["not_asked"] = np.zeros((f.shape[0], len(items)), dtype=bool)
+        for j, item in enumerate(items):
+            if item in not_asked.columns:
+                pw["not_asked"][:, j] = f[:, len(items) + list(skipped).index(f"_na_{j}")] == 1
+        pw["follow_up"], pw["baseline"] = f[:, :len(items)], pw["baseline"][:, :len(items)]
     return _outcome_table(pw, items, groups, site, met_at, confidence)
+
+
+def _check_not_asked(data: pd.DataFrame, not_asked: Any, items: list) -> dict[str, Any]:
+    """The ``not_asked`` columns of ``items`` as 0/1 columns to align with the waves
+    (``_na_<position>``); empty when ``not_asked`` is None."""
+    if not_asked is None:
+        return {}
+    if not isinstance(not_asked, pd.DataFrame) or not not_asked.index.equals(data.index):
+        raise ArgumentError("not_asked must be a DataFrame of booleans with the index of data",
+                            where="not_asked")
+    return {f"_na_{j}": not_asked[item].to_numpy(dtype=bool).astype("float64")
+            for j, item in enumerate(items) if item in not_asked.columns}
 
 
 def _outcome_table(pw: dict, items: list, groups: dict, site: str | None, met_at: float | None,
@@ -289,6 +326,8 @@ def _outcome_table(pw: dict, items: list, groups: dict, site: str | None, met_at
     # Respondents without any rating at either wave add nothing to any count: leave them out.
     rated = ~(np.isnan(b_all).all(axis=1) & np.isnan(f_all).all(axis=1))
     b_all, f_all, code = b_all[rated], f_all[rated], code[rated]
+    skip = pw.get("not_asked")
+    skip_cols = None if skip is None else [skip[rated]]
     # Respondents × outcomes matrices (items, then groups), summarised in one pass per statistic
     # with a combined (site, outcome) cell code: rows come out by site, then outcome.
     b_cols, f_cols, c_cols = [b_all], [f_all], [f_all - b_all]
@@ -297,12 +336,17 @@ def _outcome_table(pw: dict, items: list, groups: dict, site: str | None, met_at
         cols = [position[m] for m in members]
         b, f, change = _group_scores(b_all[:, cols], f_all[:, cols])
         b_cols.append(b[:, None]), f_cols.append(f[:, None]), c_cols.append(change[:, None])
+        if skip_cols is not None:  # not asked: no item left empty at follow-up was asked
+            asked_empty = np.isnan(f_all[:, cols]) & ~skip_cols[0][:, cols]
+            skip_cols.append((skip_cols[0][:, cols].any(axis=1)
+                              & ~asked_empty.any(axis=1))[:, None])
     names = [*items, *groups]
     m = len(names)
     cell = (code[:, None] * m + np.arange(m)[None, :]).ravel()
     flat = [np.hstack(cols).ravel() for cols in (b_cols, f_cols, c_cols)]
     present_f = np.repeat(pw["present_follow_up"][rated], m)
-    stats = _summarise(cell, m * n_codes, *flat, present_f, met_at, confidence)
+    skipped = None if skip_cols is None else np.hstack(skip_cols).ravel()
+    stats = _summarise(cell, m * n_codes, *flat, present_f, met_at, confidence, skipped)
     out = pd.DataFrame(stats)
     out.insert(0, "level", np.tile(["item"] * len(items) + ["group"] * len(groups), n_codes))
     out.insert(0, "outcome", np.tile(names, n_codes))

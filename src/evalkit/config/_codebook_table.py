@@ -4,7 +4,7 @@ Columns (header names are case-insensitive; the French names in brackets are acc
 ``variable``, ``type``, ``label_fr``, ``label_en``, ``value`` [valeur], ``value_label_fr``,
 ``value_label_en``, ``missing`` [manquant], ``min``, ``max``, ``integer`` [entier],
 ``identifying`` [identifiant], ``casefold``, ``required`` [obligatoire], ``waves`` [temps],
-``reverse`` [inverse],
+``reverse`` [inverse], ``asked_if`` [filtre, posée_si: ``filter_question = code, code``],
 ``description_fr``, ``description_en``. Variable-level cells may be left blank on the rows that
 follow a variable's first row, and the variable name itself may be left blank on those rows.
 """
@@ -25,9 +25,10 @@ _ALIASES = {
     "obligatoire": "required", "temps": "waves", "libelle_fr": "label_fr",
     "libelle_en": "label_en", "libelle_valeur_fr": "value_label_fr",
     "libelle_valeur_en": "value_label_en", "inverse": "reverse", "inversé": "reverse",
+    "filtre": "asked_if", "posée_si": "asked_if", "posee_si": "asked_if",
 }
 _VARIABLE_FIELDS = ("type", "label_fr", "label_en", "min", "max", "integer", "identifying",
-                    "casefold", "required", "waves", "reverse", "description_fr",
+                    "casefold", "required", "waves", "reverse", "asked_if", "description_fr",
                     "description_en")
 _TRUE = {"1", "true", "yes", "oui", "y", "o", "x", "vrai"}
 _FALSE = {"0", "false", "no", "non", "n", "faux", ""}
@@ -145,6 +146,16 @@ def _variable(raw: dict[str, Any], lines: dict[tuple, int], name: str) -> dict[s
     if "waves" in raw:
         out["waves"] = [_scalar(w) for w in str(raw["waves"]).replace(";", ",").split(",")
                         if w.strip()]
+    if "asked_if" in raw and not _blank(raw["asked_if"]):
+        # "filter = code, code": the filter question and the codes that lead to this one.
+        filter_name, _, codes = str(raw["asked_if"]).partition("=")
+        out["asked_if"] = {"variable": filter_name.strip(),
+                           "values": [_scalar(c) for c in codes.replace(";", ",").split(",")
+                                      if c.strip()]}
+        line = lines.get(("variables", name, "asked_if"))
+        if line is not None:
+            for key in ("variable", "values"):
+                lines.setdefault(("variables", name, "asked_if", key), line)
     for target in ("values", "missing"):
         if target in raw:
             out[target] = raw[target]

@@ -28,12 +28,21 @@ from evalkit.errors import ConfigError
 from evalkit.i18n import label as _label
 from evalkit.i18n import t
 
-__all__ = ["Codebook", "Variable", "VARIABLE_TYPES", "load_codebook"]
+__all__ = ["AskedIf", "Codebook", "Variable", "VARIABLE_TYPES", "load_codebook"]
 
 #: The kinds of variable a codebook can declare.
 VARIABLE_TYPES = ("id", "category", "likert", "number", "text", "date")
 
 ValueLabels = dict[Scalar, Bilingual]
+
+
+class AskedIf(_Model):
+    """Skip logic: the variable is asked only of the respondents whose answer to ``variable``
+    (a category or likert variable of the codebook) is one of ``values``."""
+
+    variable: str = Field(description="The filter question: a category or likert variable.")
+    values: Annotated[list[Scalar], Field(min_length=1)] = Field(
+        description="The codes of the filter question whose respondents are asked this one.")
 
 
 class Variable(_Model):
@@ -61,6 +70,9 @@ class Variable(_Model):
         False, description="The item is reverse-keyed (negatively worded): in a scale, its "
         "answers are reversed (lowest + highest − answer) before scores and reliability are "
         "computed.")
+    asked_if: AskedIf | None = Field(
+        None, description="Skip logic: asked only of the respondents whose answer to another "
+        "variable is one of some values; the others are missing by design, not non-response.")
     description: Bilingual | None = None
 
     @model_validator(mode="after")
@@ -106,7 +118,28 @@ class Codebook(_Model):
             if overlap:
                 raise config_error("codebook.missing_overlap", at=("variables", name, "missing"),
                                    codes=overlap)
+        for name, var in self.variables.items():
+            if var.asked_if is not None:
+                self._check_asked_if(name, var.asked_if)
         return self
+
+    def _check_asked_if(self, name: str, rule: AskedIf) -> None:
+        at = ("variables", name, "asked_if")
+        filter_var = self.variables.get(rule.variable)
+        if filter_var is None or rule.variable == name:
+            known = ", ".join(n for n, v in self.variables.items()
+                              if v.type in ("category", "likert") and n != name) or "–"
+            raise config_error("codebook.asked_if_unknown", at=(*at, "variable"),
+                               variable=name, filter=rule.variable, known=known)
+        if filter_var.type not in ("category", "likert"):
+            raise config_error("codebook.asked_if_not_coded", at=(*at, "variable"),
+                               filter=rule.variable, type=filter_var.type)
+        codes = [str(c) for c in self.values_of(rule.variable)]
+        unknown = [str(v) for v in rule.values if str(v) not in codes]
+        if unknown:
+            raise config_error("codebook.asked_if_values", at=(*at, "values"),
+                               filter=rule.variable, values=", ".join(unknown),
+                               codes=", ".join(codes))
 
     # -- questions the rest of evalkit asks --------------------------------------------------
     def __contains__(self, name: object) -> bool:
@@ -150,6 +183,10 @@ class Codebook(_Model):
 
     def of_type(self, *types: str) -> list[str]:
         return [n for n, v in self.variables.items() if v.type in types]
+
+    def skip_logic(self) -> dict[str, AskedIf]:
+        """The variables asked of a subset only (``asked_if``), with their condition."""
+        return {n: v.asked_if for n, v in self.variables.items() if v.asked_if is not None}
 
     def reverse_keyed(self) -> list[str]:
         """Names of the reverse-keyed items (``reverse: true``)."""

@@ -37,11 +37,11 @@ from evalkit.read.qda.write import write_qdpx
 __all__ = ["FEATURES", "PENDING", "ZOO", "ZooShape", "make_zoo_study", "zoo_shapes"]
 
 #: Study features every shape uses: a source's own column names mapped to the study's
-#: (``columns:``/``set:``) and the population file's own headers.
-FEATURES = ("source_columns", "population_columns")
-#: Study features a shape can use once ``study.yaml`` can declare them: items asked of a subset
-#: declared in the codebook. Without them, such items are written but not declared.
-PENDING = ("skip_logic",)
+#: (``columns:``/``set:``), the population file's own headers, and items asked of a subset
+#: declared in the codebook (``asked_if``) in the shapes that have them.
+FEATURES = ("source_columns", "population_columns", "skip_logic")
+#: Study features a shape can use once ``study.yaml`` can declare them (none left).
+PENDING: tuple[str, ...] = ()
 
 FORMATS = ("csv", "csv_fr", "xlsx", "sav")
 ID_FORMATS = ("prefixed", "integer", "uuid", "dossier")
@@ -118,7 +118,7 @@ ZOO: dict[str, ZooShape] = {shape.name: shape for shape in (
              reverse="none"),
     ZooShape("en-2sites-uuid", language="en", n_sites=2, waves=2, n_per_site=60,
              id_format="uuid",
-             staff="none", formats=("xlsx",), skip_logic=True, pending=("skip_logic",)),
+             staff="none", formats=("xlsx",), skip_logic=True),
     ZooShape("fr-40sites", language="fr", n_sites=40, waves=2, n_per_site=12,
              id_format="dossier", formats=("sav", "csv_fr"), spss_names=True, population=True,
              tiny_site=True),
@@ -637,10 +637,13 @@ def _codebook(shape: ZooShape, names: dict, sites: pd.DataFrame) -> dict:
         variables[names["used"]] = {"type": "category", "label": _bi("Services reçus",
                                                                      "Services used"),
                                     "values": {0: _bi("Non", "No"), 1: _bi("Oui", "Yes")},
-                                    "required": False}
+                                    "required": False,
+                                    "asked_if": {"variable": names["group"], "values": [
+                                        _GROUPS[shape.language]["user"]]}}
         variables[names["satisfaction"]] = {"type": "likert", "label": _bi(
             "Satisfaction à l'égard des services", "Satisfaction with services"),
-            "values": "accord", "required": False}
+            "values": "accord", "required": False,
+            "asked_if": {"variable": names["used"], "values": [1]}}
     variables[names["comment"]] = {"type": "text", "label": _bi("Commentaire", "Comment"),
                                    "required": False}
     return {"value_sets": {"accord": agree, "atteint": met}, "variables": variables}

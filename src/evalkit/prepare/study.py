@@ -39,6 +39,9 @@ class PreparedStudy:
         pseudonymised, other identifying columns removed, free text scrubbed.
     missing : DataFrame
         Declared missing codes met in the data (``row``, ``variable``, ``code``).
+    not_asked : DataFrame or None
+        Missing by design, aligned with ``responses``: True where a cell is empty because the
+        question was not asked of that respondent (skip logic, waves); never non-response.
     population, partners : DataFrame or None
         Population margins (``site, dimension, level, count``) and partner ratings.
     segments, documents : DataFrame or None
@@ -53,6 +56,7 @@ class PreparedStudy:
     partners: pd.DataFrame | None = None
     segments: pd.DataFrame | None = None
     documents: pd.DataFrame | None = None
+    not_asked: pd.DataFrame | None = None
     # In memory only, for scrubbing and the release check; never written anywhere.
     names: tuple[str, ...] = field(default=(), repr=False)
     identifiers: tuple[str, ...] = field(default=(), repr=False)
@@ -149,4 +153,13 @@ def prepare_study(study: Study, *, report: ValidationReport | None = None,
     return PreparedStudy(
         study=study, report=report, responses=responses,
         missing=report.missing, population=report.population, partners=report.partners,
-        segments=segments, documents=documents, names=names, identifiers=identifiers, key=key)
+        segments=segments, documents=documents, names=names, identifiers=identifiers, key=key,
+        not_asked=_not_asked_of(report.not_asked, responses))
+
+
+def _not_asked_of(not_asked: pd.DataFrame | None, responses: pd.DataFrame
+                  ) -> pd.DataFrame | None:
+    """The cells missing by design, for the columns the prepared responses keep."""
+    if not_asked is None:
+        return None
+    return not_asked[[c for c in not_asked.columns if c in responses.columns]].copy()

@@ -25,7 +25,7 @@ from evalkit.config._model import ConfigProblem, StudyConfigError
 from evalkit.config.codebook import Codebook
 from evalkit.config.study import InterviewSource, SourceSpec, Study, load_study
 from evalkit.errors import DataError, EvalkitError
-from evalkit.i18n import t
+from evalkit.i18n import format_number, format_percent, t
 from evalkit.read import SourceData, parse_numbers, population_margins, read_source
 from evalkit.validate import _coerce as C
 
@@ -96,6 +96,11 @@ class ValidationReport:
     missing : DataFrame
         Declared missing codes met in the data: ``row`` (position in ``responses``),
         ``variable``, ``code`` (e.g. 8 = don't know stays distinguishable from 9 = refused).
+    not_asked : DataFrame
+        Missing by design: one boolean column per variable of ``responses``, True where the
+        cell is empty because the question was not put to that respondent (its wave is not in
+        the variable's ``waves``, its file has no such column, or the ``asked_if`` condition
+        of the codebook is not met). Such a cell is not item non-response.
     population : DataFrame or None
         Population margins: ``site, dimension, level, count``.
     provenance : list of dict
@@ -111,6 +116,7 @@ class ValidationReport:
     partners: pd.DataFrame | None = None
     segments: pd.DataFrame | None = None
     documents: pd.DataFrame | None = None
+    not_asked: pd.DataFrame | None = None
 
     @property
     def codebook(self) -> Codebook:
@@ -168,6 +174,72 @@ class ValidationReport:
             table.columns.name = self.codebook.label(wave, lang)
         return table
 
+    def item_response(self) -> pd.DataFrame:
+        """Item non-response, told apart from missing by design, one row per question.
+
+        Returns
+        -------
+        DataFrame
+            ``variable``, ``n_rows`` (survey rows), ``n_not_asked`` (empty by design: skip
+            logic, a wave or a file that does not ask it), ``n_asked`` (the base: rows minus
+            those not asked), ``n_answered``, ``n_missing_code`` (a declared missing code such
+            as don't know or refused), ``n_no_answer`` (asked but no valid answer, missing codes
+            included) and ``share_no_answer`` (``n_no_answer / n_asked``; NA when no one was
+            asked). Questions are the codebook's ``category``, ``likert``, ``number``, ``date``
+            and ``text`` variables that are neither identifying nor a role of the study (site,
+            wave, group).
+
+        Notes
+        -----
+        ``n_rows = n_not_asked + n_asked`` and ``n_asked = n_answered + n_no_answer``. An answer
+        given where the question was not asked counts as answered (and is reported by
+        validation as ``answered_not_asked``).
+        """
+        roles = self.study.roles
+        skip = {roles.id, roles.site, roles.wave, roles.group, *self.codebook.identifying()}
+        columns = ["variable", "n_rows", "n_not_asked", "n_asked", "n_answered",
+                   "n_missing_code", "n_no_answer", "share_no_answer"]
+        names = [n for n in self.codebook.names if n in self.responses.columns
+                 and n not in skip and self.codebook[n].type != "id"]
+        if not names:
+            return pd.DataFrame({c: pd.Series(dtype="str" if c == "variable" else "float64")
+                                 for c in columns})
+        n_rows = len(self.responses)
+        not_asked = (self.not_asked if self.not_asked is not None
+                     else pd.DataFrame(False, index=self.responses.index, columns=names))
+        answered = self.responses[names].notna().sum()
+        by_design = not_asked.reindex(columns=names, fill_value=False).sum()
+        out = pd.DataFrame({"variable": names, "n_rows": n_rows,
+                            "n_not_asked": by_design.to_numpy(dtype="int64")})
+        out["n_asked"] = out["n_rows"] - out["n_not_asked"]
+        out["n_answered"] = answered.to_numpy(dtype="int64")
+        out["n_missing_code"] = _codes_asked(self.missing, not_asked, names)
+        out["n_no_answer"] = out["n_asked"] - out["n_answered"]
+        share = out["n_no_answer"] / out["n_asked"].where(out["n_asked"] > 0)
+        out["share_no_answer"] = share.astype("float64")
+        return out[columns]
+
+    def _skip_logic_lines(self, lang: str) -> list[str]:
+        """Item response of the questions asked of a subset: not asked apart from no answer."""
+        skipped = self.codebook.skip_logic()
+        if not skipped:
+            return []
+        table = self.item_response().set_index("variable")
+        lines = [t("validation.skip_logic", lang)]
+        for name in skipped:
+            if name not in table.index:
+                continue
+            row = table.loc[name]
+            share = ("–" if pd.isna(row["share_no_answer"])
+                     else format_percent(float(row["share_no_answer"]), lang))
+            lines.append("  " + t("validation.skip_logic_line", lang,
+                                  label=self.codebook.label(name, lang),
+                                  asked=format_number(int(row["n_asked"]), lang, decimals=0),
+                                  no_answer=format_number(int(row["n_no_answer"]), lang, decimals=0),
+                                  share=share,
+                                  not_asked=format_number(int(row["n_not_asked"]), lang, decimals=0)))
+        return lines
+
     def render_text(self, lang: str = "en") -> str:
         """A short, grouped summary for the terminal."""
         lines = [t("validation.header", lang, study=self.study.study,
@@ -176,6 +248,7 @@ class ValidationReport:
         if not counts.empty:
             lines.append(t("validation.counts", lang))
             lines += ["  " + line for line in counts.to_string().splitlines()]
+        lines += self._skip_logic_lines(lang)
         summary = self.summary()
         if summary.empty:
             lines.append(t("validation.clean", lang))
@@ -201,11 +274,24 @@ class ValidationReport:
             "rows": int(len(self.responses)),
             "sources": self.provenance,
             "summary": json.loads(self.summary().to_json(orient="records", force_ascii=False)),
+            "item_response": json.loads(self.item_response().to_json(orient="records",
+                                                                     force_ascii=False)),
         }
 
     def write_csv(self, path: str | Path) -> Path:
         """Write the problems to ``path`` (UTF-8 with BOM so Excel shows accents), atomically."""
         return write_csv_atomic(self.problems, Path(path))
+
+
+def _codes_asked(missing: pd.DataFrame, not_asked: pd.DataFrame, names: list[str]) -> np.ndarray:
+    """Declared missing codes of each question among the rows that were asked it."""
+    counts = []
+    for name in names:
+        rows = missing.loc[missing["variable"] == name, "row"].drop_duplicates().to_numpy()
+        if name in not_asked.columns and rows.size:
+            rows = rows[~not_asked[name].to_numpy(dtype=bool)[rows.astype("int64")]]
+        counts.append(rows.size)
+    return np.asarray(counts, dtype="int64")
 
 
 def _first_rows(rows: pd.Series) -> str:
@@ -428,6 +514,7 @@ def validate_study(study: Study | str | Path) -> ValidationReport:
         frames.append(typed)
         missing_parts.append(missing)
     responses = _stack(frames, codebook)
+    not_asked = _not_asked(study, codebook, frames, responses)
     missing = (pd.concat(missing_parts, ignore_index=True) if missing_parts
                else pd.DataFrame({"row": pd.Series(dtype="int64"), "variable": [], "code": []}))
     population = None
@@ -440,10 +527,59 @@ def validate_study(study: Study | str | Path) -> ValidationReport:
     if not responses.empty:
         shapes = {_display(study, spec): spec for spec in study.sources.survey}
         _check_across_rows(study, codebook, responses, population, _InFile(problems, shapes))
+        _check_skip_logic(codebook, responses, _InFile(problems, shapes))
     return ValidationReport(study=study, problems=_sorted(problems.frame()),
                             responses=responses, missing=missing, population=population,
                             provenance=provenance, partners=partners, segments=segments,
-                            documents=documents)
+                            documents=documents, not_asked=not_asked)
+
+
+def _asked_if_met(codebook: Codebook, name: str, responses: pd.DataFrame) -> np.ndarray:
+    """Whether each row of ``responses`` meets the ``asked_if`` condition of ``name`` (all True
+    when it has none). A row whose filter question is empty, itself not asked or not
+    answered, does not meet it: the question was not put to that respondent."""
+    rule = codebook[name].asked_if
+    if rule is None:
+        return np.ones(len(responses), dtype=bool)
+    if rule.variable not in responses.columns:
+        return np.zeros(len(responses), dtype=bool)
+    wanted = [_norm(v) for v in rule.values]
+    return _norm_series(responses[rule.variable]).isin(wanted).to_numpy(dtype=bool,
+                                                                         na_value=False)
+
+
+def _not_asked(study: Study, codebook: Codebook, frames: list[pd.DataFrame],
+               responses: pd.DataFrame) -> pd.DataFrame:
+    """Cells empty by design (see :attr:`ValidationReport.not_asked`)."""
+    names = [c for c in responses.columns if c not in SOURCE_COLUMNS]
+    out = {}
+    collected = {n: np.concatenate([np.full(len(f), n in f.columns) for f in frames])
+                 if frames else np.zeros(0, dtype=bool) for n in names}
+    wave = study.roles.wave
+    wave_text = (_norm_series(responses[wave]) if wave and wave in responses.columns
+                 else None)
+    for name in names:
+        var = codebook[name]
+        asked = collected[name] & _asked_if_met(codebook, name, responses)
+        if var.waves is not None and wave_text is not None:
+            asked &= wave_text.isin([_norm(w) for w in var.waves]).to_numpy(
+                dtype=bool, na_value=True)
+        out[name] = ~asked & responses[name].isna().to_numpy()
+    return pd.DataFrame(out, index=responses.index, columns=names, dtype=bool)
+
+
+def _check_skip_logic(codebook: Codebook, responses: pd.DataFrame, problems: _InFile) -> None:
+    """Warn about an answer given where the codebook says the question was not asked."""
+    masked = set(codebook.identifying())
+    for name, rule in codebook.skip_logic().items():
+        if name not in responses.columns:
+            continue
+        given = responses[name].notna().to_numpy() & ~_asked_if_met(codebook, name, responses)
+        codes = ", ".join(_norm(v) for v in rule.values)
+        for source, part in responses[given].groupby("source", sort=False):
+            values = [MASK] * len(part) if name in masked else [_cell(v) for v in part[name]]
+            _add_rows(problems, "answered_not_asked", source, part, name, values,
+                      severity="warning", filter=rule.variable, codes=codes)
 
 
 def _check_paths(study: Study, problems: _Problems) -> None:
