@@ -39,6 +39,7 @@ __all__ = [
     "UnknownTableError",
     "additive_problems",
     "catalogue",
+    "codebook_value_label",
     "study_parameters",
     "table_spec",
     "table_title",
@@ -365,7 +366,9 @@ def _candidates(value: Any) -> list[Any]:
     return out
 
 
-def _codebook_label(codebook: Any, variable: Any, value: Any, lang: str) -> str | None:
+def codebook_value_label(codebook: Any, variable: Any, value: Any, lang: str) -> str | None:
+    """The codebook's label of ``value`` of ``variable`` in ``lang`` (``1.0`` and ``"1"`` match
+    a code ``1``), or None when the codebook does not declare it."""
     if codebook is None or variable is None or variable not in codebook:
         return None
     declared = codebook.values_of(variable)
@@ -380,16 +383,16 @@ def _label_from(source: Mapping[str, Any], column: str, value: Any, lang: str, *
                 ) -> str | None:
     kind, arg = next(iter(source.items()))
     if kind == "codebook":
-        return _codebook_label(codebook, column, value, lang)
+        return codebook_value_label(codebook, column, value, lang)
     if kind == "role":
-        return _codebook_label(codebook, study.get(arg), value, lang)
+        return codebook_value_label(codebook, study.get(arg), value, lang)
     if kind == "variables":
         if codebook is not None and str(value) in codebook:
             return codebook.label(str(value), lang) or None
         return None
     if kind == "values_of":
         variable = None if row is None else row.get(arg)
-        return _codebook_label(codebook, variable, value, lang)
+        return codebook_value_label(codebook, variable, value, lang)
     if kind == "i18n":
         key = f"{arg}.{_plain(value)}"
         return t(key, lang) if has_key(key) else None

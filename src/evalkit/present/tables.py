@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from evalkit.analyse.catalogue import codebook_value_label
 from evalkit.i18n import has_key, t
 from evalkit.present._text import count_text, number_text, percent_text
 from evalkit.present.document import Table
@@ -37,31 +38,14 @@ class Labels:
 
     def value(self, variable: str | None, value: Any) -> str:
         """The label of ``value`` of ``variable`` (``1.0`` matches a code ``1``)."""
-        if self.codebook is None or variable is None or variable not in self.codebook:
-            return str(value)
-        declared = self.codebook.values_of(variable)
-        for candidate in _candidates(value):
-            if candidate in declared:
-                return self.codebook.value_label(variable, candidate, self.lang)
-        return str(value)
+        found = codebook_value_label(self.codebook, variable, value, self.lang)
+        return str(value) if found is None else found
 
     def catalogue(self, prefix: str, name: str) -> str:
         """``prefix.name`` from the catalogues when it exists, else the codebook's label of
         ``name``, else ``name``."""
         key = f"{prefix}.{name}"
         return t(key, self.lang) if has_key(key) else self.variable(name)
-
-
-def _candidates(value: Any) -> list[Any]:
-    out = [value]
-    try:
-        number = float(value)
-        if number.is_integer():
-            out += [int(number), str(int(number))]
-    except (TypeError, ValueError):
-        pass
-    out.append(str(value))
-    return out
 
 
 @dataclass(frozen=True)
