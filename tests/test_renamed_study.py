@@ -75,6 +75,8 @@ def _rename_study(folder: Path) -> dict[str, str]:
     for name, spec in book["variables"].items():
         if name in categories:
             spec["values"] = {categories[name][str(k)]: v for k, v in spec["values"].items()}
+        if "waves" in spec:  # asked at some waves only: the waves under their new codes
+            spec["waves"] = [categories["wave"][str(w)] for w in spec["waves"]]
         variables[columns[name]] = spec
     book["variables"] = variables
     (folder / "codebook.yaml").write_text(yaml.safe_dump(book, allow_unicode=True,

@@ -14,7 +14,7 @@ from evalkit.prepare.study import prepare_study
 from evalkit.release.tables import released_table
 
 EXPECTED = {
-    "response_counts", "sources", "validation_summary", "representativeness", "tokenism_weighted", "ladder_distribution",
+    "response_counts", "sources", "validation_summary", "item_response", "representativeness", "tokenism_weighted", "ladder_distribution",
     "ladder_reproducibility", "ladder_items", "tokenism_rates", "tokenism_overall",
     "tokenism_rates_group", "tokenism_gap", "tokenism_funnel", "tokenism_funnel_limits",
     "tokenism_overdispersion",
@@ -164,7 +164,7 @@ def test_results_keep_the_calls_that_made_each_table(results):
     assert results.meta["frames"]["users"]["params"] == {
         "wave": "wave", "baseline": 1, "group": "respondent_type", "users": "user"}
     for name, table in results.items():
-        if name not in ("sources", "validation_summary"):
+        if name not in ("sources", "validation_summary", "item_response"):
             assert table.calls, name
             assert {c.function for c in table.calls} <= set(table.spec.calls), name
 

@@ -303,11 +303,13 @@ def test_outcome_change_hidden_share_is_one_grey_segment_of_the_rest(change):
         sorted(change.loc[0, ["share_same", "share_improved"]].tolist()))
 
 
-def test_likert_hidden_count_keeps_the_other_answers_on_the_released_base():
+@pytest.mark.parametrize("dtype", ["float64", "Int64"])  # released counts are nullable integers
+def test_likert_hidden_count_keeps_the_other_answers_on_the_released_base(dtype):
     tidy = pd.DataFrame({"item": ["q1"] * 5 + ["q2"] * 5, "category": list(range(1, 6)) * 2,
                          "count": [10, 2, 8, 20, 10, 5, 5, 10, 10, 10],
                          "n": [50] * 5 + [40] * 5})
     tidy.loc[1, "count"] = np.nan  # q1 answered 2 by two people: hidden
+    tidy = tidy.astype({"count": dtype, "n": dtype})
     fig = likert_bars(tidy, items=["q1", "q2"], lang="en")
     assert not by_gid(fig, "evalkit-suppressed")
     (grey,) = by_gid(fig, "evalkit-hidden")

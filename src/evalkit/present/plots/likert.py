@@ -88,10 +88,12 @@ def _tidy_counts(data: pd.DataFrame, items: list[str],
     keys = [str(c) for c in categories]
     for i, item in enumerate(items):
         rows = data[data["item"] == item]
-        counts = rows.groupby(rows["category"].astype(str))["count"].sum(min_count=1)
+        # Released counts are nullable integers: a hidden one is <NA>, drawn as NaN.
+        count = pd.to_numeric(rows["count"], errors="coerce").astype("float64")
+        counts = count.groupby(rows["category"].astype(str)).sum(min_count=1)
         out[i] = [counts.get(k, 0) for k in keys]
         if base is not None:
-            known = rows["n"].dropna()
+            known = pd.to_numeric(rows["n"], errors="coerce").astype("float64").dropna()
             base[i] = known.iloc[0] if len(known) else np.nan
     return out, base
 
