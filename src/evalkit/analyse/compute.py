@@ -623,7 +623,7 @@ def _qualitative(ctx: _Context) -> list[Item]:
                                 names=names)
         out.append(ctx.table(f"framework_{lang}", matrix, call))
         quotes, call = ctx.call(quote_bank, coded, coder=coder, lang=lang, names=names,
-                                seed=ctx.seed)
+                                seed=ctx.seed, documents=docs)
         out.append(ctx.table(f"quotes_{lang}", quotes, call))
     return out
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from html import escape
 
 from evalkit.i18n import t
-from evalkit.present._text import typography, typography_html
+from evalkit.present._text import other_language, typography, typography_html
 from evalkit.present.document import (
     Block,
     Bullets,
@@ -63,6 +63,27 @@ _NUM = " class='num'"
 
 def _text(value: str, lang: str) -> str:
     return escape(typography(value, lang), quote=False)
+
+
+def quote_html(text: str, attribution: str, lang: str, *, language: str | None = None) -> str:
+    """A quote as a page shows it: the quote in the page's quotation marks, then its
+    attribution; a quote in another language than the page carries that language
+    (``lang="en"``, for screen readers and spelling) and a visible tag, e.g. ``(en anglais)``.
+
+    Examples
+    --------
+    >>> quote_html("It changed nothing.", "Carer, site B", "fr", language="en") == (
+    ...     "<blockquote><p lang='en'>«\u00a0It changed nothing.\u00a0»</p><footer>Carer, "
+    ...     "site B <span class='ek-quote-language'>(en anglais)</span></footer></blockquote>")
+    True
+    """
+    quoted = _text(t("reports.quote", lang, text=text), lang)
+    other = other_language(language, lang)
+    if other is None:
+        return f"<blockquote><p>{quoted}</p><footer>{_text(attribution, lang)}</footer></blockquote>"
+    code, tag = other
+    return (f"<blockquote><p lang='{escape(code)}'>{quoted}</p><footer>{_text(attribution, lang)}"
+            f" <span class='ek-quote-language'>{_text(tag, lang)}</span></footer></blockquote>")
 
 
 def non_validated_html(lang: str) -> str:
@@ -132,9 +153,7 @@ def blocks_html(blocks: Iterable[Block], lang: str, *, base_level: int = 2,
         elif isinstance(block, Figure):
             out.append(_figure_html(block, lang))
         elif isinstance(block, Quote):
-            quoted = t("reports.quote", lang, text=block.text)
-            out.append(f"<blockquote><p>{_text(quoted, lang)}</p>"
-                       f"<footer>{_text(block.attribution, lang)}</footer></blockquote>")
+            out.append(quote_html(block.text, block.attribution, lang, language=block.language))
         else:
             raise TypeError(f"unknown block {type(block).__name__}")
     return "\n".join(out), toc
