@@ -92,6 +92,20 @@ def non_validated_html(lang: str) -> str:
             f"{_text(t('reports.non_validated_label', lang), lang)}</p>")
 
 
+def scroll_region(name: str, lang: str) -> str:
+    """The attributes of a box that scrolls sideways when its table is wider than the page: a
+    keyboard reaches it (``tabindex``) and a screen reader names it after its table. It is a
+    group, not a region: the brief shows a table in its summary and again in its report, and
+    landmarks must have names of their own.
+
+    Examples
+    --------
+    >>> scroll_region("Taux", "fr")
+    " tabindex='0' role='group' aria-label='Taux'"
+    """
+    return f" tabindex='0' role='group' aria-label='{escape(typography(name, lang))}'"
+
+
 def _table_html(table: Table, lang: str) -> str:
     numeric = table.numeric or (False,) * len(table.columns)
     align = [_NUM if num else "" for num in numeric]
@@ -104,7 +118,8 @@ def _table_html(table: Table, lang: str) -> str:
     notes = "".join(f"<p class='ek-table-note'>{_text(n, lang)}</p>" for n in table.notes if n)
     label = non_validated_html(lang) if table.non_validated else ""
     name = f" data-table='{escape(table.name)}'" if table.name else ""
-    return (f"<div class='ek-table-wrap'{name}>{label}<table><caption>{_text(table.caption, lang)}"
+    return (f"<div class='ek-table-wrap'{name}{scroll_region(table.caption, lang)}>{label}"
+            f"<table><caption>{_text(table.caption, lang)}"
             f"</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{notes}</div>")
 
 
