@@ -13,3 +13,61 @@ def test_no_command_is_a_usage_error(cli):
 def test_unknown_command_is_a_usage_error(cli):
     result = cli("frobnicate")
     assert result.returncode == 2
+
+
+# --- help in both languages
+
+
+def _subcommands(parser):
+    """The subcommand parsers of ``parser``, by name."""
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def _helps(parser):
+    return [action.help for action in parser._actions if action.help != "==SUPPRESS=="]
+
+
+def test_every_command_has_its_help_in_french_and_in_english():
+    from evalkit.cli import build_parser
+
+    parsers = {lang: build_parser(lang) for lang in ("fr", "en")}
+    assert parsers["fr"].format_help() != parsers["en"].format_help()
+    commands = {lang: _subcommands(parser) for lang, parser in parsers.items()}
+    assert set(commands["fr"]) == set(commands["en"]) and len(commands["fr"]) >= 8
+    for name in commands["en"]:
+        fr, en = commands["fr"][name], commands["en"][name]
+        assert fr.description and en.description and fr.description != en.description, name
+        fr_helps, en_helps = _helps(fr), _helps(en)
+        # Every argument says what it is for, in each language, and differently.
+        assert all(fr_helps) and all(en_helps), name
+        assert [a == b for a, b in zip(fr_helps, en_helps, strict=True)] == [False] * len(
+            en_helps), name
+        text = fr.format_help()
+        assert text.startswith("utilisation\u00a0: evalkit ") and "options\u00a0:" in text
+        assert "show this help" not in text and "usage:" not in text
+
+
+def test_help_language_follows_the_option_then_the_environment_then_the_locale(cli):
+    french = cli("--lang", "fr", "run", "--help")
+    assert french.returncode == 0
+    assert french.stdout.startswith("utilisation\u00a0: evalkit run")
+    assert "dossier des rapports" in french.stdout
+    english = cli("run", "--help")  # the tests' environment says EVALKIT_LANG=en
+    assert english.stdout.startswith("usage: evalkit run") and "reports folder" in english.stdout
+    by_locale = cli("validate", "--help", env={"EVALKIT_LANG": "", "LC_ALL": "",
+                                               "LC_MESSAGES": "", "LANG": "fr_CA.UTF-8"})
+    assert "dictionnaire de codes" in by_locale.stdout
+    # After the command, --lang is run's languages of the reports: the help stays English.
+    assert cli("run", "--lang", "fr", "--help").stdout.startswith("usage: evalkit run")
+
+
+def test_french_usage_error_keeps_french_typography(cli):
+    result = cli("--lang", "fr", "frobnicate")
+    assert result.returncode == 2
+    assert "utilisation\u00a0: evalkit" in result.stderr
+    assert "evalkit\u00a0: erreur\u00a0: " in result.stderr

@@ -287,3 +287,68 @@ def test_the_method_note_reports_the_information_lost(demo_run):
                      if "information" in c.get_text().lower())
         assert len(table.find("tbody").find_all("tr")) == sum(r["hidden"] > 0
                                                               for r in loss.values())
+
+
+# -- accessibility: axe-core in Chromium on every page ------------------------------------------
+CHROMIUM = "/usr/bin/chromium"
+#: axe-core's impacts that fail the check; "moderate" and "minor" ones are reported only.
+BLOCKING = ("serious", "critical")
+
+
+def _axe_script():
+    """axe-core's script, as the axe-playwright-python package ships it (MPL-2.0); None with
+    the reason when the browser or the script is not installed."""
+    import shutil
+    from importlib import resources
+    from pathlib import Path
+
+    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
+        return None, f"Chromium is not installed ({CHROMIUM}); apt-get install chromium"
+    try:
+        import playwright.sync_api  # noqa: F401
+        script = resources.files("axe_playwright_python").joinpath("axe.min.js")
+        return script.read_text(encoding="utf-8"), None
+    except (ImportError, FileNotFoundError):
+        return None, ("playwright or axe-playwright-python is not installed "
+                      "(pip install -e '.[test]')")
+
+
+def axe_violations(pages, script):
+    """axe-core's violations on each page, opened from disk in headless Chromium (no request
+    leaves the page): ``[(page, rule, impact, help, first element), ...]``."""
+    from playwright.sync_api import sync_playwright
+
+    found = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu",
+                                            "--disable-dev-shm-usage", "--no-first-run"])
+        try:
+            for path in pages:
+                page = browser.new_page()
+                page.route("**/*", lambda route: route.continue_() if route.request.url
+                           .startswith(("file:", "data:")) else route.abort())
+                page.goto(path.as_uri())
+                page.wait_for_load_state("load")
+                page.evaluate(script)
+                result = page.evaluate(
+                    "() => axe.run(document, {resultTypes: ['violations']})")
+                for violation in result["violations"]:
+                    target = violation["nodes"][0]["target"] if violation["nodes"] else []
+                    found.append((path.name, violation["id"], violation["impact"],
+                                  violation["help"], target))
+                page.close()
+        finally:
+            browser.close()
+    return found
+
+
+def test_no_serious_accessibility_violation_on_any_page(demo_run):
+    script, reason = _axe_script()
+    if script is None:
+        pytest.skip(reason)
+    pages = _pages(demo_run.run_dir)
+    assert len(pages) == 2 * (len(NOTEBOOKS) + 8) + 2 + 2
+    found = axe_violations(pages, script)
+    blocking = [v for v in found if v[2] in BLOCKING]
+    assert blocking == [], blocking[:10]

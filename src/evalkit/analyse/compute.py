@@ -627,7 +627,8 @@ def _qualitative(ctx: _Context) -> list[Item]:
         out.append(ctx.table(f"framework_{lang}", matrix, call))
         # An attribution never names a role at a site with fewer people than the policy shows.
         quotes, call = ctx.call(quote_bank, coded, coder=coder, lang=lang, names=names,
-                                seed=ctx.seed, min_cell=ctx.study.privacy.min_cell)
+                                seed=ctx.seed, min_cell=ctx.study.privacy.min_cell,
+                                documents=docs)
         out.append(ctx.table(f"quotes_{lang}", quotes, call))
     return out
 

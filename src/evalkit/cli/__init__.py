@@ -8,18 +8,25 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 from collections.abc import Sequence
 
 from evalkit._version import __version__
+from evalkit.cli._help import (
+    HelpParser,
+    cli_language,
+    description_text,
+    help_language,
+    help_text,
+)
 from evalkit.errors import EvalkitError, os_error
 from evalkit.i18n import t
 
-__all__ = ["main"]
+__all__ = ["build_parser", "cli_language", "main"]
 
 #: Subcommand modules of ``evalkit.cli``, in the order ``evalkit --help`` lists them. Each module
-#: defines ``NAME``, ``register(subparsers)`` and ``run(args) -> int``.
+#: defines ``NAME``, ``register(subparsers, lang)`` (its help in ``lang``, from the catalogues) and
+#: ``run(args) -> int``.
 COMMANDS: tuple[str, ...] = (
     "validate",
     "new",
@@ -32,40 +39,28 @@ COMMANDS: tuple[str, ...] = (
 )
 
 
-def cli_language(explicit: str | None = None) -> str:
-    """The language of messages: ``--lang``, then ``EVALKIT_LANG``, then the locale, else English."""
-    if explicit in ("fr", "en"):
-        return explicit
-    env = os.environ.get("EVALKIT_LANG", "")
-    if env in ("fr", "en"):
-        return env
-    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(var, "")
-        if value:
-            return "fr" if value.lower().startswith("fr") else "en"
-    return "en"
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="evalkit",
-        description="Evaluation workbench for personalised, community-based social services. "
-        "Atelier d'évaluation des services sociaux personnalisés et communautaires.",
-    )
-    parser.add_argument("--version", action="version", version=f"evalkit {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+def build_parser(lang: str = "en") -> argparse.ArgumentParser:
+    """The parser of the command line, its help in ``lang``."""
+    parser = HelpParser(
+        prog="evalkit", lang=lang, description=description_text("cli.help.description", lang),
+        epilog=description_text("cli.help.epilog", lang))
+    parser.add_argument("--version", action="version", version=f"evalkit {__version__}",
+                        help=help_text("cli.help.version", lang))
+    parser.add_argument("--debug", action="store_true", help=help_text("cli.help.debug", lang))
     parser.add_argument("--lang", choices=("fr", "en"), default=None,
-                        help="language of messages (default: EVALKIT_LANG, then the locale)")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+                        help=help_text("cli.help.lang", lang))
+    subparsers = parser.add_subparsers(dest="command", metavar=t("cli.help.command", lang))
     for name in COMMANDS:
         module = importlib.import_module(f"evalkit.cli.{name}")
-        module.register(subparsers)
+        module.register(subparsers, lang)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (also used by ``python -m evalkit``)."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    names = [importlib.import_module(f"evalkit.cli.{name}").NAME for name in COMMANDS]
+    parser = build_parser(help_language(argv, names))
     args = parser.parse_args(argv)
     args.lang = cli_language(args.lang)
     if not getattr(args, "handler", None):

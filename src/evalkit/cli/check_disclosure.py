@@ -13,6 +13,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from evalkit.cli._help import description_text, help_text
 from evalkit.config.study import load_study
 from evalkit.i18n import t
 from evalkit.prepare.keys import DemoKeyWarning, load_key
@@ -22,21 +23,16 @@ from evalkit.validate.study import validate_study
 NAME = "check-disclosure"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction, lang: str = "en") -> None:
     parser = subparsers.add_parser(
-        NAME, help="scan a run's files for identifiers, the key and small counts",
-        description="Scan every file of a run directory (CSV, XLSX, HTML, DOCX, notebooks, SVG, "
-        "PNG metadata) for identifiers of the study, e-mails, phone numbers, postal codes, SIN, "
-        "health-card numbers, the pseudonymisation key, and counts under the threshold. Exit 1 "
-        "when anything is found.",
-    )
+        NAME, help=help_text("cli.check_disclosure.help", lang),
+        description=description_text("cli.check_disclosure.description", lang))
     parser.add_argument("run_dir", metavar="RUN_DIR",
-                        help="the run directory to check (its release bundle, "
-                        "RUN_DIR.release.zip, when it has one), or a release bundle")
+                        help=help_text("cli.check_disclosure.run_dir", lang))
     parser.add_argument("--study", metavar="STUDY.yaml", default=None,
-                        help="take identifiers, names, key and thresholds from this study")
+                        help=help_text("cli.check_disclosure.study", lang))
     parser.add_argument("--format", choices=("text", "json"), default="text",
-                        help="output format (default: text)")
+                        help=help_text("cli.check_disclosure.format", lang))
     parser.set_defaults(handler=run)
 
 

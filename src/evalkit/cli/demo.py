@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from evalkit.cli._help import description_text, help_text
 from evalkit.cli.run import add_run_options, run_from_args
 from evalkit.i18n import t
 from evalkit.run.demo import demo_study
@@ -12,13 +13,12 @@ from evalkit.run.demo import demo_study
 NAME = "demo"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction, lang: str = "en") -> None:
 
     parser = subparsers.add_parser(
-        NAME, help="run every notebook on the demo study and print the index path",
-        description="Run on data_samples/demo (in a source checkout) or on the same demo study "
-        "generated next to the reports (same seed, same data).")
-    add_run_options(parser)
+        NAME, help=help_text("cli.demo.help", lang),
+        description=description_text("cli.demo.description", lang))
+    add_run_options(parser, lang)
     parser.set_defaults(handler=run)
 
 

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import argparse
 
+from evalkit.cli._help import description_text, help_text
 from evalkit.run.kernel import install_kernel
 
 NAME = "kernel"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction, lang: str = "en") -> None:
     parser = subparsers.add_parser(
-        NAME, help="install the Jupyter kernel evalkit's notebooks run on",
-        description="Install the 'evalkit' kernelspec into this environment.",
-    )
-    parser.add_argument("action", choices=("install",))
-    parser.add_argument("--quiet", action="store_true")
+        NAME, help=help_text("cli.kernel.help", lang),
+        description=description_text("cli.kernel.description", lang))
+    parser.add_argument("action", choices=("install",), help=help_text("cli.kernel.action", lang))
+    parser.add_argument("--quiet", action="store_true", help=help_text("cli.kernel.quiet", lang))
     parser.set_defaults(handler=run)
 
 

@@ -5,21 +5,19 @@ from __future__ import annotations
 import argparse
 import sys
 
+from evalkit.cli._help import description_text, help_text
 from evalkit.i18n import t
 from evalkit.prepare.keys import generate_key, write_key_file
 
 NAME = "keygen"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction, lang: str = "en") -> None:
     parser = subparsers.add_parser(
-        NAME, help="make a new pseudonymisation key",
-        description="Make a new 256-bit pseudonymisation key. With --out, write it to a file "
-        "readable by you only (never overwritten, never inside a study folder); without, print "
-        "it, e.g. for: export EVALKIT_KEY=$(evalkit keygen).",
-    )
+        NAME, help=help_text("cli.keygen.help", lang),
+        description=description_text("cli.keygen.description", lang))
     parser.add_argument("--out", metavar="FILE", default=None,
-                        help="write the key to FILE (permissions 0600) instead of printing it")
+                        help=help_text("cli.keygen.out", lang))
     parser.set_defaults(handler=run)
 
 

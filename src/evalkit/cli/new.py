@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from evalkit._files import atomic_write
+from evalkit.cli._help import description_text, help_text
 from evalkit.config.codebook import load_codebook
 from evalkit.config.draft import Draft, draft_study
 from evalkit.errors import ConfigError
@@ -92,17 +93,14 @@ def _relative(file: Path, folder: Path) -> str:
         return file.resolve().as_posix()
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction, lang: str = "en") -> None:
     parser = subparsers.add_parser(
-        NAME, help="write a commented template study folder, or draft one from data files",
-        description="Write study.yaml, a codebook and small example data files into DIR; with "
-        "--from, draft study.yaml and the codebook from data files (CSV, Qualtrics, XLSX, "
-        "SPSS, Stata) and data dictionaries (REDCap, a sheet of variables), guessing the "
-        "roles of columns for you to confirm.",
-    )
-    parser.add_argument("directory", type=Path)
+        NAME, help=help_text("cli.new.help", lang),
+        description=description_text("cli.new.description", lang))
+    parser.add_argument("directory", type=Path, metavar="DIR",
+                        help=help_text("cli.new.directory", lang))
     parser.add_argument("--from", dest="sources", nargs="+", type=Path, metavar="FILE",
-                        help="data files and data dictionaries to draft the study from")
+                        help=help_text("cli.new.from", lang))
     parser.set_defaults(handler=run)
 
 

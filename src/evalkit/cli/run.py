@@ -9,44 +9,41 @@ from __future__ import annotations
 import argparse
 import sys
 
+from evalkit.cli._help import description_text, help_text
 from evalkit.run import run_study
 from evalkit.run.runner import DEFAULT_TIMEOUT
 
 NAME = "run"
 
 
-def add_run_options(parser: argparse.ArgumentParser) -> None:
-    """The options ``evalkit run`` and ``evalkit demo`` share."""
+def add_run_options(parser: argparse.ArgumentParser, lang: str = "en") -> None:
+    """The options ``evalkit run`` and ``evalkit demo`` share, their help in ``lang``."""
 
-    parser.add_argument("--out", default="reports", metavar="FOLDER",
-                        help="reports folder (default: reports)")
-    parser.add_argument("--sites", metavar="A,B", help="per-site notebooks only for these sites")
-    parser.add_argument("--only", metavar="NB,...", help="run only these notebooks")
-    parser.add_argument("--jobs", type=int, metavar="N",
-                        help="notebooks executed at once (default: min(2, CPUs))")
+    def say(key: str, **params: object) -> str:
+        return help_text(f"cli.run.{key}", lang, **params)
+
+    parser.add_argument("--out", default="reports", metavar="FOLDER", help=say("out"))
+    parser.add_argument("--sites", metavar="A,B", help=say("sites"))
+    parser.add_argument("--only", metavar="NB,...", help=say("only"))
+    parser.add_argument("--jobs", type=int, metavar="N", help=say("jobs"))
     parser.add_argument("--lang", dest="report_lang", choices=("fr", "en", "all"), default="all",
-                        help="report languages (default: all languages of the study)")
+                        help=say("lang"))
     parser.add_argument("--executor", choices=("local", "dask"), default="local",
-                        help="local process pool (default) or a dask cluster")
-    parser.add_argument("--scheduler", metavar="ADDR",
-                        help="dask scheduler address, e.g. tcp://10.0.0.5:8786 "
-                        "(default: a local cluster)")
-    parser.add_argument("--resume", metavar="RUN_ID",
-                        help="re-run only the notebooks that failed or did not run in RUN_ID")
+                        help=say("executor"))
+    parser.add_argument("--scheduler", metavar="ADDR", help=say("scheduler"))
+    parser.add_argument("--resume", metavar="RUN_ID", help=say("resume"))
     parser.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT, metavar="SECONDS",
-                        help=f"time limit per cell (default: {DEFAULT_TIMEOUT}; 0: none)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    parser.add_argument("--notebooks", metavar="FOLDER",
-                        help="a folder with notebooks.yaml (default: evalkit's notebooks)")
+                        help=say("timeout", default=DEFAULT_TIMEOUT))
+    parser.add_argument("--quiet", action="store_true", help=say("quiet"))
+    parser.add_argument("--notebooks", metavar="FOLDER", help=say("notebooks"))
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction, lang: str = "en") -> None:
     parser = subparsers.add_parser(
-        NAME, help="run the study's notebooks and write a run folder with its index",
-        description="Validate the study, compute once, execute every notebook in its own "
-        "kernel, export code-free HTML pages and write reports/<study>/<run_id>/.")
-    parser.add_argument("study", help="study.yaml (or its folder)")
-    add_run_options(parser)
+        NAME, help=help_text("cli.run.help", lang),
+        description=description_text("cli.run.description", lang))
+    parser.add_argument("study", help=help_text("cli.run.study", lang))
+    add_run_options(parser, lang)
     parser.set_defaults(handler=run)
 
 

@@ -6,19 +6,19 @@ import argparse
 import json
 import sys
 
+from evalkit.cli._help import description_text, help_text
 from evalkit.config.codebook import Codebook
 from evalkit.config.study import study_json_schema
 
 NAME = "schema"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction, lang: str = "en") -> None:
     parser = subparsers.add_parser(
-        NAME, help="print the JSON Schema of study.yaml or of the codebook",
-        description="Print a JSON Schema that editors (VS Code, JupyterLab) use to complete and "
-        "check study.yaml as you type.",
-    )
-    parser.add_argument("which", nargs="?", choices=("study", "codebook"), default="study")
+        NAME, help=help_text("cli.schema.help", lang),
+        description=description_text("cli.schema.description", lang))
+    parser.add_argument("which", nargs="?", choices=("study", "codebook"), default="study",
+                        help=help_text("cli.schema.which", lang))
     parser.set_defaults(handler=run)
 
 

@@ -13,6 +13,7 @@ import json
 import sys
 from pathlib import Path
 
+from evalkit.cli._help import description_text, help_text
 from evalkit.config._model import StudyConfigError
 from evalkit.i18n import t
 from evalkit.prepare.ready import run_problems
@@ -21,17 +22,15 @@ from evalkit.validate.study import validate_study
 NAME = "validate"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction, lang: str = "en") -> None:
     parser = subparsers.add_parser(
-        NAME, help="check a study's data against its codebook",
-        description="Read every source of the study, check it against the codebook, and report "
-        "every problem (file, row, column, value, rule, message in French and English).",
-    )
-    parser.add_argument("study", type=Path, help="study.yaml (or the folder that holds it)")
+        NAME, help=help_text("cli.validate.help", lang),
+        description=description_text("cli.validate.description", lang))
+    parser.add_argument("study", type=Path, help=help_text("cli.validate.study", lang))
     parser.add_argument("--format", choices=("text", "json"), default="text",
-                        help="format of the summary printed on standard output")
+                        help=help_text("cli.validate.format", lang))
     parser.add_argument("--out", type=Path, default=Path("validation.csv"),
-                        help="where to write the table of problems (default: ./validation.csv)")
+                        help=help_text("cli.validate.out", lang))
     parser.set_defaults(handler=run)
 
 

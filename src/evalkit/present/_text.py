@@ -12,8 +12,8 @@ from typing import Any
 
 from evalkit.i18n import format_integer, format_number, format_percent, t
 
-__all__ = ["ci_text", "count_text", "number_text", "percent_text", "typography",
-           "typography_html"]
+__all__ = ["ci_text", "count_text", "number_text", "other_language", "percent_text",
+           "typography", "typography_html"]
 
 NBSP = "\u00a0"
 NNBSP = "\u202f"
@@ -55,6 +55,27 @@ def typography(text: str, lang: str) -> str:
 #: Tags whose content is not prose: code, styles and scripts keep their characters.
 _VERBATIM = re.compile(r"(<(style|script|code|pre|textarea)\b.*?</\2\s*>|<[^>]+>)",
                        re.DOTALL | re.IGNORECASE)
+
+
+def other_language(language: Any, lang: str) -> tuple[str, str] | None:
+    """For a text in ``language`` on a page in ``lang``: its language code and the visible tag
+    that says so (``(en anglais)`` on a French page), or None when it is in the page's
+    language or its language is unknown.
+
+    Examples
+    --------
+    >>> other_language("en", "fr")
+    ('en', '(en anglais)')
+    >>> other_language("fr", "en")
+    ('fr', '(in French)')
+    >>> other_language("fr", "fr") is None, other_language(None, "en") is None
+    (True, True)
+    """
+    if _missing(language) or not str(language).strip() or str(language) == lang:
+        return None
+    code = str(language).strip()
+    key = f"reports.quote.in.{code}" if code in ("fr", "en") else "reports.quote.in.other"
+    return code, t(key, lang)
 
 
 def typography_html(html: str, lang: str) -> str:

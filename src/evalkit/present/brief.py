@@ -547,7 +547,7 @@ def _quotes(ctx: _Ctx) -> list[Quote]:
         lambda s: 0 if positions.get(s, within) != within else 1)).sort_values(
         ["_first", "site", "rank"], kind="stable", na_position="last")
     return [Quote(typography(str(r["quote"]), ctx.lang),
-                  typography(str(r["attribution"]), ctx.lang))
+                  typography(str(r["attribution"]), ctx.lang), r.get("language"))
             for _, r in rows.head(MAX_QUOTES).iterrows()]
 
 

@@ -22,7 +22,7 @@ from evalkit.analyse.results import Absence, Call, Results
 from evalkit.i18n import t
 from evalkit.present._text import count_text, number_text, percent_text, typography
 from evalkit.present.figures import figure_block
-from evalkit.present.html import non_validated_html
+from evalkit.present.html import non_validated_html, scroll_region
 from evalkit.release.suppress import suppression_note
 from evalkit.release.tables import released_table
 
@@ -126,7 +126,8 @@ def show_table(results: Results, name: str, *, lang: str, policy: Any,
         parts.append(_table_html(frame, chunk, spec, flags, caption, lang, codebook))
     calls = method_html(table.calls, results.meta.get("frames", {}), lang=lang) \
         if method else ""
-    return HTML(f"<div class='ek-table-wrap' data-table='{escape(name)}'{marker}>{label}"
+    return HTML(f"<div class='ek-table-wrap' data-table='{escape(name)}'{marker}"
+                f"{scroll_region(title, lang)}>{label}"
                 f"{''.join(parts)}{note_html}{calls}</div>")
 
 

@@ -76,10 +76,12 @@ class Figure:
 
 @dataclass(frozen=True)
 class Quote:
-    """A quote from an interview (already scrubbed), attributed by role and site."""
+    """A quote from an interview (already scrubbed), attributed by role and site, with the
+    language it is in (None when unknown: shown as in the page's language)."""
 
     text: str
     attribution: str
+    language: str | None = None
 
 
 Block = Heading | Paragraph | Bullets | Table | Figure | Quote

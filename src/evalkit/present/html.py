@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from html import escape
 
 from evalkit.i18n import t
-from evalkit.present._text import typography, typography_html
+from evalkit.present._text import other_language, typography, typography_html
 from evalkit.present.document import (
     Block,
     Bullets,
@@ -65,10 +65,45 @@ def _text(value: str, lang: str) -> str:
     return escape(typography(value, lang), quote=False)
 
 
+def quote_html(text: str, attribution: str, lang: str, *, language: str | None = None) -> str:
+    """A quote as a page shows it: the quote in the page's quotation marks, then its
+    attribution; a quote in another language than the page carries that language
+    (``lang="en"``, for screen readers and spelling) and a visible tag, e.g. ``(en anglais)``.
+
+    Examples
+    --------
+    >>> quote_html("It changed nothing.", "Carer, site B", "fr", language="en") == (
+    ...     "<blockquote><p lang='en'>«\u00a0It changed nothing.\u00a0»</p><footer>Carer, "
+    ...     "site B <span class='ek-quote-language'>(en anglais)</span></footer></blockquote>")
+    True
+    """
+    quoted = _text(t("reports.quote", lang, text=text), lang)
+    other = other_language(language, lang)
+    if other is None:
+        return f"<blockquote><p>{quoted}</p><footer>{_text(attribution, lang)}</footer></blockquote>"
+    code, tag = other
+    return (f"<blockquote><p lang='{escape(code)}'>{quoted}</p><footer>{_text(attribution, lang)}"
+            f" <span class='ek-quote-language'>{_text(tag, lang)}</span></footer></blockquote>")
+
+
 def non_validated_html(lang: str) -> str:
     """The bilingual label of the tokenism index, as the pages show it."""
     return (f"<p class='ek-non-validated' data-evalkit='non-validated-label'>"
             f"{_text(t('reports.non_validated_label', lang), lang)}</p>")
+
+
+def scroll_region(name: str, lang: str) -> str:
+    """The attributes of a box that scrolls sideways when its table is wider than the page: a
+    keyboard reaches it (``tabindex``) and a screen reader names it after its table. It is a
+    group, not a region: the brief shows a table in its summary and again in its report, and
+    landmarks must have names of their own.
+
+    Examples
+    --------
+    >>> scroll_region("Taux", "fr")
+    " tabindex='0' role='group' aria-label='Taux'"
+    """
+    return f" tabindex='0' role='group' aria-label='{escape(typography(name, lang))}'"
 
 
 def _table_html(table: Table, lang: str) -> str:
@@ -83,7 +118,8 @@ def _table_html(table: Table, lang: str) -> str:
     notes = "".join(f"<p class='ek-table-note'>{_text(n, lang)}</p>" for n in table.notes if n)
     label = non_validated_html(lang) if table.non_validated else ""
     name = f" data-table='{escape(table.name)}'" if table.name else ""
-    return (f"<div class='ek-table-wrap'{name}>{label}<table><caption>{_text(table.caption, lang)}"
+    return (f"<div class='ek-table-wrap'{name}{scroll_region(table.caption, lang)}>{label}"
+            f"<table><caption>{_text(table.caption, lang)}"
             f"</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{notes}</div>")
 
 
@@ -132,9 +168,7 @@ def blocks_html(blocks: Iterable[Block], lang: str, *, base_level: int = 2,
         elif isinstance(block, Figure):
             out.append(_figure_html(block, lang))
         elif isinstance(block, Quote):
-            quoted = t("reports.quote", lang, text=block.text)
-            out.append(f"<blockquote><p>{_text(quoted, lang)}</p>"
-                       f"<footer>{_text(block.attribution, lang)}</footer></blockquote>")
+            out.append(quote_html(block.text, block.attribution, lang, language=block.language))
         else:
             raise TypeError(f"unknown block {type(block).__name__}")
     return "\n".join(out), toc

@@ -45,7 +45,7 @@ from evalkit.prepare.study import prepare_study
 from evalkit.present._text import typography
 from evalkit.present.brief import build_brief
 from evalkit.present.display import absent_html, method_html, show_figure, show_table
-from evalkit.present.html import non_validated_html
+from evalkit.present.html import non_validated_html, quote_html
 from evalkit.present.joint import joint_display
 from evalkit.present.writers import write_briefs
 from evalkit.release.tables import ReleasedTables, released_table
@@ -311,8 +311,8 @@ class Session:
                 parts[g] = f"<p>{escape(t('nb.no_quotes', g))}</p>"
                 continue
             items = "".join(
-                f"<blockquote><p>{escape(str(row.get('quote', row.get('text', ''))))}</p>"
-                f"<footer>{escape(str(row.get('attribution', '')))}</footer></blockquote>"
+                quote_html(str(row.get("quote", row.get("text", ""))),
+                           str(row.get("attribution", "")), g, language=row.get("language"))
                 for row in frame.to_dict("records"))
             parts[g] = items
         self._show(parts)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.i18n import t
-from evalkit.present._text import typography
+from evalkit.present._text import other_language, typography
 from evalkit.present.brief import build_brief, write_budget_json
 from evalkit.present.document import Bullets, Figure, Heading, Paragraph, Quote, Table
 from evalkit.present.html import blocks_html, nav_html, page_html, slug, toc_html
@@ -211,9 +211,44 @@ def _add_blocks(doc: Any, blocks: list, lang: str) -> None:
         elif isinstance(block, Figure):
             _add_figure(doc, block, lang)
         elif isinstance(block, Quote):
-            doc.add_paragraph(_docx_text(t("reports.quote", lang, text=block.text), lang),
-                              style="Quote")
-            doc.add_paragraph("— " + _docx_text(block.attribution, lang))
+            _add_quote(doc, block, lang)
+
+
+#: The Word language tag of each report language; another language is written as declared.
+_WORD_LANGUAGE = {"fr": "fr-CA", "en": "en-CA"}
+
+
+def _add_quote(doc: Any, quote: Quote, lang: str) -> None:
+    """A quote and its attribution; a quote in another language than the brief is set in the
+    character style of that language (its language tag: spelling, hyphenation, screen
+    readers) and says so in words after its attribution, e.g. ``(en anglais)``."""
+    quoted = _docx_text(t("reports.quote", lang, text=quote.text), lang)
+    other = other_language(quote.language, lang)
+    if other is None:
+        doc.add_paragraph(quoted, style="Quote")
+        doc.add_paragraph("— " + _docx_text(quote.attribution, lang))
+        return
+    code, tag = other
+    doc.add_paragraph(style="Quote").add_run(quoted, style=_language_style(doc, code))
+    doc.add_paragraph("— " + _docx_text(f"{quote.attribution} {tag}", lang))
+
+
+def _language_style(doc: Any, code: str) -> str:
+    """The character style of text in ``code`` (``Language en-CA``): no formatting of its
+    own, only the language tag; made on first use."""
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    tag = _WORD_LANGUAGE.get(code, code)
+    name = f"Language {tag}"
+    if name not in [style.name for style in doc.styles]:
+        style = doc.styles.add_style(name, WD_STYLE_TYPE.CHARACTER)
+        rpr = style.element.get_or_add_rPr()
+        lang_el = OxmlElement("w:lang")
+        lang_el.set(qn("w:val"), tag)
+        rpr.append(lang_el)
+    return name
 
 
 def _properties(doc: Any, brief: Any) -> None:
@@ -319,7 +354,7 @@ def _set_language(doc: Any, lang: str) -> None:
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
-    code = {"fr": "fr-CA", "en": "en-CA"}[lang]
+    code = _WORD_LANGUAGE[lang]
     rpr_default = doc.styles.element.find(qn("w:docDefaults"))
     if rpr_default is None:
         return

@@ -30,11 +30,25 @@ from evalkit.errors import ArgumentError
 from evalkit.i18n import LANGUAGES, t
 from evalkit.prepare.scrub import scrub_texts
 
-__all__ = ["QUOTE_COLUMNS", "attribution", "quote_bank"]
+__all__ = ["QUOTE_COLUMNS", "attribution", "quote_bank", "quote_language"]
 
 #: The columns of :func:`quote_bank`'s output.
-QUOTE_COLUMNS = ["code_path", "site", "group", "rank", "segment_id", "quote", "attribution",
-                 "n_chars"]
+QUOTE_COLUMNS = ["code_path", "site", "group", "rank", "segment_id", "quote", "language",
+                 "attribution", "n_chars"]
+
+# Frequent short words of each language that the other does not use as words (articles,
+# pronouns, prepositions, auxiliaries; "a", "on", "est", "me", "pas"... are left out: French and
+# English share them or their forms, and so are the letters English elisions leave: 's, 'm, 'd).
+_STOP_WORDS = {
+    "fr": frozenset("""le la les des du un une au aux et ou mais donc je tu il elle nous vous
+        ils elles ce cette ces mon ma mes ton ta tes son sa ses leur leurs qui que quoi dont
+        pour dans avec sans sur sous chez ne plus très aussi été être avoir ont sont était
+        avait fait comme quand parce moi lui eux y c j l qu n""".split()),
+    "en": frozenset("""the of and or but so i you he she we they it this that these those my
+        your his her our their who what which whom for in with without at from by not no
+        very also been be have has had was were is are do did does when because me him them
+        there will would can could about""".split()),
+}
 
 # Group values read as each role, compared without case, accents, spaces or punctuation
 # ("Proche aidant·e" -> "procheaidante").
@@ -54,7 +68,8 @@ def quote_bank(segments: pd.DataFrame, *, code: Any = None, level: str = "code",
                sites: Any = None, groups: Any = None, coder: Any = None, n_per_cell: int = 3,
                max_chars: int = 300, min_chars: int = 40, lang: str = "fr",
                names: Iterable[str] = (), seed: Any = None,
-               min_cell: int | None = None) -> pd.DataFrame:
+               min_cell: int | None = None,
+               documents: pd.DataFrame | None = None) -> pd.DataFrame:
     """Quotes for each code, site and group: scrubbed, trimmed at sentences, role-attributed.
 
     Parameters
@@ -86,6 +101,8 @@ def quote_bank(segments: pd.DataFrame, *, code: Any = None, level: str = "code",
         The disclosure policy's smallest count of people that may be shown
         (``study.privacy.min_cell``): an attribution never names a group of fewer people (see
         :func:`attribution`). None: role and site as they are.
+    documents : pandas.DataFrame, optional
+        The documents frame (``document``, ``language``): the language each transcript is in.
 
     Returns
     -------
@@ -97,6 +114,8 @@ def quote_bank(segments: pd.DataFrame, *, code: Any = None, level: str = "code",
         - ``rank``: 1 for the first quote of the cell;
         - ``segment_id``: the coded segment, to trace the quote back (not a person);
         - ``quote``: the scrubbed, trimmed text;
+        - ``language``: the language the quote is in (``fr``, ``en``, another declared code,
+          or missing when it cannot be told), for pages to mark a quote in another language;
         - ``attribution``: role and site, e.g. ``Usager·ère, site B`` / ``Service user, site B``;
         - ``n_chars``: length of the quote.
 
@@ -120,6 +139,12 @@ def quote_bank(segments: pd.DataFrame, *, code: Any = None, level: str = "code",
     value is shown as it is written (capitalised), a missing group as "Participant·e". Without
     ``min_cell``, small sites or rare roles may point to a person.
 
+    The language of a quote is the one its data declare: a ``language`` column of
+    ``segments``, else the ``language`` of its document in ``documents`` (a REFI-QDA case or
+    source variable, a column of a segment sheet); ``fr``, ``en`` and their spellings
+    (``fr-CA``, ``français``, ``English``...) read as ``fr`` and ``en``. Where none is
+    declared, :func:`quote_language` tells it from the segment's words.
+
     Examples
     --------
     >>> import pandas as pd
@@ -131,9 +156,9 @@ def quote_bank(segments: pd.DataFrame, *, code: Any = None, level: str = "code",
     ...              "Nobody asked me anything about my mother's care, not once in two years."]})
     >>> bank = quote_bank(segments, lang="en", names=["Marie Roy"], min_chars=20)
     >>> for row in bank.itertuples():
-    ...     print(f"{row.quote} ({row.attribution})")
-    Nobody asked me anything about my mother's care, not once in two years. (Carer, site B)
-    They asked what I wanted. [NAME] wrote it down and nothing changed. (Service user, site B)
+    ...     print(f"{row.quote} ({row.attribution}, {row.language})")
+    Nobody asked me anything about my mother's care, not once in two years. (Carer, site B, en)
+    They asked what I wanted. [NAME] wrote it down and nothing changed. (Service user, site B, en)
     """
     require_columns(segments, ("segment_id", "document", "participant", "site", "group",
                               "code_path", "coder", "start", "text"))
@@ -155,6 +180,7 @@ def quote_bank(segments: pd.DataFrame, *, code: Any = None, level: str = "code",
     candidates["quote"] = _redact(candidates["text"], lang=lang, names=names).map(
         lambda text: trim_sentences(text, max_chars))
     candidates["n_chars"] = candidates["quote"].str.len().astype("int64")
+    candidates["language"] = _languages(candidates, segments=chosen, documents=documents)
     candidates = candidates.loc[candidates["n_chars"] >= max(min_chars, 1)]
     picked = _pick(candidates, n_per_cell, generator)
     picked["attribution"] = attribution(picked, lang=lang, people=people, min_cell=min_cell)
@@ -257,6 +283,66 @@ def _said(data: pd.DataFrame, *, site: str, group: str, people: pd.DataFrame | N
 def _attributed(role: str, where: Any, lang: str) -> str:
     return role if pd.isna(where) else t("qual.quote.attribution", lang, role=role,
                                          site=str(where))
+def quote_language(text: Any) -> str | None:
+    """The language of ``text``, ``fr`` or ``en``, from a count of frequent short words.
+
+    Each word of ``text`` (lower case, split at anything not a letter, so that ``l'équipe``
+    gives ``l``) that is in the French list counts for French, in the English list for
+    English; the language with more wins, a tie (a text without such words) gives None. The
+    same text always gives the same answer; a sentence or two is enough.
+
+    Examples
+    --------
+    >>> quote_language("On m'a demandé ce que je voulais, puis rien n'a changé.")
+    'fr'
+    >>> quote_language("They asked what I wanted and nothing changed.")
+    'en'
+    >>> quote_language("OK.") is None
+    True
+    """
+    if text is None or not isinstance(text, str):
+        return None
+    words = "".join(ch if ch.isalpha() else " " for ch in text.lower()).split()
+    fr = sum(word in _STOP_WORDS["fr"] for word in words)
+    en = sum(word in _STOP_WORDS["en"] for word in words)
+    if fr == en:
+        return None
+    return "fr" if fr > en else "en"
+
+
+def _declared_language(value: Any) -> str | None:
+    """A declared language as ``fr``/``en`` (``fr-CA``, ``Français``, ``English``...), another
+    code as written (lower case), None when missing."""
+    if value is None or pd.isna(value) or not str(value).strip():
+        return None
+    key = _key(value)
+    if key.startswith("fr"):
+        return "fr"
+    if key.startswith(("en", "anglais")):
+        return "en"
+    return str(value).strip().lower()
+
+
+def _languages(candidates: pd.DataFrame, *, segments: pd.DataFrame,
+               documents: pd.DataFrame | None) -> pd.Series:
+    """The language of each candidate: declared by its segment, else by its document, else
+    told from its (unscrubbed, untrimmed) text."""
+    declared = pd.Series([None] * len(candidates), index=candidates.index, dtype="object")
+    if "language" in segments.columns:
+        by_segment = dict(zip(segments["segment_id"].astype(str), segments["language"],
+                              strict=True))
+        declared = candidates["segment_id"].map(by_segment).map(
+            _declared_language, na_action="ignore")
+    if documents is not None and {"document", "language"} <= set(documents.columns):
+        by_document = dict(zip(documents["document"].astype(str), documents["language"],
+                               strict=True))
+        from_document = candidates["document"].map(by_document).map(
+            _declared_language, na_action="ignore")
+        declared = declared.where(declared.notna(), from_document)
+    told = candidates["text"].map(quote_language)
+    out = declared.where(declared.notna(), told)
+    return pd.Series([None if pd.isna(v) else str(v) for v in out], index=candidates.index,
+                     dtype="object")
 
 
 def _redact(texts: pd.Series, *, lang: str, names: Iterable[str] = ()) -> pd.Series:
