@@ -25,7 +25,7 @@ def template_run(tmp_path_factory):
     assert run_cli("validate", "study/study.yaml", cwd=root, env=env).returncode == 0
     done = run_cli("run", "study/study.yaml", "--out", "reports", cwd=root, env=env,
                    timeout=1200)
-    runs = sorted((root / "reports" / "study").glob("2*"))
+    runs = sorted(p for p in (root / "reports" / "study").glob("2*") if p.is_dir())
     return done, runs[-1] if runs else None
 
 
