@@ -403,6 +403,35 @@ def _matrix(rows: list, cols: list, data: list, rhs: list, size: int) -> tuple[A
     return csr_matrix((data, (rows, cols)), shape=(len(rhs), size)), np.array(rhs)
 
 
+def highs_model(matrix: Any, row_lower: Any, row_upper: Any, *, cost: Any, col_lower: Any,
+                col_upper: Any, integrality: Any = None) -> Any:
+    """A HiGHS solver (highspy, output off) holding ``row_lower ≤ matrix @ x ≤ row_upper``,
+    ``col_lower ≤ x ≤ col_upper`` and the objective ``cost @ x``; integer where
+    ``integrality`` is true."""
+    import highspy  # heavy: imported where used
+    from scipy.sparse import csc_matrix
+
+    a = csc_matrix(matrix)
+    lp = highspy.HighsLp()
+    lp.num_row_, lp.num_col_ = a.shape
+    lp.col_cost_ = np.asarray(cost, dtype=float)
+    lp.col_lower_ = np.asarray(col_lower, dtype=float)
+    lp.col_upper_ = np.asarray(col_upper, dtype=float)
+    lp.row_lower_ = np.asarray(row_lower, dtype=float)
+    lp.row_upper_ = np.asarray(row_upper, dtype=float)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr
+    lp.a_matrix_.index_ = a.indices
+    lp.a_matrix_.value_ = a.data
+    if integrality is not None:
+        lp.integrality_ = [highspy.HighsVarType.kInteger if flag else
+                           highspy.HighsVarType.kContinuous for flag in integrality]
+    solver = highspy.Highs()
+    solver.setOptionValue("output_flag", False)
+    solver.passModel(lp)
+    return solver
+
+
 class _Ranges:
     """One linear program (HiGHS) over the unknowns of a component, non-negative, solved for
     the smallest and largest value of one unknown after another (the model is built once; each
@@ -423,20 +452,9 @@ class _Ranges:
             lower += [rhs[i] if kind == "eq" else -highspy.kHighsInf for i in range(len(rhs))]
             upper += list(rhs)
         matrix = csc_matrix((data, (rows, cols)), shape=(len(lower), size))
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = size, len(lower)
-        lp.col_cost_ = np.zeros(size)
-        lp.col_lower_ = np.zeros(size)
-        lp.col_upper_ = np.full(size, highspy.kHighsInf)
-        lp.row_lower_ = np.array(lower, dtype=float)
-        lp.row_upper_ = np.array(upper, dtype=float)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = matrix.indptr
-        lp.a_matrix_.index_ = matrix.indices
-        lp.a_matrix_.value_ = matrix.data
-        self.highs = highspy.Highs()
-        self.highs.setOptionValue("output_flag", False)
-        self.highs.passModel(lp)
+        self.highs = highs_model(matrix, lower, upper, cost=np.zeros(size),
+                                 col_lower=np.zeros(size),
+                                 col_upper=np.full(size, highspy.kHighsInf))
 
     def _solve(self, sense: Any) -> float:
         highspy = self._highspy

@@ -24,6 +24,7 @@ from evalkit.release.audit import (
     _matrix,
     _Tables,
     audit_tables,
+    highs_model,
     intervals,
     relations,
     small_range,
@@ -125,25 +126,9 @@ def _milp(objective: np.ndarray, matrix: Any, row_lower: np.ndarray, row_upper: 
     (HiGHS issue 2783), which would land in a run's summary.
     """
     import highspy  # heavy: imported where used
-    from scipy.sparse import csc_matrix
 
-    a = csc_matrix(matrix)
-    lp = highspy.HighsLp()
-    lp.num_row_, lp.num_col_ = a.shape
-    lp.col_cost_ = np.asarray(objective, dtype=float)
-    lp.col_lower_ = np.asarray(lower, dtype=float)
-    lp.col_upper_ = np.asarray(upper, dtype=float)
-    lp.row_lower_ = np.asarray(row_lower, dtype=float)
-    lp.row_upper_ = np.asarray(row_upper, dtype=float)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = a.indptr
-    lp.a_matrix_.index_ = a.indices
-    lp.a_matrix_.value_ = a.data
-    lp.integrality_ = [highspy.HighsVarType.kInteger if flag else
-                       highspy.HighsVarType.kContinuous for flag in integrality]
-    solver = highspy.Highs()
-    solver.setOptionValue("output_flag", False)
-    solver.passModel(lp)
+    solver = highs_model(matrix, row_lower, row_upper, cost=objective, col_lower=lower,
+                         col_upper=upper, integrality=integrality)
     solver.run()
     if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
