@@ -41,23 +41,33 @@ def test_one_site_with_two_waves_says_why_it_has_no_site_model(tmp_path):
     assert "outcome_change" in results.tables and "tokenism_weighted" in results.tables
 
 
-def test_three_hundred_small_sites(tmp_path):
-    shape = ZooShape("many", language="en", n_sites=300, waves=1, n_per_site=6, staff="none",
-                     carers=False, formats=("csv",), tiny_site=True)
+def test_five_hundred_small_sites_with_population_margins(tmp_path):
+    shape = ZooShape("many", language="en", n_sites=500, waves=1, n_per_site=6, staff="none",
+                     carers=False, formats=("csv",), tiny_site=True, population=True)
     study = make_zoo_study(tmp_path / "many", shape, seed=4)
     truth = ref.load_truth(study.parent)
     sites = list(truth["planted"]["tokenism_rate"])
-    assert len(set(sites)) == 300 and any("'" in s for s in sites)
+    assert len(set(sites)) == 500 and any("'" in s for s in sites)
     results = _results(study)
     responses = ref.read_survey(study.parent)
     expected = ref.tokenism_by_site(responses, truth)
     got = results.tables["tokenism_rates"].frame.set_index(truth["names"]["site"])
-    assert len(got) == 300
+    assert len(got) == 500
     got = got.loc[expected["site"]]
     assert got["n_tokenistic"].tolist() == expected["n_tokenistic"].tolist()
     assert got["ci_high"].to_numpy() == pytest.approx(expected["ci_high"].to_numpy(), abs=1e-12)
     counts = results.tables["response_counts"].frame
     assert counts["n"].sum() == len(responses)
+    # Six people per site leave most sites with an empty age or sex level: each such site loses
+    # its own weighted rate, with its reason, and the others keep theirs.
+    weighted = results.tables["tokenism_weighted"].frame.set_index("site")
+    assert len(weighted) == 500
+    empty = ref.sites_without_a_level(study.parent, responses, truth)
+    assert 0 < len(empty) < 500
+    skipped = set(weighted.index[weighted["skipped_en"].notna()].astype(str))
+    assert skipped == empty
+    assert weighted.loc[sorted(empty), "estimate"].isna().all()
+    assert weighted.drop(index=sorted(empty))["estimate"].notna().all()
     # Cross-site comparisons run on that many sites.
     funnel = results.tables["tokenism_funnel"].frame
     assert funnel["site"].nunique() == len(expected)

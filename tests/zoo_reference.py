@@ -89,6 +89,22 @@ def tokenism_by_site(responses: pd.DataFrame, truth: dict,
     return pd.DataFrame(rows)
 
 
+def sites_without_a_level(folder: Path, responses: pd.DataFrame, truth: dict) -> set[str]:
+    """Sites whose baseline users (age and sex answered) leave a population level with people
+    empty: no raking can reach that margin, so the site has no weighted rate."""
+    names = truth["names"]
+    spec = truth["files"]["population"]
+    population = pd.read_csv(Path(folder) / spec["path"]).rename(columns=spec.get("columns", {}))
+    base = _baseline_users(responses, truth).dropna(subset=[names["age"], names["sex"]])
+    seen = {(str(site), dim, str(level))
+            for dim in (names["age"], names["sex"])
+            for site, level in zip(base[names["site"]], base[dim], strict=True)}
+    wanted = population[population["count"] > 0]
+    return {str(site) for site, dim, level in zip(wanted[names["site"]], wanted["dimension"],
+                                                   wanted["level"], strict=True)
+            if (str(site), dim, str(level)) not in seen}
+
+
 def alpha_reversed(responses: pd.DataFrame, truth: dict) -> tuple[float, int]:
     """Cronbach's alpha of the wellbeing items at baseline, complete answers only, the
     negatively worded items reversed (low + high − x). Returns (alpha, n)."""

@@ -105,6 +105,7 @@ _API: dict[str, str] = {
     # weights and cross-site comparison
     "representativeness": "evalkit.analyse.weights",
     "rake_weights": "evalkit.analyse.weights",
+    "raking_problems": "evalkit.analyse.weights",
     "weighted_proportion": "evalkit.analyse.weights",
     "weighted_mean": "evalkit.analyse.weights",
     "funnel_limits": "evalkit.analyse.funnel",

@@ -42,7 +42,12 @@ from evalkit.analyse.reliability import cronbach_alpha, item_analysis, mcdonald_
 from evalkit.analyse.results import Absence, Call, Ref, Results, ResultTable, plain
 from evalkit.analyse.scales import reverse_keyed_items, score_scale, scoring_summary
 from evalkit.analyse.shrinkage import shrunken_estimates
-from evalkit.analyse.weights import rake_weights, representativeness, weighted_proportion
+from evalkit.analyse.weights import (
+    rake_weights,
+    raking_problems,
+    representativeness,
+    weighted_proportion,
+)
 from evalkit.errors import DataError, EvalkitError, ExecutionError
 from evalkit.i18n import LANGUAGES
 from evalkit.prepare.study import PreparedStudy
@@ -282,8 +287,10 @@ def _tokenism_weighted(ctx: _Context, respondents: _Frame, margins: _Frame,
     raked to (e.g. a level with no respondent) is left out with its reason."""
     inv = ctx.study.measures.involvement
     site = ctx.roles.site
-    rakeable, not_raked = _by_site(rake_weights, respondents.frame, site=site,
-                                   population=margins.frame, dimensions=dimensions)
+    # Every site's problem is found in one pass (hundreds of sites, many of them small).
+    not_raked = raking_problems(respondents.frame, population=margins.frame, site=site,
+                                dimensions=dimensions)
+    rakeable = respondents.frame[~respondents.frame[site].isin(list(not_raked))]
     skipped = {**not_profiled, **not_raked}
     if rakeable.empty:
         error = next(iter(not_raked.values()))

@@ -32,6 +32,7 @@ stats = lazy_module("scipy.stats")
 __all__ = [
     "POPULATION_COLUMNS",
     "rake_weights",
+    "raking_problems",
     "representativeness",
     "weighted_mean",
     "weighted_proportion",
@@ -367,19 +368,74 @@ def _check_bounds(bounds: Any) -> tuple[float, float]:
     return low, high
 
 
+def raking_problems(data: pd.DataFrame, *, population: pd.DataFrame, site: str,
+                    dimensions: Sequence[str]) -> dict[Any, DataError]:
+    """The sites :func:`rake_weights` cannot rake, each with the reason, found in one pass.
+
+    Parameters
+    ----------
+    data, population, site, dimensions
+        As for :func:`rake_weights`.
+
+    Returns
+    -------
+    dict
+        One entry per site that cannot be raked, in the order the problems are found (sites
+        without margins, then each dimension's unknown levels and empty cells, then
+        impossible margins): the site's value in ``data`` and the :class:`DataError`
+        :func:`rake_weights` raises for it. Empty when every site can be raked. The other
+        sites rake as they would alone (sites are raked separately).
+
+    Raises
+    ------
+    ArgumentError
+        When the arguments themselves are wrong (a missing column, a malformed population
+        frame), as :func:`rake_weights` does.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> data = pd.DataFrame({"site": ["A", "A", "B"], "sex": ["F", "M", "F"]})
+    >>> population = pd.DataFrame({"site": ["A", "A", "B", "B"], "dimension": "sex",
+    ...                            "level": ["F", "M", "F", "M"], "count": [5, 5, 4, 6]})
+    >>> problems = raking_problems(data, population=population, site="site", dimensions=["sex"])
+    >>> list(problems), type(problems["B"]).__name__
+    (['B'], 'DataError')
+    """
+    data = check_frame(data)
+    site = check_column(data, site, "site")
+    dimensions = check_columns(data, dimensions, "dimensions")
+    margins = _check_population(population, dimensions)
+    complete = data[[site, *dimensions]].notna().all(axis=1).to_numpy()
+    _, problems = _raking_cells(data.loc[complete, [site, *dimensions]], margins, site,
+                                dimensions)
+    return problems
+
+
 def _raking_problem(rows: pd.DataFrame, margins: pd.DataFrame, site: str,
                     dimensions: list[str]) -> dict[str, Any]:
-    """Integer codes of sites and cells, and the target of every cell."""
+    """Integer codes of sites and cells, and the target of every cell; the first problem
+    found is raised."""
+    problem, problems = _raking_cells(rows, margins, site, dimensions)
+    if problems:
+        raise next(iter(problems.values()))
+    return problem
+
+
+def _raking_cells(rows: pd.DataFrame, margins: pd.DataFrame, site: str,
+                  dimensions: list[str]) -> tuple[dict[str, Any], dict[Any, DataError]]:
+    """The raking problem of ``rows`` and, for every site that cannot be raked, the first
+    reason found (one vectorised pass over all sites)."""
     site_code, sites = pd.factorize(rows[site], sort=True)
     n_sites = len(sites)
     site_of = pd.Index(_keys(sites))
     if site_of.has_duplicates:
         raise ArgumentError(f"site={site!r} codes one site in two ways (e.g. 1 and '1')",
                             where="site")
-    unknown = ~site_of.isin(margins["_site"])
-    if unknown.any():
-        raise DataError.from_catalogue("quant.weights.site_not_in_population",
-                                       where="population", site=sites[unknown][0])
+    problems: dict[int, DataError] = {}  # the first problem of each site, by site code
+    for s in np.flatnonzero(~site_of.isin(margins["_site"])):
+        problems[int(s)] = DataError.from_catalogue(
+            "quant.weights.site_not_in_population", where="population", site=sites[s])
     margins = margins[margins["_site"].isin(site_of)]
     cells, targets, totals = [], [], []
     for dim in dimensions:
@@ -392,30 +448,40 @@ def _raking_problem(rows: pd.DataFrame, margins: pd.DataFrame, site: str,
         target[idx] = m["count"].to_numpy()
         level_code = levels.get_indexer(_keys(rows[dim]))
         cell = site_code * n_levels + level_code
-        bad = np.flatnonzero((level_code < 0) | (target[cell] <= 0))
-        if len(bad):
-            i = int(bad[0])
-            raise _unknown_level(margins, sites[site_code[i]], dim, rows[dim].iloc[i])
-        seen = np.bincount(cell, minlength=len(target)) > 0
+        known = level_code >= 0
+        positive = np.zeros(len(cell), dtype=bool)
+        positive[known] = target[cell[known]] > 0
+        bad = np.flatnonzero(~positive)
+        # The first bad row of each site, in row order.
+        _, first = np.unique(site_code[bad], return_index=True)
+        for i in np.sort(bad[first]):
+            if int(site_code[i]) not in problems:
+                problems[int(site_code[i])] = _unknown_level(
+                    margins, sites[site_code[i]], dim, rows[dim].iloc[i])
+        seen = np.bincount(cell[known], minlength=len(target)) > 0
         empty = np.flatnonzero((target > 0) & ~seen)
-        if len(empty):
-            s, level = divmod(int(empty[0]), n_levels)
-            raise DataError.from_catalogue(
-                "quant.weights.empty_cell", where="population", site=sites[s], dimension=dim,
-                level=shown[levels[level]], count=f"{target[empty[0]]:g}")
+        _, first = np.unique(empty // max(n_levels, 1), return_index=True)
+        for e in empty[first]:
+            s, level = divmod(int(e), n_levels)
+            if s not in problems:
+                problems[s] = DataError.from_catalogue(
+                    "quant.weights.empty_cell", where="population", site=sites[s],
+                    dimension=dim, level=shown[levels[level]], count=f"{target[e]:g}")
         cells.append(cell)
         targets.append(target)
         totals.append(target.reshape(n_sites, n_levels).sum(axis=1))
     totals_arr = np.vstack(totals)
     spread = np.abs(totals_arr - totals_arr[0]).max(axis=0)
-    bad = np.flatnonzero(spread > 1e-9 * np.maximum(totals_arr[0], 1.0))
-    if len(bad):
-        s = int(bad[0])
-        shown = ", ".join(f"{d} {t:g}" for d, t in zip(dimensions, totals_arr[:, s], strict=True))
-        raise DataError.from_catalogue("quant.weights.impossible_margins", where="population",
-                                       site=sites[s], totals=shown)
-    return {"site_code": site_code, "sites": np.asarray(sites, dtype=object), "cells": cells,
-            "targets": targets, "total": totals_arr[0]}
+    for s in np.flatnonzero(spread > 1e-9 * np.maximum(totals_arr[0], 1.0)):
+        if int(s) not in problems:
+            text = ", ".join(f"{d} {t:g}"
+                             for d, t in zip(dimensions, totals_arr[:, s], strict=True))
+            problems[int(s)] = DataError.from_catalogue(
+                "quant.weights.impossible_margins", where="population", site=sites[s],
+                totals=text)
+    problem = {"site_code": site_code, "sites": np.asarray(sites, dtype=object),
+               "cells": cells, "targets": targets, "total": totals_arr[0]}
+    return problem, {sites[s]: error for s, error in problems.items()}
 
 
 def _ipf(problem: dict[str, Any], max_iter: int, tol: float, low: float,
