@@ -4,8 +4,9 @@ computations of ``tests/zoo_reference.py`` (no evalkit call) wherever a cell is 
 cell disclosure control hid is checked only as hidden.
 
 Each shape runs once for the module (its study notebooks, and the site profiles of at most
-three sites, the tiny one among them); ``EVALKIT_ZOO=all`` runs every shape of the zoo, the
-default the shapes that together cover every feature.
+three sites, the tiny one among them). Every shape of the zoo runs by default;
+``EVALKIT_ZOO=all`` adds the ``evalkit new`` template (``tests/test_template_run.py`` runs it
+too), and ``EVALKIT_ZOO=quick`` keeps the three shapes that together cover every feature.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ pytestmark = pytest.mark.slow
 #: Together: French and English names, 1, 3 and 8 sites, 1 to 3 waves, CSV, French-Excel CSV,
 #: XLSX and SPSS files, staff inline and in their own workbook, carers, interviews,
 #: population, partners, a tiny site, reverse keying in the codebook and in an instrument.
-DEFAULT = ["fr-csv-3sites", "en-mixed-8sites-3waves", "one-site-one-wave"]
-SHAPES = [*ZOO, "template"] if os.environ.get("EVALKIT_ZOO") == "all" else DEFAULT
+QUICK = ["fr-csv-3sites", "en-mixed-8sites-3waves", "one-site-one-wave"]
+SHAPES = {"all": [*ZOO, "template"], "quick": QUICK}.get(os.environ.get("EVALKIT_ZOO", ""),
+                                                         list(ZOO))
 RELEASED = 1e-9  # tables are written with 12 significant digits
 
 
