@@ -94,8 +94,12 @@ def _ladder(tables, *, study, lang, labels):
         return None
     if group and group in data and inv is not None and inv.perception is not None:
         users = {str(v) for v in inv.perception.users}
-        data = data[data[group].astype(str).isin(users)].drop(columns=[group])
-    fig = plots.ladder_profile(data, site=site_key(tables, "ladder_distribution"),
+        data = data[data[group].astype(str).isin(users)]
+    # Without a declared perception group, each respondent group keeps its own bar.
+    by = group if group and group in data and data[group].nunique() > 1 else None
+    if group and group in data and by is None:
+        data = data.drop(columns=[group])
+    fig = plots.ladder_profile(data, site=site_key(tables, "ladder_distribution"), group=by,
                                codebook=_codebook(labels), non_validated=True, lang=lang)
     return figure_block(fig, caption=_t("reports.figure.ladder", lang),
                         alt=_t("reports.figure.ladder.alt", lang), non_validated=True,
