@@ -204,7 +204,8 @@ def test_reference_tokenism_recovers_the_planted_rates(tmp_path):
     big = ZooShape("big", n_sites=4, waves=1, n_per_site=1500, staff="none", carers=False)
     folder = make_zoo_study(tmp_path / "big", big, seed=8).parent
     truth = ref.load_truth(folder)
-    rates = ref.tokenism_by_site(ref.read_survey(folder), truth, confidence=0.999)
+    rates = ref.tokenism_by_site(ref.read_survey(folder), truth, confidence=0.999,
+                                 users_only=True)
     planted = pd.Series(truth["planted"]["tokenism_rate"])
     inside = (rates["ci_low"].to_numpy() <= planted[rates["site"]].to_numpy()) & \
         (planted[rates["site"]].to_numpy() <= rates["ci_high"].to_numpy())
@@ -229,7 +230,7 @@ def _at_wave(responses: pd.DataFrame, column: str, wave) -> pd.DataFrame:
 def test_tokenism_by_site_matches_the_reference(zoo, prepared, name):
     folder = zoo[name].parent
     truth = ref.load_truth(folder)
-    expected = ref.tokenism_by_site(ref.read_survey(folder), truth)
+    expected = ref.tokenism_by_site(ref.read_survey(folder), truth, users_only=True)
     p = prepared[name]
     roles = _roles(p)
     r = p.responses

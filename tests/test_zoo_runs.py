@@ -119,7 +119,9 @@ def test_released_counts_by_site_wave_and_group_match_the_reference(zoo_run):
     shown = merged["n_released"] == ""
     assert (merged.loc[shown, "suppressed"] == "True").all()
     assert (merged.loc[~shown, "n_released"].astype(int) == merged.loc[~shown, "n"]).all()
-    assert (~shown).sum() >= len(merged) // 2
+    assert (~shown).any()
+    if truth["shape"]["n_per_site"] >= 30:  # groups of many sites of a dozen people are small
+        assert (~shown).sum() >= len(merged) // 2
     # The rest of a row that holds no respondent is not released as a combination.
     extra = released.merge(expected, on=["site", "wave", "group"], how="left", indicator=True)
     assert set(extra.loc[extra["_merge"] == "left_only", "n_x"]) <= {"", "0"}
@@ -192,12 +194,19 @@ def test_one_site_without_a_level_loses_only_its_own_weighted_rate(zoo_run):
         return
     weighted = _table(zoo_run, "tokenism_weighted").set_index("site")
     assert sorted(weighted.index) == sorted(truth["planted"]["tokenism_rate"])
+    # The sites an independent count finds with an empty population level, and only those,
+    # lose their weighted rate, each with its own reason; the tiny site is among them.
+    empty = ref.sites_without_a_level(zoo_run["folder"], zoo_run["responses"], truth)
     tiny = truth["tiny_site"]
-    assert "35-49" in weighted.loc[tiny, "skipped_en"]  # the empty level, named
-    assert weighted.loc[tiny, "skipped_fr"].startswith("population : site")
-    others = weighted.drop(index=tiny)
+    assert tiny in empty
+    assert set(weighted.index[weighted["skipped_en"] != ""]) == empty
+    for site in empty:
+        assert weighted.loc[site, "skipped_fr"].startswith("population : site")
+        assert site in weighted.loc[site, "skipped_en"]
+    others = weighted.drop(index=sorted(empty))
     assert (others["skipped_en"] == "").all()
-    assert (others["sum_weights"] != "").any()
+    # Raked sites show their weights unless disclosure control hid the row.
+    assert ((others["sum_weights"] != "") | (others["suppressed"] == "True")).all()
 
 
 def test_no_table_is_absent_for_a_reason_the_shape_does_not_give(zoo_run):

@@ -3,7 +3,7 @@ recomputed from the study's raw files with pandas, pyreadstat, patsy and scipy o
 call), from the names and file settings the zoo writes in ``truth.json``.
 
 - :func:`read_survey`: every survey file, stacked, missing codes as NaN;
-- :func:`tokenism_by_site`: users at baseline, tokenism rate by site with Wilson intervals;
+- :func:`tokenism_by_site`: measured respondents at baseline, tokenism rate by site with Wilson intervals;
 - :func:`alpha_reversed`: Cronbach's alpha of the wellbeing items, negative items reversed;
 - :func:`change_data` and :func:`mixed_slope`: the outcome change per user and the slope of the
   ladder rung in a random-intercept model per site;
@@ -60,6 +60,16 @@ def _baseline_users(responses: pd.DataFrame, truth: dict) -> pd.DataFrame:
     return responses[users & (responses[names["wave"]] == truth["waves"][0])]
 
 
+def _baseline_measured(responses: pd.DataFrame, truth: dict) -> pd.DataFrame:
+    """Baseline respondents whose own involvement is measured: the users when the study
+    declares ``perception`` (zoo studies with staff do), else every respondent (the documented
+    default)."""
+    if truth["shape"]["staff"] != "none":
+        return _baseline_users(responses, truth)
+    names = truth["names"]
+    return responses[responses[names["wave"]] == truth["waves"][0]]
+
+
 def wilson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
     """Wilson's (1927) score interval for k events out of n."""
     if n == 0:
@@ -71,12 +81,13 @@ def wilson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
     return centre - half, centre + half
 
 
-def tokenism_by_site(responses: pd.DataFrame, truth: dict,
-                     confidence: float = 0.95) -> pd.DataFrame:
-    """Users at baseline: consulted (voice ≥ agree_at) with influence answered; tokenistic when
-    influence < agree_at. One row per site: n_consulted, n_tokenistic, rate, ci_low, ci_high."""
+def tokenism_by_site(responses: pd.DataFrame, truth: dict, confidence: float = 0.95, *,
+                     users_only: bool = False) -> pd.DataFrame:
+    """Measured respondents at baseline: consulted (voice ≥ agree_at) with influence answered;
+    tokenistic when influence < agree_at (``users_only``: the users whatever the study declares).
+    One row per site: n_consulted, n_tokenistic, rate, ci_low, ci_high."""
     names, agree = truth["names"], truth["agree_at"]
-    base = _baseline_users(responses, truth)
+    base = (_baseline_users if users_only else _baseline_measured)(responses, truth)
     voice, influence = base[truth["voice"]], base[truth["influence"]]
     consulted = (voice >= agree) & influence.notna()
     rows = []
