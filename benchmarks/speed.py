@@ -9,6 +9,12 @@
    ``--only site_profile`` for 1 site and for every site; the difference divided by the extra
    sites (target: 0.5 CPU s or less).
 
+3. Where one site profile's CPU goes: the notebook's code cells run in a plain process that
+   has imported what a warm kernel has (the kernel template's ``PRELOAD``), cell by cell, for
+   two sites of the one-site run's results (the first pays what a forked kernel pays on its
+   first figure), the funnel figure split into building and drawing (PNG), and the export of
+   the executed notebook to its code-free pages.
+
 Each side is run with warm kernels (the default) and, for comparison, with
 ``EVALKIT_WARM_KERNELS=0`` (a new interpreter per notebook).
 
@@ -121,6 +127,78 @@ def marginal_site(root: Path, modes: list[bool]) -> None:
         print(f"  {label:<36} {(every[1] - one[1]) / (len(sites) - 1):6.2f} CPU s per site "
               f"(wall {one[0]:.1f} s for 1, {every[0]:.1f} s for {len(sites)})")
     print("  target: <= 0.5 CPU s per site profile")
+    site_profile_parts(root / f"one-{modes[0]}")
+
+
+PARTS = r'''
+import contextlib, importlib, io, json, sys, time
+from evalkit.run.warm import PRELOAD
+for name in PRELOAD:
+    with contextlib.suppress(Exception):
+        importlib.import_module(name)
+notebook, run_dir, study, executed = sys.argv[1:5]
+sites = sys.argv[5:]
+cells = [c for c in json.load(open(notebook, encoding="utf-8"))["cells"]
+         if c["cell_type"] == "code" and "parameters" not in c["metadata"].get("tags", [])]
+given = {}
+for cell in json.load(open(executed, encoding="utf-8"))["cells"]:
+    if "injected-parameters" in cell["metadata"].get("tags", []):
+        exec("".join(cell["source"]), given)
+rows = []
+for site in sites:
+    space = {**{k: v for k, v in given.items() if not k.startswith("__")},
+             "study_file": study, "run_dir": run_dir, "site": site}
+    for number, cell in enumerate(cells, 1):
+        source = "".join(cell["source"])
+        start = time.process_time()
+        with contextlib.redirect_stdout(io.StringIO()):
+            exec(source, space)
+        rows.append((site, f"cell {number}: " + source.splitlines()[-1].strip()[:44],
+                     time.process_time() - start))
+from evalkit import plots
+from evalkit.present.figures import figure_block
+nb, site = space["nb"], sites[-1]
+if not nb.from_run:
+    sys.exit("the cells did not read the run's results (other analysis parameters)")
+for lang in nb.languages:
+    start = time.process_time()
+    fig = plots.funnel_plot(nb.released("tokenism_funnel"),
+                            overdispersion=nb.released("tokenism_overdispersion"),
+                            label_sites="all", highlight=site, lang=lang, non_validated=True)
+    built = time.process_time()
+    figure_block(fig, caption="", alt="")
+    rows.append((site, f"funnel, {lang}: build", built - start))
+    rows.append((site, f"funnel, {lang}: draw and PNG", time.process_time() - built))
+from evalkit.config.study import load_study
+from evalkit.present.notebook_page import export_notebook_html
+loaded = load_study(study)
+for repeat in range(2):  # the first pays nbconvert's imports, once per worker
+    for lang in nb.languages:
+        start = time.process_time()
+        export_notebook_html(executed, run_dir + f"/.page.{lang}.html", study=loaded,
+                             lang=lang, run_date="2026-01-01")
+        rows.append(("export" if repeat else "export (first)", f"code-free page, {lang}",
+                     time.process_time() - start))
+print(json.dumps(rows))
+'''
+
+
+def site_profile_parts(out: Path) -> None:
+    """Where one site profile's CPU goes, from the run of one site profile in ``out``."""
+    run_dir = next(out.rglob("manifest.json")).parent
+    executed = next((run_dir / "notebooks").glob("site_profile.*.ipynb"))
+    sites = json.loads((run_dir / ".work" / "results" / "results.json").read_text(
+        encoding="utf-8")).get("meta", {}).get("sites") or []
+    sites = [str(s) for s in sites][:2] or [executed.name.split(".")[1]]
+    wall, cpu, code, text = measure([sys.executable, "-c", PARTS,
+                                     str(ROOT / "notebooks" / "site_profile.ipynb"),
+                                     str(run_dir), str(DEMO), str(executed), *sites])
+    if code != 0:
+        raise SystemExit(f"the site profile's cells failed:\n{text}")
+    rows = json.loads(text.strip().splitlines()[-1])
+    print("where a site profile's CPU goes (cells in a process with the template's imports)")
+    for who, part, seconds in rows:
+        print(f"  {who:<16} {part:<54} {seconds:6.2f} CPU s")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -130,11 +208,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cold", action="store_true",
                         help="also measure a new interpreter per notebook")
     parser.add_argument("--skip-sites", action="store_true")
+    parser.add_argument("--parts", metavar="RUN", type=Path,
+                        help="only say where a site profile's CPU goes, from a finished run "
+                             "of the demo (its folder, e.g. from --only site_profile)")
     args = parser.parse_args(argv)
     from evalkit.run.kernel import ensure_kernel
 
     ensure_kernel()
     modes = [True, False] if args.cold else [True]
+    if args.parts is not None:
+        site_profile_parts(args.parts)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         demo_against_trivial(Path(tmp), args.repeats, modes)
         if not args.skip_sites:

@@ -109,11 +109,30 @@ def test_funnel_plot_widens_mean_limits_too(demo):
 
 def test_funnel_plot_leaves_out_suppressed_sites_and_names_them(consulted):
     limits = funnel_limits(consulted, site="site", y="tokenistic")
-    safe = limits.assign(suppressed=(limits["source"] == "site") & (limits["site"] == "B"))
+    rows = (limits["source"] == "site") & (limits["site"] == "B")
+    safe = limits.assign(suppressed=rows, estimate=limits["estimate"].mask(rows))
     fig = funnel_plot(safe, lang="en", label_sites="all")
     assert len(points(fig)) == 7
     assert "B" not in [t.get_text() for t in by_gid(fig, "evalkit-site")]
     assert "Not shown, to protect confidentiality (too few people): B." in notes(fig)
+    assert "not shown in the funnel" in funnel_position(safe, site="B", lang="en")
+
+
+def test_funnel_plot_draws_a_flagged_site_whose_estimate_is_released(consulted):
+    # Disclosure control flags a row when it hides any of its cells (here a count beside
+    # the estimate); the figure hides only what the released cells hide.
+    limits = funnel_limits(consulted, site="site", y="tokenistic")
+    rows = (limits["source"] == "site") & (limits["site"] == "B")
+    flagged = limits.assign(suppressed=rows)
+    fig = funnel_plot(flagged, lang="en", label_sites="all", highlight="B")
+    drawn = points(fig)
+    assert len(drawn) == 8
+    b = limits[rows].iloc[0]
+    assert (b["n"], b["estimate"]) in set(map(tuple, drawn))
+    assert "B" in [t.get_text() for t in by_gid(fig, "evalkit-site")]
+    assert by_gid(fig, "evalkit-highlight")
+    assert "confidentiality" not in notes(fig)
+    assert "not shown" not in funnel_position(flagged, site="B", lang="en")
 
 
 def test_funnel_plot_bad_arguments(consulted):
@@ -181,6 +200,25 @@ def test_caterpillar_plot_of_raw_rates_greys_suppressed_sites(demo):
     assert len(intervals.get_segments()) == 7
     assert by_gid(fig, "evalkit-non-validated")  # tokenism_rates says non_validated
     assert not by_gid(fig, "evalkit-reference")  # no pooled value given or found
+
+
+def test_caterpillar_plot_hides_only_the_cells_the_release_hides(consulted):
+    shrunk = shrunken_estimates(consulted, site="site", y="tokenistic")
+    flagged = shrunk.assign(suppressed=shrunk["site"].isin(["B", "C"]))
+    # C keeps its estimate but not its interval; B keeps both: both are drawn.
+    flagged.loc[flagged["site"] == "C", ["shrunken_ci_low", "shrunken_ci_high"]] = np.nan
+    fig = caterpillar_plot(flagged, lang="en")
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == shrunk.sort_values("shrunken")["site"].tolist()  # none greyed
+    assert not by_gid(fig, "evalkit-suppressed-label")
+    (estimates,) = by_gid(fig, "evalkit-estimates")
+    assert len(estimates.get_xdata()) == 8
+    (intervals,) = by_gid(fig, "evalkit-intervals")
+    assert len(intervals.get_segments()) == 7  # C's interval is withheld
+    hidden = flagged.assign(shrunken=flagged["shrunken"].mask(flagged["site"] == "B"))
+    fig = caterpillar_plot(hidden, lang="en")
+    assert fig.axes[0].get_yticklabels()[0].get_text() == "B"
+    assert len(by_gid(fig, "evalkit-suppressed-label")) == 1
 
 
 def test_caterpillar_plot_bad_arguments(consulted):

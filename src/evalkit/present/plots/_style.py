@@ -157,6 +157,15 @@ def check_codebook(codebook: Any) -> Any:
     return codebook
 
 
+def withheld_rows(data: pd.DataFrame, values: Sequence[str]) -> np.ndarray:
+    """Rows whose ``values`` the released frame does not show (missing cells).
+
+    A row flagged ``suppressed`` may still show its estimate (another of its cells was
+    hidden): what a figure leaves out is what the released cells leave out, never more.
+    """
+    return data[list(values)].isna().any(axis=1).to_numpy()
+
+
 def suppressed_rows(data: pd.DataFrame, values: Sequence[str]) -> np.ndarray:
     """Rows flagged ``suppressed`` by disclosure control, or whose values are missing."""
     mask = data[list(values)].isna().any(axis=1).to_numpy()

@@ -45,8 +45,9 @@ def funnel_plot(data: pd.DataFrame, *, overdispersion: pd.DataFrame | None = Non
     ----------
     data : DataFrame
         The output of :func:`evalkit.analyse.funnel.funnel_limits` (grid rows draw the limits, site
-        rows the points). Sites flagged ``suppressed`` or with a missing estimate are left out
-        and named in a note.
+        rows the points). Sites whose estimate or size the released frame hides (missing
+        cells) are left out and named in a note; a site flagged ``suppressed`` whose estimate
+        is released is drawn, as the tables show it.
     overdispersion : DataFrame, optional
         The output of :func:`evalkit.analyse.funnel.overdispersion` on the same data: the limits
         widened by the between-site variance τ² are drawn (the plain limits stay, in light
@@ -188,7 +189,7 @@ def _funnel_parts(data: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Da
     if grid.empty or sites.empty:
         raise ArgumentError("data must hold both grid rows and site rows (source column), as "
                             "funnel_limits returns them", where="data")
-    hidden = S.suppressed_rows(sites, ["estimate", "n"])
+    hidden = S.withheld_rows(sites, ["estimate", "n"])
     levels = np.sort(sites["level"].unique())
     inner = sites[sites["level"] == levels[0]].set_index("site")
     outer = sites[sites["level"] == levels[-1]].set_index("site")
@@ -409,8 +410,9 @@ def caterpillar_plot(data: pd.DataFrame, *, site: str = "site", estimate: str = 
     data : DataFrame
         One row per site: the output of :func:`evalkit.analyse.shrinkage.shrunken_estimates`, or raw
         estimates with ``ci_low`` and ``ci_high`` (e.g. :func:`evalkit.analyse.involvement.
-        tokenism_rates` by site). Sites flagged ``suppressed`` or with a missing estimate are
-        drawn at the bottom, grey, without values.
+        tokenism_rates` by site). Sites whose estimate the released frame hides (missing
+        cell) are drawn at the bottom, grey, without values; a site flagged ``suppressed``
+        whose estimate is released is drawn, with its interval when its bounds are released.
     site : str, default "site"
         The site column.
     estimate : str, default "shrunken"
@@ -482,8 +484,9 @@ def _interval_columns(data: pd.DataFrame, estimate: str) -> tuple[str, str]:
 def _draw_caterpillar(data: pd.DataFrame, site: str, estimate: str, low: str, high: str, *,
                       reference: float | None, kind: str, indicator: str | None, tag: bool,
                       lang: str, width: float) -> Figure:
-    hidden = S.suppressed_rows(data, [estimate, low, high])
+    hidden = S.withheld_rows(data, [estimate])
     shown = data[~hidden].sort_values(estimate, kind="stable")
+    bounded = ~S.withheld_rows(shown, [low, high])
     gone = data[hidden]
     rows = len(shown) + len(gone)
     # Highest estimate at the top; suppressed sites below the others.
@@ -493,7 +496,8 @@ def _draw_caterpillar(data: pd.DataFrame, site: str, estimate: str, low: str, hi
     ax = fig.subplots()
     percent = kind == "proportion"
     colour = S.OKABE_ITO["blue"]
-    ax.hlines(y_shown, shown[low], shown[high], color=colour, lw=1.6, gid="evalkit-intervals")
+    ax.hlines(y_shown[bounded], shown.loc[bounded, low], shown.loc[bounded, high], color=colour,
+              lw=1.6, gid="evalkit-intervals")
     handles = []
     main_label = (t("quant.shrinkage.shrunken", lang) if estimate == "shrunken"
                   else t("plots.caterpillar.estimate", lang))
