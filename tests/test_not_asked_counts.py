@@ -210,7 +210,7 @@ def test_a_renamed_study_with_other_sites_gets_the_same_counts(tmp_path):
 
 
 def test_tables_keep_their_columns_without_skip_logic(tmp_path):
-    study = small_study(tmp_path / "plain", waves=1)
+    study = small_study(tmp_path / "plain", waves=1, skip_logic=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         prepared = prepare_study(load_study(study))

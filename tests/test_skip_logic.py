@@ -114,14 +114,17 @@ def test_not_asked_marks_cells_empty_by_design(skip):
     expected = (~raw[FILTER].isin([str(a) for a in AGREE]) & (raw[ITEM] == "")).to_numpy()
     assert (mask == expected).all()
     assert report.responses.loc[mask, ITEM].isna().all()
-    # A variable asked at baseline only is not asked at the follow-up wave.
+    # A variable asked at baseline only is not asked at the follow-up wave; at baseline it is
+    # asked of users only (the demo's codebook).
     paid = report.not_asked["net_paid"].to_numpy()
     wave2 = (raw["wave"] == "2").to_numpy()
-    assert paid[wave2].all() and not paid[~wave2].any()
+    user = (raw["respondent_type"] == "user").to_numpy()
+    assert paid[wave2].all() and not paid[~wave2 & user].any()
+    assert paid[~wave2 & ~user].all()
 
 
 def test_a_study_without_skip_logic_counts_every_blank(tmp_path):
-    study = small_study(tmp_path / "plain", waves=1)
+    study = small_study(tmp_path / "plain", waves=1, skip_logic=False)
     report = validate_study(study)
     table = report.item_response().set_index("variable")
     raw = pd.read_csv(tmp_path / "plain" / "survey_w1.csv", dtype=str, keep_default_na=False)
@@ -293,7 +296,7 @@ def test_an_outcome_not_asked_at_follow_up_is_not_a_missing_rating(tmp_path):
 
 
 def test_outcomes_without_skip_logic_keep_their_columns(tmp_path):
-    study = small_study(tmp_path / "plain", waves=2)
+    study = small_study(tmp_path / "plain", waves=2, skip_logic=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         prepared = prepare_study(load_study(study))
