@@ -351,3 +351,30 @@ def test_the_terminal_summary_says_not_asked_apart_from_no_answer(skip):
     french = report.render_text("fr")
     assert f"Mon avis a été pris en compte : posée {row['n_asked']}" in french
     assert f"non posée (filtre) {row['n_not_asked']}" in french
+
+
+def test_a_wave_the_data_do_not_have_under_waves_is_reported(tmp_path):
+    """A codebook ``waves`` list naming a wave code no survey row has (a typo, a wave not yet
+    collected) is a warning on the codebook file, naming the variable and the code."""
+    study = small_study(tmp_path / "s", waves=2)
+    book_path = study.parent / "codebook.yaml"
+    book = yaml.safe_load(book_path.read_text(encoding="utf-8"))
+    book["variables"]["net_paid"]["waves"] = [1, 3]
+    book["variables"]["hours_support"]["waves"] = ["T2"]
+    book_path.write_text(yaml.safe_dump(book, allow_unicode=True, sort_keys=False),
+                         encoding="utf-8")
+    report = validate_study(study)
+    found = report.problems[report.problems["rule"] == "variable_wave_absent"]
+    assert sorted(zip(found["column"], found["value"], strict=True)) == [
+        ("hours_support", "T2"), ("net_paid", "3")]
+    assert (found["severity"] == "warning").all() and (found["source"] == "codebook.yaml").all()
+    message = found.set_index("column").loc["net_paid"]
+    assert "wave 3 under waves of 'net_paid'" in message["message_en"]
+    assert "waves in the data: 1, 2" in message["message_en"]
+    assert "temps de mesure 3 sous waves de « net_paid »" in message["message_fr"]
+    assert report.ok  # a warning: run goes on
+
+
+def test_waves_the_data_have_are_not_reported(tmp_path):
+    report = validate_study(small_study(tmp_path / "s", waves=2))
+    assert "variable_wave_absent" not in set(report.problems["rule"])
