@@ -220,3 +220,66 @@ def test_tables_keep_their_columns_without_skip_logic(tmp_path):
         table = results.tables[name]
         assert "n_not_asked" not in table.frame.columns, name
         assert "n_not_asked" not in {c.name for c in table.spec.columns}, name
+
+
+# -- scale scores -----------------------------------------------------------------------------
+def test_a_scale_with_an_item_not_asked_is_not_scored_nor_non_response_by_hand():
+    from evalkit.analyse.scales import score_scale, scoring_summary
+
+    data = pd.DataFrame({"a": [1.0, 2, np.nan, 4, np.nan], "b": [2.0, np.nan, np.nan, 5, 3],
+                         "c": [3.0, 3, 1, np.nan, 2]}, index=list("pqrst"))
+    skipped = pd.DataFrame({"b": [False, True, True, False, False],
+                            "c": [False, False, False, True, False]}, index=data.index)
+    scores = score_scale(data, instrument="likert", items=["a", "b", "c"], not_asked=skipped)
+    # q, r and s lack an item not asked; t lacks an asked item and has 2 of 3 (likert: 2 needed).
+    assert scores["status"].tolist() == ["scored", "not_asked", "not_asked", "not_asked",
+                                         "scored"]
+    assert scores["n_not_asked"].tolist() == [0, 1, 1, 1, 0]
+    assert scores.loc[["q", "r", "s"], "score"].isna().all()
+    assert scores.loc["q", "reason"].startswith("1 of 3 items not asked")
+    summary = scoring_summary(scores).set_index("status")
+    assert summary.loc["not_asked", "n"] == 3 and summary.loc["too_few_items", "n"] == 0
+    plain = score_scale(data, instrument="likert", items=["a", "b", "c"])
+    assert "n_not_asked" not in plain.columns
+    assert (plain["status"] == "too_few_items").sum() == 1  # r: one item answered
+    assert "not_asked" not in set(scoring_summary(plain)["status"])
+
+
+def test_a_run_leaves_a_wellbeing_item_not_asked_out_of_non_response(tmp_path):
+    """wb_7 asked only of those who agree they are informed: their scale is not asked, not
+    missing; everyone else follows SWEMWBS's rule (all seven items)."""
+    study = small_study(tmp_path / "wb", n_sites=3, waves=1, n_per_site=40)
+    folder = study.parent
+    path = folder / "survey_w1.csv"
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    raw.loc[~raw[FILTER].isin(ASKED), "wb_7"] = ""
+    raw.to_csv(path, index=False)
+    book_path = folder / "codebook.yaml"
+    book = yaml.safe_load(book_path.read_text(encoding="utf-8"))
+    book["variables"]["wb_7"]["asked_if"] = {"variable": FILTER,
+                                             "values": [int(a) for a in ASKED]}
+    book_path.write_text(yaml.safe_dump(book, allow_unicode=True, sort_keys=False),
+                         encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        prepared = prepare_study(load_study(study))
+    results = compute_results(prepared, n_boot=0)
+    summary = results.tables["scoring_wellbeing"].frame.set_index("status")["n"]
+    # Independent counts: staff are asked wb_1 to wb_6 never, wb_7 when informed; users and
+    # carers all but wb_7, which only the informed are asked. Someone asked no item is left
+    # out; someone with an item not asked is not asked; all seven answered is scored; else too
+    # few items (asked, not answered).
+    items = [f"wb_{i}" for i in range(1, 8)]
+    staff = raw["respondent_type"] == "staff"
+    informed = raw[FILTER].isin(ASKED)
+    asked_any = ~staff | informed
+    rows = raw[asked_any]
+    answered = rows[items].isin(["1", "2", "3", "4", "5"])
+    by_design = (staff[asked_any]  # wb_1 to wb_6 not asked of staff
+                 | ((rows["wb_7"] == "") & ~informed[asked_any]))
+    assert summary["not_asked"] == by_design.sum() > 5
+    assert summary["scored"] == (answered.all(axis=1) & ~by_design).sum()
+    assert summary["too_few_items"] == (~answered.all(axis=1) & ~by_design).sum() > 0
+    assert summary.sum() == len(rows)
+    by_site = results.tables["scale_wellbeing_by_site"].frame
+    assert by_site["n"].sum() == summary["scored"]

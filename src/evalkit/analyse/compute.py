@@ -455,13 +455,22 @@ def _scales(ctx: _Context) -> list[Item]:
         instrument = scale.instrument
         if isinstance(instrument, str) and instrument.endswith((".yaml", ".yml")):
             instrument = ctx.study.resolve(instrument)
-        # Respondents who answered none of the items were not asked (e.g. staff): left out.
-        answered = ctx.frame(f"answered_{name}", base.dropna(subset=items, how="all"),
-                             kind="answered", **ctx.describe_baseline(), scale=name)
+        skips = ctx.not_asked(ctx.frame("baseline", base, **ctx.describe_baseline()))
+        if skips:
+            # Skip logic declared: respondents asked none of the items are left out; those
+            # asked and answering none are non-response (too few items), counted.
+            asked = ~skips["not_asked"].frame.reindex(columns=items, fill_value=False).all(axis=1)
+            rows = base[asked.to_numpy()]
+        else:
+            # Respondents who answered none of the items were not asked (e.g. staff): left out.
+            rows = base.dropna(subset=items, how="all")
+        answered = ctx.frame(f"answered_{name}", rows, kind="asked" if skips else "answered",
+                             **ctx.describe_baseline(), scale=name)
         # Items the codebook keys in reverse, besides the instrument's own reverse items.
         reverse = [c for c in items if c in ctx.prepared.codebook.reverse_keyed()]
         scores, score_call = ctx.call(score_scale, answered, instrument=instrument,
-                                      items=scale.items, id=ctx.roles.id, reverse=reverse)
+                                      items=scale.items, id=ctx.roles.id, reverse=reverse,
+                                      **ctx.not_asked(answered))
         # The call is shown as study.yaml writes it (an instrument's file relative to it).
         score_call = Call(score_call.function, score_call.data,
                           {**score_call.args, "instrument": plain(scale.instrument)})
