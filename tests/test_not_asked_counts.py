@@ -283,3 +283,34 @@ def test_a_run_leaves_a_wellbeing_item_not_asked_out_of_non_response(tmp_path):
     assert summary.sum() == len(rows)
     by_site = results.tables["scale_wellbeing_by_site"].frame
     assert by_site["n"].sum() == summary["scored"]
+
+
+def test_ladder_placement_and_reproducibility_count_items_not_asked_apart_by_hand():
+    from evalkit.analyse.involvement import ladder_placement, ladder_reproducibility
+
+    data = pd.DataFrame({"a": [5.0, 4, 5, np.nan], "b": [4.0, np.nan, np.nan, np.nan],
+                         "c": [2.0, 1, 5, 4]}, index=[3, 1, 2, 0])
+    # 1: b not asked (complete otherwise); 2: b asked, left blank; 0: a asked and blank, b not.
+    skipped = pd.DataFrame({"b": [False, True, False, True]}, index=data.index)
+    placed = ladder_placement(data, items=["a", "b", "c"], agree_at=4, not_asked=skipped)
+    assert placed["n_missing"].tolist() == [0, 0, 1, 1]
+    assert placed["n_not_asked"].tolist() == [0, 1, 0, 1]
+    out = ladder_reproducibility(data, items=["a", "b", "c"], agree_at=4, not_asked=skipped)
+    assert out[["n", "n_excluded", "n_not_asked"]].iloc[0].tolist() == [1, 2, 1]
+    plain = ladder_reproducibility(data, items=["a", "b", "c"], agree_at=4)
+    assert "n_not_asked" not in plain.columns and plain["n_excluded"].iloc[0] == 3
+    assert plain["cr"].equals(out["cr"])
+
+
+def test_a_run_counts_the_ladder_not_asked_apart(voice_run):
+    results, raw = voice_run
+    base = raw[raw["wave"] == "1"]
+    ladder = ["inv_informed", VOICE, INFLUENCE, "inv_partnership", "inv_control"]
+    answered = base[ladder].isin(ANSWERS)
+    # Incomplete only because the voice item was not asked of them (the filter kept it away).
+    voice_skipped = (base[VOICE] == "") & ~base[FILTER].isin(ASKED)
+    others_answered = answered.drop(columns=VOICE).all(axis=1)
+    row = results.tables["ladder_reproducibility"].frame.iloc[0]
+    assert row["n"] == answered.all(axis=1).sum()
+    assert row["n_not_asked"] == (voice_skipped & others_answered).sum() > 10
+    assert row["n_excluded"] == len(base) - row["n"] - row["n_not_asked"]

@@ -337,7 +337,7 @@ def _involvement(ctx: _Context) -> list[Item]:
                           **ctx.not_asked(base))
     out.append(ctx.table("ladder_distribution", dist, call))
     repro, call = ctx.call(inv_.ladder_reproducibility, base, items=inv.ladder,
-                           agree_at=inv.agree_at)
+                           agree_at=inv.agree_at, **ctx.not_asked(base))
     out.append(ctx.table("ladder_reproducibility", repro, call))
     codebook = ctx.prepared.codebook
     likert, call = ctx.call(likert_distribution, base, items=inv.ladder,

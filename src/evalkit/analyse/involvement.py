@@ -143,7 +143,8 @@ def _placement_arrays(values: np.ndarray, agree_at: float, errors: str) -> dict[
 
 
 def ladder_placement(data: pd.DataFrame, *, items: Sequence[str], agree_at: float,
-                     id: str | None = None, errors: str = "goodenough_edwards") -> pd.DataFrame:
+                     id: str | None = None, errors: str = "goodenough_edwards",
+                     not_asked: pd.DataFrame | None = None) -> pd.DataFrame:
     """Place each respondent on the ladder: the highest rung whose item they endorse.
 
     Parameters
@@ -158,13 +159,17 @@ def ladder_placement(data: pd.DataFrame, *, items: Sequence[str], agree_at: floa
         A column copied into the result to identify respondents.
     errors : {"goodenough_edwards", "minimum"}
         How Guttman errors are counted (see Notes).
+    not_asked : DataFrame of bool, optional
+        Cells empty by design, with the index of ``data`` (``ValidationReport.not_asked``):
+        ladder items asked of a subset only. Adds ``n_not_asked``.
 
     Returns
     -------
     DataFrame
         One row per row of ``data``, same index, with the columns ``id`` (when given),
         ``rung`` (0 = no rung endorsed; NA when every item is missing), ``rung_item`` (the item
-        of that rung; NA for 0), ``n_answered``, ``n_missing``, ``n_endorsed``,
+        of that rung; NA for 0), ``n_answered``, ``n_missing`` (items asked and not answered),
+        ``n_not_asked`` (only with ``not_asked``: items not asked), ``n_endorsed``,
         ``guttman_errors`` (NA when every item is missing), ``cumulative`` (no Guttman error:
         every answered rung below the highest endorsed is endorsed too, and none above it) and
         ``non_validated`` (always True: the ladder is a transparent, non-validated index).
@@ -226,7 +231,12 @@ def ladder_placement(data: pd.DataFrame, *, items: Sequence[str], agree_at: floa
     out["rung_item"] = pd.array(names[arr["rung"]], dtype="string")
     out.loc[none, "rung_item"] = pd.NA
     out["n_answered"] = arr["n_answered"]
-    out["n_missing"] = arr["n_missing"]
+    skipped = not_asked_matrix(data, not_asked, items)
+    if skipped is None:
+        out["n_missing"] = arr["n_missing"]
+    else:
+        out["n_missing"] = arr["n_missing"] - skipped.sum(axis=1)
+        out["n_not_asked"] = skipped.sum(axis=1).astype("int64")
     out["n_endorsed"] = arr["n_endorsed"]
     out["guttman_errors"] = pd.array(arr["guttman_errors"], dtype="Int64")
     out.loc[none, "guttman_errors"] = pd.NA
@@ -237,7 +247,8 @@ def ladder_placement(data: pd.DataFrame, *, items: Sequence[str], agree_at: floa
 
 
 def ladder_reproducibility(data: pd.DataFrame, *, items: Sequence[str], agree_at: float,
-                           errors: str = "goodenough_edwards") -> pd.DataFrame:
+                           errors: str = "goodenough_edwards",
+                           not_asked: pd.DataFrame | None = None) -> pd.DataFrame:
     """How cumulative (Guttman-like) the ladder answers are: reproducibility and scalability.
 
     Parameters
@@ -250,12 +261,17 @@ def ladder_reproducibility(data: pd.DataFrame, *, items: Sequence[str], agree_at
         A rung is endorsed when its item is at least this value.
     errors : {"goodenough_edwards", "minimum"}
         How Guttman errors are counted (see :func:`ladder_placement`).
+    not_asked : DataFrame of bool, optional
+        Cells empty by design, with the index of ``data`` (``ValidationReport.not_asked``):
+        ladder items asked of a subset only. Adds ``n_not_asked``.
 
     Returns
     -------
     DataFrame
         One row: ``n`` (respondents who answered every item), ``n_excluded`` (respondents with
-        at least one missing item), ``k`` (items), ``n_errors``, ``cr`` (coefficient of
+        at least one missing item), ``n_not_asked`` (only with ``not_asked``: respondents
+        incomplete only because items were not asked of them, not in ``n_excluded``), ``k``
+        (items), ``n_errors``, ``cr`` (coefficient of
         reproducibility), ``mmr`` (minimal marginal reproducibility), ``improvement``
         (``cr - mmr``), ``scalability`` (Menzel's coefficient of scalability), ``errors`` (the
         error counting used) and ``non_validated`` (always True).
@@ -297,6 +313,9 @@ def ladder_reproducibility(data: pd.DataFrame, *, items: Sequence[str], agree_at
     check_choice(errors, ERROR_COUNTS, "errors")
     items, values = _item_values(data, items, "items")
     complete = ~np.isnan(values).any(axis=1)
+    skipped = not_asked_matrix(data, not_asked, items)
+    by_design = (~complete & (~np.isnan(values) | skipped).all(axis=1)
+                 if skipped is not None else np.zeros(len(values), dtype=bool))
     values = values[complete]
     n, k = values.shape
     arr = _placement_arrays(values, agree_at, errors)
@@ -308,10 +327,13 @@ def ladder_reproducibility(data: pd.DataFrame, *, items: Sequence[str], agree_at
         scalability = (cr - mmr) / (1 - mmr) if mmr < 1 else np.nan
     else:
         cr = mmr = scalability = np.nan
-    return pd.DataFrame({
-        "n": [n], "n_excluded": [int((~complete).sum())], "k": [k], "n_errors": [n_errors],
-        "cr": [cr], "mmr": [mmr], "improvement": [cr - mmr], "scalability": [scalability],
-        "errors": [errors], "non_validated": [True]})
+    out = pd.DataFrame({
+        "n": [n], "n_excluded": [int((~complete & ~by_design).sum())], "k": [k],
+        "n_errors": [n_errors], "cr": [cr], "mmr": [mmr], "improvement": [cr - mmr],
+        "scalability": [scalability], "errors": [errors], "non_validated": [True]})
+    if skipped is not None:
+        out.insert(2, "n_not_asked", int(by_design.sum()))
+    return out
 
 
 def ladder_distribution(data: pd.DataFrame, *, items: Sequence[str], agree_at: float,
