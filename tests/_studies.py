@@ -12,12 +12,21 @@ from evalkit.datasets import make_demo_study
 
 
 def small_study(folder: Path, *, n_sites: int = 2, waves: int = 1, n_per_site: int = 30,
-                drop: Sequence[str] = (), rename: Mapping[str, str] | None = None) -> Path:
+                drop: Sequence[str] = (), rename: Mapping[str, str] | None = None,
+                skip_logic: bool = True) -> Path:
     """A demo-like study in ``folder`` (plain CSV), with the keys ``drop`` (dotted paths of
     study.yaml) left out and the survey columns ``rename`` renamed everywhere the study names
-    them; returns its study.yaml."""
+    them; ``skip_logic=False`` leaves the codebook's ``asked_if`` out (every blank is then
+    non-response); returns its study.yaml."""
     study_file = make_demo_study(folder, n_sites=n_sites, n_per_site=n_per_site, waves=waves,
                                  formats="plain")
+    if not skip_logic:
+        path = Path(folder) / "codebook.yaml"
+        book = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for var in book["variables"].values():
+            var.pop("asked_if", None)
+        path.write_text(yaml.safe_dump(book, allow_unicode=True, sort_keys=False),
+                        encoding="utf-8")
     study = yaml.safe_load(study_file.read_text(encoding="utf-8"))
     for path in drop:
         *parents, last = path.split(".")
@@ -34,6 +43,11 @@ def small_study(folder: Path, *, n_sites: int = 2, waves: int = 1, n_per_site: i
         path = Path(folder) / "codebook.yaml"
         book = yaml.safe_load(path.read_text(encoding="utf-8"))
         book["variables"] = {rename.get(k, k): v for k, v in book["variables"].items()}
+        for var in book["variables"].values():
+            if var.get("asked_if"):
+                rule = var["asked_if"]
+                var["asked_if"] = {**rule, "variable": rename.get(rule["variable"],
+                                                                  rule["variable"])}
         path.write_text(yaml.safe_dump(book, allow_unicode=True, sort_keys=False),
                         encoding="utf-8")
         study["roles"] = {k: rename.get(v, v) for k, v in study["roles"].items()}

@@ -64,7 +64,7 @@ def test_the_reference_page_says_what_a_reader_needs():
     assert "Tokenism rate by site (non-validated index)" in section
     assert "| `n_tokenistic` | integer | count | people |" in section
     assert "numerator of `n_consulted`" in section
-    assert "`n_answered` + `n_excluded_missing` = `n` (on each row)" in section
+    assert "`n_answered` + `n_excluded_missing` + `{not_asked}` = `n` (on each row)" in section
     assert "add up to `n`, `n_answered`" in section and "of `tokenism_overall`" in section
 
 

@@ -77,6 +77,11 @@ def _rename_study(folder: Path) -> dict[str, str]:
             spec["values"] = {categories[name][str(k)]: v for k, v in spec["values"].items()}
         if "waves" in spec:  # asked at some waves only: the waves under their new codes
             spec["waves"] = [categories["wave"][str(w)] for w in spec["waves"]]
+        if "asked_if" in spec:  # skip logic: the filter and its codes under their new names
+            rule = spec["asked_if"]
+            codes = categories.get(rule["variable"], {})
+            spec["asked_if"] = {"variable": columns[rule["variable"]],
+                                "values": [codes.get(str(v), v) for v in rule["values"]]}
         variables[columns[name]] = spec
     book["variables"] = variables
     (folder / "codebook.yaml").write_text(yaml.safe_dump(book, allow_unicode=True,

@@ -70,7 +70,7 @@ def test_tables_are_what_the_analysis_functions_give(prepared, results):
     users = r[(r["wave"] == 1) & (r["respondent_type"] == "user")]
     tok = study.measures.involvement.tokenism
     direct = tokenism_rates(users, voice=tok.voice, influence=tok.influence, agree_at=4,
-                            site="site")
+                            site="site", not_asked=prepared.not_asked.loc[users.index])
     pd.testing.assert_frame_equal(results.frame("tokenism_rates"), direct)
 
 
@@ -160,7 +160,7 @@ def test_results_keep_the_calls_that_made_each_table(results):
     calls = results["tokenism_rates"].calls
     assert [c.code() for c in calls] == [
         'evalkit.tokenism_rates(users, voice=["inv_consulted"], influence=["inv_influence"], '
-        'agree_at=4.0, site="site", confidence=0.95)']
+        'agree_at=4.0, site="site", confidence=0.95, not_asked=not_asked_users)']
     assert results.meta["frames"]["users"]["params"] == {
         "wave": "wave", "baseline": 1, "group": "respondent_type", "users": "user"}
     for name, table in results.items():

@@ -114,14 +114,17 @@ def test_not_asked_marks_cells_empty_by_design(skip):
     expected = (~raw[FILTER].isin([str(a) for a in AGREE]) & (raw[ITEM] == "")).to_numpy()
     assert (mask == expected).all()
     assert report.responses.loc[mask, ITEM].isna().all()
-    # A variable asked at baseline only is not asked at the follow-up wave.
+    # A variable asked at baseline only is not asked at the follow-up wave; at baseline it is
+    # asked of users only (the demo's codebook).
     paid = report.not_asked["net_paid"].to_numpy()
     wave2 = (raw["wave"] == "2").to_numpy()
-    assert paid[wave2].all() and not paid[~wave2].any()
+    user = (raw["respondent_type"] == "user").to_numpy()
+    assert paid[wave2].all() and not paid[~wave2 & user].any()
+    assert paid[~wave2 & ~user].all()
 
 
 def test_a_study_without_skip_logic_counts_every_blank(tmp_path):
-    study = small_study(tmp_path / "plain", waves=1)
+    study = small_study(tmp_path / "plain", waves=1, skip_logic=False)
     report = validate_study(study)
     table = report.item_response().set_index("variable")
     raw = pd.read_csv(tmp_path / "plain" / "survey_w1.csv", dtype=str, keep_default_na=False)
@@ -293,7 +296,7 @@ def test_an_outcome_not_asked_at_follow_up_is_not_a_missing_rating(tmp_path):
 
 
 def test_outcomes_without_skip_logic_keep_their_columns(tmp_path):
-    study = small_study(tmp_path / "plain", waves=2)
+    study = small_study(tmp_path / "plain", waves=2, skip_logic=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         prepared = prepare_study(load_study(study))
@@ -348,3 +351,30 @@ def test_the_terminal_summary_says_not_asked_apart_from_no_answer(skip):
     french = report.render_text("fr")
     assert f"Mon avis a été pris en compte : posée {row['n_asked']}" in french
     assert f"non posée (filtre) {row['n_not_asked']}" in french
+
+
+def test_a_wave_the_data_do_not_have_under_waves_is_reported(tmp_path):
+    """A codebook ``waves`` list naming a wave code no survey row has (a typo, a wave not yet
+    collected) is a warning on the codebook file, naming the variable and the code."""
+    study = small_study(tmp_path / "s", waves=2)
+    book_path = study.parent / "codebook.yaml"
+    book = yaml.safe_load(book_path.read_text(encoding="utf-8"))
+    book["variables"]["net_paid"]["waves"] = [1, 3]
+    book["variables"]["hours_support"]["waves"] = ["T2"]
+    book_path.write_text(yaml.safe_dump(book, allow_unicode=True, sort_keys=False),
+                         encoding="utf-8")
+    report = validate_study(study)
+    found = report.problems[report.problems["rule"] == "variable_wave_absent"]
+    assert sorted(zip(found["column"], found["value"], strict=True)) == [
+        ("hours_support", "T2"), ("net_paid", "3")]
+    assert (found["severity"] == "warning").all() and (found["source"] == "codebook.yaml").all()
+    message = found.set_index("column").loc["net_paid"]
+    assert "wave 3 under waves of 'net_paid'" in message["message_en"]
+    assert "waves in the data: 1, 2" in message["message_en"]
+    assert "temps de mesure 3 sous waves de « net_paid »" in message["message_fr"]
+    assert report.ok  # a warning: run goes on
+
+
+def test_waves_the_data_have_are_not_reported(tmp_path):
+    report = validate_study(small_study(tmp_path / "s", waves=2))
+    assert "variable_wave_absent" not in set(report.problems["rule"])

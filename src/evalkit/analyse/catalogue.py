@@ -712,8 +712,9 @@ def study_parameters(study: Any, *, baseline: Any = None) -> dict[str, Any]:
     """The values a study gives the catalogue's placeholders: its role columns (``site``,
     ``wave``, ``group``), the site column of its partner file (``integration_site``), its
     baseline wave (``baseline``: the study's, unless given) and the groups of its users
-    (``users``), and ``not_asked`` (the column ``n_not_asked`` when an outcome item is asked of
-    a subset only, ``asked_if`` in the codebook; else None)."""
+    (``users``), and ``not_asked`` (the column ``n_not_asked`` when the codebook declares skip
+    logic, ``asked_if``, on any variable: the tables that count missing answers then count the
+    answers not asked apart; else None)."""
     roles = study.roles
     integration = study.measures.integration
     inv = study.measures.involvement
@@ -721,10 +722,8 @@ def study_parameters(study: Any, *, baseline: Any = None) -> dict[str, Any]:
         and roles.group else None
     if baseline is None and study.waves is not None:
         baseline = study.waves.baseline
-    outcomes = study.measures.outcomes
     codebook = getattr(study, "codebook", None)
-    skipped = outcomes is not None and codebook is not None and any(
-        item in codebook and codebook[item].asked_if is not None for item in outcomes.items)
+    skipped = codebook is not None and bool(codebook.skip_logic())
     return {"site": roles.site, "wave": roles.wave, "group": roles.group,
             "integration_site": integration.site if integration is not None else None,
             "baseline": baseline, "users": users,

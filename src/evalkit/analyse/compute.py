@@ -135,6 +135,15 @@ class _Context:
                  for k, v in kwargs.items()}
         return result, Call(function.__name__, data.name if data is not None else None, shown)
 
+    def not_asked(self, data: _Frame) -> dict[str, _Frame]:
+        """``{"not_asked": ...}``: the cells of ``data``'s rows not asked, to count missing by
+        design apart, when the codebook declares skip logic (the catalogue's ``{not_asked}``);
+        else empty (the tables keep their columns)."""
+        if self.study_parameters["not_asked"] is None or self.prepared.not_asked is None:
+            return {}
+        rows = self.prepared.not_asked.loc[data.frame.index]
+        return {"not_asked": self.frame(f"not_asked_{data.name}", rows, kind="not_asked")}
+
     def table(self, name: str, frame: pd.DataFrame, *calls: Call) -> ResultTable:
         spec = catalogue().spec(name, study=self.study_parameters)
         return ResultTable(name, frame, spec=spec, calls=tuple(calls))
@@ -331,10 +340,11 @@ def _involvement(ctx: _Context) -> list[Item]:
     users = ctx.frame("users", ctx.users(base_rows), **ctx.describe_users())
     out: list[Item] = []
     dist, call = ctx.call(inv_.ladder_distribution, base, items=inv.ladder,
-                          agree_at=inv.agree_at, site=roles.site, group=roles.group)
+                          agree_at=inv.agree_at, site=roles.site, group=roles.group,
+                          **ctx.not_asked(base))
     out.append(ctx.table("ladder_distribution", dist, call))
     repro, call = ctx.call(inv_.ladder_reproducibility, base, items=inv.ladder,
-                           agree_at=inv.agree_at)
+                           agree_at=inv.agree_at, **ctx.not_asked(base))
     out.append(ctx.table("ladder_reproducibility", repro, call))
     codebook = ctx.prepared.codebook
     likert, call = ctx.call(likert_distribution, base, items=inv.ladder,
@@ -343,19 +353,20 @@ def _involvement(ctx: _Context) -> list[Item]:
     out.append(ctx.table("ladder_items", likert, call))
     if inv.tokenism is not None:
         tok = dict(voice=inv.tokenism.voice, influence=inv.tokenism.influence)
+        skip_users, skip_base = ctx.not_asked(users), ctx.not_asked(base)
         rates, rates_call = ctx.call(inv_.tokenism_rates, users, **tok, agree_at=inv.agree_at,
-                                     site=roles.site, confidence=ctx.confidence)
+                                     site=roles.site, confidence=ctx.confidence, **skip_users)
         out.append(ctx.table("tokenism_rates", rates, rates_call))
         overall, call = ctx.call(inv_.tokenism_rates, users, **tok, agree_at=inv.agree_at,
-                                 confidence=ctx.confidence)
+                                 confidence=ctx.confidence, **skip_users)
         out.append(ctx.table("tokenism_overall", overall, call))
         if roles.group:
             by_group, call = ctx.call(inv_.tokenism_rates, base, **tok, agree_at=inv.agree_at,
                                       site=roles.site, group=roles.group,
-                                      confidence=ctx.confidence)
+                                      confidence=ctx.confidence, **skip_base)
             out.append(ctx.table("tokenism_rates_group", by_group, call))
         gap, call = ctx.call(inv_.tokenism_gap, users, **tok, site=roles.site,
-                             confidence=ctx.confidence)
+                             confidence=ctx.confidence, **skip_users)
         out.append(ctx.table("tokenism_gap", gap, call))
         out += _tokenism_funnel(ctx, rates, rates_call)
         if inv.perception is not None and roles.group:
@@ -451,13 +462,22 @@ def _scales(ctx: _Context) -> list[Item]:
         instrument = scale.instrument
         if isinstance(instrument, str) and instrument.endswith((".yaml", ".yml")):
             instrument = ctx.study.resolve(instrument)
-        # Respondents who answered none of the items were not asked (e.g. staff): left out.
-        answered = ctx.frame(f"answered_{name}", base.dropna(subset=items, how="all"),
-                             kind="answered", **ctx.describe_baseline(), scale=name)
+        skips = ctx.not_asked(ctx.frame("baseline", base, **ctx.describe_baseline()))
+        if skips:
+            # Skip logic declared: respondents asked none of the items are left out; those
+            # asked and answering none are non-response (too few items), counted.
+            asked = ~skips["not_asked"].frame.reindex(columns=items, fill_value=False).all(axis=1)
+            rows = base[asked.to_numpy()]
+        else:
+            # Respondents who answered none of the items were not asked (e.g. staff): left out.
+            rows = base.dropna(subset=items, how="all")
+        answered = ctx.frame(f"answered_{name}", rows, kind="asked" if skips else "answered",
+                             **ctx.describe_baseline(), scale=name)
         # Items the codebook keys in reverse, besides the instrument's own reverse items.
         reverse = [c for c in items if c in ctx.prepared.codebook.reverse_keyed()]
         scores, score_call = ctx.call(score_scale, answered, instrument=instrument,
-                                      items=scale.items, id=ctx.roles.id, reverse=reverse)
+                                      items=scale.items, id=ctx.roles.id, reverse=reverse,
+                                      **ctx.not_asked(answered))
         # The call is shown as study.yaml writes it (an instrument's file relative to it).
         score_call = Call(score_call.function, score_call.data,
                           {**score_call.args, "instrument": plain(scale.instrument)})
@@ -507,8 +527,7 @@ def _outcomes(ctx: _Context) -> list[Item]:
     args = dict(items=outcomes.items, id=roles.id, wave=roles.wave,
                 baseline=study.waves.baseline, follow_up=study.waves.follow_up[0],
                 met_at=outcomes.met_at, group_items=outcomes.groups or None)
-    if ctx.study_parameters["not_asked"] is not None:  # an outcome item asked of a subset
-        args["not_asked"] = ctx.frame("not_asked", ctx.prepared.not_asked)
+    args.update(ctx.not_asked(responses))  # skip logic: ratings not asked counted apart
     implied = {"n_improved": ("share_improved", "n_paired"),
                "n_same": ("share_same", "n_paired"), "n_worse": ("share_worse", "n_paired"),
                "n_met_baseline": ("share_met_baseline", "n_baseline"),
@@ -585,10 +604,11 @@ def _network(ctx: _Context) -> list[Item]:
         return []
     users = ctx.users(ctx.baseline()).dropna(subset=[network.paid, network.peers,
                                                      network.community], how="all")
-    table, call = ctx.call(traffic_light_distribution,
-                           ctx.frame("network_users", users, **ctx.describe_users()),
+    users = ctx.frame("network_users", users, **ctx.describe_users())
+    table, call = ctx.call(traffic_light_distribution, users,
                            paid=network.paid, peers=network.peers, community=network.community,
-                           site=ctx.roles.site, confidence=ctx.confidence)
+                           site=ctx.roles.site, confidence=ctx.confidence,
+                           **ctx.not_asked(users))
     return [ctx.table("traffic_light", table, call)]
 
 

@@ -22,6 +22,7 @@ from evalkit._checks import (
     check_probability,
 )
 from evalkit.analyse import _intervals
+from evalkit.analyse._not_asked import missing_by_design, not_asked_matrix
 from evalkit.config.study import Study
 from evalkit.errors import ArgumentError
 
@@ -142,7 +143,8 @@ def _placement_arrays(values: np.ndarray, agree_at: float, errors: str) -> dict[
 
 
 def ladder_placement(data: pd.DataFrame, *, items: Sequence[str], agree_at: float,
-                     id: str | None = None, errors: str = "goodenough_edwards") -> pd.DataFrame:
+                     id: str | None = None, errors: str = "goodenough_edwards",
+                     not_asked: pd.DataFrame | None = None) -> pd.DataFrame:
     """Place each respondent on the ladder: the highest rung whose item they endorse.
 
     Parameters
@@ -157,13 +159,17 @@ def ladder_placement(data: pd.DataFrame, *, items: Sequence[str], agree_at: floa
         A column copied into the result to identify respondents.
     errors : {"goodenough_edwards", "minimum"}
         How Guttman errors are counted (see Notes).
+    not_asked : DataFrame of bool, optional
+        Cells empty by design, with the index of ``data`` (``ValidationReport.not_asked``):
+        ladder items asked of a subset only. Adds ``n_not_asked``.
 
     Returns
     -------
     DataFrame
         One row per row of ``data``, same index, with the columns ``id`` (when given),
         ``rung`` (0 = no rung endorsed; NA when every item is missing), ``rung_item`` (the item
-        of that rung; NA for 0), ``n_answered``, ``n_missing``, ``n_endorsed``,
+        of that rung; NA for 0), ``n_answered``, ``n_missing`` (items asked and not answered),
+        ``n_not_asked`` (only with ``not_asked``: items not asked), ``n_endorsed``,
         ``guttman_errors`` (NA when every item is missing), ``cumulative`` (no Guttman error:
         every answered rung below the highest endorsed is endorsed too, and none above it) and
         ``non_validated`` (always True: the ladder is a transparent, non-validated index).
@@ -225,7 +231,12 @@ def ladder_placement(data: pd.DataFrame, *, items: Sequence[str], agree_at: floa
     out["rung_item"] = pd.array(names[arr["rung"]], dtype="string")
     out.loc[none, "rung_item"] = pd.NA
     out["n_answered"] = arr["n_answered"]
-    out["n_missing"] = arr["n_missing"]
+    skipped = not_asked_matrix(data, not_asked, items)
+    if skipped is None:
+        out["n_missing"] = arr["n_missing"]
+    else:
+        out["n_missing"] = arr["n_missing"] - skipped.sum(axis=1)
+        out["n_not_asked"] = skipped.sum(axis=1).astype("int64")
     out["n_endorsed"] = arr["n_endorsed"]
     out["guttman_errors"] = pd.array(arr["guttman_errors"], dtype="Int64")
     out.loc[none, "guttman_errors"] = pd.NA
@@ -236,7 +247,8 @@ def ladder_placement(data: pd.DataFrame, *, items: Sequence[str], agree_at: floa
 
 
 def ladder_reproducibility(data: pd.DataFrame, *, items: Sequence[str], agree_at: float,
-                           errors: str = "goodenough_edwards") -> pd.DataFrame:
+                           errors: str = "goodenough_edwards",
+                           not_asked: pd.DataFrame | None = None) -> pd.DataFrame:
     """How cumulative (Guttman-like) the ladder answers are: reproducibility and scalability.
 
     Parameters
@@ -249,12 +261,17 @@ def ladder_reproducibility(data: pd.DataFrame, *, items: Sequence[str], agree_at
         A rung is endorsed when its item is at least this value.
     errors : {"goodenough_edwards", "minimum"}
         How Guttman errors are counted (see :func:`ladder_placement`).
+    not_asked : DataFrame of bool, optional
+        Cells empty by design, with the index of ``data`` (``ValidationReport.not_asked``):
+        ladder items asked of a subset only. Adds ``n_not_asked``.
 
     Returns
     -------
     DataFrame
         One row: ``n`` (respondents who answered every item), ``n_excluded`` (respondents with
-        at least one missing item), ``k`` (items), ``n_errors``, ``cr`` (coefficient of
+        at least one missing item), ``n_not_asked`` (only with ``not_asked``: respondents
+        incomplete only because items were not asked of them, not in ``n_excluded``), ``k``
+        (items), ``n_errors``, ``cr`` (coefficient of
         reproducibility), ``mmr`` (minimal marginal reproducibility), ``improvement``
         (``cr - mmr``), ``scalability`` (Menzel's coefficient of scalability), ``errors`` (the
         error counting used) and ``non_validated`` (always True).
@@ -296,6 +313,9 @@ def ladder_reproducibility(data: pd.DataFrame, *, items: Sequence[str], agree_at
     check_choice(errors, ERROR_COUNTS, "errors")
     items, values = _item_values(data, items, "items")
     complete = ~np.isnan(values).any(axis=1)
+    skipped = not_asked_matrix(data, not_asked, items)
+    by_design = (~complete & (~np.isnan(values) | skipped).all(axis=1)
+                 if skipped is not None else np.zeros(len(values), dtype=bool))
     values = values[complete]
     n, k = values.shape
     arr = _placement_arrays(values, agree_at, errors)
@@ -307,14 +327,18 @@ def ladder_reproducibility(data: pd.DataFrame, *, items: Sequence[str], agree_at
         scalability = (cr - mmr) / (1 - mmr) if mmr < 1 else np.nan
     else:
         cr = mmr = scalability = np.nan
-    return pd.DataFrame({
-        "n": [n], "n_excluded": [int((~complete).sum())], "k": [k], "n_errors": [n_errors],
-        "cr": [cr], "mmr": [mmr], "improvement": [cr - mmr], "scalability": [scalability],
-        "errors": [errors], "non_validated": [True]})
+    out = pd.DataFrame({
+        "n": [n], "n_excluded": [int((~complete & ~by_design).sum())], "k": [k],
+        "n_errors": [n_errors], "cr": [cr], "mmr": [mmr], "improvement": [cr - mmr],
+        "scalability": [scalability], "errors": [errors], "non_validated": [True]})
+    if skipped is not None:
+        out.insert(2, "n_not_asked", int(by_design.sum()))
+    return out
 
 
 def ladder_distribution(data: pd.DataFrame, *, items: Sequence[str], agree_at: float,
-                        site: str | None = None, group: str | None = None) -> pd.DataFrame:
+                        site: str | None = None, group: str | None = None,
+                        not_asked: pd.DataFrame | None = None) -> pd.DataFrame:
     """Counts and shares of respondents on each rung, by site and respondent group (tidy long).
 
     Parameters
@@ -327,6 +351,9 @@ def ladder_distribution(data: pd.DataFrame, *, items: Sequence[str], agree_at: f
         A rung is endorsed when its item is at least this value.
     site, group : str, optional
         Columns to break the distribution down by (missing values form their own group).
+    not_asked : DataFrame of bool, optional
+        Cells empty by design, with the index of ``data`` (``ValidationReport.not_asked``):
+        ladder items asked of a subset only. Adds ``n_not_asked``.
 
     Returns
     -------
@@ -335,12 +362,15 @@ def ladder_distribution(data: pd.DataFrame, *, items: Sequence[str], agree_at: f
         columns ``site`` and ``group`` (named as in ``data``, when given), ``rung``,
         ``rung_item`` (NA for rung 0), ``n`` (respondents on that rung), ``n_placed``
         (respondents placed in the cell), ``share`` (``n / n_placed``), ``n_unplaced``
-        (respondents of the cell who answered no ladder item) and ``non_validated``.
+        (respondents of the cell who answered no ladder item), ``n_not_asked`` (only when
+        ``not_asked`` is given: respondents asked no ladder item, not in ``n_unplaced``) and
+        ``non_validated``.
 
     Notes
     -----
     Placement as in :func:`ladder_placement`. Respondents who answered no ladder item are not
-    in the shares; they are counted in ``n_unplaced``.
+    in the shares; they are counted in ``n_unplaced``, or in ``n_not_asked`` when none of the
+    items was asked of them (missing by design, not non-response).
 
     References
     ----------
@@ -372,15 +402,21 @@ def ladder_distribution(data: pd.DataFrame, *, items: Sequence[str], agree_at: f
     onehot = rungs[:, None] == np.arange(k + 1)
     work = pd.DataFrame(onehot.astype("int64"), index=data.index,
                         columns=[f"_r{r}" for r in range(k + 1)])
-    work["_unplaced"] = (~placed).astype("int64")
+    skipped = not_asked_matrix(data, not_asked, items)
+    by_design = (~placed & skipped.all(axis=1)) if skipped is not None \
+        else np.zeros(len(data), dtype=bool)
+    work["_unplaced"] = (~placed & ~by_design).astype("int64")
+    work["_not_asked"] = by_design.astype("int64")
     for key in keys:
         work[key] = data[key]
     counts = _finish(_grouped(work, keys).sum(), keys)
-    long = counts.melt(id_vars=[*keys, "_unplaced"], value_vars=[f"_r{r}" for r in range(k + 1)],
+    long = counts.melt(id_vars=[*keys, "_unplaced", "_not_asked"],
+                       value_vars=[f"_r{r}" for r in range(k + 1)],
                        var_name="rung", value_name="n")
     long["rung"] = long["rung"].str[2:].astype("int64")
     long = long.sort_values([*keys, "rung"], kind="stable").reset_index(drop=True)
-    n_placed = long.groupby([*keys, "_unplaced"] if keys else ["_unplaced"], dropna=False,
+    n_placed = long.groupby([*keys, "_unplaced", "_not_asked"] if keys
+                            else ["_unplaced", "_not_asked"], dropna=False,
                             sort=False)["n"].transform("sum")
     names = np.array([None, *items], dtype=object)
     out = long[keys].copy()
@@ -391,6 +427,8 @@ def ladder_distribution(data: pd.DataFrame, *, items: Sequence[str], agree_at: f
     with np.errstate(invalid="ignore", divide="ignore"):
         out["share"] = np.where(n_placed > 0, long["n"] / n_placed.where(n_placed > 0), np.nan)
     out["n_unplaced"] = long["_unplaced"]
+    if skipped is not None:
+        out["n_not_asked"] = long["_not_asked"]
     out["non_validated"] = True
     return out
 
@@ -411,7 +449,33 @@ def _status_arrays(data: pd.DataFrame, voice: Any, influence: Any, agree_at: flo
                                                          consulted * (1 - influenced)))
     tokenistic[np.isnan(consulted)] = np.nan
     return {"voice_score": _row_mean(v), "influence_score": _row_mean(i),
-            "consulted": consulted, "influenced": influenced, "tokenistic": tokenistic}
+            "consulted": consulted, "influenced": influenced, "tokenistic": tokenistic,
+            "voice": voice, "influence": influence}
+
+
+def _by_design(data: pd.DataFrame, not_asked: Any, arr: dict, voice_missing: np.ndarray,
+               influence_missing: np.ndarray) -> np.ndarray | None:
+    """Rows whose missing voice or influence is missing by design only (None without
+    ``not_asked``)."""
+    skip_v = not_asked_matrix(data, not_asked, arr["voice"])
+    if skip_v is None:
+        return None
+    skip_i = not_asked_matrix(data, not_asked, arr["influence"])
+    return missing_by_design([(voice_missing, skip_v), (influence_missing, skip_i)])
+
+
+def _split_missing(out: pd.DataFrame, work: pd.DataFrame, keys: list,
+                   by_design: np.ndarray | None) -> pd.DataFrame:
+    """Insert ``n_excluded_missing`` (and ``n_not_asked``) after ``n_answered``."""
+    at = len(keys) + 2
+    if by_design is None:
+        out.insert(at, "n_excluded_missing", out["n"] - out["n_answered"])
+        return out
+    n_by_design = _finish(_grouped(work.assign(_by_design=by_design), keys)["_by_design"]
+                          .sum(), keys)["_by_design"].to_numpy(dtype="int64")
+    out.insert(at, "n_excluded_missing", out["n"] - out["n_answered"] - n_by_design)
+    out.insert(at + 1, "n_not_asked", n_by_design)
+    return out
 
 
 def _boolean(x: np.ndarray) -> pd.arrays.BooleanArray:
@@ -476,7 +540,8 @@ def tokenism_status(data: pd.DataFrame, *, voice: str | Sequence[str],
 def tokenism_rates(data: pd.DataFrame, *, voice: str | Sequence[str],
                    influence: str | Sequence[str], agree_at: float, site: str | None = None,
                    group: str | None = None, confidence: float = 0.95,
-                   combine: str = "mean") -> pd.DataFrame:
+                   combine: str = "mean", not_asked: pd.DataFrame | None = None
+                   ) -> pd.DataFrame:
     """Tokenism rate per site and group: the share of consulted respondents without influence.
 
     Parameters
@@ -493,15 +558,22 @@ def tokenism_rates(data: pd.DataFrame, *, voice: str | Sequence[str],
         Confidence level of the Wilson intervals.
     combine : {"mean", "any", "all"}
         How several voice or influence items make one judgement (see :func:`tokenism_status`).
+    not_asked : DataFrame of bool, optional
+        Cells empty by design, with the index of ``data`` (``ValidationReport.not_asked``, rows
+        selected as ``data``'s): a voice or influence item asked of a subset only (skip logic).
+        Adds ``n_not_asked``.
 
     Returns
     -------
     DataFrame
         One row per site and group with ``site`` and ``group`` (named as in ``data``, when
         given), ``n`` (rows), ``n_answered`` (rows whose tokenism status is known),
-        ``n_excluded_missing`` (``n - n_answered``), ``n_consulted`` (consulted, influence
-        known), ``n_tokenistic``, ``rate`` (``n_tokenistic / n_consulted``), ``ci_low``,
-        ``ci_high`` (Wilson score interval) and ``non_validated`` (always True).
+        ``n_excluded_missing`` (status unknown for want of an answer), ``n_not_asked`` (only
+        when ``not_asked`` is given: status unknown because its items were not asked),
+        ``n_consulted`` (consulted, influence known), ``n_tokenistic``, ``rate``
+        (``n_tokenistic / n_consulted``), ``ci_low``, ``ci_high`` (Wilson score interval) and
+        ``non_validated`` (always True). ``n = n_answered + n_excluded_missing`` (``+
+        n_not_asked`` when given).
 
     Notes
     -----
@@ -511,7 +583,10 @@ def tokenism_rates(data: pd.DataFrame, *, voice: str | Sequence[str],
     statsmodels ``proportion_confint(method="wilson")``. Missing-data policy: rows whose status
     is unknown (no voice item answered, or consulted with no influence item answered) are
     excluded and counted in ``n_excluded_missing``; the rate is NaN when nobody was consulted.
-    The index is transparent but not validated: read it with the interviews.
+    With ``not_asked``, a row whose missing judgement (voice, or influence of a consulted
+    respondent) has none of its items asked is missing by design: counted in ``n_not_asked``,
+    not in ``n_excluded_missing``. The index is transparent but not validated: read it with the
+    interviews.
 
     References
     ----------
@@ -547,7 +622,10 @@ def tokenism_rates(data: pd.DataFrame, *, voice: str | Sequence[str],
     out = _finish(g.agg(n=("_answered", "size"), n_answered=("_answered", "sum"),
                         n_consulted=("_consulted", "sum"),
                         n_tokenistic=("_tokenistic", "sum")), keys)
-    out.insert(len(keys) + 2, "n_excluded_missing", out["n"] - out["n_answered"])
+    voice_missing = np.isnan(arr["consulted"])
+    by_design = _by_design(data, not_asked, arr, voice_missing,
+                           (arr["consulted"] == 1) & np.isnan(arr["influenced"]))
+    out = _split_missing(out, work, keys, by_design)
     consulted = out["n_consulted"].to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
         out["rate"] = np.where(consulted > 0, out["n_tokenistic"] / np.maximum(consulted, 1),
@@ -560,7 +638,8 @@ def tokenism_rates(data: pd.DataFrame, *, voice: str | Sequence[str],
 
 def tokenism_gap(data: pd.DataFrame, *, voice: str | Sequence[str],
                  influence: str | Sequence[str], site: str | None = None,
-                 group: str | None = None, confidence: float = 0.95) -> pd.DataFrame:
+                 group: str | None = None, confidence: float = 0.95,
+                 not_asked: pd.DataFrame | None = None) -> pd.DataFrame:
     """Tokenism gap: voice score minus influence score per respondent, averaged per site/group.
 
     Parameters
@@ -573,12 +652,17 @@ def tokenism_gap(data: pd.DataFrame, *, voice: str | Sequence[str],
         Columns to break the gap down by (missing values form their own group).
     confidence : float
         Confidence level of the paired t interval.
+    not_asked : DataFrame of bool, optional
+        Cells empty by design, with the index of ``data`` (see :func:`tokenism_rates`). Adds
+        ``n_not_asked``.
 
     Returns
     -------
     DataFrame
         One row per site and group with ``site`` and ``group`` (when given), ``n`` (rows),
-        ``n_answered`` (both scores known), ``n_excluded_missing``, ``mean_voice``,
+        ``n_answered`` (both scores known), ``n_excluded_missing``, ``n_not_asked`` (only when
+        ``not_asked`` is given: a score missing because none of its items was asked; ``n =
+        n_answered + n_excluded_missing + n_not_asked``), ``mean_voice``,
         ``mean_influence``, ``mean_gap``, ``sd_gap``, ``ci_low``, ``ci_high`` (paired t interval
         of the mean gap), ``p_value`` (paired t test of a zero gap) and ``non_validated``.
 
@@ -612,7 +696,9 @@ def tokenism_gap(data: pd.DataFrame, *, voice: str | Sequence[str],
     out = _finish(_grouped(work, keys).agg(
         n=("_ok", "size"), n_answered=("_ok", "sum"), mean_voice=("_v", "mean"),
         mean_influence=("_f", "mean"), mean_gap=("_d", "mean"), sd_gap=("_d", "std")), keys)
-    out.insert(len(keys) + 2, "n_excluded_missing", out["n"] - out["n_answered"])
+    by_design = _by_design(data, not_asked, arr, np.isnan(arr["voice_score"]),
+                           np.isnan(arr["influence_score"]))
+    out = _split_missing(out, work, keys, by_design)
     mean, sd, n = (out[c].to_numpy(dtype="float64") for c in ("mean_gap", "sd_gap", "n_answered"))
     out["ci_low"], out["ci_high"] = _intervals.t_interval(mean, sd, n, confidence)
     out["p_value"] = _intervals.t_test_p(mean, sd, n)

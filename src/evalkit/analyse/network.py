@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit._checks import check_choice, check_column, check_frame, check_probability
+from evalkit.analyse._not_asked import not_asked_matrix
 from evalkit.errors import ArgumentError
 
 __all__ = ["COLOURS", "traffic_light", "traffic_light_distribution"]
@@ -108,7 +109,8 @@ def traffic_light(data: pd.DataFrame, *, paid: str, peers: str, community: str,
 
 def traffic_light_distribution(data: pd.DataFrame, *, paid: str, peers: str, community: str,
                                site: str | None = None, group: str | None = None,
-                               empty: str = "red", confidence: float = 0.95) -> pd.DataFrame:
+                               empty: str = "red", confidence: float = 0.95,
+                               not_asked: pd.DataFrame | None = None) -> pd.DataFrame:
     """Counts and shares of red, orange and green networks per site (and group).
 
     Parameters
@@ -121,6 +123,9 @@ def traffic_light_distribution(data: pd.DataFrame, *, paid: str, peers: str, com
         Columns to count within.
     confidence : float, default 0.95
         Level of the Wilson intervals.
+    not_asked : DataFrame of bool, optional
+        Cells empty by design, with the index of ``data`` (``ValidationReport.not_asked``): a
+        network question asked of a subset only. Adds ``n_not_asked``.
 
     Returns
     -------
@@ -132,6 +137,9 @@ def traffic_light_distribution(data: pd.DataFrame, *, paid: str, peers: str, com
         - ``count``: respondents of that colour;
         - ``n``: respondents whose colour is known (the denominator);
         - ``n_missing``: respondents left out because their colour could not be told;
+        - ``n_not_asked`` (only when ``not_asked`` is given): respondents left out because the
+          counts their colour needs were not asked of them (missing by design, not in
+          ``n_missing``);
         - ``share``: ``count / n``;
         - ``ci_low``, ``ci_high``: the Wilson score interval of the share.
 
@@ -169,19 +177,34 @@ def traffic_light_distribution(data: pd.DataFrame, *, paid: str, peers: str, com
     confidence = check_probability(confidence, "confidence")
     keys = [(name, col) for name, col in (("site", site), ("group", group)) if col is not None]
     frame = pd.DataFrame({name: data[col] for name, col in keys}, index=data.index)
-    frame = frame.assign(colour=colours["traffic_light"]).dropna(subset=[k for k, _ in keys])
+    frame = frame.assign(colour=colours["traffic_light"])
+    counts = [(column, _counts(data, column, param))
+              for column, param in ((paid, "paid"), (peers, "peers"), (community, "community"))]
+    skipped = not_asked_matrix(data, not_asked, [column for column, _ in counts])
+    if skipped is not None:
+        # A colour not told is missing by design when every count it lacks was not asked.
+        lacking = np.column_stack([np.isnan(x) for _, x in counts])
+        frame["_by_design"] = (frame["colour"].isna().to_numpy()
+                               & (~lacking | skipped).all(axis=1) & lacking.any(axis=1))
+    frame = frame.dropna(subset=[k for k, _ in keys])
     names = [name for name, _ in keys]
     if not names:
         frame["_all"] = 0
         names = ["_all"]
     table = pd.crosstab([frame[k] for k in names], frame["colour"], dropna=False)
     table = table.reindex(columns=list(COLOURS), fill_value=0)
-    missing = frame["colour"].isna().groupby([frame[k] for k in names]).sum()
+    unknown = frame["colour"].isna()
+    if skipped is not None:
+        by_design = frame["_by_design"].groupby([frame[k] for k in names]).sum()
+        unknown &= ~frame["_by_design"]
+    missing = unknown.groupby([frame[k] for k in names]).sum()
     long = table.stack().rename("count").reset_index()
     long["colour"] = pd.Categorical(long["colour"], categories=list(COLOURS), ordered=True)
     long["n"] = long.groupby(names, observed=True)["count"].transform("sum")
-    long["n_missing"] = missing.reindex(pd.MultiIndex.from_frame(long[names])
-                                        if len(names) > 1 else long[names[0]]).to_numpy()
+    cells = pd.MultiIndex.from_frame(long[names]) if len(names) > 1 else long[names[0]]
+    long["n_missing"] = missing.reindex(cells).to_numpy()
+    if skipped is not None:
+        long["n_not_asked"] = by_design.reindex(cells).to_numpy().astype("int64")
     with np.errstate(invalid="ignore", divide="ignore"):
         long["share"] = long["count"] / long["n"].where(long["n"] > 0)
         # Imported here, not at the top: the traffic-light figure imports this module.

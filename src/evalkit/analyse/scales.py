@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit._checks import check_choice, check_column, check_columns, check_frame
+from evalkit.analyse._not_asked import not_asked_matrix
 from evalkit.config.instruments import (
     Instrument,
     instrument_from_dict,
@@ -27,14 +28,16 @@ from evalkit.i18n import LANGUAGES, format_integer, format_number, t
 __all__ = ["STATUSES", "reverse_keyed_items", "score_scale", "scoring_summary"]
 
 #: Scoring statuses, in the order :func:`scoring_summary` lists them.
-STATUSES = ("scored", "too_few_items", "out_of_range", "invalid_value", "no_conversion")
-_SCORED, _TOO_FEW, _OUT, _INVALID, _NO_CONVERSION = range(len(STATUSES))
+STATUSES = ("scored", "too_few_items", "out_of_range", "invalid_value", "no_conversion",
+            "not_asked")
+_SCORED, _TOO_FEW, _OUT, _INVALID, _NO_CONVERSION, _NOT_ASKED = range(len(STATUSES))
 
 
 def score_scale(data: pd.DataFrame, *, instrument: str | Path | Mapping | Instrument,
                 items: Mapping[str, str] | Sequence[str], id: str | None = None,
                 subscales: bool = True, lang: str = "en",
-                reverse: Sequence[str] | None = None) -> pd.DataFrame:
+                reverse: Sequence[str] | None = None,
+                not_asked: pd.DataFrame | None = None) -> pd.DataFrame:
     """Score a scale for every respondent, by the rules of an instrument.
 
     Parameters
@@ -60,6 +63,11 @@ def score_scale(data: pd.DataFrame, *, instrument: str | Path | Mapping | Instru
         Columns among ``items`` that the study itself keys in reverse (e.g. a negatively worded
         item, declared ``reverse: true`` in the codebook), in addition to the instrument's own
         ``reverse`` items. An item named by both is reversed once.
+    not_asked : DataFrame of bool, optional
+        Cells empty by design, with the index of ``data`` (``ValidationReport.not_asked``, rows
+        selected as ``data``'s): items asked of a subset only (skip logic). A respondent with an
+        item of the scale (or subscale) not asked is not scored and not counted as
+        non-response: status ``'not_asked'``. Adds ``n_not_asked``.
 
     Returns
     -------
@@ -77,7 +85,9 @@ def score_scale(data: pd.DataFrame, *, instrument: str | Path | Mapping | Instru
           than the rule requires); ``'out_of_range'`` (an answer outside the item's range);
           ``'invalid_value'`` (inside the range but not allowed: not a whole number, or no
           score defined for it); ``'no_conversion'`` (raw score absent from the conversion
-          table: ``raw_score`` is kept, ``score`` is NaN);
+          table: ``raw_score`` is kept, ``score`` is NaN); ``'not_asked'`` (only with
+          ``not_asked``: an item of the scale was not asked of the respondent);
+        - ``n_not_asked`` (only with ``not_asked``): items not asked;
         - ``reason``: why the row is not scored, in ``lang`` (empty when scored);
         - for each subscale ``s`` (when ``subscales``): ``s_score``, ``s_n_answered``,
           ``s_n_required`` and ``s_status``.
@@ -118,10 +128,11 @@ def score_scale(data: pd.DataFrame, *, instrument: str | Path | Mapping | Instru
     flipped = _reversed_keys(instrument, keys, columns, reverse)
     check_column(data, id, "id", optional=True)
     x = data[columns].to_numpy(dtype=float, na_value=np.nan)
+    skipped = not_asked_matrix(data, not_asked, columns)
     out = pd.DataFrame(index=data.index.copy())
     if id is not None:
         out[id] = data[id].to_numpy(copy=True)
-    total = _score_block(x, keys, instrument, instrument.required(len(keys)), flipped)
+    total = _score_block(x, keys, instrument, instrument.required(len(keys)), flipped, skipped)
     raw, status = total["raw"], total["status"]
     score = raw.copy()
     if instrument.conversion is not None:
@@ -132,6 +143,8 @@ def score_scale(data: pd.DataFrame, *, instrument: str | Path | Mapping | Instru
     out["n_answered"] = total["n_answered"]
     out["n_required"] = np.int64(instrument.required(len(keys)))
     out["n_items"] = np.int64(len(keys))
+    if skipped is not None:
+        out["n_not_asked"] = skipped.sum(axis=1).astype(np.int64)
     out["status"] = np.asarray(STATUSES, dtype=object)[status]
     out["reason"] = _reasons(status, total, x, keys, columns, raw, instrument, lang)
     if subscales:
@@ -139,7 +152,8 @@ def score_scale(data: pd.DataFrame, *, instrument: str | Path | Mapping | Instru
         for name, sub in instrument.subscales.items():
             cols = [position[k] for k in sub.items]
             required = instrument.required(len(cols), instrument.subscale_rule(sub))
-            block = _score_block(x[:, cols], sub.items, instrument, required, flipped)
+            block = _score_block(x[:, cols], sub.items, instrument, required, flipped,
+                                 None if skipped is None else skipped[:, cols])
             out[f"{name}_score"] = block["raw"]
             out[f"{name}_n_answered"] = block["n_answered"]
             out[f"{name}_n_required"] = np.int64(required)
@@ -199,7 +213,8 @@ def scoring_summary(scores: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
         even when no respondent has it, with columns:
 
         - ``scale``: ``'total'`` or the subscale's name.
-        - ``status``: the status code (see :data:`STATUSES`); ``label``: its wording in ``lang``.
+        - ``status``: the status code (see :data:`STATUSES`; ``'not_asked'`` only when the
+          scores were computed with ``not_asked``); ``label``: its wording in ``lang``.
         - ``n``: respondents with that status; ``proportion``: n over all respondents.
         - ``rule``: the missing-data rule applied (items required), in ``lang``.
 
@@ -225,12 +240,13 @@ def scoring_summary(scores: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
                for c in scores.columns if c.endswith("_status") and c != "status"]
     rows = []
     total = len(scores)
+    statuses = STATUSES if "n_not_asked" in scores.columns else STATUSES[:_NOT_ASKED]
     for scale, status_col, required_col in scales:
         counts = scores[status_col].value_counts()
         required = sorted(scores[required_col].dropna().unique()) if required_col in scores else []
         rule = "; ".join(t("quant.scoring.rule", lang, n_required=format_integer(r, lang))
                          for r in required)
-        for status in STATUSES:
+        for status in statuses:
             n = int(counts.get(status, 0))
             rows.append({"scale": scale, "status": status,
                          "label": t(f"quant.scoring.status.{status}", lang), "n": n,
@@ -298,8 +314,9 @@ def _keys_and_columns(inst: Instrument, items: Any) -> tuple[list, list]:
 
 
 def _score_block(x: np.ndarray, keys: list, inst: Instrument, required: int,
-                 flipped: set) -> dict:
-    """Raw scores and statuses of one set of items (vectorised over respondents)."""
+                 flipped: set, skipped: np.ndarray | None = None) -> dict:
+    """Raw scores and statuses of one set of items (vectorised over respondents); a row with an
+    item not asked (``skipped``) is not scored: missing by design, not non-response."""
     lo = np.array([inst.item_range(k).min for k in keys])
     hi = np.array([inst.item_range(k).max for k in keys])
     answered = ~np.isnan(x)
@@ -330,10 +347,15 @@ def _score_block(x: np.ndarray, keys: list, inst: Instrument, required: int,
             raw = total * len(keys) / n_answered
         else:
             raw = total
-    status = np.select([outside.any(axis=1), invalid.any(axis=1), n_answered < required],
-                       [_OUT, _INVALID, _TOO_FEW], _SCORED)
+    by_design = (skipped.any(axis=1) if skipped is not None
+                 else np.zeros(len(x), dtype=bool))
+    status = np.select([outside.any(axis=1), invalid.any(axis=1), by_design,
+                        n_answered < required],
+                       [_OUT, _INVALID, _NOT_ASKED, _TOO_FEW], _SCORED)
     raw = np.where(status == _SCORED, raw, np.nan)
     return {"raw": raw, "status": status, "n_answered": n_answered.astype(np.int64),
+            "n_not_asked": (skipped.sum(axis=1) if skipped is not None
+                            else np.zeros(len(x), dtype=np.int64)),
             "outside": outside, "invalid": invalid, "required": required}
 
 
@@ -376,6 +398,12 @@ def _reasons(status, block, x, keys, columns, raw, inst, lang) -> np.ndarray:
                       n_required=format_integer(block["required"], lang))
                  for n in np.unique(n_answered[rows])}
         reasons[rows] = [texts[n] for n in n_answered[rows]]
+    rows = np.flatnonzero(status == _NOT_ASKED)
+    if rows.size:
+        texts = {n: t("quant.scoring.reason.not_asked", lang, n_not_asked=format_integer(n, lang),
+                      n_items=format_integer(len(keys), lang))
+                 for n in np.unique(block["n_not_asked"][rows])}
+        reasons[rows] = [texts[n] for n in block["n_not_asked"][rows]]
     rows = np.flatnonzero(status == _NO_CONVERSION)
     if rows.size:
         reasons[rows] = [t("quant.scoring.reason.no_conversion", lang,

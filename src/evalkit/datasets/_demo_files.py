@@ -156,22 +156,30 @@ def codebook_data(*, sites: list[str], waves: int) -> dict[str, Any]:
     for item, fr, en in V.LADDER:
         variables[item] = {"type": "likert", "label": _bi(fr, en), "values": "agree5",
                            "missing": missing}
+    # Skip logic of the questionnaire: the outcomes and the network are asked of users only,
+    # wellbeing and hours of support of users and carers, never of staff.
+    def asked_of(*groups: str) -> dict[str, Any]:  # a fresh mapping each: no YAML anchors
+        return {"variable": "respondent_type", "values": list(groups)}
+
     for group in V.OUTCOMES.values():
         for item, fr, en in group:
-            variables[item] = {"type": "likert", "label": _bi(fr, en), "values": "met4"}
+            variables[item] = {"type": "likert", "label": _bi(fr, en), "values": "met4",
+                               "asked_if": asked_of("user")}
     for i in range(1, 8):
         variables[f"wb_{i}"] = {"type": "likert",
                                 "label": _bi(f"Bien-être, item {i}", f"Wellbeing, item {i}"),
-                                "values": "often5"}
+                                "values": "often5", "asked_if": asked_of("user", "carer")}
     for part, fr, en in (("paid", "personnes payées", "paid people"),
                          ("peers", "pairs (même service)", "peers (same service)"),
                          ("community", "citoyens ordinaires", "ordinary citizens")):
         variables[f"net_{part}"] = {
             "type": "number", "integer": True, "range": [0, 200],
-            "label": _bi(f"Réseau : {fr}", f"Network: {en}"), "waves": [1]}
+            "label": _bi(f"Réseau : {fr}", f"Network: {en}"), "waves": [1],
+            "asked_if": asked_of("user")}
     variables["hours_support"] = {"type": "number", "range": [0, 168],
                                   "label": _bi("Heures de soutien par semaine",
-                                               "Hours of support per week")}
+                                               "Hours of support per week"),
+                                  "asked_if": asked_of("user", "carer")}
     variables["comment"] = {"type": "text", "label": _bi("Commentaire libre", "Free comment"),
                             "required": False}
     return {"value_sets": _value_sets(), "variables": variables}

@@ -528,6 +528,7 @@ def validate_study(study: Study | str | Path) -> ValidationReport:
         shapes = {_display(study, spec): spec for spec in study.sources.survey}
         _check_across_rows(study, codebook, responses, population, _InFile(problems, shapes))
         _check_skip_logic(codebook, responses, _InFile(problems, shapes))
+        _check_variable_waves(study, codebook, responses, problems)
     return ValidationReport(study=study, problems=_sorted(problems.frame()),
                             responses=responses, missing=missing, population=population,
                             provenance=provenance, partners=partners, segments=segments,
@@ -580,6 +581,22 @@ def _check_skip_logic(codebook: Codebook, responses: pd.DataFrame, problems: _In
             values = [MASK] * len(part) if name in masked else [_cell(v) for v in part[name]]
             _add_rows(problems, "answered_not_asked", source, part, name, values,
                       severity="warning", filter=rule.variable, codes=codes)
+
+
+def _check_variable_waves(study: Study, codebook: Codebook, responses: pd.DataFrame,
+                          problems: _Problems) -> None:
+    """Warn about a wave a variable's ``waves`` names that no survey row has (a misspelt code:
+    the variable would be taken as not asked at every wave the data do have)."""
+    wave = study.roles.wave
+    if not wave or wave not in responses.columns or responses[wave].isna().all():
+        return
+    present = sorted(set(_norm_series(responses[wave].dropna())))
+    source = Path(study.codebook_file).as_posix()
+    for name, var in codebook.variables.items():
+        for code in var.waves or ():
+            if _norm(code) not in present:
+                problems.add("variable_wave_absent", "warning", source=source, column=name,
+                             values=[_norm(code)], variable=name, present=", ".join(present))
 
 
 def _check_paths(study: Study, problems: _Problems) -> None:
