@@ -215,7 +215,7 @@ def show_figure(fig: Any, *, caption: str, lang: str, alt: str | None = None,
     :func:`method_html`; ``save_to`` also writes the same PNG to that path (drawn once: the
     page and the file hold the same bytes)."""
 
-    block = figure_block(fig, caption=caption, alt=alt or caption,
+    block = figure_block(fig, caption=caption, alt=alt or caption, lang=lang,
                          non_validated=non_validated)
     if save_to is not None:
 
