@@ -61,7 +61,13 @@ def test_tokenism_tables_are_labelled_non_validated(results):
 def test_every_table_has_a_title_in_both_languages(results):
     for name in results:
         assert table_title(name, "fr") != table_title(name, "en"), name
-    assert table_title("reliability_wellbeing", "en") == "Reliability of the scale (wellbeing)"
+    assert table_title("reliability_wellbeing", "en") == "Reliability of the scale: wellbeing"
+    # Bound to the study, a scale is named by its instrument's title, never by its key.
+    spec = results["reliability_wellbeing"].spec
+    assert spec.title("fr") == ("Fidélité de l'échelle : Échelle courte de bien-être mental "
+                                "de Warwick-Edinburgh (SWEMWBS)")
+    assert spec.title("en").endswith(": Short Warwick-Edinburgh Mental Wellbeing Scale "
+                                     "(SWEMWBS)")
 
 
 def test_tables_are_what_the_analysis_functions_give(prepared, results):
