@@ -1,3 +1,6 @@
+import pytest
+
+
 def test_version_and_help(cli):
     result = cli("--version")
     assert result.returncode == 0
@@ -71,3 +74,54 @@ def test_french_usage_error_keeps_french_typography(cli):
     assert result.returncode == 2
     assert "utilisation\u00a0: evalkit" in result.stderr
     assert "evalkit\u00a0: erreur\u00a0: " in result.stderr
+
+
+# --- argparse's own error sentences in the language of the messages
+USAGE_ERRORS = {
+    # kind: (arguments, French sentence, English sentence)
+    "unrecognized": (["run", "study.yaml", "--bogus"], "arguments non reconnus\u00a0: --bogus",
+                     "unrecognized arguments: --bogus"),
+    "required": (["run"], "arguments obligatoires manquants\u00a0: study",
+                 "the following arguments are required: study"),
+    "invalid choice": (["run", "s", "--executor", "foo"],
+                       "argument --executor\u00a0: choix non valide\u00a0: 'foo' (choisir parmi "
+                       "'local', 'dask')",
+                       "argument --executor: invalid choice: 'foo' (choose from 'local', "
+                       "'dask')"),
+    "expected one": (["run", "s", "--jobs"],
+                     "argument --jobs\u00a0: une valeur est attendue après cette option",
+                     "argument --jobs: expected one argument"),
+    "invalid int": (["run", "s", "--jobs", "two"],
+                    "argument --jobs\u00a0: valeur non valide, un nombre entier est attendu"
+                    "\u00a0: 'two'", "argument --jobs: invalid int value: 'two'"),
+}
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+@pytest.mark.parametrize("kind", list(USAGE_ERRORS))
+def test_argparse_errors_are_said_in_the_language_of_the_messages(kind, lang, capsys):
+    from evalkit.cli import build_parser
+
+    args, french, english = USAGE_ERRORS[kind]
+    with pytest.raises(SystemExit) as stopped:
+        build_parser(lang).parse_args(args)
+    assert stopped.value.code == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    expected = french if lang == "fr" else english
+    assert last.endswith(expected), last
+    assert last.startswith("evalkit") and ("erreur\u00a0: " if lang == "fr" else "error: ") in last
+
+
+def test_an_unknown_argparse_sentence_is_kept_as_it_is():
+    from evalkit.cli._help import usage_error_text
+
+    assert usage_error_text("argument -x: something new", "fr") == "argument -x: something new"
+    assert usage_error_text("argument --jobs: expected 2 arguments", "fr") == \
+        "argument --jobs\u00a0: 2 valeurs sont attendues"
+
+
+def test_a_french_usage_error_from_the_command_line_exits_2(cli):
+    result = cli("--lang", "fr", "run", "--bogus")
+    assert result.returncode == 2
+    assert "arguments obligatoires manquants\u00a0: study" in result.stderr
+    assert "required" not in result.stderr and "Traceback" not in result.stderr

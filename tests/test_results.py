@@ -61,7 +61,13 @@ def test_tokenism_tables_are_labelled_non_validated(results):
 def test_every_table_has_a_title_in_both_languages(results):
     for name in results:
         assert table_title(name, "fr") != table_title(name, "en"), name
-    assert table_title("reliability_wellbeing", "en") == "Reliability of the scale (wellbeing)"
+    assert table_title("reliability_wellbeing", "en") == "Reliability of the scale: wellbeing"
+    # Bound to the study, a scale is named by its instrument's title, never by its key.
+    spec = results["reliability_wellbeing"].spec
+    assert spec.title("fr") == ("Fidélité de l'échelle : Échelle courte de bien-être mental "
+                                "de Warwick-Edinburgh (SWEMWBS)")
+    assert spec.title("en").endswith(": Short Warwick-Edinburgh Mental Wellbeing Scale "
+                                     "(SWEMWBS)")
 
 
 def test_tables_are_what_the_analysis_functions_give(prepared, results):
@@ -182,6 +188,30 @@ RAW = re.compile(r"ci low|ci high|mean follow up|n paired|share improved|code pa
                  r"quality_of_life|cronbach_alpha|red|green|item|group|wellbeing_1")
 
 
+def test_a_wide_table_is_reshaped_never_split(results, prepared):
+    from evalkit.present.display import MAX_COLUMNS, show_table
+
+    for lang in ("fr", "en"):
+        html = show_table(results, "outcome_change", lang=lang, policy=prepared.study.privacy,
+                          codebook=prepared.codebook, method=False).html
+        assert html.count("<table>") == 1 and "(1/" not in html
+        heads = re.findall(r"<th scope='col'>([^<]*)</th>", html)
+        assert len(heads) <= MAX_COLUMNS, heads
+    # 37 columns: shown long, one row per outcome and measure, the keys in one cell.
+    assert heads[-2:] == ["Measure", "Value"], heads
+    # Nine columns: each interval joins its estimate, the keys join, and it fits as it is.
+    html = show_table(results, "outcome_change", lang="fr", policy=prepared.study.privacy,
+                      codebook=prepared.codebook, method=False, columns=[
+                          "outcome", "level", "n_paired", "n_lost", "mean_baseline",
+                          "mean_follow_up", "mean_change", "change_ci_low", "change_ci_high",
+                          "d_z"]).html
+    heads = re.findall(r"<th scope='col'>([^<]*)</th>", html)
+    assert len(heads) == 7 and "Changement moyen [intervalle de confiance]" in heads, heads
+    cells = re.findall(r"<td class='num'>([^<]*\[[^<]*)</td>", html)
+    assert cells and all(re.fullmatch(r"−?\d,\d+ \[−?\d,\d+\u202f; −?\d,\d+\]", c)
+                         for c in cells), cells[:3]
+
+
 def test_french_tables_show_labels_not_raw_names(results, prepared):
     from evalkit.present.display import show_table
 
@@ -195,6 +225,8 @@ def test_french_tables_show_labels_not_raw_names(results, prepared):
         assert raw == [], name
     html = show_table(results, "traffic_light", lang="fr", policy=prepared.study.privacy,
                       codebook=codebook).html
-    assert "<th scope='col'>IC bas</th>" in html and "<td>rouge</td>" in html
+    # Eight columns: the share and its interval in one cell, so that the table fits.
+    assert "<th scope='col'>Part [intervalle de confiance]</th>" in html
+    assert "IC bas" not in html and "<td>rouge</td>" in html
     assert "evalkit.traffic_light_distribution(network_users, paid=" in html
     assert "Comment c&#x27;est calculé" in html

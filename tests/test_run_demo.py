@@ -138,31 +138,46 @@ def test_tables_are_the_same_bytes_from_one_run_to_the_next(project_root, tmp_pa
 
 # -- the pages as their readers read them ----------------------------------------------------
 def _pages(run_dir):
-    return [*sorted((run_dir / "html").glob("*.html")), *sorted((run_dir / "brief").glob(
-        "*.html")), *sorted(run_dir.glob("index*.html"))]
+    from _reader_text import run_pages
+
+    return run_pages(run_dir)
 
 
 def _lang(page) -> str:
     return "en" if ".en." in page.name else "fr"
 
 
-def test_pages_show_no_raw_names(demo_run, project_root):
-    from _reader_text import page_cells, raw_names, reader_text
+def test_pages_figures_and_word_briefs_show_no_raw_names(demo_run, project_root):
+    from _reader_text import figure_lines, scan_run
 
     from evalkit.analyse.catalogue import catalogue
     from evalkit.config.study import load_study
 
     study = load_study(project_root / "data_samples" / "demo")
     identifiers = [*study.codebook.names, *catalogue().keys()]
-    pages = _pages(demo_run.run_dir)
-    assert len(pages) == 2 * (len(NOTEBOOKS) + 8) + 2 + 2
-    found = []
-    for page in pages:
+    run_dir = demo_run.run_dir
+    assert len(_pages(run_dir)) == 2 * (len(NOTEBOOKS) + 8) + 2 + 2
+    figures = sorted((run_dir / "figures").glob("*.png"))
+    assert len(figures) >= 40 and len(list(run_dir.rglob("*.docx"))) == 2
+    # Every figure records what it shows: its axis title, in its own language.
+    lines, tag = figure_lines(run_dir / "figures" / "tokenism_funnel.fr.png")
+    assert tag == "fr" and "Taux de tokénisme" in lines and "Nombre de personnes" in lines
+    found = scan_run(run_dir, identifiers)
+    assert found == {"pages": [], "figures": [], "docx": []}, \
+        {kind: items[:10] for kind, items in found.items()}
+
+
+def test_no_table_on_a_page_is_split(demo_run):
+    for page in _pages(demo_run.run_dir):
         html = page.read_text(encoding="utf-8")
-        lang = _lang(page)
-        found += raw_names(reader_text(html, lang), where=page.name, lang=lang,
-                           identifiers=identifiers, cells=page_cells(html, lang))
-    assert found == [], found[:10]
+        assert "(1/2)" not in html and "(2/2)" not in html, page.name
+    from bs4 import BeautifulSoup
+
+    fr = (demo_run.run_dir / "html" / "03_outcomes.fr.html").read_text(encoding="utf-8")
+    cells = [td.get_text() for td in BeautifulSoup(fr, "lxml").find_all("td")]
+    # The change and its interval in one cell, the bounds with their French separator.
+    joined = [c for c in cells if re.fullmatch(r"−?\d,\d+ \[−?\d,\d+\u202f; −?\d,\d+\]", c)]
+    assert len(joined) >= 10, [c for c in cells if "[" in c][:5]
 
 
 def test_every_page_links_to_the_index_and_to_its_twin(demo_run):

@@ -96,6 +96,18 @@ def test_names_carry_accents_spaces_apostrophes_and_digits(zoo):
                              r"[0-9a-f]{12}").all()
 
 
+def test_items_carry_labels_in_both_languages_not_their_column_names(zoo):
+    for name, study in zoo.items():
+        truth = ref.load_truth(study.parent)
+        codebook = yaml.safe_load((study.parent / "codebook.yaml").read_text(encoding="utf-8"))
+        variables = codebook["variables"]
+        for measure in ("ladder", "outcomes", "wellbeing"):
+            for column in truth["names"].get(measure) or []:
+                label = variables[column]["label"]
+                assert column not in label.values(), (name, column, label)
+                assert label["fr"] != label["en"], (name, column, label)
+
+
 def test_the_truth_is_what_the_files_hold(zoo):
     for name in SHAPES:
         folder = zoo[name].parent

@@ -215,3 +215,19 @@ def test_no_table_is_absent_for_a_reason_the_shape_does_not_give(zoo_run):
         reason = record["reason"]["en"]
         assert "stopped on a data problem" not in reason, (table, reason)
         assert "KeyError" not in reason and "Error:" not in reason, (table, reason)
+
+
+def test_pages_figures_and_word_briefs_show_no_raw_names(zoo_run):
+    """What each shape writes is read as its readers read it: no column, code or table name
+    of the study, no English value on a French page, figure or Word brief."""
+    from _reader_text import scan_run
+
+    from evalkit.analyse.catalogue import catalogue
+    from evalkit.config.study import load_study
+
+    study = load_study(zoo_run["folder"])
+    run_dir = zoo_run["run"].run_dir
+    assert list((run_dir / "figures").glob("*.png")), "no figure to read"
+    found = scan_run(run_dir, [*study.codebook.names, *catalogue().keys()])
+    assert found == {"pages": [], "figures": [], "docx": []}, \
+        {kind: items[:10] for kind, items in found.items()}

@@ -165,6 +165,49 @@ def test_saved_files_are_byte_stable(tmp_path, suffix):
         assert first.startswith(b"\x89PNG") and b"Software" not in first
 
 
+def test_saved_files_record_the_text_a_reader_sees(tmp_path):
+    from PIL import Image
+
+    from evalkit.present.plots._text import figure_text
+
+    fig = _sample_figure()
+    path = P.save_figure(fig, tmp_path / "likert.png", lang="fr")
+    with Image.open(path) as image:
+        text = image.text["Description"]
+    assert text.lang == "fr"
+    lines = text.splitlines()
+    assert lines == figure_text(fig)
+    # Tick labels (the items), the axis title and the legend's categories, as drawn.
+    assert {"q1", "q2", "Part des personnes ayant répondu"} <= set(lines), lines
+    assert {"1", "5", "n = 6"} <= set(lines), lines  # legend entries, annotations
+    svg = P.save_figure(fig, tmp_path / "likert.svg").read_text(encoding="utf-8")
+    assert "<dc:description>" in svg and "q1" in svg
+    with pytest.raises(ArgumentError) as error:
+        P.save_figure(fig, tmp_path / "likert.png", lang="de")
+    assert error.value.where == "lang"
+
+
+def test_figure_text_leaves_out_what_is_not_drawn():
+    from matplotlib.figure import Figure
+
+    from evalkit.present.plots._text import figure_text
+
+    fig = Figure()
+    left, right = fig.subplots(1, 2)
+    left.set_xlim(0, 10)
+    left.set_xticks([0, 5, 10, 50])  # 50 is outside the view: not drawn
+    left.set_xlim(0, 10)
+    left.set_title("Gauche")
+    right.set_title("Caché")
+    right.set_visible(False)
+    hidden = left.text(0, 0, "invisible")
+    hidden.set_visible(False)
+    left.set_ylabel("Effectif")
+    lines = figure_text(fig)
+    assert "Gauche" in lines and "Effectif" in lines and {"0", "5", "10"} <= set(lines)
+    assert "50" not in lines and "Caché" not in lines and "invisible" not in lines
+
+
 def test_svg_bytes_are_the_same_in_another_process(tmp_path):
     code = ("import sys, pandas as pd; from evalkit import plots as P; "
             "answers = pd.DataFrame({'q1': [1, 2, 4, 5, 5, 3], 'q2': [3, 3, 4, 2, 1, 5]}); "

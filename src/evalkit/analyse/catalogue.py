@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from evalkit.config.instruments import instrument_from_dict, load_instrument
 from evalkit.errors import ArgumentError, ConfigError
 from evalkit.i18n import LANGUAGES, has_key, t
 
@@ -224,16 +225,35 @@ class TableSpec:
 
     # -- reading ------------------------------------------------------------------------------
     def title(self, lang: str) -> str:
-        """The table's title in ``lang`` (``{scale}`` filled in when bound).
+        """The table's title in ``lang`` (``{scale}`` filled in when bound: with the scale's
+        label when the study gives one, see :meth:`scale_label`).
 
         Examples
         --------
         >>> table_spec("tokenism_rates").title("en")
         'Tokenism rate by site (non-validated index)'
         >>> table_spec("reliability_wellbeing").title("fr")
-        "Fidélité de l'échelle (wellbeing)"
+        "Fidélité de l'échelle : wellbeing"
         """
-        return _fill(self.titles[lang], self.params)
+        params = dict(self.params)
+        if "scale" in params:
+            params["scale"] = self.scale_label(lang)
+        return _fill(self.titles[lang], params)
+
+    def scale_label(self, lang: str) -> str:
+        """The label of the table's scale in ``lang``: the title of the scale's instrument
+        (from the study the spec is bound to), else the scale's name.
+
+        Examples
+        --------
+        >>> spec = table_spec("reliability_wellbeing").bind(study={"scale_labels": {
+        ...     "wellbeing": {"fr": "Bien-être", "en": "Well-being"}}})
+        >>> spec.scale_label("en"), spec.title("en")
+        ('Well-being', 'Reliability of the scale: Well-being')
+        """
+        scale = str(self.params.get("scale", ""))
+        label = (self.study.get("scale_labels") or {}).get(scale)
+        return str(label[lang]) if label else scale
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -727,7 +747,28 @@ def study_parameters(study: Any, *, baseline: Any = None) -> dict[str, Any]:
     return {"site": roles.site, "wave": roles.wave, "group": roles.group,
             "integration_site": integration.site if integration is not None else None,
             "baseline": baseline, "users": users,
-            "not_asked": "n_not_asked" if skipped else None}
+            "not_asked": "n_not_asked" if skipped else None,
+            "scale_labels": _scale_labels(study)}
+
+
+def _scale_labels(study: Any) -> dict[str, dict[str, str]]:
+    """The title of each scale's instrument in each language, by scale (a scale whose
+    instrument has no title, or cannot be read here, is left out: its name is shown)."""
+    labels = {}
+    folder = Path(study.file).parent if getattr(study, "file", None) else Path()
+    for name, scale in (study.measures.scales or {}).items():
+        definition = scale.instrument
+        try:
+            if isinstance(definition, Mapping):
+                instrument = instrument_from_dict(dict(definition))
+            else:
+                local = folder / str(definition)
+                instrument = load_instrument(local if local.is_file() else str(definition))
+        except (ConfigError, OSError):
+            continue
+        if instrument.title is not None:
+            labels[str(name)] = {"fr": instrument.title.fr, "en": instrument.title.en}
+    return labels
 
 
 # -- checking the additive structure -------------------------------------------------------------

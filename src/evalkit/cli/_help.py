@@ -3,7 +3,8 @@
 Every text ``evalkit --help`` and ``evalkit COMMAND --help`` print comes from the catalogues:
 descriptions and argument help (``cli.<command>.*``) and the words argparse itself adds (the
 usage prefix, the titles of the argument groups, the help of ``--help``: ``cli.help.*``), with
-French typography. The language is chosen before the parser is built, because argparse prints
+French typography. argparse's own error sentences (a missing argument, an invalid choice...) are
+said again in the same language (``cli.argparse.*``): see :func:`usage_error_text`. The language is chosen before the parser is built, because argparse prints
 the help while it parses: see :func:`help_language`.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import functools
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -19,7 +21,8 @@ from typing import Any, NoReturn
 from evalkit.i18n import t
 from evalkit.present._text import typography
 
-__all__ = ["HelpParser", "cli_language", "description_text", "help_language", "help_text"]
+__all__ = ["HelpParser", "cli_language", "description_text", "help_language", "help_text",
+           "usage_error_text"]
 
 
 def cli_language(explicit: str | None = None) -> str:
@@ -79,6 +82,60 @@ def description_text(key: str, lang: str, /) -> str:
     return typography(t(key, lang), lang)
 
 
+#: argparse's error sentences (Python 3.10 to 3.13, without the ``argument X:`` prefix), each with
+#: its catalogue key: the values they quote are taken from the sentence as argparse wrote it.
+_ARGPARSE_ERRORS = tuple((key, re.compile(pattern)) for key, pattern in (
+    ("cli.argparse.unrecognized", r"unrecognized arguments: (?P<args>.+)"),
+    ("cli.argparse.required", r"the following arguments are required: (?P<args>.+)"),
+    ("cli.argparse.one_required", r"one of the arguments (?P<args>.+) is required"),
+    ("cli.argparse.expected_one", r"expected one argument"),
+    ("cli.argparse.expected_at_most_one", r"expected at most one argument"),
+    ("cli.argparse.expected_at_least_one", r"expected at least one argument"),
+    ("cli.argparse.expected_n", r"expected (?P<n>\d+) arguments?"),
+    ("cli.argparse.invalid_value", r"invalid (?P<type>\w+) value: (?P<value>.+)"),
+    ("cli.argparse.invalid_choice",
+     r"invalid choice: (?P<value>.+?) \(choose from (?P<choices>.+)\)"),
+    ("cli.argparse.not_allowed", r"not allowed with argument (?P<other>.+)"),
+    ("cli.argparse.ignored_explicit", r"ignored explicit argument (?P<value>.+)"),
+    ("cli.argparse.ambiguous", r"ambiguous option: (?P<option>\S+) could match (?P<matches>.+)"),
+    ("cli.argparse.cannot_open", r"can't open '(?P<filename>.*)': (?P<error>.+)"),
+))
+_ARGUMENT = re.compile(r"argument (?P<argument>.+?): (?P<message>.+)", re.DOTALL)
+#: Types whose name argparse puts in "invalid int value": said in words.
+_TYPES = ("int", "float")
+
+
+def usage_error_text(message: str, lang: str) -> str:
+    """argparse's error sentence ``message`` said in ``lang`` from the catalogues, with the
+    values it quotes kept as they are; a sentence it does not know is left as it is.
+
+    Examples
+    --------
+    >>> usage_error_text("argument --jobs: invalid int value: 'two'", "fr")
+    "argument --jobs\u00a0: valeur non valide, un nombre entier est attendu\u00a0: 'two'"
+    >>> usage_error_text("the following arguments are required: study", "en")
+    'the following arguments are required: study'
+    """
+    argument = _ARGUMENT.fullmatch(message)
+    said = _sentence(argument["message"] if argument else message, lang)
+    if said is None:
+        return message
+    if argument:
+        said = t("cli.argparse.argument", lang, argument=argument["argument"], message=said)
+    return typography(said, lang)
+
+
+def _sentence(message: str, lang: str) -> str | None:
+    for key, pattern in _ARGPARSE_ERRORS:
+        found = pattern.fullmatch(message)
+        if found:
+            params = found.groupdict()
+            if params.get("type") in _TYPES:
+                params["type"] = t(f"cli.argparse.type.{params['type']}", lang)
+            return t(key, lang, **params)
+    return None
+
+
 class _Formatter(argparse.HelpFormatter):
     """argparse's help layout, with the usage prefix of the language."""
 
@@ -111,11 +168,12 @@ class HelpParser(argparse.ArgumentParser):
                               help=help_text("cli.help.help", lang))
 
     def error(self, message: str) -> NoReturn:
-        """A usage error: the usage, then the message after the prefix of the language
-        (argparse's own sentences, such as an invalid choice, stay in English), exit 2."""
+        """A usage error: the usage, then the message in the language after its prefix
+        (argparse's own sentences, such as an invalid choice, said again from the
+        catalogues: :func:`usage_error_text`), exit 2."""
         self.print_usage(sys.stderr)
         prefix = typography(f"{self.prog}: {t('cli.error', self.lang).lower()}: ", self.lang)
-        self.exit(2, f"{prefix}{message}\n")
+        self.exit(2, f"{prefix}{usage_error_text(message, self.lang)}\n")
 
     def add_subparsers(self, **kwargs: Any) -> argparse._SubParsersAction:
         kwargs.setdefault("parser_class", functools.partial(HelpParser, lang=self.lang))

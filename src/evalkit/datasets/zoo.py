@@ -135,6 +135,19 @@ def zoo_shapes() -> list[str]:
 
 # -- names ------------------------------------------------------------------------------------
 
+#: The codebook's labels of the items (French, English), in item order, whatever the columns
+#: are called: a reader reads these, never the column names.
+_ITEM_LABELS = {
+    "ladder": [("On m'informe des décisions", "I am told about decisions"),
+               ("On me demande mon avis", "I am asked what I think"),
+               ("Mon avis compte", "My view counts"),
+               ("Nous décidons ensemble", "We decide together")],
+    "outcomes": [("Se sentir en sécurité", "Feeling safe"), ("Voir des gens", "Seeing people"),
+                 ("Être écouté·e", "Being listened to"),
+                 ("Confiance et moral", "Confidence and morale")],
+    "wellbeing": [(f"Bien-être, énoncé {k}", f"Wellbeing, statement {k}") for k in range(1, 7)],
+}
+
 _NAMES = {
     ("fr", False): {
         "id": "N° dossier", "site": "Territoire du CLSC", "wave": "Temps de mesure",
@@ -621,15 +634,15 @@ def _codebook(shape: ZooShape, names: dict, sites: pd.DataFrame) -> dict:
         names["sex"]: {"type": "category", "label": _bi("Sexe", "Sex"),
                        "values": {v: _bi(v) for v in _SEX[lang]}},
     }
-    for item in names["ladder"]:
-        variables[item] = {"type": "likert", "label": _bi(item), "values": "accord",
-                           "missing": missing}
-    for item in names["outcomes"]:
-        variables[item] = {"type": "likert", "label": _bi(item), "values": "atteint",
-                           "required": False}
+    for k, item in enumerate(names["ladder"]):
+        variables[item] = {"type": "likert", "label": _bi(*_ITEM_LABELS["ladder"][k]),
+                           "values": "accord", "missing": missing}
+    for k, item in enumerate(names["outcomes"]):
+        variables[item] = {"type": "likert", "label": _bi(*_ITEM_LABELS["outcomes"][k]),
+                           "values": "atteint", "required": False}
     for k, item in enumerate(names["wellbeing"]):
-        var: dict[str, Any] = {"type": "likert", "label": _bi(item), "values": "accord",
-                               "required": False}
+        var: dict[str, Any] = {"type": "likert", "label": _bi(*_ITEM_LABELS["wellbeing"][k]),
+                               "values": "accord", "required": False}
         if shape.reverse == "codebook" and k in _REVERSED:
             var["reverse"] = True
         variables[item] = var

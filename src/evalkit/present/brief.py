@@ -122,8 +122,11 @@ class _Ctx:
         return typography(t(key, self.lang, **params), self.lang)
 
     def title(self, name: str) -> str:
+        """The title of table ``name`` for the study (a scale by its label)."""
+        return typography(self.spec(name).title(self.lang), self.lang)
 
-        return typography(table_spec(name).title(self.lang), self.lang)
+    def spec(self, name: str) -> Any:
+        return table_spec(name, study=self.results.meta.get("study_parameters") or {})
 
     def absent(self, name: str) -> Paragraph | None:
         """``<title>: Not computed: <reason>`` when table ``name`` is not released (None when
@@ -131,7 +134,7 @@ class _Ctx:
         absence = self.tables.absence(name)
         if absence is None:
             return None
-        return Paragraph(self.t("reports.absent", title=table_spec(name).title(self.lang),
+        return Paragraph(self.t("reports.absent", title=self.spec(name).title(self.lang),
                                 reason=absence.text(self.lang)), "note")
 
     def note(self, name: str, frame: pd.DataFrame | None = None) -> str:
@@ -560,7 +563,7 @@ def _reliability_sentence(ctx: _Ctx) -> Paragraph | None:
             continue
         row = rows.iloc[0]
         sentences.append(ctx.t("reports.finding.reliability",
-                               scale=table_spec(name).params["scale"],
+                               scale=ctx.spec(name).scale_label(ctx.lang),
                                alpha=number_text(row["estimate"], ctx.lang),
                                ci=ctx.ci(row["ci_low"], row["ci_high"])))
     return Paragraph(" ".join(sentences)) if sentences else None

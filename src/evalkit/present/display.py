@@ -118,48 +118,161 @@ def show_table(results: Results, name: str, *, lang: str, policy: Any,
     marker = " data-evalkit-index='tokenism'" if table.non_validated else ""
     label = non_validated_html(lang) if table.non_validated else ""
     title = typography(spec.title(lang), lang)
-    chunks = _chunks(frame, shown, spec)
-    parts = []
-    for i, chunk in enumerate(chunks):
-        caption = title if len(chunks) == 1 else t("reports.table.part", lang, title=title,
-                                                   i=i + 1, k=len(chunks))
-        parts.append(_table_html(frame, chunk, spec, flags, caption, lang, codebook))
+    layout = _layout(shown, spec, lang)
+    part = _table_html(frame, layout, spec, flags, title, lang, codebook)
     calls = method_html(table.calls, results.meta.get("frames", {}), lang=lang) \
         if method else ""
     return HTML(f"<div class='ek-table-wrap' data-table='{escape(name)}'{marker}"
                 f"{scroll_region(title, lang)}>{label}"
-                f"{''.join(parts)}{note_html}{calls}</div>")
+                f"{part}{note_html}{calls}</div>")
 
 
-#: Tables wider than this many columns are split into several (identifiers repeated), so that
-#: each fits the width of an A4 page.
+#: A table wider than this many columns is reshaped to fit the width of an A4 page (and of a
+#: phone's screen, scrolling): see :func:`_layout`.
 MAX_COLUMNS = 7
+#: Roles of the columns an interval can belong to.
+_ESTIMATES = ("estimate", "share")
 
 
-def _chunks(frame: pd.DataFrame, shown: list[str], spec: TableSpec) -> list[list[str]]:
-    ids = [c for c in shown if spec.column(c).role == "key"][:3]
-    values = [c for c in shown if c not in ids]
-    if len(shown) <= MAX_COLUMNS:
-        return [shown]
-    room = max(1, MAX_COLUMNS - len(ids))
-    return [ids + values[i:i + room] for i in range(0, len(values), room)]
+@dataclass(frozen=True)
+class _Shown:
+    """One column as a page shows it: one catalogue column, an estimate with its interval
+    (``names`` = estimate, low, high) or the row's keys in one cell."""
+
+    kind: str  # "cell", "interval" or "keys"
+    names: tuple[str, ...]
+    header: str
 
 
-def _table_html(frame: pd.DataFrame, shown: list[str], spec: TableSpec, flags: list[bool],
+@dataclass(frozen=True)
+class _Layout:
+    columns: tuple[_Shown, ...]
+    long: bool = False  # one row per row of the table and measure
+
+
+def _layout(shown: list[str], spec: TableSpec, lang: str) -> _Layout:
+    """How a table's columns are shown so that it is never split.
+
+    A table of at most :data:`MAX_COLUMNS` columns is shown as it is. A wider one is made
+    narrower in turn, until it fits: each interval joins its estimate in one cell
+    (``0,12 [0,05 ; 0,19]``); the row's keys join in one cell; and, as a last resort, the
+    table is shown long, one row per row of the table and measure.
+    """
+    plain = tuple(_Shown("cell", (c,), spec.column(c).text(lang)) for c in shown)
+    if len(plain) <= MAX_COLUMNS:
+        return _Layout(plain)
+    columns = _with_intervals(shown, spec, lang)
+    if len(columns) <= MAX_COLUMNS:
+        return _Layout(columns)
+    keys = [c for c in columns if c.kind == "cell" and spec.column(c.names[0]).role == "key"]
+    values = tuple(c for c in columns if c not in keys)
+    joined = (_Shown("keys", tuple(k.names[0] for k in keys),
+                     t("reports.table.keys_joiner", lang).join(k.header for k in keys)),
+              ) if keys else ()
+    if len(joined) + len(values) <= MAX_COLUMNS:
+        return _Layout(joined + values)
+    return _Layout(joined + values, long=True)
+
+
+def _with_intervals(shown: list[str], spec: TableSpec, lang: str) -> tuple[_Shown, ...]:
+    """The columns with each pair of interval bounds joined to the estimate it belongs to."""
+    pairs = _interval_pairs(shown, spec)
+    bounds = {b for low_high in pairs.values() for b in low_high}
+    columns = []
+    for name in shown:
+        if name in bounds:
+            continue
+        label = spec.column(name).text(lang)
+        if name in pairs:
+            columns.append(_Shown("interval", (name, *pairs[name]),
+                                  t("reports.table.with_interval_header", lang, label=label)))
+        else:
+            columns.append(_Shown("cell", (name,), label))
+    return tuple(columns)
+
+
+def _interval_pairs(shown: list[str], spec: TableSpec) -> dict[str, tuple[str, str]]:
+    """The interval bounds of the estimates in ``shown``, by estimate.
+
+    ``X_ci_low`` and ``X_ci_high`` belong to the estimate named ``X`` or ending in ``_X``
+    (``change_ci_low`` to ``mean_change``); ``ci_low`` and ``ci_high`` to the nearest
+    estimate before them that is not a spread (``sd_…``, ``se``). Control limits (``lower``,
+    ``upper``) belong to no estimate.
+    """
+    pairs: dict[str, tuple[str, str]] = {}
+    for at, low in enumerate(shown):
+        if spec.column(low).role != "interval_bound" or not low.endswith("ci_low"):
+            continue
+        high = low[:-3] + "high"
+        if high not in shown:
+            continue
+        prefix = low[:-len("ci_low")].rstrip("_")
+        candidates = [c for c in shown if c not in pairs
+                      and spec.column(c).role in _ESTIMATES]
+        if prefix:
+            owner = next((c for c in candidates if c == prefix or c.endswith(f"_{prefix}")),
+                         None)
+        else:
+            before = [c for c in shown[:at] if c in candidates
+                      and not (c.startswith("sd_") or c == "sd" or c.startswith("se"))]
+            owner = before[-1] if before else None
+        if owner is not None:
+            pairs[owner] = (low, high)
+    return pairs
+
+
+def _shown_text(shown: _Shown, record: Mapping[str, Any], spec: TableSpec, lang: str,
+                suppressed: bool, codebook: Any) -> str:
+    def text(name: str) -> str:
+        return _cell(record[name], record, spec.column(name), spec, lang, suppressed, codebook)
+
+    if shown.kind == "keys":
+        return t("reports.table.keys_joiner", lang).join(text(n) for n in shown.names)
+    estimate = text(shown.names[0])
+    if shown.kind == "cell" or any(_blank(record[n]) for n in shown.names):
+        return estimate
+    return typography(t("reports.table.with_interval", lang, estimate=estimate,
+                        low=text(shown.names[1]), high=text(shown.names[2])), lang)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (not isinstance(value, str) and pd.isna(value))
+
+
+def _numeric(shown: _Shown, spec: TableSpec) -> bool:
+    column = spec.column(shown.names[0])
+    return shown.kind != "keys" and column.type in _NUMERIC and not column.values
+
+
+def _table_html(frame: pd.DataFrame, layout: _Layout, spec: TableSpec, flags: list[bool],
                 caption: str, lang: str, codebook: Any) -> str:
-    columns = [spec.column(c) for c in shown]
-    head = "".join(f"<th scope='col'>{escape(typography(c.text(lang), lang))}</th>"
-                   for c in columns)
+    columns = layout.columns
+    if layout.long:
+        keys = [c for c in columns if c.kind == "keys"]
+        headers = [*(c.header for c in keys), t("reports.table.measure", lang),
+                   t("reports.table.value", lang)]
+    else:
+        headers = [c.header for c in columns]
+    head = "".join(f"<th scope='col'>{escape(typography(h, lang))}</th>" for h in headers)
     rows = []
     for (_, row), flag in zip(frame.iterrows(), flags, strict=True):
         record = row.to_dict()
-        cells = "".join(
-            f"<td{_NUM if c.type in _NUMERIC and not c.values else ''}>"
-            f"{escape(_cell(record[c.name], record, c, spec, lang, flag, codebook))}</td>"
-            for c in columns)
-        rows.append(f"<tr>{cells}</tr>")
+        cells = [(_shown_text(c, record, spec, lang, flag, codebook), _numeric(c, spec), c)
+                 for c in columns]
+        if layout.long:
+            key_cells = [_td(text, False) for text, _, c in cells if c.kind == "keys"]
+            for text, numeric, c in cells:
+                if c.kind != "keys":
+                    rows.append(f"<tr>{''.join(key_cells)}{_td(typography(c.header, lang), False)}"
+                                f"{_td(text, numeric)}</tr>")
+        else:
+            rows.append(f"<tr>{''.join(_td(text, numeric) for text, numeric, _ in cells)}</tr>")
     return (f"<table><caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def _td(text: str, numeric: bool) -> str:
+    return f"<td{_NUM if numeric else ''}>{escape(text)}</td>"
 
 
 def absent_html(absence: Absence, *, lang: str, title: str | None = None) -> HTML:
@@ -215,7 +328,7 @@ def show_figure(fig: Any, *, caption: str, lang: str, alt: str | None = None,
     :func:`method_html`; ``save_to`` also writes the same PNG to that path (drawn once: the
     page and the file hold the same bytes)."""
 
-    block = figure_block(fig, caption=caption, alt=alt or caption,
+    block = figure_block(fig, caption=caption, alt=alt or caption, lang=lang,
                          non_validated=non_validated)
     if save_to is not None:
 

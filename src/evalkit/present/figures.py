@@ -13,6 +13,7 @@ from evalkit.i18n import t
 from evalkit.present import plots  # lazy: each figure's module (and matplotlib) on first use
 from evalkit.present._funnel import site_key
 from evalkit.present.document import Figure
+from evalkit.present.plots._text import text_metadata
 
 __all__ = ["brief_figure", "figure_block"]
 
@@ -20,16 +21,21 @@ __all__ = ["brief_figure", "figure_block"]
 DPI = 150
 
 
-def figure_block(fig: Any, *, caption: str, alt: str, non_validated: bool = False,
+def figure_block(fig: Any, *, caption: str, alt: str, lang: str, non_validated: bool = False,
                  name: str = "") -> Figure:
     """A matplotlib figure as a :class:`Figure` block (PNG, no timestamp: same figure, same
-    bytes); the figure is closed."""
+    bytes); the figure is closed.
+
+    The PNG holds the figure's visible text, one line each, in a ``Description`` text chunk
+    tagged with ``lang`` (see :func:`evalkit.present.plots._text.figure_text`): what a
+    reader reads on the figure can be read back from the file and checked.
+    """
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
     try:
         fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight",
-                    metadata={"Software": None})
+                    metadata=text_metadata(fig, kind="png", lang=lang))
     finally:
         plt.close(fig)
     png = buffer.getvalue()
@@ -69,7 +75,7 @@ def _funnel(tables, *, study, lang, labels):
         "tokenism_overdispersion"), kind="proportion", indicator=_t("quant.tokenism.rate", lang),
         non_validated=True, lang=lang)
     return figure_block(fig, caption=_t("reports.figure.funnel", lang),
-                        alt=_t("reports.figure.funnel.alt", lang), non_validated=True,
+                        alt=_t("reports.figure.funnel.alt", lang), lang=lang, non_validated=True,
                         name="funnel")
 
 
@@ -81,7 +87,7 @@ def _caterpillar(tables, *, study, lang, labels):
                            indicator=_t("quant.tokenism.rate", lang), non_validated=True,
                            lang=lang)
     return figure_block(fig, caption=_t("reports.figure.caterpillar", lang),
-                        alt=_t("reports.figure.caterpillar.alt", lang), non_validated=True,
+                        alt=_t("reports.figure.caterpillar.alt", lang), lang=lang, non_validated=True,
                         name="caterpillar")
 
 
@@ -102,7 +108,7 @@ def _ladder(tables, *, study, lang, labels):
     fig = plots.ladder_profile(data, site=site_key(tables, "ladder_distribution"), group=by,
                                codebook=_codebook(labels), non_validated=True, lang=lang)
     return figure_block(fig, caption=_t("reports.figure.ladder", lang),
-                        alt=_t("reports.figure.ladder.alt", lang), non_validated=True,
+                        alt=_t("reports.figure.ladder.alt", lang), lang=lang, non_validated=True,
                         name="ladder")
 
 
@@ -117,7 +123,7 @@ def _outcomes(tables, *, study, lang, labels):
     fig = plots.outcome_change_plot(data, groups=outcomes.groups or None,
                               codebook=_codebook(labels), lang=lang)
     return figure_block(fig, caption=_t("reports.figure.outcomes", lang),
-                        alt=_t("reports.figure.outcomes.alt", lang), name="outcomes")
+                        alt=_t("reports.figure.outcomes.alt", lang), lang=lang, name="outcomes")
 
 
 def _traffic_light(tables, *, study, lang, labels):
@@ -126,7 +132,7 @@ def _traffic_light(tables, *, study, lang, labels):
         return None
     fig = plots.traffic_light_plot(tables["traffic_light"], site="site", lang=lang)
     return figure_block(fig, caption=_t("reports.figure.traffic_light", lang),
-                        alt=_t("reports.figure.traffic_light.alt", lang), name="traffic_light")
+                        alt=_t("reports.figure.traffic_light.alt", lang), lang=lang, name="traffic_light")
 
 
 def _integration(tables, *, study, lang, labels):
@@ -135,7 +141,7 @@ def _integration(tables, *, study, lang, labels):
         return None
     fig = plots.integration_plot(tables["integration_profile"], lang=lang)
     return figure_block(fig, caption=_t("reports.figure.integration", lang),
-                        alt=_t("reports.figure.integration.alt", lang), name="integration")
+                        alt=_t("reports.figure.integration.alt", lang), lang=lang, name="integration")
 
 
 def _codes(tables, *, study, lang, labels):
@@ -148,7 +154,7 @@ def _codes(tables, *, study, lang, labels):
     fig = plots.code_site_heatmap(tables["code_frequencies"], site="site", value="n_segments",
                                   level="code", lang=lang)
     return figure_block(fig, caption=_t("reports.figure.codes", lang),
-                        alt=_t("reports.figure.codes.alt", lang), name="codes")
+                        alt=_t("reports.figure.codes.alt", lang), lang=lang, name="codes")
 
 
 #: The brief's figures by name.

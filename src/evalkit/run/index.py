@@ -8,12 +8,14 @@ of evalkit the same look.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from html import escape
 from pathlib import Path
+from typing import Any
 
 from evalkit._files import write_bytes_atomic
 from evalkit.analyse.catalogue import catalogue, table_spec
+from evalkit.analyse.results import Results
 from evalkit.i18n import format_number, has_key, label, t
 from evalkit.present._text import typography_html
 from evalkit.present.style import stylesheet
@@ -89,13 +91,26 @@ def _table_links(paths: list[str], lang: str) -> str:
     return f"<ul>{''.join(items)}</ul>"
 
 
-def _absent(manifest: dict, lang: str) -> str:
+def _study_parameters(run_dir: Path) -> dict[str, Any]:
+    """What the run's study gives the catalogue's titles (a scale's label), from the results
+    of the run (none when the run computed nothing)."""
+    folder = run_dir / ".work" / "results"
+    if not (folder / "results.json").is_file():
+        return {}
+    return dict(Results.load(folder).meta.get("study_parameters") or {})
+
+
+def _title(name: str, lang: str, study: Mapping[str, Any]) -> str | None:
+    """The catalogue's title of table ``name`` for the run's study (None when undeclared)."""
+    return table_spec(name, study=study).title(lang) if catalogue().is_declared(name) else None
+
+
+def _absent(manifest: dict, lang: str, study: Mapping[str, Any]) -> str:
     """The tables the run did not compute, each with its title and why."""
     absent = ((manifest.get("stages") or {}).get("prepare") or {}).get("absent") or []
     items = []
     for record in absent:
-        title = table_spec(record["table"]).title(lang) \
-            if catalogue().is_declared(record["table"]) else record["table"]
+        title = _title(record["table"], lang, study) or record["table"]
         reason = (record.get("reason") or {}).get(lang, "")
         items.append(f"<li>{escape(title)} — "
                      f"{escape(t('absent.block', lang, reason=reason))}</li>")
@@ -198,15 +213,14 @@ def _language_of(path: str) -> str | None:
     return stem.rsplit("_", 1)[1] if stem.rsplit("_", 1)[-1] in ("fr", "en") else None
 
 
-def _table_downloads(paths: list[str], lang: str) -> str:
+def _table_downloads(paths: list[str], lang: str, study: Mapping[str, Any]) -> str:
     """Released tables by their catalogue title (the file is the link's target)."""
     items = []
     for path in paths:
         if _language_of(path) not in (None, lang):
             continue
         name = Path(path).stem
-        title = table_spec(name).title(lang) if catalogue().is_declared(name) \
-            else t("runner.index.table.other", lang)
+        title = _title(name, lang, study) or t("runner.index.table.other", lang)
         kind = t(f"runner.index.kind.{Path(path).suffix[1:]}", lang)
         items.append((title, f"<li><a href='{escape(path)}'>{escape(title)}</a> "
                              f"<span class='muted'>({escape(kind)})</span></li>"))
@@ -256,6 +270,7 @@ def _page(manifest: dict, run_dir: Path, lang: str, languages: list[str]) -> str
     others = _other_languages(lang, languages, lambda g: index_name(g, languages))
     release = release_label(manifest.get("disclosure_scan"), lang)
     records = manifest["notebooks"]
+    study_parameters = _study_parameters(run_dir)
     sections = [("runner.index.brief", _brief_section(run_dir, lang, languages))]
     sites = _page_list(records, lang, sites=True)
     if sites:
@@ -263,13 +278,15 @@ def _page(manifest: dict, run_dir: Path, lang: str, languages: list[str]) -> str
     analyses = _page_list(records, lang, sites=False)
     if analyses:
         sections.append(("runner.index.analyses", analyses))
+    tables = _table_downloads(_files(run_dir, "tables", ("*.csv", "*.xlsx")), lang,
+                              study_parameters)
     downloads = (
         f"<h3>{escape(t('runner.index.tables', lang))}</h3>"
-        f"{_table_downloads(_files(run_dir, 'tables', ('*.csv', '*.xlsx')), lang)}"
+        f"{tables}"
         f"<h3>{escape(t('runner.index.figures', lang))}</h3>"
         f"{_figure_downloads(_files(run_dir, 'figures', ('*.png', '*.svg')), lang)}")
     sections.append(("runner.index.downloads", downloads))
-    absent = _absent(manifest, lang)
+    absent = _absent(manifest, lang, study_parameters)
     if absent:
         sections.append(("runner.index.absent", absent))
     sections.append(("runner.index.notebooks", _notebook_rows(records, lang)))

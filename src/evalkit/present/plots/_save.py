@@ -10,20 +10,19 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from evalkit._checks import check_int
+from evalkit._checks import check_choice, check_int
 from evalkit._files import write_bytes_atomic
 from evalkit.errors import ArgumentError
 from evalkit.present.plots import _style as S
+from evalkit.present.plots._text import text_metadata
 
 __all__ = ["FORMATS", "save_figure"]
 
 #: The formats :func:`save_figure` writes, by file suffix.
 FORMATS = ("png", "svg")
-# Metadata matplotlib would otherwise write: a version string (PNG, SVG) and a date (SVG).
-_METADATA = {"png": {"Software": None}, "svg": {"Creator": None, "Date": None}}
 
 
-def save_figure(fig: Figure, path: str | Path, *, dpi: int = 200) -> Path:
+def save_figure(fig: Figure, path: str | Path, *, dpi: int = 200, lang: str | None = None) -> Path:
     """Write ``fig`` to ``path`` (PNG or SVG, by suffix) so that reruns give the same bytes.
 
     Parameters
@@ -36,6 +35,9 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = 200) -> Path:
     dpi : int, default 200
         Resolution of a PNG (ignored for SVG). At 200 dpi a 6.3 in wide figure is 1 260
         pixels wide.
+    lang : {'fr', 'en'}, optional
+        The language the figure is drawn in: the language tag of the text chunk that holds
+        the figure's visible text (see Notes).
 
     Returns
     -------
@@ -44,6 +46,9 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = 200) -> Path:
 
     Notes
     -----
+    The figure's visible text (titles, axis and tick labels, legend entries, annotations),
+    one line each, is written into the file: a PNG's ``Description`` international text
+    chunk (read back by Pillow's ``Image.open(path).text``), an SVG's ``dc:description``.
     PNG files carry no ``Software`` text chunk; SVG files carry no date and no creator, and
     their element identifiers come from a fixed salt (``svg.hashsalt``) rather than from random
     numbers, with text drawn as paths (the file does not depend on the reader's fonts). The
@@ -75,8 +80,12 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = 200) -> Path:
         raise ArgumentError(f"path must end in .png or .svg, got {path.name!r}", where="path")
     dpi = check_int(dpi, "dpi", minimum=50, maximum=1200)
     buffer = io.BytesIO()
+    if lang is not None:
+        lang = check_choice(lang, ("fr", "en"), "lang")
     with S.styled():
-        _snapshot(fig).savefig(buffer, format=kind, dpi=dpi, metadata=_METADATA[kind])
+        drawn = _snapshot(fig)
+        drawn.savefig(buffer, format=kind, dpi=dpi,
+                      metadata=text_metadata(drawn, kind=kind, lang=lang))
     return write_bytes_atomic(path, buffer.getvalue())
 
 
