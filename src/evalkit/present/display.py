@@ -23,8 +23,9 @@ from evalkit.i18n import t
 from evalkit.present._text import count_text, number_text, percent_text, typography
 from evalkit.present.figures import figure_block
 from evalkit.present.html import non_validated_html, scroll_region
+from evalkit.release.shown import origin_key
 from evalkit.release.suppress import suppression_note
-from evalkit.release.tables import released_table
+from evalkit.release.tables import FUNNEL_GRIDS, released_table
 
 __all__ = ["HTML", "absent_html", "mark_methods", "method_html", "show_figure", "show_table"]
 
@@ -119,11 +120,12 @@ def show_table(results: Results, name: str, *, lang: str, policy: Any,
     label = non_validated_html(lang) if table.non_validated else ""
     title = typography(spec.title(lang), lang)
     chunks = _chunks(frame, shown, spec)
+    origins = _row_origins(results, name, frame, spec)
     parts = []
     for i, chunk in enumerate(chunks):
         caption = title if len(chunks) == 1 else t("reports.table.part", lang, title=title,
                                                    i=i + 1, k=len(chunks))
-        parts.append(_table_html(frame, chunk, spec, flags, caption, lang, codebook))
+        parts.append(_table_html(frame, chunk, spec, flags, caption, lang, codebook, origins))
     calls = method_html(table.calls, results.meta.get("frames", {}), lang=lang) \
         if method else ""
     return HTML(f"<div class='ek-table-wrap' data-table='{escape(name)}'{marker}"
@@ -145,21 +147,43 @@ def _chunks(frame: pd.DataFrame, shown: list[str], spec: TableSpec) -> list[list
     return [ids + values[i:i + room] for i in range(0, len(values), room)]
 
 
+def _row_origins(results: Results, name: str, frame: pd.DataFrame, spec: TableSpec
+                 ) -> list[str]:
+    """The origin attributes of each row (:mod:`evalkit.release.shown`): its keys, and the
+    released table of the drawing grid a funnel's first rows come from."""
+    keys = [k for k in spec.keys if k in frame.columns]
+    grid = results.tables.get(FUNNEL_GRIDS[name]) if name in FUNNEL_GRIDS else None
+    from_grid = len(grid.frame) if grid is not None else 0
+    out = []
+    for i, row in frame.iterrows():  # the grid's rows come first (index kept by filters)
+        table = f" data-table='{escape(FUNNEL_GRIDS[name])}'" if i < from_grid else ""
+        out.append(f" data-row='{escape(origin_key({k: row[k] for k in keys}))}'{table}")
+    return out
+
+
 def _table_html(frame: pd.DataFrame, shown: list[str], spec: TableSpec, flags: list[bool],
-                caption: str, lang: str, codebook: Any) -> str:
+                caption: str, lang: str, codebook: Any, origins: list[str]) -> str:
     columns = [spec.column(c) for c in shown]
     head = "".join(f"<th scope='col'>{escape(typography(c.text(lang), lang))}</th>"
                    for c in columns)
     rows = []
-    for (_, row), flag in zip(frame.iterrows(), flags, strict=True):
+    for (_, row), flag, origin in zip(frame.iterrows(), flags, origins, strict=True):
         record = row.to_dict()
         cells = "".join(
-            f"<td{_NUM if c.type in _NUMERIC and not c.values else ''}>"
+            f"<td{_NUM if c.type in _NUMERIC and not c.values else ''}"
+            f"{_source(c)}>"
             f"{escape(_cell(record[c.name], record, c, spec, lang, flag, codebook))}</td>"
             for c in columns)
-        rows.append(f"<tr>{cells}</tr>")
+        rows.append(f"<tr{origin}>{cells}</tr>")
     return (f"<table><caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def _source(column: Column) -> str:
+    """The ``data-column`` of a cell showing a number of the released table."""
+    if column.role == "key" or column.values or column.type not in _NUMERIC:
+        return ""
+    return f" data-column='{escape(column.name)}'"
 
 
 def absent_html(absence: Absence, *, lang: str, title: str | None = None) -> HTML:
