@@ -178,4 +178,4 @@ def test_the_brief_and_pages_of_a_study_with_its_own_column_names(renamed, monke
     shown = _shown(monkeypatch, nb)
     nb.table("tokenism_rates", site="B", columns=["site", "n_consulted", "rate"])
     html = shown[0]["fr"]
-    assert "<th scope='col'>Site</th>" in html and html.count("<tr>") == 2  # header, site B
+    assert "<th scope='col'>Site</th>" in html and html.count("<tr") == 2  # header, site B

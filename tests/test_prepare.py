@@ -2,6 +2,7 @@
 
 import shutil
 
+import pandas as pd
 import pytest
 
 from evalkit import ConfigError, DataError
@@ -42,6 +43,21 @@ def test_interview_participants_are_pseudonymised(prepared):
     raw = prepared.report.segments["participant"]
     assert not set(prepared.segments["participant"]) & set(raw)
     assert prepared.segments["participant"].nunique() == raw.nunique()
+
+
+def test_segments_are_named_by_keyed_pseudonyms_not_the_exports_ids(prepared):
+    from evalkit.prepare.study import segment_pseudonyms
+
+    raw = prepared.report.segments["segment_id"].astype(str)
+    named = prepared.segments["segment_id"].astype(str)
+    assert not set(named) & set(raw)
+    assert named.str.fullmatch(r"S[0-9A-Z]{12}").all()
+    # one name per segment of the export, the same in every coder's row
+    assert pd.crosstab(raw, named).astype(bool).sum().eq(1).all()
+    assert named.nunique() == raw.nunique()
+    assert segment_pseudonyms(raw, key=prepared.key).tolist() == named.tolist()
+    assert segment_pseudonyms(raw, key=b"another key of 32 bytes........").tolist() != \
+        named.tolist()
 
 
 def test_the_caller_data_are_not_changed(prepared):

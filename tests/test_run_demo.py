@@ -367,3 +367,60 @@ def test_no_serious_accessibility_violation_on_any_page(demo_run):
     found = axe_violations(pages, script)
     blocking = [v for v in found if v[2] in BLOCKING]
     assert blocking == [], blocking[:10]
+
+
+def _hidden_cell_shown(text: str) -> str:
+    """``text`` with the first hidden cell of a rendered table showing a number."""
+    match = re.search(r"""(<td[^>]*data-column=["'][^"']+["'][^>]*>)x(</td>)""", text)
+    assert match is not None, "no hidden cell shown on this page"
+    return text[:match.start()] + match.group(1) + "3" + match.group(2) + text[match.end():]
+
+
+def _tampered_copy(run_dir: Path, folder: Path) -> Path:
+    """A copy of the shared part of a run: a page shows a hidden cell, the Word brief another
+    count than the table releases, a notebook a count of a site the tables do not have."""
+    import shutil
+
+    import docx
+
+    from evalkit.release.shown import docx_cells
+
+    copy = folder / run_dir.name
+    shutil.copytree(run_dir, copy, ignore=shutil.ignore_patterns(".work"))
+    page = copy / "html" / "01_data_quality.fr.html"
+    page.write_text(_hidden_cell_shown(page.read_text(encoding="utf-8")), encoding="utf-8")
+    brief = copy / "brief" / "brief.en.docx"
+    cell = next(c for c in docx_cells(brief, lang="en")
+                if c.columns == ("n_consulted",) and c.text.isdigit())
+    k, r, j = (int(n) for n in re.findall(r"\[(\d+)\]", cell.place)[:3])
+    document = docx.Document(str(brief))
+    document.tables[k - 1].cell(r - 1, j - 1).paragraphs[0].runs[0].text = \
+        str(int(cell.text) + 1)
+    document.save(str(brief))
+    notebook = copy / "notebooks" / "01_data_quality.ipynb"
+    text = notebook.read_text(encoding="utf-8")
+    at = text.index("data-table='response_counts'")
+    notebook.write_text(text[:at] + re.sub(r"data-row='\{&quot;site&quot;:&quot;[^&]+&quot;",
+                                           "data-row='{&quot;site&quot;:&quot;ZZ&quot;",
+                                           text[at:], count=1), encoding="utf-8")
+    return copy
+
+
+def test_pages_brief_and_notebooks_are_held_against_the_released_tables(demo_run, tmp_path,
+                                                                       cli):
+    scan = demo_run.manifest["disclosure_scan"]
+    assert scan["status"] == "passed" and not scan["by_kind"]  # the clean demo passes
+    copy = _tampered_copy(demo_run.run_dir, tmp_path)
+    done = cli("check-disclosure", str(copy), "--format", "json")
+    assert done.returncode == 1, done.stdout + done.stderr
+    found = pd.DataFrame(json.loads(done.stdout)["findings"])
+    shown = found[found["kind"].str.startswith("shown_")]
+    assert sorted(zip(shown["file"], shown["kind"], strict=True)) == [
+        ("brief/brief.en.docx", "shown_differs"), ("html/01_data_quality.fr.html",
+                                                   "shown_hidden"),
+        ("notebooks/01_data_quality.ipynb", "shown_unreleased")]
+    places = dict(zip(shown["file"], shown["place"], strict=True))
+    assert re.fullmatch(r"table\[\d+\]:row\[\d+\]:cell\[2\] \(tokenism_rates:n_consulted\)",
+                        places["brief/brief.en.docx"])
+    assert re.fullmatch(r"\w+:row\[\d+\]:\w+", places["html/01_data_quality.fr.html"])
+    assert places["notebooks/01_data_quality.ipynb"].startswith("cell[")

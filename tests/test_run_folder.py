@@ -123,6 +123,11 @@ def test_the_bundle_holds_only_what_the_manifest_releases(two_runs):
     assert manifest["release_bundle"] == {"name": f"{first.run_id}.release.zip"}
     bundle = first.run_dir.with_name(recorded["name"])
     assert recorded["sha256"] == hashlib.sha256(bundle.read_bytes()).hexdigest()
+    # the bundle left is the one the release check read, byte for byte: the manifest and
+    # index pages rewritten after the full check were read again, the rest was not
+    assert recorded["checked_sha256"] == recorded["sha256"]
+    assert {"manifest.json", "index.html"} <= set(recorded["rescanned"])
+    assert not any(p.startswith(("tables/", "notebooks/")) for p in recorded["rescanned"])
     # a second run of the same inputs: the same members, the same tables
     again = _members(second)
     assert sorted(again) == sorted(members)
@@ -240,3 +245,30 @@ def test_demo_command_prints_the_index(cli, tmp_path):
     index = Path(result.stdout.strip().splitlines()[-1].removeprefix("Index: "))
     assert index.name == "index.html" and index.is_file()
     assert index.parents[1].name == "demo-estrie"
+
+
+def test_what_the_index_gains_after_the_full_check_is_checked_too(study_file, tmp_path,
+                                                                  monkeypatch):
+    import evalkit.run.runner as runner
+
+    write_index = runner.write_index
+
+    def leaky_index(run_dir, manifest, languages):
+        written = write_index(run_dir, manifest, languages)
+        if (manifest.get("disclosure_scan") or {}).get("status") == "passed":
+            page = Path(run_dir) / "index.html"  # after the full check only
+            text = page.read_text(encoding="utf-8")
+            page.write_text(text.replace("</main>", "<p>Émilie : 819 555-0142</p></main>"),
+                            encoding="utf-8")
+        return written
+
+    monkeypatch.setattr(runner, "write_index", leaky_index)
+    run = run_study(study_file, out=tmp_path, notebooks=NOTEBOOKS, only="hello", lang="fr",
+                    quiet=True, stage_overrides=OVERRIDES)
+    scan = run.manifest["disclosure_scan"]
+    assert run.status == "failed" and scan["status"] == "failed"
+    assert [(f["file"], f["kind"]) for f in scan["findings"]] == [("index.html", "phone")]
+    assert scan["by_kind"] == {"phone": 1}
+    assert scan["final_bundle"]["rescanned"] == ["index.html", "manifest.json"]
+    assert "release_bundle" not in run.manifest
+    assert sorted(p.name for p in (tmp_path / "demo-estrie").iterdir()) == [run.run_id]

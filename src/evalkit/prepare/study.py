@@ -18,11 +18,11 @@ from evalkit.config.codebook import Codebook
 from evalkit.config.study import Study
 from evalkit.errors import ArgumentError
 from evalkit.prepare.keys import load_key
-from evalkit.prepare.pseudonym import pseudonymise_frame
+from evalkit.prepare.pseudonym import pseudonymise, pseudonymise_frame
 from evalkit.prepare.scrub import scrub_texts
 from evalkit.validate.study import ValidationReport, raise_for_problems, validate_study
 
-__all__ = ["PreparedStudy", "prepare_study"]
+__all__ = ["PreparedStudy", "prepare_study", "segment_pseudonyms"]
 
 
 @dataclass
@@ -45,7 +45,8 @@ class PreparedStudy:
     population, partners : DataFrame or None
         Population margins (``site, dimension, level, count``) and partner ratings.
     segments, documents : DataFrame or None
-        Coded interviews (the shared segments and documents frames), participants pseudonymised.
+        Coded interviews (the shared segments and documents frames), participants
+        pseudonymised, segments named by :func:`segment_pseudonyms`.
     """
 
     study: Study
@@ -150,11 +151,35 @@ def prepare_study(study: Study, *, report: ValidationReport | None = None,
         segments = pseudonymise_frame(segments, columns=["participant"], key=key)
         if documents is not None:
             documents = pseudonymise_frame(documents, columns=["participant"], key=key)
+    if segments is not None:
+        segments = segments.assign(segment_id=segment_pseudonyms(segments["segment_id"],
+                                                                 key=key))
     return PreparedStudy(
         study=study, report=report, responses=responses,
         missing=report.missing, population=report.population, partners=report.partners,
         segments=segments, documents=documents, names=names, identifiers=identifiers, key=key,
         not_asked=_not_asked_of(report.not_asked, responses))
+
+
+def segment_pseudonyms(ids: pd.Series, *, key: Any) -> pd.Series:
+    """The names of coded segments that results may carry (the quote bank, the framework
+    matrix): keyed pseudonyms ``S…`` of the export's own ids, which link to the private
+    segment file only with the key; without a key, ``S1``, ``S2``... in order of first
+    appearance.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> segment_pseudonyms(pd.Series(["b7e1", "a9f2", "b7e1"]), key=None).tolist()
+    ['S1', 'S2', 'S1']
+    >>> segment_pseudonyms(pd.Series(["b7e1"]), key=bytes(range(32))).str[0].tolist()
+    ['S']
+    """
+    if key is not None:
+        return pseudonymise(ids.astype("string"), key=key, prefix="S")
+    codes, _ = pd.factorize(ids.astype("string"), use_na_sentinel=True)
+    return pd.Series([f"S{c + 1}" if c >= 0 else None for c in codes], index=ids.index,
+                     name=ids.name, dtype=pd.Series([""]).dtype)
 
 
 def _not_asked_of(not_asked: pd.DataFrame | None, responses: pd.DataFrame

@@ -369,7 +369,8 @@ def _respondents_table(ctx: _Ctx) -> Table | None:
         wide[f"c{i}"] = wide["site"].map(values)
         parts = [ctx.labels.value(key, combo[key]) for key in reversed(keys)]
         columns.append(tb.Column(", ".join(parts) if parts else t("reports.col.n", ctx.lang),
-                                 tb.count(f"c{i}")))
+                                 tb.count(f"c{i}"), source=("n",),
+                                 where={key: combo[key] for key in keys}))
     wide["suppressed"] = wide.drop(columns=["site"]).isna().any(axis=1)
     return tb.format_table(wide, columns, caption=ctx.title("response_counts"), lang=ctx.lang,
                            suppression=ctx.note("response_counts"), name="response_counts")
@@ -477,8 +478,8 @@ def _network_table(ctx: _Ctx) -> Table | None:
     wide["suppressed"] = light.groupby("site")["suppressed"].any().reindex(wide["site"]).to_numpy()
     columns = [tb.Column("reports.col.site", tb.text("site"), numeric=False),
                tb.Column("reports.col.n_users", tb.count("n"))]
-    columns += [tb.Column(f"quant.traffic_light.{c}", tb.pct(c)) for c in
-                ("red", "orange", "green") if c in wide]
+    columns += [tb.Column(f"quant.traffic_light.{c}", tb.pct(c), source=("share",),
+                          where={"colour": c}) for c in ("red", "orange", "green") if c in wide]
     return tb.format_table(wide, columns, caption=ctx.title("traffic_light"), lang=ctx.lang,
                            suppression=ctx.note("traffic_light"), name="traffic_light")
 

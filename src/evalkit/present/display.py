@@ -23,8 +23,9 @@ from evalkit.i18n import t
 from evalkit.present._text import count_text, number_text, percent_text, typography
 from evalkit.present.figures import figure_block
 from evalkit.present.html import non_validated_html, scroll_region
+from evalkit.release.shown import origin_columns, origin_key
 from evalkit.release.suppress import suppression_note
-from evalkit.release.tables import released_table
+from evalkit.release.tables import FUNNEL_GRIDS, released_table
 
 __all__ = ["HTML", "absent_html", "mark_methods", "method_html", "show_figure", "show_table"]
 
@@ -119,7 +120,8 @@ def show_table(results: Results, name: str, *, lang: str, policy: Any,
     label = non_validated_html(lang) if table.non_validated else ""
     title = typography(spec.title(lang), lang)
     layout = _layout(shown, spec, lang)
-    part = _table_html(frame, layout, spec, flags, title, lang, codebook)
+    origins = _row_origins(results, name, frame, spec)
+    part = _table_html(frame, layout, spec, flags, title, lang, codebook, origins)
     calls = method_html(table.calls, results.meta.get("frames", {}), lang=lang) \
         if method else ""
     return HTML(f"<div class='ek-table-wrap' data-table='{escape(name)}'{marker}"
@@ -244,8 +246,22 @@ def _numeric(shown: _Shown, spec: TableSpec) -> bool:
     return shown.kind != "keys" and column.type in _NUMERIC and not column.values
 
 
+def _row_origins(results: Results, name: str, frame: pd.DataFrame, spec: TableSpec
+                 ) -> list[str]:
+    """The origin attributes of each row (:mod:`evalkit.release.shown`): its keys, and the
+    released table of the drawing grid a funnel's first rows come from."""
+    keys = [k for k in spec.keys if k in frame.columns]
+    grid = results.tables.get(FUNNEL_GRIDS[name]) if name in FUNNEL_GRIDS else None
+    from_grid = len(grid.frame) if grid is not None else 0
+    out = []
+    for i, row in frame.iterrows():  # the grid's rows come first (index kept by filters)
+        table = f" data-table='{escape(FUNNEL_GRIDS[name])}'" if i < from_grid else ""
+        out.append(f" data-row='{escape(origin_key({k: row[k] for k in keys}))}'{table}")
+    return out
+
+
 def _table_html(frame: pd.DataFrame, layout: _Layout, spec: TableSpec, flags: list[bool],
-                caption: str, lang: str, codebook: Any) -> str:
+                caption: str, lang: str, codebook: Any, origins: list[str]) -> str:
     columns = layout.columns
     if layout.long:
         keys = [c for c in columns if c.kind == "keys"]
@@ -255,7 +271,7 @@ def _table_html(frame: pd.DataFrame, layout: _Layout, spec: TableSpec, flags: li
         headers = [c.header for c in columns]
     head = "".join(f"<th scope='col'>{escape(typography(h, lang))}</th>" for h in headers)
     rows = []
-    for (_, row), flag in zip(frame.iterrows(), flags, strict=True):
+    for (_, row), flag, origin in zip(frame.iterrows(), flags, origins, strict=True):
         record = row.to_dict()
         cells = [(_shown_text(c, record, spec, lang, flag, codebook), _numeric(c, spec), c)
                  for c in columns]
@@ -263,16 +279,29 @@ def _table_html(frame: pd.DataFrame, layout: _Layout, spec: TableSpec, flags: li
             key_cells = [_td(text, False) for text, _, c in cells if c.kind == "keys"]
             for text, numeric, c in cells:
                 if c.kind != "keys":
-                    rows.append(f"<tr>{''.join(key_cells)}{_td(typography(c.header, lang), False)}"
-                                f"{_td(text, numeric)}</tr>")
+                    rows.append(f"<tr{origin}>{''.join(key_cells)}"
+                                f"{_td(typography(c.header, lang), False)}"
+                                f"{_td(text, numeric, _source(c, spec))}</tr>")
         else:
-            rows.append(f"<tr>{''.join(_td(text, numeric) for text, numeric, _ in cells)}</tr>")
+            rows.append(f"<tr{origin}>"
+                        f"{''.join(_td(text, numeric, _source(c, spec)) for text, numeric, c in cells)}"
+                        "</tr>")
     return (f"<table><caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>")
 
 
-def _td(text: str, numeric: bool) -> str:
-    return f"<td{_NUM if numeric else ''}>{escape(text)}</td>"
+def _td(text: str, numeric: bool, source: str = "") -> str:
+    return f"<td{_NUM if numeric else ''}{source}>{escape(text)}</td>"
+
+
+def _source(shown: _Shown, spec: TableSpec) -> str:
+    """The ``data-column`` of a cell showing numbers of the released table (an estimate with
+    its interval names its three columns, in the order they are shown)."""
+    if shown.kind == "keys":
+        return ""
+    names = [n for n in shown.names if spec.column(n).role != "key"
+             and not spec.column(n).values and spec.column(n).type in _NUMERIC]
+    return f" data-column='{escape(origin_columns(names))}'" if names else ""
 
 
 def absent_html(absence: Absence, *, lang: str, title: str | None = None) -> HTML:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass, field
 
-__all__ = ["Block", "Bullets", "Figure", "Heading", "Paragraph", "Part", "Quote", "Table"]
+__all__ = ["Block", "Bullets", "Figure", "Heading", "Origin", "Paragraph", "Part", "Quote",
+           "Table"]
 
 
 @dataclass(frozen=True)
@@ -42,11 +43,24 @@ class Bullets:
 
 
 @dataclass(frozen=True)
+class Origin:
+    """Where the numbers of a table come from: each row's keys (``origin_key`` text), each
+    column's released columns (space-separated, empty for a column of words) and its further
+    keys (``origin_key`` text of a pivoted column, else empty)."""
+
+    rows: tuple[str, ...]
+    columns: tuple[str, ...]
+    wheres: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Table:
     """A real table: formatted text cells, a caption above and notes below.
 
     ``numeric`` says which columns are right-aligned; ``notes`` hold the suppression footnote
-    and the source; ``non_validated`` adds the label of the tokenism index.
+    and the source; ``non_validated`` adds the label of the tokenism index. ``name`` is the
+    released table shown; ``origin`` says where each number comes from, for the release
+    check (:mod:`evalkit.release.shown`).
     """
 
     caption: str
@@ -56,6 +70,7 @@ class Table:
     notes: tuple[str, ...] = ()
     non_validated: bool = False
     name: str = ""
+    origin: Origin | None = None
 
 
 @dataclass(frozen=True)

@@ -106,15 +106,33 @@ def scroll_region(name: str, lang: str) -> str:
     return f" tabindex='0' role='group' aria-label='{escape(typography(name, lang))}'"
 
 
+def _row_origin(table: Table, i: int) -> str:
+    """The ``data-row`` of row ``i`` (see :mod:`evalkit.release.shown`)."""
+    if table.origin is None or i >= len(table.origin.rows):
+        return ""
+    return f" data-row='{escape(table.origin.rows[i])}'"
+
+
+def _cell_origin(table: Table, j: int) -> str:
+    """The ``data-column`` (and ``data-where``) of the cells of column ``j``."""
+    origin = table.origin
+    if origin is None or j >= len(origin.columns) or not origin.columns[j]:
+        return ""
+    where = origin.wheres[j] if j < len(origin.wheres) else ""
+    return (f" data-column='{escape(origin.columns[j])}'"
+            + (f" data-where='{escape(where)}'" if where else ""))
+
+
 def _table_html(table: Table, lang: str) -> str:
     numeric = table.numeric or (False,) * len(table.columns)
     align = [_NUM if num else "" for num in numeric]
     head = "".join(f"<th scope='col'{a}>{_text(c, lang)}</th>"
                    for c, a in zip(table.columns, align, strict=True))
     body = "".join(
-        "<tr>" + "".join(f"<td{a}>{_text(v, lang)}</td>"
-                         for v, a in zip(row, align, strict=True)) + "</tr>"
-        for row in table.rows)
+        f"<tr{_row_origin(table, i)}>" + "".join(
+            f"<td{a}{_cell_origin(table, j)}>{_text(v, lang)}</td>"
+            for j, (v, a) in enumerate(zip(row, align, strict=True))) + "</tr>"
+        for i, row in enumerate(table.rows))
     notes = "".join(f"<p class='ek-table-note'>{_text(n, lang)}</p>" for n in table.notes if n)
     label = non_validated_html(lang) if table.non_validated else ""
     name = f" data-table='{escape(table.name)}'" if table.name else ""

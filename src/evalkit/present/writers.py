@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import re
 import zipfile
 from collections.abc import Iterable, Mapping
@@ -19,6 +20,7 @@ from evalkit.present._text import other_language, typography
 from evalkit.present.brief import build_brief, write_budget_json
 from evalkit.present.document import Bullets, Figure, Heading, Paragraph, Quote, Table
 from evalkit.present.html import blocks_html, nav_html, page_html, slug, toc_html
+from evalkit.release.shown import DOCX_BOOKMARK, DOCX_VARIABLE
 
 __all__ = ["DOCX_TABLE_STYLE", "brief_html", "write_brief_docx", "write_brief_html", "write_briefs"]
 
@@ -135,8 +137,56 @@ def _add_table(doc: Any, table: Table, lang: str) -> None:
     repeat = OxmlElement("w:tblHeader")
     repeat.set(qn("w:val"), "true")
     header.append(repeat)
+    _mark_origin(doc, grid, table)
     for note in table.notes:
         doc.add_paragraph(_docx_text(note, lang), style="Table Note")
+
+
+#: What follows ``w:docVars`` in ``w:settings`` (the schema's order of CT_Settings).
+_AFTER_DOCVARS = ("rsids", "mathPr", "attachedSchema", "themeFontLang", "clrSchemeMapping",
+                  "doNotIncludeSubdocsInStats", "doNotAutoCompressPictures", "forceUpgrade",
+                  "captions", "readModeInkLockDown", "smartTagType", "schemaLibrary",
+                  "shapeDefaults", "doNotEmbedSmartTags", "decimalSymbol", "listSeparator")
+
+
+def _mark_origin(doc: Any, grid: Any, table: Table) -> None:
+    """Say where the numbers of ``table`` come from, for the release check
+    (:mod:`evalkit.release.shown`): a hidden bookmark ``_ek_table_<k>`` in its first cell and
+    the document variable ``evalkit_table_<k>`` (invisible; Word keeps both)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    origin = table.origin
+    if origin is None or not table.name:
+        return
+    settings = doc.settings.element
+    variables = settings.find(qn("w:docVars"))
+    if variables is None:
+        variables = OxmlElement("w:docVars")
+        after = [child for child in settings
+                 if any(child.tag == qn(f"w:{name}") for name in _AFTER_DOCVARS)]
+        if after:
+            after[0].addprevious(variables)
+        else:
+            settings.append(variables)
+    k = len(variables) + 1
+    value = {"table": table.name, "rows": [json.loads(r) for r in origin.rows],
+             "columns": list(origin.columns),
+             "wheres": [json.loads(w) if w else {} for w in origin.wheres]}
+    variable = OxmlElement("w:docVar")
+    variable.set(qn("w:name"), f"{DOCX_VARIABLE}{k}")
+    variable.set(qn("w:val"), json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+    variables.append(variable)
+    paragraph = grid.cell(0, 0).paragraphs[0]._p
+    start, end = OxmlElement("w:bookmarkStart"), OxmlElement("w:bookmarkEnd")
+    start.set(qn("w:id"), str(9000 + k))
+    start.set(qn("w:name"), f"{DOCX_BOOKMARK}{k}")
+    end.set(qn("w:id"), str(9000 + k))
+    if paragraph.pPr is not None:
+        paragraph.pPr.addnext(start)
+    else:
+        paragraph.insert(0, start)
+    paragraph.append(end)
 
 
 def _column_widths(table: Table, text_width_cm: float = 17.0) -> list:

@@ -210,6 +210,16 @@ def _describe(table: str, text: str) -> str:
 
 
 # -- the relations -------------------------------------------------------------------------------
+def _group_sum(tables: _Tables, about: str, name: str, members: Iterable[int], part: str,
+               total: Cell) -> Relation:
+    """``part`` summed over the rows ``members`` of ``name`` equals the cell ``total``."""
+    relation = Relation(about=about)
+    for member in members:
+        tables.add(relation, name, member, part)
+    tables.add(relation, *total, -1.0)
+    return relation
+
+
 def _sum_relations(tables: _Tables, name: str, relation: Any) -> list[Relation]:
     about = _describe(name, relation.describe())
     here = tables.rows(name, relation.where)
@@ -239,12 +249,8 @@ def _sum_relations(tables: _Tables, name: str, relation: Any) -> list[Relation]:
             groups.setdefault(labels[r], []).append(int(r))
         for members in groups.values():
             for part, _ in pairs:
-                for r in members:
-                    rel = Relation(about=about)
-                    for m in members:
-                        tables.add(rel, name, m, part)
-                    tables.add(rel, name, r, total, -1.0)
-                    out.append(rel)
+                out += [_group_sum(tables, about, name, members, part, (name, r, total))
+                        for r in members]
         return out
     other = relation.table
     if other not in tables.frames:
@@ -267,12 +273,8 @@ def _sum_relations(tables: _Tables, name: str, relation: Any) -> list[Relation]:
     for group_key, members in groups.items():
         key = group_key if relation.over else group_key[0]
         for target in by_key.get(key, []):
-            for part, total in pairs:
-                rel = Relation(about=about)
-                for m in members:
-                    tables.add(rel, name, m, part)
-                tables.add(rel, other, target, total, -1.0)
-                out.append(rel)
+            out += [_group_sum(tables, about, name, members, part, (other, target, total))
+                    for part, total in pairs]
     return out
 
 

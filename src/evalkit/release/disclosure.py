@@ -18,18 +18,19 @@ import struct
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from evalkit._files import write_bytes_atomic
+from evalkit._files import sha256_file, write_bytes_atomic
 from evalkit.errors import ConfigError
 from evalkit.prepare.keys import PseudonymKey, as_key
 from evalkit.prepare.scrub import _fold, find_identifiers
-from evalkit.release.audit import audit_run, run_record
+from evalkit.release.audit import audit_tables, read_released, run_record
 from evalkit.release.bundle import BUNDLE_SUFFIX, bundle_path, extracted
+from evalkit.release.shown import shown_findings
 from evalkit.release.suppress import DisclosurePolicy, as_policy
 
 __all__ = ["FINDING_COLUMNS", "FINDING_KINDS", "audit_summary", "check_disclosure",
@@ -40,7 +41,8 @@ FINDING_COLUMNS: tuple[str, ...] = ("file", "place", "kind", "excerpt")
 #: What the scan looks for, most serious first.
 FINDING_KINDS: tuple[str, ...] = (
     "key", "identifier", "name", "email", "phone", "postal_code", "sin", "health_card",
-    "machine_path", "unlisted", "recoverable", "small_count", "unreadable",
+    "machine_path", "unlisted", "recoverable", "shown_hidden", "shown_differs",
+    "shown_unreleased", "small_count", "unreadable",
 )
 _PATTERN_KINDS = frozenset({"email", "phone", "postal_code", "sin", "health_card"})
 _PRIORITY = {kind: i for i, kind in enumerate(FINDING_KINDS)}
@@ -562,7 +564,8 @@ def _write_manifest(run_dir: Path, summary: dict[str, Any]) -> None:
 def check_disclosure(run_dir: str | Path, *, identifiers: Iterable[Any] = (),
                      names: Iterable[str] = (), key: Any = None, policy: Any = None,
                      update_manifest: bool = True, exclude: Iterable[str] = (),
-                     machine_paths: Iterable[str | Path] | None = None) -> pd.DataFrame:
+                     machine_paths: Iterable[str | Path] | None = None,
+                     checked: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Scan what a run shares for what must not leave: the release check.
 
     What is shared is the run's release bundle (``<run_id>.release.zip``, next to the run
@@ -592,6 +595,11 @@ def check_disclosure(run_dir: str | Path, *, identifiers: Iterable[Any] = (),
     machine_paths : iterable of str or Path, optional
         Absolute paths of the machine that must not appear in what is released (the study's
         folder...); the user's home folder is always searched.
+    checked : mapping of str to str, optional
+        Files already checked, by path relative to the run and SHA-256 (a run's manifest
+        ``files`` when its check passed): a file with the same bytes is not read again, and
+        the tables are not attacked again when none of them changed. For the check of a final
+        bundle whose manifest and index were rewritten after the full check.
 
     Returns
     -------
@@ -599,7 +607,9 @@ def check_disclosure(run_dir: str | Path, *, identifiers: Iterable[Any] = (),
         One row per finding: ``file`` (path within the run), ``place`` (``sheet!cell``,
         ``line:column``, ``cell[i]:output[j]:mime``, an element path, a PNG chunk...),
         ``kind`` (see below) and ``excerpt`` (masked: the first character of each word; never
-        any part of the key). ``attrs["scanned_files"]`` holds the number of files read.
+        any part of the key). ``attrs["scanned_files"]`` holds the number of files read,
+        ``attrs["rescanned"]`` their paths when ``checked`` is given, and
+        ``attrs["bundle_sha256"]`` the SHA-256 of the bundle scanned, when a bundle was.
 
     Notes
     -----
@@ -621,6 +631,12 @@ def check_disclosure(run_dir: str | Path, *, identifiers: Iterable[Any] = (),
       than the protection level (:func:`evalkit.release.audit.audit_tables`; the place is
       ``row:column``, the excerpt the interval); :func:`audit_summary` of the audit is in
       ``findings.attrs["audit"]``;
+    - ``shown_hidden``, ``shown_differs``, ``shown_unreleased``: a table of an HTML page, a
+      Word document or a notebook output shows a number where its released table has the
+      suppression marker, a count of people other than the released one, or a count of
+      people the tables do not release (:func:`evalkit.release.shown.shown_findings`; the
+      place is the cell). Shown numbers that match add no relation: the attack on the
+      tables covers them;
     - ``small_count``: in a table the manifest declares (``tables`` records with ``counts``),
       a count of people from 1 to ``min_cell − 1`` (an empty, suppressed cell is fine);
     - ``unreadable``: a file that claims a format it does not have (it cannot be checked, so it
@@ -652,16 +668,19 @@ def check_disclosure(run_dir: str | Path, *, identifiers: Iterable[Any] = (),
     paths += [str(Path(p)) for p in machine_paths or ()]
     detector = _Detector(identifiers, names, None if key is None else as_key(key), paths)
     if bundle is not None:
+        digest = sha256_file(bundle)
         with extracted(bundle) as (folder, unlisted):
-            findings = _check_folder(folder, detector, policy=policy, exclude=())
+            findings = _check_folder(folder, detector, policy=policy, exclude=(),
+                                     checked=checked)
         extra = pd.DataFrame([(member, "", "unlisted", "") for member in unlisted],
                              columns=list(FINDING_COLUMNS))
         attrs = findings.attrs
         findings = pd.concat([findings, extra], ignore_index=True) if len(extra) else findings
         findings = findings.sort_values("file", kind="stable").reset_index(drop=True)
-        findings.attrs = {**attrs, "bundle": bundle.name}
+        findings.attrs = {**attrs, "bundle": bundle.name, "bundle_sha256": digest}
     else:
-        findings = _check_folder(run_dir, detector, policy=policy, exclude=exclude)
+        findings = _check_folder(run_dir, detector, policy=policy, exclude=exclude,
+                                 checked=checked)
     if update_manifest and run_dir.is_dir():
         _write_manifest(run_dir, scan_summary(findings,
                                               scanned_files=findings.attrs["scanned_files"]))
@@ -669,8 +688,10 @@ def check_disclosure(run_dir: str | Path, *, identifiers: Iterable[Any] = (),
 
 
 def _check_folder(run_dir: Path, detector: _Detector, *, policy: Any,
-                  exclude: Iterable[str]) -> pd.DataFrame:
-    """The scan of the files of ``run_dir`` (``exclude`` aside)."""
+                  exclude: Iterable[str], checked: Mapping[str, str] | None = None
+                  ) -> pd.DataFrame:
+    """The scan of the files of ``run_dir`` (``exclude`` aside, and the files of
+    ``checked`` whose bytes did not change)."""
     if policy is None:  # the policy the run recorded, else the defaults
         recorded = run_record(run_dir).get("policy")
         policy = DisclosurePolicy(**recorded) if isinstance(recorded, dict) else \
@@ -679,6 +700,10 @@ def _check_folder(run_dir: Path, detector: _Detector, *, policy: Any,
     skipped = [run_dir / part for part in exclude]
     files = sorted(p for p in run_dir.rglob("*") if p.is_file()
                    and not any(p == s or s in p.parents for s in skipped))
+    every = files
+    if checked is not None:
+        files = [p for p in files
+                 if checked.get(p.relative_to(run_dir).as_posix()) != sha256_file(p)]
     rows = []
     for path in files:
         relative = path.relative_to(run_dir).as_posix()
@@ -693,14 +718,22 @@ def _check_folder(run_dir: Path, detector: _Detector, *, policy: Any,
         path = _record_file(run_dir, str(record.get("path", "")), files) if columns else None
         if path is not None:
             relative = path.relative_to(run_dir).as_posix()
-            rows += [(relative, *finding) for finding in
-                     _small_counts(path, list(dict.fromkeys(columns)), policy)]
-    audit = audit_run(run_dir, policy=policy)
-    for row in audit[audit["disclosed"]].itertuples(index=False):
+            if path in files:
+                rows += [(relative, *finding) for finding in
+                         _small_counts(path, list(dict.fromkeys(columns)), policy)]
+    study = run_record(run_dir).get("study_parameters") or {}
+    released = read_released(run_dir)
+    attack = checked is None or any(p.parent == run_dir / "tables" for p in files)
+    audit = audit_tables(released, policy=policy, study=study) if attack else None
+    for row in audit[audit["disclosed"]].itertuples(index=False) if attack else ():
         rows.append((f"tables/{row.table}.csv", f"{row.row}:{row.column}", "recoverable",
                      f"{row.lower:g}–{row.upper:g}"))
+    # a table changed: every page is held against it again
+    rows += shown_findings(run_dir, every if attack else files, released, study=study)
     findings = pd.DataFrame(rows, columns=list(FINDING_COLUMNS))
     findings = findings.sort_values("file", kind="stable").reset_index(drop=True)
     findings.attrs["scanned_files"] = len(files)
-    findings.attrs["audit"] = audit_summary(audit)
+    findings.attrs["audit"] = audit_summary(audit) if audit is not None else None
+    if checked is not None:
+        findings.attrs["rescanned"] = [p.relative_to(run_dir).as_posix() for p in files]
     return findings

@@ -54,7 +54,7 @@ from evalkit.run.parameters import (
 )
 from evalkit.run.progress import Progress
 from evalkit.run.rundir import Leftover, RunFolder
-from evalkit.run.stages import RunContext, stages
+from evalkit.run.stages import RunContext, release_check, stages
 
 __all__ = ["DEFAULT_TIMEOUT", "RunResult", "run_study"]
 
@@ -668,6 +668,7 @@ def _finish(ctx: RunContext, manifest: dict, registry_stages: Any, run_dir: Path
         write_index(run_dir, manifest, ctx.languages)
     # What the release check scans is what the bundle will hold.
     manifest["files"] = _released_files(run_dir, manifest)
+    checked = dict(manifest["files"])
     write_manifest(run_dir / "manifest.json", manifest)
     try:
         scan = _run_stage(registry_stages, "release", ctx)
@@ -686,12 +687,44 @@ def _finish(ctx: RunContext, manifest: dict, registry_stages: Any, run_dir: Path
         manifest["release_bundle"] = {"name": manifest["run_id"] + BUNDLE_SUFFIX}
         write_manifest(run_dir / "manifest.json", manifest)
         digest = write_bundle(run_dir, bundle_members(manifest), pending)
-        manifest["release_bundle"]["sha256"] = digest
+        final = _check_final(ctx, run_dir, pending, checked)
+        if final.get("status") == "passed" and final.get("bundle_sha256") == digest:
+            manifest["release_bundle"].update(sha256=digest,
+                                              checked_sha256=final["bundle_sha256"],
+                                              rescanned=final["rescanned"])
+        else:  # what the manifest and index added after the full check may not leave
+            pending.unlink(missing_ok=True)
+            del manifest["release_bundle"]
+            manifest["status"] = "failed"
+            manifest["disclosure_scan"] = _with_final(scan, final)
+            write_index(run_dir, manifest, ctx.languages)
+            manifest["files"] = _released_files(run_dir, manifest)
     write_manifest(run_dir / "manifest.json", manifest)
 
 
+def _with_final(scan: dict, final: dict) -> dict:
+    """The release check's record with what the check of the final bundle found added."""
+    found = [*scan.get("findings", []), *final.get("findings", [])]
+    kinds: dict[str, int] = {}
+    for finding in found:
+        kinds[finding["kind"]] = kinds.get(finding["kind"], 0) + 1
+    return {**scan, "status": "failed", "n_findings": len(found), "by_kind": kinds,
+            "findings": found, "final_bundle": final}
+
+
+def _check_final(ctx: RunContext, run_dir: Path, bundle: Path, checked: dict[str, str]
+                 ) -> dict:
+    """The release check of the bundle the run leaves, as written: its members the full check
+    read with the same bytes are not read again (the manifest and index pages are)."""
+    try:
+        return release_check(run_dir, study=ctx.study, validation=ctx.validation,
+                             prepared=ctx.prepared, bundle=bundle, checked=checked)
+    except EvalkitError as error:
+        return {"status": "failed", "error": error.render("en")}
+
+
 #: Where a run keeps its release bundle until the run folder is in place.
-PENDING_BUNDLE = Path(".work") / "release.zip"
+PENDING_BUNDLE = Path(".work") / f"pending{BUNDLE_SUFFIX}"
 
 
 def _place_bundle(run_dir: Path) -> None:

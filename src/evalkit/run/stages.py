@@ -258,7 +258,8 @@ def _identifiers(study: Any, validation: Any) -> list:
 
 
 def release_check(run_dir: Path, *, study: Any = None, validation: Any = None,
-                  prepared: Any = None) -> dict:
+                  prepared: Any = None, bundle: Path | None = None,
+                  checked: dict[str, str] | None = None) -> dict:
     """Scan what a run would release with :func:`evalkit.check_disclosure`.
 
     What is scanned is what the run's release bundle holds: ``manifest.json`` and the files it
@@ -267,6 +268,11 @@ def release_check(run_dir: Path, *, study: Any = None, validation: Any = None,
     the study's identifying columns (from the validation report, when there is one), its
     listed names, its key, absolute paths of the machine (the home, the study's and the
     reports' folders), and small counts in the tables the manifest declares.
+
+    ``bundle`` is a bundle already written (the final one): it is scanned as it is, the files
+    of ``checked`` (path → SHA-256, those a full check passed) that it holds unchanged are not
+    read again (see :func:`evalkit.check_disclosure`); the result then has ``bundle_sha256``,
+    the digest of the bundle scanned, and ``rescanned``, the members read again.
 
     Returns
     -------
@@ -287,7 +293,9 @@ def release_check(run_dir: Path, *, study: Any = None, validation: Any = None,
                   "machine_paths": [str(Path(study.root).resolve()),
                                     str(Path(run_dir).resolve().parent.parent)]}
     manifest_file = Path(run_dir) / "manifest.json"
-    if manifest_file.is_file():
+    if bundle is not None:
+        findings = check_disclosure(bundle, update_manifest=False, checked=checked, **inputs)
+    elif manifest_file.is_file():
         members = bundle_members(json.loads(manifest_file.read_text(encoding="utf-8")))
         trial = Path(run_dir) / ".work" / f"check{BUNDLE_SUFFIX}"
         try:
@@ -300,6 +308,9 @@ def release_check(run_dir: Path, *, study: Any = None, validation: Any = None,
                                     **inputs)
     result = scan_summary(findings, scanned_files=findings.attrs.get("scanned_files", 0))
     result.pop("bundle", None)  # the trial bundle's name; the run records its own bundle
+    if bundle is not None:
+        result["bundle_sha256"] = findings.attrs["bundle_sha256"]
+        result["rescanned"] = findings.attrs.get("rescanned", [])
     result["findings"] = json.loads(findings.to_json(orient="records", force_ascii=False))
     return result
 

@@ -112,7 +112,9 @@ def quote_bank(segments: pd.DataFrame, *, code: Any = None, level: str = "code",
         - ``code_path``, ``site``, ``group``: the cell (with ``min_cell``, the site or role the
           attribution drops is missing here too);
         - ``rank``: 1 for the first quote of the cell;
-        - ``segment_id``: the coded segment, to trace the quote back (not a person);
+        - ``segment_id``: the coded segment, to trace the quote back (not a person; after
+          :func:`evalkit.prepare.study.prepare_study`, a keyed pseudonym that leads to the
+          private segment file only with the key);
         - ``quote``: the scrubbed, trimmed text;
         - ``language``: the language the quote is in (``fr``, ``en``, another declared code,
           or missing when it cannot be told), for pages to mark a quote in another language;

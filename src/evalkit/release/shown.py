@@ -1,0 +1,426 @@
+"""The numbers pages, the brief and notebooks show, read back and held against the released
+tables: the part of the release check that reads what a person reads.
+
+Every table evalkit renders says where its numbers come from. In HTML (pages, the brief,
+notebook outputs) the box around a table names its released table (``data-table``), each row
+its keys (``data-row``, JSON: ``{"site": "A"}``) and each cell the released columns it shows
+(``data-column``, space-separated) with any further keys of its own (``data-where``, JSON:
+the columns of a pivoted table). In a Word document a hidden bookmark ``_ek_table_<k>`` in the
+first cell of a table points to the document variable ``evalkit_table_<k>`` holding the same
+origin as JSON (``{"table": ..., "rows": [...], "columns": [...], "wheres": [...]}``).
+
+:func:`shown_findings` parses the shown numbers back (French and English formats, ``12,5 %``,
+intervals ``[a ; b]``) and reports a cell that shows a number where the released table hides
+it, a count of people that differs from the released one, and a count of people the tables do
+not release at all. A shown number that matches the released one adds no relation: the
+attacker's audit of the tables (:mod:`evalkit.release.audit`) stays the attack.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evalkit.analyse.catalogue import COUNT_ROLES, TableSpec, UnknownTableError, catalogue
+from evalkit.release.audit import _key_text, _numbers
+
+__all__ = ["DOCX_BOOKMARK", "DOCX_VARIABLE", "ShownCell", "docx_cells", "html_cells",
+           "origin_columns", "origin_key", "shown_findings", "shown_numbers"]
+
+#: The name of a Word table's hidden bookmark (``_ek_table_<k>``) and of the document variable
+#: holding its origin (``evalkit_table_<k>``).
+DOCX_BOOKMARK = "_ek_table_"
+DOCX_VARIABLE = "evalkit_table_"
+#: The kinds of finding of this check (see :func:`shown_findings`).
+SHOWN_KINDS: tuple[str, ...] = ("shown_hidden", "shown_differs", "shown_unreleased")
+
+
+def origin_key(values: Mapping[str, Any]) -> str:
+    """The keys of a rendered row (or a cell's further keys) as the ``data-row`` attribute
+    holds them: JSON, values as the released CSV writes them.
+
+    Examples
+    --------
+    >>> origin_key({"site": "A", "wave": 1.0})
+    '{"site":"A","wave":"1"}'
+    """
+    return json.dumps({str(k): _key_text(v) for k, v in values.items()}, ensure_ascii=False,
+                      separators=(",", ":"))
+
+
+def origin_columns(columns: Iterable[str]) -> str:
+    """The released columns a rendered cell shows, as ``data-column`` holds them.
+
+    >>> origin_columns(["ci_low", "ci_high"])
+    'ci_low ci_high'
+    """
+    return " ".join(str(c) for c in columns)
+
+
+@dataclass(frozen=True)
+class ShownCell:
+    """One rendered cell with its origin: ``place`` in its file, released ``table``, row
+    ``key`` (column or role → value), released ``columns`` it shows, its ``text`` and the
+    language of the page (None when the page does not say)."""
+
+    place: str
+    table: str
+    key: dict[str, str | None]
+    columns: tuple[str, ...]
+    text: str
+    lang: str | None = None
+
+
+# -- reading numbers -------------------------------------------------------------------------
+_NUMBER = re.compile(r"[-\u2212]?\d(?:[\d\u00a0\u202f\u2009 .,]*\d)?")
+
+
+def shown_numbers(text: str, lang: str | None = None) -> list[float]:
+    """The numbers a cell shows, in French or English formats.
+
+    French writes ``1 234,5`` (spaces, often no-break, between thousands; a decimal comma),
+    English ``1,234.5``; percentages keep their number (``12,5 %`` is 12.5); an interval
+    ``[0,12 ; 0,45]`` gives two numbers. Without a language, a comma followed by exactly three
+    digits is read as a thousands separator only when a point follows it.
+
+    Examples
+    --------
+    >>> shown_numbers("12,5 %", "fr"), shown_numbers("1,234", "en"), shown_numbers("1 234", "fr")
+    ([12.5], [1234.0], [1234.0])
+    >>> shown_numbers("[0,12 ; 0,45]", "fr"), shown_numbers("x", "fr"), shown_numbers("–")
+    ([0.12, 0.45], [], [])
+    >>> shown_numbers("< 0.001", "en"), shown_numbers("\u22120,5", "fr")
+    ([0.001], [-0.5])
+    """
+    found = []
+    for match in _NUMBER.finditer(text):
+        raw = re.sub(r"[\u00a0\u202f\u2009 ]", "", match.group()).replace("\u2212", "-")
+        if lang == "fr" or (lang is None and "," in raw and "." not in raw
+                            and not re.fullmatch(r"-?\d{1,3}(,\d{3})+", raw)):
+            raw = raw.replace(".", "").replace(",", ".")
+        else:
+            raw = raw.replace(",", "")
+        try:
+            found.append(float(raw))
+        except ValueError:
+            continue
+    return found
+
+
+# -- reading rendered tables -----------------------------------------------------------------
+def _ancestor(element: Any, attribute: str) -> Any:
+    while element is not None and element.get(attribute) is None:
+        element = element.getparent()
+    return element
+
+
+def _json(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def html_cells(text: str, *, prefix: str = "", lang: str | None = None) -> list[ShownCell]:
+    """The cells with an origin of an HTML document (or fragment), in document order.
+
+    ``place`` is ``<table>:row[i]:<columns>``, ``i`` counting the rows of the table's box
+    from 1 (its header row first).
+
+    Examples
+    --------
+    >>> page = ("<div data-table='tokenism_rates'><table><tr><th>n</th></tr>"
+    ...         "<tr data-row='{\\"site\\":\\"A\\"}'><td data-column='n_consulted'>12</td>"
+    ...         "</tr></table></div>")
+    >>> html_cells(page, lang="fr")
+    [ShownCell(place='tokenism_rates:row[2]:n_consulted', table='tokenism_rates', key={'site': 'A'}, columns=('n_consulted',), text='12', lang='fr')]
+    """
+    if "data-column" not in text:
+        return []
+    from lxml import etree  # heavy: imported where used (a dependency of python-docx)
+
+    root = etree.fromstring(text, etree.HTMLParser(huge_tree=True))
+    if root is None:
+        return []
+    cells: list[ShownCell] = []
+    rows: dict[Any, dict[Any, int]] = {}
+    for cell in root.iterfind(".//*[@data-column]"):
+        row = next((a for a in cell.iterancestors("tr")), None)
+        box = _ancestor(row if row is not None and row.get("data-table") else cell,
+                        "data-table")
+        if box is None:
+            continue
+        table = box.get("data-table")
+        if box not in rows:
+            rows[box] = {tr: i for i, tr in enumerate(box.iter("tr"), start=1)}
+        where = _ancestor(cell, "lang")
+        columns = tuple(cell.get("data-column", "").split())
+        number = rows[box].get(row, 0)
+        cells.append(ShownCell(
+            f"{prefix}{table}:row[{number}]:{'+'.join(columns)}", table,
+            {**_json(row.get("data-row") if row is not None else None),
+             **_json(cell.get("data-where"))},
+            columns, "".join(cell.itertext()).strip(),
+            where.get("lang") if where is not None else lang))
+    return cells
+
+
+def docx_cells(path: str | Path, *, lang: str | None = None) -> list[ShownCell]:
+    """The cells with an origin of a Word document: the tables whose first cell holds a
+    bookmark ``_ek_table_<k>`` with a document variable ``evalkit_table_<k>``."""
+    from lxml import etree  # heavy: imported where used (a dependency of python-docx)
+
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+    def tag(name: str) -> str:
+        return f"{{{w}}}{name}"
+
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        body = etree.fromstring(archive.read("word/document.xml"))
+        settings = etree.fromstring(archive.read("word/settings.xml")) \
+            if "word/settings.xml" in names else None
+    origins = {}
+    if settings is not None:
+        for var in settings.iter(tag("docVar")):
+            name = var.get(tag("name"), "")
+            if name.startswith(DOCX_VARIABLE):
+                origins[name[len(DOCX_VARIABLE):]] = _json(var.get(tag("val")))
+    cells: list[ShownCell] = []
+    for number, table in enumerate(body.iter(tag("tbl")), start=1):
+        marks = [b.get(tag("name"), "") for b in table.iter(tag("bookmarkStart"))]
+        ids = [m[len(DOCX_BOOKMARK):] for m in marks if m.startswith(DOCX_BOOKMARK)]
+        origin = origins.get(ids[0]) if ids else None
+        if not origin or not origin.get("table"):
+            continue
+        rows = origin.get("rows") or []
+        columns = origin.get("columns") or []
+        wheres = origin.get("wheres") or []
+        for r, row in enumerate(table.findall(tag("tr"))):
+            if r == 0:
+                continue  # the header
+            key = rows[r - 1] if r - 1 < len(rows) and isinstance(rows[r - 1], dict) else {}
+            for c, cell in enumerate(row.findall(tag("tc"))):
+                source = str(columns[c]).split() if c < len(columns) and columns[c] else []
+                if not source:
+                    continue
+                where = wheres[c] if c < len(wheres) and isinstance(wheres[c], dict) else {}
+                text = "".join(t.text or "" for t in cell.iter(tag("t"))).strip()
+                cells.append(ShownCell(
+                    f"table[{number}]:row[{r + 1}]:cell[{c + 1}] ({origin['table']}:"
+                    f"{'+'.join(source)})", str(origin["table"]), {**key, **where},
+                    tuple(source), text, lang))
+    return cells
+
+
+def notebook_cells(data: bytes) -> list[ShownCell]:
+    """The cells with an origin of the HTML outputs of an executed notebook."""
+    notebook = json.loads(data.decode("utf-8"))
+    cells: list[ShownCell] = []
+    for i, cell in enumerate(notebook.get("cells", [])):
+        for j, output in enumerate(cell.get("outputs", []) or []):
+            html = (output.get("data") or {}).get("text/html")
+            if html:
+                text = "".join(html) if isinstance(html, list) else str(html)
+                cells += html_cells(text, prefix=f"cell[{i}]:output[{j}]:")
+    return cells
+
+
+def _file_lang(path: Path) -> str | None:
+    parts = path.name.lower().split(".")
+    return next((p for p in reversed(parts[:-1]) if p in ("fr", "en")), None)
+
+
+def _page_lang(text: str) -> str | None:
+    match = re.search(r"<html[^>]*\slang=['\"]?([a-zA-Z]{2})", text[:2000])
+    return match.group(1).lower() if match else None
+
+
+def file_cells(path: Path) -> list[ShownCell]:
+    """The cells with an origin of one released file (HTML, DOCX or executed notebook)."""
+    suffix = path.suffix.lower()
+    if suffix in (".html", ".htm", ".xhtml"):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        return html_cells(text, lang=_page_lang(text) or _file_lang(path))
+    if suffix == ".docx":
+        return docx_cells(path, lang=_file_lang(path))
+    if suffix == ".ipynb":
+        return notebook_cells(path.read_bytes())
+    return []
+
+
+# -- holding them against the released tables -------------------------------------------------
+class _Released:
+    """The released tables by name, with their bound specs and numbers."""
+
+    def __init__(self, tables: Mapping[str, pd.DataFrame], study: Mapping[str, Any]) -> None:
+        self.frames = {name: frame.reset_index(drop=True) for name, frame in tables.items()}
+        self.study = dict(study)
+        self._specs: dict[str, TableSpec | None] = {}
+        self._values: dict[tuple[str, str], np.ndarray] = {}
+        self._index: dict[tuple[str, tuple[str, ...]], dict[tuple, list[int]]] = {}
+        self._hidden: dict[str, np.ndarray] = {}
+        self._columns: dict[str, set[str]] = {}
+        self._people: dict[tuple[str, str], bool] = {}
+
+    def spec(self, name: str) -> TableSpec | None:
+        if name not in self._specs:
+            try:
+                self._specs[name] = catalogue().spec(name, study=self.study)
+            except UnknownTableError:
+                self._specs[name] = None
+        return self._specs[name]
+
+    def columns(self, name: str) -> set[str]:
+        if name not in self._columns:
+            self._columns[name] = set(self.frames[name].columns)
+        return self._columns[name]
+
+    def counts_people(self, name: str, column: str) -> bool:
+        if (name, column) not in self._people:
+            self._people[(name, column)] = _counts_people(self.spec(name), column)
+        return self._people[(name, column)]
+
+    def values(self, name: str, column: str) -> np.ndarray:
+        if (name, column) not in self._values:
+            self._values[(name, column)] = _numbers(self.frames[name], column)
+        return self._values[(name, column)]
+
+    def key_column(self, name: str, key: str) -> str | None:
+        if key in self.columns(name):
+            return key
+        spec = self.spec(name)
+        column = spec.key(key) if spec is not None else None
+        return column if column in self.columns(name) else None
+
+    def rows(self, name: str, key: Mapping[str, Any]) -> np.ndarray | None:
+        """Positions of the rows of ``name`` with ``key``; None when a key is not a column."""
+        columns = [self.key_column(name, wanted) for wanted in key]
+        if any(c is None for c in columns):
+            return None
+        order = tuple(sorted(range(len(columns)), key=lambda i: str(columns[i])))
+        names = tuple(str(columns[i]) for i in order)
+        if (name, names) not in self._index:
+            frame = self.frames[name]
+            texts = [frame[c].map(_key_text).tolist() for c in names]
+            index: dict[tuple, list[int]] = {}
+            for position, values in enumerate(zip(*texts, strict=True) if names
+                                              else [()] * len(frame)):
+                index.setdefault(values, []).append(position)
+            self._index[(name, names)] = index
+        values = list(key.values())
+        wanted = tuple(_key_text(values[i]) for i in order)
+        return np.array(self._index[(name, names)].get(wanted, []), dtype=int)
+
+    def hidden(self, name: str, rows: np.ndarray) -> np.ndarray:
+        """Whether each of ``rows`` is flagged ``suppressed`` (every row, without a flag)."""
+        if name not in self._hidden:
+            frame = self.frames[name]
+            if "suppressed" not in frame.columns:
+                self._hidden[name] = np.ones(len(frame), dtype=bool)
+            else:
+                flag = frame["suppressed"].map(_key_text).astype("string").str.casefold()
+                self._hidden[name] = flag.isin(["true", "1", "vrai"]).to_numpy(dtype=bool)
+        return self._hidden[name][rows]
+
+
+def _counts_people(spec: TableSpec | None, column: str) -> bool:
+    if spec is None or not spec.has_column(column):
+        return False
+    found = spec.column(column)
+    return found.role in COUNT_ROLES and found.counts_people
+
+
+def _cell_findings(cell: ShownCell, released: _Released) -> list[tuple[str, str, str]]:
+    numbers = shown_numbers(cell.text, cell.lang)
+    if not numbers:
+        return []  # the marker, a dash, words: nothing to hold against the tables
+    spec = released.spec(cell.table)
+    if spec is None and cell.table not in released.frames:
+        return []  # not a table of the catalogue: nothing says what its cells count
+    people = [c for c in cell.columns if released.counts_people(cell.table, c)]
+    rows = released.rows(cell.table, cell.key) if cell.table in released.frames else None
+    if rows is None or not len(rows) or \
+            not set(cell.columns) <= released.columns(cell.table):
+        if people:
+            return [(cell.place, "shown_unreleased",
+                     f"{'+'.join(people)} ({_where(cell.key)}): not in the released tables")]
+        return []
+    hidden = released.hidden(cell.table, rows)
+    for column in cell.columns:
+        values = released.values(cell.table, column)[rows]
+        if (np.isnan(values) & hidden).any():
+            return [(cell.place, "shown_hidden",
+                     f"{column} ({_where(cell.key)}): a number where the table hides it")]
+    if len(people) == 1 and len(cell.columns) == 1 and len(numbers) == 1:
+        values = released.values(cell.table, people[0])[rows]
+        known = values[~np.isnan(values)]
+        expected = ({float(known[0])} if len(known) and (known == known[0]).all() else set())
+        expected.add(float(known.sum()))
+        if not any(abs(numbers[0] - e) < 0.5 for e in expected):
+            return [(cell.place, "shown_differs",
+                     f"{people[0]} ({_where(cell.key)}): the table releases "
+                     f"{float(known.sum()):g}")]
+    return []
+
+
+def _where(key: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in key.items()) or "-"
+
+
+def shown_findings(folder: str | Path, files: Iterable[Path],
+                   tables: Mapping[str, pd.DataFrame], *,
+                   study: Mapping[str, Any] | None = None) -> list[tuple[str, str, str, str]]:
+    """Hold the numbers the HTML, DOCX and notebook ``files`` of ``folder`` show against the
+    released ``tables``.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The folder released (a run folder or an extracted bundle).
+    files : iterable of Path
+        Its files; HTML, DOCX and ``.ipynb`` files are read, others skipped.
+    tables : mapping of str to DataFrame
+        The released tables by name, as text (:func:`evalkit.release.audit.read_released`).
+    study : mapping, optional
+        The study's catalogue parameters (which columns hold site, wave and group).
+
+    Returns
+    -------
+    list of (file, place, kind, excerpt)
+        One finding per cell: ``shown_hidden`` (a number shown where the released table has
+        the suppression marker), ``shown_differs`` (a count of people other than the
+        released one: the page would carry a relation the tables do not) or
+        ``shown_unreleased`` (a count of people the tables do not release). The place is the
+        cell: ``table:row[i]:column`` in HTML (after ``cell[i]:output[j]:`` in a notebook),
+        ``table[k]:row[i]:cell[j]`` in a Word document.
+
+    Notes
+    -----
+    A shown number that equals the released one adds no relation an attacker could use: the
+    attack on the released tables (:func:`evalkit.release.audit.audit_tables`) covers it.
+    A count of people shown in a cell of a pivoted table (its further keys in
+    ``data-where``) may stand for several released rows: it must equal their sum, or the
+    value they all hold.
+    """
+    folder = Path(folder)
+    released = _Released(tables, study or {})
+    out = []
+    for path in files:
+        if path.suffix.lower() not in (".html", ".htm", ".xhtml", ".docx", ".ipynb"):
+            continue
+        relative = path.relative_to(folder).as_posix()
+        for cell in file_cells(path):
+            out += [(relative, *finding) for finding in _cell_findings(cell, released)]
+    return out
