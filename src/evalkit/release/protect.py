@@ -21,11 +21,8 @@ from evalkit.release.audit import (
     Cell,
     Relation,
     _components,
-    _matrix,
-    _Tables,
-    audit_tables,
+    _numbers,
     highs_model,
-    intervals,
     relations,
     small_range,
 )
@@ -46,73 +43,203 @@ def _requirement(value: float, policy: Any) -> tuple[float, float]:
     return max(value - low, 0.0), max(high - value, 0.0)
 
 
-def _solve_cover(size: int, eq: tuple, le: tuple, values: np.ndarray, hidden: np.ndarray,
-                 cost: np.ndarray, needs: list[tuple[int, float, float]],
-                 big: float, allowed: np.ndarray | None = None) -> np.ndarray | None:
-    """The cheapest set of cells to hide so that each need ``(cell, down, up)`` is met (None
-    when no choice among the ``allowed`` cells meets them).
+class _Component:
+    """One group of linked cells: its relations as one sparse matrix over its cells, the
+    cells' true values, the attacker's linear program over it and the values the cells were
+    seen to take in feasible tables.
 
-    For each need and direction, a witness ``y`` (a change of the hidden cells that keeps
-    every relation) moves the cell by at least the protection level: ``A y = 0``,
-    ``G y ≤ h − G x``, ``−x ≤ y ≤ big`` on hidden cells and ``y = 0`` on shown ones (the model
-    of Fischetti & Salazar-González 2001, with the witnesses written out).
+    Hiding more cells only widens what the attacker may believe (a table that kept every
+    relation with fewer cells hidden still keeps them), so a value seen once stays possible
+    for the rest of the run: a cell seen below ``x − down`` and above ``x + up`` is protected
+    without solving anything.
     """
-    from scipy.sparse import bmat, csr_matrix, identity
 
-    a_eq, _ = _matrix(*eq, size)
-    a_ub, b_ub = _matrix(*le, size)
-    slack = None if a_ub is None else np.asarray(b_ub - a_ub @ values).ravel()
-    witnesses = [(cell, -down) for cell, down, _ in needs if down > 0] + \
-                [(cell, up) for cell, _, up in needs if up > 0]
-    k = len(witnesses)
-    # variables: z (size), then one y (size) per witness
-    blocks_rows = []
-    lower_rhs, upper_rhs = [], []
-    for w in range(k):
-        if a_eq is not None:
-            row = [None] * (k + 1)
-            row[0] = csr_matrix(a_eq.shape)
-            row[w + 1] = a_eq
-            for j in range(k):
-                if row[j + 1] is None:
-                    row[j + 1] = csr_matrix(a_eq.shape)
-            blocks_rows.append(row)
-            lower_rhs.append(np.zeros(a_eq.shape[0]))
-            upper_rhs.append(np.zeros(a_eq.shape[0]))
-        if a_ub is not None:
-            row = [csr_matrix(a_ub.shape) if j != w else a_ub for j in range(k)]
-            blocks_rows.append([csr_matrix(a_ub.shape), *row])
-            lower_rhs.append(np.full(a_ub.shape[0], -np.inf))
-            upper_rhs.append(slack)
-        # y ≤ big z  and  −x z ≤ y  (y − big z ≤ 0, y + x z ≥ 0)
-        ident = identity(size, format="csr")
-        row = [csr_matrix((size, size)) for _ in range(k)]
-        row[w] = ident
-        blocks_rows.append([-big * ident, *row])
-        lower_rhs.append(np.full(size, -np.inf))
-        upper_rhs.append(np.zeros(size))
-        row = [csr_matrix((size, size)) for _ in range(k)]
-        row[w] = ident
-        blocks_rows.append([csr_matrix(np.diag(values)), *row])
-        lower_rhs.append(np.zeros(size))
-        upper_rhs.append(np.full(size, np.inf))
-    matrix = bmat(blocks_rows, format="csr")
-    lower = np.concatenate([hidden.astype(float), np.full(k * size, -np.inf)])
-    upper = np.concatenate([np.ones(size) if allowed is None else (allowed | hidden)
-                            .astype(float), np.full(k * size, np.inf)])
-    for w, (cell, move) in enumerate(witnesses):
-        at = size + w * size + cell
-        if move > 0:
-            lower[at] = move
-        else:
-            upper[at] = move
-    objective = np.concatenate([np.where(hidden, 0.0, cost), np.zeros(k * size)])
-    integrality = np.concatenate([np.ones(size), np.zeros(k * size)])
-    solution = _milp(objective, matrix, np.concatenate(lower_rhs), np.concatenate(upper_rhs),
-                     lower, upper, integrality)
-    if solution is None:  # no way to protect with these cells
-        return None
-    return hidden | (solution[:size] > 0.5)
+    def __init__(self, found: list[Relation], rels: list[int], members: list[Cell],
+                 values: np.ndarray) -> None:
+        from scipy.sparse import csr_matrix
+
+        local = {cell: i for i, cell in enumerate(members)}
+        rows, cols, data = [], [], []
+        constant = np.empty(len(rels))
+        self.equal = np.empty(len(rels), dtype=bool)
+        for line, j in enumerate(rels):
+            relation = found[j]
+            for cell, coef in relation.terms.items():
+                rows.append(line)
+                cols.append(local[cell])
+                data.append(coef)
+            constant[line] = relation.constant
+            self.equal[line] = relation.kind == "eq"
+        self.members = members
+        self.local = local
+        self.x = np.asarray(values, dtype=float)
+        self.size = len(members)
+        self.matrix = csr_matrix((data, (rows, cols)), shape=(len(rels), self.size))
+        self.rhs = -constant
+        # room left in each inequality by the true table (zero, up to rounding, for equalities)
+        self.slack = np.maximum(self.rhs - self.matrix @ self.x, 0.0)
+        self.pattern = (abs(self.matrix) > 0).astype(float).tocsr()
+        self.pattern_t = self.pattern.T.tocsr()
+        self.long = np.flatnonzero(np.diff(self.pattern.indptr) > NEAR)
+        self.cost = self.x + 1.0  # information lost: the people hidden, and the cell itself
+        self.seen_low = self.x.copy()
+        self.seen_high = self.x.copy()
+        self._lp: Any = None
+        self._lp_mask = np.zeros(self.size, dtype=bool)
+
+    # -- what the attacker can compute ------------------------------------------------------
+    def _attacker(self, mask: np.ndarray) -> Any:
+        """The attacker's linear program with the cells of ``mask`` hidden (non-negative,
+        free) and the others fixed at their value: built once, its bounds updated."""
+        if self._lp is None:
+            self._lp = highs_model(self.matrix, np.where(self.equal, self.rhs, -np.inf),
+                                   self.rhs, cost=np.zeros(self.size), col_lower=self.x,
+                                   col_upper=self.x)
+        changed = np.flatnonzero(mask != self._lp_mask)
+        if changed.size:
+            hide = mask[changed]
+            self._lp.changeColsBounds(changed.size, changed.astype(np.int32),
+                                      np.where(hide, 0.0, self.x[changed]),
+                                      np.where(hide, np.inf, self.x[changed]))
+            self._lp_mask = mask.copy()
+        return self._lp
+
+    def _extreme(self, at: int, mask: np.ndarray, *, largest: bool) -> float:
+        import highspy  # heavy: imported where used
+
+        lp = self._attacker(mask)
+        lp.changeColCost(at, 1.0)
+        lp.changeObjectiveSense(highspy.ObjSense.kMaximize if largest
+                                else highspy.ObjSense.kMinimize)
+        lp.run()
+        lp.changeColCost(at, 0.0)
+        status = lp.getModelStatus()
+        if status == highspy.HighsModelStatus.kOptimal:
+            self.observe(np.asarray(lp.getSolution().col_value, dtype=float))
+            return float(lp.getSolution().col_value[at])
+        if status in (highspy.HighsModelStatus.kUnbounded,
+                      highspy.HighsModelStatus.kUnboundedOrInfeasible):
+            return math.inf if largest else -math.inf
+        return self.x[at]  # the true table is feasible: an infeasible program proves nothing
+
+    def observe(self, table: np.ndarray) -> None:
+        """Remember the values of a table the attacker cannot rule out."""
+        np.minimum(self.seen_low, table, out=self.seen_low)
+        np.maximum(self.seen_high, table, out=self.seen_high)
+
+    def protected(self, at: int, mask: np.ndarray, down: float, up: float) -> bool:
+        """Whether the attacker's interval of cell ``at`` reaches ``down`` below and ``up``
+        above its value with the cells of ``mask`` hidden (a linear program only for the
+        directions no table seen so far settles)."""
+        tolerance = 1e-7
+        if (self.seen_low[at] > self.x[at] - down + tolerance
+                and self._extreme(at, mask, largest=False) > self.x[at] - down + tolerance):
+            return False
+        return bool(self.seen_high[at] >= self.x[at] + up - tolerance
+                    or self._extreme(at, mask, largest=True) >= self.x[at] + up - tolerance)
+
+    def interval(self, at: int, mask: np.ndarray, level: float) -> tuple[float, float]:
+        """The attacker's interval of cell ``at`` in whole counts, as the audit rounds it, or
+        an inner interval at least ``level`` wide when the tables seen already show one."""
+        low = math.ceil(self.seen_low[at] - 1e-6)
+        high = math.floor(self.seen_high[at] + 1e-6)
+        if high - low >= level:
+            return float(low), float(high)
+        low = self._extreme(at, mask, largest=False)
+        high = self._extreme(at, mask, largest=True)
+        return (max(0.0, float(math.ceil(low - 1e-6))),
+                float(math.floor(high + 1e-6)) if math.isfinite(high) else math.inf)
+
+    # -- where complements are looked for ---------------------------------------------------
+    def near(self, at: int, hops: int, mask: np.ndarray) -> np.ndarray:
+        """Cells at most ``hops`` relations away from cell ``at``. Through a long relation (a
+        sum over many sites) only its hidden cells and its :data:`NEAR` cheapest shown
+        cells are reached: complements are looked for among them first."""
+        cells = np.zeros(self.size, dtype=bool)
+        cells[at] = True
+        frontier = cells.copy()
+        seen_rows = np.zeros(self.matrix.shape[0], dtype=bool)
+        is_long = np.zeros(self.matrix.shape[0], dtype=bool)
+        is_long[self.long] = True
+        for _ in range(hops):
+            rows = (self.pattern @ frontier.astype(float)) > 0
+            rows &= ~seen_rows
+            seen_rows |= rows
+            step = (self.pattern_t @ (rows & ~is_long).astype(float)) > 0
+            for line in np.flatnonzero(rows & is_long):
+                terms = self.pattern.indices[self.pattern.indptr[line]:
+                                             self.pattern.indptr[line + 1]]
+                shown = terms[~mask[terms]]
+                step[terms[mask[terms]]] = True
+                step[shown[np.argsort(self.cost[shown], kind="stable")[:NEAR]]] = True
+            frontier = step & ~cells
+            cells |= step
+        return np.flatnonzero(cells)
+
+    # -- the cell suppression program ---------------------------------------------------------
+    def cover(self, movable: np.ndarray, mask: np.ndarray,
+              needs: list[tuple[int, float, float]]) -> np.ndarray | None:
+        """The cheapest cells to hide among ``movable`` so that each need ``(cell, down,
+        up)`` is met; the new hidden mask, or None when no choice among them meets them.
+
+        For each need and direction, a witness ``y`` (a change of the hidden cells that keeps
+        every relation) moves the cell by its protection level: ``A y = 0``, ``G y ≤ h − G x``,
+        ``−x z ≤ y ≤ M z`` (the model of Fischetti & Salazar-González 2001, with the witnesses
+        written out). Only the cells of ``movable`` move (the others keep ``y = 0``), and every
+        relation that holds one of them is kept: a witness found here is one of the whole
+        component. The program is built as one sparse matrix:
+        ``[[1_k ⊗ Z, I_k ⊗ Y]]`` with ``Y`` the relations and links of one witness.
+        """
+        from scipy.sparse import csr_matrix, diags, hstack, identity, kron, vstack
+
+        movable = np.asarray(movable)
+        n = movable.size
+        rows = np.flatnonzero(self.pattern[:, movable].getnnz(axis=1) if n else [])
+        a = self.matrix[rows][:, movable]
+        equal = self.equal[rows]
+        slack = self.slack[rows]
+        x = self.x[movable]
+        hidden = mask[movable]
+        free = np.flatnonzero(~hidden)  # cells that may be hidden now
+        witnesses = [(at, -down) for at, down, _ in needs if down > 0] + \
+                    [(at, up) for at, _, up in needs if up > 0]
+        k = len(witnesses)
+        if k == 0:
+            return mask.copy()
+        big = float(x.sum() + max(abs(m) for _, m in witnesses) + 1)
+        pick = identity(n, format="csr")[free]
+        one = vstack([a, pick, pick], format="csr")
+        link = vstack([csr_matrix((a.shape[0], n)), -big * pick, pick @ diags(x)],
+                      format="csr")
+        matrix = hstack([kron(np.ones((k, 1)), link), kron(identity(k), one)], format="csc")
+        lower_one = np.concatenate([np.where(equal, 0.0, -np.inf),
+                                    np.full(free.size, -np.inf), np.zeros(free.size)])
+        upper_one = np.concatenate([np.where(equal, 0.0, slack), np.zeros(free.size),
+                                    np.full(free.size, np.inf)])
+        position = {cell: i for i, cell in enumerate(movable.tolist())}
+        y_lower = np.tile(-x, k)
+        y_upper = np.full(k * n, big)
+        for w, (at, move) in enumerate(witnesses):
+            where = w * n + position[at]
+            if move > 0:
+                y_lower[where] = move
+            else:
+                y_upper[where] = move
+        col_lower = np.concatenate([hidden.astype(float), y_lower])
+        col_upper = np.concatenate([np.ones(n), y_upper])
+        cost = np.concatenate([np.where(hidden, 0.0, self.cost[movable]), np.zeros(k * n)])
+        integrality = np.concatenate([np.ones(n), np.zeros(k * n)])
+        solution = _milp(cost, matrix, np.tile(lower_one, k), np.tile(upper_one, k),
+                         col_lower, col_upper, integrality)
+        if solution is None:  # no way to protect with these cells
+            return None
+        out = mask.copy()
+        out[movable] |= solution[:n] > 0.5
+        for w in range(k):  # each witness is a table the attacker cannot rule out
+            table = self.x.copy()
+            table[movable] += solution[n + w * n:n + (w + 1) * n]
+            self.observe(table)
+        return out
 
 
 def _milp(objective: np.ndarray, matrix: Any, row_lower: np.ndarray, row_upper: np.ndarray,
@@ -135,102 +262,38 @@ def _milp(objective: np.ndarray, matrix: Any, row_lower: np.ndarray, row_upper: 
     return np.asarray(solver.getSolution().col_value, dtype=float)
 
 
-def _component_problem(found: list[Relation], rels: list[int], members: list[Cell]
-                       ) -> tuple[dict[Cell, int], tuple, tuple]:
-    local = {cell: i for i, cell in enumerate(members)}
-    eq: tuple[list, list, list, list] = ([], [], [], [])
-    le: tuple[list, list, list, list] = ([], [], [], [])
-    for j in rels:
-        relation = found[j]
-        rows, cols, data, rhs = eq if relation.kind == "eq" else le
-        line = len(rhs)
-        for cell, coef in relation.terms.items():
-            rows.append(line)
-            cols.append(local[cell])
-            data.append(coef)
-        rhs.append(-relation.constant)
-    return local, eq, le
-
-
-def _protect_component(found: list[Relation], rels: list[int], members: list[Cell],
-                       values: dict[Cell, float], hidden: set[Cell],
-                       needs: dict[Cell, tuple[float, float]], *, exact: bool) -> set[Cell]:
-    """Hide more cells of one component until each cell of ``needs`` is protected."""
-    local, eq, le = _component_problem(found, rels, members)
-    size = len(members)
-    x = np.array([values[c] for c in members], dtype=float)
-    mask = np.array([c in hidden for c in members])
-    cost = x + 1.0  # information lost: the people hidden, and the cell itself
-    big = float(x.sum() + max((max(d, u) for d, u in needs.values()), default=0) + 1)
-    asked = sorted((c for c in needs if c in local), key=lambda c: (-(x[local[c]]), c))
+def _protect_component(component: _Component, mask: np.ndarray,
+                       needs: dict[int, tuple[float, float]], *, exact: bool) -> np.ndarray:
+    """Hide more cells of one component until each cell of ``needs`` is protected; the new
+    hidden mask."""
+    asked = sorted(needs, key=lambda at: (-component.x[at], component.members[at]))
     if exact:
-        todo = [(local[c], *needs[c]) for c in asked]
-        chosen = _solve_cover(size, eq, le, x, mask, cost, todo, big)
-        return {c for c, m in zip(members, mask if chosen is None else chosen, strict=True)
-                if m}
+        todo = [(at, *needs[at]) for at in asked
+                if not component.protected(at, mask, *needs[at])]
+        chosen = component.cover(np.arange(component.size), mask, todo) if todo else None
+        return mask if chosen is None else chosen
     # One cell at a time, largest first; a cell the cells hidden so far already protect costs
-    # nothing (checked by the attacker's linear programs first). Complements are looked for
-    # near the cell first (cells linked to it through at most HOPS relations), then further.
-    touching: dict[Cell, list[int]] = {}
-    for j in rels:
-        for c in found[j].terms:
-            touching.setdefault(c, []).append(j)
-    for cell in asked:
-        down, up = needs[cell]
-        if _protected(found, rels, members, x, mask, local[cell], down, up):
+    # nothing. Complements are looked for near the cell first (cells linked to it through at
+    # most HOPS relations), then in the whole component.
+    for at in asked:
+        down, up = needs[at]
+        if component.protected(at, mask, down, up):
             continue
         for hops in (*HOPS, None):
-            if hops is None:
-                near_rels, reach = rels, None
-            else:
-                reach, _ = _reach(cell, hops, touching, found)
-                near_rels = sorted({j for c in reach for j in touching.get(c, ())})
-            near_cells = list(dict.fromkeys(c for j in near_rels for c in found[j].terms))
-            where = [local[c] for c in near_cells]
-            allowed = np.array([reach is None or c in reach for c in near_cells])
-            _, eq_near, le_near = _component_problem(found, near_rels, near_cells)
-            chosen = _solve_cover(len(near_cells), eq_near, le_near, x[where], mask[where],
-                                  cost[where], [(near_cells.index(cell), down, up)], big,
-                                  allowed=allowed)
+            movable = (np.arange(component.size) if hops is None
+                       else component.near(at, hops, mask))
+            chosen = component.cover(movable, mask, [(at, down, up)])
             if chosen is not None:
-                mask[where] = chosen
+                mask = chosen
                 break
-    return {c for c, m in zip(members, mask, strict=True) if m}
+    return mask
 
 
 #: How far from a cell its complements are looked for first (relations away), in turn.
 HOPS: tuple[int, ...] = (2, 3)
-
-
-def _reach(cell: Cell, hops: int, touching: Mapping[Cell, list[int]],
-           found: list[Relation]) -> tuple[set[Cell], set[int]]:
-    cells, relations_seen, frontier = {cell}, set(), {cell}
-    for _ in range(hops):
-        step = {j for c in frontier for j in touching.get(c, ())} - relations_seen
-        relations_seen |= step
-        frontier = {c for j in step for c in found[j].terms} - cells
-        cells |= frontier
-    return cells, relations_seen
-
-
-def _protected(found: list[Relation], rels: list[int], members: list[Cell], x: np.ndarray,
-               mask: np.ndarray, at: int, down: float, up: float) -> bool:
-    """Whether the attacker's interval of cell ``at`` already reaches ``down`` below and
-    ``up`` above its value, given the hidden cells ``mask``."""
-    cells = [c for c, m in zip(members, mask, strict=True) if m]
-    shown = {c: v for c, v, m in zip(members, x, mask, strict=True) if not m}
-    folded = []
-    for j in rels:
-        relation = found[j]
-        terms = {c: a for c, a in relation.terms.items() if c not in shown}
-        constant = relation.constant + sum(a * shown[c] for c, a in relation.terms.items()
-                                           if c in shown)
-        if terms:
-            folded.append(Relation(terms, constant, relation.kind, relation.about))
-    target = members[at]
-    found_bounds = intervals(cells, folded, [target])
-    lower, upper, _ = found_bounds.get(target, (0.0, math.inf, []))
-    return lower <= x[at] - down + 1e-9 and upper >= x[at] + up - 1e-9
+#: Through a relation of more cells than this (a sum over sites), complements are looked for
+#: first among its hidden cells and this many of its cheapest shown ones.
+NEAR = 8
 
 
 def _specs(tables: Mapping[str, pd.DataFrame], study: Mapping[str, Any]) -> dict[str, Any]:
@@ -349,34 +412,38 @@ def protect_tables(tables: Mapping[str, pd.DataFrame], *, policy: Any,
     variables = list(dict.fromkeys(c for r in found for c in r.terms))
     if not variables:
         return released
-    numbers = _Tables(known, study)
-    values = {c: float(np.nan_to_num(numbers.values(c[0], c[2])[c[1]])) for c in variables}
+    values, hidden, people = _cells(variables, frames, released, specs)
     low, high = small_range(policy)
-    hidden = {c for c in variables if _is_hidden(released, c, frames)}
-    needs: dict[Cell, tuple[float, float]] = {}
-    for cell in hidden:
-        column = specs[cell[0]].column(cell[2])
-        if column.counts_people and low <= values[cell] <= high:
-            needs[cell] = _requirement(values[cell], policy)
     level = max(high - low, 1)
+    groups = []
+    for members_idx, rels in _components(variables, found):
+        where = np.asarray(members_idx)
+        if not hidden[where].any():
+            continue  # nothing hidden: nothing to protect, nothing to attack
+        component = _Component(found, rels, [variables[k] for k in members_idx], values[where])
+        needs = {i: _requirement(v, policy) for i, (v, h, p) in enumerate(zip(
+                 values[where], hidden[where], people[where], strict=True))
+                 if h and p and low <= v <= high}
+        groups.append((component, hidden[where].copy(), people[where], needs))
     for _ in range(MAX_ROUNDS):
-        for members_idx, rels in _components(variables, found):
-            members = [variables[k] for k in members_idx]
-            component_needs = {c: needs[c] for c in members if c in needs}
-            if not component_needs:
-                continue
-            hidden |= _protect_component(found, rels, members, values, hidden,
-                                         component_needs, exact=exact)
-        _apply(released, frames, specs, hidden)
-        audit = audit_tables({n: released[n] for n in known}, policy=policy, study=study)
         added = False
-        for cell, disclosed in zip(audit.attrs["cells"], audit["disclosed"], strict=True):
-            if not disclosed or cell not in values or cell in needs:
-                continue
-            needs[cell] = (0.0, float(level))
-            added = True
+        for g, (component, mask, counted, needs) in enumerate(groups):
+            if needs:
+                mask = _protect_component(component, mask, needs, exact=exact)
+                groups[g] = (component, mask, counted, needs)
+            # the attack, as the audit makes it: every hidden count of people
+            for at in np.flatnonzero(mask & counted):
+                lower, upper = component.interval(at, mask, level)
+                if upper - lower < level and lower <= high and upper >= low:
+                    down, up = needs.get(int(at), (0.0, 0.0))
+                    if up < level:
+                        needs[int(at)] = (down, float(level))
+                        added = True
         if not added:
             break
+    chosen = {c for component, mask, _, _ in groups
+              for c, m in zip(component.members, mask, strict=True) if m}
+    _apply(released, frames, specs, chosen)
     # Estimates on a base hidden by now go the way the row-by-row rules send them (so that
     # writing a released table again hides nothing more).
     for name, frame in released.items():
@@ -388,11 +455,24 @@ def protect_tables(tables: Mapping[str, pd.DataFrame], *, policy: Any,
     return released
 
 
-def _is_hidden(released: Mapping[str, pd.DataFrame], cell: Cell,
-               frames: Mapping[str, pd.DataFrame]) -> bool:
-    name, row, column = cell
-    return bool(pd.isna(released[name][column].iloc[row])
-                and not pd.isna(frames[name][column].iloc[row]))
+def _cells(variables: list[Cell], frames: Mapping[str, pd.DataFrame],
+           released: Mapping[str, pd.DataFrame], specs: Mapping[str, Any]
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each cell: its true value (0 when missing), whether primary suppression hid it,
+    and whether it counts people."""
+    values = np.zeros(len(variables))
+    hidden = np.zeros(len(variables), dtype=bool)
+    people = np.zeros(len(variables), dtype=bool)
+    by_column: dict[tuple[str, str], list[int]] = {}
+    for k, (name, _, column) in enumerate(variables):
+        by_column.setdefault((name, column), []).append(k)
+    for (name, column), ks in by_column.items():
+        rows = np.array([variables[k][1] for k in ks])
+        truth = _numbers(frames[name], column)[rows]
+        values[ks] = np.nan_to_num(truth)
+        hidden[ks] = released[name][column].isna().to_numpy()[rows] & ~np.isnan(truth)
+        people[ks] = specs[name].column(column).counts_people
+    return values, hidden, people
 
 
 def _apply(released: dict[str, pd.DataFrame], frames: Mapping[str, pd.DataFrame],
