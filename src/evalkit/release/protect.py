@@ -55,7 +55,8 @@ class _Component:
     """
 
     def __init__(self, found: list[Relation], rels: list[int], members: list[Cell],
-                 values: np.ndarray) -> None:
+                 values: np.ndarray, *, weight: np.ndarray | None = None,
+                 part: np.ndarray | None = None) -> None:
         from scipy.sparse import csr_matrix
 
         local = {cell: i for i, cell in enumerate(members)}
@@ -72,6 +73,9 @@ class _Component:
             self.equal[line] = relation.kind == "eq"
         self.members = members
         self.local = local
+        # which linked group each cell belongs to, when small groups are packed together
+        self.packed = part is not None
+        self.part = np.zeros(len(members), dtype=int) if part is None else np.asarray(part)
         self.x = np.asarray(values, dtype=float)
         self.size = len(members)
         self.matrix = csr_matrix((data, (rows, cols)), shape=(len(rels), self.size))
@@ -81,7 +85,8 @@ class _Component:
         self.pattern = (abs(self.matrix) > 0).astype(float).tocsr()
         self.pattern_t = self.pattern.T.tocsr()
         self.long = np.flatnonzero(np.diff(self.pattern.indptr) > NEAR)
-        self.cost = self.x + 1.0  # information lost: the people hidden, and the cell itself
+        # information lost: the people hidden, and the cell itself, wherever it is shown
+        self.cost = (self.x + 1.0) * (1.0 if weight is None else np.asarray(weight, float))
         self.seen_low = self.x.copy()
         self.seen_high = self.x.copy()
         self._lp: Any = None
@@ -126,6 +131,16 @@ class _Component:
         """Remember the values of a table the attacker cannot rule out."""
         np.minimum(self.seen_low, table, out=self.seen_low)
         np.maximum(self.seen_high, table, out=self.seen_high)
+
+    def seen_protected(self, at: int, down: float, up: float) -> bool:
+        """Whether tables seen so far already show cell ``at`` ``down`` below and ``up``
+        above its value."""
+        return bool(self.seen_low[at] <= self.x[at] - down + 1e-7
+                    and self.seen_high[at] >= self.x[at] + up - 1e-7)
+
+    def part_of(self, at: int) -> np.ndarray:
+        """The cells linked to cell ``at`` (its own component within a pack)."""
+        return np.flatnonzero(self.part == self.part[at])
 
     def protected(self, at: int, mask: np.ndarray, down: float, up: float) -> bool:
         """Whether the attacker's interval of cell ``at`` reaches ``down`` below and ``up``
@@ -177,68 +192,86 @@ class _Component:
         return np.flatnonzero(cells)
 
     # -- the cell suppression program ---------------------------------------------------------
-    def cover(self, movable: np.ndarray, mask: np.ndarray,
-              needs: list[tuple[int, float, float]]) -> np.ndarray | None:
-        """The cheapest cells to hide among ``movable`` so that each need ``(cell, down,
-        up)`` is met; the new hidden mask, or None when no choice among them meets them.
+    def cover(self, mask: np.ndarray, needs: list[tuple[int, float, float, np.ndarray]]
+              ) -> np.ndarray | None:
+        """The cheapest cells to hide so that each need ``(cell, down, up, movable)`` is met,
+        moving only the cells of ``movable``; the new hidden mask, or None when no choice
+        among them meets them.
 
         For each need and direction, a witness ``y`` (a change of the hidden cells that keeps
         every relation) moves the cell by its protection level: ``A y = 0``, ``G y ≤ h − G x``,
         ``−x z ≤ y ≤ M z`` (the model of Fischetti & Salazar-González 2001, with the witnesses
-        written out). Only the cells of ``movable`` move (the others keep ``y = 0``), and every
-        relation that holds one of them is kept: a witness found here is one of the whole
-        component. The program is built as one sparse matrix:
-        ``[[1_k ⊗ Z, I_k ⊗ Y]]`` with ``Y`` the relations and links of one witness.
+        written out). A witness moves only the cells of its ``movable`` (the others keep
+        ``y = 0``) and keeps every relation that holds one of them: it is a witness for the
+        whole component. The program is assembled as one sparse matrix, one block of rows per
+        witness.
         """
-        from scipy.sparse import csr_matrix, diags, hstack, identity, kron, vstack
+        from scipy.sparse import coo_matrix
 
-        movable = np.asarray(movable)
-        n = movable.size
-        rows = np.flatnonzero(self.pattern[:, movable].getnnz(axis=1) if n else [])
-        a = self.matrix[rows][:, movable]
-        equal = self.equal[rows]
-        slack = self.slack[rows]
-        x = self.x[movable]
-        hidden = mask[movable]
-        free = np.flatnonzero(~hidden)  # cells that may be hidden now
-        witnesses = [(at, -down) for at, down, _ in needs if down > 0] + \
-                    [(at, up) for at, _, up in needs if up > 0]
-        k = len(witnesses)
-        if k == 0:
+        witnesses = [(at, -down, movable) for at, down, _, movable in needs if down > 0] + \
+                    [(at, up, movable) for at, _, up, movable in needs if up > 0]
+        if not witnesses:
             return mask.copy()
-        big = float(x.sum() + max(abs(m) for _, m in witnesses) + 1)
-        pick = identity(n, format="csr")[free]
-        one = vstack([a, pick, pick], format="csr")
-        link = vstack([csr_matrix((a.shape[0], n)), -big * pick, pick @ diags(x)],
-                      format="csr")
-        matrix = hstack([kron(np.ones((k, 1)), link), kron(identity(k), one)], format="csc")
-        lower_one = np.concatenate([np.where(equal, 0.0, -np.inf),
-                                    np.full(free.size, -np.inf), np.zeros(free.size)])
-        upper_one = np.concatenate([np.where(equal, 0.0, slack), np.zeros(free.size),
-                                    np.full(free.size, np.inf)])
-        position = {cell: i for i, cell in enumerate(movable.tolist())}
-        y_lower = np.tile(-x, k)
-        y_upper = np.full(k * n, big)
-        for w, (at, move) in enumerate(witnesses):
-            where = w * n + position[at]
+        used = np.unique(np.concatenate([np.asarray(m) for _, _, m in witnesses]))
+        z_of = np.full(self.size, -1)
+        z_of[used] = np.arange(used.size)
+        n_z = used.size
+        rows, cols, data = [], [], []
+        row_lower, row_upper, col_lower, col_upper = [], [], [], []
+        n_rows, n_cols = 0, n_z
+        for at, move, movable in witnesses:
+            movable = np.asarray(movable)
+            n = movable.size
+            lines = np.flatnonzero(self.pattern[:, movable].getnnz(axis=1))
+            a = coo_matrix(self.matrix[lines][:, movable])
+            m = lines.size
+            free = np.flatnonzero(~mask[movable])
+            f = free.size
+            x = self.x[movable]
+            big = float(x.sum() + abs(move) + 1)
+            # the relations: A y = 0, G y ≤ slack
+            rows.append(n_rows + a.row)
+            cols.append(n_cols + a.col)
+            data.append(a.data)
+            row_lower.append(np.where(self.equal[lines], 0.0, -np.inf))
+            row_upper.append(np.where(self.equal[lines], 0.0, self.slack[lines]))
+            # the links of the cells that may be hidden: y − M z ≤ 0 and y + x z ≥ 0
+            link = n_rows + m + np.arange(f)
+            z = z_of[movable[free]]
+            rows += [link, link, link + f, link + f]
+            cols += [n_cols + free, z, n_cols + free, z]
+            data += [np.ones(f), np.full(f, -big), np.ones(f), x[free]]
+            row_lower += [np.full(f, -np.inf), np.zeros(f)]
+            row_upper += [np.zeros(f), np.full(f, np.inf)]
+            lower, upper = -x, np.full(n, big)
+            target = int(np.flatnonzero(movable == at)[0])
             if move > 0:
-                y_lower[where] = move
+                lower[target] = move
             else:
-                y_upper[where] = move
-        col_lower = np.concatenate([hidden.astype(float), y_lower])
-        col_upper = np.concatenate([np.ones(n), y_upper])
-        cost = np.concatenate([np.where(hidden, 0.0, self.cost[movable]), np.zeros(k * n)])
-        integrality = np.concatenate([np.ones(n), np.zeros(k * n)])
-        solution = _milp(cost, matrix, np.tile(lower_one, k), np.tile(upper_one, k),
-                         col_lower, col_upper, integrality)
+                upper[target] = move
+            col_lower.append(lower)
+            col_upper.append(upper)
+            n_rows += m + 2 * f
+            n_cols += n
+        matrix = coo_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))),
+                            shape=(n_rows, n_cols))
+        hidden = mask[used]
+        cost = np.concatenate([np.where(hidden, 0.0, self.cost[used]),
+                               np.zeros(n_cols - n_z)])
+        integrality = np.concatenate([np.ones(n_z), np.zeros(n_cols - n_z)])
+        solution = _milp(cost, matrix, np.concatenate(row_lower), np.concatenate(row_upper),
+                         np.concatenate([hidden.astype(float), *col_lower]),
+                         np.concatenate([np.ones(n_z), *col_upper]), integrality)
         if solution is None:  # no way to protect with these cells
             return None
         out = mask.copy()
-        out[movable] |= solution[:n] > 0.5
-        for w in range(k):  # each witness is a table the attacker cannot rule out
+        out[used] |= solution[:n_z] > 0.5
+        start = n_z
+        for _, _, movable in witnesses:  # each witness is a table the attacker cannot rule out
             table = self.x.copy()
-            table[movable] += solution[n + w * n:n + (w + 1) * n]
+            table[movable] += solution[start:start + len(movable)]
             self.observe(table)
+            start += len(movable)
         return out
 
 
@@ -264,13 +297,13 @@ def _milp(objective: np.ndarray, matrix: Any, row_lower: np.ndarray, row_upper: 
 
 def _protect_component(component: _Component, mask: np.ndarray,
                        needs: dict[int, tuple[float, float]], *, exact: bool) -> np.ndarray:
-    """Hide more cells of one component until each cell of ``needs`` is protected; the new
-    hidden mask."""
+    """Hide more cells of one component (or of a pack of small ones) until each cell of
+    ``needs`` is protected; the new hidden mask."""
     asked = sorted(needs, key=lambda at: (-component.x[at], component.members[at]))
-    if exact:
-        todo = [(at, *needs[at]) for at in asked
-                if not component.protected(at, mask, *needs[at])]
-        chosen = component.cover(np.arange(component.size), mask, todo) if todo else None
+    if exact or component.size <= JOINT or component.packed:
+        todo = [(at, *needs[at], component.part_of(at)) for at in asked
+                if not component.seen_protected(at, *needs[at])]
+        chosen = component.cover(mask, todo) if todo else None
         return mask if chosen is None else chosen
     # One cell at a time, largest first; a cell the cells hidden so far already protect costs
     # nothing. Complements are looked for near the cell first (cells linked to it through at
@@ -282,13 +315,18 @@ def _protect_component(component: _Component, mask: np.ndarray,
         for hops in (*HOPS, None):
             movable = (np.arange(component.size) if hops is None
                        else component.near(at, hops, mask))
-            chosen = component.cover(movable, mask, [(at, down, up)])
+            chosen = component.cover(mask, [(at, down, up, movable)])
             if chosen is not None:
                 mask = chosen
                 break
     return mask
 
 
+#: Groups of at most this many linked cells are protected all at once (one program), as
+#: with ``exact=True``.
+JOINT = 24
+#: Small groups are solved together, this many cells to a program.
+PACK = 400
 #: How far from a cell its complements are looked for first (relations away), in turn.
 HOPS: tuple[int, ...] = (2, 3)
 #: Through a relation of more cells than this (a sum over sites), complements are looked for
@@ -412,15 +450,22 @@ def protect_tables(tables: Mapping[str, pd.DataFrame], *, policy: Any,
     variables = list(dict.fromkeys(c for r in found for c in r.terms))
     if not variables:
         return released
+    original = variables
     values, hidden, people = _cells(variables, frames, released, specs)
+    # The same count shown in several places is one unknown: hidden everywhere or nowhere.
+    found, variables, copies = _merge_copies(found, variables)
+    weight = np.bincount(copies, minlength=len(variables)).astype(float)
+    first = np.unique(copies, return_index=True)[1]
+    values = values[first]
+    hidden = np.bincount(copies, weights=hidden, minlength=len(variables)) > 0
+    people = np.bincount(copies, weights=people, minlength=len(variables)) > 0
     low, high = small_range(policy)
     level = max(high - low, 1)
     groups = []
-    for members_idx, rels in _components(variables, found):
+    for members_idx, rels, part in _packs(variables, found, hidden):
         where = np.asarray(members_idx)
-        if not hidden[where].any():
-            continue  # nothing hidden: nothing to protect, nothing to attack
-        component = _Component(found, rels, [variables[k] for k in members_idx], values[where])
+        component = _Component(found, rels, [variables[k] for k in members_idx], values[where],
+                               weight=weight[where], part=part)
         needs = {i: _requirement(v, policy) for i, (v, h, p) in enumerate(zip(
                  values[where], hidden[where], people[where], strict=True))
                  if h and p and low <= v <= high}
@@ -441,8 +486,11 @@ def protect_tables(tables: Mapping[str, pd.DataFrame], *, policy: Any,
                         added = True
         if not added:
             break
-    chosen = {c for component, mask, _, _ in groups
-              for c, m in zip(component.members, mask, strict=True) if m}
+    index = {cell: k for k, cell in enumerate(variables)}
+    chosen_classes = np.zeros(len(variables), dtype=bool)
+    for component, mask, _, _ in groups:
+        chosen_classes[[index[c] for c in component.members]] = mask
+    chosen = {c for c, k in zip(original, copies, strict=True) if chosen_classes[k]}
     _apply(released, frames, specs, chosen)
     # Estimates on a base hidden by now go the way the row-by-row rules send them (so that
     # writing a released table again hides nothing more).
@@ -453,6 +501,69 @@ def protect_tables(tables: Mapping[str, pd.DataFrame], *, policy: Any,
                 frame, counts=roles.counts, estimates=roles.estimates, n=roles.n,
                 numerators=roles.numerators, policy=policy).drop(columns=["suppression"])
     return released
+
+
+def _packs(variables: list[Cell], found: list[Relation], hidden: np.ndarray
+           ) -> list[tuple[list[int], list[int], np.ndarray | None]]:
+    """The groups of linked cells that hold a hidden cell, as ``(cells, relations, part)``:
+    a large group on its own (``part`` None), small ones (at most :data:`JOINT` cells) packed
+    together up to :data:`PACK` cells, ``part`` telling each cell's group. The groups of a
+    pack share no relation: one program over the pack is one program per group, with one
+    solver call."""
+    out: list[tuple[list[int], list[int], np.ndarray | None]] = []
+    pack: tuple[list[int], list[int], list[int]] = ([], [], [])
+    for members, rels in _components(variables, found):
+        if not hidden[members].any():
+            continue  # nothing hidden: nothing to protect, nothing to attack
+        if len(members) > JOINT:
+            out.append((members, rels, None))
+            continue
+        pack[0].extend(members)
+        pack[1].extend(rels)
+        pack[2].extend([len(out) + len(pack[2])] * len(members))
+        if len(pack[0]) >= PACK:
+            out.append((pack[0], pack[1], np.asarray(pack[2])))
+            pack = ([], [], [])
+    if pack[0]:
+        out.append((pack[0], pack[1], np.asarray(pack[2])))
+    return out
+
+
+def _merge_copies(found: list[Relation], variables: list[Cell]
+                  ) -> tuple[list[Relation], list[Cell], np.ndarray]:
+    """Cells that relations declare equal (``a − b = 0``: the same count in two tables, a
+    total over one part) as one unknown: the relations rewritten on one cell of each class,
+    the classes' cells, and each variable's class."""
+    index = {cell: k for k, cell in enumerate(variables)}
+    parent = np.arange(len(variables))
+
+    def root(k: int) -> int:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for relation in found:
+        if (relation.kind == "eq" and relation.constant == 0 and len(relation.terms) == 2
+                and sorted(relation.terms.values()) == [-1.0, 1.0]):
+            a, b = (root(index[c]) for c in relation.terms)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    roots = np.array([root(k) for k in range(len(variables))])
+    if (roots == np.arange(len(variables))).all():
+        return found, variables, np.arange(len(variables))
+    keep, copies = np.unique(roots, return_inverse=True)
+    classes = [variables[k] for k in keep]
+    merged = []
+    for relation in found:
+        terms: dict[Cell, float] = {}
+        for cell, coef in relation.terms.items():
+            head = classes[copies[index[cell]]]
+            terms[head] = terms.get(head, 0.0) + coef
+        terms = {c: a for c, a in terms.items() if a != 0}
+        if terms:
+            merged.append(Relation(terms, relation.constant, relation.kind, relation.about))
+    return merged, classes, copies
 
 
 def _cells(variables: list[Cell], frames: Mapping[str, pd.DataFrame],
