@@ -134,6 +134,7 @@ class _Tables:
         self.specs: dict[str, TableSpec] = {}
         self._numbers: dict[tuple[str, str], np.ndarray] = {}
         self._keys: dict[tuple[str, tuple[str, ...]], list[tuple]] = {}
+        self._counts: dict[tuple[str, str], bool] = {}
         for name, frame in tables.items():
             try:
                 spec = catalogue().spec(name, study=dict(study))
@@ -158,8 +159,12 @@ class _Tables:
 
     def counts(self, table: str, column: str) -> bool:
         """Whether ``column`` of ``table`` is a count (of anything)."""
-        spec = self.specs[table]
-        return spec.has_column(column) and spec.column(column).role in COUNT_ROLES
+        found = self._counts.get((table, column))
+        if found is None:
+            spec = self.specs[table]
+            found = spec.has_column(column) and spec.column(column).role in COUNT_ROLES
+            self._counts[(table, column)] = found
+        return found
 
     def has(self, table: str, *columns: str) -> bool:
         return all(c in self.frames[table].columns for c in columns)
@@ -372,26 +377,23 @@ def relations(tables: Mapping[str, pd.DataFrame], *, study: Mapping[str, Any] | 
 # -- the attack ----------------------------------------------------------------------------------
 def _components(variables: list[Cell], found: list[Relation]) -> list[tuple[list[int], list[int]]]:
     """Groups of variables linked by relations: (variable indices, relation indices)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     index = {cell: k for k, cell in enumerate(variables)}
-    parent = list(range(len(variables)))
-
-    def root(k: int) -> int:
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
-        return k
-
-    for relation in found:
-        members = [index[c] for c in relation.terms]
-        for other in members[1:]:
-            a, b = root(members[0]), root(other)
-            if a != b:
-                parent[b] = a
+    sizes = np.fromiter((len(r.terms) for r in found), dtype=np.int64, count=len(found))
+    rows = np.repeat(np.arange(len(found)), sizes)
+    cols = np.fromiter((index[c] for r in found for c in r.terms), dtype=np.int64,
+                       count=int(sizes.sum()))
+    # one graph of variables and relations: a relation links the variables it holds
+    n = len(variables)
+    graph = coo_matrix((np.ones(cols.size), (cols, n + rows)), shape=(n + len(found),) * 2)
+    _, label = connected_components(graph, directed=False)
     groups: dict[int, tuple[list[int], list[int]]] = {}
-    for k in range(len(variables)):
-        groups.setdefault(root(k), ([], []))[0].append(k)
-    for j, relation in enumerate(found):
-        groups[root(index[next(iter(relation.terms))])][1].append(j)
+    for k, root in enumerate(label[:n].tolist()):
+        groups.setdefault(root, ([], []))[0].append(k)
+    for j, root in enumerate(label[n:].tolist()):
+        groups[root][1].append(j)
     return list(groups.values())
 
 

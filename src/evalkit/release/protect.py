@@ -192,6 +192,22 @@ class _Component:
         return np.flatnonzero(cells)
 
     # -- the cell suppression program ---------------------------------------------------------
+    def _relations_of(self, movable: np.ndarray) -> tuple[np.ndarray, Any]:
+        """The relations that hold a cell of ``movable``, and their matrix over those cells
+        (``coo``-like: ``row``, ``col``, ``data``)."""
+        from types import SimpleNamespace
+
+        where, _ = _gather(self.pattern_t.indptr, movable)
+        lines = np.unique(self.pattern_t.indices[where])
+        where, lengths = _gather(self.matrix.indptr, lines)
+        position = np.full(self.size, -1)
+        position[movable] = np.arange(movable.size)
+        cols = position[self.matrix.indices[where]]
+        keep = cols >= 0
+        rows = np.repeat(np.arange(lines.size), lengths)
+        return lines, SimpleNamespace(row=rows[keep], col=cols[keep],
+                                      data=self.matrix.data[where][keep])
+
     def cover(self, mask: np.ndarray, needs: list[tuple[int, float, float, np.ndarray]]
               ) -> np.ndarray | None:
         """The cheapest cells to hide so that each need ``(cell, down, up, movable)`` is met,
@@ -222,8 +238,7 @@ class _Component:
         for at, move, movable in witnesses:
             movable = np.asarray(movable)
             n = movable.size
-            lines = np.flatnonzero(self.pattern[:, movable].getnnz(axis=1))
-            a = coo_matrix(self.matrix[lines][:, movable])
+            lines, a = self._relations_of(movable)
             m = lines.size
             free = np.flatnonzero(~mask[movable])
             f = free.size
@@ -273,6 +288,15 @@ class _Component:
             self.observe(table)
             start += len(movable)
         return out
+
+
+def _gather(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the entries of ``rows`` in a compressed sparse matrix (its ``indptr``),
+    and each row's number of entries."""
+    starts = indptr[rows]
+    lengths = indptr[np.asarray(rows) + 1] - starts
+    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+    return offsets + np.arange(int(lengths.sum())), lengths
 
 
 def _milp(objective: np.ndarray, matrix: Any, row_lower: np.ndarray, row_upper: np.ndarray,
