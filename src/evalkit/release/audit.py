@@ -480,13 +480,19 @@ class _Ranges:
         return lower, upper
 
 
+#: Groups of linked cells are attacked together, about this many cells to a linear program
+#: (groups share no relation, so a range in the joint program is the range in the group).
+PACK = 300
+
+
 def intervals(variables: list[Cell], found: list[Relation], targets: Iterable[Cell]
               ) -> dict[Cell, tuple[float, float, list[int]]]:
     """The smallest and largest value of each target cell under ``found`` and non-negativity
-    (two linear programs per cell, HiGHS through ``highspy``), rounded inwards to whole counts; with the indices
-    of the relations of its component."""
+    (two linear programs per cell, HiGHS through ``highspy``), rounded inwards to whole
+    counts; with the indices of the relations of its component."""
     wanted = set(targets)
     out: dict[Cell, tuple[float, float, list[int]]] = {}
+    pack: list[tuple[list[int], list[int], list[int]]] = []
     for members, rels in _components(variables, found):
         asked = [k for k in members if variables[k] in wanted]
         if not asked:
@@ -495,9 +501,24 @@ def intervals(variables: list[Cell], found: list[Relation], targets: Iterable[Ce
             for k in asked:
                 out[variables[k]] = (0.0, math.inf, [])
             continue
-        local = {variables[k]: i for i, k in enumerate(members)}
-        matrices: dict[str, tuple[list, list, list, list]] = {"eq": ([], [], [], []),
-                                                               "le": ([], [], [], [])}
+        pack.append((members, rels, asked))
+        if sum(len(m) for m, _, _ in pack) >= PACK:
+            _attack(variables, found, pack, out)
+            pack = []
+    if pack:
+        _attack(variables, found, pack, out)
+    return out
+
+
+def _attack(variables: list[Cell], found: list[Relation],
+            pack: list[tuple[list[int], list[int], list[int]]],
+            out: dict[Cell, tuple[float, float, list[int]]]) -> None:
+    """The ranges of the asked cells of a pack of groups, with one linear program."""
+    members = [k for m, _, _ in pack for k in m]
+    local = {variables[k]: i for i, k in enumerate(members)}
+    matrices: dict[str, tuple[list, list, list, list]] = {"eq": ([], [], [], []),
+                                                           "le": ([], [], [], [])}
+    for _, rels, _ in pack:
         for j in rels:
             relation = found[j]
             rows, cols, data, rhs = matrices[relation.kind]
@@ -507,17 +528,19 @@ def intervals(variables: list[Cell], found: list[Relation], targets: Iterable[Ce
                 cols.append(local[cell])
                 data.append(coef)
             rhs.append(-relation.constant)
-        size = len(members)
-
-        solver = _Ranges(size, matrices)
-        for k in asked:
-            lower, upper = solver.range(local[variables[k]])
-            if not math.isnan(lower):
-                lower = max(0.0, float(math.ceil(lower - 1e-6)))
-            if math.isfinite(upper):
-                upper = float(math.floor(upper + 1e-6))
-            out[variables[k]] = (lower, upper, rels)
-    return out
+    solver = _Ranges(len(members), matrices)
+    ranges = [(k, rels, *solver.range(local[variables[k]])) for _, rels, asked in pack
+              for k in asked]
+    if len(pack) > 1 and any(math.isnan(r[2]) for r in ranges):
+        for group in pack:  # a group whose tables contradict each other: the others alone
+            _attack(variables, found, [group], out)
+        return
+    for k, rels, lower, upper in ranges:
+        if not math.isnan(lower):
+            lower = max(0.0, float(math.ceil(lower - 1e-6)))
+        if math.isfinite(upper):
+            upper = float(math.floor(upper + 1e-6))
+        out[variables[k]] = (lower, upper, rels)
 
 
 def audit_tables(tables: Mapping[str, pd.DataFrame], *, policy: Any,
