@@ -3,12 +3,15 @@ about as little as the exact optimum."""
 
 from __future__ import annotations
 
+from unittest import mock
+
 import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evalkit import DisclosurePolicy
+from evalkit.release import protect
 from evalkit.release.audit import audit_tables
 from evalkit.release.protect import protect_tables, suppression_rates
 
@@ -94,10 +97,31 @@ def test_rungs_adding_up_to_the_placed_are_protected(sites):
 @given(st.lists(st.tuples(counts, counts), min_size=2, max_size=4))
 def test_information_loss_is_close_to_the_exact_optimum(pairs):
     tables = tokenism([a for a, _ in pairs], [e for _, e in pairs])
-    heuristic = protect_tables(tables, policy=POLICY, study=STUDY)
+    with mock.patch.object(protect, "JOINT", 0):  # one cell at a time even on small groups
+        heuristic = protect_tables(tables, policy=POLICY, study=STUDY)
+    assert_protected(heuristic)
     exact = protect_tables(tables, policy=POLICY, study=STUDY, exact=True)
     assert_protected(exact)
     assert lost(tables, heuristic) <= LOSS_FACTOR * lost(tables, exact) + 1e-9
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(counts, counts), min_size=9, max_size=14), st.booleans())
+def test_the_fast_path_and_the_exact_program_protect_the_same_tables(pairs, packed):
+    # 9 to 14 sites and their total: more linked cells than are solved at once, so the fast
+    # path protects one cell at a time, looking for complements near it first; or the same
+    # tables with every group solved at once (packed with the others).
+    tables = tokenism([a for a, _ in pairs], [e for _, e in pairs])
+    assert 3 * len(pairs) + 3 > protect.JOINT
+    with mock.patch.object(protect, "JOINT", 100 if packed else protect.JOINT):
+        fast = protect_tables(tables, policy=POLICY, study=STUDY)
+    exact = protect_tables(tables, policy=POLICY, study=STUDY, exact=True)
+    assert_protected(fast)
+    assert_protected(exact)
+    for released in (fast, exact):
+        small = (tables["tokenism_rates"]["n_excluded_missing"].between(1, 4)).to_numpy()
+        assert released["tokenism_rates"]["n_excluded_missing"].isna().to_numpy()[small].all()
+    assert lost(tables, fast) <= LOSS_FACTOR * lost(tables, exact) + 1e-9
 
 
 def test_a_worked_example_hides_the_cheapest_complements():
