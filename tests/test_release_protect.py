@@ -168,3 +168,20 @@ def test_zeros_suppressed_when_the_policy_says_so():
     shown = protect_tables(tables, policy=POLICY, study=STUDY)
     assert np.array_equal(shown["tokenism_rates"]["n_excluded_missing"].to_numpy(),
                           [0, 20, 10])
+
+
+def test_a_group_that_cannot_be_protected_leaves_the_others_of_its_pack_protected():
+    # Two groups solved in one program: a + b = 5 (a = 2 hidden, b shown), and c ≤ 3 with
+    # c = 3 hidden, which no choice can move up. The first is protected all the same.
+    from evalkit.release.audit import Relation
+
+    a, b, c = (("t", i, "n") for i in range(3))
+    found = [Relation({a: 1.0, b: 1.0}, -5.0), Relation({c: 1.0}, -3.0, "le")]
+    component = protect._Component(found, [0, 1], [a, b, c], np.array([2.0, 3.0, 3.0]),
+                                   part=np.array([0, 0, 1]))
+    mask = np.array([True, False, True])
+    chosen = protect._protect_component(component, mask, {0: (1.0, 2.0), 2: (0.0, 1.0)},
+                                        exact=False)
+    assert chosen.tolist() == [True, True, True]
+    assert component.protected(0, chosen, 1.0, 2.0)
+    assert not component.protected(2, chosen, 0.0, 1.0)
