@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -76,7 +77,6 @@ class _Component:
             constant[line] = relation.constant
             self.equal[line] = relation.kind == "eq"
         self.members = members
-        self.local = local
         # which linked group each cell belongs to, when small groups are packed together
         self.packed = part is not None
         self.part = np.zeros(len(members), dtype=int) if part is None else np.asarray(part)
@@ -199,8 +199,6 @@ class _Component:
     def _relations_of(self, movable: np.ndarray) -> tuple[np.ndarray, Any]:
         """The relations that hold a cell of ``movable``, and their matrix over those cells
         (``coo``-like: ``row``, ``col``, ``data``)."""
-        from types import SimpleNamespace
-
         where, _ = _gather(self.pattern_t.indptr, movable)
         lines = np.unique(self.pattern_t.indices[where])
         where, lengths = _gather(self.matrix.indptr, lines)
