@@ -183,3 +183,22 @@ def test_a_hidden_count_of_an_empty_base_tells_nothing_when_zeros_are_shown(zero
     staff = cell(found, "perception_gap", "k_staff", "site=B, measure=tokenism_rate")
     assert (staff["lower"], staff["upper"]) == (0, 0)
     assert bool(staff["disclosed"]) is disclosed
+
+
+def test_groups_attacked_together_keep_their_own_ranges():
+    # Two groups of linked cells in one linear program: each cell's range is its group's,
+    # and a group whose relations contradict each other does not blank the other's.
+    from evalkit.release.audit import Relation, intervals
+
+    a, b, c, d = (("t", i, "n") for i in range(4))
+    found = [Relation({a: 1.0, b: 1.0}, -10.0), Relation({a: 1.0}, -3.0),
+             Relation({c: 1.0, d: 1.0}, -5.0), Relation({c: -1.0}, 1.0, "le")]
+    solved = intervals([a, b, c, d], found, [b, c, d])
+    assert solved[b][:2] == (7.0, 7.0)
+    assert solved[c][:2] == (1.0, 5.0)
+    assert solved[d][:2] == (0.0, 4.0)
+    assert solved[c][2] == [2, 3]
+    contradicted = [*found, Relation({a: 1.0}, -4.0)]
+    solved = intervals([a, b, c, d], contradicted, [b, c])
+    assert math.isnan(solved[b][0])
+    assert solved[c][:2] == (1.0, 5.0)

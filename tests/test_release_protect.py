@@ -3,12 +3,15 @@ about as little as the exact optimum."""
 
 from __future__ import annotations
 
+from unittest import mock
+
 import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evalkit import DisclosurePolicy
+from evalkit.release import protect
 from evalkit.release.audit import audit_tables
 from evalkit.release.protect import protect_tables, suppression_rates
 
@@ -94,10 +97,31 @@ def test_rungs_adding_up_to_the_placed_are_protected(sites):
 @given(st.lists(st.tuples(counts, counts), min_size=2, max_size=4))
 def test_information_loss_is_close_to_the_exact_optimum(pairs):
     tables = tokenism([a for a, _ in pairs], [e for _, e in pairs])
-    heuristic = protect_tables(tables, policy=POLICY, study=STUDY)
+    with mock.patch.object(protect, "JOINT", 0):  # one cell at a time even on small groups
+        heuristic = protect_tables(tables, policy=POLICY, study=STUDY)
+    assert_protected(heuristic)
     exact = protect_tables(tables, policy=POLICY, study=STUDY, exact=True)
     assert_protected(exact)
     assert lost(tables, heuristic) <= LOSS_FACTOR * lost(tables, exact) + 1e-9
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(counts, counts), min_size=9, max_size=14), st.booleans())
+def test_the_fast_path_and_the_exact_program_protect_the_same_tables(pairs, packed):
+    # 9 to 14 sites and their total: more linked cells than are solved at once, so the fast
+    # path protects one cell at a time, looking for complements near it first; or the same
+    # tables with every group solved at once (packed with the others).
+    tables = tokenism([a for a, _ in pairs], [e for _, e in pairs])
+    assert 3 * len(pairs) + 3 > protect.JOINT
+    with mock.patch.object(protect, "JOINT", 100 if packed else protect.JOINT):
+        fast = protect_tables(tables, policy=POLICY, study=STUDY)
+    exact = protect_tables(tables, policy=POLICY, study=STUDY, exact=True)
+    assert_protected(fast)
+    assert_protected(exact)
+    for released in (fast, exact):
+        small = (tables["tokenism_rates"]["n_excluded_missing"].between(1, 4)).to_numpy()
+        assert released["tokenism_rates"]["n_excluded_missing"].isna().to_numpy()[small].all()
+    assert lost(tables, fast) <= LOSS_FACTOR * lost(tables, exact) + 1e-9
 
 
 def test_a_worked_example_hides_the_cheapest_complements():
@@ -144,3 +168,20 @@ def test_zeros_suppressed_when_the_policy_says_so():
     shown = protect_tables(tables, policy=POLICY, study=STUDY)
     assert np.array_equal(shown["tokenism_rates"]["n_excluded_missing"].to_numpy(),
                           [0, 20, 10])
+
+
+def test_a_group_that_cannot_be_protected_leaves_the_others_of_its_pack_protected():
+    # Two groups solved in one program: a + b = 5 (a = 2 hidden, b shown), and c ≤ 3 with
+    # c = 3 hidden, which no choice can move up. The first is protected all the same.
+    from evalkit.release.audit import Relation
+
+    a, b, c = (("t", i, "n") for i in range(3))
+    found = [Relation({a: 1.0, b: 1.0}, -5.0), Relation({c: 1.0}, -3.0, "le")]
+    component = protect._Component(found, [0, 1], [a, b, c], np.array([2.0, 3.0, 3.0]),
+                                   part=np.array([0, 0, 1]))
+    mask = np.array([True, False, True])
+    chosen = protect._protect_component(component, mask, {0: (1.0, 2.0), 2: (0.0, 1.0)},
+                                        exact=False)
+    assert chosen.tolist() == [True, True, True]
+    assert component.protected(0, chosen, 1.0, 2.0)
+    assert not component.protected(2, chosen, 0.0, 1.0)

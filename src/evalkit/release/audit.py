@@ -134,6 +134,7 @@ class _Tables:
         self.specs: dict[str, TableSpec] = {}
         self._numbers: dict[tuple[str, str], np.ndarray] = {}
         self._keys: dict[tuple[str, tuple[str, ...]], list[tuple]] = {}
+        self._counts: dict[tuple[str, str], bool] = {}
         for name, frame in tables.items():
             try:
                 spec = catalogue().spec(name, study=dict(study))
@@ -158,8 +159,12 @@ class _Tables:
 
     def counts(self, table: str, column: str) -> bool:
         """Whether ``column`` of ``table`` is a count (of anything)."""
-        spec = self.specs[table]
-        return spec.has_column(column) and spec.column(column).role in COUNT_ROLES
+        found = self._counts.get((table, column))
+        if found is None:
+            spec = self.specs[table]
+            found = spec.has_column(column) and spec.column(column).role in COUNT_ROLES
+            self._counts[(table, column)] = found
+        return found
 
     def has(self, table: str, *columns: str) -> bool:
         return all(c in self.frames[table].columns for c in columns)
@@ -374,26 +379,23 @@ def relations(tables: Mapping[str, pd.DataFrame], *, study: Mapping[str, Any] | 
 # -- the attack ----------------------------------------------------------------------------------
 def _components(variables: list[Cell], found: list[Relation]) -> list[tuple[list[int], list[int]]]:
     """Groups of variables linked by relations: (variable indices, relation indices)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     index = {cell: k for k, cell in enumerate(variables)}
-    parent = list(range(len(variables)))
-
-    def root(k: int) -> int:
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
-        return k
-
-    for relation in found:
-        members = [index[c] for c in relation.terms]
-        for other in members[1:]:
-            a, b = root(members[0]), root(other)
-            if a != b:
-                parent[b] = a
+    sizes = np.fromiter((len(r.terms) for r in found), dtype=np.int64, count=len(found))
+    rows = np.repeat(np.arange(len(found)), sizes)
+    cols = np.fromiter((index[c] for r in found for c in r.terms), dtype=np.int64,
+                       count=int(sizes.sum()))
+    # one graph of variables and relations: a relation links the variables it holds
+    n = len(variables)
+    graph = coo_matrix((np.ones(cols.size), (cols, n + rows)), shape=(n + len(found),) * 2)
+    _, label = connected_components(graph, directed=False)
     groups: dict[int, tuple[list[int], list[int]]] = {}
-    for k in range(len(variables)):
-        groups.setdefault(root(k), ([], []))[0].append(k)
-    for j, relation in enumerate(found):
-        groups[root(index[next(iter(relation.terms))])][1].append(j)
+    for k, root in enumerate(label[:n].tolist()):
+        groups.setdefault(root, ([], []))[0].append(k)
+    for j, root in enumerate(label[n:].tolist()):
+        groups[root][1].append(j)
     return list(groups.values())
 
 
@@ -480,13 +482,19 @@ class _Ranges:
         return lower, upper
 
 
+#: Groups of linked cells are attacked together, about this many cells to a linear program
+#: (groups share no relation, so a range in the joint program is the range in the group).
+PACK = 300
+
+
 def intervals(variables: list[Cell], found: list[Relation], targets: Iterable[Cell]
               ) -> dict[Cell, tuple[float, float, list[int]]]:
     """The smallest and largest value of each target cell under ``found`` and non-negativity
-    (two linear programs per cell, HiGHS through ``highspy``), rounded inwards to whole counts; with the indices
-    of the relations of its component."""
+    (two linear programs per cell, HiGHS through ``highspy``), rounded inwards to whole
+    counts; with the indices of the relations of its component."""
     wanted = set(targets)
     out: dict[Cell, tuple[float, float, list[int]]] = {}
+    pack: list[tuple[list[int], list[int], list[int]]] = []
     for members, rels in _components(variables, found):
         asked = [k for k in members if variables[k] in wanted]
         if not asked:
@@ -495,9 +503,24 @@ def intervals(variables: list[Cell], found: list[Relation], targets: Iterable[Ce
             for k in asked:
                 out[variables[k]] = (0.0, math.inf, [])
             continue
-        local = {variables[k]: i for i, k in enumerate(members)}
-        matrices: dict[str, tuple[list, list, list, list]] = {"eq": ([], [], [], []),
-                                                               "le": ([], [], [], [])}
+        pack.append((members, rels, asked))
+        if sum(len(m) for m, _, _ in pack) >= PACK:
+            _attack(variables, found, pack, out)
+            pack = []
+    if pack:
+        _attack(variables, found, pack, out)
+    return out
+
+
+def _attack(variables: list[Cell], found: list[Relation],
+            pack: list[tuple[list[int], list[int], list[int]]],
+            out: dict[Cell, tuple[float, float, list[int]]]) -> None:
+    """The ranges of the asked cells of a pack of groups, with one linear program."""
+    members = [k for m, _, _ in pack for k in m]
+    local = {variables[k]: i for i, k in enumerate(members)}
+    matrices: dict[str, tuple[list, list, list, list]] = {"eq": ([], [], [], []),
+                                                           "le": ([], [], [], [])}
+    for _, rels, _ in pack:
         for j in rels:
             relation = found[j]
             rows, cols, data, rhs = matrices[relation.kind]
@@ -507,17 +530,19 @@ def intervals(variables: list[Cell], found: list[Relation], targets: Iterable[Ce
                 cols.append(local[cell])
                 data.append(coef)
             rhs.append(-relation.constant)
-        size = len(members)
-
-        solver = _Ranges(size, matrices)
-        for k in asked:
-            lower, upper = solver.range(local[variables[k]])
-            if not math.isnan(lower):
-                lower = max(0.0, float(math.ceil(lower - 1e-6)))
-            if math.isfinite(upper):
-                upper = float(math.floor(upper + 1e-6))
-            out[variables[k]] = (lower, upper, rels)
-    return out
+    solver = _Ranges(len(members), matrices)
+    ranges = [(k, rels, *solver.range(local[variables[k]])) for _, rels, asked in pack
+              for k in asked]
+    if len(pack) > 1 and any(math.isnan(r[2]) for r in ranges):
+        for group in pack:  # a group whose tables contradict each other: the others alone
+            _attack(variables, found, [group], out)
+        return
+    for k, rels, lower, upper in ranges:
+        if not math.isnan(lower):
+            lower = max(0.0, float(math.ceil(lower - 1e-6)))
+        if math.isfinite(upper):
+            upper = float(math.floor(upper + 1e-6))
+        out[variables[k]] = (lower, upper, rels)
 
 
 def audit_tables(tables: Mapping[str, pd.DataFrame], *, policy: Any,

@@ -5,12 +5,17 @@ suppression is chosen over every relation between the released tables at once (t
 relations the attacker's audit uses, :mod:`evalkit.release.audit`), with a mixed-integer
 program (HiGHS) that hides as little as possible while every hidden
 count of people keeps its protection interval.
+
+Speed: the relations of each group of linked cells are one sparse matrix, built once; the
+attacker's linear program over a group is built once and its bounds updated as cells are
+hidden; small groups share one solver call (``python -m benchmarks.disclosure``).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -21,11 +26,8 @@ from evalkit.release.audit import (
     Cell,
     Relation,
     _components,
-    _matrix,
-    _Tables,
-    audit_tables,
+    _numbers,
     highs_model,
-    intervals,
     relations,
     small_range,
 )
@@ -46,73 +48,257 @@ def _requirement(value: float, policy: Any) -> tuple[float, float]:
     return max(value - low, 0.0), max(high - value, 0.0)
 
 
-def _solve_cover(size: int, eq: tuple, le: tuple, values: np.ndarray, hidden: np.ndarray,
-                 cost: np.ndarray, needs: list[tuple[int, float, float]],
-                 big: float, allowed: np.ndarray | None = None) -> np.ndarray | None:
-    """The cheapest set of cells to hide so that each need ``(cell, down, up)`` is met (None
-    when no choice among the ``allowed`` cells meets them).
+class _Component:
+    """One group of linked cells: its relations as one sparse matrix over its cells, the
+    cells' true values, the attacker's linear program over it and the values the cells were
+    seen to take in feasible tables.
 
-    For each need and direction, a witness ``y`` (a change of the hidden cells that keeps
-    every relation) moves the cell by at least the protection level: ``A y = 0``,
-    ``G y ≤ h − G x``, ``−x ≤ y ≤ big`` on hidden cells and ``y = 0`` on shown ones (the model
-    of Fischetti & Salazar-González 2001, with the witnesses written out).
+    Hiding more cells only widens what the attacker may believe (a table that kept every
+    relation with fewer cells hidden still keeps them), so a value seen once stays possible
+    for the rest of the run: a cell seen below ``x − down`` and above ``x + up`` is protected
+    without solving anything.
     """
-    from scipy.sparse import bmat, csr_matrix, identity
 
-    a_eq, _ = _matrix(*eq, size)
-    a_ub, b_ub = _matrix(*le, size)
-    slack = None if a_ub is None else np.asarray(b_ub - a_ub @ values).ravel()
-    witnesses = [(cell, -down) for cell, down, _ in needs if down > 0] + \
-                [(cell, up) for cell, _, up in needs if up > 0]
-    k = len(witnesses)
-    # variables: z (size), then one y (size) per witness
-    blocks_rows = []
-    lower_rhs, upper_rhs = [], []
-    for w in range(k):
-        if a_eq is not None:
-            row = [None] * (k + 1)
-            row[0] = csr_matrix(a_eq.shape)
-            row[w + 1] = a_eq
-            for j in range(k):
-                if row[j + 1] is None:
-                    row[j + 1] = csr_matrix(a_eq.shape)
-            blocks_rows.append(row)
-            lower_rhs.append(np.zeros(a_eq.shape[0]))
-            upper_rhs.append(np.zeros(a_eq.shape[0]))
-        if a_ub is not None:
-            row = [csr_matrix(a_ub.shape) if j != w else a_ub for j in range(k)]
-            blocks_rows.append([csr_matrix(a_ub.shape), *row])
-            lower_rhs.append(np.full(a_ub.shape[0], -np.inf))
-            upper_rhs.append(slack)
-        # y ≤ big z  and  −x z ≤ y  (y − big z ≤ 0, y + x z ≥ 0)
-        ident = identity(size, format="csr")
-        row = [csr_matrix((size, size)) for _ in range(k)]
-        row[w] = ident
-        blocks_rows.append([-big * ident, *row])
-        lower_rhs.append(np.full(size, -np.inf))
-        upper_rhs.append(np.zeros(size))
-        row = [csr_matrix((size, size)) for _ in range(k)]
-        row[w] = ident
-        blocks_rows.append([csr_matrix(np.diag(values)), *row])
-        lower_rhs.append(np.zeros(size))
-        upper_rhs.append(np.full(size, np.inf))
-    matrix = bmat(blocks_rows, format="csr")
-    lower = np.concatenate([hidden.astype(float), np.full(k * size, -np.inf)])
-    upper = np.concatenate([np.ones(size) if allowed is None else (allowed | hidden)
-                            .astype(float), np.full(k * size, np.inf)])
-    for w, (cell, move) in enumerate(witnesses):
-        at = size + w * size + cell
-        if move > 0:
-            lower[at] = move
-        else:
-            upper[at] = move
-    objective = np.concatenate([np.where(hidden, 0.0, cost), np.zeros(k * size)])
-    integrality = np.concatenate([np.ones(size), np.zeros(k * size)])
-    solution = _milp(objective, matrix, np.concatenate(lower_rhs), np.concatenate(upper_rhs),
-                     lower, upper, integrality)
-    if solution is None:  # no way to protect with these cells
-        return None
-    return hidden | (solution[:size] > 0.5)
+    def __init__(self, found: list[Relation], rels: list[int], members: list[Cell],
+                 values: np.ndarray, *, weight: np.ndarray | None = None,
+                 part: np.ndarray | None = None) -> None:
+        from scipy.sparse import csr_matrix
+
+        local = {cell: i for i, cell in enumerate(members)}
+        rows, cols, data = [], [], []
+        constant = np.empty(len(rels))
+        self.equal = np.empty(len(rels), dtype=bool)
+        for line, j in enumerate(rels):
+            relation = found[j]
+            for cell, coef in relation.terms.items():
+                rows.append(line)
+                cols.append(local[cell])
+                data.append(coef)
+            constant[line] = relation.constant
+            self.equal[line] = relation.kind == "eq"
+        self.members = members
+        # which linked group each cell belongs to, when small groups are packed together
+        self.packed = part is not None
+        self.part = np.zeros(len(members), dtype=int) if part is None else np.asarray(part)
+        self.x = np.asarray(values, dtype=float)
+        self.size = len(members)
+        self.matrix = csr_matrix((data, (rows, cols)), shape=(len(rels), self.size))
+        self.rhs = -constant
+        # room left in each inequality by the true table (zero, up to rounding, for equalities)
+        self.slack = np.maximum(self.rhs - self.matrix @ self.x, 0.0)
+        self.pattern = (abs(self.matrix) > 0).astype(float).tocsr()
+        self.pattern_t = self.pattern.T.tocsr()
+        self.long = np.flatnonzero(np.diff(self.pattern.indptr) > NEAR)
+        # information lost: the people hidden, and the cell itself, wherever it is shown
+        self.cost = (self.x + 1.0) * (1.0 if weight is None else np.asarray(weight, float))
+        self.seen_low = self.x.copy()
+        self.seen_high = self.x.copy()
+        self._lp: Any = None
+        self._lp_mask = np.zeros(self.size, dtype=bool)
+
+    # -- what the attacker can compute ------------------------------------------------------
+    def _attacker(self, mask: np.ndarray) -> Any:
+        """The attacker's linear program with the cells of ``mask`` hidden (non-negative,
+        free) and the others fixed at their value: built once, its bounds updated."""
+        if self._lp is None:
+            self._lp = highs_model(self.matrix, np.where(self.equal, self.rhs, -np.inf),
+                                   self.rhs, cost=np.zeros(self.size), col_lower=self.x,
+                                   col_upper=self.x)
+        changed = np.flatnonzero(mask != self._lp_mask)
+        if changed.size:
+            hide = mask[changed]
+            self._lp.changeColsBounds(changed.size, changed.astype(np.int32),
+                                      np.where(hide, 0.0, self.x[changed]),
+                                      np.where(hide, np.inf, self.x[changed]))
+            self._lp_mask = mask.copy()
+        return self._lp
+
+    def _extreme(self, at: int, mask: np.ndarray, *, largest: bool) -> float:
+        import highspy  # heavy: imported where used
+
+        lp = self._attacker(mask)
+        lp.changeColCost(at, 1.0)
+        lp.changeObjectiveSense(highspy.ObjSense.kMaximize if largest
+                                else highspy.ObjSense.kMinimize)
+        lp.run()
+        lp.changeColCost(at, 0.0)
+        status = lp.getModelStatus()
+        if status == highspy.HighsModelStatus.kOptimal:
+            self.observe(np.asarray(lp.getSolution().col_value, dtype=float))
+            return float(lp.getSolution().col_value[at])
+        if status in (highspy.HighsModelStatus.kUnbounded,
+                      highspy.HighsModelStatus.kUnboundedOrInfeasible):
+            return math.inf if largest else -math.inf
+        return self.x[at]  # the true table is feasible: an infeasible program proves nothing
+
+    def observe(self, table: np.ndarray) -> None:
+        """Remember the values of a table the attacker cannot rule out."""
+        np.minimum(self.seen_low, table, out=self.seen_low)
+        np.maximum(self.seen_high, table, out=self.seen_high)
+
+    def seen_protected(self, at: int, down: float, up: float) -> bool:
+        """Whether tables seen so far already show cell ``at`` ``down`` below and ``up``
+        above its value."""
+        return bool(self.seen_low[at] <= self.x[at] - down + 1e-7
+                    and self.seen_high[at] >= self.x[at] + up - 1e-7)
+
+    def part_of(self, at: int) -> np.ndarray:
+        """The cells linked to cell ``at`` (its own component within a pack)."""
+        return np.flatnonzero(self.part == self.part[at])
+
+    def protected(self, at: int, mask: np.ndarray, down: float, up: float) -> bool:
+        """Whether the attacker's interval of cell ``at`` reaches ``down`` below and ``up``
+        above its value with the cells of ``mask`` hidden (a linear program only for the
+        directions no table seen so far settles)."""
+        tolerance = 1e-7
+        if (self.seen_low[at] > self.x[at] - down + tolerance
+                and self._extreme(at, mask, largest=False) > self.x[at] - down + tolerance):
+            return False
+        return bool(self.seen_high[at] >= self.x[at] + up - tolerance
+                    or self._extreme(at, mask, largest=True) >= self.x[at] + up - tolerance)
+
+    def interval(self, at: int, mask: np.ndarray, level: float) -> tuple[float, float]:
+        """The attacker's interval of cell ``at`` in whole counts, as the audit rounds it, or
+        an inner interval at least ``level`` wide when the tables seen already show one."""
+        low = math.ceil(self.seen_low[at] - 1e-6)
+        high = math.floor(self.seen_high[at] + 1e-6)
+        if high - low >= level:
+            return float(low), float(high)
+        low = self._extreme(at, mask, largest=False)
+        high = self._extreme(at, mask, largest=True)
+        return (max(0.0, float(math.ceil(low - 1e-6))),
+                float(math.floor(high + 1e-6)) if math.isfinite(high) else math.inf)
+
+    # -- where complements are looked for ---------------------------------------------------
+    def near(self, at: int, hops: int, mask: np.ndarray) -> np.ndarray:
+        """Cells at most ``hops`` relations away from cell ``at``. Through a long relation (a
+        sum over many sites) only its hidden cells and its :data:`NEAR` cheapest shown
+        cells are reached: complements are looked for among them first."""
+        cells = np.zeros(self.size, dtype=bool)
+        cells[at] = True
+        frontier = cells.copy()
+        seen_rows = np.zeros(self.matrix.shape[0], dtype=bool)
+        is_long = np.zeros(self.matrix.shape[0], dtype=bool)
+        is_long[self.long] = True
+        for _ in range(hops):
+            rows = (self.pattern @ frontier.astype(float)) > 0
+            rows &= ~seen_rows
+            seen_rows |= rows
+            step = (self.pattern_t @ (rows & ~is_long).astype(float)) > 0
+            for line in np.flatnonzero(rows & is_long):
+                terms = self.pattern.indices[self.pattern.indptr[line]:
+                                             self.pattern.indptr[line + 1]]
+                shown = terms[~mask[terms]]
+                step[terms[mask[terms]]] = True
+                step[shown[np.argsort(self.cost[shown], kind="stable")[:NEAR]]] = True
+            frontier = step & ~cells
+            cells |= step
+        return np.flatnonzero(cells)
+
+    # -- the cell suppression program ---------------------------------------------------------
+    def _relations_of(self, movable: np.ndarray) -> tuple[np.ndarray, Any]:
+        """The relations that hold a cell of ``movable``, and their matrix over those cells
+        (``coo``-like: ``row``, ``col``, ``data``)."""
+        where, _ = _gather(self.pattern_t.indptr, movable)
+        lines = np.unique(self.pattern_t.indices[where])
+        where, lengths = _gather(self.matrix.indptr, lines)
+        position = np.full(self.size, -1)
+        position[movable] = np.arange(movable.size)
+        cols = position[self.matrix.indices[where]]
+        keep = cols >= 0
+        rows = np.repeat(np.arange(lines.size), lengths)
+        return lines, SimpleNamespace(row=rows[keep], col=cols[keep],
+                                      data=self.matrix.data[where][keep])
+
+    def cover(self, mask: np.ndarray, needs: list[tuple[int, float, float, np.ndarray]]
+              ) -> np.ndarray | None:
+        """The cheapest cells to hide so that each need ``(cell, down, up, movable)`` is met,
+        moving only the cells of ``movable``; the new hidden mask, or None when no choice
+        among them meets them.
+
+        For each need and direction, a witness ``y`` (a change of the hidden cells that keeps
+        every relation) moves the cell by its protection level: ``A y = 0``, ``G y ≤ h − G x``,
+        ``−x z ≤ y ≤ M z`` (the model of Fischetti & Salazar-González 2001, with the witnesses
+        written out). A witness moves only the cells of its ``movable`` (the others keep
+        ``y = 0``) and keeps every relation that holds one of them: it is a witness for the
+        whole component. The program is assembled as one sparse matrix, one block of rows per
+        witness.
+        """
+        from scipy.sparse import coo_matrix
+
+        witnesses = [(at, -down, movable) for at, down, _, movable in needs if down > 0] + \
+                    [(at, up, movable) for at, _, up, movable in needs if up > 0]
+        if not witnesses:
+            return mask.copy()
+        used = np.unique(np.concatenate([np.asarray(m) for _, _, m in witnesses]))
+        z_of = np.full(self.size, -1)
+        z_of[used] = np.arange(used.size)
+        n_z = used.size
+        rows, cols, data = [], [], []
+        row_lower, row_upper, col_lower, col_upper = [], [], [], []
+        n_rows, n_cols = 0, n_z
+        for at, move, movable in witnesses:
+            movable = np.asarray(movable)
+            n = movable.size
+            lines, a = self._relations_of(movable)
+            m = lines.size
+            free = np.flatnonzero(~mask[movable])
+            f = free.size
+            x = self.x[movable]
+            big = float(x.sum() + abs(move) + 1)
+            # the relations: A y = 0, G y ≤ slack
+            rows.append(n_rows + a.row)
+            cols.append(n_cols + a.col)
+            data.append(a.data)
+            row_lower.append(np.where(self.equal[lines], 0.0, -np.inf))
+            row_upper.append(np.where(self.equal[lines], 0.0, self.slack[lines]))
+            # the links of the cells that may be hidden: y − M z ≤ 0 and y + x z ≥ 0
+            link = n_rows + m + np.arange(f)
+            z = z_of[movable[free]]
+            rows += [link, link, link + f, link + f]
+            cols += [n_cols + free, z, n_cols + free, z]
+            data += [np.ones(f), np.full(f, -big), np.ones(f), x[free]]
+            row_lower += [np.full(f, -np.inf), np.zeros(f)]
+            row_upper += [np.zeros(f), np.full(f, np.inf)]
+            lower, upper = -x, np.full(n, big)
+            target = int(np.flatnonzero(movable == at)[0])
+            if move > 0:
+                lower[target] = move
+            else:
+                upper[target] = move
+            col_lower.append(lower)
+            col_upper.append(upper)
+            n_rows += m + 2 * f
+            n_cols += n
+        matrix = coo_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))),
+                            shape=(n_rows, n_cols))
+        hidden = mask[used]
+        cost = np.concatenate([np.where(hidden, 0.0, self.cost[used]),
+                               np.zeros(n_cols - n_z)])
+        integrality = np.concatenate([np.ones(n_z), np.zeros(n_cols - n_z)])
+        solution = _milp(cost, matrix, np.concatenate(row_lower), np.concatenate(row_upper),
+                         np.concatenate([hidden.astype(float), *col_lower]),
+                         np.concatenate([np.ones(n_z), *col_upper]), integrality)
+        if solution is None:  # no way to protect with these cells
+            return None
+        out = mask.copy()
+        out[used] |= solution[:n_z] > 0.5
+        start = n_z
+        for _, _, movable in witnesses:  # each witness is a table the attacker cannot rule out
+            table = self.x.copy()
+            table[movable] += solution[start:start + len(movable)]
+            self.observe(table)
+            start += len(movable)
+        return out
+
+
+def _gather(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the entries of ``rows`` in a compressed sparse matrix (its ``indptr``),
+    and each row's number of entries."""
+    starts = indptr[rows]
+    lengths = indptr[np.asarray(rows) + 1] - starts
+    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+    return offsets + np.arange(int(lengths.sum())), lengths
 
 
 def _milp(objective: np.ndarray, matrix: Any, row_lower: np.ndarray, row_upper: np.ndarray,
@@ -135,102 +321,52 @@ def _milp(objective: np.ndarray, matrix: Any, row_lower: np.ndarray, row_upper: 
     return np.asarray(solver.getSolution().col_value, dtype=float)
 
 
-def _component_problem(found: list[Relation], rels: list[int], members: list[Cell]
-                       ) -> tuple[dict[Cell, int], tuple, tuple]:
-    local = {cell: i for i, cell in enumerate(members)}
-    eq: tuple[list, list, list, list] = ([], [], [], [])
-    le: tuple[list, list, list, list] = ([], [], [], [])
-    for j in rels:
-        relation = found[j]
-        rows, cols, data, rhs = eq if relation.kind == "eq" else le
-        line = len(rhs)
-        for cell, coef in relation.terms.items():
-            rows.append(line)
-            cols.append(local[cell])
-            data.append(coef)
-        rhs.append(-relation.constant)
-    return local, eq, le
-
-
-def _protect_component(found: list[Relation], rels: list[int], members: list[Cell],
-                       values: dict[Cell, float], hidden: set[Cell],
-                       needs: dict[Cell, tuple[float, float]], *, exact: bool) -> set[Cell]:
-    """Hide more cells of one component until each cell of ``needs`` is protected."""
-    local, eq, le = _component_problem(found, rels, members)
-    size = len(members)
-    x = np.array([values[c] for c in members], dtype=float)
-    mask = np.array([c in hidden for c in members])
-    cost = x + 1.0  # information lost: the people hidden, and the cell itself
-    big = float(x.sum() + max((max(d, u) for d, u in needs.values()), default=0) + 1)
-    asked = sorted((c for c in needs if c in local), key=lambda c: (-(x[local[c]]), c))
-    if exact:
-        todo = [(local[c], *needs[c]) for c in asked]
-        chosen = _solve_cover(size, eq, le, x, mask, cost, todo, big)
-        return {c for c, m in zip(members, mask if chosen is None else chosen, strict=True)
-                if m}
+def _protect_component(component: _Component, mask: np.ndarray,
+                       needs: dict[int, tuple[float, float]], *, exact: bool) -> np.ndarray:
+    """Hide more cells of one component (or of a pack of small ones) until each cell of
+    ``needs`` is protected; the new hidden mask."""
+    asked = sorted(needs, key=lambda at: (-component.x[at], component.members[at]))
+    if exact or component.size <= JOINT or component.packed:
+        todo = [(at, *needs[at], component.part_of(at)) for at in asked
+                if not component.seen_protected(at, *needs[at])]
+        if not todo:
+            return mask
+        chosen = component.cover(mask, todo)
+        if chosen is None and component.packed:
+            # a group that cannot be protected: the others of its pack, each on its own
+            # (what cannot be met is left to the attack, which reports it)
+            for part in np.unique([component.part[at] for at, *_ in todo]):
+                alone = component.cover(mask, [t for t in todo if component.part[t[0]] == part])
+                mask = mask if alone is None else alone
+            return mask
+        return mask if chosen is None else chosen
     # One cell at a time, largest first; a cell the cells hidden so far already protect costs
-    # nothing (checked by the attacker's linear programs first). Complements are looked for
-    # near the cell first (cells linked to it through at most HOPS relations), then further.
-    touching: dict[Cell, list[int]] = {}
-    for j in rels:
-        for c in found[j].terms:
-            touching.setdefault(c, []).append(j)
-    for cell in asked:
-        down, up = needs[cell]
-        if _protected(found, rels, members, x, mask, local[cell], down, up):
+    # nothing. Complements are looked for near the cell first (cells linked to it through at
+    # most HOPS relations), then in the whole component.
+    for at in asked:
+        down, up = needs[at]
+        if component.protected(at, mask, down, up):
             continue
         for hops in (*HOPS, None):
-            if hops is None:
-                near_rels, reach = rels, None
-            else:
-                reach, _ = _reach(cell, hops, touching, found)
-                near_rels = sorted({j for c in reach for j in touching.get(c, ())})
-            near_cells = list(dict.fromkeys(c for j in near_rels for c in found[j].terms))
-            where = [local[c] for c in near_cells]
-            allowed = np.array([reach is None or c in reach for c in near_cells])
-            _, eq_near, le_near = _component_problem(found, near_rels, near_cells)
-            chosen = _solve_cover(len(near_cells), eq_near, le_near, x[where], mask[where],
-                                  cost[where], [(near_cells.index(cell), down, up)], big,
-                                  allowed=allowed)
+            movable = (np.arange(component.size) if hops is None
+                       else component.near(at, hops, mask))
+            chosen = component.cover(mask, [(at, down, up, movable)])
             if chosen is not None:
-                mask[where] = chosen
+                mask = chosen
                 break
-    return {c for c, m in zip(members, mask, strict=True) if m}
+    return mask
 
 
+#: Groups of at most this many linked cells are protected all at once (one program), as
+#: with ``exact=True``.
+JOINT = 24
+#: Small groups are solved together, this many cells to a program.
+PACK = 400
 #: How far from a cell its complements are looked for first (relations away), in turn.
 HOPS: tuple[int, ...] = (2, 3)
-
-
-def _reach(cell: Cell, hops: int, touching: Mapping[Cell, list[int]],
-           found: list[Relation]) -> tuple[set[Cell], set[int]]:
-    cells, relations_seen, frontier = {cell}, set(), {cell}
-    for _ in range(hops):
-        step = {j for c in frontier for j in touching.get(c, ())} - relations_seen
-        relations_seen |= step
-        frontier = {c for j in step for c in found[j].terms} - cells
-        cells |= frontier
-    return cells, relations_seen
-
-
-def _protected(found: list[Relation], rels: list[int], members: list[Cell], x: np.ndarray,
-               mask: np.ndarray, at: int, down: float, up: float) -> bool:
-    """Whether the attacker's interval of cell ``at`` already reaches ``down`` below and
-    ``up`` above its value, given the hidden cells ``mask``."""
-    cells = [c for c, m in zip(members, mask, strict=True) if m]
-    shown = {c: v for c, v, m in zip(members, x, mask, strict=True) if not m}
-    folded = []
-    for j in rels:
-        relation = found[j]
-        terms = {c: a for c, a in relation.terms.items() if c not in shown}
-        constant = relation.constant + sum(a * shown[c] for c, a in relation.terms.items()
-                                           if c in shown)
-        if terms:
-            folded.append(Relation(terms, constant, relation.kind, relation.about))
-    target = members[at]
-    found_bounds = intervals(cells, folded, [target])
-    lower, upper, _ = found_bounds.get(target, (0.0, math.inf, []))
-    return lower <= x[at] - down + 1e-9 and upper >= x[at] + up - 1e-9
+#: Through a relation of more cells than this (a sum over sites), complements are looked for
+#: first among its hidden cells and this many of its cheapest shown ones.
+NEAR = 8
 
 
 def _specs(tables: Mapping[str, pd.DataFrame], study: Mapping[str, Any]) -> dict[str, Any]:
@@ -299,13 +435,18 @@ def protect_tables(tables: Mapping[str, pd.DataFrame], *, policy: Any,
     Fischetti & Salazar-González (2001): binary ``z`` (hidden or not) and, for each primary
     cell and direction, a witness table that keeps every relation and moves the cell by its
     protection level using hidden cells only; cost ``Σ (value + 1) z`` (people hidden, plus
-    one per cell). By default one primary cell at a time, largest first, each program solved
-    exactly by HiGHS, skipping cells already protected; with
-    ``exact=True`` all at once. Estimates resting on a hidden count are then hidden.
+    one per cell). A count the relations declare equal to another (the same count in two
+    tables) is one unknown. Groups of at most :data:`JOINT` linked cells are solved all at
+    once, packed :data:`PACK` cells to a solver call; larger groups one primary cell at a
+    time, largest first, complements looked for near the cell first (:data:`HOPS`,
+    :data:`NEAR`), skipping cells already protected (by a linear program, or by a witness
+    table of an earlier program that already moves them far enough); with ``exact=True``
+    every group all at once. Estimates resting on a hidden count are then hidden.
 
-    *Audit*: the result is attacked (:func:`evalkit.release.audit.audit_tables`); a hidden
-    count still disclosed (a complement the relations pin inside the small range) is
-    protected in turn, up to :data:`MAX_ROUNDS` rounds.
+    *Attack*: every hidden count of people is then attacked on the same models, as
+    :func:`evalkit.release.audit.audit_tables` does from the released tables; a count still
+    disclosed (a complement the relations pin inside the small range) is protected in turn,
+    up to :data:`MAX_ROUNDS` rounds.
 
     References
     ----------
@@ -349,34 +490,48 @@ def protect_tables(tables: Mapping[str, pd.DataFrame], *, policy: Any,
     variables = list(dict.fromkeys(c for r in found for c in r.terms))
     if not variables:
         return released
-    numbers = _Tables(known, study)
-    values = {c: float(np.nan_to_num(numbers.values(c[0], c[2])[c[1]])) for c in variables}
+    original = variables
+    values, hidden, people = _cells(variables, frames, released, specs)
+    # The same count shown in several places is one unknown: hidden everywhere or nowhere.
+    found, variables, copies = _merge_copies(found, variables)
+    weight = np.bincount(copies, minlength=len(variables)).astype(float)
+    first = np.unique(copies, return_index=True)[1]
+    values = values[first]
+    hidden = np.bincount(copies, weights=hidden, minlength=len(variables)) > 0
+    people = np.bincount(copies, weights=people, minlength=len(variables)) > 0
     low, high = small_range(policy)
-    hidden = {c for c in variables if _is_hidden(released, c, frames)}
-    needs: dict[Cell, tuple[float, float]] = {}
-    for cell in hidden:
-        column = specs[cell[0]].column(cell[2])
-        if column.counts_people and low <= values[cell] <= high:
-            needs[cell] = _requirement(values[cell], policy)
     level = max(high - low, 1)
+    groups = []
+    for members_idx, rels, part in _packs(variables, found, hidden):
+        where = np.asarray(members_idx)
+        component = _Component(found, rels, [variables[k] for k in members_idx], values[where],
+                               weight=weight[where], part=part)
+        needs = {i: _requirement(v, policy) for i, (v, h, p) in enumerate(zip(
+                 values[where], hidden[where], people[where], strict=True))
+                 if h and p and low <= v <= high}
+        groups.append((component, hidden[where].copy(), people[where], needs))
     for _ in range(MAX_ROUNDS):
-        for members_idx, rels in _components(variables, found):
-            members = [variables[k] for k in members_idx]
-            component_needs = {c: needs[c] for c in members if c in needs}
-            if not component_needs:
-                continue
-            hidden |= _protect_component(found, rels, members, values, hidden,
-                                         component_needs, exact=exact)
-        _apply(released, frames, specs, hidden)
-        audit = audit_tables({n: released[n] for n in known}, policy=policy, study=study)
         added = False
-        for cell, disclosed in zip(audit.attrs["cells"], audit["disclosed"], strict=True):
-            if not disclosed or cell not in values or cell in needs:
-                continue
-            needs[cell] = (0.0, float(level))
-            added = True
+        for g, (component, mask, counted, needs) in enumerate(groups):
+            if needs:
+                mask = _protect_component(component, mask, needs, exact=exact)
+                groups[g] = (component, mask, counted, needs)
+            # the attack, as the audit makes it: every hidden count of people
+            for at in np.flatnonzero(mask & counted):
+                lower, upper = component.interval(at, mask, level)
+                if upper - lower < level and lower <= high and upper >= low:
+                    down, up = needs.get(int(at), (0.0, 0.0))
+                    if up < level:
+                        needs[int(at)] = (down, float(level))
+                        added = True
         if not added:
             break
+    index = {cell: k for k, cell in enumerate(variables)}
+    chosen_classes = np.zeros(len(variables), dtype=bool)
+    for component, mask, _, _ in groups:
+        chosen_classes[[index[c] for c in component.members]] = mask
+    chosen = {c for c, k in zip(original, copies, strict=True) if chosen_classes[k]}
+    _apply(released, frames, specs, chosen)
     # Estimates on a base hidden by now go the way the row-by-row rules send them (so that
     # writing a released table again hides nothing more).
     for name, frame in released.items():
@@ -388,11 +543,87 @@ def protect_tables(tables: Mapping[str, pd.DataFrame], *, policy: Any,
     return released
 
 
-def _is_hidden(released: Mapping[str, pd.DataFrame], cell: Cell,
-               frames: Mapping[str, pd.DataFrame]) -> bool:
-    name, row, column = cell
-    return bool(pd.isna(released[name][column].iloc[row])
-                and not pd.isna(frames[name][column].iloc[row]))
+def _packs(variables: list[Cell], found: list[Relation], hidden: np.ndarray
+           ) -> list[tuple[list[int], list[int], np.ndarray | None]]:
+    """The groups of linked cells that hold a hidden cell, as ``(cells, relations, part)``:
+    a large group on its own (``part`` None), small ones (at most :data:`JOINT` cells) packed
+    together up to :data:`PACK` cells, ``part`` telling each cell's group. The groups of a
+    pack share no relation: one program over the pack is one program per group, with one
+    solver call."""
+    out: list[tuple[list[int], list[int], np.ndarray | None]] = []
+    pack: tuple[list[int], list[int], list[int]] = ([], [], [])
+    for members, rels in _components(variables, found):
+        if not hidden[members].any():
+            continue  # nothing hidden: nothing to protect, nothing to attack
+        if len(members) > JOINT:
+            out.append((members, rels, None))
+            continue
+        pack[0].extend(members)
+        pack[1].extend(rels)
+        pack[2].extend([len(out) + len(pack[2])] * len(members))
+        if len(pack[0]) >= PACK:
+            out.append((pack[0], pack[1], np.asarray(pack[2])))
+            pack = ([], [], [])
+    if pack[0]:
+        out.append((pack[0], pack[1], np.asarray(pack[2])))
+    return out
+
+
+def _merge_copies(found: list[Relation], variables: list[Cell]
+                  ) -> tuple[list[Relation], list[Cell], np.ndarray]:
+    """Cells that relations declare equal (``a − b = 0``: the same count in two tables, a
+    total over one part) as one unknown: the relations rewritten on one cell of each class,
+    the classes' cells, and each variable's class."""
+    index = {cell: k for k, cell in enumerate(variables)}
+    parent = np.arange(len(variables))
+
+    def root(k: int) -> int:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for relation in found:
+        if (relation.kind == "eq" and relation.constant == 0 and len(relation.terms) == 2
+                and sorted(relation.terms.values()) == [-1.0, 1.0]):
+            a, b = (root(index[c]) for c in relation.terms)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    roots = np.array([root(k) for k in range(len(variables))])
+    if (roots == np.arange(len(variables))).all():
+        return found, variables, np.arange(len(variables))
+    keep, copies = np.unique(roots, return_inverse=True)
+    classes = [variables[k] for k in keep]
+    merged = []
+    for relation in found:
+        terms: dict[Cell, float] = {}
+        for cell, coef in relation.terms.items():
+            head = classes[copies[index[cell]]]
+            terms[head] = terms.get(head, 0.0) + coef
+        terms = {c: a for c, a in terms.items() if a != 0}
+        if terms:
+            merged.append(Relation(terms, relation.constant, relation.kind, relation.about))
+    return merged, classes, copies
+
+
+def _cells(variables: list[Cell], frames: Mapping[str, pd.DataFrame],
+           released: Mapping[str, pd.DataFrame], specs: Mapping[str, Any]
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each cell: its true value (0 when missing), whether primary suppression hid it,
+    and whether it counts people."""
+    values = np.zeros(len(variables))
+    hidden = np.zeros(len(variables), dtype=bool)
+    people = np.zeros(len(variables), dtype=bool)
+    by_column: dict[tuple[str, str], list[int]] = {}
+    for k, (name, _, column) in enumerate(variables):
+        by_column.setdefault((name, column), []).append(k)
+    for (name, column), ks in by_column.items():
+        rows = np.array([variables[k][1] for k in ks])
+        truth = _numbers(frames[name], column)[rows]
+        values[ks] = np.nan_to_num(truth)
+        hidden[ks] = released[name][column].isna().to_numpy()[rows] & ~np.isnan(truth)
+        people[ks] = specs[name].column(column).counts_people
+    return values, hidden, people
 
 
 def _apply(released: dict[str, pd.DataFrame], frames: Mapping[str, pd.DataFrame],
