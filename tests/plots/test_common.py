@@ -168,6 +168,7 @@ def test_saved_files_are_byte_stable(tmp_path, suffix):
 def test_saved_files_record_the_text_a_reader_sees(tmp_path):
     from PIL import Image
 
+    from evalkit.present._text import typography
     from evalkit.present.plots._text import figure_text
 
     fig = _sample_figure()
@@ -176,7 +177,9 @@ def test_saved_files_record_the_text_a_reader_sees(tmp_path):
         text = image.text["Description"]
     assert text.lang == "fr"
     lines = text.splitlines()
-    assert lines == figure_text(fig)
+    # As drawn: the figure's texts with French spacing (a note's " ; n :" gets its no-break
+    # spaces).
+    assert lines == [typography(line, "fr") for line in figure_text(fig)]
     # Tick labels (the items), the axis title and the legend's categories, as drawn.
     assert {"q1", "q2", "Part des personnes ayant répondu"} <= set(lines), lines
     assert {"1", "5", "n = 6"} <= set(lines), lines  # legend entries, annotations
@@ -185,6 +188,23 @@ def test_saved_files_record_the_text_a_reader_sees(tmp_path):
     with pytest.raises(ArgumentError) as error:
         P.save_figure(fig, tmp_path / "likert.png", lang="de")
     assert error.value.where == "lang"
+
+
+def test_a_french_figure_is_saved_with_french_spacing(tmp_path):
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    fig = Figure(figsize=(3, 2))
+    ax = fig.subplots()
+    ax.set_title("Limites à 99,8 % ; rang : 2")
+    ax.set_xlabel("$x: y$")  # mathematical text is left as written
+    with Image.open(P.save_figure(fig, tmp_path / "fr.png", lang="fr")) as image:
+        lines = image.text["Description"].splitlines()
+    assert "Limites à 99,8\u00a0%\u202f; rang\u00a0: 2" in lines, lines
+    assert "$x: y$" in lines
+    assert ax.get_title() == "Limites à 99,8 % ; rang : 2"  # the caller's figure is unchanged
+    with Image.open(P.save_figure(fig, tmp_path / "en.png", lang="en")) as image:
+        assert "Limites à 99,8 % ; rang : 2" in image.text["Description"].splitlines()
 
 
 def test_figure_text_leaves_out_what_is_not_drawn():

@@ -9,10 +9,12 @@ import pickle
 from pathlib import Path
 
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 from evalkit._checks import check_choice, check_int
 from evalkit._files import write_bytes_atomic
 from evalkit.errors import ArgumentError
+from evalkit.present._text import typography
 from evalkit.present.plots import _style as S
 from evalkit.present.plots._text import text_metadata
 
@@ -46,8 +48,9 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = 200, lang: str | No
 
     Notes
     -----
-    The figure's visible text (titles, axis and tick labels, legend entries, annotations),
-    one line each, is written into the file: a PNG's ``Description`` international text
+    With ``lang``, the figure's texts follow that language's spacing rules (French no-break
+    spaces before ``%``, ``:`` and ``;``). The figure's visible text (titles, axis and tick
+    labels, legend entries, annotations), one line each, is written into the file: a PNG's ``Description`` international text
     chunk (read back by Pillow's ``Image.open(path).text``), an SVG's ``dc:description``.
     PNG files carry no ``Software`` text chunk; SVG files carry no date and no creator, and
     their element identifiers come from a fixed salt (``svg.hashsalt``) rather than from random
@@ -84,9 +87,22 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = 200, lang: str | No
         lang = check_choice(lang, ("fr", "en"), "lang")
     with S.styled():
         drawn = _snapshot(fig)
+        if lang is not None:
+            _spacing(drawn, lang)
         drawn.savefig(buffer, format=kind, dpi=dpi,
                       metadata=text_metadata(drawn, kind=kind, lang=lang))
     return write_bytes_atomic(path, buffer.getvalue())
+
+
+def _spacing(fig: Figure, lang: str) -> None:
+    """Give every text of ``fig`` the spacing rules of ``lang`` (French: no-break spaces
+    before ``%``, ``:`` and ``;``), as pages have them; mathematical text is left alone."""
+    for artist in fig.findobj(Text):
+        text = artist.get_text()
+        if text and "$" not in text:
+            spaced = typography(text, lang)
+            if spaced != text:
+                artist.set_text(spaced)
 
 
 def _snapshot(fig: Figure) -> Figure:
