@@ -207,7 +207,11 @@ def test_a_wide_table_is_reshaped_never_split(results, prepared):
                           "d_z"]).html
     heads = re.findall(r"<th scope='col'>([^<]*)</th>", html)
     assert len(heads) == 7 and "Changement moyen [intervalle de confiance]" in heads, heads
-    cells = re.findall(r"<td class='num'>([^<]*\[[^<]*)</td>", html)
+    cells = re.findall(r"<td class='num'( data-column='[^']*')?>([^<]*\[[^<]*)</td>", html)
+    # An estimate shown with its interval names its three released columns, in that order.
+    assert {origin for origin, _ in cells} == {
+        " data-column='mean_change change_ci_low change_ci_high'"}, cells[:3]
+    cells = [text for _, text in cells]
     assert cells and all(re.fullmatch(r"−?\d,\d+ \[−?\d,\d+\u202f; −?\d,\d+\]", c)
                          for c in cells), cells[:3]
 
