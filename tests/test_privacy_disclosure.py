@@ -175,6 +175,11 @@ def leak_html_text(run):
     (run / "html" / "analysis.html").write_text(html)
 
 
+def leak_html_after_the_end(run):
+    html = (run / "html" / "analysis.html").read_text()
+    (run / "html" / "analysis.html").write_text(html + "<p>Joindre au 819 555 0142</p>")
+
+
 def leak_docx_header(run):
     docx(run / "brief" / "brief_fr.docx", header="Préparé avec Gaétan Côté")
 
@@ -254,6 +259,7 @@ LEAKS = [
     (leak_xlsx_property, "tables/props.xlsx", "name", "docProps/core.xml:creator"),
     (leak_html_attribute, "html/analysis.html", "email", "/html/body/a/@title"),
     (leak_html_text, "html/analysis.html", "postal_code", "/html/body/p"),
+    (leak_html_after_the_end, "html/analysis.html", "phone", "after-html:"),
     (leak_docx_header, "brief/brief_fr.docx", "name", "word/header1.xml:p[1]"),
     (leak_docx_table, "brief/brief_fr.docx", "sin", "word/document.xml:p["),
     (leak_docx_property, "brief/brief_fr.docx", "identifier", "docProps/core.xml:creator"),

@@ -290,8 +290,17 @@ def _scan_html(data: bytes, detector: _Detector, prefix: str = "") -> list[Findi
     root = html.document_fromstring(data)
     # Style sheets and scripts are code: searched for the key and the study's identifiers,
     # not for phone-like numbers.
-    return _scan_xml_tree(root, detector, prefix, skip_attributes={"class", "style", "id"},
-                          words_only={"style", "script"})
+    found = _scan_xml_tree(root, detector, prefix, skip_attributes={"class", "style", "id"},
+                           words_only={"style", "script"})
+    # The parser drops what follows the end of the document, which a browser still shows.
+    end = data.lower().rfind(b"</html")
+    after = data[data.find(b">", end) + 1:] if end >= 0 and data.find(b">", end) >= 0 else b""
+    if after.strip():
+        tail = html.fragment_fromstring(after, create_parent="div")
+        found += _scan_xml_tree(tail, detector, f"{prefix}after-html:",
+                                skip_attributes={"class", "style", "id"},
+                                words_only={"style", "script"})
+    return found
 
 
 _WORD_NS = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
