@@ -27,7 +27,15 @@ from evalkit.present._funnel import (
     numeric,
     released_table,
 )
-from evalkit.present._text import ci_text, count_text, number_text, percent_text, typography
+from evalkit.present._text import (
+    ci_text,
+    count_text,
+    marked,
+    number_text,
+    origin,
+    percent_text,
+    typography,
+)
 from evalkit.present.joint import joint_display
 
 __all__ = [
@@ -68,38 +76,43 @@ PER_SITE = 2
 # -- typed parameters: formatted for the locale only when written -------------------------------
 @dataclass(frozen=True)
 class Pct:
-    """A proportion written as a percentage."""
+    """A proportion written as a percentage; ``where``: the released cell it comes from."""
 
     value: float
+    where: dict | None = None
 
     def text(self, lang: str) -> str:
-        return percent_text(self.value, lang)
+        return marked(percent_text(self.value, lang), self.where)
 
 
 @dataclass(frozen=True)
 class Num:
-    """A number written with ``decimals`` decimals."""
+    """A number written with ``decimals`` decimals; ``where``: the released cell it comes
+    from."""
 
     value: float
     decimals: int = 2
+    where: dict | None = None
 
     def text(self, lang: str) -> str:
-        return number_text(self.value, lang, decimals=self.decimals)
+        return marked(number_text(self.value, lang, decimals=self.decimals), self.where)
 
 
 @dataclass(frozen=True)
 class Ci:
-    """A confidence interval (``percent``: bounds are proportions)."""
+    """A confidence interval (``percent``: bounds are proportions); ``where``: the released
+    cells of its bounds."""
 
     low: float
     high: float
     percent: bool = False
     confidence: float = 0.95
     decimals: int = 2
+    where: tuple[dict, dict] | None = None
 
     def text(self, lang: str) -> str:
         return ci_text(self.low, self.high, lang, percent=self.percent,
-                       decimals=self.decimals, confidence=self.confidence)
+                       decimals=self.decimals, confidence=self.confidence, where=self.where)
 
 
 @dataclass(frozen=True)
@@ -291,10 +304,14 @@ def rule_highest_tokenism(tables: Tables, *, confidence: float = 0.95) -> Messag
     top = frame.sort_values(["value", "site"], ascending=[False, True], kind="stable").iloc[0]
     if not top["low"] > rate.iloc[0]:
         return None
+    row = {"site": top["site"]}
     return Message("highest_tokenism", "reports.msg.highest_tokenism",
-                   {"site": _sites([top["site"]]), "rate": Pct(top["value"]),
-                    "ci": Ci(top["low"], top["high"], percent=True, confidence=confidence),
-                    "overall": Pct(rate.iloc[0])},
+                   {"site": _sites([top["site"]]),
+                    "rate": Pct(top["value"], origin("tokenism_shrunken", row, "shrunken")),
+                    "ci": Ci(top["low"], top["high"], percent=True, confidence=confidence,
+                             where=(origin("tokenism_shrunken", row, "shrunken_ci_low"),
+                                    origin("tokenism_shrunken", row, "shrunken_ci_high"))),
+                    "overall": Pct(rate.iloc[0], origin("tokenism_overall", {}, "rate"))},
                    ("tokenism_shrunken", "tokenism_overall"), non_validated=True,
                    method=Key("reports.msg.highest_tokenism.method"),
                    about=(str(top["site"]),))
@@ -317,9 +334,12 @@ def rule_involvement_outcomes(tables: Tables, *, term: str = "rung",
         return None
     direction = "positive" if low > 0 else "negative" if high < 0 else "none"
     low_high = (scales or {}).get("outcome") or (None, None)
+    row = {"term": term}
     return Message("involvement_outcomes", f"reports.msg.involvement_outcomes.{direction}",
-                   {"estimate": Num(estimate, 2),
-                    "ci": Ci(low, high, confidence=confidence, decimals=2),
+                   {"estimate": Num(estimate, 2, origin("involvement_model", row, "estimate")),
+                    "ci": Ci(low, high, confidence=confidence, decimals=2,
+                             where=(origin("involvement_model", row, "ci_low"),
+                                    origin("involvement_model", row, "ci_high"))),
                     "scale": Scale("reports.msg.scale.points", *low_high)},
                    ("involvement_model",),
                    method=Key("reports.msg.involvement_outcomes.method"))
@@ -393,10 +413,13 @@ def rule_red_networks(tables: Tables, *, confidence: float = 0.95) -> Message | 
         if not red.empty:
             top = red.sort_values(["s", "site"], ascending=[False, True], kind="stable").iloc[0]
             if top["low"] > share:
+                row = {"site": top["site"], "colour": "red"}
                 params = {"share": Pct(share), "site": _sites([top["site"]]),
-                          "site_share": Pct(top["s"]),
+                          "site_share": Pct(top["s"], origin("traffic_light", row, "share")),
                           "ci": Ci(top["low"], top["high"], percent=True,
-                                   confidence=confidence)}
+                                   confidence=confidence,
+                                   where=(origin("traffic_light", row, "ci_low"),
+                                          origin("traffic_light", row, "ci_high")))}
                 return Message("red_networks", "reports.msg.red_networks.site", params,
                                ("traffic_light",), about=(str(top["site"]),), pooled=pooled)
     return pooled

@@ -32,13 +32,18 @@ import pandas as pd
 from evalkit.analyse.catalogue import COUNT_ROLES, TableSpec, UnknownTableError, catalogue
 from evalkit.release.audit import _key_text, _numbers
 
-__all__ = ["DOCX_BOOKMARK", "DOCX_VARIABLE", "ShownCell", "docx_cells", "html_cells",
-           "origin_columns", "origin_key", "shown_findings", "shown_numbers"]
+__all__ = ["DOCX_BOOKMARK", "DOCX_TEXT_BOOKMARK", "DOCX_TEXT_VARIABLE", "DOCX_VARIABLE",
+           "ShownCell", "docx_cells", "html_cells", "origin_columns", "origin_key",
+           "shown_findings", "shown_numbers"]
 
 #: The name of a Word table's hidden bookmark (``_ek_table_<k>``) and of the document variable
 #: holding its origin (``evalkit_table_<k>``).
 DOCX_BOOKMARK = "_ek_table_"
 DOCX_VARIABLE = "evalkit_table_"
+#: The name of the hidden bookmark around a number of running text in a Word document
+#: (``_ek_text_<k>``) and of the document variable holding its origin (``evalkit_text_<k>``).
+DOCX_TEXT_BOOKMARK = "_ek_text_"
+DOCX_TEXT_VARIABLE = "evalkit_text_"
 #: The kinds of finding of this check (see :func:`shown_findings`).
 SHOWN_KINDS: tuple[str, ...] = ("shown_hidden", "shown_differs", "shown_unreleased")
 
@@ -67,9 +72,13 @@ def origin_columns(columns: Iterable[str]) -> str:
 
 @dataclass(frozen=True)
 class ShownCell:
-    """One rendered cell with its origin: ``place`` in its file, released ``table``, row
-    ``key`` (column or role → value), released ``columns`` it shows, its ``text`` and the
-    language of the page (None when the page does not say)."""
+    """One rendered cell (or number of running text) with its origin: ``place`` in its file,
+    released ``table``, row ``key`` (column or role → value), released ``columns`` it shows,
+    its ``text`` and the language of the page (None when the page does not say).
+
+    A number derived from released cells has ``derived``: ``("sum", {"table", "column",
+    "rows"})`` for a sum of cells, ``("distinct", {"table", "column"})`` for the number of
+    distinct values of a key column."""
 
     place: str
     table: str
@@ -77,6 +86,7 @@ class ShownCell:
     columns: tuple[str, ...]
     text: str
     lang: str | None = None
+    derived: tuple[str, dict[str, Any]] | None = None
 
 
 # -- reading numbers -------------------------------------------------------------------------
@@ -116,6 +126,10 @@ def shown_numbers(text: str, lang: str | None = None) -> list[float]:
 
 
 # -- reading rendered tables -----------------------------------------------------------------
+#: The kinds of number derived from released cells (``data-sum``, ``data-distinct``).
+_DERIVED = ("sum", "distinct")
+
+
 def _ancestor(element: Any, attribute: str) -> Any:
     while element is not None and element.get(attribute) is None:
         element = element.getparent()
@@ -146,7 +160,7 @@ def html_cells(text: str, *, prefix: str = "", lang: str | None = None) -> list[
     >>> html_cells(page, lang="fr")
     [ShownCell(place='tokenism_rates:row[2]:n_consulted', table='tokenism_rates', key={'site': 'A'}, columns=('n_consulted',), text='12', lang='fr')]
     """
-    if "data-column" not in text:
+    if "data-column" not in text and "data-sum" not in text and "data-distinct" not in text:
         return []
     from lxml import etree  # heavy: imported where used (a dependency of python-docx)
 
@@ -155,8 +169,37 @@ def html_cells(text: str, *, prefix: str = "", lang: str | None = None) -> list[
         return []
     cells: list[ShownCell] = []
     rows: dict[Any, dict[Any, int]] = {}
-    for cell in root.iterfind(".//*[@data-column]"):
+    sentences = 0
+    for cell in root.iter():
+        if not isinstance(cell.tag, str):
+            continue  # a comment or a processing instruction
+        derived = next(((kind, _json(cell.get(f"data-{kind}"))) for kind in _DERIVED
+                        if cell.get(f"data-{kind}") is not None), None)
+        if derived is not None:
+            sentences += 1
+            kind, what = derived
+            where = _ancestor(cell, "lang")
+            cells.append(ShownCell(
+                f"{prefix}text[{sentences}]:{kind}:{what.get('table')}:{what.get('column')}",
+                str(what.get("table") or ""), {}, (str(what.get("column") or ""),),
+                "".join(cell.itertext()).strip(),
+                where.get("lang") if where is not None else lang, derived))
+            continue
+        if cell.get("data-column") is None:
+            continue
         row = next((a for a in cell.iterancestors("tr")), None)
+        if row is None:  # a number of running text: its own table, row and column
+            if cell.get("data-table") is None:
+                continue
+            sentences += 1
+            where = _ancestor(cell, "lang")
+            columns = tuple(cell.get("data-column", "").split())
+            cells.append(ShownCell(
+                f"{prefix}text[{sentences}]:{cell.get('data-table')}:{'+'.join(columns)}",
+                cell.get("data-table"), _json(cell.get("data-row")), columns,
+                "".join(cell.itertext()).strip(),
+                where.get("lang") if where is not None else lang))
+            continue
         box = _ancestor(row if row is not None and row.get("data-table") else cell,
                         "data-table")
         if box is None:
@@ -191,13 +234,15 @@ def docx_cells(path: str | Path, *, lang: str | None = None) -> list[ShownCell]:
         body = etree.fromstring(archive.read("word/document.xml"))
         settings = etree.fromstring(archive.read("word/settings.xml")) \
             if "word/settings.xml" in names else None
-    origins = {}
+    origins, texts = {}, {}
     if settings is not None:
         for var in settings.iter(tag("docVar")):
             name = var.get(tag("name"), "")
             if name.startswith(DOCX_VARIABLE):
                 origins[name[len(DOCX_VARIABLE):]] = _json(var.get(tag("val")))
-    cells: list[ShownCell] = []
+            elif name.startswith(DOCX_TEXT_VARIABLE):
+                texts[name[len(DOCX_TEXT_VARIABLE):]] = _json(var.get(tag("val")))
+    cells: list[ShownCell] = _docx_text_numbers(body, texts, tag, lang)
     for number, table in enumerate(body.iter(tag("tbl")), start=1):
         marks = [b.get(tag("name"), "") for b in table.iter(tag("bookmarkStart"))]
         ids = [m[len(DOCX_BOOKMARK):] for m in marks if m.startswith(DOCX_BOOKMARK)]
@@ -221,6 +266,45 @@ def docx_cells(path: str | Path, *, lang: str | None = None) -> list[ShownCell]:
                     f"table[{number}]:row[{r + 1}]:cell[{c + 1}] ({origin['table']}:"
                     f"{'+'.join(source)})", str(origin["table"]), {**key, **where},
                     tuple(source), text, lang))
+    return cells
+
+
+def _docx_text_numbers(body: Any, origins: Mapping[str, dict[str, Any]], tag: Any,
+                       lang: str | None) -> list[ShownCell]:
+    """The numbers of running text of a Word document: the text between each bookmark
+    ``_ek_text_<k>`` and its end, with the origin of the document variable
+    ``evalkit_text_<k>``."""
+    start, end, text = tag("bookmarkStart"), tag("bookmarkEnd"), tag("t")
+    open_marks: dict[str, tuple[str, list[str]]] = {}
+    found: list[tuple[str, str]] = []
+    for element in body.iter(start, end, text):
+        if element.tag == start:
+            name = element.get(tag("name"), "")
+            if name.startswith(DOCX_TEXT_BOOKMARK):
+                open_marks[element.get(tag("id"), "")] = (name[len(DOCX_TEXT_BOOKMARK):], [])
+        elif element.tag == end:
+            closed = open_marks.pop(element.get(tag("id"), ""), None)
+            if closed is not None:
+                found.append((closed[0], "".join(closed[1]).strip()))
+        else:
+            for _, pieces in open_marks.values():
+                pieces.append(element.text or "")
+    cells = []
+    for number, (k, shown) in enumerate(found, start=1):
+        where = origins.get(k) or {}
+        derived = next(((kind, where[kind]) for kind in _DERIVED
+                        if isinstance(where.get(kind), dict)), None)
+        if derived is not None:
+            kind, what = derived
+            cells.append(ShownCell(
+                f"text[{number}]:{kind}:{what.get('table')}:{what.get('column')}",
+                str(what.get("table") or ""), {}, (str(what.get("column") or ""),), shown,
+                lang, derived))
+        elif where.get("table") and where.get("column"):
+            columns = tuple(str(where["column"]).split())
+            row = where.get("row") if isinstance(where.get("row"), dict) else {}
+            cells.append(ShownCell(f"text[{number}]:{where['table']}:{'+'.join(columns)}",
+                                   str(where["table"]), row, columns, shown, lang))
     return cells
 
 
@@ -342,10 +426,47 @@ def _counts_people(spec: TableSpec | None, column: str) -> bool:
     return found.role in COUNT_ROLES and found.counts_people
 
 
+def _derived_findings(cell: ShownCell, numbers: list[float],
+                      released: _Released) -> list[tuple[str, str, str]]:
+    """A number derived from released cells, derived again from the released tables."""
+    kind, what = cell.derived or ("", {})
+    table, column = cell.table, cell.columns[0]
+    if table not in released.frames or column not in released.columns(table):
+        if released.counts_people(table, column):
+            return [(cell.place, "shown_unreleased",
+                     f"{kind} of {column} ({table}): not in the released tables")]
+        return []
+    if kind == "distinct":
+        values = released.frames[table][column].map(_key_text).dropna()
+        expected = float(values[values != ""].nunique())
+        if len(numbers) != 1 or abs(numbers[0] - expected) >= 0.5:
+            return [(cell.place, "shown_differs",
+                     f"distinct {column} ({table}): the table releases {expected:g}")]
+        return []
+    rows = [r for r in what.get("rows") or [] if isinstance(r, dict)]
+    positions = [released.rows(table, r) for r in rows]
+    if any(p is None or not len(p) for p in positions):
+        return [(cell.place, "shown_unreleased",
+                 f"sum of {column} ({table}): a row summed is not in the released tables")]
+    values = released.values(table, column)
+    for key, found in zip(rows, positions, strict=True):
+        if (np.isnan(values[found]) & released.hidden(table, found)).any():
+            return [(cell.place, "shown_hidden",
+                     f"sum of {column} ({table}) adds {_where(key)}, which the table hides")]
+    total = float(sum(np.nansum(values[p]) for p in positions))
+    if len(numbers) != 1 or abs(numbers[0] - total) >= 0.5:
+        return [(cell.place, "shown_differs",
+                 f"sum of {column} ({table}) over {len(rows)} rows: the table releases "
+                 f"{total:g}")]
+    return []
+
+
 def _cell_findings(cell: ShownCell, released: _Released) -> list[tuple[str, str, str]]:
     numbers = shown_numbers(cell.text, cell.lang)
     if not numbers:
         return []  # the marker, a dash, words: nothing to hold against the tables
+    if cell.derived is not None:
+        return _derived_findings(cell, numbers, released)
     spec = released.spec(cell.table)
     if spec is None and cell.table not in released.frames:
         return []  # not a table of the catalogue: nothing says what its cells count
