@@ -147,7 +147,8 @@ def _json(text: str | None) -> dict[str, Any]:
 
 
 def html_cells(text: str, *, prefix: str = "", lang: str | None = None) -> list[ShownCell]:
-    """The cells with an origin of an HTML document (or fragment), in document order.
+    """The cells with an origin of an HTML document (or fragment), and its numbers of running
+    text with an origin, in document order.
 
     ``place`` is ``<table>:row[i]:<columns>``, ``i`` counting the rows of the table's box
     from 1 (its header row first).
@@ -158,7 +159,14 @@ def html_cells(text: str, *, prefix: str = "", lang: str | None = None) -> list[
     ...         "<tr data-row='{\\"site\\":\\"A\\"}'><td data-column='n_consulted'>12</td>"
     ...         "</tr></table></div>")
     >>> html_cells(page, lang="fr")
-    [ShownCell(place='tokenism_rates:row[2]:n_consulted', table='tokenism_rates', key={'site': 'A'}, columns=('n_consulted',), text='12', lang='fr')]
+    [ShownCell(place='tokenism_rates:row[2]:n_consulted', table='tokenism_rates', key={'site': 'A'}, columns=('n_consulted',), text='12', lang='fr', derived=None)]
+
+    A number of running text (``place`` ``text[i]:...``, ``i`` counting them from 1):
+
+    >>> [(c.place, c.text, c.derived) for c in html_cells(
+    ...     "<p>Nous avons interrogé <span data-sum='{\\"table\\":\\"response_counts\\","
+    ...     "\\"column\\":\\"n\\",\\"rows\\":[{\\"site\\":\\"A\\"}]}'>40</span> personnes</p>")]
+    [('text[1]:sum:response_counts:n', '40', ('sum', {'table': 'response_counts', 'column': 'n', 'rows': [{'site': 'A'}]}))]
     """
     if "data-column" not in text and "data-sum" not in text and "data-distinct" not in text:
         return []
