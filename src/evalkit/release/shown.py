@@ -78,7 +78,7 @@ class ShownCell:
 
     A number derived from released cells has ``derived``: ``("sum", {"table", "column",
     "rows"})`` for a sum of cells, ``("distinct", {"table", "column"})`` for the number of
-    distinct values of a key column."""
+    distinct values of a key column. ``sentence``: a number of running text, not a cell."""
 
     place: str
     table: str
@@ -87,6 +87,7 @@ class ShownCell:
     text: str
     lang: str | None = None
     derived: tuple[str, dict[str, Any]] | None = None
+    sentence: bool = False
 
 
 # -- reading numbers -------------------------------------------------------------------------
@@ -191,7 +192,7 @@ def html_cells(text: str, *, prefix: str = "", lang: str | None = None) -> list[
                 f"{prefix}text[{sentences}]:{kind}:{what.get('table')}:{what.get('column')}",
                 str(what.get("table") or ""), {}, (str(what.get("column") or ""),),
                 "".join(cell.itertext()).strip(),
-                where.get("lang") if where is not None else lang, derived))
+                where.get("lang") if where is not None else lang, derived, True))
             continue
         if cell.get("data-column") is None:
             continue
@@ -206,7 +207,7 @@ def html_cells(text: str, *, prefix: str = "", lang: str | None = None) -> list[
                 f"{prefix}text[{sentences}]:{cell.get('data-table')}:{'+'.join(columns)}",
                 cell.get("data-table"), _json(cell.get("data-row")), columns,
                 "".join(cell.itertext()).strip(),
-                where.get("lang") if where is not None else lang))
+                where.get("lang") if where is not None else lang, None, True))
             continue
         box = _ancestor(row if row is not None and row.get("data-table") else cell,
                         "data-table")
@@ -307,12 +308,12 @@ def _docx_text_numbers(body: Any, origins: Mapping[str, dict[str, Any]], tag: An
             cells.append(ShownCell(
                 f"text[{number}]:{kind}:{what.get('table')}:{what.get('column')}",
                 str(what.get("table") or ""), {}, (str(what.get("column") or ""),), shown,
-                lang, derived))
+                lang, derived, True))
         elif where.get("table") and where.get("column"):
             columns = tuple(str(where["column"]).split())
             row = where.get("row") if isinstance(where.get("row"), dict) else {}
             cells.append(ShownCell(f"text[{number}]:{where['table']}:{'+'.join(columns)}",
-                                   str(where["table"]), row, columns, shown, lang))
+                                   str(where["table"]), row, columns, shown, lang, None, True))
     return cells
 
 
@@ -501,6 +502,29 @@ def _cell_findings(cell: ShownCell, released: _Released) -> list[tuple[str, str,
             return [(cell.place, "shown_differs",
                      f"{people[0]} ({_where(cell.key)}): the table releases "
                      f"{float(known.sum()):g}")]
+    if cell.sentence and not people and len(cell.columns) == 1 and len(numbers) == 1:
+        return _rounded_findings(cell, numbers[0], released, rows)
+    return []
+
+
+def _rounded_findings(cell: ShownCell, shown: float, released: _Released,
+                      rows: np.ndarray) -> list[tuple[str, str, str]]:
+    """A rate or an estimate a sentence shows, held against the released value rounded as
+    the sentence writes it (``44 %`` stands for 0.435 to 0.445)."""
+    values = released.values(cell.table, cell.columns[0])[rows]
+    known = values[~np.isnan(values)]
+    if len(known) != 1:
+        return []  # several rows or none released: nothing single to hold it against
+    percent = "%" in cell.text
+    separator = {"fr": ",", "en": "."}.get(cell.lang or "")
+    digits = re.findall(r"\d+", cell.text.split(separator)[-1]) \
+        if separator and separator in cell.text else []
+    decimals = len(digits[0]) if digits else 0
+    tolerance = 0.5 * 10.0 ** -decimals * (0.01 if percent else 1.0) + 1e-9
+    value = shown / 100 if percent else shown
+    if abs(value - float(known[0])) > tolerance:
+        return [(cell.place, "shown_differs",
+                 f"{cell.columns[0]} ({_where(cell.key)}): not the released value rounded")]
     return []
 
 
