@@ -197,6 +197,24 @@ def test_docx_same_brief_same_bytes(briefs, tmp_path, docx_paths):
     assert again.read_bytes() == docx_paths["fr"].read_bytes()
 
 
+def test_every_number_of_people_in_a_sentence_carries_its_origin(briefs, docx_paths):
+    from _people_numbers import docx_unmarked, html_unmarked
+
+    from evalkit.present._text import plain
+
+    for lang, brief in briefs.items():
+        page = brief_html(brief)
+        assert html_unmarked(page) == [], lang
+        assert docx_unmarked(docx_paths[lang]) == [], lang
+        # Respondents and interviews are sums over sites, sites and waves counts of values.
+        assert page.count("data-sum=") == 4 and page.count("data-distinct=") == 4, lang
+        assert "\ue000" not in page
+        summary = " ".join(plain(b.text) for b in brief.part("summary").blocks
+                           if hasattr(b, "text") and isinstance(b.text, str))
+        words = {"fr": "Nous avons interrogé", "en": "We surveyed"}[lang]
+        assert words in summary and "\ue000" not in summary
+
+
 # -- code-free notebook pages ------------------------------------------------------------------
 def _notebook(path, results, study):
     from evalkit.present.display import mark_methods, show_table

@@ -9,10 +9,23 @@ the columns of a pivoted table). In a Word document a hidden bookmark ``_ek_tabl
 first cell of a table points to the document variable ``evalkit_table_<k>`` holding the same
 origin as JSON (``{"table": ..., "rows": [...], "columns": [...], "wheres": [...]}``).
 
+Numbers of running text (the brief's sentences, the notebooks' sentences) carry their origin
+too. In HTML a ``<span>`` around the number names its ``data-table``, ``data-row`` and
+``data-column``; a number derived on the page says how instead: ``data-sum`` (JSON
+``{"table", "column", "rows": [keys, ...]}``: the released cells added up) or
+``data-distinct`` (JSON ``{"table", "column"}``: the number of distinct values of a key
+column, such as the sites). In a Word document each such number is a run of its own between
+a hidden bookmark ``_ek_text_<k>`` and its end, and the document variable
+``evalkit_text_<k>`` holds its origin (``{"table", "row", "column"}``, ``{"sum": {...}}`` or
+``{"distinct": {...}}``). One bookmark per number rather than one per paragraph: a bookmark
+travels with its run when Word or LibreOffice edits the paragraph around it, and the reader
+needs no offsets into the paragraph's text.
+
 :func:`shown_findings` parses the shown numbers back (French and English formats, ``12,5 %``,
 intervals ``[a ; b]``) and reports a cell that shows a number where the released table hides
 it, a count of people that differs from the released one, and a count of people the tables do
-not release at all. A shown number that matches the released one adds no relation: the
+not release at all; derived numbers are derived again from the released tables, and a rate or
+an estimate of a sentence must be its released value as rounded. A shown number that matches the released one adds no relation: the
 attacker's audit of the tables (:mod:`evalkit.release.audit`) stays the attack.
 """
 
