@@ -65,7 +65,12 @@ def test_main_messages_come_from_the_rules(briefs):
         assert rules[:3] == ["funnel_high", "highest_tokenism", "involvement_outcomes"]
         items = _blocks(brief, "main", __import__("evalkit.present.document",
                                                   fromlist=["Bullets"]).Bullets)[0].items
-        assert list(items) == [m.text(brief.lang) for m in brief.messages]
+        assert list(items) == [m.text(brief.lang, marks=True) for m in brief.messages]
+        # The marks of the numbers' origins are invisible: the words are the message's.
+        from evalkit.present._text import plain
+
+        assert [plain(i) for i in items] == [m.text(brief.lang) for m in brief.messages]
+        assert all("\ue000" not in m.text(brief.lang) for m in brief.messages)
     assert "le site G" in briefs["fr"].messages[1].text("fr")
 
 

@@ -190,7 +190,8 @@ def _main_part(ctx: _Ctx, messages: list[Message]) -> Part:
     question = label(ctx.study.report.question, ctx.lang) if ctx.study.report.question else ""
     if question:
         part.add(Paragraph(typography(question, ctx.lang), "lead"))
-    part.add(_label_if(messages), Bullets(tuple(m.text(ctx.lang) for m in messages), ordered=True,
+    part.add(_label_if(messages),
+             Bullets(tuple(m.text(ctx.lang, marks=True) for m in messages), ordered=True,
                      details=tuple(m.evidence_text(ctx.lang, plain=True) for m in messages)))
     return part
 
@@ -263,7 +264,7 @@ def _summary_part(ctx: _Ctx, messages: list[Message]) -> Part:
     part.add(_model_sentence(ctx), _outcome_sentence(ctx), _network_sentence(ctx))
     part.add(Heading(ctx.t("reports.section.implications"), 1),
              _label_if(messages),
-             Bullets(tuple(m.text(ctx.lang, method=True) for m in messages)))
+             Bullets(tuple(m.text(ctx.lang, method=True, marks=True) for m in messages)))
     return part
 
 
@@ -802,7 +803,7 @@ def _report_sections(ctx: _Ctx, messages: list[Message],
                                *quotes)))
     sections.append((0, _section(
         ctx, "reports.section.implications", _label_if(messages),
-        Bullets(tuple(m.text(ctx.lang, method=True) for m in messages),
+        Bullets(tuple(m.text(ctx.lang, method=True, marks=True) for m in messages),
                 details=tuple(m.evidence_text(ctx.lang) for m in messages)))))
     sections.append((0, _section(ctx, "reports.section.gripp2",
                                  gripp2_table(ctx.study, lang=ctx.lang))))

@@ -34,6 +34,7 @@ from evalkit.present._text import (
     number_text,
     origin,
     percent_text,
+    plain,
     typography,
 )
 from evalkit.present.joint import joint_display
@@ -194,14 +195,17 @@ class Message:
     about: tuple[str, ...] = ()
     pooled: Message | None = None
 
-    def text(self, lang: str, *, method: bool = False) -> str:
+    def text(self, lang: str, *, method: bool = False, marks: bool = False) -> str:
         """The message in ``lang``, numbers in the locale's formats; ``method`` adds the
-        sentence that says how the finding was established."""
+        sentence that says how the finding was established; ``marks`` keeps, around each
+        number read from a released table, the marks of its origin that the writers turn
+        into markup for the release check (see :func:`evalkit.present._text.marked`)."""
         params = {name: _param_text(value, lang) for name, value in self.params.items()}
         out = t(self.key, lang, **params)
         if method and self.method is not None:
             out += " " + t("reports.msg.method", lang, detail=self.method.text(lang))
-        return typography(out, lang)
+        out = typography(out, lang)
+        return out if marks else plain(out)
 
     def evidence_text(self, lang: str, *, plain: bool = False) -> str:
         """The tables the message rests on, by title; ``plain`` names, for a table of method

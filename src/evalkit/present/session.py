@@ -352,7 +352,8 @@ class Session:
 
         parts = {}
         for g, brief in self._briefs().items():
-            items = "".join(f"<li>{marked_html(escape(m.text(g)))}</li>" for m in brief.messages)
+            items = "".join(f"<li>{marked_html(escape(m.text(g, marks=True)))}</li>"
+                            for m in brief.messages)
             flagged = any(getattr(m, "non_validated", False) for m in brief.messages)
             parts[g] = (non_validated_html(g) if flagged else "") + f"<ol>{items}</ol>"
         self._show(parts)
