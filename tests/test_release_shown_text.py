@@ -187,3 +187,28 @@ def test_a_sentence_showing_a_hidden_cell_is_a_finding(run):
                     encoding="utf-8")
     assert [(f[1], f[2]) for f in _findings(run)] == [
         (f"text[1]:{TABLE}:n_consulted", "shown_hidden")]
+
+
+def test_a_site_profile_sentence_marks_the_site_rate_it_reads():
+    from evalkit.analyse.funnel import funnel_limits
+    from evalkit.present.plots import funnel_position
+
+    sites = pd.DataFrame({"site": ["A", "B", "C"], "tokenistic": [12, 30, 9],
+                          "consulted": [40, 50, 45]})
+    limits = funnel_limits(sites, site="site", numerator="tokenistic", denominator="consulted")
+    words = funnel_position(limits, site="B", lang="fr")
+    sentence = funnel_position(limits, site="B", lang="fr", table="tokenism_funnel")
+    assert plain(sentence) == words  # the same words, the value marked
+    level = float(limits.loc[limits["source"] == "site", "level"].min())
+    assert [(text, where) for text, where in spans(sentence) if where] == [
+        ("60\u00a0%", origin("tokenism_funnel", {"source": "site", "site": "B",
+                                                "level": level}, "estimate"))]
+    released = limits[limits["source"] == "site"].assign(suppressed=False).astype(str)
+    cells = html_cells(f"<p lang='fr'>{marked_html(escape(sentence))}</p>")
+    from evalkit.release.shown import _cell_findings, _Released
+
+    known = _Released({"tokenism_funnel": released}, {})
+    assert [c.place for c in cells] == ["text[1]:tokenism_funnel:estimate"]
+    assert _cell_findings(cells[0], known) == []
+    changed = cells[0].__class__(**{**cells[0].__dict__, "text": "61\u00a0%"})
+    assert [f[1] for f in _cell_findings(changed, known)] == ["shown_differs"]
