@@ -570,7 +570,9 @@ def shown_findings(folder: str | Path, files: Iterable[Path],
         released one: the page would carry a relation the tables do not) or
         ``shown_unreleased`` (a count of people the tables do not release). The place is the
         cell: ``table:row[i]:column`` in HTML (after ``cell[i]:output[j]:`` in a notebook),
-        ``table[k]:row[i]:cell[j]`` in a Word document.
+        ``table[k]:row[i]:cell[j]`` in a Word document; a number of running text is
+        ``text[i]:table:column`` (``text[i]:sum:table:column``, ``text[i]:distinct:...`` for
+        a derived one), ``i`` counting the numbers of running text of the file.
 
     Notes
     -----
