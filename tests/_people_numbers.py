@@ -15,7 +15,8 @@ from pathlib import Path
 #: of the disclosure policy (``moins de 5 personnes``, ``fewer than 10 people``) is a
 #: parameter, not a count read from data.
 PEOPLE = re.compile(
-    r"(?<!moins de )(?<!fewer than )(?<![\w#])\d[\d\u00a0\u202f\u2009 ]*\s+(?:usagers?|personnes?|proches?|personnel|"
+    r"(?<!moins de )(?<!fewer than )(?<![\w#])\d[\d\u00a0\u202f\u2009 ]*\s+"
+    r"(?:usagers?|personnes?|proches?|personnel|"
     r"entrevues?|participants?|participantes?|répondants?|répondantes?|users?|people|persons?|"
     r"carers?|staff|interviews?|respondents?)\b", re.IGNORECASE)
 #: The attributes that say where a number of running text comes from.

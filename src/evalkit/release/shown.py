@@ -25,8 +25,9 @@ needs no offsets into the paragraph's text.
 intervals ``[a ; b]``) and reports a cell that shows a number where the released table hides
 it, a count of people that differs from the released one, and a count of people the tables do
 not release at all; derived numbers are derived again from the released tables, and a rate or
-an estimate of a sentence must be its released value as rounded. A shown number that matches the released one adds no relation: the
-attacker's audit of the tables (:mod:`evalkit.release.audit`) stays the attack.
+an estimate of a sentence must be its released value as rounded. A shown number that matches
+the released one adds no relation: the attacker's audit of the tables
+(:mod:`evalkit.release.audit`) stays the attack.
 """
 
 from __future__ import annotations
