@@ -173,8 +173,9 @@ def html_cells(text: str, *, prefix: str = "", lang: str | None = None) -> list[
     >>> page = ("<div data-table='tokenism_rates'><table><tr><th>n</th></tr>"
     ...         "<tr data-row='{\\"site\\":\\"A\\"}'><td data-column='n_consulted'>12</td>"
     ...         "</tr></table></div>")
-    >>> html_cells(page, lang="fr")
-    [ShownCell(place='tokenism_rates:row[2]:n_consulted', table='tokenism_rates', key={'site': 'A'}, columns=('n_consulted',), text='12', lang='fr', derived=None)]
+    >>> [(c.place, c.table, c.key, c.columns, c.text, c.lang, c.sentence)
+    ...  for c in html_cells(page, lang="fr")]
+    [('tokenism_rates:row[2]:n_consulted', 'tokenism_rates', {'site': 'A'}, ('n_consulted',), '12', 'fr', False)]
 
     A number of running text (``place`` ``text[i]:...``, ``i`` counting them from 1):
 
