@@ -212,3 +212,20 @@ def test_a_site_profile_sentence_marks_the_site_rate_it_reads():
     assert _cell_findings(cells[0], known) == []
     changed = cells[0].__class__(**{**cells[0].__dict__, "text": "61\u00a0%"})
     assert [f[1] for f in _cell_findings(changed, known)] == ["shown_differs"]
+
+
+def test_a_share_computed_on_the_page_is_computed_again():
+    from evalkit.present._text import ratio_origin
+    from evalkit.release.shown import _cell_findings, _Released
+
+    known = _Released({TABLE: RELEASED}, STUDY)
+
+    def findings(text: str, sites: str) -> list[str]:
+        where = ratio_origin(TABLE, "n_tokenistic", "n_consulted", [{"centre": s} for s in sites])
+        cells = html_cells(f"<p lang='fr'>{marked_html(escape(marked(text, where)))} en rouge</p>")
+        assert [c.place for c in cells] == [f"text[1]:ratio:{TABLE}:n_tokenistic"]
+        return [f[1] for f in _cell_findings(cells[0], known)]
+
+    assert findings("40\u00a0%", "AB") == []  # (12 + 10) / (30 + 25)
+    assert findings("41\u00a0%", "AB") == ["shown_differs"]
+    assert findings("40\u00a0%", "ABC") == ["shown_hidden"]

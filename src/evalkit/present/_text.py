@@ -16,8 +16,8 @@ from evalkit.i18n import format_integer, format_number, format_percent, t
 from evalkit.release.shown import origin_columns, origin_key
 
 __all__ = ["ci_text", "count_text", "distinct_origin", "marked", "marked_html", "number_text",
-           "origin", "other_language", "percent_text", "plain", "spans", "sum_origin",
-           "typography", "typography_html"]
+           "origin", "other_language", "percent_text", "plain", "ratio_origin", "spans",
+           "sum_origin", "typography", "typography_html"]
 
 NBSP = "\u00a0"
 NNBSP = "\u202f"
@@ -195,6 +195,18 @@ def sum_origin(table: str, column: str, rows: Iterable[Mapping[str, Any]]) -> di
                     "rows": [json.loads(origin_key(r)) for r in rows]}}
 
 
+def ratio_origin(table: str, numerator: str, denominator: str,
+                 rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """The origin of a share computed on the page: the sum of ``numerator`` over ``rows`` of
+    released ``table`` divided by the sum of ``denominator`` over the same rows.
+
+    >>> ratio_origin("traffic_light", "count", "n", [{"site": "A", "colour": "red"}])["ratio"]
+    {'table': 'traffic_light', 'column': 'count', 'denominator': 'n', 'rows': [{'site': 'A', 'colour': 'red'}]}
+    """
+    return {"ratio": {"table": table, "column": numerator, "denominator": denominator,
+                      "rows": [json.loads(origin_key(r)) for r in rows]}}
+
+
 def distinct_origin(table: str, column: str) -> dict[str, Any]:
     """The origin of a number that counts the distinct values of key ``column`` of released
     ``table`` (the sites, the waves): the release check counts them again.
@@ -254,6 +266,8 @@ def _span_attributes(where: Mapping[str, Any]) -> str:
         return attr("data-sum", where["sum"])
     if "distinct" in where:
         return attr("data-distinct", where["distinct"])
+    if "ratio" in where:
+        return attr("data-ratio", where["ratio"])
     return (attr("data-table", where["table"]) + attr("data-row", where.get("row") or {})
             + attr("data-column", where["column"]))
 

@@ -31,6 +31,7 @@ from evalkit.present._text import (
     number_text,
     origin,
     percent_text,
+    ratio_origin,
     sum_origin,
     typography,
 )
@@ -389,14 +390,18 @@ def _network_sentence(ctx: _Ctx) -> Paragraph | None:
     if not ctx.has("traffic_light"):
         return None
     light = ctx.tables["traffic_light"]
+    keys = [k for k in ctx.spec("traffic_light").keys if k in light]
     shares = {}
     for colour in ("red", "orange", "green"):
         rows = light[light["colour"].astype(str) == colour]
         counts, n = _num(rows["count"]), _num(rows["n"])
         known = counts.notna() & n.notna()
-        shares[colour] = counts[known].sum() / n[known].sum() if n[known].sum() else np.nan
-    return Paragraph(ctx.t("reports.finding.network", red=ctx.pct(shares["red"]),
-                           orange=ctx.pct(shares["orange"]), green=ctx.pct(shares["green"])))
+        share = counts[known].sum() / n[known].sum() if n[known].sum() else np.nan
+        # The share all sites together: the released counts of the colour over their bases.
+        where = ratio_origin("traffic_light", "count", "n",
+                             [{k: r[k] for k in keys} for _, r in rows[known].iterrows()])
+        shares[colour] = ctx.pct(share, where if known.any() else None)
+    return Paragraph(ctx.t("reports.finding.network", **shares))
 
 
 # -- the report (25 pages) -----------------------------------------------------------------------

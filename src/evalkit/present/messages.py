@@ -35,6 +35,7 @@ from evalkit.present._text import (
     origin,
     percent_text,
     plain,
+    ratio_origin,
     typography,
 )
 from evalkit.present.joint import joint_display
@@ -409,7 +410,10 @@ def rule_red_networks(tables: Tables, *, confidence: float = 0.95) -> Message | 
     share = red["count_"].sum() / red["n_"].sum()
     if share < RED_SHARE_WORTH_SAYING:
         return None
-    pooled = Message("red_networks", "reports.msg.red_networks", {"share": Pct(share)},
+    # The share all sites together: the released red counts over their bases.
+    pooled_share = Pct(share, ratio_origin("traffic_light", "count", "n",
+                                           [{"site": s, "colour": "red"} for s in red["site"]]))
+    pooled = Message("red_networks", "reports.msg.red_networks", {"share": pooled_share},
                      ("traffic_light",))
     if {"share", "ci_low", "ci_high"} <= set(red.columns):
         red = red.assign(s=numeric(red["share"]), low=numeric(red["ci_low"]),
@@ -418,7 +422,7 @@ def rule_red_networks(tables: Tables, *, confidence: float = 0.95) -> Message | 
             top = red.sort_values(["s", "site"], ascending=[False, True], kind="stable").iloc[0]
             if top["low"] > share:
                 row = {"site": top["site"], "colour": "red"}
-                params = {"share": Pct(share), "site": _sites([top["site"]]),
+                params = {"share": pooled_share, "site": _sites([top["site"]]),
                           "site_share": Pct(top["s"], origin("traffic_light", row, "share")),
                           "ci": Ci(top["low"], top["high"], percent=True,
                                    confidence=confidence,

@@ -14,10 +14,11 @@ too. In HTML a ``<span>`` around the number names its ``data-table``, ``data-row
 ``data-column``; a number derived on the page says how instead: ``data-sum`` (JSON
 ``{"table", "column", "rows": [keys, ...]}``: the released cells added up) or
 ``data-distinct`` (JSON ``{"table", "column"}``: the number of distinct values of a key
-column, such as the sites). In a Word document each such number is a run of its own between
+column, such as the sites) or ``data-ratio`` (JSON ``{"table", "column", "denominator",
+"rows"}``: a share, the sum of ``column`` over the rows divided by that of ``denominator``). In a Word document each such number is a run of its own between
 a hidden bookmark ``_ek_text_<k>`` and its end, and the document variable
-``evalkit_text_<k>`` holds its origin (``{"table", "row", "column"}``, ``{"sum": {...}}`` or
-``{"distinct": {...}}``). One bookmark per number rather than one per paragraph: a bookmark
+``evalkit_text_<k>`` holds its origin (``{"table", "row", "column"}``, ``{"sum": {...}}``,
+``{"distinct": {...}}`` or ``{"ratio": {...}}``). One bookmark per number rather than one per paragraph: a bookmark
 travels with its run when Word or LibreOffice edits the paragraph around it, and the reader
 needs no offsets into the paragraph's text.
 
@@ -142,7 +143,7 @@ def shown_numbers(text: str, lang: str | None = None) -> list[float]:
 
 # -- reading rendered tables -----------------------------------------------------------------
 #: The kinds of number derived from released cells (``data-sum``, ``data-distinct``).
-_DERIVED = ("sum", "distinct")
+_DERIVED = ("sum", "distinct", "ratio")
 
 
 def _ancestor(element: Any, attribute: str) -> Any:
@@ -184,7 +185,7 @@ def html_cells(text: str, *, prefix: str = "", lang: str | None = None) -> list[
     ...     "\\"column\\":\\"n\\",\\"rows\\":[{\\"site\\":\\"A\\"}]}'>40</span> personnes</p>")]
     [('text[1]:sum:response_counts:n', '40', ('sum', {'table': 'response_counts', 'column': 'n', 'rows': [{'site': 'A'}]}))]
     """
-    if "data-column" not in text and "data-sum" not in text and "data-distinct" not in text:
+    if not any(f"data-{kind}" in text for kind in ("column", *_DERIVED)):
         return []
     from lxml import etree  # heavy: imported where used (a dependency of python-docx)
 
@@ -468,6 +469,8 @@ def _derived_findings(cell: ShownCell, numbers: list[float],
                      f"distinct {column} ({table}): the table releases {expected:g}")]
         return []
     rows = [r for r in what.get("rows") or [] if isinstance(r, dict)]
+    if kind == "ratio":
+        return _ratio_findings(cell, numbers, released, rows, str(what.get("denominator")))
     positions = [released.rows(table, r) for r in rows]
     if any(p is None or not len(p) for p in positions):
         return [(cell.place, "shown_unreleased",
@@ -483,6 +486,44 @@ def _derived_findings(cell: ShownCell, numbers: list[float],
                  f"sum of {column} ({table}) over {len(rows)} rows: the table releases "
                  f"{total:g}")]
     return []
+
+
+def _ratio_findings(cell: ShownCell, numbers: list[float], released: _Released,
+                   rows: list[dict[str, Any]], denominator: str) -> list[tuple[str, str, str]]:
+    """A share computed on the page (a sum over rows divided by another), computed again."""
+    table, column = cell.table, cell.columns[0]
+    if denominator not in released.columns(table):
+        return [(cell.place, "shown_unreleased",
+                 f"ratio of {column} to {denominator} ({table}): not in the released tables")]
+    positions = [released.rows(table, r) for r in rows]
+    if any(p is None or not len(p) for p in positions):
+        return [(cell.place, "shown_unreleased",
+                 f"ratio of {column} ({table}): a row is not in the released tables")]
+    top, bottom = released.values(table, column), released.values(table, denominator)
+    for key, found in zip(rows, positions, strict=True):
+        if ((np.isnan(top[found]) | np.isnan(bottom[found])) &
+                released.hidden(table, found)).any():
+            return [(cell.place, "shown_hidden",
+                     f"ratio of {column} ({table}) uses {_where(key)}, which the table hides")]
+    total = float(sum(np.nansum(bottom[p]) for p in positions))
+    share = float(sum(np.nansum(top[p]) for p in positions)) / total if total else np.nan
+    if len(numbers) != 1 or not _as_rounded(cell, numbers[0], share):
+        return [(cell.place, "shown_differs",
+                 f"ratio of {column} to {denominator} ({table}): not the released cells' "
+                 "ratio rounded")]
+    return []
+
+
+def _as_rounded(cell: ShownCell, shown: float, value: float) -> bool:
+    """Whether ``shown`` (a number of ``cell.text``) is ``value`` rounded as the text writes
+    it (a percentage stands for a proportion)."""
+    percent = "%" in cell.text
+    separator = {"fr": ",", "en": "."}.get(cell.lang or "")
+    digits = re.findall(r"\d+", cell.text.split(separator)[-1]) \
+        if separator and separator in cell.text else []
+    decimals = len(digits[0]) if digits else 0
+    tolerance = 0.5 * 10.0 ** -decimals * (0.01 if percent else 1.0) + 1e-9
+    return abs((shown / 100 if percent else shown) - value) <= tolerance
 
 
 def _cell_findings(cell: ShownCell, released: _Released) -> list[tuple[str, str, str]]:
@@ -530,14 +571,7 @@ def _rounded_findings(cell: ShownCell, shown: float, released: _Released,
     known = values[~np.isnan(values)]
     if len(known) != 1:
         return []  # several rows or none released: nothing single to hold it against
-    percent = "%" in cell.text
-    separator = {"fr": ",", "en": "."}.get(cell.lang or "")
-    digits = re.findall(r"\d+", cell.text.split(separator)[-1]) \
-        if separator and separator in cell.text else []
-    decimals = len(digits[0]) if digits else 0
-    tolerance = 0.5 * 10.0 ** -decimals * (0.01 if percent else 1.0) + 1e-9
-    value = shown / 100 if percent else shown
-    if abs(value - float(known[0])) > tolerance:
+    if not _as_rounded(cell, shown, float(known[0])):
         return [(cell.place, "shown_differs",
                  f"{cell.columns[0]} ({_where(cell.key)}): not the released value rounded")]
     return []
