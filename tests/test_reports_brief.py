@@ -65,7 +65,12 @@ def test_main_messages_come_from_the_rules(briefs):
         assert rules[:3] == ["funnel_high", "highest_tokenism", "involvement_outcomes"]
         items = _blocks(brief, "main", __import__("evalkit.present.document",
                                                   fromlist=["Bullets"]).Bullets)[0].items
-        assert list(items) == [m.text(brief.lang) for m in brief.messages]
+        assert list(items) == [m.text(brief.lang, marks=True) for m in brief.messages]
+        # The marks of the numbers' origins are invisible: the words are the message's.
+        from evalkit.present._text import plain
+
+        assert [plain(i) for i in items] == [m.text(brief.lang) for m in brief.messages]
+        assert all("\ue000" not in m.text(brief.lang) for m in brief.messages)
     assert "le site G" in briefs["fr"].messages[1].text("fr")
 
 
@@ -195,6 +200,24 @@ def test_docx_in_each_language_with_deterministic_properties(docx_paths, briefs)
 def test_docx_same_brief_same_bytes(briefs, tmp_path, docx_paths):
     again = write_brief_docx(briefs["fr"], tmp_path / "again.docx")
     assert again.read_bytes() == docx_paths["fr"].read_bytes()
+
+
+def test_every_number_of_people_in_a_sentence_carries_its_origin(briefs, docx_paths):
+    from _people_numbers import docx_unmarked, html_unmarked
+
+    from evalkit.present._text import plain
+
+    for lang, brief in briefs.items():
+        page = brief_html(brief)
+        assert html_unmarked(page) == [], lang
+        assert docx_unmarked(docx_paths[lang]) == [], lang
+        # Respondents and interviews are sums over sites, sites and waves counts of values.
+        assert page.count("data-sum=") == 4 and page.count("data-distinct=") == 4, lang
+        assert "\ue000" not in page
+        summary = " ".join(plain(b.text) for b in brief.part("summary").blocks
+                           if hasattr(b, "text") and isinstance(b.text, str))
+        words = {"fr": "Nous avons interrogé", "en": "We surveyed"}[lang]
+        assert words in summary and "\ue000" not in summary
 
 
 # -- code-free notebook pages ------------------------------------------------------------------

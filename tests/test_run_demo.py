@@ -57,6 +57,14 @@ def test_the_demo_passes_the_attack_on_what_it_releases(demo_run):
     assert "suppression" not in header.split(",") and "suppressed" in header.split(",")
 
 
+def test_every_number_of_people_in_a_sentence_of_the_demo_carries_its_origin(demo_run):
+    # Pages, notebooks and the Word briefs: each count of people a sentence states names the
+    # released cell it comes from, or how it is derived, for the release check.
+    from _people_numbers import run_unmarked
+
+    assert run_unmarked(demo_run.run_dir) == {}
+
+
 def test_each_page_keeps_its_own_language(demo_run):
     html = demo_run.run_dir / "html"
     fr = (html / "02_involvement_tokenism.fr.html").read_text(encoding="utf-8")

@@ -23,7 +23,18 @@ from evalkit.errors import EvalkitError
 from evalkit.i18n import _check_lang, format_date, label, t
 from evalkit.present import tables as tb
 from evalkit.present._funnel import ALARM, ALERT, funnel_sites, with_site
-from evalkit.present._text import ci_text, count_text, number_text, percent_text, typography
+from evalkit.present._text import (
+    ci_text,
+    count_text,
+    distinct_origin,
+    marked,
+    number_text,
+    origin,
+    percent_text,
+    ratio_origin,
+    sum_origin,
+    typography,
+)
 from evalkit.present.budget import BUDGETS, budget_report, part_pages
 from evalkit.present.document import (
     Block,
@@ -142,11 +153,24 @@ class _Ctx:
         frame = self.tables[name] if frame is None else frame
         return typography(suppression_note(frame, lang=self.lang, policy=self.policy), self.lang)
 
-    def pct(self, value: Any) -> str:
-        return percent_text(value, self.lang)
+    def pct(self, value: Any, where: dict | None = None) -> str:
+        return marked(percent_text(value, self.lang), where)
 
-    def ci(self, low: Any, high: Any, *, percent: bool = False) -> str:
-        return ci_text(low, high, self.lang, percent=percent, confidence=self.confidence)
+    def ci(self, low: Any, high: Any, *, percent: bool = False,
+           where: tuple[dict | None, dict | None] | None = None) -> str:
+        return ci_text(low, high, self.lang, percent=percent, confidence=self.confidence,
+                       where=where)
+
+    def at(self, name: str, row: pd.Series, column: str) -> dict:
+        """The origin of the number in ``column`` of ``row`` of released table ``name``
+        (its keys as the catalogue names them), for the release check."""
+        keys = [k for k in self.spec(name).keys if k in row.index]
+        return origin(name, {k: row[k] for k in keys}, column)
+
+    def bounds(self, name: str, row: pd.Series, low: str = "ci_low",
+               high: str = "ci_high") -> tuple[dict, dict]:
+        """The origins of an interval's bounds (columns ``low`` and ``high`` of ``row``)."""
+        return self.at(name, row, low), self.at(name, row, high)
 
     def figure(self, name: str) -> Figure | None:
         if not self.figures:
@@ -167,43 +191,61 @@ def _main_part(ctx: _Ctx, messages: list[Message]) -> Part:
     question = label(ctx.study.report.question, ctx.lang) if ctx.study.report.question else ""
     if question:
         part.add(Paragraph(typography(question, ctx.lang), "lead"))
-    part.add(_label_if(messages), Bullets(tuple(m.text(ctx.lang) for m in messages), ordered=True,
+    part.add(_label_if(messages),
+             Bullets(tuple(m.text(ctx.lang, marks=True) for m in messages), ordered=True,
                      details=tuple(m.evidence_text(ctx.lang, plain=True) for m in messages)))
     return part
 
 
-def _respondent_total(ctx: _Ctx) -> tuple[int, int, int]:
-    """Respondents at baseline, sites, waves (from the released counts)."""
+def _respondent_total(ctx: _Ctx) -> tuple[str, str, str]:
+    """Respondents at baseline, sites, waves (from the released counts), as written, each
+    carrying how it is derived from the released table."""
     counts = ctx.tables.get("response_counts")
     if counts is None:
-        return 0, 0, 0
+        return (count_text(0, ctx.lang),) * 3
     roles = ctx.study.roles
     n = _num(counts["n"])
     waves = counts[roles.wave].dropna().unique() if roles.wave in counts else [None]
     # The study's baseline wave, whatever its codes (1, 2... or T1, T2...).
     first = str(ctx.study.baseline_wave(waves))
     at_first = (counts[roles.wave].astype(str).str.replace(r"\.0$", "", regex=True) == first
-                if roles.wave in counts else slice(None))
-    return (int(n[at_first].sum()), int(counts[roles.site].nunique()), len(waves))
+                if roles.wave in counts else pd.Series(True, index=counts.index))
+    summed = counts[at_first & n.notna()]  # the released cells: a hidden one adds nothing
+    keys = [k for k in ctx.spec("response_counts").keys if k in counts]
+    total = sum_origin("response_counts", "n", [{k: row[k] for k in keys}
+                                                for _, row in summed.iterrows()])
+    return (marked(count_text(n[summed.index].sum(), ctx.lang), total),
+            marked(count_text(counts[roles.site].nunique(), ctx.lang),
+                   distinct_origin("response_counts", roles.site)),
+            marked(count_text(len(waves), ctx.lang),
+                   distinct_origin("response_counts", roles.wave)
+                   if roles.wave in counts else None))
 
 
-def _interview_count(ctx: _Ctx) -> int:
+def _interview_count(ctx: _Ctx) -> tuple[int, str]:
+    """The people interviewed, all sites together (each site's released number of
+    participants, read on its first row that releases it), and that number as written."""
     codes = ctx.tables.get("code_frequencies")
     if codes is None or "n_participants_total" not in codes:
-        return 0
-    return int(_num(codes.groupby("site")["n_participants_total"].first()).sum())
+        return 0, count_text(0, ctx.lang)
+    known = codes[_num(codes["n_participants_total"]).notna()]
+    firsts = known.groupby("site", sort=True).head(1)
+    total = int(_num(firsts["n_participants_total"]).sum())
+    keys = [k for k in ctx.spec("code_frequencies").keys if k in codes]
+    where = sum_origin("code_frequencies", "n_participants_total",
+                       [{k: row[k] for k in keys} for _, row in firsts.iterrows()])
+    return total, marked(count_text(total, ctx.lang), where)
 
 
 def _methods_sentence(ctx: _Ctx) -> Paragraph:
     """What was done: people surveyed, sites, waves, and interviews when there were any (a
-    run without interviews does not say it held none)."""
+    run without interviews does not say it held none). Each number carries how it is
+    derived from the released tables, for the release check."""
     n, k, waves = _respondent_total(ctx)
-    interviews = _interview_count(ctx)
-    params = dict(n=count_text(n, ctx.lang), k=count_text(k, ctx.lang),
-                  waves=count_text(waves, ctx.lang))
+    interviews, shown = _interview_count(ctx)
+    params = dict(n=n, k=k, waves=waves)
     if interviews > 0:
-        return Paragraph(ctx.t("reports.summary.methods", **params,
-                               interviews=count_text(interviews, ctx.lang)))
+        return Paragraph(ctx.t("reports.summary.methods", **params, interviews=shown))
     return Paragraph(ctx.t("reports.summary.methods.no_interviews", **params))
 
 
@@ -223,7 +265,7 @@ def _summary_part(ctx: _Ctx, messages: list[Message]) -> Part:
     part.add(_model_sentence(ctx), _outcome_sentence(ctx), _network_sentence(ctx))
     part.add(Heading(ctx.t("reports.section.implications"), 1),
              _label_if(messages),
-             Bullets(tuple(m.text(ctx.lang, method=True) for m in messages)))
+             Bullets(tuple(m.text(ctx.lang, method=True, marks=True) for m in messages)))
     return part
 
 
@@ -237,10 +279,14 @@ def _tokenism_findings(ctx: _Ctx, *, compact: bool) -> list[Block | None]:
     if ctx.has("tokenism_overall"):
         row = ctx.tables["tokenism_overall"].iloc[0]
         if _known(row, "n_consulted", "rate", "ci_low", "ci_high"):
-            out.append(Paragraph(ctx.t("reports.finding.tokenism_overall",
-                                       n=count_text(row["n_consulted"], ctx.lang),
-                                       rate=ctx.pct(row["rate"]),
-                                       ci=ctx.ci(row["ci_low"], row["ci_high"], percent=True))))
+            name = "tokenism_overall"
+            out.append(Paragraph(ctx.t(
+                "reports.finding.tokenism_overall",
+                n=marked(count_text(row["n_consulted"], ctx.lang),
+                         ctx.at(name, row, "n_consulted")),
+                rate=ctx.pct(row["rate"], ctx.at(name, row, "rate")),
+                ci=ctx.ci(row["ci_low"], row["ci_high"], percent=True,
+                          where=ctx.bounds(name, row)))))
         else:  # too few people: no number, and no interval of dashes
             out.append(Paragraph(ctx.t("reports.finding.tokenism_overall.suppressed")))
     else:
@@ -311,9 +357,12 @@ def _model_sentence(ctx: _Ctx) -> Paragraph | None:
     row = rows.iloc[0]
     direction = ("positive" if row["ci_low"] > 0 else "negative" if row["ci_high"] < 0
                  else "none")
+    name = "involvement_model"
     return Paragraph(ctx.t(f"reports.finding.model.{direction}",
-                           estimate=number_text(row["estimate"], ctx.lang),
-                           ci=ctx.ci(row["ci_low"], row["ci_high"])))
+                           estimate=marked(number_text(row["estimate"], ctx.lang),
+                                           ctx.at(name, row, "estimate")),
+                           ci=ctx.ci(row["ci_low"], row["ci_high"],
+                                     where=ctx.bounds(name, row))))
 
 
 def _outcome_label(ctx: _Ctx, name: str) -> str:
@@ -325,9 +374,12 @@ def _outcome_sentence(ctx: _Ctx) -> Paragraph | None:
         return None
     change = ctx.tables["outcome_change"]
     groups = change[change["level"].astype(str) == "group"] if "level" in change else change
+    name = "outcome_change"
     parts = [ctx.t("reports.finding.outcome_group", group=_outcome_label(ctx, row["outcome"]),
-                   change=number_text(row["mean_change"], ctx.lang),
-                   ci=ctx.ci(row["change_ci_low"], row["change_ci_high"]))
+                   change=marked(number_text(row["mean_change"], ctx.lang),
+                                 ctx.at(name, row, "mean_change")),
+                   ci=ctx.ci(row["change_ci_low"], row["change_ci_high"],
+                             where=ctx.bounds(name, row, "change_ci_low", "change_ci_high")))
              for _, row in groups.iterrows() if not pd.isna(row["mean_change"])]
     if not parts:
         return None
@@ -338,14 +390,18 @@ def _network_sentence(ctx: _Ctx) -> Paragraph | None:
     if not ctx.has("traffic_light"):
         return None
     light = ctx.tables["traffic_light"]
+    keys = [k for k in ctx.spec("traffic_light").keys if k in light]
     shares = {}
     for colour in ("red", "orange", "green"):
         rows = light[light["colour"].astype(str) == colour]
         counts, n = _num(rows["count"]), _num(rows["n"])
         known = counts.notna() & n.notna()
-        shares[colour] = counts[known].sum() / n[known].sum() if n[known].sum() else np.nan
-    return Paragraph(ctx.t("reports.finding.network", red=ctx.pct(shares["red"]),
-                           orange=ctx.pct(shares["orange"]), green=ctx.pct(shares["green"])))
+        share = counts[known].sum() / n[known].sum() if n[known].sum() else np.nan
+        # The share all sites together: the released counts of the colour over their bases.
+        where = ratio_origin("traffic_light", "count", "n",
+                             [{k: r[k] for k in keys} for _, r in rows[known].iterrows()])
+        shares[colour] = ctx.pct(share, where if known.any() else None)
+    return Paragraph(ctx.t("reports.finding.network", **shares))
 
 
 # -- the report (25 pages) -----------------------------------------------------------------------
@@ -565,8 +621,10 @@ def _reliability_sentence(ctx: _Ctx) -> Paragraph | None:
         row = rows.iloc[0]
         sentences.append(ctx.t("reports.finding.reliability",
                                scale=ctx.spec(name).scale_label(ctx.lang),
-                               alpha=number_text(row["estimate"], ctx.lang),
-                               ci=ctx.ci(row["ci_low"], row["ci_high"])))
+                               alpha=marked(number_text(row["estimate"], ctx.lang),
+                                            ctx.at(name, row, "estimate")),
+                               ci=ctx.ci(row["ci_low"], row["ci_high"],
+                                         where=ctx.bounds(name, row))))
     return Paragraph(" ".join(sentences)) if sentences else None
 
 
@@ -574,8 +632,11 @@ def _ladder_sentence(ctx: _Ctx) -> Paragraph | None:
     if not ctx.has("ladder_reproducibility"):
         return None
     row = ctx.tables["ladder_reproducibility"].iloc[0]
-    return Paragraph(ctx.t("reports.finding.ladder", cr=number_text(row["cr"], ctx.lang),
-                           mmr=number_text(row["mmr"], ctx.lang)))
+    name = "ladder_reproducibility"
+    return Paragraph(ctx.t("reports.finding.ladder",
+                           cr=marked(number_text(row["cr"], ctx.lang), ctx.at(name, row, "cr")),
+                           mmr=marked(number_text(row["mmr"], ctx.lang),
+                                      ctx.at(name, row, "mmr"))))
 
 
 def _icc_sentence(ctx: _Ctx) -> Paragraph | None:
@@ -583,8 +644,12 @@ def _icc_sentence(ctx: _Ctx) -> Paragraph | None:
         return None
     frame = ctx.tables["outcome_icc"]
     row = frame.iloc[0]
-    return Paragraph(ctx.t("reports.finding.icc", icc=number_text(row["icc"], ctx.lang),
-                           ci=ctx.ci(row["ci_low"], row["ci_high"])))
+    name = "outcome_icc"
+    return Paragraph(ctx.t("reports.finding.icc",
+                           icc=marked(number_text(row["icc"], ctx.lang),
+                                      ctx.at(name, row, "icc")),
+                           ci=ctx.ci(row["ci_low"], row["ci_high"],
+                                     where=ctx.bounds(name, row))))
 
 
 def _section(ctx: _Ctx, key: str, *blocks: Block | None, level: int = 1) -> list[Block]:
@@ -743,7 +808,7 @@ def _report_sections(ctx: _Ctx, messages: list[Message],
                                *quotes)))
     sections.append((0, _section(
         ctx, "reports.section.implications", _label_if(messages),
-        Bullets(tuple(m.text(ctx.lang, method=True) for m in messages),
+        Bullets(tuple(m.text(ctx.lang, method=True, marks=True) for m in messages),
                 details=tuple(m.evidence_text(ctx.lang) for m in messages)))))
     sections.append((0, _section(ctx, "reports.section.gripp2",
                                  gripp2_table(ctx.study, lang=ctx.lang))))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+from evalkit.present._text import plain
 from evalkit.present.document import Block, Bullets, Figure, Heading, Paragraph, Part, Quote, Table
 
 __all__ = ["BUDGETS", "budget_report", "estimate_lines", "estimate_pages", "part_pages"]
@@ -39,7 +40,7 @@ LINE_PX = 21.0
 
 
 def _wrapped(text: str, per_line: float) -> int:
-    return max(1, math.ceil(len(text) / per_line))
+    return max(1, math.ceil(len(plain(text)) / per_line))
 
 
 def _table_lines(table: Table) -> float:

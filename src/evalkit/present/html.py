@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from html import escape
 
 from evalkit.i18n import t
-from evalkit.present._text import other_language, typography, typography_html
+from evalkit.present._text import marked_html, other_language, typography, typography_html
 from evalkit.present.document import (
     Block,
     Bullets,
@@ -62,7 +62,9 @@ _NUM = " class='num'"
 
 
 def _text(value: str, lang: str) -> str:
-    return escape(typography(value, lang), quote=False)
+    """``value`` as HTML text: typography, escaped, each number that carries its origin in a
+    ``<span>`` naming it (see :func:`evalkit.present._text.marked`)."""
+    return marked_html(escape(typography(value, lang), quote=False))
 
 
 def quote_html(text: str, attribution: str, lang: str, *, language: str | None = None) -> str:

@@ -27,7 +27,17 @@ from evalkit.present._funnel import (
     numeric,
     released_table,
 )
-from evalkit.present._text import ci_text, count_text, number_text, percent_text, typography
+from evalkit.present._text import (
+    ci_text,
+    count_text,
+    marked,
+    number_text,
+    origin,
+    percent_text,
+    plain,
+    ratio_origin,
+    typography,
+)
 from evalkit.present.joint import joint_display
 
 __all__ = [
@@ -68,38 +78,43 @@ PER_SITE = 2
 # -- typed parameters: formatted for the locale only when written -------------------------------
 @dataclass(frozen=True)
 class Pct:
-    """A proportion written as a percentage."""
+    """A proportion written as a percentage; ``where``: the released cell it comes from."""
 
     value: float
+    where: dict | None = None
 
     def text(self, lang: str) -> str:
-        return percent_text(self.value, lang)
+        return marked(percent_text(self.value, lang), self.where)
 
 
 @dataclass(frozen=True)
 class Num:
-    """A number written with ``decimals`` decimals."""
+    """A number written with ``decimals`` decimals; ``where``: the released cell it comes
+    from."""
 
     value: float
     decimals: int = 2
+    where: dict | None = None
 
     def text(self, lang: str) -> str:
-        return number_text(self.value, lang, decimals=self.decimals)
+        return marked(number_text(self.value, lang, decimals=self.decimals), self.where)
 
 
 @dataclass(frozen=True)
 class Ci:
-    """A confidence interval (``percent``: bounds are proportions)."""
+    """A confidence interval (``percent``: bounds are proportions); ``where``: the released
+    cells of its bounds."""
 
     low: float
     high: float
     percent: bool = False
     confidence: float = 0.95
     decimals: int = 2
+    where: tuple[dict, dict] | None = None
 
     def text(self, lang: str) -> str:
         return ci_text(self.low, self.high, lang, percent=self.percent,
-                       decimals=self.decimals, confidence=self.confidence)
+                       decimals=self.decimals, confidence=self.confidence, where=self.where)
 
 
 @dataclass(frozen=True)
@@ -181,14 +196,17 @@ class Message:
     about: tuple[str, ...] = ()
     pooled: Message | None = None
 
-    def text(self, lang: str, *, method: bool = False) -> str:
+    def text(self, lang: str, *, method: bool = False, marks: bool = False) -> str:
         """The message in ``lang``, numbers in the locale's formats; ``method`` adds the
-        sentence that says how the finding was established."""
+        sentence that says how the finding was established; ``marks`` keeps, around each
+        number read from a released table, the marks of its origin that the writers turn
+        into markup for the release check (see :func:`evalkit.present._text.marked`)."""
         params = {name: _param_text(value, lang) for name, value in self.params.items()}
         out = t(self.key, lang, **params)
         if method and self.method is not None:
             out += " " + t("reports.msg.method", lang, detail=self.method.text(lang))
-        return typography(out, lang)
+        out = typography(out, lang)
+        return out if marks else plain(out)
 
     def evidence_text(self, lang: str, *, plain: bool = False) -> str:
         """The tables the message rests on, by title; ``plain`` names, for a table of method
@@ -291,10 +309,14 @@ def rule_highest_tokenism(tables: Tables, *, confidence: float = 0.95) -> Messag
     top = frame.sort_values(["value", "site"], ascending=[False, True], kind="stable").iloc[0]
     if not top["low"] > rate.iloc[0]:
         return None
+    row = {"site": top["site"]}
     return Message("highest_tokenism", "reports.msg.highest_tokenism",
-                   {"site": _sites([top["site"]]), "rate": Pct(top["value"]),
-                    "ci": Ci(top["low"], top["high"], percent=True, confidence=confidence),
-                    "overall": Pct(rate.iloc[0])},
+                   {"site": _sites([top["site"]]),
+                    "rate": Pct(top["value"], origin("tokenism_shrunken", row, "shrunken")),
+                    "ci": Ci(top["low"], top["high"], percent=True, confidence=confidence,
+                             where=(origin("tokenism_shrunken", row, "shrunken_ci_low"),
+                                    origin("tokenism_shrunken", row, "shrunken_ci_high"))),
+                    "overall": Pct(rate.iloc[0], origin("tokenism_overall", {}, "rate"))},
                    ("tokenism_shrunken", "tokenism_overall"), non_validated=True,
                    method=Key("reports.msg.highest_tokenism.method"),
                    about=(str(top["site"]),))
@@ -317,9 +339,12 @@ def rule_involvement_outcomes(tables: Tables, *, term: str = "rung",
         return None
     direction = "positive" if low > 0 else "negative" if high < 0 else "none"
     low_high = (scales or {}).get("outcome") or (None, None)
+    row = {"term": term}
     return Message("involvement_outcomes", f"reports.msg.involvement_outcomes.{direction}",
-                   {"estimate": Num(estimate, 2),
-                    "ci": Ci(low, high, confidence=confidence, decimals=2),
+                   {"estimate": Num(estimate, 2, origin("involvement_model", row, "estimate")),
+                    "ci": Ci(low, high, confidence=confidence, decimals=2,
+                             where=(origin("involvement_model", row, "ci_low"),
+                                    origin("involvement_model", row, "ci_high"))),
                     "scale": Scale("reports.msg.scale.points", *low_high)},
                    ("involvement_model",),
                    method=Key("reports.msg.involvement_outcomes.method"))
@@ -385,7 +410,10 @@ def rule_red_networks(tables: Tables, *, confidence: float = 0.95) -> Message | 
     share = red["count_"].sum() / red["n_"].sum()
     if share < RED_SHARE_WORTH_SAYING:
         return None
-    pooled = Message("red_networks", "reports.msg.red_networks", {"share": Pct(share)},
+    # The share all sites together: the released red counts over their bases.
+    pooled_share = Pct(share, ratio_origin("traffic_light", "count", "n",
+                                           [{"site": s, "colour": "red"} for s in red["site"]]))
+    pooled = Message("red_networks", "reports.msg.red_networks", {"share": pooled_share},
                      ("traffic_light",))
     if {"share", "ci_low", "ci_high"} <= set(red.columns):
         red = red.assign(s=numeric(red["share"]), low=numeric(red["ci_low"]),
@@ -393,10 +421,13 @@ def rule_red_networks(tables: Tables, *, confidence: float = 0.95) -> Message | 
         if not red.empty:
             top = red.sort_values(["s", "site"], ascending=[False, True], kind="stable").iloc[0]
             if top["low"] > share:
-                params = {"share": Pct(share), "site": _sites([top["site"]]),
-                          "site_share": Pct(top["s"]),
+                row = {"site": top["site"], "colour": "red"}
+                params = {"share": pooled_share, "site": _sites([top["site"]]),
+                          "site_share": Pct(top["s"], origin("traffic_light", row, "share")),
                           "ci": Ci(top["low"], top["high"], percent=True,
-                                   confidence=confidence)}
+                                   confidence=confidence,
+                                   where=(origin("traffic_light", row, "ci_low"),
+                                          origin("traffic_light", row, "ci_high")))}
                 return Message("red_networks", "reports.msg.red_networks.site", params,
                                ("traffic_light",), about=(str(top["site"]),), pooled=pooled)
     return pooled

@@ -42,7 +42,7 @@ from evalkit.config.study import load_study
 from evalkit.errors import ArgumentError
 from evalkit.i18n import LANGUAGES, format_number, t
 from evalkit.prepare.study import prepare_study
-from evalkit.present._text import typography
+from evalkit.present._text import marked_html, typography
 from evalkit.present.brief import build_brief
 from evalkit.present.display import absent_html, method_html, show_figure, show_table
 from evalkit.present.html import non_validated_html, quote_html
@@ -225,7 +225,7 @@ class Session:
         parts = {}
         for g in self.languages:
             values = {k: (v(g) if callable(v) else v) for k, v in params.items()}
-            parts[g] = f"<p>{escape(typography(t(key, g, **values), g))}</p>"
+            parts[g] = f"<p>{marked_html(escape(typography(t(key, g, **values), g)))}</p>"
         self._show(parts)
 
     def words(self, key: str, lang: str, **params: Any) -> str:
@@ -239,7 +239,7 @@ class Session:
         parts = {}
         for g in self.languages:
             try:
-                parts[g] = f"<p class='ek-lead'>{escape(typography(make(g), g))}</p>"
+                parts[g] = f"<p class='ek-lead'>{marked_html(escape(typography(make(g), g)))}</p>"
             except TableAbsent:
                 parts[g] = ""
         self._show(parts)
@@ -352,7 +352,8 @@ class Session:
 
         parts = {}
         for g, brief in self._briefs().items():
-            items = "".join(f"<li>{escape(m.text(g))}</li>" for m in brief.messages)
+            items = "".join(f"<li>{marked_html(escape(m.text(g, marks=True)))}</li>"
+                            for m in brief.messages)
             flagged = any(getattr(m, "non_validated", False) for m in brief.messages)
             parts[g] = (non_validated_html(g) if flagged else "") + f"<ol>{items}</ol>"
         self._show(parts)

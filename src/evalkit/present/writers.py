@@ -16,11 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.i18n import t
-from evalkit.present._text import other_language, typography
+from evalkit.present._text import other_language, plain, spans, typography
 from evalkit.present.brief import build_brief, write_budget_json
 from evalkit.present.document import Bullets, Figure, Heading, Paragraph, Quote, Table
 from evalkit.present.html import blocks_html, nav_html, page_html, slug, toc_html
-from evalkit.release.shown import DOCX_BOOKMARK, DOCX_VARIABLE
+from evalkit.release.shown import (
+    DOCX_BOOKMARK,
+    DOCX_TEXT_BOOKMARK,
+    DOCX_TEXT_VARIABLE,
+    DOCX_VARIABLE,
+)
 
 __all__ = ["DOCX_TABLE_STYLE", "brief_html", "write_brief_docx", "write_brief_html", "write_briefs"]
 
@@ -62,8 +67,11 @@ def write_brief_html(brief: Any, path: str | Path, *, nav: str = "") -> Path:
 
 
 # -- Word ---------------------------------------------------------------------------------------
-def _docx_text(value: str, lang: str) -> str:
-    return typography(value, lang)
+def _docx_text(value: str, lang: str, *, marks: bool = False) -> str:
+    """``value`` with the typography of ``lang``; the marks of numbers that carry their
+    origin are kept only for :func:`_add_text` (``marks``), which writes them as bookmarks."""
+    text = typography(value, lang)
+    return text if marks else plain(text)
 
 
 #: An interval or a range between two numbers (``0,07 à 0,12``, ``65 % to 88 %``): its spaces
@@ -82,7 +90,19 @@ _URL = re.compile(r"https?://[^\s<>()]+[^\s<>().,;:]")
 
 
 def _add_text(paragraph: Any, text: str) -> None:
-    """``text`` into ``paragraph``, each web address as a clickable link (style Hyperlink)."""
+    """``text`` into ``paragraph``, each web address as a clickable link (style Hyperlink) and
+    each number that carries its origin in a run of its own between the bookmark
+    ``_ek_text_<k>`` and its end, the origin in the document variable ``evalkit_text_<k>``."""
+    for piece, where in spans(text):
+        if where is None:
+            _add_words(paragraph, piece)
+            continue
+        run = paragraph.add_run(piece)
+        _bookmark(paragraph, run._r, run._r, where)
+
+
+def _add_words(paragraph: Any, text: str) -> None:
+    """Words into ``paragraph``, each web address as a clickable link (style Hyperlink)."""
     from docx.opc.constants import RELATIONSHIP_TYPE
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
@@ -101,6 +121,27 @@ def _add_text(paragraph: Any, text: str) -> None:
         at = match.end()
     if at < len(text):
         paragraph.add_run(text[at:])
+
+
+def _bookmark(paragraph: Any, first: Any, last: Any, where: dict) -> None:
+    """A hidden bookmark ``_ek_text_<k>`` around the runs ``first`` to ``last`` of
+    ``paragraph`` and the document variable ``evalkit_text_<k>`` holding ``where``."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    variables = _variables(paragraph.part.document)
+    k = len(variables) + 1
+    variable = OxmlElement("w:docVar")
+    variable.set(qn("w:name"), f"{DOCX_TEXT_VARIABLE}{k}")
+    variable.set(qn("w:val"), json.dumps(where, ensure_ascii=False, separators=(",", ":"),
+                                         sort_keys=True))
+    variables.append(variable)
+    start, end = OxmlElement("w:bookmarkStart"), OxmlElement("w:bookmarkEnd")
+    start.set(qn("w:id"), str(9000 + k))
+    start.set(qn("w:name"), f"{DOCX_TEXT_BOOKMARK}{k}")
+    end.set(qn("w:id"), str(9000 + k))
+    first.addprevious(start)
+    last.addnext(end)
 
 
 def _add_table(doc: Any, table: Table, lang: str) -> None:
@@ -149,16 +190,11 @@ _AFTER_DOCVARS = ("rsids", "mathPr", "attachedSchema", "themeFontLang", "clrSche
                   "shapeDefaults", "doNotEmbedSmartTags", "decimalSymbol", "listSeparator")
 
 
-def _mark_origin(doc: Any, grid: Any, table: Table) -> None:
-    """Say where the numbers of ``table`` come from, for the release check
-    (:mod:`evalkit.release.shown`): a hidden bookmark ``_ek_table_<k>`` in its first cell and
-    the document variable ``evalkit_table_<k>`` (invisible; Word keeps both)."""
+def _variables(doc: Any) -> Any:
+    """The document's ``w:docVars`` element, made in its place in the settings if need be."""
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
-    origin = table.origin
-    if origin is None or not table.name:
-        return
     settings = doc.settings.element
     variables = settings.find(qn("w:docVars"))
     if variables is None:
@@ -169,6 +205,20 @@ def _mark_origin(doc: Any, grid: Any, table: Table) -> None:
             after[0].addprevious(variables)
         else:
             settings.append(variables)
+    return variables
+
+
+def _mark_origin(doc: Any, grid: Any, table: Table) -> None:
+    """Say where the numbers of ``table`` come from, for the release check
+    (:mod:`evalkit.release.shown`): a hidden bookmark ``_ek_table_<k>`` in its first cell and
+    the document variable ``evalkit_table_<k>`` (invisible; Word keeps both)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    origin = table.origin
+    if origin is None or not table.name:
+        return
+    variables = _variables(doc)
     k = len(variables) + 1
     value = {"table": table.name, "rows": [json.loads(r) for r in origin.rows],
              "columns": list(origin.columns),
@@ -247,12 +297,13 @@ def _add_blocks(doc: Any, blocks: list, lang: str) -> None:
                 _non_validated(doc, lang)
             else:
                 style = "Lead" if block.kind == "lead" else None
-                _add_text(doc.add_paragraph(style=style), _docx_text(block.text, lang))
+                _add_text(doc.add_paragraph(style=style),
+                          _docx_text(block.text, lang, marks=True))
         elif isinstance(block, Bullets):
             style = "List Number" if block.ordered else "List Bullet"
             for i, item in enumerate(block.items):
                 paragraph = doc.add_paragraph(style=style)
-                _add_text(paragraph, _docx_text(item, lang))
+                _add_text(paragraph, _docx_text(item, lang, marks=True))
                 detail = block.details[i] if i < len(block.details) else ""
                 if detail:
                     paragraph.add_run("\n" + _docx_text(detail, lang), style="Evidence")

@@ -9,11 +9,26 @@ the columns of a pivoted table). In a Word document a hidden bookmark ``_ek_tabl
 first cell of a table points to the document variable ``evalkit_table_<k>`` holding the same
 origin as JSON (``{"table": ..., "rows": [...], "columns": [...], "wheres": [...]}``).
 
+Numbers of running text (the brief's sentences, the notebooks' sentences) carry their origin
+too. In HTML a ``<span>`` around the number names its ``data-table``, ``data-row`` and
+``data-column``; a number derived on the page says how instead: ``data-sum`` (JSON
+``{"table", "column", "rows": [keys, ...]}``: the released cells added up) or
+``data-distinct`` (JSON ``{"table", "column"}``: the number of distinct values of a key
+column, such as the sites) or ``data-ratio`` (JSON ``{"table", "column", "denominator",
+"rows"}``: a share, the sum of ``column`` over the rows divided by that of ``denominator``). In a Word document each such number is a run of its own between
+a hidden bookmark ``_ek_text_<k>`` and its end, and the document variable
+``evalkit_text_<k>`` holds its origin (``{"table", "row", "column"}``, ``{"sum": {...}}``,
+``{"distinct": {...}}`` or ``{"ratio": {...}}``). One bookmark per number rather than one per paragraph: a bookmark
+travels with its run when Word or LibreOffice edits the paragraph around it, and the reader
+needs no offsets into the paragraph's text.
+
 :func:`shown_findings` parses the shown numbers back (French and English formats, ``12,5 %``,
 intervals ``[a ; b]``) and reports a cell that shows a number where the released table hides
 it, a count of people that differs from the released one, and a count of people the tables do
-not release at all. A shown number that matches the released one adds no relation: the
-attacker's audit of the tables (:mod:`evalkit.release.audit`) stays the attack.
+not release at all; derived numbers are derived again from the released tables, and a rate or
+an estimate of a sentence must be its released value as rounded. A shown number that matches
+the released one adds no relation: the attacker's audit of the tables
+(:mod:`evalkit.release.audit`) stays the attack.
 """
 
 from __future__ import annotations
@@ -32,13 +47,18 @@ import pandas as pd
 from evalkit.analyse.catalogue import COUNT_ROLES, TableSpec, UnknownTableError, catalogue
 from evalkit.release.audit import _key_text, _numbers
 
-__all__ = ["DOCX_BOOKMARK", "DOCX_VARIABLE", "ShownCell", "docx_cells", "html_cells",
-           "origin_columns", "origin_key", "shown_findings", "shown_numbers"]
+__all__ = ["DOCX_BOOKMARK", "DOCX_TEXT_BOOKMARK", "DOCX_TEXT_VARIABLE", "DOCX_VARIABLE",
+           "ShownCell", "docx_cells", "html_cells", "origin_columns", "origin_key",
+           "shown_findings", "shown_numbers"]
 
 #: The name of a Word table's hidden bookmark (``_ek_table_<k>``) and of the document variable
 #: holding its origin (``evalkit_table_<k>``).
 DOCX_BOOKMARK = "_ek_table_"
 DOCX_VARIABLE = "evalkit_table_"
+#: The name of the hidden bookmark around a number of running text in a Word document
+#: (``_ek_text_<k>``) and of the document variable holding its origin (``evalkit_text_<k>``).
+DOCX_TEXT_BOOKMARK = "_ek_text_"
+DOCX_TEXT_VARIABLE = "evalkit_text_"
 #: The kinds of finding of this check (see :func:`shown_findings`).
 SHOWN_KINDS: tuple[str, ...] = ("shown_hidden", "shown_differs", "shown_unreleased")
 
@@ -67,9 +87,13 @@ def origin_columns(columns: Iterable[str]) -> str:
 
 @dataclass(frozen=True)
 class ShownCell:
-    """One rendered cell with its origin: ``place`` in its file, released ``table``, row
-    ``key`` (column or role → value), released ``columns`` it shows, its ``text`` and the
-    language of the page (None when the page does not say)."""
+    """One rendered cell (or number of running text) with its origin: ``place`` in its file,
+    released ``table``, row ``key`` (column or role → value), released ``columns`` it shows,
+    its ``text`` and the language of the page (None when the page does not say).
+
+    A number derived from released cells has ``derived``: ``("sum", {"table", "column",
+    "rows"})`` for a sum of cells, ``("distinct", {"table", "column"})`` for the number of
+    distinct values of a key column. ``sentence``: a number of running text, not a cell."""
 
     place: str
     table: str
@@ -77,6 +101,8 @@ class ShownCell:
     columns: tuple[str, ...]
     text: str
     lang: str | None = None
+    derived: tuple[str, dict[str, Any]] | None = None
+    sentence: bool = False
 
 
 # -- reading numbers -------------------------------------------------------------------------
@@ -116,6 +142,10 @@ def shown_numbers(text: str, lang: str | None = None) -> list[float]:
 
 
 # -- reading rendered tables -----------------------------------------------------------------
+#: The kinds of number derived from released cells (``data-sum``, ``data-distinct``).
+_DERIVED = ("sum", "distinct", "ratio")
+
+
 def _ancestor(element: Any, attribute: str) -> Any:
     while element is not None and element.get(attribute) is None:
         element = element.getparent()
@@ -133,7 +163,8 @@ def _json(text: str | None) -> dict[str, Any]:
 
 
 def html_cells(text: str, *, prefix: str = "", lang: str | None = None) -> list[ShownCell]:
-    """The cells with an origin of an HTML document (or fragment), in document order.
+    """The cells with an origin of an HTML document (or fragment), and its numbers of running
+    text with an origin, in document order.
 
     ``place`` is ``<table>:row[i]:<columns>``, ``i`` counting the rows of the table's box
     from 1 (its header row first).
@@ -143,10 +174,18 @@ def html_cells(text: str, *, prefix: str = "", lang: str | None = None) -> list[
     >>> page = ("<div data-table='tokenism_rates'><table><tr><th>n</th></tr>"
     ...         "<tr data-row='{\\"site\\":\\"A\\"}'><td data-column='n_consulted'>12</td>"
     ...         "</tr></table></div>")
-    >>> html_cells(page, lang="fr")
-    [ShownCell(place='tokenism_rates:row[2]:n_consulted', table='tokenism_rates', key={'site': 'A'}, columns=('n_consulted',), text='12', lang='fr')]
+    >>> [(c.place, c.table, c.key, c.columns, c.text, c.lang, c.sentence)
+    ...  for c in html_cells(page, lang="fr")]
+    [('tokenism_rates:row[2]:n_consulted', 'tokenism_rates', {'site': 'A'}, ('n_consulted',), '12', 'fr', False)]
+
+    A number of running text (``place`` ``text[i]:...``, ``i`` counting them from 1):
+
+    >>> [(c.place, c.text, c.derived) for c in html_cells(
+    ...     "<p>Nous avons interrogé <span data-sum='{\\"table\\":\\"response_counts\\","
+    ...     "\\"column\\":\\"n\\",\\"rows\\":[{\\"site\\":\\"A\\"}]}'>40</span> personnes</p>")]
+    [('text[1]:sum:response_counts:n', '40', ('sum', {'table': 'response_counts', 'column': 'n', 'rows': [{'site': 'A'}]}))]
     """
-    if "data-column" not in text:
+    if not any(f"data-{kind}" in text for kind in ("column", *_DERIVED)):
         return []
     from lxml import etree  # heavy: imported where used (a dependency of python-docx)
 
@@ -155,8 +194,37 @@ def html_cells(text: str, *, prefix: str = "", lang: str | None = None) -> list[
         return []
     cells: list[ShownCell] = []
     rows: dict[Any, dict[Any, int]] = {}
-    for cell in root.iterfind(".//*[@data-column]"):
+    sentences = 0
+    for cell in root.iter():
+        if not isinstance(cell.tag, str):
+            continue  # a comment or a processing instruction
+        derived = next(((kind, _json(cell.get(f"data-{kind}"))) for kind in _DERIVED
+                        if cell.get(f"data-{kind}") is not None), None)
+        if derived is not None:
+            sentences += 1
+            kind, what = derived
+            where = _ancestor(cell, "lang")
+            cells.append(ShownCell(
+                f"{prefix}text[{sentences}]:{kind}:{what.get('table')}:{what.get('column')}",
+                str(what.get("table") or ""), {}, (str(what.get("column") or ""),),
+                "".join(cell.itertext()).strip(),
+                where.get("lang") if where is not None else lang, derived, True))
+            continue
+        if cell.get("data-column") is None:
+            continue
         row = next((a for a in cell.iterancestors("tr")), None)
+        if row is None:  # a number of running text: its own table, row and column
+            if cell.get("data-table") is None:
+                continue
+            sentences += 1
+            where = _ancestor(cell, "lang")
+            columns = tuple(cell.get("data-column", "").split())
+            cells.append(ShownCell(
+                f"{prefix}text[{sentences}]:{cell.get('data-table')}:{'+'.join(columns)}",
+                cell.get("data-table"), _json(cell.get("data-row")), columns,
+                "".join(cell.itertext()).strip(),
+                where.get("lang") if where is not None else lang, None, True))
+            continue
         box = _ancestor(row if row is not None and row.get("data-table") else cell,
                         "data-table")
         if box is None:
@@ -191,13 +259,15 @@ def docx_cells(path: str | Path, *, lang: str | None = None) -> list[ShownCell]:
         body = etree.fromstring(archive.read("word/document.xml"))
         settings = etree.fromstring(archive.read("word/settings.xml")) \
             if "word/settings.xml" in names else None
-    origins = {}
+    origins, texts = {}, {}
     if settings is not None:
         for var in settings.iter(tag("docVar")):
             name = var.get(tag("name"), "")
             if name.startswith(DOCX_VARIABLE):
                 origins[name[len(DOCX_VARIABLE):]] = _json(var.get(tag("val")))
-    cells: list[ShownCell] = []
+            elif name.startswith(DOCX_TEXT_VARIABLE):
+                texts[name[len(DOCX_TEXT_VARIABLE):]] = _json(var.get(tag("val")))
+    cells: list[ShownCell] = _docx_text_numbers(body, texts, tag, lang)
     for number, table in enumerate(body.iter(tag("tbl")), start=1):
         marks = [b.get(tag("name"), "") for b in table.iter(tag("bookmarkStart"))]
         ids = [m[len(DOCX_BOOKMARK):] for m in marks if m.startswith(DOCX_BOOKMARK)]
@@ -221,6 +291,45 @@ def docx_cells(path: str | Path, *, lang: str | None = None) -> list[ShownCell]:
                     f"table[{number}]:row[{r + 1}]:cell[{c + 1}] ({origin['table']}:"
                     f"{'+'.join(source)})", str(origin["table"]), {**key, **where},
                     tuple(source), text, lang))
+    return cells
+
+
+def _docx_text_numbers(body: Any, origins: Mapping[str, dict[str, Any]], tag: Any,
+                       lang: str | None) -> list[ShownCell]:
+    """The numbers of running text of a Word document: the text between each bookmark
+    ``_ek_text_<k>`` and its end, with the origin of the document variable
+    ``evalkit_text_<k>``."""
+    start, end, text = tag("bookmarkStart"), tag("bookmarkEnd"), tag("t")
+    open_marks: dict[str, tuple[str, list[str]]] = {}
+    found: list[tuple[str, str]] = []
+    for element in body.iter(start, end, text):
+        if element.tag == start:
+            name = element.get(tag("name"), "")
+            if name.startswith(DOCX_TEXT_BOOKMARK):
+                open_marks[element.get(tag("id"), "")] = (name[len(DOCX_TEXT_BOOKMARK):], [])
+        elif element.tag == end:
+            closed = open_marks.pop(element.get(tag("id"), ""), None)
+            if closed is not None:
+                found.append((closed[0], "".join(closed[1]).strip()))
+        else:
+            for _, pieces in open_marks.values():
+                pieces.append(element.text or "")
+    cells = []
+    for number, (k, shown) in enumerate(found, start=1):
+        where = origins.get(k) or {}
+        derived = next(((kind, where[kind]) for kind in _DERIVED
+                        if isinstance(where.get(kind), dict)), None)
+        if derived is not None:
+            kind, what = derived
+            cells.append(ShownCell(
+                f"text[{number}]:{kind}:{what.get('table')}:{what.get('column')}",
+                str(what.get("table") or ""), {}, (str(what.get("column") or ""),), shown,
+                lang, derived, True))
+        elif where.get("table") and where.get("column"):
+            columns = tuple(str(where["column"]).split())
+            row = where.get("row") if isinstance(where.get("row"), dict) else {}
+            cells.append(ShownCell(f"text[{number}]:{where['table']}:{'+'.join(columns)}",
+                                   str(where["table"]), row, columns, shown, lang, None, True))
     return cells
 
 
@@ -342,10 +451,87 @@ def _counts_people(spec: TableSpec | None, column: str) -> bool:
     return found.role in COUNT_ROLES and found.counts_people
 
 
+def _derived_findings(cell: ShownCell, numbers: list[float],
+                      released: _Released) -> list[tuple[str, str, str]]:
+    """A number derived from released cells, derived again from the released tables."""
+    kind, what = cell.derived or ("", {})
+    table, column = cell.table, cell.columns[0]
+    if table not in released.frames or column not in released.columns(table):
+        if released.counts_people(table, column):
+            return [(cell.place, "shown_unreleased",
+                     f"{kind} of {column} ({table}): not in the released tables")]
+        return []
+    if kind == "distinct":
+        values = released.frames[table][column].map(_key_text).dropna()
+        expected = float(values[values != ""].nunique())
+        if len(numbers) != 1 or abs(numbers[0] - expected) >= 0.5:
+            return [(cell.place, "shown_differs",
+                     f"distinct {column} ({table}): the table releases {expected:g}")]
+        return []
+    rows = [r for r in what.get("rows") or [] if isinstance(r, dict)]
+    if kind == "ratio":
+        return _ratio_findings(cell, numbers, released, rows, str(what.get("denominator")))
+    positions = [released.rows(table, r) for r in rows]
+    if any(p is None or not len(p) for p in positions):
+        return [(cell.place, "shown_unreleased",
+                 f"sum of {column} ({table}): a row summed is not in the released tables")]
+    values = released.values(table, column)
+    for key, found in zip(rows, positions, strict=True):
+        if (np.isnan(values[found]) & released.hidden(table, found)).any():
+            return [(cell.place, "shown_hidden",
+                     f"sum of {column} ({table}) adds {_where(key)}, which the table hides")]
+    total = float(sum(np.nansum(values[p]) for p in positions))
+    if len(numbers) != 1 or abs(numbers[0] - total) >= 0.5:
+        return [(cell.place, "shown_differs",
+                 f"sum of {column} ({table}) over {len(rows)} rows: the table releases "
+                 f"{total:g}")]
+    return []
+
+
+def _ratio_findings(cell: ShownCell, numbers: list[float], released: _Released,
+                   rows: list[dict[str, Any]], denominator: str) -> list[tuple[str, str, str]]:
+    """A share computed on the page (a sum over rows divided by another), computed again."""
+    table, column = cell.table, cell.columns[0]
+    if denominator not in released.columns(table):
+        return [(cell.place, "shown_unreleased",
+                 f"ratio of {column} to {denominator} ({table}): not in the released tables")]
+    positions = [released.rows(table, r) for r in rows]
+    if any(p is None or not len(p) for p in positions):
+        return [(cell.place, "shown_unreleased",
+                 f"ratio of {column} ({table}): a row is not in the released tables")]
+    top, bottom = released.values(table, column), released.values(table, denominator)
+    for key, found in zip(rows, positions, strict=True):
+        if ((np.isnan(top[found]) | np.isnan(bottom[found])) &
+                released.hidden(table, found)).any():
+            return [(cell.place, "shown_hidden",
+                     f"ratio of {column} ({table}) uses {_where(key)}, which the table hides")]
+    total = float(sum(np.nansum(bottom[p]) for p in positions))
+    share = float(sum(np.nansum(top[p]) for p in positions)) / total if total else np.nan
+    if len(numbers) != 1 or not _as_rounded(cell, numbers[0], share):
+        return [(cell.place, "shown_differs",
+                 f"ratio of {column} to {denominator} ({table}): not the released cells' "
+                 "ratio rounded")]
+    return []
+
+
+def _as_rounded(cell: ShownCell, shown: float, value: float) -> bool:
+    """Whether ``shown`` (a number of ``cell.text``) is ``value`` rounded as the text writes
+    it (a percentage stands for a proportion)."""
+    percent = "%" in cell.text
+    separator = {"fr": ",", "en": "."}.get(cell.lang or "")
+    digits = re.findall(r"\d+", cell.text.split(separator)[-1]) \
+        if separator and separator in cell.text else []
+    decimals = len(digits[0]) if digits else 0
+    tolerance = 0.5 * 10.0 ** -decimals * (0.01 if percent else 1.0) + 1e-9
+    return abs((shown / 100 if percent else shown) - value) <= tolerance
+
+
 def _cell_findings(cell: ShownCell, released: _Released) -> list[tuple[str, str, str]]:
     numbers = shown_numbers(cell.text, cell.lang)
     if not numbers:
         return []  # the marker, a dash, words: nothing to hold against the tables
+    if cell.derived is not None:
+        return _derived_findings(cell, numbers, released)
     spec = released.spec(cell.table)
     if spec is None and cell.table not in released.frames:
         return []  # not a table of the catalogue: nothing says what its cells count
@@ -372,6 +558,22 @@ def _cell_findings(cell: ShownCell, released: _Released) -> list[tuple[str, str,
             return [(cell.place, "shown_differs",
                      f"{people[0]} ({_where(cell.key)}): the table releases "
                      f"{float(known.sum()):g}")]
+    if cell.sentence and not people and len(cell.columns) == 1 and len(numbers) == 1:
+        return _rounded_findings(cell, numbers[0], released, rows)
+    return []
+
+
+def _rounded_findings(cell: ShownCell, shown: float, released: _Released,
+                      rows: np.ndarray) -> list[tuple[str, str, str]]:
+    """A rate or an estimate a sentence shows, held against the released value rounded as
+    the sentence writes it (``44 %`` stands for 0.435 to 0.445)."""
+    values = released.values(cell.table, cell.columns[0])[rows]
+    known = values[~np.isnan(values)]
+    if len(known) != 1:
+        return []  # several rows or none released: nothing single to hold it against
+    if not _as_rounded(cell, shown, float(known[0])):
+        return [(cell.place, "shown_differs",
+                 f"{cell.columns[0]} ({_where(cell.key)}): not the released value rounded")]
     return []
 
 
@@ -404,7 +606,9 @@ def shown_findings(folder: str | Path, files: Iterable[Path],
         released one: the page would carry a relation the tables do not) or
         ``shown_unreleased`` (a count of people the tables do not release). The place is the
         cell: ``table:row[i]:column`` in HTML (after ``cell[i]:output[j]:`` in a notebook),
-        ``table[k]:row[i]:cell[j]`` in a Word document.
+        ``table[k]:row[i]:cell[j]`` in a Word document; a number of running text is
+        ``text[i]:table:column`` (``text[i]:sum:table:column``, ``text[i]:distinct:...`` for
+        a derived one), ``i`` counting the numbers of running text of the file.
 
     Notes
     -----

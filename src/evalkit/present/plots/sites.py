@@ -17,6 +17,7 @@ from evalkit._checks import check_choice, check_column, check_number
 from evalkit.analyse.funnel import FEW_SITES
 from evalkit.errors import ArgumentError
 from evalkit.i18n import format_number, format_percent, t
+from evalkit.present._text import marked, origin
 from evalkit.present.plots import _style as S
 
 __all__ = ["caterpillar_plot", "funnel_plot", "funnel_position"]
@@ -133,7 +134,7 @@ def _check_site(points: pd.DataFrame, site: Any) -> None:
 
 def funnel_position(data: pd.DataFrame, *, site: str,
                     overdispersion: pd.DataFrame | None = None, kind: str = "proportion",
-                    reference: str = "mean", lang: str = "fr") -> str:
+                    reference: str = "mean", lang: str = "fr", table: str | None = None) -> str:
     """Where one site stands in the funnel, in a sentence a site manager reads: its value, the
     centre line's, and whether it lies within, above or below the limits drawn.
 
@@ -144,6 +145,10 @@ def funnel_position(data: pd.DataFrame, *, site: str,
     site : str
         The site.
     lang : {"fr", "en"}
+    table : str, optional
+        The released table ``data`` is (``tokenism_funnel``): the site's value then carries
+        its origin for the release check, as invisible marks the notebooks' pages turn into
+        markup (see :func:`evalkit.present._text.marked`).
 
     Returns
     -------
@@ -171,7 +176,12 @@ def funnel_position(data: pd.DataFrame, *, site: str,
     show = (lambda v: format_percent(v, lang, decimals=0)) if kind == "proportion" else \
         (lambda v: format_number(v, lang, decimals=2))
     levels = np.sort(grid["level"].unique())
-    params = {"site": str(site), "value": show(row["estimate"]),
+    value = show(row["estimate"])
+    if table:
+        inner = np.sort(data.loc[data["source"] == "site", "level"].astype(float).unique())[0]
+        site_row = {"source": "site", "site": site, "level": float(inner)}
+        value = marked(value, origin(table, site_row, "estimate"))
+    params = {"site": str(site), "value": value,
               "reference": t(f"plots.funnel.reference.{reference}.in_text", lang),
               "centre": show(row["target"])}
     if not row["outside"]:
