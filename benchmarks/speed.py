@@ -164,9 +164,9 @@ for lang in nb.languages:
     start = time.process_time()
     fig = plots.funnel_plot(nb.released("tokenism_funnel"),
                             overdispersion=nb.released("tokenism_overdispersion"),
-                            label_sites="all", highlight=site, lang=lang, non_validated=True)
+                            label_sites="auto", highlight=site, lang=lang, non_validated=True)
     built = time.process_time()
-    figure_block(fig, caption="", alt="")
+    figure_block(fig, caption="", alt="", lang=lang)
     rows.append((site, f"funnel, {lang}: build", built - start))
     rows.append((site, f"funnel, {lang}: draw and PNG", time.process_time() - built))
 from evalkit.config.study import load_study

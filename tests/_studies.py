@@ -3,11 +3,14 @@ study.yaml, the study's own column names."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import yaml
 
+from evalkit import load_study, prepare_study
+from evalkit.analyse.compute import compute_results
 from evalkit.datasets import make_demo_study
 
 
@@ -65,3 +68,11 @@ def small_study(folder: Path, *, n_sites: int = 2, waves: int = 1, n_per_site: i
     study_file.write_text(yaml.safe_dump(study, allow_unicode=True, sort_keys=False),
                           encoding="utf-8")
     return study_file
+
+
+def computed(study: Path, *, n_boot: int = 0):
+    """The results of a generated study, its validation warnings silenced."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        prepared = prepare_study(load_study(study))
+    return compute_results(prepared, n_boot=n_boot)

@@ -408,3 +408,23 @@ def test_callers_frame_is_unchanged(sites):
     funnel_limits(sites, **kwargs)
     overdispersion(sites, **kwargs)
     pd.testing.assert_frame_equal(sites, before)
+
+
+@pytest.mark.parametrize("n_sites", [8, 20, 21, 60])
+def test_auto_names_every_site_of_a_few_and_only_outliers_of_many(n_sites):
+    from evalkit.present.plots.sites import AUTO_LABEL_SITES, funnel_plot
+
+    rng = np.random.default_rng(n_sites)
+    sizes = rng.integers(30, 300, n_sites)
+    counts = rng.binomial(sizes, rng.uniform(0.15, 0.6, n_sites))
+    frame = pd.DataFrame({"site": [f"S{i:03d}" for i in range(n_sites)], "k": counts,
+                          "n": sizes})
+    limits = funnel_limits(frame, site="site", numerator="k", denominator="n")
+    rows = limits[limits["source"] == "site"]
+    rows = rows[rows["level"] == rows["level"].min()]  # the innermost limits
+    outside = set(rows.loc[rows["outside"].astype(bool), "site"])
+    fig = funnel_plot(limits, label_sites="auto", highlight="S001", lang="en")
+    named = {t.get_text() for t in fig.axes[0].texts if t.get_gid() == "evalkit-site"}
+    expected = set(rows["site"]) if n_sites <= AUTO_LABEL_SITES else outside | {"S001"}
+    assert named == expected
+    assert (n_sites > AUTO_LABEL_SITES) == (len(named) < n_sites)

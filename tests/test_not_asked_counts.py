@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from _studies import small_study
+from _studies import computed, small_study
 
 from evalkit.analyse.catalogue import additive_problems
 from evalkit.analyse.compute import compute_results
@@ -198,10 +198,7 @@ def test_the_ladder_and_network_tables_carry_not_asked_when_skip_logic_is_declar
 def test_a_renamed_study_with_other_sites_gets_the_same_counts(tmp_path):
     rename = {"site": "territoire d'accès", "wave": "temps", "respondent_type": "type_répondant"}
     study, raw = _voice_skip_study(tmp_path / "renamed", rename=rename, n_sites=2)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        prepared = prepare_study(load_study(study))
-    results = compute_results(prepared, n_boot=0)
+    results = computed(study, n_boot=0)
     expected = _expected_tokenism(raw, _names(rename), users=True)
     rates = results.tables["tokenism_rates"].frame.set_index("territoire d'accès")
     columns = ["n", "n_answered", "n_excluded_missing", "n_not_asked"]
@@ -211,10 +208,7 @@ def test_a_renamed_study_with_other_sites_gets_the_same_counts(tmp_path):
 
 def test_tables_keep_their_columns_without_skip_logic(tmp_path):
     study = small_study(tmp_path / "plain", waves=1, skip_logic=False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        prepared = prepare_study(load_study(study))
-    results = compute_results(prepared, n_boot=0)
+    results = computed(study, n_boot=0)
     for name in ("tokenism_rates", "tokenism_overall", "tokenism_gap", "ladder_distribution",
                  "traffic_light"):
         table = results.tables[name]
@@ -260,10 +254,7 @@ def test_a_run_leaves_a_wellbeing_item_not_asked_out_of_non_response(tmp_path):
                                              "values": [int(a) for a in ASKED]}
     book_path.write_text(yaml.safe_dump(book, allow_unicode=True, sort_keys=False),
                          encoding="utf-8")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        prepared = prepare_study(load_study(study))
-    results = compute_results(prepared, n_boot=0)
+    results = computed(study, n_boot=0)
     summary = results.tables["scoring_wellbeing"].frame.set_index("status")["n"]
     # Independent counts: staff are asked wb_1 to wb_6 never, wb_7 when informed; users and
     # carers all but wb_7, which only the informed are asked. Someone asked no item is left

@@ -104,3 +104,21 @@ def test_the_command_checks_the_bundle_of_a_run(tmp_path, cli):
     bundle_path(run).unlink()
     done = cli("check-disclosure", str(run))
     assert done.returncode == 1 and "notes.txt" in done.stdout
+
+
+def test_compressed_members_are_stored_and_the_others_deflated(tmp_path):
+    run = tmp_path / "run"
+    (run / "figures").mkdir(parents=True)
+    (run / "figures" / "a.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40)
+    (run / "tables").mkdir()
+    (run / "tables" / "t.csv").write_text("site,n\n" + "A,12\n" * 2000)
+    members = ["figures/a.png", "tables/t.csv"]
+    digest = write_bundle(run, members, tmp_path / "one.zip")
+    assert digest == write_bundle(run, members, tmp_path / "two.zip")
+    assert (tmp_path / "one.zip").read_bytes() == (tmp_path / "two.zip").read_bytes()
+    with zipfile.ZipFile(tmp_path / "one.zip") as archive:
+        kinds = {i.filename: i.compress_type for i in archive.infolist()}
+        assert kinds == {"figures/a.png": zipfile.ZIP_STORED,
+                         "tables/t.csv": zipfile.ZIP_DEFLATED}
+        assert archive.read("tables/t.csv") == (run / "tables" / "t.csv").read_bytes()
+        assert archive.getinfo("tables/t.csv").compress_size < 1000

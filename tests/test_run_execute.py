@@ -250,3 +250,26 @@ def test_kernelspec_is_installed_or_refreshed_in_the_prefix(tmp_path):
     (folder / "kernel.json").write_text(json.dumps(spec))
     ensure_kernel(prefix=str(tmp_path))
     assert json.loads((folder / "kernel.json").read_text())["argv"][0] == sys.executable
+
+
+def test_the_executed_copy_is_written_at_the_start_and_the_end_not_around_every_cell(
+        tmp_path, monkeypatch):
+    import papermill.engines
+
+    real, written = papermill.engines.write_ipynb, []
+
+    def write(nb, path):
+        written.append(sum(c.get("execution_count") is not None for c in nb.cells
+                           if c.cell_type == "code"))
+        real(nb, path)
+
+    monkeypatch.setattr(papermill.engines, "write_ipynb", write)
+    job = _job(tmp_path)
+    result = run_job(job, None)
+    assert result.status == "ok"
+    # Papermill alone writes it before and after each of its 9 cells; here once at the
+    # start (nothing run yet) and once at the end, every cell run (the notebook is quick).
+    assert written[0] == 0 and written[-1] == result.cells and 2 <= len(written) <= 3
+    executed = nbformat.read(tmp_path / job.ipynb, as_version=4)
+    assert all(c.get("execution_count") for c in executed.cells
+               if c.cell_type == "code" and c.source.strip())

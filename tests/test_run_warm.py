@@ -219,3 +219,15 @@ def test_only_this_interpreters_ipykernel_is_forked():
     assert _ipykernel_arguments(["/elsewhere/python", "-m", "ipykernel_launcher"]) is None
     assert _ipykernel_arguments([here, "-m", "other_kernel", "-f", "c.json"]) is None
     assert _ipykernel_arguments([here, "-E", "-m", "ipykernel_launcher"]) is None
+
+
+@linux_only
+def test_closing_the_template_ends_it_by_its_own_exit():
+    # A worker that stops closes its connection; the template sees the end of it and exits
+    # (status 0), instead of being killed when close() gives up waiting (status -9).
+    template = warm.KernelTemplate()
+    try:
+        assert template._reply(warm.READY_SECONDS)["ready"]
+    finally:
+        template.close()
+    assert template.process.returncode == 0

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 import zoo_reference as ref
-from _studies import small_study
+from _studies import computed, small_study
 
 from evalkit.analyse.compute import compute_results
 from evalkit.config._model import StudyConfigError
@@ -297,10 +297,7 @@ def test_an_outcome_not_asked_at_follow_up_is_not_a_missing_rating(tmp_path):
 
 def test_outcomes_without_skip_logic_keep_their_columns(tmp_path):
     study = small_study(tmp_path / "plain", waves=2, skip_logic=False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        prepared = prepare_study(load_study(study))
-    results = compute_results(prepared, n_boot=100)
+    results = computed(study, n_boot=100)
     change = results.tables["outcome_change"]
     assert "n_not_asked" not in change.frame.columns
     assert "n_not_asked" not in {c.name for c in change.spec.columns}

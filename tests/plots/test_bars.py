@@ -400,3 +400,36 @@ def test_integration_plot_needs_the_profile():
     with pytest.raises(ArgumentError) as error:
         integration_plot(pd.DataFrame({"site": ["A"], "level": [1]}))
     assert error.value.where == "data" and "integration_profile" in str(error.value)
+
+
+def _many_sites(n_sites: int, groups=("user", "carer")) -> pd.DataFrame:
+    """A ladder distribution of ``n_sites`` sites × ``groups``, shares drawn at random."""
+    rng = np.random.default_rng(n_sites)
+    rows = []
+    for i in range(n_sites):
+        for group in groups:
+            shares = rng.dirichlet(np.ones(4))
+            rows += [{"site": f"S{i:02d}", "respondent_type": group, "rung": r,
+                      "rung_item": None if r == 0 else f"item{r}", "n": round(s * 40),
+                      "n_placed": 40, "share": s} for r, s in enumerate(shares)]
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("n_sites", [12, 13, 21])
+def test_many_sites_are_rows_of_one_panel_and_many_bars_carry_no_shares(n_sites):
+    data = _many_sites(n_sites)
+    fig = ladder_profile(data, group="respondent_type", lang="en")
+    shares = [t for t in texts(fig) if t.endswith("%") and t[0].isdigit()]
+    if n_sites <= 12:  # a panel per site, shares written on the bars wide enough
+        assert len(fig.axes) == n_sites
+        assert shares and "in the table" not in notes(fig)
+    else:
+        assert len(fig.axes) == 1
+        labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+        assert labels[:2] == ["S00 · user", "S00 · carer"] and len(labels) == 2 * n_sites
+        for j in range(4):  # every bar is drawn, at its share
+            widths = [b.get_width() for b in category_bars(fig, j)]
+            assert widths == pytest.approx(data.loc[data["rung"] == j, "share"].tolist())
+        written = 2 * n_sites > 40
+        assert bool(shares) != written
+        assert ("in the table" in notes(fig)) == written

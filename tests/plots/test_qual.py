@@ -209,3 +209,18 @@ def test_joint_display_figure_bad_input(joint):
     with pytest.raises(ArgumentError) as error:
         joint_display_figure(joint, site="centre")
     assert error.value.where == "site"
+
+
+@pytest.mark.parametrize("n_sites", [30, 31])
+def test_code_site_heatmap_of_many_sites_colours_cells_without_values(frequencies, n_sites):
+    # The demo's 8 sites copied under new names to make more columns.
+    sites = frequencies["site"].unique()
+    many = pd.concat([frequencies.assign(site=frequencies["site"].map(
+        {s: f"{s}{k:02d}" for s in sites})) for k in range(-(-n_sites // len(sites)))])
+    many = many[many["site"].isin(sorted(many["site"].unique())[:n_sites])]
+    fig = code_site_heatmap(many, lang="en")
+    assert len(fig.axes[0].get_xticklabels()) == n_sites
+    if n_sites <= 30:
+        assert len(cells(fig)) == 21 * n_sites and "in the table" not in notes(fig)
+    else:
+        assert cells(fig) == [] and "in the table" in notes(fig)

@@ -151,10 +151,27 @@ def _classes():
     from papermill.engines import NotebookExecutionManager
 
     class Manager(NotebookExecutionManager):
+        """Papermill writes the whole executed copy before and after every cell; here it is
+        written when the notebook starts, then at most every :data:`AUTOSAVE_SECONDS` (a long
+        cell included, as papermill does), and when it ends, errors in place: the same file,
+        without serialising and validating it twice per cell."""
+
         def __init__(self, nb, *, events: Events, key: str, **kwargs):
             super().__init__(nb, progress_bar=False, autosave_cell_every=AUTOSAVE_SECONDS,
                              **kwargs)
             self.events, self.key, self.current = events, key, None
+            self._saved: float | None = None
+            self._final = False
+
+        def save(self, **kwargs):
+            now = time.monotonic()
+            if self._final or self._saved is None or now - self._saved >= AUTOSAVE_SECONDS:
+                super().save(**kwargs)
+                self._saved = now
+
+        def notebook_complete(self, **kwargs):
+            self._final = True
+            super().notebook_complete(**kwargs)
 
         def cell_start(self, cell, cell_index=None, **kwargs):
             self.current = cell_index

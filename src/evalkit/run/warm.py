@@ -170,6 +170,10 @@ class KernelTemplate:
 
     def close(self) -> None:
         """End the template (and so any kernel it forked that still runs)."""
+        # The reader made by ``makefile`` holds the socket open too: close both, or the
+        # template never sees the end of its connection and is killed after the timeout.
+        with contextlib.suppress(OSError):
+            self._reader.close()
         with contextlib.suppress(OSError):
             self.socket.close()
         try:

@@ -28,6 +28,13 @@ BAR_HEIGHT = 0.72
 #: Height of one bar row, in inches.
 ROW_INCHES = 0.25
 BLOCK_GAP = 0.6
+#: Beyond this many sites, the groups of every site are rows of one panel ("site · group")
+#: instead of one panel per site: hundreds of panels are unreadable, and each one's layout is
+#: paid again in every drawing of the figure.
+MAX_SITE_PANELS = 12
+#: Beyond this many bars, shares are not written on the bars (they would be too small to read
+#: and each label is laid out in every drawing); a note sends the reader to the table.
+MAX_LABELLED_ROWS = 40
 
 
 @dataclass
@@ -311,6 +318,12 @@ def site_panels(data: pd.DataFrame, *, site: str, group: str | None, category: s
     if group is None:
         labels = [S.wrap(S.value_label(codebook, site, s, lang), chars) for s in sites]
         return [(None, _rows_of(data, [site], category, categories, value, n, labels))]
+    if len(sites) > MAX_SITE_PANELS:
+        pairs = data[[site, group]].drop_duplicates()
+        labels = [S.wrap(f"{S.value_label(codebook, site, s, lang)} · "
+                         f"{S.value_label(codebook, group, g, lang)}", chars)
+                  for s, g in pairs.itertuples(index=False)]
+        return [(None, _rows_of(data, [site, group], category, categories, value, n, labels))]
     panels = []
     for s in sites:
         part = data[data[site] == s]
@@ -326,6 +339,8 @@ def draw_panels(panels: list[tuple[str | None, Rows]], names: list[str], colours
                 hatches: list | None = None, legend_cols: int | None = None,
                 extra: float = 1.25) -> tuple[Figure, list[Axes]]:
     """The figure of :func:`site_panels`: stacked bars, a panel per site, a legend on top."""
+    if sum(len(rows.labels) for _, rows in panels) > MAX_LABELLED_ROWS:
+        label_min = math.inf
     heights = [rows.height_inches() + (0.22 if title else 0) for title, rows in panels]
     fig = S.new_figure(width, sum(heights) + extra)
     axes = list(fig.subplots(len(panels), 1, sharex=True, height_ratios=heights,
@@ -338,6 +353,14 @@ def draw_panels(panels: list[tuple[str | None, Rows]], names: list[str], colours
     legend(fig, names, colours, hatches=hatches, ncols=legend_cols,
            hidden=lang if any_suppressed(panels) else None)
     return fig, axes
+
+
+def values_note(panels: list[tuple[str | None, Rows]], lang: str) -> list[str]:
+    """The note saying the shares are in the table, when there are too many bars to write
+    them on (:data:`MAX_LABELLED_ROWS`)."""
+    if sum(len(rows.labels) for _, rows in panels) > MAX_LABELLED_ROWS:
+        return [t("plots.note.values_in_table", lang)]
+    return []
 
 
 def any_suppressed(panels: list[tuple[str | None, Rows]]) -> bool:

@@ -52,7 +52,9 @@ def ladder_profile(data: pd.DataFrame, *, site: str = "site", group: str | None 
     -----
     Each respondent stands on the highest rung whose item they agree with; rung 0 holds those
     who endorse none. Respondents who answered no ladder item are not in the shares. A bar whose
-    shares are missing or flagged ``suppressed`` is drawn grey without values.
+    shares are missing or flagged ``suppressed`` is drawn grey without values. With more than
+    12 sites and a group, the bars are rows of one panel ("site · group"); with more than 40
+    bars, shares are not written on them (a note says they are in the table).
 
     Examples
     --------
@@ -107,7 +109,7 @@ def _draw(data: pd.DataFrame, keys: list, *, codebook: Any, label_min: float, ta
                                   legend_cols=3 if width > 4.5 else 2)
     if tag:
         S.non_validated_tag(axes[0], lang)
-    notes = [t("plots.ladder.note", lang)]
+    notes = [t("plots.ladder.note", lang), *_bars.values_note(panels, lang)]
     if _bars.any_suppressed(panels):
         notes.append(S.suppressed_note(lang))
     S.add_notes(fig, notes)

@@ -107,7 +107,7 @@ def _draw_traffic(data: pd.DataFrame, site: str, group: str | None, *, codebook:
     fig, _ = _bars.draw_panels(panels, names, colours, hatches=hatches, lang=lang,
                                label_min=label_min, width=width, legend_cols=3,
                                xlabel=t("plots.traffic_light.share", lang), extra=1.4)
-    notes = [t("plots.traffic_light.note", lang)]
+    notes = [t("plots.traffic_light.note", lang), *_bars.values_note(panels, lang)]
     if _bars.any_suppressed(panels):
         notes.append(S.suppressed_note(lang))
     S.add_notes(fig, notes)
@@ -179,7 +179,7 @@ def _draw_integration(data: pd.DataFrame, *, label_min: float, lang: str,
                                   width=width, xlabel=t("plots.integration.share", lang),
                                   legend_cols=min(len(names), 5 if width > 5 else 3))
     _outline_medians(axes[0], data, levels["level"].tolist())
-    notes = [t("plots.integration.note", lang)]
+    notes = [t("plots.integration.note", lang), *_bars.values_note(panels, lang)]
     if _bars.any_suppressed(panels):
         notes.append(S.suppressed_note(lang))
     S.add_notes(fig, notes)

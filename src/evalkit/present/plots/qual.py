@@ -29,6 +29,8 @@ COOCCURRENCE_VALUES = ("n_units_both", "jaccard")
 HEAT = LinearSegmentedColormap.from_list(
     "evalkit_heat", ["#F2F8FC", "#B9DDF3", "#56B4E9", "#0072B2", "#003A5D"])
 _SEP = "/"
+#: Beyond this many sites (columns), the code × site heatmap writes no value in its cells.
+MAX_WRITTEN_SITES = 30
 
 
 def _code_label(path: Any, labels: Mapping) -> str:
@@ -97,7 +99,8 @@ def code_site_heatmap(data: pd.DataFrame, *, site: str = "site",
 
     Notes
     -----
-    A theme's cell counts a participant once when any of its codes applies, as
+    With more than 30 sites, cells are coloured without their values (a note says they are
+    in the table). A theme's cell counts a participant once when any of its codes applies, as
     ``code_frequencies`` does. Shares are comparable across sites of different sizes; counts
     are not.
 
@@ -160,6 +163,9 @@ def _draw_codes(data: pd.DataFrame, site: str, value: str, level: str, labels: M
                                           else format_integer(v, lang))
                        for v, gone in zip(row, hide, strict=True)]
                       for row, hide in zip(values, hidden, strict=True)], dtype=object)
+    many = len(sites) > MAX_WRITTEN_SITES
+    if many:  # colours only: a value per cell would not fit, and is in the table
+        texts = np.full(texts.shape, "", dtype=object)
     fig = S.new_figure(width, len(paths) * 0.23 + 1.0)
     ax = fig.subplots()
     _cells(ax, np.nan_to_num(values), hidden, texts, Normalize(0, top))
@@ -178,6 +184,8 @@ def _draw_codes(data: pd.DataFrame, site: str, value: str, level: str, labels: M
     for i in starts:
         ax.axhline(i - 0.5, color="white", lw=2.5)
     notes = [t(f"plots.codes.note.{value}", lang)]
+    if many:
+        notes.append(t("plots.note.values_in_table", lang))
     if hidden.any():
         notes.append(S.suppressed_note(lang))
     S.add_notes(fig, notes)

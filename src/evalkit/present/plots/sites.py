@@ -23,7 +23,11 @@ from evalkit.present.plots import _style as S
 __all__ = ["caterpillar_plot", "funnel_plot", "funnel_position"]
 
 KINDS = ("proportion", "mean")
-LABEL_SITES = ("outside", "all", "none")
+LABEL_SITES = ("outside", "all", "none", "auto")
+#: With ``label_sites="auto"``, every site is named up to this many sites shown; beyond, only
+#: those outside the limits (names of hundreds of sites cover the funnel, and each costs its
+#: layout in every figure that draws it).
+AUTO_LABEL_SITES = 20
 REFERENCES = ("mean", "target")
 _FUNNEL = ["source", "site", "n", "estimate", "target", "level", "lower", "upper", "outside"]
 _OVERDISPERSION = ["site", "n", "target", "level", "lower", "upper", "lower_adjusted",
@@ -58,9 +62,9 @@ def funnel_plot(data: pd.DataFrame, *, overdispersion: pd.DataFrame | None = Non
         percentages.
     indicator : str, optional
         The name of the indicator (y axis), in ``lang``.
-    label_sites : {"outside", "all", "none"}
+    label_sites : {"outside", "all", "none", "auto"}
         Which points carry the site's name: those outside the innermost limits (default), all,
-        or none.
+        none, or ``"auto"``: all when no more than 20 sites are shown, else those outside.
     highlight : str, optional
         One site to single out (a site's own profile): its point is ringed, its name set in
         bold and the legend names it.
@@ -334,7 +338,8 @@ def _points(ax: Axes, points: pd.DataFrame, *, lang: str, label_sites: str,
         handles.append(Line2D([], [], marker="^", color=_INSIDE, markerfacecolor="none",
                               linestyle="none", markersize=8.5,
                               label=t("plots.funnel.large", lang, level=outer)))
-    label = shown if label_sites == "all" else shown[above | below]
+    every = label_sites == "all" or (label_sites == "auto" and len(shown) <= AUTO_LABEL_SITES)
+    label = shown if every else shown[above | below]
     if label_sites != "none":
         for _, row in label.iterrows():
             ax.annotate(str(row["site"]), (row["n"], row["estimate"]), xytext=(5, 3),

@@ -1,0 +1,68 @@
+"""The release check searches a page's texts at once: what it finds, and where, is what one
+search per text finds (the reference here), whatever the texts hold."""
+
+from __future__ import annotations
+
+import html as html_module
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evalkit.prepare.keys import as_key, generate_key
+from evalkit.release.disclosure import _Detector, _scan_html
+
+KEY = as_key(generate_key())
+DETECTOR = _Detector(identifiers=["U-4821", "7731-22"], names=["Marie Tremblay", "Luc Côté"],
+                     key=KEY, paths=["/home/analyst/study"])
+
+# Pieces that make identifiers, alone or next to each other across tags.
+PIECES = ["Marie", "Tremblay", "Marie Tremblay", "Côté", "Luc", "U-4821", "7731-22", "514",
+          "555-0199", "514 555-0199", "H2X 1Y4", "TREM 8503 1512", "046 454 286", "12,5 %",
+          "/home/analyst/study/data.csv", KEY.text_forms()[0], "à côté", "site A", " ", "-",
+          "\u00a0", "\n", "0", "1234", "#C6D9F1", "poste 12", "ana@exemple.ca", "www.x.ca"]
+
+
+def _reference(page: str) -> list[tuple[str, str, str]]:
+    """One search per text, attribute and tail of the parsed page, in document order."""
+    from lxml import html
+
+    root = html.document_fromstring(page.encode())
+    tree = root.getroottree()
+    found = []
+    for element in root.iter():
+        tag = element.tag if isinstance(element.tag, str) else "comment"
+        place = tree.getpath(element)
+        patterns = tag.lower() not in ("style", "script")
+        if element.text and element.text.strip():
+            found += DETECTOR.findings(place, element.text, patterns=patterns)
+        if element.tail and element.tail.strip():
+            found += DETECTOR.findings(place + "/following-text()", element.tail)
+        if isinstance(element.tag, str):
+            for name, value in element.attrib.items():
+                if name in ("class", "style", "id") or (name == "href" and value[:1] == "#"):
+                    continue
+                found += DETECTOR.findings(f"{place}/@{name}", value)
+    return found
+
+
+texts = st.lists(st.sampled_from(PIECES), min_size=1, max_size=4).map("".join)
+cells = st.tuples(st.sampled_from(["td", "span", "b", "style", "p"]), texts, texts)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(cells, min_size=1, max_size=12))
+def test_searching_a_page_at_once_finds_what_one_search_per_text_finds(parts):
+    body = "".join(
+        f"<{tag} title='{html_module.escape(title, quote=True)}'>{html_module.escape(text)}"
+        f"</{tag}>{html_module.escape(title)}" for tag, text, title in parts)
+    page = f"<html><body><div>{body}</div></body></html>"
+    assert _scan_html(page.encode(), DETECTOR) == _reference(page)
+
+
+def test_an_identifier_split_across_two_tags_is_found_as_each_text_alone_shows_it():
+    page = "<html><body><p>Marie</p><p>Tremblay 514</p><p>555-0199</p></body></html>"
+    found = _scan_html(page.encode(), DETECTOR)
+    assert found == _reference(page)
+    # Each text alone: no whole name in "Marie" or "Tremblay 514", a phone number in
+    # "555-0199"; joined, "Marie Tremblay 514 555-0199" would have read otherwise.
+    assert [kind for _, kind, _ in found] == ["phone"]
