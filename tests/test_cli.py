@@ -125,3 +125,30 @@ def test_a_french_usage_error_from_the_command_line_exits_2(cli):
     assert result.returncode == 2
     assert "arguments obligatoires manquants\u00a0: study" in result.stderr
     assert "required" not in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("during_interrupt, code", [(True, 130), (False, 0)])
+def test_a_pipe_broken_while_stopping_is_an_interrupt_not_a_success(monkeypatch,
+                                                                   during_interrupt, code):
+    # A pipe that breaks while a run is being stopped (its workers killed) must not turn
+    # Ctrl-C into exit 0; a reader of the output that went away (| head) still is exit 0.
+    import io
+    import sys
+
+    import evalkit.cli.keygen as keygen
+    from evalkit.cli import main
+
+    def handler(args):
+        if not during_interrupt:
+            raise BrokenPipeError
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise BrokenPipeError  # noqa: B904 - raised while handling, as a cleanup would
+
+    err = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    monkeypatch.setattr(keygen, "run", handler)
+    assert main(["keygen"]) == code
+    if during_interrupt:
+        assert "interrupted / interrompu" in err.getvalue()

@@ -76,7 +76,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted / interrompu", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # output piped into a command that stopped reading (e.g. head)
+    except BrokenPipeError as error:
+        if isinstance(error.__context__, KeyboardInterrupt):  # a pipe broken by the stop
+            print("\ninterrupted / interrompu", file=sys.stderr)
+            return 130
+        # output piped into a command that stopped reading (e.g. head)
         sys.stderr.close()
         return 0
     except OSError as error:  # a full disk, a read-only folder: said plainly, with what to do

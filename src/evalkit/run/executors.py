@@ -7,6 +7,7 @@ of kernels alive at once.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue as queue_module
 import signal
@@ -145,7 +146,8 @@ class LocalExecutor:
                     if on_result:
                         on_result(result)
         except BaseException:
-            self.close(force=True)
+            with contextlib.suppress(Exception):  # the reason the run stops comes first
+                self.close(force=True)
             raise
         return [results[i] for i in range(len(jobs))]
 

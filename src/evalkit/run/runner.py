@@ -492,9 +492,13 @@ def run_study(study_file: str | Path, *, out: str | Path = "reports",
             final = folder.publish()
             _place_bundle(final)
         except BaseException as error:
-            runner.close(force=True)
+            # Stopping the workers and removing the unfinished folder must not hide why the
+            # run stopped (an interrupt above all): what fails while cleaning up is dropped.
+            with contextlib.suppress(Exception):
+                runner.close(force=True)
             if folder is not None:
-                folder.discard()
+                with contextlib.suppress(Exception):
+                    folder.discard()
             if isinstance(error, OSError):  # a full disk, a folder that became read-only
                 raise os_error(error, where=error.filename or str(plan.ctx.study_dir)) \
                     from error
