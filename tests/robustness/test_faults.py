@@ -94,6 +94,10 @@ def wait_for(condition, deadline: float = DEADLINE, what: str = "") -> None:
         time.sleep(0.05)
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Runs:
     """Start ``evalkit`` in subprocesses; on teardown, kill each and everything below it."""
 
@@ -104,8 +108,11 @@ class Runs:
     def start(self, *args: str, env: dict | None = None) -> subprocess.Popen:
         full = {**os.environ, "EVALKIT_LANG": "en", "PYTHONDONTWRITEBYTECODE": "1",
                 "PYTHONPATH": os.pathsep.join([str(SRC), str(HERE.parent)]), **(env or {})}
+        # Ctrl-C as a user's terminal delivers it: a SIGINT ignored by the test process (a
+        # library may leave it so) would be inherited, and Python keeps an ignored SIGINT.
         process = subprocess.Popen([sys.executable, str(HERE / "stub_run.py"), *args], env=full,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   preexec_fn=_default_sigint if os.name == "posix" else None)
         self.started.append(process)
         return process
 
