@@ -55,6 +55,9 @@ seen = {{
 }}
 print("PRELOADED", preloaded)
 print("SEEN", sorted(k for k, v in seen.items() if v))
+from evalkit.i18n import catalogue
+print("CATALOGUES", catalogue.cache_info().currsize)
+print("HISTORY", get_ipython().history_manager.enabled)
 """
 
 
@@ -114,6 +117,10 @@ def test_nothing_one_notebook_does_is_seen_by_the_next(run_dir, study, monkeypat
     text = _printed(run_dir, "look")
     assert "PRELOADED True" in text  # a warm kernel indeed: the libraries were there
     assert "SEEN []" in text
+    # The template read the message catalogues once, for every kernel it forks; no kernel
+    # writes IPython's history file.
+    assert "CATALOGUES 2" in text
+    assert "HISTORY False" in text
 
 
 @linux_only
@@ -123,6 +130,8 @@ def test_without_warm_kernels_a_new_interpreter_runs_each_notebook(run_dir, stud
     look = _notebook(run_dir / "look.ipynb", LOOK.format(folder=str(run_dir)))
     assert run_job(_job(run_dir, study, look)).status == "ok"
     assert "PRELOADED False" in _printed(run_dir, "look")
+    assert "CATALOGUES 0" in _printed(run_dir, "look")
+    assert "HISTORY False" in _printed(run_dir, "look")
     assert warm.template(start=False) is None
 
 

@@ -32,6 +32,9 @@ __all__ = ["find_failure", "run_job"]
 START_ATTEMPTS = 2
 #: Seconds a kernel may take to start and answer.
 STARTUP_TIMEOUT = 60
+#: ipykernel options of a run's kernels: IPython's input history stays in memory (``In`` and
+#: ``Out`` still work) instead of a SQLite file every kernel of the machine writes to.
+KERNEL_ARGUMENTS = ("--HistoryManager.enabled=False",)
 #: Seconds between saves of the executed copy during a long cell.
 AUTOSAVE_SECONDS = 30
 
@@ -234,7 +237,8 @@ def _execute_once(job: Job, events: Events) -> tuple[Any, dict | None, bool]:
     failure, start_failed = None, False
     client = Client(manager, kernel_name=KERNEL_NAME, kernel_manager_class=kernel_manager_class(),
                     timeout=job.timeout, startup_timeout=STARTUP_TIMEOUT,
-                    shutdown_kernel="immediate", log=_quiet_logger())
+                    shutdown_kernel="immediate", extra_arguments=list(KERNEL_ARGUMENTS),
+                    log=_quiet_logger())
     try:
         with open(log_path, "ab") as log:
             client.execute(cwd=str(output.parent), stdout=log, stderr=log)

@@ -231,6 +231,34 @@ def _preload() -> list[str]:
     return missing
 
 
+def _warm_caches() -> None:
+    """Fill, once in the template, caches every kernel would otherwise fill on its own: the
+    message catalogues (read from YAML) and matplotlib's font lookups and loaded fonts (a
+    figure drawn with evalkit's style, off pyplot, its rcParams restored). Nothing a notebook
+    can set is touched."""
+    import io
+
+    with contextlib.suppress(Exception):
+        from evalkit.i18n import LANGUAGES, catalogue
+
+        for lang in LANGUAGES:
+            catalogue(lang)
+    with contextlib.suppress(Exception):
+        from matplotlib.figure import Figure
+
+        from evalkit.present.plots._style import styled
+
+        with styled():
+            figure = Figure(figsize=(3, 2), layout="constrained")
+            axes = figure.add_subplot()
+            axes.plot([0, 1], [0, 1], label="ÉéÀ 1 234,5 %")
+            axes.set_title("Site · ÉéÀ", fontweight="bold")
+            axes.set_xlabel("n")
+            axes.text(0.5, 0.5, "x", fontstyle="italic")
+            axes.legend()
+            figure.savefig(io.BytesIO(), format="png", dpi=150, bbox_inches="tight")
+
+
 def _become_kernel(request: dict, fds: list[int], connection: socket.socket,
                    started: int) -> None:
     """In the forked child: turn into an ipykernel as ``python -m ipykernel_launcher`` would."""
@@ -291,6 +319,7 @@ def _serve(fd: int, parent: int) -> None:
         return
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     missing = _preload()
+    _warm_caches()
     connection.sendall(json.dumps({"ready": True, "missing": missing}).encode() + b"\n")
     children: set[int] = set()
 
