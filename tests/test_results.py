@@ -11,7 +11,7 @@ from evalkit.analyse.involvement import tokenism_rates
 from evalkit.analyse.results import Results
 from evalkit.config.study import load_study
 from evalkit.prepare.study import prepare_study
-from evalkit.release.tables import released_table
+from evalkit.release.tables import released_frames, released_table, save_released
 
 EXPECTED = {
     "response_counts", "sources", "validation_summary", "item_response", "representativeness", "tokenism_weighted", "ladder_distribution",
@@ -101,6 +101,25 @@ def test_save_and_load_round_trip(results, tmp_path):
             table.counts, table.estimates, table.n, table.non_validated)
         pd.testing.assert_frame_equal(_plain(other.frame), _plain(table.frame), obj=name)
     assert loaded.meta["sites"] == list("ABCDEFGH")
+
+
+def test_a_runs_released_frames_are_read_only_when_asked(results, prepared, tmp_path):
+    # A notebook of a run reads the released frames the run saved; a site profile shows a
+    # few of them, so each is read when it is first asked for, not all of them at once.
+    policy = prepared.study.privacy
+    results.save(tmp_path)
+    saved = released_frames(results, policy=policy)
+    save_released(saved, tmp_path, policy=policy)
+    for name in saved:
+        if name != "tokenism_rates":
+            (tmp_path / "released" / f"{name}.parquet").unlink()
+    loaded = Results.load(tmp_path)
+    stored = released_frames(loaded, policy=policy)
+    assert list(stored) == list(saved)
+    pd.testing.assert_frame_equal(released_table(loaded, "tokenism_rates", policy=policy),
+                                  released_table(results, "tokenism_rates", policy=policy))
+    with pytest.raises(FileNotFoundError):
+        stored["tokenism_gap"]
 
 
 def test_planted_high_tokenism_site_is_found(results, project_root):

@@ -69,8 +69,30 @@ def _stored_released(results: Results, key: tuple) -> dict[str, pd.DataFrame] | 
         return None
     if not isinstance(saved.get("policy"), dict) or tuple(saved["policy"].items()) != key:
         return None
-    return {name: pd.read_parquet(Path(folder) / RELEASED_FOLDER / f"{name}.parquet")
-            for name in saved.get("tables", [])}
+    return _StoredFrames(Path(folder) / RELEASED_FOLDER, saved.get("tables", []))
+
+
+class _StoredFrames(Mapping):
+    """The released frames a run saved, each read on first use: a notebook shows a few of the
+    run's tables, and a kernel need not read them all (a site profile reads 4 of 40)."""
+
+    def __init__(self, folder: Path, names: list[str]) -> None:
+        self._folder = folder
+        self._names = list(dict.fromkeys(str(name) for name in names))
+        self._frames: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._frames:
+            if name not in self._names:
+                raise KeyError(name)
+            self._frames[name] = pd.read_parquet(self._folder / f"{name}.parquet")
+        return self._frames[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
 def save_released(frames: Mapping[str, pd.DataFrame], folder: str | Path, *,
