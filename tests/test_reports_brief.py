@@ -274,6 +274,37 @@ def test_notebook_page_metadata_flag(demo, tmp_path):
     assert "Non-validated index" in text and "GRIPP2" in text
 
 
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_notebook_page_describes_an_image_without_description_in_its_language(
+        demo, tmp_path, lang, monkeypatch):
+    import nbconvert.exporters.html
+
+    from evalkit.i18n import t
+    from evalkit.present._text import typography
+    from evalkit.present.notebook_page import export_notebook_html
+
+    _, study = demo
+    png = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVO"
+           "RK5CYII=")
+    cell = new_code_cell("show()", outputs=[new_output(
+        "display_data", data={"image/png": png, "text/plain": "<Figure>"})])
+    nbformat.write(new_notebook(cells=[new_markdown_cell("## Figure"), cell]),
+                   str(tmp_path / "img.ipynb"))
+
+    def reparse(*args, **kwargs):  # nbconvert's own pass would describe it in English
+        raise AssertionError("the page is not reparsed by nbconvert")
+
+    monkeypatch.setattr(nbconvert.exporters.html, "BeautifulSoup", reparse)
+    text = export_notebook_html(tmp_path / "img.ipynb", tmp_path / "img.html", study=study,
+                                lang=lang, run_date="2026-11-22").read_text(encoding="utf-8")
+    from lxml import html as lxml_html
+
+    images = lxml_html.document_fromstring(text).xpath("//img")
+    assert [image.get("alt") for image in images] == [typography(t("reports.page.no_alt", lang),
+                                                                 lang)]
+    assert "No description has been provided" not in text
+
+
 # -- no sentence in code -----------------------------------------------------------------------
 REPORT_MODULES = sorted((Path(__file__).resolve().parents[1] / "src" / "evalkit" /
                          "present").glob("*.py"))

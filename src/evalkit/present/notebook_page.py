@@ -49,8 +49,41 @@ NON_VALIDATED_TAG = "non-validated"
 ALWAYS = ("intervals", "disclosure")
 
 
-def _cells_html(nb: Any, *, lang: str) -> str:
+def _exporter_class() -> type:
+    """nbconvert's HTML exporter without its last pass, which reparses the whole page with
+    BeautifulSoup (half of a page's export) to give images without a description an English
+    one; :func:`_clean` gives them one in the page's language."""
     from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+
+    class PageExporter(HTMLExporter):
+        def from_notebook_node(self, nb: Any, resources: Any = None, **kw: Any) -> Any:
+            # HTMLExporter's filters, as it registers them, then the template alone.
+            info = nb.metadata.get("language_info", {})
+            lexer = info.get("pygments_lexer", info.get("name"))
+            self.register_filter("highlight_code", self.filters.get(
+                "highlight_code", _highlight(lexer, self)))
+            resources = self._init_resources(resources)
+            self.register_filter("filter_data_type", _data_type_filter(self, resources))
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    return PageExporter
+
+
+def _highlight(lexer: Any, parent: Any) -> Any:
+    from nbconvert.filters.highlight import Highlight2HTML
+
+    return Highlight2HTML(pygments_lexer=lexer, parent=parent)
+
+
+def _data_type_filter(exporter: Any, resources: Any) -> Any:
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+    return WidgetsDataTypeFilter(notebook_metadata=exporter._nb_metadata, parent=exporter,
+                                 resources=resources)
+
+
+def _cells_html(nb: Any, *, lang: str) -> str:
     from nbconvert.preprocessors import TagRemovePreprocessor
     from traitlets.config import Config
 
@@ -59,7 +92,7 @@ def _cells_html(nb: Any, *, lang: str) -> str:
     others = {f"lang-{other}" for other in LANGUAGES if other != lang}
     config.TagRemovePreprocessor.remove_cell_tags = set(HIDDEN_CELL_TAGS) | others
     config.TagRemovePreprocessor.remove_all_outputs_tags = {"remove-output"}
-    exporter = HTMLExporter(config=config, template_name="basic", exclude_input=True,
+    exporter = _exporter_class()(config=config, template_name="basic", exclude_input=True,
                             exclude_input_prompt=True, exclude_output_prompt=True,
                             embed_images=True, anchor_link_text="")
     exporter.register_preprocessor(TagRemovePreprocessor(config=config), enabled=True)
@@ -80,9 +113,10 @@ def _external(url: str | None) -> bool:
     return url.startswith(("http:", "https:", "ftp:", "//"))
 
 
-def _clean(root: Any) -> None:
+def _clean(root: Any, lang: str) -> None:
     """Drop what would reach the network or needs a kernel: scripts, external style sheets,
-    frames, and external sources of images and media."""
+    frames, and external sources of images and media; say so of an image without a
+    description."""
     for element in list(root.iter("script", "link", "iframe", "object", "embed")):
         if element.tag == "script" or _external(element.get("href") or element.get("src")
                                                  or element.get("data")):
@@ -91,6 +125,9 @@ def _clean(root: Any) -> None:
         if _external(element.get("src")):
             element.set("src", "")
             element.set("data-removed", "external")
+    for element in root.iter("img"):
+        if element.get("alt") is None:
+            element.set("alt", t("reports.page.no_alt", lang))
     for element in root.iter("a"):
         if element.get("class") == "anchor-link":
             element.drop_tree()
@@ -203,7 +240,7 @@ def export_notebook_html(notebook_path: str | os.PathLike, out_path: str | os.Pa
     cells = _cells_html(nb, lang=lang)
     root = lxml_html.fragment_fromstring(cells, create_parent="div")
     _keep_language(root, lang)
-    _clean(root)
+    _clean(root, lang)
     toc = _headings(root)
     meta = nb.metadata.get("evalkit") or {}
     flagged = bool(meta.get("non_validated"))
