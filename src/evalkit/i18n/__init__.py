@@ -119,13 +119,27 @@ def format_number(x: Any, lang: str, *, decimals: int = 1, missing: str = "–")
 
 # Figures and tables format the same few values thousands of times (labels tried on bars,
 # cells of every table): the locale's text of a value is kept once made.
+@cache
+def _babel_locale(lang: str) -> Any:
+    from babel import Locale
+
+    return Locale.parse(LOCALES[lang])
+
+
+@cache
+def _number_pattern(decimals: int, percent: bool) -> Any:
+    # What babel's format_decimal and format_percent do with a format, without parsing the
+    # locale and the format again for every value (a quarter of the time).
+    from babel.numbers import parse_pattern
+
+    return parse_pattern("#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+                         + ("%" if percent else ""))
+
+
 @lru_cache(maxsize=65536)
 def _number_text(x: float, lang: str, decimals: int, sign: float) -> str:
     # ``sign`` keeps -0.0 apart from 0.0 (equal as keys, not in print).
-    from babel.numbers import format_decimal
-
-    fmt = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
-    return _signed(format_decimal(x, format=fmt, locale=LOCALES[lang]))
+    return _signed(_number_pattern(decimals, False).apply(x, _babel_locale(lang)))
 
 
 #: The true minus sign (U+2212): a hyphen-minus is a hyphen, and a line may break after it.
@@ -166,10 +180,7 @@ def format_percent(p: Any, lang: str, *, decimals: int = 1, missing: str = "–"
 
 @lru_cache(maxsize=65536)
 def _percent_text(p: float, lang: str, decimals: int, sign: float) -> str:
-    from babel.numbers import format_percent as _format_percent
-
-    fmt = "#,##0" + ("." + "0" * decimals if decimals > 0 else "") + "%"
-    text = _format_percent(p, format=fmt, locale=LOCALES[lang])
+    text = _number_pattern(decimals, True).apply(p, _babel_locale(lang))
     if lang == "fr":
         # French sets the percent sign apart with a non-breaking space (OQLF, Statistique Canada).
         text = text.replace("%", "").rstrip("\u00a0\u202f ") + "\u00a0%"

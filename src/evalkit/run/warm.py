@@ -233,16 +233,20 @@ def _preload() -> list[str]:
 
 def _warm_caches() -> None:
     """Fill, once in the template, caches every kernel would otherwise fill on its own: the
-    message catalogues (read from YAML) and matplotlib's font lookups and loaded fonts (a
-    figure drawn with evalkit's style, off pyplot, its rcParams restored). Nothing a notebook
-    can set is touched."""
+    message catalogues and the table catalogue (read from YAML), babel's locale data, and
+    matplotlib's font lookups and loaded fonts (a figure drawn with evalkit's style, off
+    pyplot, its rcParams restored). Nothing a notebook can set is touched."""
     import io
 
     with contextlib.suppress(Exception):
-        from evalkit.i18n import LANGUAGES, catalogue
+        from evalkit.analyse.catalogue import catalogue as tables
+        from evalkit.i18n import LANGUAGES, catalogue, format_date, format_percent
 
+        tables()
         for lang in LANGUAGES:
             catalogue(lang)
+            format_percent(0.125, lang)  # babel's locale data
+            format_date("2026-01-01", lang)
     with contextlib.suppress(Exception):
         from matplotlib.figure import Figure
 
