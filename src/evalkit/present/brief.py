@@ -46,7 +46,7 @@ from evalkit.present.document import (
     Quote,
     Table,
 )
-from evalkit.present.figures import brief_figure
+from evalkit.present.figures import brief_figure, left_to_tables
 from evalkit.present.joint import joint_display, tokenism_theme
 from evalkit.present.messages import Message, draft_messages
 from evalkit.present.methods import MethodNote, method_notes
@@ -172,10 +172,16 @@ class _Ctx:
         """The origins of an interval's bounds (columns ``low`` and ``high`` of ``row``)."""
         return self.at(name, row, low), self.at(name, row, high)
 
-    def figure(self, name: str) -> Figure | None:
+    def figure(self, name: str) -> Figure | Paragraph | None:
+        """The brief's figure ``name``; a note saying where each site's values are instead,
+        when it would draw a bar per site for more sites than a figure of the brief shows
+        (:data:`evalkit.present.figures.MAX_BRIEF_SITES`)."""
         if not self.figures:
             return None
-
+        table = left_to_tables(name, self.tables)
+        if table is not None:
+            return Paragraph(self.t("reports.figure.by_site_left", title=self.title(table)),
+                             "note")
         return brief_figure(name, self.tables, study=self.study, lang=self.lang,
                             labels=self.labels)
 

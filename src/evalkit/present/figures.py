@@ -15,7 +15,7 @@ from evalkit.present._funnel import site_key
 from evalkit.present.document import Figure
 from evalkit.present.plots._text import text_metadata
 
-__all__ = ["brief_figure", "figure_block"]
+__all__ = ["MAX_BRIEF_SITES", "PER_SITE", "brief_figure", "figure_block", "left_to_tables"]
 
 #: Resolution of the PNG images (sharp when printed at the text width of A4).
 DPI = 150
@@ -48,6 +48,32 @@ def figure_block(fig: Any, *, caption: str, alt: str, lang: str, non_validated: 
 
 def _png_size(png: bytes) -> tuple[int, int]:
     return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+#: The most sites the brief draws one bar, row or column each for. Beyond it such a figure is
+#: left out of the brief, which says where each site's values are (the released table and the
+#: site profiles): hundreds of bars are no summary a decision-maker reads, and drawing them
+#: is most of what a brief of many sites costs. The funnel plot, made for many sites, stays.
+MAX_BRIEF_SITES = 30
+#: The brief's figures with a bar, row or column per site, and the released table each shows.
+PER_SITE: dict[str, str] = {
+    "caterpillar": "tokenism_shrunken", "ladder": "ladder_distribution",
+    "traffic_light": "traffic_light", "integration": "integration_profile",
+    "codes": "code_frequencies",
+}
+
+
+def left_to_tables(name: str, tables: Mapping[str, pd.DataFrame]) -> str | None:
+    """The released table that holds what the brief's figure ``name`` would show, when that
+    figure draws more than :data:`MAX_BRIEF_SITES` sites (None otherwise)."""
+    table = PER_SITE.get(name)
+    frame = tables.get(table) if table else None
+    if frame is None:
+        return None
+    key = site_key(tables, table)
+    if key not in frame or frame[key].nunique() <= MAX_BRIEF_SITES:
+        return None
+    return table
 
 
 def brief_figure(name: str, tables: Mapping[str, pd.DataFrame], *, study: Any, lang: str,
