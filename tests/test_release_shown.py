@@ -129,6 +129,20 @@ def test_a_page_showing_another_count_is_a_finding(run):
         ("tokenism_rates:row[3]:n_consulted", "shown_differs")]
 
 
+def test_the_same_changed_cell_on_several_pages_is_a_finding_on_each(run):
+    # A cell shown on several pages is judged once: its finding is given at every place.
+    page = run / "brief" / "brief.en.html"
+    text = page.read_text(encoding="utf-8").replace(">25<", ">27<", 1)
+    page.write_text(text, encoding="utf-8")
+    (run / "pages").mkdir()
+    (run / "pages" / "copy.en.html").write_text(text, encoding="utf-8")
+    clean = (run / "brief" / "brief.fr.html").read_text(encoding="utf-8")
+    (run / "pages" / "clean.fr.html").write_text(clean, encoding="utf-8")
+    assert [(f[0], f[1], f[2]) for f in _findings(run)] == [
+        ("brief/brief.en.html", "tokenism_rates:row[3]:n_consulted", "shown_differs"),
+        ("pages/copy.en.html", "tokenism_rates:row[3]:n_consulted", "shown_differs")]
+
+
 def test_a_word_document_showing_a_hidden_value_is_a_finding(run):
     import docx
 

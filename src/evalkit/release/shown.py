@@ -621,10 +621,25 @@ def shown_findings(folder: str | Path, files: Iterable[Path],
     folder = Path(folder)
     released = _Released(tables, study or {})
     out = []
+    # The same cell is shown on several pages (a notebook, its pages in each language): it
+    # is held against the tables once, its findings given at each place it is shown.
+    judged: dict[tuple, list[tuple[str, str]]] = {}
     for path in files:
         if path.suffix.lower() not in (".html", ".htm", ".xhtml", ".docx", ".ipynb"):
             continue
         relative = path.relative_to(folder).as_posix()
         for cell in file_cells(path):
-            out += [(relative, *finding) for finding in _cell_findings(cell, released)]
+            what = _what_is_shown(cell)
+            if what not in judged:
+                judged[what] = [finding[1:] for finding in _cell_findings(cell, released)]
+            out += [(relative, cell.place, *finding) for finding in judged[what]]
     return out
+
+
+def _what_is_shown(cell: ShownCell) -> tuple:
+    """Everything of ``cell`` its findings depend on: all but its place."""
+    derived = None if cell.derived is None else json.dumps(cell.derived, sort_keys=True,
+                                                           default=str)
+    return (cell.table, tuple((str(k), None if v is None else str(v))
+                              for k, v in cell.key.items()),
+            cell.columns, cell.text, cell.lang, cell.sentence, derived)
