@@ -66,3 +66,40 @@ def test_an_identifier_split_across_two_tags_is_found_as_each_text_alone_shows_i
     # Each text alone: no whole name in "Marie" or "Tremblay 514", a phone number in
     # "555-0199"; joined, "Marie Tremblay 514 555-0199" would have read otherwise.
     assert [kind for _, kind, _ in found] == ["phone"]
+
+
+# -- identifiers of several words --------------------------------------------------------------
+WORDS = ["rx", "ab", "0001", "0002", "marie", "luc", "site", "côté"]
+
+
+def _longest_first(detector: _Detector, text: str) -> list[tuple[int, int, str]]:
+    """The reference: at each word, every identifier starting with it is compared, longest
+    first, and the first that matches is found."""
+    from evalkit.release.disclosure import _WORD, _fold
+
+    tokens = [(m.start(), m.end(), m.group().casefold()) for m in _WORD.finditer(_fold(text))]
+    words = [t[2] for t in tokens]
+    found = []
+    for i, word in enumerate(words):
+        for sequence, kind in detector.sequences.get(word, ()):
+            if tuple(words[i:i + len(sequence)]) == sequence:
+                found.append((tokens[i][0], tokens[i + len(sequence) - 1][1], kind))
+                break
+    kept = []  # overlaps: the longest, as the detector keeps them
+    for span in sorted(found, key=lambda s: (s[0], s[0] - s[1])):
+        if not kept or span[0] >= kept[-1][1]:
+            kept.append(span)
+    return kept
+
+
+@settings(max_examples=200, deadline=None)
+@given(identifiers=st.lists(st.lists(st.sampled_from(WORDS), min_size=1, max_size=3),
+                            min_size=1, max_size=12),
+       text=st.lists(st.sampled_from(WORDS), max_size=30))
+def test_identifiers_sharing_their_first_word_are_found_longest_first(identifiers, text):
+    # Many identifiers share a first word (R-0001, R-0002...): the longest one that starts at
+    # a word is found, as when every candidate is compared in turn.
+    detector = _Detector(identifiers=["-".join(words).upper() for words in identifiers],
+                         names=[], key=None)
+    page = " ".join(text)
+    assert detector.find(page, patterns=False) == _longest_first(detector, page)

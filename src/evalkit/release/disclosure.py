@@ -99,6 +99,11 @@ class _Detector:
                 self.sequences.setdefault(words[0], []).append((words, kind))
         for candidates in self.sequences.values():
             candidates.sort(key=lambda c: -len(c[0]))
+        self.first_words = frozenset(self.sequences)
+        self.kinds = {words: kind for candidates in self.sequences.values()
+                      for words, kind in candidates}
+        self.lengths = {first: sorted({len(words) for words, _ in candidates}, reverse=True)
+                        for first, candidates in self.sequences.items()}
         self.key_forms = key.text_forms() if key is not None else ()
         self.key_bytes = key.secret if key is not None else b""
         # Absolute paths of the analyst's machine, longest first (a study folder in the home
@@ -127,10 +132,18 @@ class _Detector:
             tokens = [(m.start(), m.end(), m.group().casefold())
                       for m in _WORD.finditer(_fold(text))]
             words = [t[2] for t in tokens]
-            for i, word in enumerate(words):
-                for sequence, kind in self.sequences.get(word, ()):
-                    if tuple(words[i:i + len(sequence)]) == sequence:
-                        spans.append((tokens[i][0], tokens[i + len(sequence) - 1][1], kind))
+            # Most texts hold no first word of any identifier: one set test says so.
+            starts = () if self.first_words.isdisjoint(words) else \
+                [i for i, word in enumerate(words) if word in self.first_words]
+            for i in starts:
+                # The longest sequence starting here (thousands of identifiers may share
+                # their first word: each length is one look-up, not one comparison each).
+                for length in self.lengths[words[i]]:
+                    if i + length > len(words):
+                        continue  # a shorter tuple at the end could be another identifier
+                    kind = self.kinds.get(tuple(words[i:i + length]))
+                    if kind is not None:
+                        spans.append((tokens[i][0], tokens[i + length - 1][1], kind))
                         break
         if patterns:
             spans += [(f.start, f.end, f.kind)
