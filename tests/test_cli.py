@@ -18,6 +18,25 @@ def test_unknown_command_is_a_usage_error(cli):
     assert result.returncode == 2
 
 
+def test_a_command_imports_its_own_module_only():
+    # Every command's module imports pandas and more: the command typed is the only one
+    # loaded, and each module is named as it is typed.
+    import importlib
+    import subprocess
+    import sys
+
+    from evalkit.cli import COMMANDS, command_name
+
+    for module in COMMANDS:
+        assert importlib.import_module(f"evalkit.cli.{module}").NAME == command_name(module)
+    code = ("import sys\nfrom evalkit.cli import main\nsys.argv = ['evalkit']\n"
+            "try:\n    main(['keygen', '--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith('evalkit.cli.')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip().splitlines()[-1] == "['evalkit.cli._help', 'evalkit.cli.keygen']"
+
+
 # --- help in both languages
 
 

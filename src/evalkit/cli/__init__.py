@@ -39,8 +39,14 @@ COMMANDS: tuple[str, ...] = (
 )
 
 
-def build_parser(lang: str = "en") -> argparse.ArgumentParser:
-    """The parser of the command line, its help in ``lang``."""
+def command_name(module: str) -> str:
+    """The name a subcommand is typed as (its module's ``NAME``): ``check-disclosure``."""
+    return module.replace("_", "-")
+
+
+def build_parser(lang: str = "en", only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of the command line, its help in ``lang``; with ``only`` (a command name),
+    that subcommand's alone, so that running one command imports only its module."""
     parser = HelpParser(
         prog="evalkit", lang=lang, description=description_text("cli.help.description", lang),
         epilog=description_text("cli.help.epilog", lang))
@@ -51,16 +57,19 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
                         help=help_text("cli.help.lang", lang))
     subparsers = parser.add_subparsers(dest="command", metavar=t("cli.help.command", lang))
     for name in COMMANDS:
-        module = importlib.import_module(f"evalkit.cli.{name}")
-        module.register(subparsers, lang)
+        if only is None or command_name(name) == only:
+            importlib.import_module(f"evalkit.cli.{name}").register(subparsers, lang)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (also used by ``python -m evalkit``)."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    names = [importlib.import_module(f"evalkit.cli.{name}").NAME for name in COMMANDS]
-    parser = build_parser(help_language(argv, names))
+    names = [command_name(name) for name in COMMANDS]
+    # Each subcommand's module imports what it runs on (pandas at least): the one typed is
+    # imported alone; the others only to list them (no command, or a mistyped one).
+    parser = build_parser(help_language(argv, names),
+                          only=next((arg for arg in argv if arg in names), None))
     args = parser.parse_args(argv)
     args.lang = cli_language(args.lang)
     if not getattr(args, "handler", None):

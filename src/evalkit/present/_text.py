@@ -13,7 +13,6 @@ from html import escape, unescape
 from typing import Any
 
 from evalkit.i18n import format_integer, format_number, format_percent, t
-from evalkit.release.shown import origin_columns, origin_key
 
 __all__ = ["ci_text", "count_text", "distinct_origin", "marked", "marked_html", "number_text",
            "origin", "other_language", "percent_text", "plain", "ratio_origin", "spans",
@@ -180,6 +179,8 @@ def origin(table: str, row: Mapping[str, Any], column: str | Iterable[str]) -> d
     >>> origin("tokenism_overall", {}, "rate")
     {'table': 'tokenism_overall', 'row': {}, 'column': 'rate'}
     """
+    from evalkit.release.shown import origin_columns, origin_key  # with pandas: when used
+
     columns = origin_columns([column] if isinstance(column, str) else column)
     return {"table": table, "row": json.loads(origin_key(row)), "column": columns}
 
@@ -191,6 +192,8 @@ def sum_origin(table: str, column: str, rows: Iterable[Mapping[str, Any]]) -> di
     >>> sum_origin("response_counts", "n", [{"site": "A"}, {"site": "B"}])
     {'sum': {'table': 'response_counts', 'column': 'n', 'rows': [{'site': 'A'}, {'site': 'B'}]}}
     """
+    from evalkit.release.shown import origin_key
+
     return {"sum": {"table": table, "column": column,
                     "rows": [json.loads(origin_key(r)) for r in rows]}}
 
@@ -203,6 +206,8 @@ def ratio_origin(table: str, numerator: str, denominator: str,
     >>> ratio_origin("traffic_light", "count", "n", [{"site": "A", "colour": "red"}])["ratio"]
     {'table': 'traffic_light', 'column': 'count', 'denominator': 'n', 'rows': [{'site': 'A', 'colour': 'red'}]}
     """
+    from evalkit.release.shown import origin_key
+
     return {"ratio": {"table": table, "column": numerator, "denominator": denominator,
                       "rows": [json.loads(origin_key(r)) for r in rows]}}
 
