@@ -359,6 +359,43 @@ def test_traffic_light_has_colours_patterns_and_words(lights):
         pytest.approx([site_a["red"], site_a["orange"], site_a["green"]])
 
 
+def test_a_share_label_wider_than_its_bar_is_left_out_wherever_the_figure_goes(lights,
+                                                                                tmp_path):
+    # Site A's red share is made just wide enough to be labelled (label_min) but narrower
+    # than its label on a narrow figure: the label is left out of the drawing and of the
+    # text written in the PNG and SVG files, once the layout says so; the others stay.
+    import io
+
+    from PIL import Image
+
+    from evalkit.present.figures import figure_block
+    from evalkit.present.plots import save_figure
+    from evalkit.present.plots._bars import ShareLabel
+    from evalkit.present.plots._text import figure_text
+
+    narrow = lights.copy()
+    a = narrow["site"] == "A"
+    narrow.loc[a & (narrow["colour"] == "red"), "share"] = 0.031
+    narrow.loc[a & (narrow["colour"] == "green"), "share"] = \
+        1 - narrow.loc[a & (narrow["colour"] != "green"), "share"].sum() + 0.031 - \
+        narrow.loc[a & (narrow["colour"] == "red"), "share"].sum()
+    fig = traffic_light_plot(narrow, label_min=0.03, width=3.0, lang="en")
+    small = next(t for t in fig.findobj(ShareLabel)
+                 if t.bar.get_width() == pytest.approx(0.031))
+    wide = [t for t in fig.findobj(ShareLabel) if t.bar.get_width() > 0.3]
+    assert small.get_text() == "3%" and wide
+    save_figure(fig, tmp_path / "lights.svg", lang="en")
+    svg = (tmp_path / "lights.svg").read_text(encoding="utf-8")
+    svg_lines = [line.strip() for line in svg.split("<metadata>")[-1].split(
+        "</metadata>")[0].splitlines()]
+    assert "3%" not in svg_lines and wide[0].get_text() in svg_lines
+    block = figure_block(fig, caption="", alt="", lang="en")
+    assert not small.get_visible() and all(t.get_visible() for t in wide)
+    text = Image.open(io.BytesIO(block.png)).info["Description"].split("\n")
+    assert "3%" not in text and wide[0].get_text() in text
+    assert figure_text(fig) == text
+
+
 def test_traffic_light_suppressed_site_and_bad_input(lights):
     safe = lights.assign(suppressed=lights["site"] == "H")
     fig = traffic_light_plot(safe, lang="en")

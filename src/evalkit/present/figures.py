@@ -13,7 +13,7 @@ from evalkit.i18n import t
 from evalkit.present import plots  # lazy: each figure's module (and matplotlib) on first use
 from evalkit.present._funnel import site_key
 from evalkit.present.document import Figure
-from evalkit.present.plots._text import text_metadata
+from evalkit.present.plots._text import png_with_text
 
 __all__ = ["MAX_BRIEF_SITES", "PER_SITE", "brief_figure", "figure_block", "left_to_tables"]
 
@@ -35,10 +35,10 @@ def figure_block(fig: Any, *, caption: str, alt: str, lang: str, non_validated: 
     buffer = io.BytesIO()
     try:
         fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight",
-                    metadata=text_metadata(fig, kind="png", lang=lang))
+                    metadata={"Software": None})
+        png = png_with_text(buffer.getvalue(), fig, lang)  # its text as drawn
     finally:
         plt.close(fig)
-    png = buffer.getvalue()
     width, height = _png_size(png)
     # Displayed at 96 CSS pixels per inch.
     scale = 96 / DPI

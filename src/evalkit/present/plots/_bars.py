@@ -20,6 +20,7 @@ from matplotlib import ticker
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.text import Text
 
 from evalkit.i18n import format_integer, t
 from evalkit.present.plots import _style as S
@@ -121,10 +122,13 @@ def _segment(ax: Axes, rows: Rows, y: np.ndarray, left: np.ndarray, share: np.nd
                         ha="left", va="center", fontsize=S.SMALL, color=S.TEXT,
                         gid=f"{gid}-label")
             continue
-        artist = ax.text(li + si / 2, yi, text, ha="center", va="center", fontsize=S.SMALL,
-                         color=ink, gid=f"{gid}-label",
-                         bbox=({"boxstyle": "round,pad=0.25", "fc": colour, "ec": "none"}
-                               if hatch else None))
+        # As ax.text makes a text: in data coordinates, not clipped.
+        artist = ShareLabel(bar, li + si / 2, yi, text, ha="center", va="center",
+                            fontsize=S.SMALL, color=ink, gid=f"{gid}-label",
+                            transform=ax.transData, clip_on=False,
+                            bbox=({"boxstyle": "round,pad=0.25", "fc": colour, "ec": "none"}
+                                  if hatch else None))
+        ax.add_artist(artist)
         rows.drawn.append((artist, bar))
 
 
@@ -368,12 +372,33 @@ def any_suppressed(panels: list[tuple[str | None, Rows]]) -> bool:
     return any(rows.any_hidden() for _, rows in panels)
 
 
-def fit_labels(fig: Figure, rows: Sequence[Rows]) -> None:
-    """Remove the share labels wider than their bar (after the figure's layout is done)."""
-    pairs = [pair for r in rows for pair in r.drawn]
-    if not pairs:
-        return
-    fig.draw_without_rendering()
-    for text, bar in pairs:
-        if text.get_window_extent().width > bar.get_window_extent().width - 2:
-            text.remove()
+class ShareLabel(Text):
+    """The share written on a bar, drawn only when it fits in the bar.
+
+    Whether it fits is known once the figure's layout is done: it is decided each time the
+    figure is drawn, after the layout, so that a figure is laid out no more often than any
+    other (a separate layout pass to measure the labels cost a third of a bar chart's
+    drawing). A label that does not fit is left invisible: the figure's text
+    (:func:`evalkit.present.plots._text.figure_text`) read after drawing leaves it out. It
+    never takes part in the layout: it lies inside its bar.
+    """
+
+    def __init__(self, bar: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.bar = bar
+        self.set_in_layout(False)
+
+    def draw(self, renderer: Any) -> None:
+        self.set_visible(True)
+        fits = self.get_window_extent(renderer).width <= \
+            self.bar.get_window_extent(renderer).width - 2
+        self.set_visible(fits)
+        super().draw(renderer)
+
+
+def settle_labels(fig: Figure) -> None:
+    """Lay ``fig`` out once when it has share labels, so that those that do not fit in their
+    bar are invisible before its text is read (a figure saved by :func:`figure_block` needs
+    no extra pass: its text is read after it is drawn)."""
+    if fig.findobj(ShareLabel):
+        fig.draw_without_rendering()

@@ -16,6 +16,7 @@ from evalkit._files import write_bytes_atomic
 from evalkit.errors import ArgumentError
 from evalkit.present._text import typography
 from evalkit.present.plots import _style as S
+from evalkit.present.plots._bars import settle_labels
 from evalkit.present.plots._text import text_metadata
 
 __all__ = ["FORMATS", "save_figure"]
@@ -89,6 +90,7 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = 200, lang: str | No
         drawn = _snapshot(fig)
         if lang is not None:
             _spacing(drawn, lang)
+        settle_labels(drawn)
         drawn.savefig(buffer, format=kind, dpi=dpi,
                       metadata=text_metadata(drawn, kind=kind, lang=lang))
     return write_bytes_atomic(path, buffer.getvalue())

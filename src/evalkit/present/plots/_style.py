@@ -9,6 +9,7 @@ leaves the user's rcParams and pyplot's list of open figures as they were.
 from __future__ import annotations
 
 import contextlib
+import io
 import textwrap
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -106,6 +107,21 @@ def styled() -> Iterator[None]:
     """Build (or save) a figure with evalkit's style; the user's rcParams are restored after."""
     with mpl.rc_context(RC):
         yield
+
+
+def warm_up() -> None:
+    """Draw a small figure with this style, off pyplot, so that matplotlib's font look-ups and
+    loaded fonts are cached in this process (a process that forks others does it once for
+    all of them); the rcParams are restored."""
+    with styled():
+        figure = Figure(figsize=(3, 2), layout="constrained")
+        axes = figure.add_subplot()
+        axes.plot([0, 1], [0, 1], label="ÉéÀ 1 234,5 %")
+        axes.set_title("Site · ÉéÀ", fontweight="bold")
+        axes.set_xlabel("n")
+        axes.text(0.5, 0.5, "x", fontstyle="italic")
+        axes.legend()
+        figure.savefig(io.BytesIO(), format="png", dpi=150, bbox_inches="tight")
 
 
 # -- arguments ---------------------------------------------------------------------------------

@@ -113,5 +113,4 @@ def _draw(data: pd.DataFrame, keys: list, *, codebook: Any, label_min: float, ta
     if _bars.any_suppressed(panels):
         notes.append(S.suppressed_note(lang))
     S.add_notes(fig, notes)
-    _bars.fit_labels(fig, [rows for _, rows in panels])
     return fig

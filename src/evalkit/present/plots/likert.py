@@ -221,7 +221,6 @@ def _draw(counts: np.ndarray, items: list[str], cats: list, *, base: np.ndarray 
     if cells.any() or np.isnan(n).any():
         notes.append(S.suppressed_note(lang))
     S.add_notes(fig, notes)
-    _bars.fit_labels(fig, [rows])
     return fig
 
 

@@ -111,7 +111,6 @@ def _draw_traffic(data: pd.DataFrame, site: str, group: str | None, *, codebook:
     if _bars.any_suppressed(panels):
         notes.append(S.suppressed_note(lang))
     S.add_notes(fig, notes)
-    _bars.fit_labels(fig, [rows for _, rows in panels])
     return fig
 
 
@@ -183,7 +182,6 @@ def _draw_integration(data: pd.DataFrame, *, label_min: float, lang: str,
     if _bars.any_suppressed(panels):
         notes.append(S.suppressed_note(lang))
     S.add_notes(fig, notes)
-    _bars.fit_labels(fig, [rows for _, rows in panels])
     return fig
 
 

@@ -150,5 +150,4 @@ def _draw(data: pd.DataFrame, groups: dict[str, list], *, codebook: Any, label_m
     if rows.any_hidden():
         notes.append(S.suppressed_note(lang))
     S.add_notes(fig, notes)
-    _bars.fit_labels(fig, [rows])
     return fig
