@@ -241,3 +241,11 @@ def test_closing_the_template_ends_it_by_its_own_exit():
     finally:
         template.close()
     assert template.process.returncode == 0
+
+
+def test_every_warm_up_of_the_template_runs():
+    # Each is a 'module:function' the template calls before forking; one that no longer
+    # exists would be skipped in silence, and every kernel would pay for it again.
+    assert warm._warm_caches() == []
+    for reference in warm.WARM_UP:
+        assert ":" in reference and " " not in reference

@@ -18,8 +18,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from evalkit.i18n import t
-from evalkit.present._text import typography
+from evalkit.i18n import t, typography
 
 __all__ = ["HelpParser", "cli_language", "description_text", "help_language", "help_text",
            "usage_error_text"]

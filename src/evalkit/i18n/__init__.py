@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import re
 import string
 from functools import cache, lru_cache
 from importlib import resources
@@ -27,6 +28,8 @@ __all__ = [
     "has_key",
     "label",
     "t",
+    "typography",
+    "warm_up",
 ]
 
 #: The report languages, French first.
@@ -195,3 +198,50 @@ def format_date(d: _dt.date | str, lang: str, *, style: str = "long") -> str:
     if isinstance(d, str):
         d = _dt.date.fromisoformat(d[:10])
     return _format_date(d, format=style, locale=LOCALES[lang])
+
+
+def warm_up() -> None:
+    """Read both catalogues and babel's data for both locales now (a process that forks
+    others does it once for all of them)."""
+    for lang in LANGUAGES:
+        catalogue(lang)
+        format_percent(0.125, lang)
+        format_date("2026-01-01", lang)
+
+
+# -- French typography ------------------------------------------------------------------------
+NBSP = "\u00a0"
+NNBSP = "\u202f"
+
+# French sets ':' and '%' and '»' apart with a non-breaking space, ';', '!' and '?' with a
+# narrow one (OQLF, Banque de dépannage linguistique); '«' is followed by a non-breaking space.
+_BEFORE_WIDE = re.compile(r"[ \t]+(?=[:%»])")
+_BEFORE_NARROW = re.compile(r"[ \t]+(?=[;!?])")
+_AFTER_GUILLEMET = re.compile(r"«[ \t]+")
+# A sign set against the word before it ("titre; autre", "Index:") takes its space too, when
+# a space or the end follows it: ratios (1:3:25), times, addresses and URLs keep theirs.
+_GLUED_WIDE = re.compile(r"(?<=[^\s\d:/\u00a0\u202f]):(?=\s|$)")
+_GLUED_NARROW = re.compile(r"(?<=[^\s\u00a0\u202f!?;])([;!?])(?=\s|$)")
+
+
+def typography(text: str, lang: str) -> str:
+    """``text`` with the spacing rules of ``lang`` (French: non-breaking spaces before
+    ``:`` ``;`` ``%`` ``?`` ``!`` and inside guillemets; English: unchanged).
+
+    Examples
+    --------
+    >>> typography("Question : oui ? « non »", "fr") == (
+    ...     "Question\\u00a0: oui\\u202f? «\\u00a0non\\u00a0»")
+    True
+    >>> typography("Titre; autre: 1:3:25", "fr") == "Titre\\u202f; autre\\u00a0: 1:3:25"
+    True
+    >>> typography("Question: yes?", "en")
+    'Question: yes?'
+    """
+    if lang != "fr" or not text:
+        return text
+    text = _BEFORE_WIDE.sub(NBSP, text)
+    text = _BEFORE_NARROW.sub(NNBSP, text)
+    text = _GLUED_WIDE.sub(NBSP + ":", text)
+    text = _GLUED_NARROW.sub(NNBSP + r"\1", text)
+    return _AFTER_GUILLEMET.sub("«" + NBSP, text)

@@ -12,48 +12,12 @@ from collections.abc import Iterable, Mapping
 from html import escape, unescape
 from typing import Any
 
-from evalkit.i18n import format_integer, format_number, format_percent, t
+from evalkit.i18n import format_integer, format_number, format_percent, t, typography
+from evalkit.release.shown import origin_columns, origin_key
 
 __all__ = ["ci_text", "count_text", "distinct_origin", "marked", "marked_html", "number_text",
            "origin", "other_language", "percent_text", "plain", "ratio_origin", "spans",
            "sum_origin", "typography", "typography_html"]
-
-NBSP = "\u00a0"
-NNBSP = "\u202f"
-
-# French sets ':' and '%' and '»' apart with a non-breaking space, ';', '!' and '?' with a
-# narrow one (OQLF, Banque de dépannage linguistique); '«' is followed by a non-breaking space.
-_BEFORE_WIDE = re.compile(r"[ \t]+(?=[:%»])")
-_BEFORE_NARROW = re.compile(r"[ \t]+(?=[;!?])")
-_AFTER_GUILLEMET = re.compile(r"«[ \t]+")
-# A sign set against the word before it ("titre; autre", "Index:") takes its space too, when
-# a space or the end follows it: ratios (1:3:25), times, addresses and URLs keep theirs.
-_GLUED_WIDE = re.compile(r"(?<=[^\s\d:/\u00a0\u202f]):(?=\s|$)")
-_GLUED_NARROW = re.compile(r"(?<=[^\s\u00a0\u202f!?;])([;!?])(?=\s|$)")
-
-
-def typography(text: str, lang: str) -> str:
-    """``text`` with the spacing rules of ``lang`` (French: non-breaking spaces before
-    ``:`` ``;`` ``%`` ``?`` ``!`` and inside guillemets; English: unchanged).
-
-    Examples
-    --------
-    >>> typography("Question : oui ? « non »", "fr") == (
-    ...     "Question\\u00a0: oui\\u202f? «\\u00a0non\\u00a0»")
-    True
-    >>> typography("Titre; autre: 1:3:25", "fr") == "Titre\\u202f; autre\\u00a0: 1:3:25"
-    True
-    >>> typography("Question: yes?", "en")
-    'Question: yes?'
-    """
-    if lang != "fr" or not text:
-        return text
-    text = _BEFORE_WIDE.sub(NBSP, text)
-    text = _BEFORE_NARROW.sub(NNBSP, text)
-    text = _GLUED_WIDE.sub(NBSP + ":", text)
-    text = _GLUED_NARROW.sub(NNBSP + r"\1", text)
-    return _AFTER_GUILLEMET.sub("«" + NBSP, text)
-
 
 #: Tags whose content is not prose: code, styles and scripts keep their characters.
 _VERBATIM = re.compile(r"(<(style|script|code|pre|textarea)\b.*?</\2\s*>|<[^>]+>)",
@@ -179,8 +143,6 @@ def origin(table: str, row: Mapping[str, Any], column: str | Iterable[str]) -> d
     >>> origin("tokenism_overall", {}, "rate")
     {'table': 'tokenism_overall', 'row': {}, 'column': 'rate'}
     """
-    from evalkit.release.shown import origin_columns, origin_key  # with pandas: when used
-
     columns = origin_columns([column] if isinstance(column, str) else column)
     return {"table": table, "row": json.loads(origin_key(row)), "column": columns}
 
@@ -192,8 +154,6 @@ def sum_origin(table: str, column: str, rows: Iterable[Mapping[str, Any]]) -> di
     >>> sum_origin("response_counts", "n", [{"site": "A"}, {"site": "B"}])
     {'sum': {'table': 'response_counts', 'column': 'n', 'rows': [{'site': 'A'}, {'site': 'B'}]}}
     """
-    from evalkit.release.shown import origin_key
-
     return {"sum": {"table": table, "column": column,
                     "rows": [json.loads(origin_key(r)) for r in rows]}}
 
@@ -206,8 +166,6 @@ def ratio_origin(table: str, numerator: str, denominator: str,
     >>> ratio_origin("traffic_light", "count", "n", [{"site": "A", "colour": "red"}])["ratio"]
     {'table': 'traffic_light', 'column': 'count', 'denominator': 'n', 'rows': [{'site': 'A', 'colour': 'red'}]}
     """
-    from evalkit.release.shown import origin_key
-
     return {"ratio": {"table": table, "column": numerator, "denominator": denominator,
                       "rows": [json.loads(origin_key(r)) for r in rows]}}
 

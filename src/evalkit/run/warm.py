@@ -58,6 +58,11 @@ PRELOAD: tuple[str, ...] = (
     "evalkit.present.joint", "evalkit.analyse.results", "evalkit.release.suppress",
     "ipykernel.kernelapp", "ipykernel.ipkernel", "IPython",
 )
+#: What the template runs after :data:`PRELOAD`, before forking: caches every kernel would
+#: fill again (the message catalogues and babel's locale data, the table catalogue,
+#: matplotlib's fonts).
+WARM_UP: tuple[str, ...] = ("evalkit.i18n:warm_up", "evalkit.analyse.catalogue:catalogue",
+                            "evalkit.present.plots._style:warm_up")
 #: The environment variable that turns warm kernels off (``0``).
 ENV_SWITCH = "EVALKIT_WARM_KERNELS"
 #: Seconds the template may take to import :data:`PRELOAD` and say it is ready.
@@ -231,36 +236,17 @@ def _preload() -> list[str]:
     return missing
 
 
-def _warm_caches() -> None:
-    """Fill, once in the template, caches every kernel would otherwise fill on its own: the
-    message catalogues and the table catalogue (read from YAML), babel's locale data, and
-    matplotlib's font lookups and loaded fonts (a figure drawn with evalkit's style, off
-    pyplot, its rcParams restored). Nothing a notebook can set is touched."""
-    import io
-
-    with contextlib.suppress(Exception):
-        from evalkit.analyse.catalogue import catalogue as tables
-        from evalkit.i18n import LANGUAGES, catalogue, format_date, format_percent
-
-        tables()
-        for lang in LANGUAGES:
-            catalogue(lang)
-            format_percent(0.125, lang)  # babel's locale data
-            format_date("2026-01-01", lang)
-    with contextlib.suppress(Exception):
-        from matplotlib.figure import Figure
-
-        from evalkit.present.plots._style import styled
-
-        with styled():
-            figure = Figure(figsize=(3, 2), layout="constrained")
-            axes = figure.add_subplot()
-            axes.plot([0, 1], [0, 1], label="ÉéÀ 1 234,5 %")
-            axes.set_title("Site · ÉéÀ", fontweight="bold")
-            axes.set_xlabel("n")
-            axes.text(0.5, 0.5, "x", fontstyle="italic")
-            axes.legend()
-            figure.savefig(io.BytesIO(), format="png", dpi=150, bbox_inches="tight")
+def _warm_caches() -> list[str]:
+    """Fill, once in the template, caches every kernel would otherwise fill on its own
+    (:data:`WARM_UP`); nothing a notebook can set is touched. Returns what failed."""
+    failed = []
+    for reference in WARM_UP:
+        module, _, function = reference.partition(":")
+        try:
+            getattr(importlib.import_module(module), function)()
+        except Exception as error:  # a kernel fills that cache itself, slowly but surely
+            failed.append(f"{reference}: {type(error).__name__}")
+    return failed
 
 
 def _become_kernel(request: dict, fds: list[int], connection: socket.socket,
@@ -322,8 +308,7 @@ def _serve(fd: int, parent: int) -> None:
     if os.getppid() != parent:  # the worker ended before the parent-death signal was asked
         return
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    missing = _preload()
-    _warm_caches()
+    missing = _preload() + _warm_caches()
     connection.sendall(json.dumps({"ready": True, "missing": missing}).encode() + b"\n")
     children: set[int] = set()
 
