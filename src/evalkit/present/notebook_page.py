@@ -27,6 +27,7 @@ added when the index appears; the notes on intervals and confidentiality are alw
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from collections.abc import Mapping
 from html import escape
@@ -49,6 +50,7 @@ NON_VALIDATED_TAG = "non-validated"
 ALWAYS = ("intervals", "disclosure")
 
 
+@functools.cache
 def _exporter_class() -> type:
     """nbconvert's HTML exporter without its last pass, which reparses the whole page with
     BeautifulSoup (half of a page's export) to give images without a description an English
