@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -13,6 +14,7 @@ from evalkit.i18n import t
 from evalkit.present import plots  # lazy: each figure's module (and matplotlib) on first use
 from evalkit.present._funnel import site_key
 from evalkit.present.document import Figure
+from evalkit.present.plots._layers import layered_png
 from evalkit.present.plots._text import png_with_text
 
 __all__ = ["MAX_BRIEF_SITES", "PER_SITE", "brief_figure", "figure_block", "left_to_tables"]
@@ -22,9 +24,14 @@ DPI = 150
 
 
 def figure_block(fig: Any, *, caption: str, alt: str, lang: str, non_validated: bool = False,
-                 name: str = "") -> Figure:
+                 name: str = "", layers: str | Path | None = None) -> Figure:
     """A matplotlib figure as a :class:`Figure` block (PNG, no timestamp: same figure, same
     bytes); the figure is closed.
+
+    With ``layers`` (a folder of the run), a figure marked for layers (a site's copy of a
+    figure of all sites) is drawn from the part every site shares, drawn there once, and its
+    own part drawn over it (:mod:`evalkit.present.plots._layers`); any other figure is drawn
+    whole.
 
     The PNG holds the figure's visible text, one line each, in a ``Description`` text chunk
     tagged with ``lang`` (see :func:`evalkit.present.plots._text.figure_text`): what a
@@ -32,11 +39,14 @@ def figure_block(fig: Any, *, caption: str, alt: str, lang: str, non_validated: 
     """
     import matplotlib.pyplot as plt
 
-    buffer = io.BytesIO()
     try:
-        fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight",
-                    metadata={"Software": None})
-        png = png_with_text(buffer.getvalue(), fig, lang)  # its text as drawn
+        png = layered_png(fig, Path(layers), dpi=DPI) if layers is not None else None
+        if png is None:
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight",
+                        metadata={"Software": None})
+            png = buffer.getvalue()
+        png = png_with_text(png, fig, lang)  # its text as drawn
     finally:
         plt.close(fig)
     width, height = _png_size(png)

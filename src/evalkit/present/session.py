@@ -52,6 +52,9 @@ from evalkit.release.tables import ReleasedTables, released_table
 
 __all__ = ["CI_BOOTSTRAP", "Session", "analysis_parameters"]
 
+#: The folder of a run's work folder where the parts of figures every site's copy shares are
+#: drawn once (see :mod:`evalkit.present.plots._layers`).
+LAYERS_FOLDER = "figure-layers"
 #: Bootstrap resamples when the ``ci`` switch is on (continuous integration machines).
 CI_BOOTSTRAP = 200
 
@@ -271,6 +274,8 @@ class Session:
         parts = {}
         folder = self.run_dir / "figures" if self.run_dir is not None and self.from_run \
             else None
+        # A site's copy of a figure of all sites: what they share is drawn once per run.
+        layers = self.run_dir / ".work" / LAYERS_FOLDER if folder is not None else None
         stem = name if self.site is None else f"{name}.{self.site}"
         for g in self.languages:
             values = {k: (v(g) if callable(v) else v) for k, v in params.items()}
@@ -285,7 +290,7 @@ class Session:
             calls = [c for n in dict.fromkeys(self._read) for c in self.results[n].calls]
             parts[g] = show_figure(fig, caption=t(caption, g, **values), lang=g,
                                    non_validated=non_validated, method=method,
-                                   save_to=target,
+                                   save_to=target, layers=layers,
                                    calls=method_html(calls, self.results.meta.get("frames", {}),
                                                      lang=g)).html
         self._show(parts)

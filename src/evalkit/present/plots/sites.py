@@ -19,6 +19,7 @@ from evalkit.errors import ArgumentError
 from evalkit.i18n import format_number, format_percent, t
 from evalkit.present._text import marked, origin
 from evalkit.present.plots import _style as S
+from evalkit.present.plots._layers import mark_layers
 
 __all__ = ["caterpillar_plot", "funnel_plot", "funnel_position"]
 
@@ -34,6 +35,9 @@ _OVERDISPERSION = ["site", "n", "target", "level", "lower", "upper", "lower_adju
                    "upper_adjusted", "outside_adjusted", "phi", "p_value", "tau2"]
 _STYLES = ["--", "-", ":", "-."]
 _ABOVE, _BELOW, _INSIDE = S.OKABE_ITO["vermillion"], S.OKABE_ITO["blue"], "#4D4D4D"
+#: Sites' names are drawn over the points and the ring (legible where they cross a point; a
+#: site's copy draws them over the layer all sites share, see ``_layers``).
+_NAMES_Z = 6
 
 
 # -- funnel plot -------------------------------------------------------------------------------
@@ -67,7 +71,9 @@ def funnel_plot(data: pd.DataFrame, *, overdispersion: pd.DataFrame | None = Non
         none, or ``"auto"``: all when no more than 20 sites are shown, else those outside.
     highlight : str, optional
         One site to single out (a site's own profile): its point is ringed, its name set in
-        bold and the legend names it.
+        bold and the legend says what the ring means. The figure is marked for drawing in
+        layers (:mod:`evalkit.present.plots._layers`): a run draws what every site's copy
+        shares once.
     reference : {"mean", "target"}
         What the centre line is: the mean of all sites (default, as ``funnel_limits`` computes
         it without ``target=``) or a target the study declares (``funnel_limits(target=...)``).
@@ -113,9 +119,14 @@ def funnel_plot(data: pd.DataFrame, *, overdispersion: pd.DataFrame | None = Non
     if highlight is not None:
         _check_site(points, highlight)
     with S.styled():
-        return _draw_funnel(grid, points, widened, kind=kind, indicator=indicator,
-                            label_sites=label_sites, highlight=highlight,
-                            reference=reference, tag=tag, lang=lang, width=width)
+        fig = _draw_funnel(grid, points, widened, kind=kind, indicator=indicator,
+                           label_sites=label_sites, highlight=highlight,
+                           reference=reference, tag=tag, lang=lang, width=width)
+    if highlight is not None:  # all but the sites' names and the ring: the same for every site
+        mark_layers(fig, "funnel_plot", data, overdispersion, kind, indicator, label_sites,
+                    reference, tag, lang, width,
+                    [text.get_text() for legend in fig.legends for text in legend.texts])
+    return fig
 
 
 def _judged(data: pd.DataFrame, overdispersion: Any,
@@ -344,12 +355,13 @@ def _points(ax: Axes, points: pd.DataFrame, *, lang: str, label_sites: str,
         for _, row in label.iterrows():
             ax.annotate(str(row["site"]), (row["n"], row["estimate"]), xytext=(5, 3),
                         textcoords="offset points", fontsize=S.SMALL, color=S.TEXT,
-                        gid="evalkit-site")
+                        zorder=_NAMES_Z, gid="evalkit-site")
     return handles
 
 
 def _highlight(ax: Axes, points: pd.DataFrame, site: str, *, lang: str) -> list:
-    """A ring around ``site``'s point, its name in bold, and its legend entry."""
+    """A ring around ``site``'s point, its name in bold, and the legend's entry for the ring
+    (the same for every site: the caption names the site)."""
     row = points[points["site"].astype(str) == site].iloc[0]
     if bool(row["hidden"]):
         return []
@@ -362,10 +374,10 @@ def _highlight(ax: Axes, points: pd.DataFrame, site: str, *, lang: str) -> list:
     else:
         ax.annotate(site, (row["n"], row["estimate"]), xytext=(7, 4),
                     textcoords="offset points", fontsize=S.SMALL, color=S.TEXT,
-                    fontweight="bold", gid="evalkit-site")
+                    fontweight="bold", zorder=_NAMES_Z, gid="evalkit-site")
     return [Line2D([], [], marker="o", markerfacecolor="none", markeredgecolor=S.TEXT,
                    markeredgewidth=1.6, markersize=10, linestyle="none",
-                   label=t("plots.funnel.this_site", lang, site=site))]
+                   label=t("plots.funnel.this_site", lang))]
 
 
 def _funnel_limits_of_axes(ax: Axes, grid: pd.DataFrame, widened: pd.DataFrame | None,

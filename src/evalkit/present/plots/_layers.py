@@ -1,0 +1,290 @@
+"""A figure drawn as two layers: what every site's copy shares, drawn once per run, and what
+belongs to one site, drawn over it.
+
+Each site profile of a run draws the funnel of all sites with its own site ringed. Everything
+but the ring and the sites' names (limits, points, axes, legend, notes: nearly all the drawing)
+is the same in every profile, so a run draws it once per language into its work folder and
+each profile draws only its *site layer* (the artists whose gid is in :data:`SITE_GIDS`) over
+it, at the positions the shared layer was laid out with.
+
+A plot marks a figure for layers with :func:`mark_layers`, giving everything its shared
+layer is drawn from (its inputs, without the site); :func:`layered_png` adds what drawing
+depends on besides (matplotlib's rcParams, versions, resolution). A figure that is not marked,
+a site layer reaching beyond its axes (drawn whole, it would move the layout or the frame), or
+anything unexpected: the caller draws the whole figure, as without layers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import pickle
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from evalkit._files import write_bytes_atomic
+
+__all__ = ["SITE_GIDS", "layered_png", "mark_layers"]
+
+#: The gids of the artists of a figure's site layer.
+SITE_GIDS = frozenset({"evalkit-site", "evalkit-highlight"})
+#: The attribute of a marked figure holding the digest of its shared layer's inputs.
+_KEY = "_evalkit_shared_layer"
+#: The version of the files below (a change of format names other files).
+_FORMAT = "1"
+
+
+def mark_layers(fig: Any, *inputs: Any) -> None:
+    """Mark ``fig`` as drawn in two layers: ``inputs`` are everything its shared layer is drawn
+    from (data frames are hashed by their values and index)."""
+    digest = hashlib.sha256()
+    for item in inputs:
+        digest.update(_digest_of(item))
+    setattr(fig, _KEY, digest.hexdigest())
+
+
+def _digest_of(item: Any) -> bytes:
+    import pandas as pd
+
+    if isinstance(item, pd.DataFrame):
+        values = pd.util.hash_pandas_object(item, index=True).to_numpy().tobytes()
+        names = repr([list(map(str, item.columns)), [str(d) for d in item.dtypes],
+                      sorted(map(str, item.attrs.items()))]).encode()
+        return hashlib.sha256(names + values).digest()
+    return hashlib.sha256(repr(item).encode()).digest()
+
+
+def layered_png(fig: Any, folder: Path, *, dpi: float) -> bytes | None:
+    """The PNG of ``fig`` (as ``savefig(format="png", bbox_inches="tight")`` draws it, without
+    metadata) from its shared layer in ``folder``, drawn there first if missing, and its site
+    layer drawn now; None when ``fig`` is not marked or cannot be drawn so."""
+    import matplotlib as mpl
+    import numpy as np
+
+    marked = getattr(fig, _KEY, None)
+    site = _site_layer(fig)
+    if marked is None or not site or not all(a.get_visible() for a in site) \
+            or not _drawn_last(site):
+        return None
+    settings = repr(sorted((k, repr(v)) for k, v in mpl.rcParams.items()))
+    key = hashlib.sha256("\0".join((_FORMAT, marked, settings, mpl.__version__, repr(dpi),
+                                    repr(fig.get_size_inches().tolist()))).encode())
+    path = Path(folder) / f"{key.hexdigest()[:32]}.npz"
+    shared = _read(path)
+    if shared is None or len(shared["positions"]) != len(fig.axes):
+        # Drawn from a copy: laying a figure out again moves it by a pixel or two (matplotlib's
+        # constrained layout starts from where the last left it), and ``fig`` may yet have
+        # to be drawn whole.
+        copy = pickle.loads(pickle.dumps(fig))
+        shared = _draw_shared(copy, _site_layer(copy), dpi=dpi)
+        if shared is None:
+            return None
+        _write(path, shared)
+    return _draw_site_layer(fig, site, shared, dpi=dpi, np=np)
+
+
+def _site_layer(fig: Any) -> list:
+    return [a for a in fig.findobj(include_self=False) if a.get_gid() in SITE_GIDS]
+
+
+def _drawn_last(site: list) -> bool:
+    """Whether the site layer is drawn over everything else of its axes when the figure is
+    drawn whole (a higher zorder than every other artist there), as it is laid over the
+    shared layer; its axes hold it (a name or ring beyond them falls back, see below)."""
+    for ax in {id(a.axes): a.axes for a in site}.values():
+        if ax is None:
+            return False
+        lowest = min(a.get_zorder() for a in site if a.axes is ax)
+        if any(child.get_zorder() >= lowest for child in ax.get_children()
+               if child not in site and child.get_visible()):
+            return False
+    return True
+
+
+def _draw_shared(fig: Any, site: list, *, dpi: float) -> dict | None:
+    """The figure without its site layer, drawn (RGBA) as ``savefig(bbox_inches="tight")``
+    draws the whole figure; the axes' positions it was drawn at and the box it was cropped to,
+    to draw site layers at."""
+    import numpy as np
+    from PIL import Image
+
+    boxes: list = []
+    measure = fig.get_tightbbox
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:  # the box savefig crops to, unpadded
+        boxes.append(measure(*args, **kwargs))
+        return boxes[-1]
+
+    buffer = io.BytesIO()
+    with _hidden(site):
+        fig.get_tightbbox = recorded
+        try:
+            fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight",
+                        metadata={"Software": None})
+        finally:
+            del fig.get_tightbbox
+    box = _padded(fig, boxes[0]) if len(boxes) == 1 else None
+    if box is None:
+        return None
+    rgba = np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGBA"))
+    positions = np.array([ax.get_position().bounds for ax in fig.axes], dtype=float)
+    return {"rgba": rgba, "positions": positions, "box": np.array(box.bounds, dtype=float)}
+
+
+def _padded(fig: Any, box: Any) -> Any:
+    """``box`` with the padding ``savefig(bbox_inches="tight")`` adds; None for a padding it
+    would not take."""
+    import matplotlib as mpl
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    pad = mpl.rcParams["savefig.pad_inches"]
+    engine = fig.get_layout_engine()
+    if isinstance(engine, ConstrainedLayoutEngine) and pad == "layout":
+        return box.padded(engine.get()["w_pad"], engine.get()["h_pad"])
+    try:
+        return box.padded(float(pad))
+    except (TypeError, ValueError):
+        return None
+
+
+def _draw_site_layer(fig: Any, site: list, shared: dict, *, dpi: float, np: Any) -> bytes | None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.transforms import Bbox
+    from PIL import Image
+
+    keep = _with_ancestors(fig, site)
+    hidden = [a for a in fig.findobj(include_self=False) if a not in keep and a.get_visible()]
+    box = Bbox.from_bounds(*shared["box"])
+    engine = fig.get_layout_engine()
+    face = fig.patch.get_visible()
+    # set_position takes an axes out of the layout: both are given back if drawn whole
+    before = [(ax, ax.get_position(original=True), ax.get_in_layout()) for ax in fig.axes]
+    try:
+        fig.set_layout_engine("none")
+        for ax, bounds in zip(fig.axes, shared["positions"], strict=True):
+            ax.set_position(bounds)
+        for artist in hidden:
+            artist.set_visible(False)
+        fig.patch.set_visible(False)
+        with _resolution(fig, dpi):
+            renderer = FigureCanvasAgg(fig).get_renderer()
+            frame = box.transformed(fig.dpi_scale_trans)
+            if not all(_inside(_extent(a, renderer),
+                               a.axes.get_window_extent(renderer) if a.axes else frame)
+                       for a in site):
+                # A name or ring beyond its axes would have moved the layout or the frame
+                # when drawn whole: the whole figure is drawn.
+                return None
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="rgba", dpi=dpi, bbox_inches=box)
+    finally:
+        for artist in hidden:
+            artist.set_visible(True)
+        fig.patch.set_visible(face)
+        fig.set_layout_engine(engine)
+        for ax, position, in_layout in before:
+            ax.set_position(position)
+            ax.set_in_layout(in_layout)
+    base = shared["rgba"]
+    height, width = base.shape[:2]
+    if len(buffer.getvalue()) != height * width * 4:
+        return None
+    layer = np.frombuffer(buffer.getvalue(), dtype=np.uint8).reshape(height, width, 4)
+    image = Image.alpha_composite(Image.fromarray(base), Image.fromarray(layer))
+    out = io.BytesIO()
+    image.save(out, format="png", dpi=(dpi, dpi))
+    return out.getvalue()
+
+
+def _with_ancestors(fig: Any, site: list) -> set:
+    """The site layer's artists and every artist that holds one of them."""
+    keep: set = set()
+
+    def visit(artist: Any) -> bool:
+        holds = artist in site
+        for child in artist.get_children():
+            holds = visit(child) or holds
+        if holds:
+            keep.add(artist)
+        return holds
+
+    visit(fig)
+    return keep
+
+
+def _extent(artist: Any, renderer: Any) -> Any:
+    """Where ``artist`` is drawn (pixels); a collection's markers by their size and edge, which
+    its window extent leaves out."""
+    import numpy as np
+    from matplotlib.collections import Collection
+    from matplotlib.transforms import Bbox
+
+    if not isinstance(artist, Collection):
+        return artist.get_window_extent(renderer)
+    centres = artist.get_offset_transform().transform(np.asarray(artist.get_offsets()))
+    if not len(centres):
+        return Bbox.null()
+    sizes, edges = artist.get_sizes(), artist.get_linewidths()
+    reach = renderer.points_to_pixels(
+        np.sqrt(max(sizes, default=0.0)) / 2 + max(edges, default=0.0))
+    return Bbox.from_extents(centres[:, 0].min() - reach, centres[:, 1].min() - reach,
+                             centres[:, 0].max() + reach, centres[:, 1].max() + reach)
+
+
+def _inside(extent: Any, frame: Any) -> bool:
+    return (extent.x0 >= frame.x0 and extent.x1 <= frame.x1
+            and extent.y0 >= frame.y0 and extent.y1 <= frame.y1)
+
+
+class _resolution:
+    """Draw ``fig`` at ``dpi`` for the block's length (as savefig does)."""
+
+    def __init__(self, fig: Any, dpi: float) -> None:
+        self.fig, self.dpi, self.before = fig, dpi, fig.dpi
+
+    def __enter__(self) -> None:
+        self.fig.dpi = self.dpi
+
+    def __exit__(self, *_: Any) -> None:
+        self.fig.dpi = self.before
+
+
+class _hidden:
+    """Hide ``artists`` for the block's length."""
+
+    def __init__(self, artists: Iterable[Any]) -> None:
+        self.artists = [a for a in artists if a.get_visible()]
+
+    def __enter__(self) -> None:
+        for artist in self.artists:
+            artist.set_visible(False)
+
+    def __exit__(self, *_: Any) -> None:
+        for artist in self.artists:
+            artist.set_visible(True)
+
+
+def _read(path: Path) -> dict | None:
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            shared = {name: stored[name] for name in ("rgba", "positions", "box")}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None  # missing, or broken (a full disk): drawn again
+    rgba = shared["rgba"]
+    if rgba.ndim != 3 or rgba.shape[2] != 4 or rgba.dtype != np.uint8 \
+            or shared["box"].shape != (4,) or shared["positions"].ndim != 2:
+        return None
+    return shared
+
+
+def _write(path: Path, shared: dict) -> None:
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.savez(buffer, **shared)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_bytes_atomic(path, buffer.getvalue())
