@@ -69,6 +69,8 @@ SHAPES = [  # sites, seed, names, labels, widened limits, language
     (12, 2, "long", "auto", True, "en"),
     (45, 3, "short", "auto", True, "fr"),
     (45, 4, "long", "outside", False, "en"),
+    (50, 10, "short", "auto", False, "fr"),  # the highest site's name above the axes
+    (30, 11, "long", "all", True, "en"),
 ]
 
 
@@ -78,13 +80,17 @@ def test_layers_draw_the_figure_drawn_whole(tmp_path, n_sites, seed, names, labe
     frame = study(n_sites, seed, names)
     sites = sorted(frame["centre"].unique())
     chosen = [sites[0], sites[len(sites) // 2], sites[-1]]
+    over = []  # whether each was drawn in layers (not whole, as when a name reaches out)
     for site in chosen:  # the first draws the shared layer, the others read it
         whole = drawn(make(frame, site, lang, labels, widened))
         layered = drawn(make(frame, site, lang, labels, widened), layers=tmp_path)
+        over.append(layered != whole)
         same_picture(whole, layered)
         assert text_of(layered) == text_of(whole)  # the figure's text, this site's included
         assert site in text_of(layered).splitlines() or labels == "outside"
     assert len(list(tmp_path.iterdir())) <= 1  # drawn once for all sites (or never: below)
+    if names == "short":  # short names stay within the axes and their labels
+        assert all(over)
 
 
 def test_the_shared_layer_is_drawn_once_per_language_and_setting(tmp_path, monkeypatch):

@@ -10,8 +10,9 @@ it, at the positions the shared layer was laid out with.
 A plot marks a figure for layers with :func:`mark_layers`, giving everything its shared
 layer is drawn from (its inputs, without the site); :func:`layered_png` adds what drawing
 depends on besides (matplotlib's rcParams, versions, resolution). A figure that is not marked,
-a site layer reaching beyond its axes (drawn whole, it would move the layout or the frame), or
-anything unexpected: the caller draws the whole figure, as without layers.
+a site layer reaching beyond what its axes were laid out by (drawn whole, it would move the
+layout or the frame), or anything unexpected: the caller draws the whole figure, as without
+layers.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ SITE_GIDS = frozenset({"evalkit-site", "evalkit-highlight"})
 #: The attribute of a marked figure holding the digest of its shared layer's inputs.
 _KEY = "_evalkit_shared_layer"
 #: The version of the files below (a change of format names other files).
-_FORMAT = "1"
+_FORMAT = "2"
 
 
 def mark_layers(fig: Any, *inputs: Any) -> None:
@@ -108,6 +109,7 @@ def _draw_shared(fig: Any, site: list, *, dpi: float) -> dict | None:
     draws the whole figure; the axes' positions it was drawn at and the box it was cropped to,
     to draw site layers at."""
     import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
 
     boxes: list = []
@@ -130,7 +132,13 @@ def _draw_shared(fig: Any, site: list, *, dpi: float) -> dict | None:
         return None
     rgba = np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGBA"))
     positions = np.array([ax.get_position().bounds for ax in fig.axes], dtype=float)
-    return {"rgba": rgba, "positions": positions, "box": np.array(box.bounds, dtype=float)}
+    with _hidden(site), _resolution(fig, dpi):
+        renderer = FigureCanvasAgg(fig).get_renderer()
+        # What constrained layout laid each axes out by: its box and all it holds
+        layout = np.array([ax.get_tightbbox(renderer, for_layout_only=True).bounds
+                           for ax in fig.axes], dtype=float)
+    return {"rgba": rgba, "positions": positions, "layout": layout,
+            "box": np.array(box.bounds, dtype=float)}
 
 
 def _padded(fig: Any, box: Any) -> Any:
@@ -161,6 +169,7 @@ def _draw_site_layer(fig: Any, site: list, shared: dict, *, dpi: float, np: Any)
     face = fig.patch.get_visible()
     # set_position takes an axes out of the layout: both are given back if drawn whole
     before = [(ax, ax.get_position(original=True), ax.get_in_layout()) for ax in fig.axes]
+    drawn = False
     try:
         fig.set_layout_engine("none")
         for ax, bounds in zip(fig.axes, shared["positions"], strict=True):
@@ -170,22 +179,23 @@ def _draw_site_layer(fig: Any, site: list, shared: dict, *, dpi: float, np: Any)
         fig.patch.set_visible(False)
         with _resolution(fig, dpi):
             renderer = FigureCanvasAgg(fig).get_renderer()
-            frame = box.transformed(fig.dpi_scale_trans)
-            if not all(_inside(_extent(a, renderer),
-                               a.axes.get_window_extent(renderer) if a.axes else frame)
-                       for a in site):
-                # A name or ring beyond its axes would have moved the layout or the frame
-                # when drawn whole: the whole figure is drawn.
+            regions = dict(zip(map(id, fig.axes), shared["layout"], strict=True))
+            if not all(_within(a, renderer, regions) for a in site):
+                # Drawn whole, this site's names would have moved the layout or the frame.
                 return None
         buffer = io.BytesIO()
         fig.savefig(buffer, format="rgba", dpi=dpi, bbox_inches=box)
+        drawn = True
     finally:
         for artist in hidden:
             artist.set_visible(True)
         fig.patch.set_visible(face)
         fig.set_layout_engine(engine)
-        for ax, position, in_layout in before:
-            ax.set_position(position)
+        # Drawn: left laid out as drawn (its ticks, read for its text, are those drawn);
+        # otherwise as it came, to be drawn whole.
+        for (ax, position, in_layout), laid_out in zip(before, shared["positions"],
+                                                       strict=True):
+            ax.set_position(laid_out if drawn else position)
             ax.set_in_layout(in_layout)
     base = shared["rgba"]
     height, width = base.shape[:2]
@@ -214,28 +224,23 @@ def _with_ancestors(fig: Any, site: list) -> set:
     return keep
 
 
-def _extent(artist: Any, renderer: Any) -> Any:
-    """Where ``artist`` is drawn (pixels); a collection's markers by their size and edge, which
-    its window extent leaves out."""
+def _within(artist: Any, renderer: Any, regions: dict) -> bool:
+    """Whether ``artist``, drawn whole, would leave the layout and the frame as the shared
+    layer has them: it lies within what its axes were laid out by (the axes and everything
+    they hold, as constrained layout measures them), or takes no part in the layout."""
     import numpy as np
-    from matplotlib.collections import Collection
     from matplotlib.transforms import Bbox
 
-    if not isinstance(artist, Collection):
-        return artist.get_window_extent(renderer)
-    centres = artist.get_offset_transform().transform(np.asarray(artist.get_offsets()))
-    if not len(centres):
-        return Bbox.null()
-    sizes, edges = artist.get_sizes(), artist.get_linewidths()
-    reach = renderer.points_to_pixels(
-        np.sqrt(max(sizes, default=0.0)) / 2 + max(edges, default=0.0))
-    return Bbox.from_extents(centres[:, 0].min() - reach, centres[:, 1].min() - reach,
-                             centres[:, 0].max() + reach, centres[:, 1].max() + reach)
-
-
-def _inside(extent: Any, frame: Any) -> bool:
-    return (extent.x0 >= frame.x0 and extent.x1 <= frame.x1
-            and extent.y0 >= frame.y0 and extent.y1 <= frame.y1)
+    if artist.axes is None or id(artist.axes) not in regions:
+        return False
+    if not artist.get_in_layout():
+        return True
+    extent = artist.get_tightbbox(renderer)
+    if extent is None or not np.isfinite(extent.extents).all():
+        return True  # nothing constrained layout measures (a scatter's markers)
+    region = Bbox.from_bounds(*regions[id(artist.axes)])
+    return (extent.x0 >= region.x0 and extent.x1 <= region.x1
+            and extent.y0 >= region.y0 and extent.y1 <= region.y1)
 
 
 class _resolution:
@@ -271,12 +276,13 @@ def _read(path: Path) -> dict | None:
 
     try:
         with np.load(path, allow_pickle=False) as stored:
-            shared = {name: stored[name] for name in ("rgba", "positions", "box")}
+            shared = {name: stored[name] for name in ("rgba", "positions", "layout", "box")}
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None  # missing, or broken (a full disk): drawn again
     rgba = shared["rgba"]
     if rgba.ndim != 3 or rgba.shape[2] != 4 or rgba.dtype != np.uint8 \
-            or shared["box"].shape != (4,) or shared["positions"].ndim != 2:
+            or shared["box"].shape != (4,) or shared["positions"].ndim != 2 \
+            or shared["layout"].shape != shared["positions"].shape:
         return None
     return shared
 
