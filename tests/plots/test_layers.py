@@ -152,3 +152,14 @@ def test_a_site_s_copy_does_not_depend_on_which_site_drew_the_shared_layer(tmp_p
         drawn(make(frame, first, "en", "auto", True), layers=folder)
         copies.append(drawn(make(frame, sites[-1], "en", "auto", True), layers=folder))
     assert copies[0] == copies[1]  # same inputs, same bytes
+
+
+def test_a_work_folder_that_cannot_be_written_still_gives_the_figure(tmp_path):
+    frame = study(8, 12)
+    sites = sorted(frame["centre"].unique())
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the folder should be")
+    whole = drawn(make(frame, sites[2], "fr", "all", True))
+    layered = drawn(make(frame, sites[2], "fr", "all", True), layers=blocked)
+    same_picture(whole, layered)
+    assert blocked.read_text() == "a file where the folder should be"

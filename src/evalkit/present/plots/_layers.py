@@ -78,11 +78,17 @@ def layered_png(fig: Any, folder: Path, *, dpi: float) -> bytes | None:
         # Drawn from a copy: laying a figure out again moves it by a pixel or two (matplotlib's
         # constrained layout starts from where the last left it), and ``fig`` may yet have
         # to be drawn whole.
-        copy = pickle.loads(pickle.dumps(fig))
+        try:
+            copy = pickle.loads(pickle.dumps(fig))
+        except (pickle.PicklingError, TypeError, AttributeError):
+            return None  # a figure holding what cannot be copied is drawn whole
         shared = _draw_shared(copy, _site_layer(copy), dpi=dpi)
         if shared is None:
             return None
-        _write(path, shared)
+        try:
+            _write(path, shared)
+        except OSError:  # a full disk, a folder that cannot be written: not kept, still used
+            pass
     return _draw_site_layer(fig, site, shared, dpi=dpi, np=np)
 
 
