@@ -99,7 +99,8 @@ def _site_layer(fig: Any) -> list:
 def _drawn_last(site: list) -> bool:
     """Whether the site layer is drawn over everything else of its axes when the figure is
     drawn whole (a higher zorder than every other artist there), as it is laid over the
-    shared layer; its axes hold it (a name or ring beyond them falls back, see below)."""
+    shared layer (where a name reaches beyond what its axes were laid out by, the figure is
+    drawn whole: see ``_within``)."""
     for ax in {id(a.axes): a.axes for a in site}.values():
         if ax is None:
             return False
