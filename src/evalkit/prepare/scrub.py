@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache, lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -80,6 +80,24 @@ _PARTICLES = frozenset({
 })
 
 
+# What a text must hold for each kind to match (a test far cheaper than the kind's search).
+_DIGIT = re.compile(r"\d")
+
+
+def _has_digit(text: str) -> bool:
+    return _DIGIT.search(text) is not None
+
+
+_NEEDS: dict[str, Callable[[str], bool]] = {
+    "url": lambda text: "://" in text or "www." in text.lower(),
+    "email": lambda text: "@" in text,
+    "health_card": _has_digit, "phone": _has_digit, "sin": _has_digit, "postal_code": _has_digit,
+}
+# A run of word characters where a name may start (not after a letter, digit or hyphen).
+_WORD_START = re.compile(r"(?<![\w\-])\w+")
+_RUN = re.compile(r"\w+")
+
+
 class Identifier(NamedTuple):
     """One identifier found in a text: its span (in the NFC form of the text) and kind."""
 
@@ -101,9 +119,25 @@ def _fold_table() -> dict[int, str]:
     return table
 
 
+@cache
+def _foldable() -> re.Pattern:
+    """The characters :func:`_fold_table` changes."""
+    return re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(_fold_table())) + "]")
+
+
+@cache
+def _fold_chars() -> dict[str, str]:
+    return {chr(code): base for code, base in _fold_table().items()}
+
+
 def _fold(text: str) -> str:
     """``text`` without diacritics, of the same length (so spans carry over to the original)."""
-    return text.translate(_fold_table())
+    if text.isascii():
+        return text
+    chars = _fold_chars()
+    # Replaced where found: most characters of a text are left as they are, and a search
+    # finds them faster than a translation looks each one up.
+    return _foldable().sub(lambda found: chars[found.group()], text)
 
 
 def _normalise_name(name: str) -> str:
@@ -117,56 +151,171 @@ def _name_regex(name: str) -> str:
     return r"[\s\-]+".join(escaped)
 
 
-def _name_alternatives(names: tuple[str, ...]) -> tuple[list[str], list[str]]:
-    """Patterns for full names (with 'Last, First' for two-word names) and for their parts."""
-    full: set[str] = set()
+def _first_run(name: str) -> str | None:
+    """The word characters a name's pattern starts with (folded), or None when it starts with
+    something else."""
+    found = _RUN.match(_fold(name))
+    return found.group() if found else None
+
+
+def _name_alternatives(names: tuple[str, ...]
+                       ) -> tuple[list[tuple[str, str | None]], list[tuple[str, str | None]]]:
+    """Patterns for full names (with 'Last, First' for two-word names) and for their parts,
+    each with the word characters it starts with (see :func:`_first_run`)."""
+    full: dict[str, str | None] = {}
     parts: set[str] = set()
     folded_full = set()
     for name in names:
         words = name.split(" ")
-        full.add(_name_regex(name))
+        full[_name_regex(name)] = _first_run(name)
         folded_full.add(_fold(name).casefold())
         if len(words) == 2:
             first, last = words
-            full.add(_name_regex(last) + r",?[\s\-]+" + _name_regex(first))
+            full[_name_regex(last) + r",?[\s\-]+" + _name_regex(first)] = _first_run(last)
         if len(words) >= 2:
             for word in words:
                 letters = sum(ch.isalpha() for ch in word)
                 if letters >= 2 and _fold(word).casefold() not in _PARTICLES:
                     parts.add(word)
     parts = {p for p in parts if _fold(p).casefold() not in folded_full}
-    by_length = lambda patterns: sorted(patterns, key=lambda p: (-len(p), p))  # noqa: E731
-    return by_length(full), by_length(_name_regex(p) for p in parts)
+    by_length = lambda patterns: sorted(patterns, key=lambda p: (-len(p[0]), p[0]))  # noqa: E731
+    return (by_length(full.items()),
+            by_length({_name_regex(p): _first_run(p) for p in parts}.items()))
+
+
+def _names_pattern(full: list[str], parts: list[str]) -> str:
+    """The names' part of the scrubber's expression: full names, then lone parts."""
+    boundary_before, boundary_after = r"(?<![\w\-])", r"(?![\w]|-\w)"
+    alternatives = []
+    if full:
+        alternatives.append(f"(?P<name>{boundary_before}(?:{'|'.join(full)}){boundary_after})")
+    if parts:
+        alternatives.append(
+            f"(?P<name_part>{boundary_before}(?:{'|'.join(parts)}){boundary_after})")
+    return "|".join(alternatives)
+
+
+class _NameIndex:
+    """The names' expression split by the word a name starts with.
+
+    A name can only match where a word starts, and only a name whose first word is that word
+    (ignoring case): at each word of a text, only those names are tried, in the order of the
+    whole expression, instead of every name at every word. A word that is not plain ASCII once
+    folded is tried against the whole expression (case-insensitive matching outside ASCII has
+    equivalences a dictionary key would miss); names whose first word is not ASCII are tried at
+    every word.
+    """
+
+    def __init__(self, full: list[tuple[str, str | None]],
+                 parts: list[tuple[str, str | None]]) -> None:
+        self.whole = re.compile(_names_pattern([p for p, _ in full], [p for p, _ in parts]),
+                                re.IGNORECASE)
+        self.full, self.parts = full, parts
+        self.keys = {run.lower() for _, run in [*full, *parts] if run and run.isascii()}
+        # A name that starts with no word character could start where no word does.
+        self.indexed = all(run is not None for _, run in [*full, *parts])
+        self._compiled: dict[str | None, re.Pattern | None] = {}
+
+    def _for(self, key: str | None) -> re.Pattern | None:
+        """The expression of the names tried at a word whose key is ``key`` (None: a word no
+        name's first word is)."""
+        if key not in self._compiled:
+            def chosen(items):
+                return [pattern for pattern, run in items if not run.isascii()
+                        or (key is not None and run.lower() == key)]
+            full, parts = chosen(self.full), chosen(self.parts)
+            self._compiled[key] = (re.compile(_names_pattern(full, parts), re.IGNORECASE)
+                                   if full or parts else None)
+        return self._compiled[key]
+
+    def finditer(self, folded: str):
+        """The matches :meth:`re.Pattern.finditer` of the whole expression gives, in order."""
+        if not self.indexed:
+            yield from self.whole.finditer(folded)
+            return
+        end = 0
+        for word in _WORD_START.finditer(folded):
+            start = word.start()
+            if start < end:
+                continue
+            run = word.group()
+            if run.isascii():
+                key = run.lower()
+                expression = self._for(key if key in self.keys else None)
+            else:
+                expression = self.whole
+            if expression is None:
+                continue
+            found = expression.match(folded, start)
+            if found:
+                end = found.end()
+                yield found
 
 
 class _Scrubber:
-    """The compiled patterns for one list of names (built once, reused for every text)."""
+    """The compiled patterns for one list of names (built once, reused for every text).
+
+    Each kind of identifier has an expression of its own, and the names are tried only where
+    a name could start (:class:`_NameIndex`): a text is searched many times faster than by the
+    one expression of every kind (:attr:`regex`), with the same result. That expression
+    decides whenever two kinds match overlapping text, as its order of alternatives says
+    which wins (it is the reference the tests compare the fast search with).
+    """
 
     def __init__(self, names: tuple[str, ...]) -> None:
         full, parts = _name_alternatives(names)
         alternatives = [f"(?P<{kind}>{pattern})" for kind, pattern in _PATTERNS.items()]
-        boundary_before, boundary_after = r"(?<![\w\-])", r"(?![\w]|-\w)"
-        if full:
-            alternatives.append(
-                f"(?P<name>{boundary_before}(?:{'|'.join(full)}){boundary_after})")
-        if parts:
-            alternatives.append(
-                f"(?P<name_part>{boundary_before}(?:{'|'.join(parts)}){boundary_after})")
+        names_pattern = _names_pattern([p for p, _ in full], [p for p, _ in parts])
+        if names_pattern:
+            alternatives.append(names_pattern)
         self.regex = re.compile("|".join(alternatives), re.IGNORECASE)
+        self._kinds = [(kind, re.compile(pattern, re.IGNORECASE), _NEEDS[kind])
+                       for kind, pattern in _PATTERNS.items()]
+        self._names = _NameIndex(full, parts) if names_pattern else None
 
-    def find(self, text: str, kinds: frozenset[str] | None = None) -> list[Identifier]:
-        text = unicodedata.normalize("NFC", text)
-        folded = _fold(text)
+    def _matches(self, folded: str) -> list[tuple[int, int, str, str]]:
+        """``(start, end, kind, matched text)`` of each match of :attr:`regex` in ``folded``,
+        in order (``name_part`` included, before the capital-letter test)."""
         found = []
-        # Digits inside opaque identifiers (UUIDs, digests) are no phone or SIN numbers.
-        opaque = [m.span() for m in _UUID.finditer(folded)]
-        for match in self.regex.finditer(folded):
-            kind = match.lastgroup or ""
-            start, end = match.span()
-            if kind in ("phone", "sin", "postal_code", "health_card") and any(
-                    a <= start and end <= b for a, b in opaque):
-                continue
-            if kind == "phone" and _DECIMAL_RUN.search(match.group()):
+        tested: dict[Callable[[str], bool], bool] = {}
+        for kind, expression, needs in self._kinds:
+            if needs not in tested:
+                tested[needs] = needs(folded)
+            if tested[needs]:
+                found += [(m.start(), m.end(), kind, m.group())
+                          for m in expression.finditer(folded)]
+        if self._names is not None:
+            found += [(m.start(), m.end(), m.lastgroup or "", m.group())
+                      for m in self._names.finditer(folded)]
+        found.sort()
+        if any(a[1] > b[0] for a, b in zip(found, found[1:], strict=False)):
+            # Two kinds claim the same text: the order of the one expression decides.
+            return [(m.start(), m.end(), m.lastgroup or "", m.group())
+                    for m in self.regex.finditer(folded)]
+        return found
+
+    def find(self, text: str, kinds: frozenset[str] | None = None, *,
+             reference: bool = False) -> list[Identifier]:
+        if text.isascii():  # already NFC, nothing to fold
+            folded = text
+        else:
+            text = unicodedata.normalize("NFC", text)
+            folded = _fold(text)
+        if reference:
+            matches = [(m.start(), m.end(), m.lastgroup or "", m.group())
+                       for m in self.regex.finditer(folded)]
+        else:
+            matches = self._matches(folded)
+        found: list[Identifier] = []
+        opaque = None
+        for start, end, kind, value in matches:
+            if kind in ("phone", "sin", "postal_code", "health_card"):
+                # Digits inside opaque identifiers (UUIDs, digests) are no phone or SIN numbers.
+                if opaque is None:
+                    opaque = [m.span() for m in _UUID.finditer(folded)]
+                if any(a <= start and end <= b for a, b in opaque):
+                    continue
+            if kind == "phone" and _DECIMAL_RUN.search(value):
                 continue  # 1345.8582144 is a decimal: a phone group after a dot has 3-4 digits
             if kind == "name_part":
                 # A lone given or family name counts only when written as a proper noun
@@ -174,7 +323,7 @@ class _Scrubber:
                 if not folded[start].isupper():
                     continue
                 kind = "name"
-            elif kind == "sin" and not _valid_sin(match.group()):
+            elif kind == "sin" and not _valid_sin(value):
                 continue
             if kinds is None or kind in kinds:
                 previous = found[-1] if found else None
@@ -189,7 +338,7 @@ class _Scrubber:
     def scrub(self, text: str, tokens: dict[str, str]) -> str:
         spans = self.find(text)
         if not spans:
-            return unicodedata.normalize("NFC", text)
+            return text if text.isascii() else unicodedata.normalize("NFC", text)
         text = unicodedata.normalize("NFC", text)
         pieces, last = [], 0
         for span in spans:
@@ -362,4 +511,12 @@ def scrub_texts(texts: pd.Series, *, lang: str, names: Iterable[str] = ()) -> pd
                             where="texts")
     tokens = _tokens(lang)
     scrubber = _scrubber(_names_key(names))
-    return texts.map(lambda value: scrubber.scrub(str(value), tokens), na_action="ignore")
+    done: dict[str, str] = {}  # a text written by many ("Non", "RAS") is searched once
+
+    def scrub(value: Any) -> str:
+        text = str(value)
+        if text not in done:
+            done[text] = scrubber.scrub(text, tokens)
+        return done[text]
+
+    return texts.map(scrub, na_action="ignore")
