@@ -180,6 +180,13 @@ def leak_html_after_the_end(run):
     (run / "html" / "analysis.html").write_text(html + "<p>Joindre au 819 555 0142</p>")
 
 
+def leak_html_name_after_the_end(run):
+    # a name with an accent: read with the page's characters, not as Latin-1
+    html = (run / "html" / "analysis.html").read_text(encoding="utf-8")
+    (run / "html" / "analysis.html").write_text(html + "<p>Merci à Gaétan Côté</p>",
+                                                encoding="utf-8")
+
+
 def leak_docx_header(run):
     docx(run / "brief" / "brief_fr.docx", header="Préparé avec Gaétan Côté")
 
@@ -260,6 +267,7 @@ LEAKS = [
     (leak_html_attribute, "html/analysis.html", "email", "/html/body/a/@title"),
     (leak_html_text, "html/analysis.html", "postal_code", "/html/body/p"),
     (leak_html_after_the_end, "html/analysis.html", "phone", "after-html:"),
+    (leak_html_name_after_the_end, "html/analysis.html", "name", "after-html:"),
     (leak_docx_header, "brief/brief_fr.docx", "name", "word/header1.xml:p[1]"),
     (leak_docx_table, "brief/brief_fr.docx", "sin", "word/document.xml:p["),
     (leak_docx_property, "brief/brief_fr.docx", "identifier", "docProps/core.xml:creator"),

@@ -343,6 +343,9 @@ def _scan_svg_bytes(data: bytes, detector: _Detector, prefix: str = "") -> list[
                           words_only={"style", "script"})
 
 
+_CHARSET = re.compile(rb"<meta[^>]*charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
+
+
 def _scan_html(data: bytes, detector: _Detector, prefix: str = "") -> list[Finding]:
     from lxml import html
 
@@ -355,7 +358,14 @@ def _scan_html(data: bytes, detector: _Detector, prefix: str = "") -> list[Findi
     end = data.lower().rfind(b"</html")
     after = data[data.find(b">", end) + 1:] if end >= 0 and data.find(b">", end) >= 0 else b""
     if after.strip():
-        tail = html.fragment_fromstring(after, create_parent="div")
+        # Read with the document's characters: as bytes, lxml would take them for Latin-1.
+        declared = _CHARSET.search(data[:max(end, 0)])
+        try:
+            text = after.decode(declared.group(1).decode("ascii")) if declared else \
+                _decode(after)
+        except (LookupError, UnicodeDecodeError):
+            text = _decode(after)
+        tail = html.fragment_fromstring(text, create_parent="div")
         found += _scan_xml_tree(tail, detector, f"{prefix}after-html:",
                                 skip_attributes={"class", "style", "id"},
                                 words_only={"style", "script"})
