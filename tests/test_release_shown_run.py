@@ -162,3 +162,29 @@ def test_a_sentence_derived_from_a_hidden_cell_is_found(finished, tmp_path):
     assert _found(bundle) == [["brief/brief.en.html",
                                "text[4]:sum:code_frequencies:n_participants_total",
                                "shown_hidden"]]
+
+
+def test_two_processes_find_what_one_finds_in_a_tampered_bundle(finished, tmp_path,
+                                                                monkeypatch):
+    """The cells of the pages read by forked processes are judged as when read here."""
+    import multiprocessing
+
+    from evalkit.release import _parallel
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("forked processes only where the platform forks")
+
+    def change(data: bytes) -> bytes:
+        text = data.decode("utf-8")
+        match = _SUM.search(text)
+        return (text[:match.start(3)] + "9" + text[match.end(3):] +
+                "<p>Émilie Tremblay, 819 555-0142</p>").encode("utf-8")
+
+    bundle = _tampered(finished, tmp_path, "brief/brief.fr.html", change)
+    monkeypatch.setattr(_parallel, "PARALLEL_MIN_ITEMS", 2)
+    monkeypatch.setattr(_parallel, "usable_jobs", lambda jobs: max(1, min(int(jobs or 1), 2)))
+    one = check_disclosure(bundle, update_manifest=False, names=["Émilie Tremblay"], jobs=1)
+    two = check_disclosure(bundle, update_manifest=False, names=["Émilie Tremblay"], jobs=2)
+    assert {"shown_differs", "name", "phone"} <= set(one["kind"])
+    assert one.equals(two)
+    assert one.attrs == two.attrs

@@ -28,6 +28,7 @@ from evalkit._files import sha256_file, write_bytes_atomic
 from evalkit.errors import ConfigError
 from evalkit.prepare.keys import PseudonymKey, as_key
 from evalkit.prepare.scrub import _fold, find_identifiers
+from evalkit.release._parallel import ordered_map
 from evalkit.release.audit import audit_tables, read_released, run_record
 from evalkit.release.bundle import BUNDLE_SUFFIX, bundle_path, extracted
 from evalkit.release.shown import shown_findings
@@ -517,6 +518,13 @@ def _notebook_data(place: str, mime: str, payload: Any, detector: _Detector) -> 
     return detector.findings(place, _notebook_text(text))
 
 
+def _scan_or_unreadable(path: Path, detector: _Detector) -> list[Finding]:
+    try:
+        return _scan_file(path, detector)
+    except Exception as error:  # any parsing failure means the file cannot be checked
+        return [("", "unreadable", type(error).__name__)]
+
+
 def _scan_file(path: Path, detector: _Detector) -> list[Finding]:
     suffix = path.suffix.lower()
     if suffix in _XLSX_SUFFIXES:
@@ -643,7 +651,7 @@ def check_disclosure(run_dir: str | Path, *, identifiers: Iterable[Any] = (),
                      names: Iterable[str] = (), key: Any = None, policy: Any = None,
                      update_manifest: bool = True, exclude: Iterable[str] = (),
                      machine_paths: Iterable[str | Path] | None = None,
-                     checked: Mapping[str, str] | None = None) -> pd.DataFrame:
+                     checked: Mapping[str, str] | None = None, jobs: int = 1) -> pd.DataFrame:
     """Scan what a run shares for what must not leave: the release check.
 
     What is shared is the run's release bundle (``<run_id>.release.zip``, next to the run
@@ -678,6 +686,9 @@ def check_disclosure(run_dir: str | Path, *, identifiers: Iterable[Any] = (),
         ``files`` when its check passed): a file with the same bytes is not read again, and
         the tables are not attacked again when none of them changed. For the check of a final
         bundle whose manifest and index were rewritten after the full check.
+    jobs : int, default 1
+        Processes that read the files (at most the cores this process may use): a run passes
+        its ``--jobs``. The findings are the same, in the same order, with any number.
 
     Returns
     -------
@@ -749,7 +760,7 @@ def check_disclosure(run_dir: str | Path, *, identifiers: Iterable[Any] = (),
         digest = sha256_file(bundle)
         with extracted(bundle) as (folder, unlisted):
             findings = _check_folder(folder, detector, policy=policy, exclude=(),
-                                     checked=checked)
+                                     checked=checked, jobs=jobs)
         extra = pd.DataFrame([(member, "", "unlisted", "") for member in unlisted],
                              columns=list(FINDING_COLUMNS))
         attrs = findings.attrs
@@ -758,7 +769,7 @@ def check_disclosure(run_dir: str | Path, *, identifiers: Iterable[Any] = (),
         findings.attrs = {**attrs, "bundle": bundle.name, "bundle_sha256": digest}
     else:
         findings = _check_folder(run_dir, detector, policy=policy, exclude=exclude,
-                                 checked=checked)
+                                 checked=checked, jobs=jobs)
     if update_manifest and run_dir.is_dir():
         _write_manifest(run_dir, scan_summary(findings,
                                               scanned_files=findings.attrs["scanned_files"]))
@@ -766,8 +777,8 @@ def check_disclosure(run_dir: str | Path, *, identifiers: Iterable[Any] = (),
 
 
 def _check_folder(run_dir: Path, detector: _Detector, *, policy: Any,
-                  exclude: Iterable[str], checked: Mapping[str, str] | None = None
-                  ) -> pd.DataFrame:
+                  exclude: Iterable[str], checked: Mapping[str, str] | None = None,
+                  jobs: int = 1) -> pd.DataFrame:
     """The scan of the files of ``run_dir`` (``exclude`` aside, and the files of
     ``checked`` whose bytes did not change)."""
     if policy is None:  # the policy the run recorded, else the defaults
@@ -783,12 +794,9 @@ def _check_folder(run_dir: Path, detector: _Detector, *, policy: Any,
         files = [p for p in files
                  if checked.get(p.relative_to(run_dir).as_posix()) != sha256_file(p)]
     rows = []
-    for path in files:
+    for path, found in zip(files, ordered_map(_scan_or_unreadable, files, detector, jobs=jobs),
+                           strict=True):
         relative = path.relative_to(run_dir).as_posix()
-        try:
-            found = _scan_file(path, detector)
-        except Exception as error:  # any parsing failure means the file cannot be checked
-            found = [("", "unreadable", type(error).__name__)]
         rows += [(relative, *finding) for finding in found]
     manifest = _manifest(run_dir) or {}
     for record in manifest.get("tables", []) if isinstance(manifest, dict) else []:
@@ -807,7 +815,8 @@ def _check_folder(run_dir: Path, detector: _Detector, *, policy: Any,
         rows.append((f"tables/{row.table}.csv", f"{row.row}:{row.column}", "recoverable",
                      f"{row.lower:g}–{row.upper:g}"))
     # a table changed: every page is held against it again
-    rows += shown_findings(run_dir, every if attack else files, released, study=study)
+    rows += shown_findings(run_dir, every if attack else files, released, study=study,
+                           jobs=jobs)
     findings = pd.DataFrame(rows, columns=list(FINDING_COLUMNS))
     findings = findings.sort_values("file", kind="stable").reset_index(drop=True)
     findings.attrs["scanned_files"] = len(files)

@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit.analyse.catalogue import COUNT_ROLES, TableSpec, UnknownTableError, catalogue
+from evalkit.release._parallel import ordered_map
 from evalkit.release.audit import _key_text, _numbers
 
 __all__ = ["DOCX_BOOKMARK", "DOCX_TEXT_BOOKMARK", "DOCX_TEXT_VARIABLE", "DOCX_VARIABLE",
@@ -583,7 +584,8 @@ def _where(key: Mapping[str, Any]) -> str:
 
 def shown_findings(folder: str | Path, files: Iterable[Path],
                    tables: Mapping[str, pd.DataFrame], *,
-                   study: Mapping[str, Any] | None = None) -> list[tuple[str, str, str, str]]:
+                   study: Mapping[str, Any] | None = None, jobs: int = 1
+                   ) -> list[tuple[str, str, str, str]]:
     """Hold the numbers the HTML, DOCX and notebook ``files`` of ``folder`` show against the
     released ``tables``.
 
@@ -597,6 +599,9 @@ def shown_findings(folder: str | Path, files: Iterable[Path],
         The released tables by name, as text (:func:`evalkit.release.audit.read_released`).
     study : mapping, optional
         The study's catalogue parameters (which columns hold site, wave and group).
+    jobs : int, default 1
+        Processes that read the files' cells (the cells are judged in this one): the same
+        findings in the same order with any number.
 
     Returns
     -------
@@ -624,11 +629,11 @@ def shown_findings(folder: str | Path, files: Iterable[Path],
     # The same cell is shown on several pages (a notebook, its pages in each language): it
     # is held against the tables once, its findings given at each place it is shown.
     judged: dict[tuple, list[tuple[str, str]]] = {}
-    for path in files:
-        if path.suffix.lower() not in (".html", ".htm", ".xhtml", ".docx", ".ipynb"):
-            continue
+    shown = [path for path in files
+             if path.suffix.lower() in (".html", ".htm", ".xhtml", ".docx", ".ipynb")]
+    for path, cells in zip(shown, ordered_map(file_cells, shown, jobs=jobs), strict=True):
         relative = path.relative_to(folder).as_posix()
-        for cell in file_cells(path):
+        for cell in cells:
             what = _what_is_shown(cell)
             if what not in judged:
                 judged[what] = [finding[1:] for finding in _cell_findings(cell, released)]

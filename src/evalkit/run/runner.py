@@ -547,6 +547,7 @@ def _plan(study_file: str | Path, *, out: str | Path, sites: Any, only: Any, lan
     options = {"notebooks": [e.name for e in entries], "languages": ctx.languages,
                "sites": ctx.selected_sites, "jobs": workers or default_jobs(),
                "timeout": timeout, "notebook_folder": _folder_name(registry.folder, study)}
+    ctx.jobs = options["jobs"]
     _check_writable(ctx.study_dir)
     return _Plan(ctx, entries, previous, timeout, workers, options, _now(), repairs)
 
@@ -722,7 +723,8 @@ def _check_final(ctx: RunContext, run_dir: Path, bundle: Path, checked: dict[str
     read with the same bytes are not read again (the manifest and index pages are)."""
     try:
         return release_check(run_dir, study=ctx.study, validation=ctx.validation,
-                             prepared=ctx.prepared, bundle=bundle, checked=checked)
+                             prepared=ctx.prepared, bundle=bundle, checked=checked,
+                             jobs=ctx.jobs)
     except EvalkitError as error:
         return {"status": "failed", "error": error.render("en")}
 

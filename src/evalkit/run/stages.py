@@ -71,6 +71,8 @@ class RunContext:
         listed in the manifest, where the release check finds their count columns.
     validation : evalkit.validate.study.ValidationReport or None
         The validation stage's report: the problems and the typed responses.
+    jobs : int
+        The run's ``--jobs``: the processes its release check may read files with.
     """
 
     study: Any
@@ -85,6 +87,7 @@ class RunContext:
     validation_csv: Path | None = None
     prepared: Any = None
     results: Any = None
+    jobs: int = 1
 
     @property
     def study_dir(self) -> Path:
@@ -259,7 +262,7 @@ def _identifiers(study: Any, validation: Any) -> list:
 
 def release_check(run_dir: Path, *, study: Any = None, validation: Any = None,
                   prepared: Any = None, bundle: Path | None = None,
-                  checked: dict[str, str] | None = None) -> dict:
+                  checked: dict[str, str] | None = None, jobs: int = 1) -> dict:
     """Scan what a run would release with :func:`evalkit.check_disclosure`.
 
     What is scanned is what the run's release bundle holds: ``manifest.json`` and the files it
@@ -272,7 +275,8 @@ def release_check(run_dir: Path, *, study: Any = None, validation: Any = None,
     ``bundle`` is a bundle already written (the final one): it is scanned as it is, the files
     of ``checked`` (path → SHA-256, those a full check passed) that it holds unchanged are not
     read again (see :func:`evalkit.check_disclosure`); the result then has ``bundle_sha256``,
-    the digest of the bundle scanned, and ``rescanned``, the members read again.
+    the digest of the bundle scanned, and ``rescanned``, the members read again. ``jobs``
+    processes read the files (the same findings with any number).
 
     Returns
     -------
@@ -294,18 +298,19 @@ def release_check(run_dir: Path, *, study: Any = None, validation: Any = None,
                                     str(Path(run_dir).resolve().parent.parent)]}
     manifest_file = Path(run_dir) / "manifest.json"
     if bundle is not None:
-        findings = check_disclosure(bundle, update_manifest=False, checked=checked, **inputs)
+        findings = check_disclosure(bundle, update_manifest=False, checked=checked, jobs=jobs,
+                                    **inputs)
     elif manifest_file.is_file():
         members = bundle_members(json.loads(manifest_file.read_text(encoding="utf-8")))
         trial = Path(run_dir) / ".work" / f"check{BUNDLE_SUFFIX}"
         try:
             write_bundle(run_dir, members, trial)
-            findings = check_disclosure(trial, update_manifest=False, **inputs)
+            findings = check_disclosure(trial, update_manifest=False, jobs=jobs, **inputs)
         finally:
             trial.unlink(missing_ok=True)
     else:
         findings = check_disclosure(run_dir, update_manifest=False, exclude=(".work",),
-                                    **inputs)
+                                    jobs=jobs, **inputs)
     result = scan_summary(findings, scanned_files=findings.attrs.get("scanned_files", 0))
     result.pop("bundle", None)  # the trial bundle's name; the run records its own bundle
     if bundle is not None:
@@ -318,7 +323,7 @@ def release_check(run_dir: Path, *, study: Any = None, validation: Any = None,
 def release_stage(ctx: RunContext) -> dict:
     """The release check of the run folder (its result goes into the manifest)."""
     return release_check(ctx.run_dir, study=ctx.study, validation=ctx.validation,
-                         prepared=ctx.prepared)
+                         prepared=ctx.prepared, jobs=ctx.jobs)
 
 
 #: The registry the orchestrator asks. ``notebooks``, ``index`` and ``manifest`` are the run's

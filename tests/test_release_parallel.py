@@ -1,0 +1,100 @@
+"""The release check's files read by several processes: the results of one process, in the
+same order; an error raised where it is raised alone; a lost process costs time, not
+findings; no process outlives the call."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from pathlib import Path
+
+import pytest
+
+from evalkit.release import _parallel
+from evalkit.release._parallel import ordered_map, usable_jobs
+from evalkit.release.disclosure import check_disclosure
+
+pytestmark = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
+                                reason="forked processes only where the platform forks")
+
+
+def _square_and_pid(item: int, offset: int) -> tuple[int, int]:
+    return item * item + offset, os.getpid()
+
+
+def _fails_on_seven(item: int) -> int:
+    if item == 7:
+        raise ValueError("seven")
+    return item
+
+
+_PARENT = os.getpid()
+
+
+def _dies_once_in_a_child(item: int) -> int:
+    if item == 3 and os.getpid() != _PARENT:
+        os._exit(9)  # the process is lost, as when it is killed or out of memory
+    return item * 2
+
+
+@pytest.fixture
+def two_cores(monkeypatch):
+    monkeypatch.setattr(_parallel, "usable_jobs", lambda jobs: max(1, min(int(jobs or 1), 2)))
+
+
+def test_results_come_in_order_from_other_processes(two_cores):
+    items = list(range(200))
+    found = ordered_map(_square_and_pid, items, 5, jobs=2)
+    assert [value for value, _ in found] == [i * i + 5 for i in items]
+    assert {pid for _, pid in found} - {os.getpid()}, "no other process did any of it"
+    assert multiprocessing.active_children() == []
+
+
+def test_few_items_or_one_job_stay_in_this_process(two_cores):
+    few = ordered_map(_square_and_pid, list(range(_parallel.PARALLEL_MIN_ITEMS - 1)), 0, jobs=2)
+    alone = ordered_map(_square_and_pid, list(range(200)), 0, jobs=1)
+    assert {pid for _, pid in few + alone} == {os.getpid()}
+
+
+def test_an_error_is_raised_here(two_cores):
+    with pytest.raises(ValueError, match="seven"):
+        ordered_map(_fails_on_seven, list(range(100)), jobs=2)
+    assert multiprocessing.active_children() == []
+
+
+def test_a_lost_process_costs_time_not_results(two_cores):
+    assert ordered_map(_dies_once_in_a_child, list(range(100)), jobs=2) == \
+        [i * 2 for i in range(100)]
+    assert multiprocessing.active_children() == []
+
+
+def test_jobs_are_bounded_by_the_cores():
+    assert usable_jobs(None) == 1
+    assert usable_jobs(0) == 1
+    assert 1 <= usable_jobs(64) <= (os.cpu_count() or 1)
+
+
+def _folder(root: Path) -> Path:
+    """A folder of 90 files of several formats, with identifiers planted in some."""
+    root.mkdir()
+    for i in range(90):
+        kind = i % 3
+        if kind == 0:
+            text = f"Appelez Émilie Tremblay au 819 555-{i:04d}.\n" if i % 9 == 0 else "Rien.\n"
+            (root / f"note{i:03d}.txt").write_text(text, encoding="utf-8")
+        elif kind == 1:
+            body = f"<p>Écrire à jo{i}@example.org</p>" if i % 4 == 1 else "<p>Merci</p>"
+            (root / f"page{i:03d}.html").write_text(f"<html><body>{body}</body></html>",
+                                                    encoding="utf-8")
+        else:
+            (root / f"sheet{i:03d}.xlsx").write_bytes(b"not a workbook")  # unreadable
+    return root
+
+
+def test_the_check_finds_the_same_with_two_processes(tmp_path, two_cores):
+    folder = _folder(tmp_path / "run")
+    one = check_disclosure(folder, names=["Émilie Tremblay"], update_manifest=False, jobs=1)
+    two = check_disclosure(folder, names=["Émilie Tremblay"], update_manifest=False, jobs=2)
+    assert len(one) > 30 and set(one["kind"]) == {"name", "phone", "email", "unreadable"}
+    assert one.equals(two)
+    assert one.attrs == two.attrs
