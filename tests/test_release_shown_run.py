@@ -188,3 +188,41 @@ def test_two_processes_find_what_one_finds_in_a_tampered_bundle(finished, tmp_pa
     assert {"shown_differs", "name", "phone"} <= set(one["kind"])
     assert one.equals(two)
     assert one.attrs == two.attrs
+
+
+def test_the_release_check_of_linked_members_finds_what_the_trial_bundle_finds(
+        finished, tmp_path, monkeypatch):
+    """The run's release check reads the bundle's members hard-linked in place of a bundle
+    written and extracted again: the same record, findings included; the linked folder is
+    gone afterwards, and a file system without hard links falls back to the bundle."""
+    import importlib
+    import os
+    import shutil
+
+    from evalkit.release import bundle as bundle_module
+
+    stages = importlib.import_module("evalkit.run.stages")
+
+    run = tmp_path / finished.name
+    shutil.copytree(finished, run)
+    page = run / "brief" / "brief.fr.html"
+    text = page.read_text(encoding="utf-8")
+    match = _SUM.search(text)
+    page.write_text(text[:match.start(3)] + "9" + text[match.end(3):]
+                    + "<p>Joindre au 819 555-0142</p>", encoding="utf-8")
+    written = []
+    original_write = stages.write_bundle
+    monkeypatch.setattr(stages, "write_bundle",
+                        lambda *a, **k: written.append(a) or original_write(*a, **k))
+    linked = stages.release_check(run)
+    assert written == [] and not (run / ".work" / "release-check").exists()
+
+    def no_links(*_):
+        raise OSError("no hard links here")
+
+    monkeypatch.setattr(bundle_module.os, "link", no_links)
+    through_bundle = stages.release_check(run)
+    assert len(written) == 1 and not (run / ".work" / "release-check").exists()
+    assert {f["kind"] for f in linked["findings"]} >= {"shown_differs", "phone"}
+    assert linked == through_bundle
+    assert os.path.isfile(page)

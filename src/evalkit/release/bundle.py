@@ -21,8 +21,8 @@ from pathlib import Path, PurePosixPath
 from evalkit._files import atomic_write
 from evalkit.errors import ConfigError
 
-__all__ = ["BUNDLE_SUFFIX", "bundle_members", "bundle_path", "extracted", "remove_bundle",
-           "write_bundle"]
+__all__ = ["BUNDLE_SUFFIX", "bundle_members", "bundle_path", "extracted", "linked_members",
+           "remove_bundle", "write_bundle"]
 
 #: What a run's bundle is named after: ``<run_id>.release.zip``.
 BUNDLE_SUFFIX = ".release.zip"
@@ -104,6 +104,44 @@ def write_bundle(run_dir: str | Path, members: Iterable[str], target: str | Path
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def linked_members(run_dir: str | Path, members: Iterable[str], folder: str | Path
+                   ) -> Iterator[Path | None]:
+    """The files ``members`` of ``run_dir`` as a bundle would hold them (same paths, same
+    bytes), hard-linked into ``folder`` (removed on exit) instead of copied into a ZIP file and
+    extracted again; None when they cannot all be linked (a file system without hard links, a
+    member that is not a file): then write the bundle.
+
+    The links share the files' bytes, so ``folder`` is for reading: a file the run rewrites
+    afterwards (by renaming a new one into place) no longer changes what was linked. A
+    ``folder`` left by a run that was killed is replaced.
+    """
+    run_dir, folder = Path(run_dir), Path(folder)
+    _remove_tree(folder)  # left by a run that was killed
+    try:
+        for member in sorted(set(members)):
+            source = run_dir / member
+            if (not _shareable(member) and member != "manifest.json") or not source.is_file():
+                raise OSError(f"not a file of the run: {member}")
+            target = folder / member
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.link(source, target)
+    except OSError:
+        _remove_tree(folder)
+        yield None
+        return
+    try:
+        yield folder
+    finally:
+        _remove_tree(folder)
+
+
+def _remove_tree(folder: Path) -> None:
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextlib.contextmanager

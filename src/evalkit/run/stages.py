@@ -27,7 +27,7 @@ from evalkit.prepare.ready import check_run_ready
 from evalkit.prepare.study import prepare_study
 from evalkit.present.session import analysis_parameters
 from evalkit.present.writers import write_briefs
-from evalkit.release.bundle import BUNDLE_SUFFIX, bundle_members, write_bundle
+from evalkit.release.bundle import BUNDLE_SUFFIX, bundle_members, linked_members, write_bundle
 from evalkit.release.disclosure import check_disclosure, scan_summary
 from evalkit.release.protect import suppression_rates
 from evalkit.release.suppress import policy_record
@@ -266,8 +266,9 @@ def release_check(run_dir: Path, *, study: Any = None, validation: Any = None,
     """Scan what a run would release with :func:`evalkit.check_disclosure`.
 
     What is scanned is what the run's release bundle holds: ``manifest.json`` and the files it
-    lists as released, written into a bundle and read back from it (a folder without a
-    manifest: every file but the private ``.work/``). The scan searches for the raw values of
+    lists as released, hard-linked into a private folder at the paths the bundle gives them
+    (written into a bundle and read back from it where files cannot be linked; a folder
+    without a manifest: every file but the private ``.work/``). The scan searches for the raw values of
     the study's identifying columns (from the validation report, when there is one), its
     listed names, its key, absolute paths of the machine (the home, the study's and the
     reports' folders), and small counts in the tables the manifest declares.
@@ -302,12 +303,17 @@ def release_check(run_dir: Path, *, study: Any = None, validation: Any = None,
                                     **inputs)
     elif manifest_file.is_file():
         members = bundle_members(json.loads(manifest_file.read_text(encoding="utf-8")))
-        trial = Path(run_dir) / ".work" / f"check{BUNDLE_SUFFIX}"
-        try:
-            write_bundle(run_dir, members, trial)
-            findings = check_disclosure(trial, update_manifest=False, jobs=jobs, **inputs)
-        finally:
-            trial.unlink(missing_ok=True)
+        view = Path(run_dir) / ".work" / "release-check"
+        with linked_members(run_dir, members, view) as linked:
+            if linked is not None:  # the bundle's members, as it would hold them
+                findings = check_disclosure(linked, update_manifest=False, jobs=jobs, **inputs)
+        if linked is None:
+            trial = Path(run_dir) / ".work" / f"check{BUNDLE_SUFFIX}"
+            try:
+                write_bundle(run_dir, members, trial)
+                findings = check_disclosure(trial, update_manifest=False, jobs=jobs, **inputs)
+            finally:
+                trial.unlink(missing_ok=True)
     else:
         findings = check_disclosure(run_dir, update_manifest=False, exclude=(".work",),
                                     jobs=jobs, **inputs)
