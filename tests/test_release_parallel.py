@@ -98,3 +98,15 @@ def test_the_check_finds_the_same_with_two_processes(tmp_path, two_cores):
     assert len(one) > 30 and set(one["kind"]) == {"name", "phone", "email", "unreadable"}
     assert one.equals(two)
     assert one.attrs == two.attrs
+
+
+def test_the_command_reads_with_jobs_and_refuses_fewer_than_one(tmp_path, two_cores, capsys):
+    from evalkit.cli import main
+
+    folder = _folder(tmp_path / "run")
+    assert main(["check-disclosure", str(folder), "--jobs", "1", "--format", "json"]) == 1
+    one = capsys.readouterr().out
+    assert main(["check-disclosure", str(folder), "--jobs", "2", "--format", "json"]) == 1
+    assert capsys.readouterr().out == one
+    assert main(["check-disclosure", str(folder), "--jobs", "0"]) == 2
+    assert "jobs" in capsys.readouterr().err

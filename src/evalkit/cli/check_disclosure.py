@@ -13,14 +13,18 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from evalkit._checks import check_int
 from evalkit.cli._help import description_text, help_text
 from evalkit.config.study import load_study
 from evalkit.i18n import t
 from evalkit.prepare.keys import DemoKeyWarning, load_key
+from evalkit.release._parallel import usable_jobs
 from evalkit.release.disclosure import check_disclosure, scan_summary
 from evalkit.validate.study import validate_study
 
 NAME = "check-disclosure"
+#: Processes that read the files by default (at most the cores there are), as ``evalkit run``.
+DEFAULT_JOBS = 2
 
 
 def register(subparsers: argparse._SubParsersAction, lang: str = "en") -> None:
@@ -33,6 +37,8 @@ def register(subparsers: argparse._SubParsersAction, lang: str = "en") -> None:
                         help=help_text("cli.check_disclosure.study", lang))
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help=help_text("cli.check_disclosure.format", lang))
+    parser.add_argument("--jobs", type=int, metavar="N", default=None,
+                        help=help_text("cli.check_disclosure.jobs", lang))
     parser.set_defaults(handler=run)
 
 
@@ -61,7 +67,9 @@ def run(args: argparse.Namespace) -> int:
             inputs = study_inputs(args.study)
         if any(issubclass(w.category, DemoKeyWarning) for w in caught):
             print(t("privacy.demo_key", args.lang), file=sys.stderr)
-    findings = check_disclosure(Path(args.run_dir), **inputs)
+    jobs = check_int(args.jobs, "jobs", minimum=1) if args.jobs is not None else \
+        usable_jobs(DEFAULT_JOBS)
+    findings = check_disclosure(Path(args.run_dir), jobs=jobs, **inputs)
     n_files = findings.attrs.get("scanned_files", 0)
     if args.format == "json":
         result = scan_summary(findings, scanned_files=n_files)
