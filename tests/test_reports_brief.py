@@ -403,3 +403,44 @@ def test_code_heatmap_of_the_brief_and_of_the_notebook_agree(demo, monkeypatch):
     # A grey cell is exactly a hidden one of the released frame.
     hidden = frame.pivot(index="code_path", columns="site", values="n_segments").isna()
     assert grey.sum() == int(hidden.to_numpy().sum())
+
+
+def test_notebook_pages_of_one_exporter_are_those_of_a_new_one(demo, tmp_path):
+    """A worker exports many pages with one exporter per language (its templates compiled
+    once): each page has the bytes an exporter made for it alone gives, whatever came before
+    (another notebook, another language, tagged cells of the other language)."""
+    from evalkit.present import notebook_page
+    from evalkit.present.notebook_page import export_notebook_html
+
+    results, study = demo
+    first = _notebook(tmp_path / "first.ipynb", results, study)
+    second = tmp_path / "second.ipynb"
+    nbformat.write(new_notebook(cells=[
+        new_markdown_cell("## Deux"), new_markdown_cell("Seulement en français", metadata={
+            "tags": ["lang-fr"]}), new_markdown_cell("English only", metadata={
+                "tags": ["lang-en"]})]), str(second))
+
+    def pages(prefix: str) -> dict[str, bytes]:
+        out = {}
+        for nb in (first, second, first):
+            for lang in ("fr", "en"):
+                page = tmp_path / prefix / f"{nb.stem}.{lang}.html"
+                export_notebook_html(nb, page, study=study, lang=lang, run_date="2026-11-22")
+                out.setdefault(page.name, page.read_bytes())
+                assert page.read_bytes() == out[page.name]
+        return out
+
+    notebook_page._page_exporter.cache_clear()
+    reused = pages("reused")
+    assert notebook_page._page_exporter.cache_info().misses == 2  # one per language
+    fresh = {}
+    for nb in (first, second):
+        for lang in ("fr", "en"):
+            notebook_page._page_exporter.cache_clear()
+            page = tmp_path / "fresh" / f"{nb.stem}.{lang}.html"
+            export_notebook_html(nb, page, study=study, lang=lang, run_date="2026-11-22")
+            fresh[page.name] = page.read_bytes()
+    assert reused == fresh
+    assert b"Seulement en fran" in reused["second.fr.html"]
+    assert b"English only" not in reused["second.fr.html"]
+    assert b"English only" in reused["second.en.html"]
