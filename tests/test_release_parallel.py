@@ -44,27 +44,39 @@ def two_cores(monkeypatch):
 
 def test_results_come_in_order_from_other_processes(two_cores):
     items = list(range(200))
-    found = ordered_map(_square_and_pid, items, 5, jobs=2)
+    found = list(ordered_map(_square_and_pid, items, 5, jobs=2))
     assert [value for value, _ in found] == [i * i + 5 for i in items]
     assert {pid for _, pid in found} - {os.getpid()}, "no other process did any of it"
     assert multiprocessing.active_children() == []
 
 
 def test_few_items_or_one_job_stay_in_this_process(two_cores):
-    few = ordered_map(_square_and_pid, list(range(_parallel.PARALLEL_MIN_ITEMS - 1)), 0, jobs=2)
-    alone = ordered_map(_square_and_pid, list(range(200)), 0, jobs=1)
+    few = list(ordered_map(_square_and_pid, list(range(_parallel.PARALLEL_MIN_ITEMS - 1)), 0,
+                           jobs=2))
+    alone = list(ordered_map(_square_and_pid, list(range(200)), 0, jobs=1))
     assert {pid for _, pid in few + alone} == {os.getpid()}
 
 
 def test_an_error_is_raised_here(two_cores):
     with pytest.raises(ValueError, match="seven"):
-        ordered_map(_fails_on_seven, list(range(100)), jobs=2)
+        list(ordered_map(_fails_on_seven, list(range(100)), jobs=2))
     assert multiprocessing.active_children() == []
 
 
 def test_a_lost_process_costs_time_not_results(two_cores):
-    assert ordered_map(_dies_once_in_a_child, list(range(100)), jobs=2) == \
+    assert list(ordered_map(_dies_once_in_a_child, list(range(100)), jobs=2)) == \
         [i * 2 for i in range(100)]
+    assert multiprocessing.active_children() == []
+
+
+def test_results_are_handed_out_a_few_ahead(two_cores):
+    """Not every item is computed before the first result is used: memory stays bounded."""
+    results = ordered_map(_square_and_pid, list(range(300)), 0, jobs=2)
+    first = next(results)
+    assert first[0] == 0
+    assert len(_parallel._STATE) == 2  # still running
+    rest = list(results)
+    assert len(rest) == 299 and _parallel._STATE == {}
     assert multiprocessing.active_children() == []
 
 

@@ -4,15 +4,16 @@ A check reads every file a run releases (a study of 200 sites: over a thousand p
 notebooks and figures), one after the other in one process while the machine's other cores
 wait. :func:`ordered_map` hands the files to ``jobs`` processes forked from the checking one
 (they inherit what it prepared, the key included: nothing is sent to them but paths) and gives
-back their results in the order of the files, so that the findings are the ones a single
-process writes, byte for byte.
+back their results in the order of the files, as they come, so that the findings are the ones
+a single process writes, byte for byte, and only a few files' results are held at once.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
@@ -23,6 +24,8 @@ T = TypeVar("T")
 
 #: Fewer items than this are read in the checking process: starting processes would cost more.
 PARALLEL_MIN_ITEMS = 64
+#: Items handed to each process ahead of those consumed.
+AHEAD = 4
 
 # What the forked processes find ready: set before they are started, by the checking process.
 _STATE: dict[str, Any] = {}
@@ -42,21 +45,39 @@ def _call(item: Any) -> Any:
 
 
 def ordered_map(function: Callable[..., T], items: Sequence[Any], *args: Any,
-                jobs: int = 1) -> list[T]:
-    """``[function(item, *args) for item in items]``, over ``jobs`` forked processes when
-    there are enough items and the platform forks; in one process otherwise, or when a process
-    is lost (killed, out of memory): then every item is done again here. An exception raised by
-    ``function`` is raised here, as it would be in one process."""
+                jobs: int = 1) -> Iterator[T]:
+    """``function(item, *args)`` for each of ``items``, in order, computed by ``jobs`` forked
+    processes when there are enough items and the platform forks; in this process otherwise.
+
+    Results are yielded as they come, in order, with a few items handed out ahead
+    (:data:`AHEAD` per process): what is not yet consumed is never all held at once. A process
+    that is lost (killed, out of memory) costs time only: the items not yet yielded are done
+    again here. An exception raised by ``function`` is raised here, as it would be in one
+    process.
+    """
     jobs = usable_jobs(jobs)
     if (jobs < 2 or len(items) < PARALLEL_MIN_ITEMS
             or "fork" not in multiprocessing.get_all_start_methods()):
-        return [function(item, *args) for item in items]
+        for item in items:
+            yield function(item, *args)
+        return
     _STATE.update(function=function, args=args)
+    done = 0
     try:
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            chunk = max(1, len(items) // (jobs * 8))
-            return list(pool.map(_call, items, chunksize=chunk))
+            pending: deque = deque()
+            for item in items[:AHEAD * jobs]:
+                pending.append(pool.submit(_call, item))
+            handed = len(pending)
+            while pending:
+                result = pending.popleft().result()
+                if handed < len(items):
+                    pending.append(pool.submit(_call, items[handed]))
+                    handed += 1
+                done += 1
+                yield result
     except BrokenProcessPool:
-        return [function(item, *args) for item in items]
+        for item in items[done:]:
+            yield function(item, *args)
     finally:
         _STATE.clear()
