@@ -22,7 +22,7 @@ STAGES: tuple[str, ...] = ("bottom", "read", "config", "validate", "prepare", "a
                            "release", "present", "datasets", "run", "cli")
 #: Small shared modules (and the message catalogues) under every stage.
 BOTTOM: frozenset[str] = frozenset({"errors", "i18n", "_checks", "_lazy", "_files", "_docs",
-                                    "_version"})
+                                    "_lifetime", "_version"})
 #: Modules allowed at the top of the package besides these three.
 TOP_LEVEL_FREE: frozenset[str] = frozenset({"__init__", "__main__", "_version"})
 MAX_TOP_LEVEL = 6

@@ -4,6 +4,7 @@ findings; no process outlives the call."""
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 from pathlib import Path
@@ -122,3 +123,62 @@ def test_the_command_reads_with_jobs_and_refuses_fewer_than_one(tmp_path, two_co
     assert capsys.readouterr().out == one
     assert main(["check-disclosure", str(folder), "--jobs", "0"]) == 2
     assert "jobs" in capsys.readouterr().err
+
+
+_SLOW_CHECK = """
+import os, sys, time
+from evalkit.release import _parallel
+_parallel.usable_jobs = lambda jobs: 2
+
+def slow(item):
+    time.sleep(0.2)
+    return item
+
+print(os.getpid(), flush=True)
+for _ in _parallel.ordered_map(slow, list(range(500)), jobs=2):
+    pass
+"""
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(p) for p in (task / "children").read_text().split()]
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc")
+def test_reading_processes_end_with_a_checking_process_that_is_killed(tmp_path):
+    """A process forked by the pool waits for work forever once its parent is gone: the
+    parent-death signal (and a watchdog) ends it when the checking process is killed."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    checking = subprocess.Popen([sys.executable, "-c", _SLOW_CHECK], stdout=subprocess.PIPE,
+                                text=True)
+    parent = int(checking.stdout.readline())
+    deadline = time.monotonic() + 60
+    while len(_children(parent)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    readers = _children(parent)
+    try:
+        assert len(readers) >= 2
+        os.kill(parent, signal.SIGKILL)
+        checking.wait()
+        deadline = time.monotonic() + 30
+        while any(Path(f"/proc/{pid}").exists() and "Z" not in _state(pid) for pid in readers):
+            assert time.monotonic() < deadline, "a reading process outlived the check"
+            time.sleep(0.05)
+    finally:  # whatever the result, nothing is left behind by the test
+        for pid in [parent, *readers]:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return "Z"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.run.lifetime import kill_group, parent_death_signal
+from evalkit._lifetime import kill_group, parent_death_signal
 from evalkit.run.rundir import OWNER_FILE, RunFolder, clean_leftovers
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
@@ -44,7 +44,7 @@ def test_a_child_ends_with_its_parent_even_under_kill_9(tmp_path):
     child = textwrap.dedent(f"""\
         import os, sys, time
         sys.path.insert(0, {str(src)!r})
-        from evalkit.run.lifetime import die_with_parent
+        from evalkit._lifetime import die_with_parent
         def orphaned():
             open({str(tmp_path / 'ended')!r}, 'w').write('yes')
             os._exit(0)

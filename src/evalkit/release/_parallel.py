@@ -18,6 +18,8 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
+from evalkit._lifetime import die_with_parent
+
 __all__ = ["PARALLEL_MIN_ITEMS", "ordered_map", "usable_jobs"]
 
 T = TypeVar("T")
@@ -38,6 +40,12 @@ def usable_jobs(jobs: int | None) -> int:
     except (AttributeError, OSError):
         cores = os.cpu_count() or 1
     return max(1, min(int(jobs or 1), cores))
+
+
+def _started(parent: int) -> None:
+    """In each reading process, first: end with the checking process, however it ends (a
+    process forked by a pool waits for work forever once its parent is killed)."""
+    die_with_parent(parent, lambda: os._exit(1))
 
 
 def _call(item: Any) -> Any:
@@ -64,7 +72,8 @@ def ordered_map(function: Callable[..., T], items: Sequence[Any], *args: Any,
     _STATE.update(function=function, args=args)
     done = 0
     try:
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=_started, initargs=(os.getpid(),)) as pool:
             pending: deque = deque()
             for item in items[:AHEAD * jobs]:
                 pending.append(pool.submit(_call, item))

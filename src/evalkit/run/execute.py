@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import evalkit.present.notebook_page  # noqa: F401
+from evalkit._lifetime import kill_group
 from evalkit.config.study import load_study
 from evalkit.present.notebook_page import export_notebook_html
 from evalkit.run.index import index_name
 from evalkit.run.jobs import Job, JobResult
 from evalkit.run.kernel import KERNEL_NAME, ensure_kernel, kernel_manager_class
-from evalkit.run.lifetime import kill_group
 from evalkit.run.warm import kill_template
 
 __all__ = ["find_failure", "run_job"]

@@ -16,11 +16,11 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from evalkit._lifetime import die_with_parent, kill_group
 from evalkit.errors import ConfigError, ExecutionError
 from evalkit.run import execute, warm
 from evalkit.run.execute import kill_kernels, run_job, warm_up
 from evalkit.run.jobs import Job, JobResult
-from evalkit.run.lifetime import die_with_parent, kill_group
 
 __all__ = ["EXECUTORS", "DaskExecutor", "LocalExecutor", "default_jobs", "get_executor",
            "register_executor"]

@@ -35,7 +35,7 @@ import threading
 import time
 from typing import Any
 
-from evalkit.run.lifetime import kill_group, parent_death_signal
+from evalkit._lifetime import kill_group, parent_death_signal
 
 __all__ = ["PRELOAD", "KernelTemplate", "ForkedKernel", "template", "stop_template",
            "warm_kernels_enabled"]
