@@ -318,7 +318,7 @@ def release_check(run_dir: Path, *, study: Any = None, validation: Any = None,
         findings = check_disclosure(run_dir, update_manifest=False, exclude=(".work",),
                                     jobs=jobs, **inputs)
     result = scan_summary(findings, scanned_files=findings.attrs.get("scanned_files", 0))
-    result.pop("bundle", None)  # the trial bundle's name; the run records its own bundle
+    result.pop("bundle", None)  # a trial bundle's name; the run records its own bundle
     if bundle is not None:
         result["bundle_sha256"] = findings.attrs["bundle_sha256"]
         result["rescanned"] = findings.attrs.get("rescanned", [])
