@@ -249,3 +249,39 @@ def test_every_warm_up_of_the_template_runs():
     assert warm._warm_caches() == []
     for reference in warm.WARM_UP:
         assert ":" in reference and " " not in reference
+
+
+#: What a kernel forked from the template imports while it starts and reads a released
+#: table, printed to a file (the kernel application takes over standard output).
+STARTING = """
+import os, sys, tempfile
+from evalkit.run import warm
+missing = warm._preload() + warm._warm_caches()
+before = set(sys.modules)
+from ipykernel.kernelapp import IPKernelApp
+folder = sys.argv[1]
+app = IPKernelApp.instance()
+app.initialize([f"--IPKernelApp.connection_file={folder}/kernel.json",
+                "--HistoryManager.enabled=False"])
+import pandas
+pandas.DataFrame({"a": [1, 2]}).to_parquet(f"{folder}/table.parquet")
+pandas.read_parquet(f"{folder}/table.parquet")
+with open(f"{folder}/modules.txt", "w") as out:
+    out.write("\\n".join(["MISSING " + m for m in missing] + sorted(set(sys.modules) - before)))
+os._exit(0)
+"""
+
+
+@linux_only
+def test_a_kernel_imports_nothing_heavy_of_its_own_while_it_starts(tmp_path):
+    # Each forked kernel used to import ipykernel's debugger (debugpy and pydevd, some 250
+    # modules) while starting, and pyarrow's parquet reader on its first table: CPU every
+    # site profile paid again. The template imports them once.
+    subprocess.run([sys.executable, "-c", STARTING, str(tmp_path)], check=True, timeout=180,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    new = (tmp_path / "modules.txt").read_text(encoding="utf-8").split()
+    assert not [m for m in new if m == "MISSING"], new
+    heavy = {"debugpy", "pydevd", "_pydevd_bundle", "psutil", "pyarrow", "tornado", "IPython",
+             "ipykernel", "pdb"}
+    assert not [m for m in new if m.split(".")[0] in heavy], new
+    assert len(new) <= 5, new

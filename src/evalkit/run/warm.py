@@ -57,6 +57,12 @@ PRELOAD: tuple[str, ...] = (
     "evalkit.present.plots.sites", "evalkit.present.session", "evalkit.present.display",
     "evalkit.present.joint", "evalkit.analyse.results", "evalkit.release.suppress",
     "ipykernel.kernelapp", "ipykernel.ipkernel", "IPython",
+    # What a kernel imports while it starts (ipykernel's debugger brings debugpy, 0.06 to
+    # 0.2 CPU s a kernel), and what reading a released table imports (pyarrow's parquet).
+    "ipykernel.debugger", "IPython.core.debugger", "IPython.core.completerlib",
+    "IPython.extensions.storemagic", "IPython.core.oinspect", "tornado.platform.asyncio",
+    "faulthandler", "psutil", "pyarrow.parquet", "pyarrow.dataset", "pyarrow.pandas_compat",
+    "pandas.core.arrays.arrow.extension_types",
 )
 #: What the template runs after :data:`PRELOAD`, before forking: caches every kernel would
 #: fill again (the message catalogues and babel's locale data, the table catalogue,
