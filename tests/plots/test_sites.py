@@ -267,3 +267,42 @@ def test_funnel_plot_highlights_one_site_and_says_where_it_stands(consulted):
     assert "the target declared by the study (30%)" in target
     with pytest.raises(ArgumentError, match="highlight"):
         funnel_plot(limits, highlight="nowhere")
+
+
+def test_a_funnel_judged_again_is_judged_from_its_values_not_its_identity(consulted):
+    # A site profile judges one funnel four times (figure and sentence, in each language);
+    # the judgement is kept for the same values, and a copy handed out each time.
+    from evalkit.present.plots import sites as module
+
+    limits = funnel_limits(consulted, site="site", y="tokenistic")
+    od = overdispersion(consulted, site="site", y="tokenistic")
+    module._JUDGED.clear()
+    grid, points, widened = module._judged(limits, od, "proportion")
+    assert len(module._JUDGED) == 1
+    points["outside"] = True  # a caller's change reaches neither the store nor the next
+    widened.attrs["tau2"] = -1.0
+    again = module._judged(limits.copy(), od.copy(), "proportion")
+    assert len(module._JUDGED) == 1
+    assert not again[1]["outside"].all() and again[2].attrs["tau2"] >= 0
+    fresh = module._widened(*module._funnel_parts(limits), od, "proportion")
+    pd.testing.assert_frame_equal(again[2], fresh[0])
+    pd.testing.assert_frame_equal(again[1], fresh[1])
+    pd.testing.assert_frame_equal(again[0], module._funnel_parts(limits)[0])
+    # Other values (a site's estimate), the same objects' shapes: judged anew.
+    moved = limits.copy()
+    row = (moved["source"] == "site") & (moved["site"] == "A")
+    moved.loc[row, "estimate"] = 0.99
+    moved.loc[row, "outside"] = True
+    assert module._judged(moved, None, "proportion")[1].set_index("site").loc[
+        "A", "estimate"] == pytest.approx(0.99)
+    assert module._judged(limits, None, "proportion")[1].set_index("site").loc[
+        "A", "estimate"] != pytest.approx(0.99)
+    assert len(module._JUDGED) == 3  # (limits, od), (moved, None), (limits, None)
+    for _ in range(3 * module._JUDGED_KEPT):  # kept few
+        moved.loc[row, "estimate"] = moved.loc[row, "estimate"] - 0.01
+        module._judged(moved, None, "proportion")
+    assert len(module._JUDGED) == module._JUDGED_KEPT
+    # A mismatched overdispersion is refused every time, not remembered.
+    for _ in range(2):
+        with pytest.raises(ArgumentError, match="overdispersion"):
+            module._judged(limits, od.assign(target=0.9), "proportion")

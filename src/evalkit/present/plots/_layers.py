@@ -27,7 +27,7 @@ from typing import Any
 
 from evalkit._files import write_bytes_atomic
 
-__all__ = ["SITE_GIDS", "layered_png", "mark_layers"]
+__all__ = ["SITE_GIDS", "digest_of", "layered_png", "mark_layers"]
 
 #: The gids of the artists of a figure's site layer.
 SITE_GIDS = frozenset({"evalkit-site", "evalkit-highlight"})
@@ -42,11 +42,13 @@ def mark_layers(fig: Any, *inputs: Any) -> None:
     from (data frames are hashed by their values and index)."""
     digest = hashlib.sha256()
     for item in inputs:
-        digest.update(_digest_of(item))
+        digest.update(digest_of(item))
     setattr(fig, _KEY, digest.hexdigest())
 
 
-def _digest_of(item: Any) -> bytes:
+def digest_of(item: Any) -> bytes:
+    """A digest of ``item``: a data frame's by its values, index, column names, dtypes and
+    attrs; anything else's by its ``repr``."""
     import pandas as pd
 
     if isinstance(item, pd.DataFrame):

@@ -19,7 +19,7 @@ from evalkit.errors import ArgumentError
 from evalkit.i18n import format_number, format_percent, t
 from evalkit.present._text import marked, origin
 from evalkit.present.plots import _style as S
-from evalkit.present.plots._layers import mark_layers
+from evalkit.present.plots._layers import digest_of, mark_layers
 
 __all__ = ["caterpillar_plot", "funnel_plot", "funnel_position"]
 
@@ -38,6 +38,10 @@ _ABOVE, _BELOW, _INSIDE = S.OKABE_ITO["vermillion"], S.OKABE_ITO["blue"], "#4D4D
 #: Sites' names are drawn over the points and the ring (legible where they cross a point; a
 #: site's copy draws them over the layer all sites share, see ``_layers``).
 _NAMES_Z = 6
+#: The funnels judged last in this process (:func:`_judged`), by the digest of their inputs.
+_JUDGED: dict[bytes, tuple] = {}
+#: How many judged funnels are kept.
+_JUDGED_KEPT = 8
 
 
 # -- funnel plot -------------------------------------------------------------------------------
@@ -132,12 +136,21 @@ def funnel_plot(data: pd.DataFrame, *, overdispersion: pd.DataFrame | None = Non
 def _judged(data: pd.DataFrame, overdispersion: Any,
             kind: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
     """The grid of limits, the sites' points judged against the limits drawn, and the
-    widened limits (None without ``overdispersion``)."""
-    grid, sites, points = _funnel_parts(data)
-    widened = None
-    if overdispersion is not None:
-        widened, points = _widened(grid, sites, points, overdispersion, kind)
-    return grid, points, widened
+    widened limits (None without ``overdispersion``).
+
+    A site profile judges the same funnel four times (its figure and its sentence, in each
+    language): the result is kept for the same inputs (by their values, not their identity)
+    and a copy returned each time."""
+    key = b"".join((digest_of(data), digest_of(overdispersion), kind.encode()))
+    if key not in _JUDGED:
+        grid, sites, points = _funnel_parts(data)
+        widened = None
+        if overdispersion is not None:
+            widened, points = _widened(grid, sites, points, overdispersion, kind)
+        while len(_JUDGED) >= _JUDGED_KEPT:
+            del _JUDGED[next(iter(_JUDGED))]
+        _JUDGED[key] = (grid, points, widened)
+    return tuple(None if part is None else part.copy(deep=True) for part in _JUDGED[key])
 
 
 def _check_site(points: pd.DataFrame, site: Any) -> None:
