@@ -65,3 +65,22 @@ def test_figures_by_site_give_way_to_a_note_beyond_the_limit(study, lang, monkey
     else:
         assert drawn.isdisjoint(expected)
         assert len(left) == len(expected)
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_briefs_ladder_says_what_it_draws_bars_or_the_sites_spread(study, lang,
+                                                                       monkeypatch):
+    from evalkit.present.plots import involvement
+
+    n, results, loaded = study
+    if n > LIMIT:
+        pytest.skip("one study size is enough")
+    alts = {}
+    assert involvement.MAX_BARS == 60
+    for limit in (60, 2):  # 3 sites: bars, then beyond the limit
+        monkeypatch.setattr(involvement, "MAX_BARS", limit)
+        brief = build_brief(results, loaded, lang=lang, run_date="2026-11-22")
+        (ladder,) = [b for b in _report(brief) if isinstance(b, Figure) and b.name == "ladder"]
+        alts[limit] = ladder.alt
+    assert alts[60].startswith("Barres empilées" if lang == "fr" else "Stacked bars")
+    assert alts[2].startswith("Points et boîtes" if lang == "fr" else "Dots and boxes")

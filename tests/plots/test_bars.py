@@ -470,3 +470,93 @@ def test_many_sites_are_rows_of_one_panel_and_many_bars_carry_no_shares(n_sites)
         written = 2 * n_sites > 40
         assert bool(shares) != written
         assert ("in the table" in notes(fig)) == written
+
+
+def _spread_data(n_sites: int, groups, *, site="centre", group="role", hide_every=7):
+    """A released ladder distribution with its own column names: shares drawn at random,
+    every ``hide_every``-th cell hidden as disclosure control hides it (share missing, flagged
+    suppressed)."""
+    rng = np.random.default_rng(n_sites + len(groups))
+    rows = []
+    for i in range(n_sites):
+        for g in groups:
+            for r, s in enumerate(rng.dirichlet(np.ones(5))):
+                rows.append({site: f"Centre {i:03d}", "rung": r,
+                             "rung_item": None if r == 0 else f"item{r}", "n": round(s * 60),
+                             "n_placed": 60, "share": s, **({group: g} if group else {})})
+    data = pd.DataFrame(rows)
+    hidden = np.arange(len(data)) % hide_every == 3
+    data["suppressed"] = hidden
+    data.loc[hidden, ["share", "n"]] = np.nan
+    return data
+
+
+@pytest.mark.parametrize("n_sites, groups, spread", [(30, ("usager", "proche"), False),
+                                                     (31, ("usager", "proche"), True),
+                                                     (61, (None,), True),
+                                                     (21, ("a", "b", "c"), True)])
+def test_beyond_sixty_bars_the_ladder_shows_how_sites_spread_on_each_rung(n_sites, groups,
+                                                                          spread):
+    from evalkit.present.plots.involvement import MAX_BARS
+
+    group = None if groups == (None,) else "role"
+    data = _spread_data(n_sites, groups if group else ("x",), group=group)
+    if group is None:
+        data = data.drop(columns="role", errors="ignore")
+    bars = n_sites * len(groups)
+    assert (bars > MAX_BARS) == spread
+    for lang in ("fr", "en"):
+        fig = ladder_profile(data, site="centre", group=group, lang=lang)
+        try:
+            if not spread:  # a row per site and group, as before
+                assert len(category_bars(fig, 0)) == bars
+                continue
+            assert category_bars(fig, 0) == []
+            assert len(fig.axes) == (1 if group is None else len(groups))
+            shown = data[~data["suppressed"]]
+            for ax, g in zip(fig.axes, [None] if group is None else groups, strict=True):
+                part = shown if g is None else shown[shown["role"] == g]
+                title = ax.get_title(loc="left")
+                assert title.endswith(f"{n_sites} sites") and (g is None or title.startswith(g))
+                medians = [ln for ln in ax.lines if ln.get_gid() == "evalkit-spread-median"]
+                for rung in range(5):
+                    # Computed here, without evalkit: the released shares of this rung.
+                    expected = part.loc[part["rung"] == rung, "share"].to_numpy()
+                    (dots,) = [c for c in ax.collections
+                               if c.get_gid() == f"evalkit-spread-sites-{rung}"]
+                    assert sorted(dots.get_offsets()[:, 0]) == pytest.approx(sorted(expected))
+                    assert float(medians[rung].get_xdata()[0]) == pytest.approx(
+                        float(np.median(expected)))
+            hidden = int(data["suppressed"].sum())
+            said = notes(fig)
+            assert (f"non montrées : {hidden}" if lang == "fr" else f"not shown: {hidden}") \
+                in said
+            assert ("Chaque point est un site" if lang == "fr" else "Each dot is a site") \
+                in said
+            # no site is named on the figure: its shares are in the table and its profile
+            assert not [t for t in texts(fig) if t.startswith("Centre ")]
+        finally:
+            plt.close(fig)
+
+
+def test_the_spread_draws_nothing_hidden_and_the_same_bytes_twice():
+    import io
+
+    data = _spread_data(40, ("usager", "proche"), hide_every=2)
+    data.loc[data["rung"] == 4, ["share", "n"]] = np.nan  # a rung hidden at every site
+    data.loc[data["rung"] == 4, "suppressed"] = True
+    images = []
+    for _ in range(2):
+        fig = ladder_profile(data, site="centre", group="role", lang="en")
+        for ax in fig.axes:
+            assert not [c for c in ax.collections if c.get_gid() == "evalkit-spread-sites-4"]
+            drawn = np.concatenate([c.get_offsets()[:, 0] for c in ax.collections
+                                    if str(c.get_gid()).startswith("evalkit-spread-sites")])
+            assert np.isfinite(drawn).all()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", metadata={"Software": None})
+        images.append(buffer.getvalue())
+        plt.close(fig)
+    assert images[0] == images[1]
+    assert "4. " in " ".join(texts(ladder_profile(data, site="centre", group="role",
+                                                  lang="en")))

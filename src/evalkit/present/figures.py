@@ -141,11 +141,16 @@ def _ladder(tables, *, study, lang, labels):
     by = group if group and group in data and data[group].nunique() > 1 else None
     if group and group in data and by is None:
         data = data.drop(columns=[group])
-    fig = plots.ladder_profile(data, site=site_key(tables, "ladder_distribution"), group=by,
-                               codebook=_codebook(labels), non_validated=True, lang=lang)
-    return figure_block(fig, caption=_t("reports.figure.ladder", lang),
-                        alt=_t("reports.figure.ladder.alt", lang), lang=lang, non_validated=True,
-                        name="ladder")
+    site = site_key(tables, "ladder_distribution")
+    fig = plots.ladder_profile(data, site=site, group=by, codebook=_codebook(labels),
+                               non_validated=True, lang=lang)
+    # Beyond MAX_BARS bars the figure shows how the sites spread on each rung
+    from evalkit.present.plots.involvement import MAX_BARS
+
+    spread = len(data[[site] + ([by] if by else [])].drop_duplicates()) > MAX_BARS
+    alt = "reports.figure.ladder.alt_spread" if spread else "reports.figure.ladder.alt"
+    return figure_block(fig, caption=_t("reports.figure.ladder", lang), alt=_t(alt, lang),
+                        lang=lang, non_validated=True, name="ladder")
 
 
 def _outcomes(tables, *, study, lang, labels):

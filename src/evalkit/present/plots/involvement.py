@@ -6,18 +6,25 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from matplotlib import ticker
 from matplotlib.figure import Figure
 
 from evalkit._checks import check_column
 from evalkit.errors import ArgumentError
-from evalkit.i18n import t
+from evalkit.i18n import format_integer, t
 from evalkit.present.plots import _bars
 from evalkit.present.plots import _style as S
 
 __all__ = ["ladder_profile"]
 
 _SOURCE = "evalkit.analyse.involvement.ladder_distribution"
+#: Beyond this many bars (sites, or sites × groups), the figure shows how the sites spread
+#: on each rung instead of a bar per site: a row per site is unreadable at hundreds of sites
+#: (a figure hundreds of inches tall), and drawing its bars and names was most of what the
+#: involvement notebook cost. Each site's shares stay in the released table and its profile.
+MAX_BARS = 60
 
 
 @S.figure_docs
@@ -54,7 +61,11 @@ def ladder_profile(data: pd.DataFrame, *, site: str = "site", group: str | None 
     who endorse none. Respondents who answered no ladder item are not in the shares. A bar whose
     shares are missing or flagged ``suppressed`` is drawn grey without values. With more than
     12 sites and a group, the bars are rows of one panel ("site · group"); with more than 40
-    bars, shares are not written on them (a note says they are in the table).
+    bars, shares are not written on them (a note says they are in the table). With more than
+    :data:`MAX_BARS` bars, the figure shows instead, for each group, how the sites spread on
+    each rung: a dot per site at its share, and a box from the sites' first to third
+    quartile with the median marked. Only released shares are drawn (no share is computed
+    from others: nothing hidden can be read off the figure); a note counts the hidden ones.
 
     Examples
     --------
@@ -101,6 +112,9 @@ def _draw(data: pd.DataFrame, keys: list, *, codebook: Any, label_min: float, ta
           lang: str, width: float) -> Figure:
     rungs, names = _rung_names(data, codebook, lang)
     colours = S.sequential(len(rungs), "viridis_r", low=0.0, high=0.9)
+    if len(data[keys].drop_duplicates()) > MAX_BARS:
+        return _draw_spread(data, keys, rungs, names, colours, codebook=codebook, tag=tag,
+                            lang=lang, width=width)
     panels = _bars.site_panels(data, site=keys[0], group=keys[1] if len(keys) > 1 else None,
                                category="rung", categories=rungs, value="share", n="n_placed",
                                codebook=codebook, lang=lang, width=width)
@@ -112,5 +126,72 @@ def _draw(data: pd.DataFrame, keys: list, *, codebook: Any, label_min: float, ta
     notes = [t("plots.ladder.note", lang), *_bars.values_note(panels, lang)]
     if _bars.any_suppressed(panels):
         notes.append(S.suppressed_note(lang))
+    S.add_notes(fig, notes)
+    return fig
+
+
+def _draw_spread(data: pd.DataFrame, keys: list, rungs: list, names: list[str], colours: list,
+                 *, codebook: Any, tag: bool, lang: str, width: float) -> Figure:
+    """How the sites spread on each rung: a panel per group (one without groups), a row per
+    rung, a dot per site at its released share and a box of the sites' quartiles."""
+    site, group = keys[0], (keys[1] if len(keys) > 1 else None)
+    parts = [(None, data)] if group is None else \
+        [(g, data[data[group] == g]) for g in pd.unique(data[group])]
+    pitch = 0.32
+    heights = [len(rungs) * pitch + 0.45 for _ in parts]
+    fig = S.new_figure(width, sum(heights) + 1.0)
+    axes = list(fig.subplots(len(parts), 1, sharex=True, height_ratios=heights,
+                             squeeze=False)[:, 0])
+    chars = S.chars_for(0.35 * width, S.SMALL)
+    hidden_total = 0
+    for ax, (g, part) in zip(axes, parts, strict=True):
+        labels = [str(s) for s in pd.unique(part[site])]
+        rows = _bars._rows_of(part, [site], "rung", rungs, "share", "n_placed", labels)
+        shown = ~(rows.hidden | rows.suppressed[:, None]) & np.isfinite(rows.shares)
+        hidden_total += int((~shown).sum())
+        y = -np.arange(len(rungs), dtype=float)
+        values = [rows.shares[shown[:, j], j] for j in range(len(rungs))]
+        drawn = [j for j, v in enumerate(values) if len(v)]
+        if drawn:
+            boxes = ax.boxplot([values[j] for j in drawn], positions=y[drawn], widths=0.55,
+                               orientation="horizontal", showfliers=False, whis=(0, 100),
+                               patch_artist=True, manage_ticks=False,
+                               medianprops={"color": S.TEXT, "linewidth": 1.4})
+            for j, box in zip(drawn, boxes["boxes"], strict=True):
+                box.set(facecolor=S.blend(colours[j], amount=0.6), edgecolor=S.MUTED,
+                        linewidth=0.6, gid=f"evalkit-spread-{j}")
+            for line in boxes["whiskers"] + boxes["caps"]:
+                line.set(color=S.MUTED, linewidth=0.6)
+            for median in boxes["medians"]:
+                median.set_gid("evalkit-spread-median")
+        # One dot per shown site share, spread over the row by a fixed pattern (the same
+        # figure every run), drawn over its box.
+        for j in range(len(rungs)):
+            share = values[j]
+            if not len(share):
+                continue
+            offsets = ((np.arange(len(share)) * 0.6180339887) % 1.0 - 0.5) * 0.4
+            ax.scatter(share, y[j] + offsets, s=6, color=colours[j], edgecolors="none",
+                       alpha=0.7, zorder=3, gid=f"evalkit-spread-sites-{j}")
+        ax.set_yticks(y, [S.wrap(name, chars) for name in names])
+        ax.tick_params(axis="y", length=0)
+        ax.set_ylim(y.min() - 0.6, 0.6)
+        ax.set_xlim(-0.02, 1.02)
+        ax.spines["left"].set_visible(False)
+        ax.grid(axis="x", color="#E5E5E5", linewidth=0.6, zorder=0)
+        ax.set_axisbelow(True)
+        title = t("plots.ladder.spread_sites", lang, n=format_integer(len(labels), lang))
+        if g is not None:
+            title = f"{S.value_label(codebook, group, g, lang)} · {title}"
+        ax.set_title(title, loc="left", fontsize=S.FONT, fontweight="bold", pad=2)
+    axes[-1].xaxis.set_major_locator(ticker.MultipleLocator(0.25 if width >= 5.0 else 0.5))
+    axes[-1].xaxis.set_major_formatter(S.LocaleFormatter(lang, percent=True))
+    axes[-1].set_xlabel(t("plots.ladder.share", lang))
+    if tag:
+        S.non_validated_tag(axes[0], lang)
+    notes = [t("plots.ladder.spread_note", lang)]
+    if hidden_total:
+        notes.append(t("plots.ladder.spread_hidden", lang,
+                       n=format_integer(hidden_total, lang)))
     S.add_notes(fig, notes)
     return fig
