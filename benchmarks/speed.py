@@ -225,7 +225,9 @@ def site_profile_parts(out: Path) -> None:
                                      str(run_dir), str(DEMO), str(executed), *sites])
     if code != 0:
         raise SystemExit(f"the site profile's cells failed:\n{text}")
-    rows = json.loads(text.strip().splitlines()[-1])
+    # the rows are the last line of standard output (libraries may warn on standard error)
+    rows = json.loads(next(line for line in reversed(text.strip().splitlines())
+                           if line.startswith("[")))
     print("where a site profile's CPU goes (cells in a process with the template's imports)")
     for who, part, seconds in rows:
         print(f"  {who:<16} {part:<54} {seconds:6.2f} CPU s")
