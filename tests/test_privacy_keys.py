@@ -250,6 +250,21 @@ def test_collision_probability_is_the_birthday_bound():
     assert collision_probability(1_000_000, length=10) == pytest.approx(4.44e-4, rel=0.01)
 
 
+def test_pseudonymise_frames_copy_is_its_own_whatever_is_changed_in_it_later():
+    # The copy may share memory with the data (pandas' copy-on-write): a change to the copy,
+    # in place or not, never reaches the data, nor a change to the data the copy.
+    data = pd.DataFrame({"id": ["A-1", "A-2"], "score": [3.0, 4.0], "note": ["x", "y"]})
+    before = data.copy(deep=True)
+    out = pseudonymise_frame(data, columns=["id"], key=KEY)
+    out.loc[0, "score"] = 99.0
+    out["note"] = out["note"].str.upper()
+    out.iloc[1, 2] = "changed"
+    pd.testing.assert_frame_equal(data, before)
+    data.loc[1, "score"] = -1.0
+    assert out.loc[1, "score"] == 4.0
+    assert out["id"].str.startswith("P").all() and out.loc[0, "score"] == 99.0
+
+
 def test_pseudonymise_frame_uses_the_codebook_and_leaves_data_untouched():
     from evalkit.config.codebook import Codebook
 
