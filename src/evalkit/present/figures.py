@@ -144,10 +144,8 @@ def _ladder(tables, *, study, lang, labels):
     site = site_key(tables, "ladder_distribution")
     fig = plots.ladder_profile(data, site=site, group=by, codebook=_codebook(labels),
                                non_validated=True, lang=lang)
-    # Beyond MAX_BARS bars the figure shows how the sites spread on each rung
-    from evalkit.present.plots.involvement import MAX_BARS
-
-    spread = len(data[[site] + ([by] if by else [])].drop_duplicates()) > MAX_BARS
+    # beyond a number of bars, the figure shows how the sites spread on each rung
+    spread = plots.ladder_spread(data, site=site, group=by)
     alt = "reports.figure.ladder.alt_spread" if spread else "reports.figure.ladder.alt"
     return figure_block(fig, caption=_t("reports.figure.ladder", lang), alt=_t(alt, lang),
                         lang=lang, non_validated=True, name="ladder")

@@ -13,6 +13,7 @@ from evalkit._lazy import lazy_api
 _API = {
     "save_figure": "evalkit.present.plots._save",
     "ladder_profile": "evalkit.present.plots.involvement",
+    "ladder_spread": "evalkit.present.plots.involvement",
     "joint_display_figure": "evalkit.present.plots.joint",
     "likert_bars": "evalkit.present.plots.likert",
     "logic_model_diagram": "evalkit.present.plots.logic_model",
@@ -35,6 +36,7 @@ __all__ = [
     "integration_plot",
     "joint_display_figure",
     "ladder_profile",
+    "ladder_spread",
     "likert_bars",
     "logic_model_diagram",
     "outcome_change_plot",

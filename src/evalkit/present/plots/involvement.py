@@ -17,7 +17,7 @@ from evalkit.i18n import format_integer, t
 from evalkit.present.plots import _bars
 from evalkit.present.plots import _style as S
 
-__all__ = ["ladder_profile"]
+__all__ = ["ladder_profile", "ladder_spread"]
 
 _SOURCE = "evalkit.analyse.involvement.ladder_distribution"
 #: Beyond this many bars (sites, or sites × groups), the figure shows how the sites spread
@@ -96,6 +96,21 @@ def ladder_profile(data: pd.DataFrame, *, site: str = "site", group: str | None 
                      width=width)
 
 
+def ladder_spread(data: pd.DataFrame, *, site: str = "site", group: str | None = None) -> bool:
+    """Whether :func:`ladder_profile` shows how the sites spread on each rung (more than
+    :data:`MAX_BARS` bars of ``site`` and ``group``) rather than a bar per site and group.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rungs = pd.DataFrame({"site": [f"S{i}" for i in range(61)], "rung": 0})
+    >>> ladder_spread(rungs), ladder_spread(rungs.head(60))
+    (True, False)
+    """
+    keys = [site] if group is None else [site, group]
+    return len(data[keys].drop_duplicates()) > MAX_BARS
+
+
 def _rung_names(data: pd.DataFrame, codebook: Any, lang: str) -> tuple[list, list[str]]:
     rungs = sorted(data["rung"].dropna().unique().tolist())
     item_of = data.dropna(subset=["rung_item"]).drop_duplicates("rung").set_index("rung")
@@ -112,7 +127,7 @@ def _draw(data: pd.DataFrame, keys: list, *, codebook: Any, label_min: float, ta
           lang: str, width: float) -> Figure:
     rungs, names = _rung_names(data, codebook, lang)
     colours = S.sequential(len(rungs), "viridis_r", low=0.0, high=0.9)
-    if len(data[keys].drop_duplicates()) > MAX_BARS:
+    if ladder_spread(data, site=keys[0], group=keys[1] if len(keys) > 1 else None):
         return _draw_spread(data, keys, rungs, names, colours, codebook=codebook, tag=tag,
                             lang=lang, width=width)
     panels = _bars.site_panels(data, site=keys[0], group=keys[1] if len(keys) > 1 else None,
