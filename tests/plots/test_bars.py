@@ -517,7 +517,9 @@ def test_beyond_sixty_bars_the_ladder_shows_how_sites_spread_on_each_rung(n_site
             for ax, g in zip(fig.axes, [None] if group is None else groups, strict=True):
                 part = shown if g is None else shown[shown["role"] == g]
                 title = ax.get_title(loc="left")
-                assert title.endswith(f"{n_sites} sites") and (g is None or title.startswith(g))
+                assert title.endswith(f"sites : {n_sites}" if lang == "fr" else
+                                      f"sites: {n_sites}")
+                assert g is None or title.startswith(g)
                 medians = [ln for ln in ax.lines if ln.get_gid() == "evalkit-spread-median"]
                 for rung in range(5):
                     # Computed here, without evalkit: the released shares of this rung.
@@ -560,3 +562,15 @@ def test_the_spread_draws_nothing_hidden_and_the_same_bytes_twice():
     assert images[0] == images[1]
     assert "4. " in " ".join(texts(ladder_profile(data, site="centre", group="role",
                                                   lang="en")))
+
+
+def test_the_spread_keeps_respondents_of_no_group_in_a_panel_of_their_own():
+    # ladder_distribution keeps respondents whose group is missing (a group of its own)
+    data = _spread_data(31, ("usager", "proche"))
+    data.loc[(data["centre"] == "Centre 000") & (data["role"] == "proche"), "role"] = None
+    fig = ladder_profile(data, site="centre", group="role", lang="en")
+    titles = sorted(ax.get_title(loc="left").split(" · ")[-1] for ax in fig.axes)
+    assert titles == ["sites: 1", "sites: 30", "sites: 31"]
+    dots = [len(c.get_offsets()) for ax in fig.axes for c in ax.collections
+            if str(c.get_gid()).startswith("evalkit-spread-sites")]
+    assert sum(dots) == int((~data["suppressed"]).sum())

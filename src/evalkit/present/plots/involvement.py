@@ -151,7 +151,7 @@ def _draw_spread(data: pd.DataFrame, keys: list, rungs: list, names: list[str], 
     rung, a dot per site at its released share and a box of the sites' quartiles."""
     site, group = keys[0], (keys[1] if len(keys) > 1 else None)
     parts = [(None, data)] if group is None else \
-        [(g, data[data[group] == g]) for g in pd.unique(data[group])]
+        list(data.groupby(group, sort=False, dropna=False, observed=True))
     pitch = 0.32
     heights = [len(rungs) * pitch + 0.45 for _ in parts]
     fig = S.new_figure(width, sum(heights) + 1.0)
