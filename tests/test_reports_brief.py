@@ -242,6 +242,34 @@ def _notebook(path, results, study):
     return path
 
 
+def test_a_page_is_made_from_a_notebook_already_read_validating_it_once(demo, tmp_path,
+                                                                         monkeypatch):
+    # A run reads an executed notebook once for the pages of all its languages; nbconvert's
+    # exporter validated it after each of its dozen preprocessors (most of them disabled),
+    # a fifth of a page's export. Now once per page, for the same bytes, the notebook unchanged.
+    import copy
+
+    from evalkit.present.notebook_page import export_notebook_html
+
+    results, study = demo
+    path = _notebook(tmp_path / "nb.ipynb", results, study)
+    expected = {lang: export_notebook_html(path, tmp_path / "from_file" / f"{lang}.html",
+                                           study=study, lang=lang,
+                                           run_date="2026-11-22").read_bytes()
+                for lang in ("fr", "en")}
+    nb = nbformat.read(path, as_version=4)
+    before = copy.deepcopy(nb)
+    calls = []
+    real = nbformat.validate
+    monkeypatch.setattr(nbformat, "validate", lambda *a, **k: calls.append(1) or real(*a, **k))
+    for lang in ("fr", "en"):
+        page = export_notebook_html(nb, tmp_path / "from_node" / f"{lang}.html", study=study,
+                                    lang=lang, run_date="2026-11-22")
+        assert page.read_bytes() == expected[lang]
+    assert len(calls) == 2
+    assert nb == before
+
+
 def test_notebook_page_without_code_with_label_toc_and_notes(demo, tmp_path):
     from evalkit.present.notebook_page import export_notebook_html
 

@@ -99,7 +99,10 @@ def _page_exporter(lang: str) -> Any:
     config.TagRemovePreprocessor.remove_all_outputs_tags = {"remove-output"}
     exporter = _exporter_class()(config=config, template_name="basic", exclude_input=True,
                                  exclude_input_prompt=True, exclude_output_prompt=True,
-                                 embed_images=True, anchor_link_text="")
+                                 embed_images=True, anchor_link_text="",
+                                 # once, after the preprocessors (not after each of the dozen,
+                                 # most of them disabled): a fifth of a page's export
+                                 optimistic_validation=True)
     exporter.register_preprocessor(TagRemovePreprocessor(config=config), enabled=True)
     return exporter
 
@@ -203,7 +206,7 @@ def _method_keys(root: Any, nb: Any, non_validated: bool) -> list[str]:
     return [k for k in METHODS if k in keys]
 
 
-def export_notebook_html(notebook_path: str | os.PathLike, out_path: str | os.PathLike, *,
+def export_notebook_html(notebook: str | os.PathLike | Any, out_path: str | os.PathLike, *,
                          study: Any, lang: str, run_date: dt.date | str,
                          title: str | None = None, index: str | None = None,
                          twins: Mapping[str, str] | None = None) -> Path:
@@ -211,8 +214,9 @@ def export_notebook_html(notebook_path: str | os.PathLike, out_path: str | os.Pa
 
     Parameters
     ----------
-    notebook_path : path
-        The executed notebook (``.ipynb``).
+    notebook : path or nbformat.NotebookNode
+        The executed notebook (``.ipynb``), or the notebook already read (left unchanged:
+        a run reads it once for the pages of all its languages).
     out_path : path
         The page to write (its folder is created).
     study : evalkit.config.study.Study
@@ -245,7 +249,8 @@ def export_notebook_html(notebook_path: str | os.PathLike, out_path: str | os.Pa
 
     _check_lang(lang)
     run_date = dt.date.fromisoformat(run_date[:10]) if isinstance(run_date, str) else run_date
-    nb = nbformat.read(os.fspath(notebook_path), as_version=4)
+    nb = (notebook if isinstance(notebook, nbformat.NotebookNode)
+          else nbformat.read(os.fspath(notebook), as_version=4))
     cells = _cells_html(nb, lang=lang)
     root = lxml_html.fragment_fromstring(cells, create_parent="div")
     _keep_language(root, lang)

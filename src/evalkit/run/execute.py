@@ -305,17 +305,19 @@ def _study(path: str) -> Any:
 
 def _export(nb: Any, job: Job) -> dict | None:
     """The code-free page of the executed notebook in each language of the run."""
+    import nbformat
 
     run_dir = Path(job.run_dir)
     try:
         # the study's file is named relative to the folder the notebook ran in
         study = _study(str(run_dir / Path(job.ipynb).parent / job.parameters["study_file"]))
         languages = list(job.pages)
+        executed = nbformat.read(run_dir / job.ipynb, as_version=4)
         for lang, page in job.pages.items():
             up = "../" * (len(Path(page).parts) - 1)
             twins = {other: os.path.relpath(job.pages[other], Path(page).parent)
                      for other in languages if other != lang}
-            export_notebook_html(run_dir / job.ipynb, run_dir / page, study=study, lang=lang,
+            export_notebook_html(executed, run_dir / page, study=study, lang=lang,
                                  run_date=job.run_date or dt.date.today().isoformat(),
                                  title=job.titles.get(lang),
                                  index=up + index_name(lang, languages), twins=twins)
