@@ -122,6 +122,38 @@ def test_a_runs_released_frames_are_read_only_when_asked(results, prepared, tmp_
         stored["tokenism_gap"]
 
 
+def test_a_run_shows_released_tables_without_reading_their_private_copies(results, prepared,
+                                                                            tmp_path):
+    # What a notebook shows comes from the released frames the run saved; the unsuppressed
+    # table is not read for its spec, its calls or whether it is released (each read costs a
+    # notebook's kernel, and the private copy has no business in it). Here the private copies
+    # of the released tables are gone: everything a page needs still works.
+    from evalkit.present.display import show_table
+    from evalkit.release.tables import ReleasedTables
+
+    policy = prepared.study.privacy
+    results.save(tmp_path)
+    saved = released_frames(results, policy=policy)
+    save_released(saved, tmp_path, policy=policy)
+    for name in saved:
+        (tmp_path / f"{name}.parquet").unlink()
+    loaded = Results.load(tmp_path)
+    for name in saved:
+        assert loaded.spec(name).released and loaded.spec(name) == results[name].spec
+        assert loaded.calls(name) == results[name].calls
+    tables = ReleasedTables(loaded, policy)
+    assert list(tables) == [n for n in results if results[n].release]
+    assert "tokenism_rates" in tables
+    pd.testing.assert_frame_equal(tables["tokenism_rates"],
+                                  released_table(results, "tokenism_rates", policy=policy))
+    html = show_table(loaded, "tokenism_rates", lang="fr", policy=policy, site="A").html
+    assert "data-evalkit-index='tokenism'" in html and "<table" in html
+    assert html == show_table(results, "tokenism_rates", lang="fr", policy=policy,
+                              site="A").html
+    with pytest.raises(UnknownTableError):
+        loaded.spec("tokenism_rate")
+
+
 def test_planted_high_tokenism_site_is_found(results, project_root):
     import json
 

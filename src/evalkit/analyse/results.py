@@ -312,6 +312,23 @@ class Results(Mapping[str, ResultTable]):
             raise TableAbsent(absence)
         return self.tables[name]
 
+    def spec(self, name: str) -> TableSpec:
+        """The catalogue entry of the computed table ``name``, bound to the study, without
+        reading the table from a run's storage (whether it is released, its roles); raises
+        :class:`KeyError` when the run did not compute it."""
+        catalogue().resolve(name)
+        if isinstance(self.tables, _StoredTables):
+            return self.tables.spec(name)
+        return self.tables[name].spec
+
+    def calls(self, name: str) -> tuple[Call, ...]:
+        """The calls that made the computed table ``name``, without reading it from a run's
+        storage; raises :class:`KeyError` when the run did not compute it."""
+        catalogue().resolve(name)
+        if isinstance(self.tables, _StoredTables):
+            return self.tables.calls(name)
+        return self.tables[name].calls
+
     def instances(self, handle: str) -> list[str]:
         """The tables of the family ``handle`` (``scoring_{scale}``) the run computed, or
         ``[handle]`` itself for a single table that was computed."""
@@ -377,6 +394,20 @@ class _StoredTables(dict):
                             calls=tuple(Call.from_dict(c) for c in stored.get("calls", [])))
         super().__setitem__(name, table)
         return table
+
+    def spec(self, name: str) -> TableSpec:
+        """The spec of the stored table ``name``, without reading it."""
+        if super().__contains__(name):
+            return super().__getitem__(name).spec
+        if name not in self._specs:
+            raise KeyError(name)
+        return table_spec(name, study=self._study)
+
+    def calls(self, name: str) -> tuple[Call, ...]:
+        """The calls that made the stored table ``name``, without reading it."""
+        if super().__contains__(name):
+            return super().__getitem__(name).calls
+        return tuple(Call.from_dict(c) for c in self._specs[name].get("calls", []))
 
     def __getitem__(self, name: str) -> ResultTable:
         if not super().__contains__(name):

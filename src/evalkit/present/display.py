@@ -97,8 +97,7 @@ def show_table(results: Results, name: str, *, lang: str, policy: Any,
     absence = results.absence(name)
     if absence is not None:
         return absent_html(absence, lang=lang)
-    table = results[name]
-    spec = table.spec
+    spec = results.spec(name)  # the private table itself is not read
     frame = released_table(results, name, policy=policy)
     if site is not None:
         key = spec.key("site") or next(iter(frame.columns))
@@ -116,13 +115,13 @@ def show_table(results: Results, name: str, *, lang: str, policy: Any,
              else [False] * len(frame))
     note = typography(suppression_note(frame, lang=lang, policy=policy), lang)
     note_html = f"<p class='ek-table-note'>{escape(note)}</p>" if note else ""
-    marker = " data-evalkit-index='tokenism'" if table.non_validated else ""
-    label = non_validated_html(lang) if table.non_validated else ""
+    marker = " data-evalkit-index='tokenism'" if spec.non_validated else ""
+    label = non_validated_html(lang) if spec.non_validated else ""
     title = typography(spec.title(lang), lang)
     layout = _layout(shown, spec, lang)
     origins = _row_origins(results, name, frame, spec)
     part = _table_html(frame, layout, spec, flags, title, lang, codebook, origins)
-    calls = method_html(table.calls, results.meta.get("frames", {}), lang=lang) \
+    calls = method_html(results.calls(name), results.meta.get("frames", {}), lang=lang) \
         if method else ""
     return HTML(f"<div class='ek-table-wrap' data-table='{escape(name)}'{marker}"
                 f"{scroll_region(title, lang)}>{label}"

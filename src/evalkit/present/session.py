@@ -166,7 +166,7 @@ class Session:
         """
         frame = released_table(self.results, name, policy=self.policy)
         self._read.append(name)
-        spec = self.results[name].spec
+        spec = self.results.spec(name)
         if site is not None and spec.key("site") is not None:
             frame = frame[frame[spec.key("site")].astype(str) == str(site)]
         wanted = spec.study.get("users")
@@ -287,7 +287,7 @@ class Session:
                 parts[g] = absent_html(absent.absence, lang=g,
                                        title=t(caption, g, **values)).html
                 continue
-            calls = [c for n in dict.fromkeys(self._read) for c in self.results[n].calls]
+            calls = [c for n in dict.fromkeys(self._read) for c in self.results.calls(n)]
             parts[g] = show_figure(fig, caption=t(caption, g, **values), lang=g,
                                    non_validated=non_validated, method=method,
                                    save_to=target, layers=layers,

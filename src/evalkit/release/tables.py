@@ -17,7 +17,7 @@ import pandas as pd
 
 from evalkit._files import atomic_write
 from evalkit.analyse.catalogue import catalogue
-from evalkit.analyse.results import Absence, Results
+from evalkit.analyse.results import Absence, Results, TableAbsent
 from evalkit.release.protect import protect_tables
 from evalkit.release.suppress import apply_disclosure_control, policy_record
 
@@ -124,10 +124,13 @@ def released_table(results: Results, name: str, *, policy: Any) -> pd.DataFrame:
     evalkit.analyse.results.TableAbsent
         The run did not compute the table (the error says why).
     """
-    table = results.require(name)
-    if table.release:
+    absence = results.absence(name)
+    if absence is not None:
+        raise TableAbsent(absence)
+    if results.spec(name).released:  # the private table itself is not read
         controlled = released_frames(results, policy=policy)[name].copy()
     else:  # a table kept for pages only: row by row
+        table = results.require(name)
         controlled = apply_disclosure_control(
             table.frame, counts=table.counts, estimates=table.estimates, n=table.n,
             policy=policy, numerators=table.numerators).drop(columns=["suppression"])
@@ -155,7 +158,7 @@ class ReleasedTables(Mapping[str, pd.DataFrame]):
         self._done: dict[str, pd.DataFrame] = {}
 
     def _released(self, name: str) -> bool:
-        return name in self.results and self.results[name].release
+        return name in self.results and self.results.spec(name).released
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         if not self._released(name):
@@ -168,7 +171,7 @@ class ReleasedTables(Mapping[str, pd.DataFrame]):
         return self._released(name)  # type: ignore[arg-type]
 
     def __iter__(self) -> Iterator[str]:
-        return iter([n for n, table in self.results.items() if table.release])
+        return iter([n for n in self.results if self.results.spec(n).released])
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
