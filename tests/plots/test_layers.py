@@ -86,6 +86,8 @@ def test_layers_draw_the_figure_drawn_whole(tmp_path, n_sites, seed, names, labe
         layered = drawn(make(frame, site, lang, labels, widened), layers=tmp_path)
         over.append(layered != whole)
         same_picture(whole, layered)
+        if layered != whole:  # opaque (a white face): written without an alpha channel
+            assert Image.open(io.BytesIO(layered)).mode == "RGB"
         assert text_of(layered) == text_of(whole)  # the figure's text, this site's included
         assert site in text_of(layered).splitlines() or labels == "outside"
     assert len(list(tmp_path.iterdir())) <= 1  # drawn once for all sites (or never: below)

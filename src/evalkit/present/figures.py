@@ -14,7 +14,7 @@ from evalkit.i18n import t
 from evalkit.present import plots  # lazy: each figure's module (and matplotlib) on first use
 from evalkit.present._funnel import site_key
 from evalkit.present.document import Figure
-from evalkit.present.plots._layers import layered_png
+from evalkit.present.plots._layers import PNG_OPTIONS, layered_png
 from evalkit.present.plots._text import png_with_text
 
 __all__ = ["MAX_BRIEF_SITES", "PER_SITE", "brief_figure", "figure_block", "left_to_tables"]
@@ -44,7 +44,7 @@ def figure_block(fig: Any, *, caption: str, alt: str, lang: str, non_validated: 
         if png is None:
             buffer = io.BytesIO()
             fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight",
-                        metadata={"Software": None})
+                        metadata={"Software": None}, pil_kwargs=dict(PNG_OPTIONS))
             png = buffer.getvalue()
         png = png_with_text(png, fig, lang)  # its text as drawn
     finally:
