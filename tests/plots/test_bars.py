@@ -571,6 +571,25 @@ def test_the_spread_keeps_respondents_of_no_group_in_a_panel_of_their_own():
     fig = ladder_profile(data, site="centre", group="role", lang="en")
     titles = sorted(ax.get_title(loc="left").split(" · ")[-1] for ax in fig.axes)
     assert titles == ["sites: 1", "sites: 30", "sites: 31"]
+    assert "not stated · sites: 1" in [ax.get_title(loc="left") for ax in fig.axes]
     dots = [len(c.get_offsets()) for ax in fig.axes for c in ax.collections
             if str(c.get_gid()).startswith("evalkit-spread-sites")]
     assert sum(dots) == int((~data["suppressed"]).sum())
+
+
+@pytest.mark.parametrize("n_sites", [3, 31])
+@pytest.mark.parametrize("missing", [None, np.nan, pd.NA])
+def test_respondents_of_no_group_are_labelled_in_both_languages_never_nan(n_sites, missing):
+    # A missing group (None, NaN or pd.NA, as a reader gives it) is a row or a panel of its
+    # own, labelled in words, whether the ladder draws bars (3 sites) or the sites' spread.
+    data = _spread_data(n_sites, ("usager", "proche"))
+    data["role"] = data["role"].astype(object)
+    data.loc[(data["centre"] == "Centre 001") & (data["role"] == "proche"), "role"] = missing
+    for lang, words in (("fr", "non précisé"), ("en", "not stated")):
+        fig = ladder_profile(data, site="centre", group="role", lang=lang)
+        try:
+            shown = " ".join(texts(fig) + [ax.get_title(loc="left") for ax in fig.axes])
+            assert words in shown
+            assert not {"nan", "None", "<NA>"} & set(shown.replace("·", " ").split())
+        finally:
+            plt.close(fig)

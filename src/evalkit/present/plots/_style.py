@@ -201,7 +201,11 @@ def variable_label(codebook: Any, name: Any, lang: str) -> str:
 
 
 def value_label(codebook: Any, variable: Any, value: Any, lang: str) -> str:
-    """The codebook's label of ``value`` of ``variable`` (the value itself when unknown)."""
+    """The codebook's label of ``value`` of ``variable`` (the value itself when unknown; a
+    missing value, such as respondents of no group, is *non précisé* / *not stated*)."""
+    if value is None or (pd.api.types.is_scalar(value) and not isinstance(value, str)
+                         and bool(pd.isna(value))):
+        return t("plots.value_missing", lang)
     if codebook is not None and variable in codebook:
         return codebook.value_label(variable, value, lang)
     return str(value)
