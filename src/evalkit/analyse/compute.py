@@ -9,7 +9,9 @@ is recorded with its reason (:class:`~evalkit.analyse.results.Absence`).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evalkit._share import share_work
 from evalkit.analyse import involvement as inv_
 from evalkit.analyse.catalogue import catalogue, study_parameters
 from evalkit.analyse.describe import likert_distribution, response_counts
@@ -53,7 +56,11 @@ from evalkit.i18n import LANGUAGES
 from evalkit.prepare.study import PreparedStudy
 from evalkit.read.qda.frames import units_from_turns
 
-__all__ = ["ANALYSES", "MIN_SITES", "NEEDS", "compute_results"]
+__all__ = ["ANALYSES", "MIN_SITES", "NEEDS", "PARALLEL_ROWS", "compute_results"]
+
+#: Responses from which a run shares its analyses with a forked helper process (below, the
+#: fork costs more than it saves): see ``parallel`` of :func:`compute_results`.
+PARALLEL_ROWS = 1_000
 
 #: Cross-site comparisons (funnels, overdispersion, shrinkage) need at least this many sites.
 MIN_SITES = 3
@@ -815,7 +822,8 @@ def _record_absent(results: Results, ctx: _Context, analysis: str,
 
 def compute_results(prepared: PreparedStudy, *, seed: int | None = None,
                     n_boot: int | None = None, confidence: float | None = None,
-                    languages: Sequence[str] | None = None) -> Results:
+                    languages: Sequence[str] | None = None,
+                    parallel: bool | None = None) -> Results:
     """Run every analysis the study configures, once, on prepared data.
 
     Parameters
@@ -827,6 +835,10 @@ def compute_results(prepared: PreparedStudy, *, seed: int | None = None,
     languages : sequence of str, optional
         Languages of the language-dependent tables (quotes, Framework matrix); default the
         study's languages.
+    parallel : bool, optional
+        Share the analyses with a process forked from this one (the same results); default:
+        for a study of :data:`PARALLEL_ROWS` responses or more, where the platform forks and
+        this process has no other thread.
 
     Returns
     -------
@@ -862,21 +874,13 @@ def compute_results(prepared: PreparedStudy, *, seed: int | None = None,
         "sites": [str(s) for s in prepared.codebook.values_of(prepared.study.roles.site)],
         "study_parameters": plain(ctx.study_parameters), "frames": ctx.frames,
     })
-    for name, analysis in ANALYSES:
-        failure = None
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", category=RuntimeWarning)
-                items = analysis(ctx)
-        except DataError as error:
-            # The data cannot support this analysis (e.g. too few answers): the run goes on
-            # without it and says why.
-            items, failure = [], error
-        except EvalkitError:
-            raise
-        except Exception as error:
-            raise ExecutionError.from_catalogue("results.analysis_failed", analysis=name,
-                                                error=f"{type(error).__name__}: {error}") from error
+    # The analyses are independent: a large study shares them with a forked helper process
+    # (evalkit._share), which gives the same results, in the same order, as one process.
+    helper = parallel if parallel is not None else len(prepared.responses) >= PARALLEL_ROWS
+    outcomes = share_work(functools.partial(_outcome, ctx), range(len(ANALYSES)),
+                          helper=helper)
+    for (name, _), (items, frames, failure) in zip(ANALYSES, outcomes, strict=True):
+        ctx.frames.update(frames)
         for item in items:
             if isinstance(item, Absence):
                 results.add_absence(item)
@@ -884,3 +888,23 @@ def compute_results(prepared: PreparedStudy, *, seed: int | None = None,
                 results.add(item)
         _record_absent(results, ctx, name, failure)
     return results
+
+
+def _outcome(ctx: _Context, index: int) -> tuple[list[Item], dict, DataError | None]:
+    """Analysis ``index`` of :data:`ANALYSES` on ``ctx``: its items, the frames it named (in
+    the order it named them) and, when the data cannot support it, the error that says why."""
+    name, analysis = ANALYSES[index]
+    own = dataclasses.replace(ctx, frames={})
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=RuntimeWarning)
+            return analysis(own), own.frames, None
+    except DataError as error:
+        # The data cannot support this analysis (e.g. too few answers): the run goes on
+        # without it and says why.
+        return [], own.frames, error
+    except EvalkitError:
+        raise
+    except Exception as error:
+        raise ExecutionError.from_catalogue("results.analysis_failed", analysis=name,
+                                            error=f"{type(error).__name__}: {error}") from error
