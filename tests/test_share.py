@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from _studies import small_study
 
-from evalkit import _share
-from evalkit._share import can_share, share_work
+from evalkit.analyse import _share
+from evalkit.analyse._share import can_share, share_work
 
 pytestmark = pytest.mark.skipif(not can_share(),
                                 reason="a helper is forked only where the platform forks, "

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evalkit._share import share_work
 from evalkit.analyse import involvement as inv_
+from evalkit.analyse._share import share_work
 from evalkit.analyse.catalogue import catalogue, study_parameters
 from evalkit.analyse.describe import likert_distribution, response_counts
 from evalkit.analyse.funnel import funnel_limits, overdispersion
@@ -875,7 +875,7 @@ def compute_results(prepared: PreparedStudy, *, seed: int | None = None,
         "study_parameters": plain(ctx.study_parameters), "frames": ctx.frames,
     })
     # The analyses are independent: a large study shares them with a forked helper process
-    # (evalkit._share), which gives the same results, in the same order, as one process.
+    # (evalkit.analyse._share), which gives the same results, in the same order, as one process.
     helper = parallel if parallel is not None else len(prepared.responses) >= PARALLEL_ROWS
     outcomes = share_work(functools.partial(_outcome, ctx), range(len(ANALYSES)),
                           helper=helper)
