@@ -179,13 +179,13 @@ class ReleasedTables(Mapping[str, pd.DataFrame]):
     def absence(self, name: str) -> Absence | None:
         """Why table ``name`` is not shown (None when it is)."""
         catalogue().resolve(name)
-        if name in self.results and not self.results[name].release:
+        if name in self.results and not self.results.spec(name).released:
             return Absence(name, "absent.not_released")
         return self.results.absence(name)
 
     def key(self, name: str, role: str) -> str | None:
         """The column of table ``name`` holding the study's ``role`` (``site``...)."""
-        return self.results[name].spec.key(role) if name in self.results else None
+        return self.results.spec(name).key(role) if name in self.results else None
 
     def instances(self, handle: str) -> list[str]:
         """The released tables of the family ``handle`` (``reliability_{scale}``)."""
