@@ -24,12 +24,27 @@ _PARENT = os.getpid()
 _REAL_CAN_SHARE = _share.can_share
 
 
+_HELPERS: list[int] = []  # the helpers forked by the running test
+
+
 @pytest.fixture(autouse=True)
 def _forking_allowed(monkeypatch):
     # Tests run before these in this process may have left a thread behind (a watchdog);
     # the items here are pure computation, safe to fork beside it. The rule itself is tested
     # below.
     monkeypatch.setattr(_share, "can_share", lambda: True)
+    # Every helper forked is recorded, to prove it is gone when the call returns. (This
+    # process may have children of its own, started by other tests: only the helpers count.)
+    _HELPERS.clear()
+    real_fork = os.fork
+
+    def recording_fork() -> int:
+        pid = real_fork()
+        if pid:
+            _HELPERS.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", recording_fork)
 
 
 def _busy(seconds: float) -> None:
@@ -43,12 +58,17 @@ def _square_and_pid(item: int) -> tuple[int, int]:
     return item * item, os.getpid()
 
 
-def _no_children() -> bool:
-    try:
-        os.waitpid(-1, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return False
+def _helpers_gone() -> bool:
+    """Whether a helper was forked, and every helper forked has ended and been waited for."""
+    if not _HELPERS:
+        return False
+    for pid in _HELPERS:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:  # reaped by the call: neither running nor a zombie
+            continue
+        return False
+    return True
 
 
 def test_the_results_are_those_of_one_process_in_order_computed_by_two():
@@ -56,9 +76,11 @@ def test_the_results_are_those_of_one_process_in_order_computed_by_two():
     assert [value for value, _ in got] == [i * i for i in range(40)]
     pids = {pid for _, pid in got}
     assert _PARENT in pids and len(pids) == 2  # the helper took its share
-    assert _no_children()
+    assert _helpers_gone()
+    forked = len(_HELPERS)
     alone = share_work(_square_and_pid, range(40), helper=False)
     assert {pid for _, pid in alone} == {_PARENT}
+    assert len(_HELPERS) == forked  # no helper asked for, none forked
 
 
 def test_a_process_with_another_thread_forks_no_helper(monkeypatch):
@@ -73,6 +95,7 @@ def test_a_process_with_another_thread_forks_no_helper(monkeypatch):
         other.join()
     assert [value for value, _ in got] == [i * i for i in range(10)]
     assert {pid for _, pid in got} == {_PARENT}
+    assert not _HELPERS
 
 
 def _fails_on(item: int, failing: dict[int, str]) -> int:
@@ -87,7 +110,7 @@ def test_the_first_item_to_fail_raises_its_own_error_whoever_computed_it(first):
     failing = {first: f"item {first}", first + 1: "later"}
     with pytest.raises(ValueError, match=f"^item {first}$"):
         share_work(lambda item: _fails_on(item, failing), range(40))
-    assert _no_children()
+    assert _helpers_gone()
 
 
 def _fails_in_the_helper(item: int) -> int:
@@ -99,7 +122,7 @@ def _fails_in_the_helper(item: int) -> int:
 
 def test_what_failed_in_the_helper_is_computed_again_here():
     assert share_work(_fails_in_the_helper, range(30)) == [i + 1 for i in range(30)]
-    assert _no_children()
+    assert _helpers_gone()
 
 
 def _helper_dies(item: int) -> int:
@@ -111,7 +134,7 @@ def _helper_dies(item: int) -> int:
 
 def test_a_lost_helper_costs_time_not_results():
     assert share_work(_helper_dies, range(30)) == [-i for i in range(30)]
-    assert _no_children()
+    assert _helpers_gone()
 
 
 def _unpicklable(item: int):
@@ -123,7 +146,7 @@ def test_results_the_helper_cannot_send_back_are_computed_here():
     got = share_work(_unpicklable, range(20))
     assert [value for value, _ in got] == list(range(20))
     assert all(f is None for _, f in got)  # every one computed here
-    assert _no_children()
+    assert _helpers_gone()
 
 
 def test_an_interrupt_here_stops_the_helper_with_the_call():
@@ -136,7 +159,7 @@ def test_an_interrupt_here_stops_the_helper_with_the_call():
 
     with pytest.raises(KeyboardInterrupt):
         share_work(interrupted, range(40))
-    assert _no_children()  # killed and waited for: nothing left running
+    assert _helpers_gone()  # killed and waited for: nothing left running
 
 
 @pytest.fixture(scope="module")
