@@ -46,7 +46,13 @@ FINDING_KINDS: tuple[str, ...] = (
     "shown_unreleased", "small_count", "unreadable",
 )
 _PATTERN_KINDS = frozenset({"email", "phone", "postal_code", "sin", "health_card"})
-_PRIORITY = {kind: i for i, kind in enumerate(FINDING_KINDS)}
+# What a run writes from the machine's clock (``machine``, never reported): a respondent
+# ``100440`` is not disclosed by the run ``20261204-100440``. First among overlapping finds.
+_PRIORITY = {"machine": -1, **{kind: i for i, kind in enumerate(FINDING_KINDS)}}
+#: The shape of a run's id (``YYYYMMDD-HHMMSS``, :func:`evalkit.run.rundir.new_run_id`).
+_RUN_ID = re.compile(r"\d{8}-\d{6}")
+#: Keys under which a manifest records the clock: times, and seconds taken.
+_CLOCK_KEYS = frozenset({"run_id", "started", "finished", "at", "duration"})
 _TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".md", ".json", ".yaml", ".yml", ".log", ".tex",
                   ".rst", ".xml", ".css", ".js", ".py", ".r", ".qmd", ".rmd", ".bib", ".ris"}
 _HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
@@ -110,6 +116,12 @@ class _Detector:
         # Absolute paths of the analyst's machine, longest first (a study folder in the home
         # folder is reported as the study folder).
         self.path_forms = sorted({p for p in paths if p}, key=len, reverse=True)
+        self.clock_forms: tuple[str, ...] = ()
+
+    def written_by_the_clock(self, forms: Iterable[str]) -> None:
+        """Texts the run wrote from the machine's clock (its id, its times and durations):
+        where one of them stands as whole words, no identifier is found inside it."""
+        self.clock_forms = tuple(sorted({f for f in forms if f}, key=len, reverse=True))
 
     def find(self, text: str, *, patterns: bool = True) -> list[tuple[int, int, str]]:
         """Spans ``(start, end, kind)`` in ``text`` (NFC), overlapping ones removed."""
@@ -127,6 +139,14 @@ class _Detector:
                 # a whole path component: /home/ann is not found in /home/anna
                 if end == len(text) or not (text[end].isalnum() or text[end] in "_-."):
                     spans.append((start, end, "machine_path"))
+                start = text.find(form, start + 1)
+        for form in self.clock_forms:
+            start = text.find(form)
+            while start >= 0:
+                end = start + len(form)
+                if not ((start and text[start - 1].isalnum())
+                        or (end < len(text) and text[end].isalnum())):
+                    spans.append((start, end, "machine"))
                 start = text.find(form, start + 1)
         if self.sequences:
             # Words are case-folded one by one: folding may change lengths, spans must not move.
@@ -159,7 +179,7 @@ class _Detector:
                     kept[-1] = span
                 continue
             kept.append(span)
-        return kept
+        return [span for span in kept if span[2] != "machine"]
 
     def find_many(self, texts: list[str], *, patterns: bool = True
                   ) -> list[list[tuple[int, int, str]]]:
@@ -606,6 +626,30 @@ def _manifest(run_dir: Path) -> dict | None:
         return None
 
 
+def _clock_forms(run_dir: Path, name: str) -> set[str]:
+    """What the run in ``run_dir`` wrote from the clock: its id (the name of its folder or
+    bundle, and its manifest's ``run_id``), and the times and durations its manifest records,
+    as the manifest writes them (``2026-12-04T10:04:39+00:00``, ``20.704``), but never a bare
+    number."""
+    forms = {match.group() for match in _RUN_ID.finditer(name)}
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key in _CLOCK_KEYS and isinstance(item, str | int | float) \
+                        and not isinstance(item, bool):
+                    forms.add(item if isinstance(item, str) else json.dumps(item))
+                else:
+                    walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(_manifest(run_dir))
+    # A bare number (a duration of whole seconds) could be an identifier written in a table.
+    return {form for form in forms if not form.isdigit()}
+
+
 # -- the check ----------------------------------------------------------------------------------
 def scan_summary(findings: pd.DataFrame, *, scanned_files: int) -> dict[str, Any]:
     """The result of a scan as recorded in ``manifest.json`` under ``disclosure_scan``."""
@@ -707,7 +751,9 @@ def check_disclosure(run_dir: str | Path, *, identifiers: Iterable[Any] = (),
     - ``key``: the pseudonymisation key (hex, base64, base32 or raw bytes);
     - ``identifier`` / ``name``: a value of an identifying column / a listed name, ignoring
       case and accents, as whole words (values shorter than 4 letters or digits are not
-      searched: they would match ordinary numbers);
+      searched: they would match ordinary numbers), except inside what the run wrote from the
+      clock: its id (the folder's or bundle's name, the manifest's ``run_id``) and the times
+      and durations its manifest records, as written there (never a bare number);
     - ``email``, ``phone``, ``postal_code``, ``sin``, ``health_card``: as
       :func:`~evalkit.find_identifiers` finds them (not in style sheets and scripts of
       HTML pages);
@@ -748,7 +794,7 @@ def check_disclosure(run_dir: str | Path, *, identifiers: Iterable[Any] = (),
              file place   kind       excerpt
     0  quotes.txt  1:19  phone  8** 5**-0***
     """
-    run_dir = Path(run_dir)
+    run_dir = Path(run_dir).absolute()  # "." has a name: its folder's
     bundle = run_dir if run_dir.is_file() and run_dir.name.endswith(BUNDLE_SUFFIX) else \
         bundle_path(run_dir) if run_dir.is_dir() and bundle_path(run_dir).is_file() else None
     if bundle is None and not run_dir.is_dir():
@@ -759,6 +805,7 @@ def check_disclosure(run_dir: str | Path, *, identifiers: Iterable[Any] = (),
     if bundle is not None:
         digest = sha256_file(bundle)
         with extracted(bundle) as (folder, unlisted):
+            detector.written_by_the_clock(_clock_forms(folder, bundle.name))
             findings = _check_folder(folder, detector, policy=policy, exclude=(),
                                      checked=checked, jobs=jobs)
         extra = pd.DataFrame([(member, "", "unlisted", "") for member in unlisted],
@@ -768,6 +815,7 @@ def check_disclosure(run_dir: str | Path, *, identifiers: Iterable[Any] = (),
         findings = findings.sort_values("file", kind="stable").reset_index(drop=True)
         findings.attrs = {**attrs, "bundle": bundle.name, "bundle_sha256": digest}
     else:
+        detector.written_by_the_clock(_clock_forms(run_dir, run_dir.name))
         findings = _check_folder(run_dir, detector, policy=policy, exclude=exclude,
                                  checked=checked, jobs=jobs)
     if update_manifest and run_dir.is_dir():
