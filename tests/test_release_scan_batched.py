@@ -103,3 +103,85 @@ def test_identifiers_sharing_their_first_word_are_found_longest_first(identifier
                          names=[], key=None)
     page = " ".join(text)
     assert detector.find(page, patterns=False) == _longest_first(detector, page)
+
+
+# -- words found in the case-folded text as a whole ----------------------------------------------
+# Characters whose case-folding is longer than themselves (ß, ﬁ, İ), Greek (whose final sigma
+# only lower() knows), the one character that folds into a letter (U+0345), and the spaces and
+# signs of French typography.
+TRICKY = ["straße", "STRASSE", "ﬁn", "FIN", "İlk", "ilk", "ΣΑΣ", "σασ", "ος", "\u0345",
+          "\u0345ab", "ab\u0345", "œuvre", "ŒUVRE", "côté", "COTE", "12,5\u00a0%", "“r-0001”",
+          "−4", "0001", "0002", "rx", "\u202f", " ", "-", "·"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(identifiers=st.lists(st.lists(st.sampled_from(TRICKY[:16] + ["0001", "rx"]),
+                                     min_size=1, max_size=3), min_size=1, max_size=10),
+       text=st.lists(st.sampled_from(TRICKY), max_size=30))
+def test_words_are_found_where_they_are_whatever_case_folding_does_to_the_text(identifiers,
+                                                                                text):
+    detector = _Detector(identifiers=[" ".join(words) for words in identifiers], names=[],
+                         key=None)
+    for joiner in (" ", ""):
+        page = joiner.join(text)
+        assert detector.find(page, patterns=False) == _longest_first(detector, page)
+
+
+def test_one_character_alone_folds_into_a_character_of_the_other_kind():
+    # The detector folds a text as a whole when that keeps its length, unless it holds this
+    # character: every other character that folds into one character stays a word character
+    # or a non-word character.
+    import re
+    import sys
+
+    from evalkit.release.disclosure import _FOLDS_INTO_A_WORD
+
+    word = re.compile(r"\w")
+    changing = [chr(code) for code in range(sys.maxunicode + 1)
+                if len(chr(code).casefold()) == 1
+                and bool(word.match(chr(code))) != bool(word.match(chr(code).casefold()))]
+    assert changing == [_FOLDS_INTO_A_WORD]
+    assert not [code for code in range(sys.maxunicode + 1) if not chr(code).casefold()]
+
+
+# -- what the clock wrote -------------------------------------------------------------------------
+CLOCK = ["20261204-100440", "2026-12-04T10:04:40+00:00", "0.0", "12.25"]
+CLOCKED = [*CLOCK, "100440", "10:04:40", "1004", "0.0001", "12.2500", "514 555-0199",
+           "Marie Tremblay", "U-4821", "x", " ", "-", "T", "."]
+
+
+def _eager(detector: _Detector, text: str) -> list[tuple[int, int, str]]:
+    """The reference: every whole-word occurrence of what the clock wrote is a span that
+    competes with the finds (the longest wins, then a clock span), and is then dropped."""
+    import re
+
+    from evalkit.prepare.scrub import find_identifiers
+
+    plain = _Detector(identifiers=["U-4821", "100440", "1004"], names=["Marie Tremblay"],
+                      key=None)
+    spans = [(f.start, f.end, f.kind) for f in find_identifiers(
+        text, kinds=frozenset({"email", "phone", "postal_code", "sin", "health_card"}))]
+    spans += [s for s in _longest_first(plain, text)]
+    for form in detector.clock_forms:
+        for match in re.finditer(f"(?={re.escape(form)})", text):
+            start, end = match.start(), match.start() + len(form)
+            if not ((start and text[start - 1].isalnum())
+                    or (end < len(text) and text[end].isalnum())):
+                spans.append((start, end, "machine"))
+    rank = {"machine": -1, "identifier": 2, "name": 3}
+    kept = []
+    for span in sorted(spans, key=lambda s: (s[0], s[0] - s[1], rank.get(s[2], 9))):
+        if not kept or span[0] >= kept[-1][1]:
+            kept.append(span)
+    return [span for span in kept if span[2] != "machine"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(CLOCKED), max_size=16))
+def test_what_the_clock_wrote_hides_the_same_finds_when_it_is_searched_only_if_needed(pieces):
+    detector = _Detector(identifiers=["U-4821", "100440", "1004"], names=["Marie Tremblay"],
+                         key=None)
+    detector.written_by_the_clock(CLOCK)
+    for joiner in (" ", ""):
+        text = joiner.join(pieces)
+        assert detector.find(text) == _eager(detector, text)

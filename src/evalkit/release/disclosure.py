@@ -68,6 +68,10 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # a NUL, and the line breaks around it end words as a text's own end does.
 _SEPARATOR = "\n\x00\n"
 _WORD = re.compile(r"\w+")
+# The one character that case-folds into one character of the other class (word or not):
+# a text without it, whose case-folding keeps its length, has the same words at the same places
+# case-folded as a whole as word by word (case-folding maps no character to nothing).
+_FOLDS_INTO_A_WORD = "\u0345"
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Identifiers shorter than this (letters and digits) are not searched: they would match
 # ordinary numbers and words.
@@ -126,49 +130,22 @@ class _Detector:
     def find(self, text: str, *, patterns: bool = True) -> list[tuple[int, int, str]]:
         """Spans ``(start, end, kind)`` in ``text`` (NFC), overlapping ones removed."""
         text = unicodedata.normalize("NFC", text)
-        spans = []
-        for form in self.key_forms:
-            start = text.find(form)
-            while start >= 0:
-                spans.append((start, start + len(form), "key"))
-                start = text.find(form, start + 1)
-        for form in self.path_forms:
-            start = text.find(form)
-            while start >= 0:
-                end = start + len(form)
-                # a whole path component: /home/ann is not found in /home/anna
-                if end == len(text) or not (text[end].isalnum() or text[end] in "_-."):
-                    spans.append((start, end, "machine_path"))
-                start = text.find(form, start + 1)
-        for form in self.clock_forms:
-            start = text.find(form)
-            while start >= 0:
-                end = start + len(form)
-                if not ((start and text[start - 1].isalnum())
-                        or (end < len(text) and text[end].isalnum())):
-                    spans.append((start, end, "machine"))
-                start = text.find(form, start + 1)
+        spans = [(start, end, "key") for start, end in _occurrences(text, self.key_forms)]
+        # a whole path component: /home/ann is not found in /home/anna
+        spans += [(start, end, "machine_path")
+                  for start, end in _occurrences(text, self.path_forms)
+                  if end == len(text) or not (text[end].isalnum() or text[end] in "_-.")]
         if self.sequences:
-            # Words are case-folded one by one: folding may change lengths, spans must not move.
-            tokens = [(m.start(), m.end(), m.group().casefold())
-                      for m in _WORD.finditer(_fold(text))]
-            words = [t[2] for t in tokens]
-            # Most texts hold no first word of any identifier: one set test says so.
-            starts = () if self.first_words.isdisjoint(words) else \
-                [i for i, word in enumerate(words) if word in self.first_words]
-            for i in starts:
-                # The longest sequence starting here (thousands of identifiers may share
-                # their first word: each length is one look-up, not one comparison each).
-                for length in self.lengths[words[i]]:
-                    if i + length > len(words):
-                        continue  # a shorter tuple at the end could be another identifier
-                    kind = self.kinds.get(tuple(words[i:i + length]))
-                    if kind is not None:
-                        spans.append((tokens[i][0], tokens[i + length - 1][1], kind))
-                        break
+            spans += self._sequence_spans(text)
         if patterns:
             spans += [(f.start, f.end, f.kind)
                       for f in find_identifiers(text, kinds=_PATTERN_KINDS)]
+        if not spans:
+            return spans  # what the clock wrote only ever hides a find
+        spans += [(start, end, "machine")
+                  for start, end in _occurrences(text, self.clock_forms)
+                  if not ((start and text[start - 1].isalnum())
+                          or (end < len(text) and text[end].isalnum()))]
         # Overlapping finds: the longest wins (an e-mail address made of a name is an e-mail
         # address), then the most serious kind; the key always wins.
         spans.sort(key=lambda s: (s[0], s[0] - s[1], _PRIORITY[s[2]]))
@@ -180,6 +157,37 @@ class _Detector:
                 continue
             kept.append(span)
         return [span for span in kept if span[2] != "machine"]
+
+    def _sequence_spans(self, text: str) -> list[tuple[int, int, str]]:
+        """The identifiers and names of the study in ``text``, as whole words."""
+        folded = _fold(text)
+        lowered = folded.casefold()
+        if len(lowered) == len(folded) and _FOLDS_INTO_A_WORD not in folded:
+            searched, words = lowered, _WORD.findall(lowered)
+        else:
+            # Words are case-folded one by one: folding may change lengths, spans must not move.
+            searched, words = folded, [word.casefold() for word in _WORD.findall(folded)]
+        # Most texts hold no first word of any identifier: one set test says so.
+        if self.first_words.isdisjoint(words):
+            return []
+        found = []  # (first word, last word, kind)
+        for i, word in enumerate(words):
+            lengths = self.lengths.get(word)
+            if lengths is None:
+                continue
+            # The longest sequence starting here (thousands of identifiers may share their
+            # first word: each length is one look-up, not one comparison each).
+            for length in lengths:
+                if i + length > len(words):
+                    continue  # a shorter tuple at the end could be another identifier
+                kind = self.kinds.get(tuple(words[i:i + length]))
+                if kind is not None:
+                    found.append((i, i + length - 1, kind))
+                    break
+        if not found:
+            return []
+        places = [match.span() for match in _WORD.finditer(searched)]
+        return [(places[first][0], places[last][1], kind) for first, last, kind in found]
 
     def find_many(self, texts: list[str], *, patterns: bool = True
                   ) -> list[list[tuple[int, int, str]]]:
@@ -219,6 +227,15 @@ class _Detector:
         text = data.decode("latin-1")
         found += [(place, "key", "<key>") for form in self.key_forms if form in text][:1]
         return found
+
+
+def _occurrences(text: str, forms: Iterable[str]) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of every occurrence of each form in ``text``, overlapping ones too."""
+    for form in forms:
+        start = text.find(form)
+        while start >= 0:
+            yield start, start + len(form)
+            start = text.find(form, start + 1)
 
 
 # -- readers: (place, text) pairs of each format ------------------------------------------------
