@@ -18,6 +18,7 @@ import pytest
 
 from evalkit.datasets import make_demo_study
 from evalkit.run import warm
+from evalkit.run import execute
 from evalkit.run.execute import run_job
 from evalkit.run.jobs import Job
 
@@ -84,7 +85,17 @@ def run_dir(tmp_path):
     for folder in ("notebooks", "html", "tables", ".work"):
         (tmp_path / folder).mkdir()
     yield tmp_path
+    execute.discard_kernel_ahead()
     warm.stop_template()
+
+
+@pytest.fixture(params=[False, True], ids=["one_at_a_time", "started_ahead"])
+def ahead(request, monkeypatch):
+    """Kernels started when needed, or each started while the notebook before runs (as a
+    local run's workers do)."""
+    monkeypatch.setattr(execute, "_AHEAD_ON", request.param)
+    yield request.param
+    execute.discard_kernel_ahead()
 
 
 def _job(run_dir: Path, study: Path, source: Path) -> Job:
@@ -101,7 +112,7 @@ def _printed(run_dir: Path, key: str) -> str:
 
 
 @linux_only
-def test_nothing_one_notebook_does_is_seen_by_the_next(run_dir, study, monkeypatch):
+def test_nothing_one_notebook_does_is_seen_by_the_next(run_dir, study, monkeypatch, ahead):
     monkeypatch.setenv(warm.ENV_SWITCH, "1")
     folder = run_dir / "planted"
     folder.mkdir()
@@ -137,7 +148,7 @@ def test_without_warm_kernels_a_new_interpreter_runs_each_notebook(run_dir, stud
 
 
 @linux_only
-def test_a_notebook_that_kills_its_kernel_fails_alone(run_dir, study, monkeypatch):
+def test_a_notebook_that_kills_its_kernel_fails_alone(run_dir, study, monkeypatch, ahead):
     monkeypatch.setenv(warm.ENV_SWITCH, "1")
     kill = _notebook(run_dir / "kill.ipynb", "import os, signal",
                      "os.kill(os.getpid(), signal.SIGKILL)", "print('never')")
@@ -155,13 +166,90 @@ def test_a_notebook_that_kills_its_kernel_fails_alone(run_dir, study, monkeypatc
 
 
 @linux_only
-def test_a_cell_over_its_time_limit_is_named(run_dir, study, monkeypatch):
+def test_a_cell_over_its_time_limit_is_named(run_dir, study, monkeypatch, ahead):
     monkeypatch.setenv(warm.ENV_SWITCH, "1")
     slow = _notebook(run_dir / "slow.ipynb", "import time", "time.sleep(600)")
     job = dataclasses.replace(_job(run_dir, study, slow), timeout=3)
     result = run_job(job)
     assert result.failure["kind"] == "timeout" and result.failure["cell_index"] == 3
     assert result.failure["cell_first_line"] == "time.sleep(600)"
+
+
+# -- kernels started ahead ---------------------------------------------------------------------
+PID = "import os\nprint('PID', os.getpid())"
+
+
+def _pid(run_dir: Path, key: str) -> int:
+    return int(_printed(run_dir, key).split("PID", 1)[1].split()[0])
+
+
+@linux_only
+def test_the_next_notebooks_kernel_starts_while_one_runs(run_dir, study, monkeypatch):
+    monkeypatch.setenv(warm.ENV_SWITCH, "1")
+    monkeypatch.setattr(execute, "_AHEAD_ON", True)
+    first = _notebook(run_dir / "first.ipynb", PID)
+    second = _notebook(run_dir / "second.ipynb", PID)
+    assert run_job(_job(run_dir, study, first)).status == "ok"
+    held = execute._AHEAD.pid
+    assert held != _pid(run_dir, "first") and _alive(held)
+    assert held in execute._KERNEL_PIDS  # killed with the worker's kernels if it is stopped
+    assert run_job(_job(run_dir, study, second)).status == "ok"
+    assert _pid(run_dir, "second") == held  # the second notebook ran on it
+    assert _wait_for(lambda: not _alive(held))  # and it ended with its notebook
+    assert held not in execute._KERNEL_PIDS
+    last = execute._AHEAD.pid
+    execute.discard_kernel_ahead()  # the worker stops: the kernel no notebook took ends
+    assert execute._AHEAD is None and _wait_for(lambda: not _alive(last))
+    assert not execute._KERNEL_PIDS
+
+
+@linux_only
+def test_a_kernel_started_ahead_that_died_is_replaced(run_dir, study, monkeypatch):
+    monkeypatch.setenv(warm.ENV_SWITCH, "1")
+    monkeypatch.setattr(execute, "_AHEAD_ON", True)
+    first = _notebook(run_dir / "first.ipynb", PID)
+    second = _notebook(run_dir / "second.ipynb", PID)
+    assert run_job(_job(run_dir, study, first)).status == "ok"
+    held = execute._AHEAD.pid
+    os.killpg(held, signal.SIGKILL)
+    assert _wait_for(lambda: not _alive(held))
+    result = run_job(_job(run_dir, study, second))
+    assert result.status == "ok" and result.attempts == 1
+    assert _pid(run_dir, "second") not in (held, _pid(run_dir, "first"))
+
+
+@linux_only
+def test_a_kernel_started_ahead_runs_only_a_notebook_of_its_folder(run_dir, study,
+                                                                   monkeypatch):
+    monkeypatch.setenv(warm.ENV_SWITCH, "1")
+    monkeypatch.setattr(execute, "_AHEAD_ON", True)
+    first = _notebook(run_dir / "first.ipynb", PID)
+    other = _notebook(run_dir / "other.ipynb", PID + "\nprint('CWD', os.getcwd())")
+    assert run_job(_job(run_dir, study, first)).status == "ok"
+    held = execute._AHEAD.pid
+    elsewhere = run_dir / "another_run"
+    for folder in ("notebooks", "html", "tables", ".work"):
+        (elsewhere / folder).mkdir(parents=True)
+    assert run_job(_job(elsewhere, study, other)).status == "ok"
+    text = _printed(elsewhere, "other")
+    assert f"CWD {elsewhere / 'notebooks'}" in text and f"PID {held}" not in text
+    assert _wait_for(lambda: not _alive(held))
+
+
+@linux_only
+def test_what_a_kernel_started_ahead_writes_itself_is_in_its_notebooks_log(run_dir, study,
+                                                                          monkeypatch):
+    # Output written to the process's own descriptors (C libraries, faulthandler), not to
+    # the notebook, goes to the notebook's log, as for a kernel started for it.
+    monkeypatch.setenv(warm.ENV_SWITCH, "1")
+    monkeypatch.setattr(execute, "_AHEAD_ON", True)
+    first = _notebook(run_dir / "first.ipynb", PID)
+    second = _notebook(run_dir / "second.ipynb",
+                       "import os\nos.write(2, b'WRITTEN BY THE PROCESS\\n')")
+    assert run_job(_job(run_dir, study, first)).status == "ok"
+    job = _job(run_dir, study, second)
+    assert run_job(job).status == "ok"
+    assert "WRITTEN BY THE PROCESS" in (run_dir / job.log).read_text(encoding="utf-8")
 
 
 def _alive(pid: int) -> bool:

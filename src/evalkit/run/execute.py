@@ -7,10 +7,12 @@ executed copy, and returned with the cell's index and first line.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import logging
 import os
+import shutil
 import socket
 import time
 from collections.abc import Callable
@@ -24,9 +26,9 @@ from evalkit.present.notebook_page import export_notebook_html
 from evalkit.run.index import index_name
 from evalkit.run.jobs import Job, JobResult
 from evalkit.run.kernel import KERNEL_NAME, ensure_kernel, kernel_manager_class
-from evalkit.run.warm import kill_template
+from evalkit.run.warm import kill_template, warm_kernels_enabled
 
-__all__ = ["find_failure", "run_job"]
+__all__ = ["discard_kernel_ahead", "find_failure", "run_job", "start_kernels_ahead"]
 
 #: Kernel starts tried per job (one retry when a kernel fails to start; never for cells).
 START_ATTEMPTS = 2
@@ -45,6 +47,20 @@ _KERNEL_PIDS: set[int] = set()
 _KERNEL_WATCHERS: list[Callable[[tuple], None]] = []
 
 Events = Callable[[tuple], None] | None
+
+
+class _Ahead:
+    """A kernel started for this worker's next notebook while the current one runs: its
+    manager, the folder it runs in, and the unnamed file its own output goes to until a
+    notebook's log takes it."""
+
+    def __init__(self, km: Any, cwd: str, log: Any, pid: int | None) -> None:
+        self.km, self.cwd, self.log, self.pid = km, cwd, log, pid
+
+
+# Whether this worker starts kernels ahead (:func:`start_kernels_ahead`), and the one it holds.
+_AHEAD_ON = False
+_AHEAD: _Ahead | None = None
 
 
 def _now() -> str:
@@ -87,6 +103,91 @@ def _tell(event: tuple) -> None:
             watcher(event)
         except Exception:  # the run stopped listening: nothing to tell any more
             pass
+
+
+def start_kernels_ahead() -> None:
+    """From now on, while a notebook runs, start the kernel of this worker's next notebook.
+
+    Each notebook still gets a new kernel of its own, forked from the same template as
+    always; only its start (the kernel application's set-up and the first exchange with it,
+    a quarter of a second of wall time) is no longer waited for between two notebooks. Used
+    by the local executor's workers, which end the kernel they hold when they stop
+    (:func:`discard_kernel_ahead`); a dask worker, which may idle long between jobs, does not.
+    """
+    global _AHEAD_ON
+    _AHEAD_ON = True
+
+
+def _start_ahead(cwd: str) -> None:
+    """Start the next notebook's kernel in ``cwd`` (nothing when one is held already, or when
+    kernels are not forked from a warm template)."""
+    global _AHEAD
+    from jupyter_core.utils import run_sync
+
+    if not _AHEAD_ON or _AHEAD is not None or not warm_kernels_enabled():
+        return
+    import tempfile
+
+    km = kernel_manager_class()(kernel_name=KERNEL_NAME)
+    log = tempfile.TemporaryFile()  # unnamed: nothing is left behind, whatever happens
+    try:
+        run_sync(km.start_kernel)(extra_arguments=list(KERNEL_ARGUMENTS), cwd=cwd,
+                                  stdout=log, stderr=log)
+    except Exception:  # the next notebook starts its kernel itself
+        log.close()
+        with contextlib.suppress(Exception):
+            run_sync(km.cleanup_resources)()
+        return
+    pid = getattr(km.provisioner, "pid", None)
+    if pid:
+        _KERNEL_PIDS.add(pid)
+        _tell(("kernel", pid))
+    _AHEAD = _Ahead(km, cwd, log, pid)
+
+
+def _take_ahead(cwd: str) -> _Ahead | None:
+    """The kernel started ahead, if it runs in ``cwd`` and is alive (else it is ended)."""
+    global _AHEAD
+    from jupyter_core.utils import run_sync
+
+    ahead, _AHEAD = _AHEAD, None
+    if ahead is None:
+        return None
+    try:
+        if ahead.cwd == cwd and run_sync(ahead.km.is_alive)():
+            return ahead
+    except Exception:  # treated as dead
+        pass
+    _end_ahead(ahead)
+    return None
+
+
+def _end_ahead(ahead: _Ahead) -> None:
+    from jupyter_core.utils import run_sync
+
+    with contextlib.suppress(Exception):
+        run_sync(ahead.km.shutdown_kernel)(now=True)
+    with contextlib.suppress(Exception):
+        ahead.log.close()
+    if ahead.pid:
+        _KERNEL_PIDS.discard(ahead.pid)
+        _tell(("kernel_gone", ahead.pid))
+
+
+def discard_kernel_ahead() -> None:
+    """End the kernel this worker started for a notebook that did not come."""
+    global _AHEAD
+    ahead, _AHEAD = _AHEAD, None
+    if ahead is not None:
+        _end_ahead(ahead)
+
+
+def _kept_output(ahead: _Ahead, log: Any) -> None:
+    """Append what the kernel started ahead wrote on its own output to the notebook's log."""
+    with contextlib.suppress(OSError, ValueError):
+        ahead.log.seek(0)
+        shutil.copyfileobj(ahead.log, log)
+        ahead.log.close()
 
 
 def _first_line(source: str) -> str:
@@ -159,10 +260,11 @@ def _classes():
         cell included, as papermill does), and when it ends, errors in place: the same file,
         without serialising and validating it twice per cell."""
 
-        def __init__(self, nb, *, events: Events, key: str, **kwargs):
+        def __init__(self, nb, *, events: Events, key: str, cwd: str | None = None,
+                     **kwargs):
             super().__init__(nb, progress_bar=False, autosave_cell_every=AUTOSAVE_SECONDS,
                              **kwargs)
-            self.events, self.key, self.current = events, key, None
+            self.events, self.key, self.current, self.cwd = events, key, None, cwd
             self._saved: float | None = None
             self._final = False
 
@@ -177,6 +279,8 @@ def _classes():
             super().notebook_complete(**kwargs)
 
         def cell_start(self, cell, cell_index=None, **kwargs):
+            if self.current is None and self.cwd is not None:
+                _start_ahead(self.cwd)  # this notebook's kernel is ready: the next one starts
             self.current = cell_index
             super().cell_start(cell, cell_index, **kwargs)
 
@@ -222,7 +326,8 @@ def _prepare(job: Job) -> Any:
     return nb
 
 
-def _execute_once(job: Job, events: Events) -> tuple[Any, dict | None, bool]:
+def _execute_once(job: Job, events: Events, *, first: bool = True
+                  ) -> tuple[Any, dict | None, bool]:
     """One attempt: (executed notebook, failure, whether the kernel failed to start)."""
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
@@ -232,16 +337,27 @@ def _execute_once(job: Job, events: Events) -> tuple[Any, dict | None, bool]:
     log_path = run_dir / job.log
     log_path.parent.mkdir(parents=True, exist_ok=True)
     nb = _prepare(job)
-    manager = Manager(nb, output_path=str(output), events=events, key=job.key)
+    cwd = str(output.parent)
+    manager = Manager(nb, output_path=str(output), events=events, key=job.key, cwd=cwd)
     manager.notebook_start()
     failure, start_failed = None, False
-    client = Client(manager, kernel_name=KERNEL_NAME, kernel_manager_class=kernel_manager_class(),
+    # The kernel started while the previous notebook ran, if any (never for a second try).
+    ahead = _take_ahead(cwd) if first else None
+    client = Client(manager, km=ahead.km if ahead else None, kernel_name=KERNEL_NAME,
+                    kernel_manager_class=kernel_manager_class(),
                     timeout=job.timeout, startup_timeout=STARTUP_TIMEOUT,
                     shutdown_kernel="immediate", extra_arguments=list(KERNEL_ARGUMENTS),
                     log=_quiet_logger())
+    if ahead is not None and ahead.pid:
+        client._evalkit_pid = ahead.pid  # told gone when the client ends it
     try:
         with open(log_path, "ab") as log:
-            client.execute(cwd=str(output.parent), stdout=log, stderr=log)
+            try:
+                client.execute(cwd=cwd, stdout=log, stderr=log)
+            finally:
+                if ahead is not None:
+                    _cleanup(client)  # nbclient ends only the kernels it started itself
+                    _kept_output(ahead, log)
     except CellTimeoutError:
         _mark_cell(manager.nb, manager.current, "CellTimeoutError",
                    f"the cell did not finish within {job.timeout} s (--timeout)")
@@ -350,7 +466,7 @@ def run_job(job: Job, events: Events = None) -> JobResult:
         events(("start", job.key, len(nbformat.read(job.source, as_version=4).cells) + 1))
     for attempt in range(1, START_ATTEMPTS + 1):
         result.attempts = attempt
-        nb, failure, start_failed = _execute_once(job, events)
+        nb, failure, start_failed = _execute_once(job, events, first=attempt == 1)
         if not start_failed:
             break
     result.failure = failure

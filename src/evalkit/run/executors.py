@@ -19,7 +19,13 @@ from typing import Any
 from evalkit._lifetime import die_with_parent, kill_group
 from evalkit.errors import ConfigError, ExecutionError
 from evalkit.run import execute, warm
-from evalkit.run.execute import kill_kernels, run_job, warm_up
+from evalkit.run.execute import (
+    discard_kernel_ahead,
+    kill_kernels,
+    run_job,
+    start_kernels_ahead,
+    warm_up,
+)
 from evalkit.run.jobs import Job, JobResult
 
 __all__ = ["EXECUTORS", "DaskExecutor", "LocalExecutor", "default_jobs", "get_executor",
@@ -57,6 +63,7 @@ def _worker_main(jobs: Any, messages: Any, parent: int | None = None) -> None:
     execute._KERNEL_WATCHERS.append(lambda event: messages.put(("kernel", os.getpid(), event)))
     warm.template()  # imports the notebooks' libraries while this worker imports its own
     warm_up()
+    start_kernels_ahead()  # each notebook's kernel starts while the one before runs
 
     def events(event: tuple) -> None:
         messages.put(("event", event))
@@ -64,6 +71,7 @@ def _worker_main(jobs: Any, messages: Any, parent: int | None = None) -> None:
     while True:
         item = jobs.get()
         if item is None:
+            discard_kernel_ahead()
             warm.stop_template()
             return
         index, job = item
