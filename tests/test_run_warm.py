@@ -17,8 +17,7 @@ import nbformat
 import pytest
 
 from evalkit.datasets import make_demo_study
-from evalkit.run import warm
-from evalkit.run import execute
+from evalkit.run import execute, warm
 from evalkit.run.execute import run_job
 from evalkit.run.jobs import Job
 
