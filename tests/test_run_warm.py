@@ -182,16 +182,22 @@ def _pid(run_dir: Path, key: str) -> int:
     return int(_printed(run_dir, key).split("PID", 1)[1].split()[0])
 
 
-@linux_only
-def test_the_next_notebooks_kernel_starts_while_one_runs(run_dir, study, monkeypatch):
+@pytest.fixture
+def held(run_dir, study, monkeypatch):
+    """A worker that starts kernels ahead has run one notebook (``first``, which prints its
+    kernel's pid): the pid of the kernel it holds for the next one."""
     monkeypatch.setenv(warm.ENV_SWITCH, "1")
     monkeypatch.setattr(execute, "_AHEAD_ON", True)
     first = _notebook(run_dir / "first.ipynb", PID)
-    second = _notebook(run_dir / "second.ipynb", PID)
     assert run_job(_job(run_dir, study, first)).status == "ok"
-    held = execute._AHEAD.pid
+    return execute._AHEAD.pid
+
+
+@linux_only
+def test_the_next_notebooks_kernel_starts_while_one_runs(run_dir, study, held):
     assert held != _pid(run_dir, "first") and _alive(held)
     assert held in execute._KERNEL_PIDS  # killed with the worker's kernels if it is stopped
+    second = _notebook(run_dir / "second.ipynb", PID)
     assert run_job(_job(run_dir, study, second)).status == "ok"
     assert _pid(run_dir, "second") == held  # the second notebook ran on it
     assert _wait_for(lambda: not _alive(held))  # and it ended with its notebook
@@ -203,29 +209,18 @@ def test_the_next_notebooks_kernel_starts_while_one_runs(run_dir, study, monkeyp
 
 
 @linux_only
-def test_a_kernel_started_ahead_that_died_is_replaced(run_dir, study, monkeypatch):
-    monkeypatch.setenv(warm.ENV_SWITCH, "1")
-    monkeypatch.setattr(execute, "_AHEAD_ON", True)
-    first = _notebook(run_dir / "first.ipynb", PID)
-    second = _notebook(run_dir / "second.ipynb", PID)
-    assert run_job(_job(run_dir, study, first)).status == "ok"
-    held = execute._AHEAD.pid
+def test_a_kernel_started_ahead_that_died_is_replaced(run_dir, study, held):
     os.killpg(held, signal.SIGKILL)
     assert _wait_for(lambda: not _alive(held))
+    second = _notebook(run_dir / "second.ipynb", PID)
     result = run_job(_job(run_dir, study, second))
     assert result.status == "ok" and result.attempts == 1
     assert _pid(run_dir, "second") not in (held, _pid(run_dir, "first"))
 
 
 @linux_only
-def test_a_kernel_started_ahead_runs_only_a_notebook_of_its_folder(run_dir, study,
-                                                                   monkeypatch):
-    monkeypatch.setenv(warm.ENV_SWITCH, "1")
-    monkeypatch.setattr(execute, "_AHEAD_ON", True)
-    first = _notebook(run_dir / "first.ipynb", PID)
+def test_a_kernel_started_ahead_runs_only_a_notebook_of_its_folder(run_dir, study, held):
     other = _notebook(run_dir / "other.ipynb", PID + "\nprint('CWD', os.getcwd())")
-    assert run_job(_job(run_dir, study, first)).status == "ok"
-    held = execute._AHEAD.pid
     elsewhere = run_dir / "another_run"
     for folder in ("notebooks", "html", "tables", ".work"):
         (elsewhere / folder).mkdir(parents=True)
@@ -237,17 +232,14 @@ def test_a_kernel_started_ahead_runs_only_a_notebook_of_its_folder(run_dir, stud
 
 @linux_only
 def test_what_a_kernel_started_ahead_writes_itself_is_in_its_notebooks_log(run_dir, study,
-                                                                          monkeypatch):
+                                                                          held):
     # Output written to the process's own descriptors (C libraries, faulthandler), not to
     # the notebook, goes to the notebook's log, as for a kernel started for it.
-    monkeypatch.setenv(warm.ENV_SWITCH, "1")
-    monkeypatch.setattr(execute, "_AHEAD_ON", True)
-    first = _notebook(run_dir / "first.ipynb", PID)
     second = _notebook(run_dir / "second.ipynb",
-                       "import os\nos.write(2, b'WRITTEN BY THE PROCESS\\n')")
-    assert run_job(_job(run_dir, study, first)).status == "ok"
+                       PID + "\nos.write(2, b'WRITTEN BY THE PROCESS\\n')")
     job = _job(run_dir, study, second)
     assert run_job(job).status == "ok"
+    assert _pid(run_dir, "second") == held  # it ran on the kernel started ahead
     assert "WRITTEN BY THE PROCESS" in (run_dir / job.log).read_text(encoding="utf-8")
 
 
