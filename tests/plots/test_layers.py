@@ -165,3 +165,33 @@ def test_a_work_folder_that_cannot_be_written_still_gives_the_figure(tmp_path):
     layered = drawn(make(frame, sites[2], "fr", "all", True), layers=blocked)
     same_picture(whole, layered)
     assert blocked.read_text() == "a file where the folder should be"
+
+
+def test_a_tick_label_marked_as_the_site_s_is_found_and_the_figure_drawn_as_whole(tmp_path):
+    # The site layer is looked for without making the axes' ticks; a tick made and marked as
+    # the site's is still found, and the copy is the figure drawn whole.
+    from evalkit.present.plots._layers import _site_layer
+
+    frame = study(20, 13)
+    sites = sorted(frame["centre"].unique())
+    drawn(make(frame, sites[0], "en", "auto", True), layers=tmp_path)  # the shared layer
+
+    def marked():
+        fig = make(frame, sites[5], "en", "auto", True)
+        label = fig.axes[0].get_yticklabels()[1]
+        label.set_gid("evalkit-site")
+        return fig, label
+
+    fresh = make(frame, sites[5], "en", "auto", True)
+    made = [len(vars(axis).get("majorTicks") or []) for axis in (fresh.axes[0].xaxis,
+                                                                   fresh.axes[0].yaxis)]
+    assert _site_layer(fresh)
+    assert [len(vars(axis).get("majorTicks") or []) for axis in (fresh.axes[0].xaxis,
+                                                                  fresh.axes[0].yaxis)] == made
+    fig, label = marked()
+    assert any(artist is label for artist in _site_layer(fig))
+    whole_fig, _ = marked()
+    whole = drawn(whole_fig)
+    layered = drawn(fig, layers=tmp_path)
+    same_picture(whole, layered)
+    assert text_of(layered) == text_of(whole)
