@@ -98,3 +98,26 @@ def test_missing_dask_names_the_extra(monkeypatch, study_file, tmp_path):
         run_study(study_file, out=tmp_path, notebooks=NOTEBOOKS, only="hello", executor="dask")
     assert "evalkit[dask]" in info.value.render("en")
     assert not tmp_path.joinpath("demo-estrie").exists()  # refused before anything was written
+
+
+def test_workers_start_kernels_ahead_and_the_run_ends_them(dask_run, cluster):
+    # Each worker started its next job's kernel while a job ran; the run ended the last one
+    # on every worker (a cluster's workers outlive the run: no kernel is left with them).
+    def held() -> tuple:
+        import os
+
+        from evalkit.run import execute
+
+        alive = []
+        for pid in execute._KERNEL_PIDS:
+            try:
+                os.kill(pid, 0)
+                alive.append(pid)
+            except OSError:
+                pass
+        return execute._AHEAD_ON, execute._AHEAD is None, alive
+
+    with distributed.Client(cluster.scheduler_address) as client:
+        states = client.run(held)
+    assert states and all(on for on, _, _ in states.values())
+    assert all(none_held and not alive for _, none_held, alive in states.values())

@@ -28,7 +28,8 @@ from evalkit.run.jobs import Job, JobResult
 from evalkit.run.kernel import KERNEL_NAME, ensure_kernel, kernel_manager_class
 from evalkit.run.warm import kill_template, warm_kernels_enabled
 
-__all__ = ["discard_kernel_ahead", "find_failure", "run_job", "start_kernels_ahead"]
+__all__ = ["discard_kernel_ahead", "find_failure", "run_job", "run_job_ahead",
+           "start_kernels_ahead"]
 
 #: Kernel starts tried per job (one retry when a kernel fails to start; never for cells).
 START_ATTEMPTS = 2
@@ -111,8 +112,9 @@ def start_kernels_ahead() -> None:
     Each notebook still gets a new kernel of its own, forked from the same template as
     always; only its start (the kernel application's set-up and the first exchange with it,
     a quarter of a second of wall time) is no longer waited for between two notebooks. Used
-    by the local executor's workers, which end the kernel they hold when they stop
-    (:func:`discard_kernel_ahead`); a dask worker, which may idle long between jobs, does not.
+    by the local executor's workers, which end the kernel they hold when they stop, and by
+    dask workers (:func:`run_job_ahead`), whose kernels the run ends on every worker when its
+    jobs are done (:func:`discard_kernel_ahead`): a worker of a cluster outlives the run.
     """
     global _AHEAD_ON
     _AHEAD_ON = True
@@ -165,8 +167,11 @@ def _take_ahead(cwd: str) -> _Ahead | None:
 def _end_ahead(ahead: _Ahead) -> None:
     from jupyter_core.utils import run_sync
 
-    with contextlib.suppress(Exception):
+    try:
         run_sync(ahead.km.shutdown_kernel)(now=True)
+    except Exception:  # its manager failed (another thread's event loop...): its group goes
+        if ahead.pid:
+            kill_group(ahead.pid)
     with contextlib.suppress(Exception):
         ahead.log.close()
     if ahead.pid:
@@ -174,12 +179,14 @@ def _end_ahead(ahead: _Ahead) -> None:
         _tell(("kernel_gone", ahead.pid))
 
 
-def discard_kernel_ahead() -> None:
-    """End the kernel this worker started for a notebook that did not come."""
+def discard_kernel_ahead() -> bool:
+    """End the kernel this worker started for a notebook that did not come; True when it
+    held none or it is ended."""
     global _AHEAD
     ahead, _AHEAD = _AHEAD, None
     if ahead is not None:
         _end_ahead(ahead)
+    return True
 
 
 def _kept_output(ahead: _Ahead, log: Any) -> None:
@@ -440,6 +447,14 @@ def _export(nb: Any, job: Job) -> dict | None:
     except Exception as error:  # a broken output must not hide the other notebooks' pages
         return _failure("error", None, None, f"HTML export: {type(error).__name__}: {error}")
     return None
+
+
+def run_job_ahead(job: Job) -> JobResult:
+    """:func:`run_job` on a dask worker: the worker starts its next notebook's kernel while
+    this one runs (:func:`start_kernels_ahead`); the run ends the last one
+    (:func:`discard_kernel_ahead`)."""
+    start_kernels_ahead()
+    return run_job(job)
 
 
 def run_job(job: Job, events: Events = None) -> JobResult:

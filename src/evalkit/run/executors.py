@@ -23,6 +23,7 @@ from evalkit.run.execute import (
     discard_kernel_ahead,
     kill_kernels,
     run_job,
+    run_job_ahead,
     start_kernels_ahead,
     warm_up,
 )
@@ -284,8 +285,9 @@ class DaskExecutor:
         futures: dict = {}
         results: dict[int, JobResult] = {}
         try:
-            futures = {self._client.submit(run_job, job, key=f"evalkit-{job.key}-{token}",
-                                           pure=False): i for i, job in enumerate(jobs)}
+            futures = {self._client.submit(run_job_ahead, job,
+                                           key=f"evalkit-{job.key}-{token}", pure=False): i
+                       for i, job in enumerate(jobs)}
             for future in as_completed(futures):
                 index = futures[future]
                 try:
@@ -301,10 +303,20 @@ class DaskExecutor:
             self._client.cancel(list(futures))
             self.close()
             raise
+        self._discard_ahead()
         return [results[i] for i in range(len(jobs))]
 
+    def _discard_ahead(self) -> None:
+        """End the kernel each worker started for a next job (a cluster's workers outlive
+        the run; a lost worker's kernels ended with it)."""
+        if self._client is not None:
+            with contextlib.suppress(Exception):
+                self._client.run(discard_kernel_ahead)
+
     def close(self, *, force: bool = False) -> None:
-        """Disconnect (and stop the local cluster, if this executor started one)."""
+        """End the workers' kernels started ahead and disconnect (and stop the local cluster,
+        if this executor started one)."""
+        self._discard_ahead()
         client, cluster, self._client, self._cluster = self._client, self._cluster, None, None
         if client is not None:
             client.close()
