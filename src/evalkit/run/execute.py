@@ -14,6 +14,7 @@ import logging
 import os
 import shutil
 import socket
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -62,6 +63,9 @@ class _Ahead:
 # Whether this worker starts kernels ahead (:func:`start_kernels_ahead`), and the one it holds.
 _AHEAD_ON = False
 _AHEAD: _Ahead | None = None
+# A dask worker's jobs run in one thread and the run's end (``Client.run``) in another: the
+# kernel held is taken by one of them only.
+_AHEAD_LOCK = threading.Lock()
 
 
 def _now() -> str:
@@ -144,7 +148,8 @@ def _start_ahead(cwd: str) -> None:
     if pid:
         _KERNEL_PIDS.add(pid)
         _tell(("kernel", pid))
-    _AHEAD = _Ahead(km, cwd, log, pid)
+    with _AHEAD_LOCK:
+        _AHEAD = _Ahead(km, cwd, log, pid)
 
 
 def _take_ahead(cwd: str) -> _Ahead | None:
@@ -152,7 +157,8 @@ def _take_ahead(cwd: str) -> _Ahead | None:
     global _AHEAD
     from jupyter_core.utils import run_sync
 
-    ahead, _AHEAD = _AHEAD, None
+    with _AHEAD_LOCK:
+        ahead, _AHEAD = _AHEAD, None
     if ahead is None:
         return None
     try:
@@ -183,7 +189,8 @@ def discard_kernel_ahead() -> bool:
     """End the kernel this worker started for a notebook that did not come; True when it
     held none or it is ended."""
     global _AHEAD
-    ahead, _AHEAD = _AHEAD, None
+    with _AHEAD_LOCK:
+        ahead, _AHEAD = _AHEAD, None
     if ahead is not None:
         _end_ahead(ahead)
     return True
