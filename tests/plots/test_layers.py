@@ -195,3 +195,80 @@ def test_a_tick_label_marked_as_the_site_s_is_found_and_the_figure_drawn_as_whol
     layered = drawn(fig, layers=tmp_path)
     same_picture(whole, layered)
     assert text_of(layered) == text_of(whole)
+
+
+def _tampered(stored, change) -> None:
+    """Rewrite the shared layer file ``stored`` with the texts of its axes that ``change``
+    gives from them."""
+    import json
+
+    with np.load(stored, allow_pickle=False) as kept:
+        arrays = {name: kept[name] for name in kept.files}
+    arrays["texts"] = np.array(json.dumps(change(json.loads(str(arrays["texts"])))))
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    stored.write_bytes(buffer.getvalue())
+
+
+def ticks(fig) -> list[int]:
+    """How many ticks of each axis of ``fig`` are made."""
+    return [len(vars(axis).get("majorTicks") or []) for axis in (fig.axes[0].xaxis,
+                                                                  fig.axes[0].yaxis)]
+
+
+def test_a_site_s_copy_reads_its_axes_text_from_the_shared_layer(tmp_path):
+    # The axes drawn only in the shared layer show what the shared layer read there: their
+    # ticks are not made to read them, and the text is the figure's drawn whole.
+    frame = study(25, 14, "long")
+    sites = sorted(frame["centre"].unique())
+    drawn(make(frame, sites[0], "fr", "auto", True), layers=tmp_path)
+    fig = make(frame, sites[9], "fr", "auto", True)
+    before = ticks(fig)
+    layered = drawn(fig, layers=tmp_path)
+    assert ticks(fig) == before and max(before) <= 1
+    assert text_of(layered) == text_of(drawn(make(frame, sites[9], "fr", "auto", True)))
+
+    (stored,) = tmp_path.iterdir()
+    def added(texts):
+        texts[0][1]["lines"].append("read from the shared layer")
+        return texts
+
+    _tampered(stored, added)
+    fig = make(frame, sites[9], "fr", "auto", True)
+    assert "read from the shared layer" in text_of(drawn(fig, layers=tmp_path)).splitlines()
+
+
+def test_an_axis_showing_another_interval_is_read_from_the_figure(tmp_path):
+    frame = study(12, 15)
+    sites = sorted(frame["centre"].unique())
+    whole = drawn(make(frame, sites[4], "en", "all", False))
+    drawn(make(frame, sites[0], "en", "all", False), layers=tmp_path)
+    (stored,) = tmp_path.iterdir()
+
+    def moved(texts):
+        texts[0][1]["lines"].append("read from the shared layer")
+        texts[0][1]["interval"][1] += 1e-9
+        return texts
+
+    _tampered(stored, moved)
+    fig = make(frame, sites[4], "en", "all", False)
+    before = ticks(fig)
+    layered = drawn(fig, layers=tmp_path)
+    assert text_of(layered) == text_of(whole)
+    after = ticks(fig)
+    assert after[0] == before[0] and after[1] > before[1]  # the y axis read from the figure
+
+
+@pytest.mark.parametrize("broken", ["not a list", [[{"interval": [0.0, 1.0]}]],
+                                    [[{"interval": [0.0], "lines": []}]], []])
+def test_a_shared_layer_with_broken_texts_is_drawn_again(tmp_path, broken):
+    import json
+
+    frame = study(9, 16)
+    sites = sorted(frame["centre"].unique())
+    good = drawn(make(frame, sites[3], "fr", "auto", True), layers=tmp_path)
+    (stored,) = tmp_path.iterdir()
+    _tampered(stored, lambda texts: broken)
+    assert drawn(make(frame, sites[3], "fr", "auto", True), layers=tmp_path) == good
+    with np.load(stored, allow_pickle=False) as kept:  # written again, whole
+        assert len(json.loads(str(kept["texts"]))) == 1

@@ -40,13 +40,15 @@ def figure_block(fig: Any, *, caption: str, alt: str, lang: str, non_validated: 
     import matplotlib.pyplot as plt
 
     try:
-        png = layered_png(fig, Path(layers), dpi=DPI) if layers is not None else None
-        if png is None:
+        layered = layered_png(fig, Path(layers), dpi=DPI) if layers is not None else None
+        if layered is None:
             buffer = io.BytesIO()
             fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight",
                         metadata={"Software": None}, pil_kwargs=dict(PNG_OPTIONS))
-            png = buffer.getvalue()
-        png = png_with_text(png, fig, lang)  # its text as drawn
+            png, known = buffer.getvalue(), None
+        else:
+            png, known = layered
+        png = png_with_text(png, fig, lang, known)  # its text as drawn
     finally:
         plt.close(fig)
     width, height = _png_size(png)

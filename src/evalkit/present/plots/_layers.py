@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import pickle
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit._files import write_bytes_atomic
+from evalkit.present.plots._text import axis_lines
 
 __all__ = ["PNG_OPTIONS", "SITE_GIDS", "digest_of", "layered_png", "mark_layers"]
 
@@ -39,7 +41,7 @@ SITE_GIDS = frozenset({"evalkit-site", "evalkit-highlight"})
 #: The attribute of a marked figure holding the digest of its shared layer's inputs.
 _KEY = "_evalkit_shared_layer"
 #: The version of the files below (a change of format names other files).
-_FORMAT = "2"
+_FORMAT = "3"
 
 
 def mark_layers(fig: Any, *inputs: Any) -> None:
@@ -64,10 +66,13 @@ def digest_of(item: Any) -> bytes:
     return hashlib.sha256(repr(item).encode()).digest()
 
 
-def layered_png(fig: Any, folder: Path, *, dpi: float) -> bytes | None:
+def layered_png(fig: Any, folder: Path, *, dpi: float) -> tuple[bytes, dict] | None:
     """The PNG of ``fig`` (as ``savefig(format="png", bbox_inches="tight")`` draws it, without
     metadata) from its shared layer in ``folder``, drawn there first if missing, and its site
-    layer drawn now; None when ``fig`` is not marked or cannot be drawn so."""
+    layer drawn now; None when ``fig`` is not marked or cannot be drawn so.
+
+    With the PNG, the texts of the axes drawn in the shared layer only, as read there
+    (``figure_text``'s ``known``): their ticks are not made here."""
     import matplotlib as mpl
     import numpy as np
 
@@ -96,7 +101,40 @@ def layered_png(fig: Any, folder: Path, *, dpi: float) -> bytes | None:
             _write(path, shared)
         except OSError:  # a full disk, a folder that cannot be written: not kept, still used
             pass
-    return _draw_site_layer(fig, site, shared, dpi=dpi, np=np)
+    keep = _with_ancestors(fig, site)
+    png = _draw_site_layer(fig, site, keep, shared, dpi=dpi, np=np)
+    if png is None:
+        return None
+    return png, _known_text(fig, shared["texts"], keep)
+
+
+def _axes_of(ax: Any) -> list:
+    """The axes' ``Axis`` artists (x, y, ...), in the order it holds them; none made."""
+    from matplotlib.axis import Axis
+
+    return [child for child in ax.get_children() if isinstance(child, Axis)]
+
+
+def _axes_text(fig: Any) -> list:
+    """Per axes of ``fig``, per ``Axis``: its view interval and the texts it shows."""
+    return [[{"interval": [float(v) for v in axis.get_view_interval()],
+              "lines": axis_lines(axis)} for axis in _axes_of(ax)] for ax in fig.axes]
+
+
+def _known_text(fig: Any, texts: list, keep: set) -> dict:
+    """The texts read in the shared layer of the axes of ``fig`` drawn there only (none of
+    the site layer in ``keep``) that show the same view interval; any other axis is read
+    from ``fig``."""
+    known = {}
+    for ax, recorded in zip(fig.axes, texts, strict=True):
+        axes = _axes_of(ax)
+        if len(axes) != len(recorded):
+            continue
+        for axis, record in zip(axes, recorded, strict=True):
+            if axis not in keep \
+                    and [float(v) for v in axis.get_view_interval()] == record["interval"]:
+                known[axis] = record["lines"]
+    return known
 
 
 def _site_layer(fig: Any) -> list:
@@ -174,8 +212,11 @@ def _draw_shared(fig: Any, site: list, *, dpi: float) -> dict | None:
         # What constrained layout laid each axes out by: its box and all it holds
         layout = np.array([ax.get_tightbbox(renderer, for_layout_only=True).bounds
                            for ax in fig.axes], dtype=float)
+    # The texts the axes show, read once here (as ``figure_text`` reads a figure after its
+    # save, at the figure's own resolution); a site's copy does not make their ticks.
+    texts = _axes_text(fig)
     return {"rgba": rgba, "positions": positions, "layout": layout,
-            "box": np.array(box.bounds, dtype=float)}
+            "box": np.array(box.bounds, dtype=float), "texts": texts}
 
 
 def _padded(fig: Any, box: Any) -> Any:
@@ -194,12 +235,14 @@ def _padded(fig: Any, box: Any) -> Any:
         return None
 
 
-def _draw_site_layer(fig: Any, site: list, shared: dict, *, dpi: float, np: Any) -> bytes | None:
+def _draw_site_layer(fig: Any, site: list, keep: set, shared: dict, *, dpi: float,
+                     np: Any) -> bytes | None:
+    """``fig``'s site layer (``site``; ``keep``: it and the artists holding it) drawn over
+    the ``shared`` layer."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.transforms import Bbox
     from PIL import Image
 
-    keep = _with_ancestors(fig, site)
     # An axis holding none of the site layer is hidden whole: its ticks need not be made. One
     # that holds some is drawn with its ticks, every one of them made and hidden but those.
     hidden = [a for a in _artists(fig, whole=keep) if a not in keep and a.get_visible()]
@@ -318,20 +361,33 @@ def _read(path: Path) -> dict | None:
     try:
         with np.load(path, allow_pickle=False) as stored:
             shared = {name: stored[name] for name in ("rgba", "positions", "layout", "box")}
+            shared["texts"] = json.loads(str(stored["texts"]))
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None  # missing, or broken (a full disk): drawn again
     rgba = shared["rgba"]
     if rgba.ndim != 3 or rgba.shape[2] != 4 or rgba.dtype != np.uint8 \
             or shared["box"].shape != (4,) or shared["positions"].ndim != 2 \
-            or shared["layout"].shape != shared["positions"].shape:
+            or shared["layout"].shape != shared["positions"].shape \
+            or not _valid_texts(shared["texts"], len(shared["positions"])):
         return None
     return shared
+
+
+def _valid_texts(texts: Any, n_axes: int) -> bool:
+    def valid(record: Any) -> bool:
+        return (isinstance(record, dict) and isinstance(record.get("lines"), list)
+                and all(isinstance(line, str) for line in record["lines"])
+                and isinstance(record.get("interval"), list) and len(record["interval"]) == 2
+                and all(isinstance(v, float) for v in record["interval"]))
+
+    return (isinstance(texts, list) and len(texts) == n_axes
+            and all(isinstance(axes, list) and all(map(valid, axes)) for axes in texts))
 
 
 def _write(path: Path, shared: dict) -> None:
     import numpy as np
 
     buffer = io.BytesIO()
-    np.savez(buffer, **shared)
+    np.savez(buffer, **{**shared, "texts": np.array(json.dumps(shared["texts"]))})
     path.parent.mkdir(parents=True, exist_ok=True)
     write_bytes_atomic(path, buffer.getvalue())

@@ -4,21 +4,27 @@ file's metadata so that a figure's words can be read back and checked like a pag
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["TEXT_KEY", "figure_text", "png_with_text", "text_metadata"]
+__all__ = ["TEXT_KEY", "axis_lines", "figure_text", "png_with_text", "text_metadata"]
 
 #: The PNG text chunk (and SVG metadata entry) that holds a figure's visible text.
 TEXT_KEY = "Description"
 
 
-def figure_text(fig: Any) -> list[str]:
+def figure_text(fig: Any, known: Mapping[Any, Sequence[str]] | None = None) -> list[str]:
     """Every visible text of ``fig``, one line each, in drawing order, without repeats.
 
     Titles, axis labels, tick labels, legend entries, annotations, table cells and colour-bar
     labels: the texts of visible artists whose parents are visible too. Tick labels are those
     the axis would draw now (its locator and formatter are asked), so the figure need not have
     been drawn.
+
+    ``known`` gives the texts (:func:`axis_lines`) of axes read where the same axes were
+    drawn (in a site's copy of a figure drawn over a shared layer, the axes drawn in the
+    shared layer only, :mod:`evalkit.present.plots._layers`): making every tick of an axis
+    only to read it is most of what reading such a figure's text costs.
 
     Examples
     --------
@@ -31,7 +37,7 @@ def figure_text(fig: Any) -> list[str]:
     ['a', 'b', '0', '1', '2', 'Titre', 'Effectif']
     """
     lines: dict[str, None] = {}
-    _collect(fig, lines)
+    _collect(fig, lines, known or {})
     return list(lines)
 
 
@@ -48,11 +54,13 @@ def text_metadata(fig: Any, *, kind: str, lang: str | None) -> dict[str, Any]:
     return {"Software": None, TEXT_KEY: iTXt(text, lang or "", "")}
 
 
-def png_with_text(png: bytes, fig: Any, lang: str | None) -> bytes:
+def png_with_text(png: bytes, fig: Any, lang: str | None,
+                  known: Mapping[Any, Sequence[str]] | None = None) -> bytes:
     """``png`` (saved from ``fig`` without :data:`TEXT_KEY`) with the figure's visible text
     read now, after the save has drawn it, in the international text chunk
     :func:`text_metadata` gives Pillow: the same bytes, one layout pass fewer for figures
-    whose visible text is known only once drawn (share labels that must fit their bar)."""
+    whose visible text is known only once drawn (share labels that must fit their bar).
+    ``known``: as :func:`figure_text` takes it."""
     import struct
     import zlib
 
@@ -60,32 +68,36 @@ def png_with_text(png: bytes, fig: Any, lang: str | None) -> bytes:
         raise ValueError("not a PNG file written by matplotlib")
     end = 8 + 12 + struct.unpack(">I", png[8:12])[0]  # the chunk after the header
     data = (TEXT_KEY.encode("latin-1") + b"\0\0\0" + (lang or "").encode("latin-1") + b"\0"
-            + b"\0" + "\n".join(figure_text(fig)).encode("utf-8"))
+            + b"\0" + "\n".join(figure_text(fig, known)).encode("utf-8"))
     chunk = (struct.pack(">I", len(data)) + b"iTXt" + data
              + struct.pack(">I", zlib.crc32(b"iTXt" + data) & 0xFFFFFFFF))
     return png[:end] + chunk + png[end:]
 
 
-def _collect(artist: Any, lines: dict[str, None]) -> None:
+def _collect(artist: Any, lines: dict[str, None], known: Mapping[Any, Sequence[str]]) -> None:
     from matplotlib.axis import Axis  # here: importing evalkit does not import matplotlib
     from matplotlib.text import Text
 
     if not artist.get_visible():
         return
     if isinstance(artist, Axis):
-        _axis_text(artist, lines)
+        read = known.get(artist)
+        for line in axis_lines(artist) if read is None else read:
+            _add(line, lines)
         return
     if isinstance(artist, Text):
         _add(artist.get_text(), lines)
         return
     for child in artist.get_children():
-        _collect(child, lines)
+        _collect(child, lines, known)
 
 
-def _axis_text(axis: Any, lines: dict[str, None]) -> None:
+def axis_lines(axis: Any) -> list[str]:
+    """The texts a visible ``axis`` shows, in :func:`figure_text`'s order: its label, the
+    labels of its ticks within its view interval (major, then minor), its offset text."""
     if not axis.axes.axison:
-        return
-    _add(axis.label.get_text() if axis.label.get_visible() else "", lines)
+        return []
+    out = [axis.label.get_text() if axis.label.get_visible() else ""]
     low, high = sorted(axis.get_view_interval())
     room = (high - low) * 1e-9
     for which in ("major", "minor"):
@@ -96,10 +108,10 @@ def _axis_text(axis: Any, lines: dict[str, None]) -> None:
             axis.get_minor_ticks(len(locs))
         for tick, loc in zip(ticks, locs, strict=False):
             if tick.get_visible() and low - room <= loc <= high + room:
-                for label in (tick.label1, tick.label2):
-                    if label.get_visible():
-                        _add(label.get_text(), lines)
-    _add(axis.get_major_formatter().get_offset(), lines)
+                out += [label.get_text() for label in (tick.label1, tick.label2)
+                        if label.get_visible()]
+    out.append(axis.get_major_formatter().get_offset())
+    return [str(text) for text in out]
 
 
 def _add(text: str, lines: dict[str, None]) -> None:
