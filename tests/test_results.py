@@ -285,3 +285,30 @@ def test_french_tables_show_labels_not_raw_names(results, prepared):
     assert "IC bas" not in html and "<td>rouge</td>" in html
     assert "evalkit.traffic_light_distribution(network_users, paid=" in html
     assert "Comment c&#x27;est calculé" in html
+
+
+def test_a_released_table_is_made_once_and_given_as_a_copy(results, prepared, tmp_path):
+    # A site profile asks for the funnel's table four times: it is put together once per
+    # results and policy, and each caller gets its own copy; adding a table forgets it all.
+    from evalkit.analyse.results import ResultTable
+
+    policy = prepared.study.privacy
+    results.save(tmp_path)
+    save_released(released_frames(results, policy=policy), tmp_path, policy=policy)
+    loaded = Results.load(tmp_path)
+    first = released_table(loaded, "tokenism_funnel", policy=policy)
+    (tmp_path / "released" / "tokenism_funnel.parquet").unlink()  # not read again
+    again = released_table(loaded, "tokenism_funnel", policy=policy)
+    pd.testing.assert_frame_equal(first, again)
+    first.iloc[:, 1] = None  # what one caller does to its copy, the next does not see
+    pd.testing.assert_frame_equal(released_table(loaded, "tokenism_funnel", policy=policy),
+                                  again)
+    assert loaded.spec("tokenism_rates") is loaded.spec("tokenism_rates")
+
+    changed = Results(tables=dict(results.tables), meta=dict(results.meta))
+    before = released_table(changed, "tokenism_rates", policy=policy)
+    table = results["tokenism_rates"]
+    changed.add(ResultTable(name=table.name, frame=table.frame.iloc[:3], spec=table.spec,
+                            calls=table.calls))
+    after = released_table(changed, "tokenism_rates", policy=policy)
+    assert len(after) == 3 and len(before) == len(table.frame)

@@ -236,6 +236,11 @@ class ResultTable:
         return self.spec.title(lang)
 
 
+#: What :mod:`evalkit.release.tables` keeps in a :class:`Results` once made from its
+#: tables (the released frames, the released tables), forgotten when a table is added.
+DERIVED = ("_released", "_released_tables")
+
+
 @dataclass
 class Results(Mapping[str, ResultTable]):
     """Named result tables, the reasons of the absent ones, and what the run needs to present
@@ -271,6 +276,12 @@ class Results(Mapping[str, ResultTable]):
     def add(self, table: ResultTable) -> None:
         self.tables[table.name] = table
         self._absences().pop(table.name, None)
+        self._changed()
+
+    def _changed(self) -> None:
+        """Forget what was made from the tables (:data:`DERIVED`)."""
+        for name in DERIVED:
+            self.__dict__.pop(name, None)
 
     # -- absent tables -------------------------------------------------------------------------
     def _absences(self) -> dict[str, Absence]:
@@ -282,6 +293,7 @@ class Results(Mapping[str, ResultTable]):
         catalogue().resolve(absence.table)
         if absence.table not in self.tables:
             self._absences().setdefault(absence.table, absence)
+            self._changed()
 
     @property
     def absences(self) -> list[Absence]:
@@ -386,11 +398,12 @@ class _StoredTables(dict):
         self._folder = folder
         self._specs = dict(specs)
         self._study = dict(study)
+        self._bound_specs: dict[str, TableSpec] = {}
 
     def _read(self, name: str) -> ResultTable:
         stored = self._specs[name]
         table = ResultTable(name=name, frame=pd.read_parquet(self._folder / f"{name}.parquet"),
-                            spec=table_spec(name, study=self._study),
+                            spec=self._bound(name),
                             calls=tuple(Call.from_dict(c) for c in stored.get("calls", [])))
         super().__setitem__(name, table)
         return table
@@ -401,7 +414,14 @@ class _StoredTables(dict):
             return super().__getitem__(name).spec
         if name not in self._specs:
             raise KeyError(name)
-        return table_spec(name, study=self._study)
+        return self._bound(name)
+
+    def _bound(self, name: str) -> TableSpec:
+        """The catalogue's spec of ``name`` bound to the study, made once (a notebook asks
+        for a table's spec at every table and figure that shows it)."""
+        if name not in self._bound_specs:
+            self._bound_specs[name] = table_spec(name, study=self._study)
+        return self._bound_specs[name]
 
     def calls(self, name: str) -> tuple[Call, ...]:
         """The calls that made the stored table ``name``, without reading it."""

@@ -17,7 +17,7 @@ import pandas as pd
 
 from evalkit._files import atomic_write
 from evalkit.analyse.catalogue import catalogue
-from evalkit.analyse.results import Absence, Results, TableAbsent
+from evalkit.analyse.results import DERIVED, Absence, Results, TableAbsent
 from evalkit.release.protect import protect_tables
 from evalkit.release.suppress import apply_disclosure_control, policy_record
 
@@ -31,6 +31,9 @@ FUNNEL_GRIDS: dict[str, str] = {"tokenism_funnel": "tokenism_funnel_limits",
 
 #: Where a run keeps the released frames next to its private results (read by notebooks).
 RELEASED_FOLDER = "released"
+#: Where a :class:`Results` keeps its released frames and tables once made (dropped when a
+#: table is added to it: :data:`evalkit.analyse.results.DERIVED`).
+RELEASED_FRAMES, RELEASED_TABLES = DERIVED
 
 
 def _policy_key(policy: Any) -> tuple:
@@ -45,7 +48,7 @@ def released_frames(results: Results, *, policy: Any) -> dict[str, pd.DataFrame]
     prepare stage released (``released/`` next to them), so that notebooks show exactly what
     the run's ``tables/`` hold.
     """
-    cache = results.__dict__.setdefault("_released", {})
+    cache = results.__dict__.setdefault(RELEASED_FRAMES, {})
     key = _policy_key(policy)
     if key in cache:
         return cache[key]
@@ -123,10 +126,21 @@ def released_table(results: Results, name: str, *, policy: Any) -> pd.DataFrame:
         ``name`` is not a table of the catalogue.
     evalkit.analyse.results.TableAbsent
         The run did not compute the table (the error says why).
+
+    Each table is put together once per results and policy (a site profile shows the
+    funnel's table four times): a copy is returned each time.
     """
     absence = results.absence(name)
     if absence is not None:
         raise TableAbsent(absence)
+    cache = results.__dict__.setdefault(RELEASED_TABLES, {})
+    key = (name, _policy_key(policy))
+    if key not in cache:
+        cache[key] = _released_table(results, name, policy)
+    return cache[key].copy()
+
+
+def _released_table(results: Results, name: str, policy: Any) -> pd.DataFrame:
     if results.spec(name).released:  # the private table itself is not read
         controlled = released_frames(results, policy=policy)[name].copy()
     else:  # a table kept for pages only: row by row
