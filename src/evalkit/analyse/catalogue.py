@@ -16,7 +16,7 @@ import string
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -259,11 +259,19 @@ class TableSpec:
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 
+    @cached_property
+    def _columns_by_name(self) -> dict[str, Column]:
+        """The columns by name (the first of a name), looked up at every cell a page shows."""
+        by_name: dict[str, Column] = {}
+        for column in self.columns:
+            by_name.setdefault(column.name, column)
+        return by_name
+
     def column(self, name: str) -> Column:
         """The column ``name``; a column the catalogue does not declare is an error."""
-        for column in self.columns:
-            if column.name == name:
-                return column
+        found = self._columns_by_name.get(name)
+        if found is not None:
+            return found
         raise ArgumentError(f"column must be a column of table {self.name!r} "
                             f"({', '.join(self.column_names)}), got {name!r}",
                             where="column",

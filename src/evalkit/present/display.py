@@ -20,6 +20,7 @@ from evalkit._files import write_bytes_atomic
 from evalkit.analyse.catalogue import Column, TableSpec, table_spec
 from evalkit.analyse.results import Absence, Call, Results
 from evalkit.i18n import t
+from evalkit.present._records import row_records
 from evalkit.present._text import count_text, number_text, percent_text, typography
 from evalkit.present.figures import figure_block
 from evalkit.present.html import non_validated_html, scroll_region
@@ -253,7 +254,7 @@ def _row_origins(results: Results, name: str, frame: pd.DataFrame, spec: TableSp
     grid = results.tables.get(FUNNEL_GRIDS[name]) if name in FUNNEL_GRIDS else None
     from_grid = len(grid.frame) if grid is not None else 0
     out = []
-    for i, row in frame.iterrows():  # the grid's rows come first (index kept by filters)
+    for i, row in row_records(frame):  # the grid's rows come first (index kept by filters)
         table = f" data-table='{escape(FUNNEL_GRIDS[name])}'" if i < from_grid else ""
         out.append(f" data-row='{escape(origin_key({k: row[k] for k in keys}))}'{table}")
     return out
@@ -270,8 +271,7 @@ def _table_html(frame: pd.DataFrame, layout: _Layout, spec: TableSpec, flags: li
         headers = [c.header for c in columns]
     head = "".join(f"<th scope='col'>{escape(typography(h, lang))}</th>" for h in headers)
     rows = []
-    for (_, row), flag, origin in zip(frame.iterrows(), flags, origins, strict=True):
-        record = row.to_dict()
+    for (_, record), flag, origin in zip(row_records(frame), flags, origins, strict=True):
         cells = [(_shown_text(c, record, spec, lang, flag, codebook), _numeric(c, spec), c)
                  for c in columns]
         if layout.long:
