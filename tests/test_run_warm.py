@@ -364,3 +364,61 @@ def test_a_kernel_imports_nothing_heavy_of_its_own_while_it_starts(tmp_path):
              "ipykernel", "pdb"}
     assert not [m for m in new if m.split(".")[0] in heavy], new
     assert len(new) <= 5, new
+
+
+#: What a kernel finds read ahead by its template, and the table it reads.
+READ_AHEAD = """
+from pathlib import Path
+from evalkit.analyse import results
+from evalkit.config import _yaml
+frame = results.read_frame(Path({table!r}))
+print("FRAMES", len(results._PRIMED))
+print("STUDY", any(path.endswith("study.yaml") for path, _ in _yaml._PARSED))
+print("ROWS", frame["n"].tolist())
+frame.loc[0, "n"] = 999  # its own copy: the next kernel does not see it
+"""
+
+
+@linux_only
+def test_kernels_find_their_run_read_ahead_and_its_files_as_they_are(run_dir, study,
+                                                                        monkeypatch):
+    # Before it forks a run's kernels, the template reads the study and the run's tables
+    # once; a kernel still gets what the files hold now, and its own copy.
+    import pandas as pd
+
+    monkeypatch.setenv(warm.ENV_SWITCH, "1")
+    stored = run_dir / ".work" / "results"
+    (stored / "released").mkdir(parents=True)
+    table = stored / "released" / "counts.parquet"
+    pd.DataFrame({"site": ["A", "B"], "n": [12, 30]}).to_parquet(table, index=False)
+    pd.DataFrame({"x": [1.5]}).to_parquet(stored / "private.parquet", index=False)
+    book = _notebook(run_dir / "read.ipynb", READ_AHEAD.format(table=str(table)))
+    for _ in range(2):
+        result = run_job(_job(run_dir, study, book))
+        assert result.status == "ok", result.failure
+        text = _printed(run_dir, "read")
+        assert "FRAMES 2" in text and "STUDY True" in text
+        assert "ROWS [12, 30]" in text
+    pd.DataFrame({"site": ["A"], "n": [7]}).to_parquet(table, index=False)  # changed since
+    result = run_job(_job(run_dir, study, book))
+    assert result.status == "ok", result.failure
+    assert "ROWS [7]" in _printed(run_dir, "read")
+
+
+def test_a_template_reads_a_run_ahead_once(tmp_path, monkeypatch):
+    import pandas as pd
+
+    from evalkit.analyse import results
+
+    monkeypatch.setattr(results, "_PRIMED", {})
+    study = make_demo_study(tmp_path / "study", n_sites=2, n_per_site=10, formats="plain")
+    stored = tmp_path / "run" / ".work" / "results"
+    (stored / "released").mkdir(parents=True)
+    pd.DataFrame({"n": [1, 2]}).to_parquet(stored / "released" / "a.parquet", index=False)
+    assert warm._prime({"study_file": str(study), "run_dir": str(tmp_path / "run")}) == []
+    assert len(results._PRIMED) == 1
+    # A run folder without results (or a study that cannot be read): nothing read ahead,
+    # the kernels read the files themselves.
+    failed = warm._prime({"study_file": str(tmp_path / "none.yaml"),
+                          "run_dir": str(tmp_path / "run")})
+    assert failed == ["evalkit.present.session:prime: ConfigError"]

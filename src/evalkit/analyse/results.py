@@ -9,8 +9,10 @@ results; they never recompute them.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,8 @@ from evalkit.analyse.catalogue import TableSpec, catalogue, table_spec
 from evalkit.errors import DataError
 from evalkit.i18n import t
 
-__all__ = ["Absence", "Call", "Ref", "ResultTable", "Results", "TableAbsent"]
+__all__ = ["Absence", "Call", "Ref", "ResultTable", "Results", "TableAbsent", "prime_frames",
+           "read_frame"]
 
 
 # -- how a table was made ------------------------------------------------------------------------
@@ -402,7 +405,7 @@ class _StoredTables(dict):
 
     def _read(self, name: str) -> ResultTable:
         stored = self._specs[name]
-        table = ResultTable(name=name, frame=pd.read_parquet(self._folder / f"{name}.parquet"),
+        table = ResultTable(name=name, frame=read_frame(self._folder / f"{name}.parquet"),
                             spec=self._bound(name),
                             calls=tuple(Call.from_dict(c) for c in stored.get("calls", [])))
         super().__setitem__(name, table)
@@ -476,3 +479,33 @@ def _parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
                 out[column] = out[column].map(lambda v: v if v is None or
                                               (isinstance(v, float) and np.isnan(v)) else str(v))
     return out
+
+
+#: Frames read ahead in this process (:func:`prime_frames`), by the SHA-256 of their file.
+_PRIMED: dict[bytes, pd.DataFrame] = {}
+
+
+def read_frame(path: str | Path) -> pd.DataFrame:
+    """The table stored in the Parquet file ``path``.
+
+    A file whose bytes are those of a frame read ahead (:func:`prime_frames`) gives a copy of
+    that frame instead of being parsed again: a notebook's kernel, forked from a template
+    that read the run's tables (``evalkit.present.session.prime``), reads a table by checking
+    its file's digest only.
+    """
+    data = Path(path).read_bytes()
+    primed = _PRIMED.get(hashlib.sha256(data).digest()) if _PRIMED else None
+    if primed is not None:
+        return primed.copy()
+    return pd.read_parquet(io.BytesIO(data))
+
+
+def prime_frames(paths: Iterable[str | Path]) -> None:
+    """Read the Parquet files ``paths`` ahead (see :func:`read_frame`), in place of those
+    read ahead before."""
+    primed = {}
+    for path in paths:
+        data = Path(path).read_bytes()
+        primed[hashlib.sha256(data).digest()] = pd.read_parquet(io.BytesIO(data))
+    _PRIMED.clear()
+    _PRIMED.update(primed)

@@ -10,6 +10,7 @@ nested thousands of levels deep crashes libyaml's composer.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,12 @@ LIMITS: dict[str, int] = {
     "aliases": 10_000,          # uses of an alias (*name)
     "nodes": 1_000_000,         # values, keys and collections, aliases expanded
 }
+
+#: The files parsed last in this process, by absolute path and text (the whole text: a file
+#: whose text changed is parsed again). A notebook's kernel, forked from a template that loaded the
+#: study (``evalkit.present.session.prime``), finds its study and codebook here.
+_PARSED: dict[tuple[str, str], LocatedYaml] = {}
+_PARSED_KEPT = 8
 
 _STARTS = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
 _ENDS = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
@@ -256,8 +263,18 @@ def load_yaml(path: Path, *, text: str | None = None) -> LocatedYaml:
             raise ConfigError.from_catalogue(
                 "study.not_utf8", where=str(path), position=error.start
             ) from None
-    node, data = compose_yaml(text, path)
-    lines: dict[tuple, int] = {}
-    if node is not None:
-        _walk(node, lines, path)
-    return LocatedYaml(data=data, path=path, lines=lines)
+    key = (str(path.resolve()), text)
+    parsed = _PARSED.get(key)
+    if parsed is None:
+        node, data = compose_yaml(text, path)
+        lines: dict[tuple, int] = {}
+        if node is not None:
+            _walk(node, lines, path)
+        parsed = LocatedYaml(data=data, path=path, lines=lines)
+        while len(_PARSED) >= _PARSED_KEPT:
+            del _PARSED[next(iter(_PARSED))]
+        _PARSED[key] = parsed
+    # A copy: the caller owns what it gets, and the next parse of the same text is the same.
+    located = copy.deepcopy(parsed)
+    located.path = path
+    return located

@@ -37,7 +37,7 @@ import pandas as pd
 
 from evalkit.analyse.catalogue import table_spec
 from evalkit.analyse.compute import compute_results
-from evalkit.analyse.results import Absence, Results, TableAbsent
+from evalkit.analyse.results import Absence, Results, TableAbsent, prime_frames
 from evalkit.config.study import load_study
 from evalkit.errors import ArgumentError
 from evalkit.i18n import LANGUAGES, format_number, t
@@ -48,15 +48,34 @@ from evalkit.present.display import absent_html, method_html, show_figure, show_
 from evalkit.present.html import non_validated_html, quote_html
 from evalkit.present.joint import joint_display
 from evalkit.present.writers import write_briefs
-from evalkit.release.tables import ReleasedTables, released_table
+from evalkit.release.tables import RELEASED_FOLDER, ReleasedTables, released_table
 
-__all__ = ["CI_BOOTSTRAP", "Session", "analysis_parameters"]
+__all__ = ["CI_BOOTSTRAP", "Session", "analysis_parameters", "prime"]
 
 #: The folder of a run's work folder where the parts of figures every site's copy shares are
 #: drawn once (see :mod:`evalkit.present.plots._layers`).
 LAYERS_FOLDER = "figure-layers"
 #: Bootstrap resamples when the ``ci`` switch is on (continuous integration machines).
 CI_BOOTSTRAP = 200
+
+
+#: The largest table file :func:`prime` reads ahead.
+PRIME_BYTES = 8 * 1024 * 1024
+
+
+def prime(study_file: str | Path, run_dir: str | Path) -> None:
+    """Read ahead, in a process notebooks' kernels are forked from, what every notebook of
+    the run in ``run_dir`` reads first: its study and codebook files, and the tables of its
+    results (released or not). Each is kept by its content: a kernel still reads the files,
+    and what it finds changed since is parsed again (``evalkit.config._yaml.load_yaml``,
+    :func:`evalkit.analyse.results.read_frame`). A kernel gets copies: nothing it does
+    reaches the next one.
+    """
+    load_study(study_file).codebook  # noqa: B018 - parsed for its files' text
+    folder = Path(run_dir) / ".work" / "results"
+    files = [*sorted((folder / RELEASED_FOLDER).glob("*.parquet")),
+             *sorted(folder.glob("*.parquet"))]
+    prime_frames(f for f in files if f.stat().st_size <= PRIME_BYTES)
 
 
 def analysis_parameters(study: Any, *, seed: Any = None, bootstrap: Any = None,

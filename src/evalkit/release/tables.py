@@ -17,7 +17,7 @@ import pandas as pd
 
 from evalkit._files import atomic_write
 from evalkit.analyse.catalogue import catalogue
-from evalkit.analyse.results import DERIVED, Absence, Results, TableAbsent
+from evalkit.analyse.results import DERIVED, Absence, Results, TableAbsent, read_frame
 from evalkit.release.protect import protect_tables
 from evalkit.release.suppress import apply_disclosure_control, policy_record
 
@@ -88,7 +88,7 @@ class _StoredFrames(Mapping):
         if name not in self._frames:
             if name not in self._names:
                 raise KeyError(name)
-            self._frames[name] = pd.read_parquet(self._folder / f"{name}.parquet")
+            self._frames[name] = read_frame(self._folder / f"{name}.parquet")
         return self._frames[name]
 
     def __iter__(self) -> Iterator[str]:

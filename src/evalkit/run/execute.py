@@ -27,7 +27,7 @@ from evalkit.present.notebook_page import export_notebook_html
 from evalkit.run.index import index_name
 from evalkit.run.jobs import Job, JobResult
 from evalkit.run.kernel import KERNEL_NAME, ensure_kernel, kernel_manager_class
-from evalkit.run.warm import kill_template, warm_kernels_enabled
+from evalkit.run.warm import kill_template, template, warm_kernels_enabled
 
 __all__ = ["discard_kernel_ahead", "find_failure", "run_job", "run_job_ahead",
            "start_kernels_ahead"]
@@ -324,6 +324,22 @@ def _classes():
     return Manager, Client
 
 
+def _prime(job: Job) -> None:
+    """Have this worker's kernel template read ahead what the notebooks of ``job``'s run read
+    first (its study, its results), once per run, before it forks the next kernels
+    (:meth:`evalkit.run.warm.KernelTemplate.prime`). A template that cannot is left as it is:
+    its kernels read the files themselves."""
+    study = job.parameters.get("study_file")
+    if not isinstance(study, str) or not warm_kernels_enabled():
+        return
+    run_dir = Path(job.run_dir).resolve()
+    with contextlib.suppress(OSError, ValueError):
+        kernels = template()
+        if kernels is not None:
+            kernels.prime(str((run_dir / Path(job.ipynb).parent / study).resolve()),
+                          str(run_dir))
+
+
 def _prepare(job: Job) -> Any:
     from papermill.execute import prepare_notebook_metadata
     from papermill.iorw import load_notebook_node
@@ -486,6 +502,7 @@ def run_job(job: Job, events: Events = None) -> JobResult:
     started = time.perf_counter()
     if events:  # papermill steps through every cell, the injected parameters cell included
         events(("start", job.key, len(nbformat.read(job.source, as_version=4).cells) + 1))
+    _prime(job)
     for attempt in range(1, START_ATTEMPTS + 1):
         result.attempts = attempt
         nb, failure, start_failed = _execute_once(job, events, first=attempt == 1)

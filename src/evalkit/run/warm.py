@@ -37,8 +37,8 @@ from typing import Any
 
 from evalkit._lifetime import kill_group, parent_death_signal
 
-__all__ = ["PRELOAD", "KernelTemplate", "ForkedKernel", "template", "stop_template",
-           "warm_kernels_enabled"]
+__all__ = ["PRELOAD", "PRIMERS", "KernelTemplate", "ForkedKernel", "template",
+           "stop_template", "warm_kernels_enabled"]
 
 #: Modules the template imports before it forks kernels: what every report notebook imports.
 #: The readers (``load_study`` reads the study's files) and every figure module are included:
@@ -69,6 +69,13 @@ PRELOAD: tuple[str, ...] = (
 #: matplotlib's fonts).
 WARM_UP: tuple[str, ...] = ("evalkit.i18n:warm_up", "evalkit.analyse.catalogue:catalogue",
                             "evalkit.present.plots._style:warm_up")
+#: What the template runs when a worker tells it the run its next kernels serve
+#: (:meth:`KernelTemplate.prime`), with the study file and the run folder: it reads ahead
+#: what every notebook of the run reads first, each kept by its content (a kernel still reads
+#: the files and parses again what changed).
+PRIMERS: tuple[str, ...] = ("evalkit.present.session:prime",)
+#: Seconds the template may take to read a run ahead.
+PRIME_SECONDS = 60
 #: The environment variable that turns warm kernels off (``0``).
 ENV_SWITCH = "EVALKIT_WARM_KERNELS"
 #: Seconds the template may take to import :data:`PRELOAD` and say it is ready.
@@ -148,6 +155,7 @@ class KernelTemplate:
         self.lock = threading.Lock()
         self._reader = ours.makefile("rb")
         self.ready = False
+        self.primed: set[tuple[str, str]] = set()  # the runs read ahead (study, run folder)
 
     @property
     def pid(self) -> int:
@@ -178,6 +186,24 @@ class KernelTemplate:
         if "pid" not in message:
             raise OSError(f"the kernel template could not fork a kernel: {message}")
         return ForkedKernel(int(message["pid"]))
+
+    def prime(self, study_file: str, run_dir: str) -> bool:
+        """Have the template read ahead what the notebooks of the run in ``run_dir`` read
+        first (:data:`PRIMERS`), for the kernels it forks from now on (once per run); whether
+        it did."""
+        request = json.dumps({"prime": {"study_file": study_file, "run_dir": run_dir}})
+        with self.lock:
+            if (study_file, run_dir) in self.primed:
+                return False
+            self.primed.add((study_file, run_dir))
+            if not self.ready:
+                message = self._reply(READY_SECONDS)
+                if message.get("ready") is not True:
+                    raise OSError(f"the kernel template could not start: {message}")
+                self.ready = True
+            self.socket.sendall(request.encode() + b"\n")
+            message = self._reply(PRIME_SECONDS)
+        return message.get("primed") == []
 
     def close(self) -> None:
         """End the template (and so any kernel it forked that still runs)."""
@@ -251,6 +277,20 @@ def _warm_caches() -> list[str]:
         try:
             getattr(importlib.import_module(module), function)()
         except Exception as error:  # a kernel fills that cache itself, slowly but surely
+            failed.append(f"{reference}: {type(error).__name__}")
+    return failed
+
+
+def _prime(request: dict) -> list[str]:
+    """Run :data:`PRIMERS` for the run ``request`` names; returns what failed (a kernel then
+    reads the run's files itself)."""
+    failed = []
+    for reference in PRIMERS:
+        module, _, function = reference.partition(":")
+        try:
+            getattr(importlib.import_module(module), function)(request["study_file"],
+                                                               request["run_dir"])
+        except Exception as error:
             failed.append(f"{reference}: {type(error).__name__}")
     return failed
 
@@ -345,6 +385,10 @@ def _serve(fd: int, parent: int) -> None:
         while b"\n" in buffer:
             line, buffer = buffer.split(b"\n", 1)
             request = json.loads(line)
+            if "prime" in request:
+                failed = _prime(request["prime"])
+                connection.sendall(json.dumps({"primed": failed}).encode() + b"\n")
+                continue
             started_r, started_w = os.pipe()
             pid = os.fork()
             if pid == 0:
