@@ -272,3 +272,20 @@ def test_a_shared_layer_with_broken_texts_is_drawn_again(tmp_path, broken):
     assert drawn(make(frame, sites[3], "fr", "auto", True), layers=tmp_path) == good
     with np.load(stored, allow_pickle=False) as kept:  # written again, whole
         assert len(json.loads(str(kept["texts"]))) == 1
+
+
+@pytest.mark.parametrize(("channels", "mode"), [(3, "RGB"), (4, "RGBA")])
+def test_a_site_s_copy_is_written_as_a_png_pillow_reads_pixel_for_pixel(channels, mode):
+    from evalkit.present.plots._layers import png_of
+
+    rng = np.random.default_rng(channels)
+    pixels = rng.integers(0, 256, size=(41, 67, channels), dtype=np.uint8)
+    pixels[:10] = 255  # flat colours too, as a figure has
+    png = png_of(pixels, dpi=150)
+    Image.open(io.BytesIO(png)).verify()  # every chunk's CRC
+    image = Image.open(io.BytesIO(png))
+    assert image.mode == mode and image.size == (67, 41)
+    assert np.array_equal(np.asarray(image), pixels)
+    pillow = io.BytesIO()
+    Image.fromarray(pixels).save(pillow, format="png", dpi=(150, 150))
+    assert image.info["dpi"] == Image.open(pillow).info["dpi"]
