@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import importlib
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -61,6 +62,9 @@ __all__ = ["ANALYSES", "MIN_SITES", "NEEDS", "PARALLEL_ROWS", "compute_results"]
 #: Responses from which a run shares its analyses with a forked helper process (below, the
 #: fork costs more than it saves): see ``parallel`` of :func:`compute_results`.
 PARALLEL_ROWS = 1_000
+#: What nearly every analysis imports on first use (about a second of CPU): imported before the
+#: helper process is forked, so that it inherits them.
+SHARED_IMPORTS = ("scipy.stats", "statsmodels.stats.proportion")
 
 #: Cross-site comparisons (funnels, overdispersion, shrinkage) need at least this many sites.
 MIN_SITES = 3
@@ -877,6 +881,10 @@ def compute_results(prepared: PreparedStudy, *, seed: int | None = None,
     # The analyses are independent: a large study shares them with a forked helper process
     # (evalkit.analyse._share), which gives the same results, in the same order, as one process.
     helper = parallel if parallel is not None else len(prepared.responses) >= PARALLEL_ROWS
+    if helper:
+        # Imported once, before the helper is forked: else both processes import them.
+        for module in SHARED_IMPORTS:
+            importlib.import_module(module)
     outcomes = share_work(functools.partial(_outcome, ctx), range(len(ANALYSES)),
                           helper=helper)
     for (name, _), (items, frames, failure) in zip(ANALYSES, outcomes, strict=True):
