@@ -422,3 +422,37 @@ def test_a_template_reads_a_run_ahead_once(tmp_path, monkeypatch):
     failed = warm._prime({"study_file": str(tmp_path / "none.yaml"),
                           "run_dir": str(tmp_path / "run")})
     assert failed == ["evalkit.present.session:prime: ConfigError"]
+
+
+def test_a_template_judges_ahead_the_funnel_every_site_profile_draws(tmp_path, monkeypatch):
+    # The judged funnel is kept by the values of its tables: a kernel's own released tables
+    # find it, and nothing is judged again.
+    from evalkit.analyse.compute import compute_results
+    from evalkit.config.study import load_study
+    from evalkit.prepare.study import prepare_study
+    from evalkit.present.plots import sites
+    from evalkit.release.tables import released_frames, released_table, save_released
+
+    monkeypatch.setattr(sites, "_JUDGED", {})
+    study_file = make_demo_study(tmp_path / "study", n_sites=4, n_per_site=40, formats="plain")
+    study = load_study(study_file)
+    folder = tmp_path / "run" / ".work" / "results"
+    results = compute_results(prepare_study(study), n_boot=100)
+    results.save(folder)
+    save_released(released_frames(results, policy=study.privacy), folder,
+                  policy=study.privacy)
+    assert warm._prime({"study_file": str(study_file), "run_dir": str(tmp_path / "run")}) == []
+    assert len(sites._JUDGED) == 1
+
+    def judged_again(*_):
+        raise AssertionError("judged again")
+
+    monkeypatch.setattr(sites, "_funnel_parts", judged_again)
+    from evalkit.analyse.results import Results
+
+    mine = Results.load(folder)
+    text = sites.funnel_position(
+        released_table(mine, "tokenism_funnel", policy=study.privacy),
+        overdispersion=released_table(mine, "tokenism_overdispersion", policy=study.privacy),
+        site=mine.meta["sites"][0], lang="fr")
+    assert mine.meta["sites"][0] in text

@@ -133,6 +133,14 @@ def funnel_plot(data: pd.DataFrame, *, overdispersion: pd.DataFrame | None = Non
     return fig
 
 
+def judge_ahead(data: pd.DataFrame, overdispersion: pd.DataFrame | None,
+                kind: str = "proportion") -> None:
+    """Judge the funnel of ``data`` now and keep it, as :func:`funnel_plot` and
+    :func:`funnel_position` keep what they judge (by the values of their inputs): a process
+    that forks notebooks' kernels judges once the funnel each of them draws."""
+    _judged(data, overdispersion, check_choice(kind, KINDS, "kind"))
+
+
 def _judged(data: pd.DataFrame, overdispersion: Any,
             kind: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
     """The grid of limits, the sites' points judged against the limits drawn, and the
