@@ -456,3 +456,21 @@ def test_a_template_judges_ahead_the_funnel_every_site_profile_draws(tmp_path, m
         overdispersion=released_table(mine, "tokenism_overdispersion", policy=study.privacy),
         site=mine.meta["sites"][0], lang="fr")
     assert mine.meta["sites"][0] in text
+
+
+@linux_only
+def test_the_template_keeps_large_buffers_in_its_heap_unless_told_otherwise(monkeypatch):
+    # glibc reads these when the template starts; its kernels inherit what it set.
+    def environment(template) -> dict:
+        raw = Path(f"/proc/{template.pid}/environ").read_bytes().split(b"\0")
+        return dict(item.decode().split("=", 1) for item in raw if b"=" in item)
+
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "65536")
+    template = warm.KernelTemplate()
+    try:
+        seen = environment(template)
+    finally:
+        template.close()
+    assert seen["MALLOC_MMAP_THRESHOLD_"] == "65536"  # the user's setting stays
+    assert seen["MALLOC_TRIM_THRESHOLD_"] == warm.MALLOC["MALLOC_TRIM_THRESHOLD_"]
