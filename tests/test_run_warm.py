@@ -468,7 +468,8 @@ def test_the_template_keeps_large_buffers_in_its_heap_unless_told_otherwise(monk
     monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
     monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "65536")
     template = warm.KernelTemplate()
-    try:
+    try:  # read once the new program runs (not the parent's copy, just after the fork)
+        assert _wait_for(lambda: "MALLOC_TRIM_THRESHOLD_" in environment(template))
         seen = environment(template)
     finally:
         template.close()
