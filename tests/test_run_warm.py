@@ -475,3 +475,27 @@ def test_the_template_keeps_large_buffers_in_its_heap_unless_told_otherwise(monk
         template.close()
     assert seen["MALLOC_MMAP_THRESHOLD_"] == "65536"  # the user's setting stays
     assert seen["MALLOC_TRIM_THRESHOLD_"] == warm.MALLOC["MALLOC_TRIM_THRESHOLD_"]
+
+
+@linux_only
+def test_a_template_that_does_not_answer_its_run_ahead_is_replaced(tmp_path, monkeypatch):
+    # Its late answer would be read as the next kernel's: the template is ended, the worker
+    # starts another.
+    monkeypatch.setenv(warm.ENV_SWITCH, "1")
+    first = warm.template()
+    try:
+        assert first.prime(str(tmp_path / "none.yaml"), str(tmp_path)) is False  # ready now
+
+        def silent(self, seconds):
+            raise TimeoutError("timed out")
+
+        monkeypatch.setattr(warm.KernelTemplate, "_reply", silent)
+        with pytest.raises(OSError):
+            first.prime(str(tmp_path / "study.yaml"), str(tmp_path))
+        assert _wait_for(lambda: first.process.poll() is not None)
+        monkeypatch.undo()
+        monkeypatch.setenv(warm.ENV_SWITCH, "1")
+        second = warm.template()
+        assert second is not first and second.process.poll() is None
+    finally:
+        warm.stop_template()

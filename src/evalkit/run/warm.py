@@ -210,7 +210,13 @@ class KernelTemplate:
                     raise OSError(f"the kernel template could not start: {message}")
                 self.ready = True
             self.socket.sendall(request.encode() + b"\n")
-            message = self._reply(PRIME_SECONDS)
+            try:
+                message = self._reply(PRIME_SECONDS)
+            except OSError:
+                # Its answer may still come, and be taken for the next fork's: this template
+                # serves no more (the worker starts another).
+                kill_group(self.pid)
+                raise
         return message.get("primed") == []
 
     def close(self) -> None:
