@@ -170,11 +170,25 @@ class KernelTemplate:
         return self.process.pid
 
     def _reply(self, seconds: float) -> dict:
+        """The template's answer to the request just sent. A template that does not answer in
+        time, or answers what cannot be read, is ended: a late answer would be taken for the
+        next request's (the worker starts another template)."""
         self.socket.settimeout(seconds)
-        line = self._reader.readline()
-        if not line:
-            raise OSError("the kernel template ended")
-        return json.loads(line)
+        try:
+            line = self._reader.readline()
+            if not line:
+                raise OSError("the kernel template ended")
+            return json.loads(line)
+        except (OSError, ValueError):
+            kill_group(self.pid)
+            raise
+
+    def _wait_ready(self) -> None:
+        if not self.ready:
+            message = self._reply(READY_SECONDS)
+            if message.get("ready") is not True:
+                raise OSError(f"the kernel template could not start: {message}")
+            self.ready = True
 
     def fork_kernel(self, argv: list[str], *, env: dict, cwd: str | None,
                     stdout: Any = None, stderr: Any = None) -> ForkedKernel:
@@ -184,11 +198,7 @@ class KernelTemplate:
         request = json.dumps({"argv": argv, "env": env, "cwd": cwd,
                               "out": stdout is not None, "err": stderr is not None}).encode()
         with self.lock:
-            if not self.ready:
-                message = self._reply(READY_SECONDS)
-                if message.get("ready") is not True:
-                    raise OSError(f"the kernel template could not start: {message}")
-                self.ready = True
+            self._wait_ready()
             socket.send_fds(self.socket, [request + b"\n"], fds)
             message = self._reply(FORK_SECONDS)
         if "pid" not in message:
@@ -204,19 +214,9 @@ class KernelTemplate:
             if (study_file, run_dir) in self.primed:
                 return False
             self.primed.add((study_file, run_dir))
-            if not self.ready:
-                message = self._reply(READY_SECONDS)
-                if message.get("ready") is not True:
-                    raise OSError(f"the kernel template could not start: {message}")
-                self.ready = True
+            self._wait_ready()
             self.socket.sendall(request.encode() + b"\n")
-            try:
-                message = self._reply(PRIME_SECONDS)
-            except OSError:
-                # Its answer may still come, and be taken for the next fork's: this template
-                # serves no more (the worker starts another).
-                kill_group(self.pid)
-                raise
+            message = self._reply(PRIME_SECONDS)
         return message.get("primed") == []
 
     def close(self) -> None:
