@@ -499,3 +499,13 @@ def test_a_template_that_does_not_answer_in_time_is_replaced(tmp_path, monkeypat
         assert second is not first and second.process.poll() is None
     finally:
         warm.stop_template()
+
+
+def test_every_run_ahead_step_names_a_function():
+    # A step that no longer exists would fail in every template, in silence, and every
+    # kernel would read the run itself again.
+    import importlib
+
+    for reference in warm.PRIMERS:
+        module, _, function = reference.partition(":")
+        assert callable(getattr(importlib.import_module(module), function)), reference

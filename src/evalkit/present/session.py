@@ -61,9 +61,6 @@ CI_BOOTSTRAP = 200
 
 #: The largest table file :func:`prime` reads ahead.
 PRIME_BYTES = 8 * 1024 * 1024
-#: The funnels :func:`prime` judges ahead (funnel table, overdispersion table, kind): the
-#: one each site profile draws.
-PRIMED_FUNNELS = (("tokenism_funnel", "tokenism_overdispersion", "proportion"),)
 
 
 def prime(study_file: str | Path, run_dir: str | Path) -> None:
@@ -74,23 +71,11 @@ def prime(study_file: str | Path, run_dir: str | Path) -> None:
     :func:`evalkit.analyse.results.read_frame`). A kernel gets copies: nothing it does
     reaches the next one.
     """
-    from evalkit.present.plots.sites import judge_ahead  # matplotlib: on use
-
-    study = load_study(study_file)
-    study.codebook  # noqa: B018 - parsed for its files' text
+    load_study(study_file).codebook  # noqa: B018 - parsed for its files' text
     folder = Path(run_dir) / ".work" / "results"
     files = [*sorted((folder / RELEASED_FOLDER).glob("*.parquet")),
              *sorted(folder.glob("*.parquet"))]
     prime_frames(f for f in files if f.stat().st_size <= PRIME_BYTES)
-    # The funnel every site profile draws and describes, judged once (kept by the values of
-    # its tables, as evalkit.present.plots.sites keeps it).
-    if not (folder / "results.json").is_file():
-        return
-    results = Results.load(folder)
-    for funnel, spread, kind in PRIMED_FUNNELS:
-        if results.absence(funnel) is None and results.absence(spread) is None:
-            judge_ahead(released_table(results, funnel, policy=study.privacy),
-                        released_table(results, spread, policy=study.privacy), kind)
 
 
 def analysis_parameters(study: Any, *, seed: Any = None, bootstrap: Any = None,

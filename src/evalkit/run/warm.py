@@ -73,7 +73,8 @@ WARM_UP: tuple[str, ...] = ("evalkit.i18n:warm_up", "evalkit.analyse.catalogue:c
 #: (:meth:`KernelTemplate.prime`), with the study file and the run folder: it reads ahead
 #: what every notebook of the run reads first, each kept by its content (a kernel still reads
 #: the files and parses again what changed).
-PRIMERS: tuple[str, ...] = ("evalkit.present.session:prime",)
+PRIMERS: tuple[str, ...] = ("evalkit.present.session:prime",
+                            "evalkit.present.plots.sites:prime")
 #: Seconds the template may take to read a run ahead.
 PRIME_SECONDS = 60
 #: glibc's allocator settings of the template, and so of the kernels it forks (unless the

@@ -4,6 +4,7 @@ all-site mean or a declared target) and the caterpillar plot (site estimates wit
 
 from __future__ import annotations
 
+from pathlib import Path
 from statistics import NormalDist
 from typing import Any
 
@@ -15,11 +16,14 @@ from matplotlib.lines import Line2D
 
 from evalkit._checks import check_choice, check_column, check_number
 from evalkit.analyse.funnel import FEW_SITES
+from evalkit.analyse.results import Results
+from evalkit.config.study import load_study
 from evalkit.errors import ArgumentError
 from evalkit.i18n import format_number, format_percent, t
 from evalkit.present._text import marked, origin
 from evalkit.present.plots import _style as S
 from evalkit.present.plots._layers import digest_of, mark_layers
+from evalkit.release.tables import released_table
 
 __all__ = ["caterpillar_plot", "funnel_plot", "funnel_position"]
 
@@ -42,6 +46,9 @@ _NAMES_Z = 6
 _JUDGED: dict[bytes, tuple] = {}
 #: How many judged funnels are kept.
 _JUDGED_KEPT = 8
+#: The funnels :func:`prime` judges ahead (funnel table, overdispersion table, kind): the one
+#: each site profile draws.
+PRIMED_FUNNELS = (("tokenism_funnel", "tokenism_overdispersion", "proportion"),)
 
 
 # -- funnel plot -------------------------------------------------------------------------------
@@ -133,12 +140,21 @@ def funnel_plot(data: pd.DataFrame, *, overdispersion: pd.DataFrame | None = Non
     return fig
 
 
-def judge_ahead(data: pd.DataFrame, overdispersion: pd.DataFrame | None,
-                kind: str = "proportion") -> None:
-    """Judge the funnel of ``data`` now and keep it, as :func:`funnel_plot` and
-    :func:`funnel_position` keep what they judge (by the values of their inputs): a process
-    that forks notebooks' kernels judges once the funnel each of them draws."""
-    _judged(data, overdispersion, check_choice(kind, KINDS, "kind"))
+def prime(study_file: str | Path, run_dir: str | Path) -> None:
+    """Judge now, and keep, the funnels every site profile of the run in ``run_dir`` draws
+    and describes (:data:`PRIMED_FUNNELS`), as :func:`funnel_plot` and :func:`funnel_position`
+    keep what they judge: by the values of their inputs, so that a kernel's own released
+    tables find it. Run by a kernel template before it forks the run's kernels
+    (``evalkit.run.warm.PRIMERS``); a run without results judges nothing."""
+    folder = Path(run_dir) / ".work" / "results"
+    if not (folder / "results.json").is_file():
+        return
+    results = Results.load(folder)
+    policy = load_study(study_file).privacy
+    for funnel, spread, kind in PRIMED_FUNNELS:
+        if results.absence(funnel) is None and results.absence(spread) is None:
+            _judged(released_table(results, funnel, policy=policy),
+                    released_table(results, spread, policy=policy), kind)
 
 
 def _judged(data: pd.DataFrame, overdispersion: Any,
