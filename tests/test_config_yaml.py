@@ -92,3 +92,20 @@ def test_repeated_key_is_located_in_both_languages():
                                                 "(first at line 1)")
     assert caught.value.render("fr").startswith("study.yaml, ligne 3 : la clé `a` apparaît "
                                                 "deux fois")
+
+
+def test_a_file_parsed_again_is_the_same_and_follows_its_text_and_the_limits(tmp_path,
+                                                                             monkeypatch):
+    # Parses are kept by path, text and limits: the caller owns its copy, an edited file is
+    # parsed again, and lower limits still refuse a file parsed before.
+    path = tmp_path / "study.yaml"
+    path.write_text("a:\n  b:\n    c: 1\n", encoding="utf-8")
+    first = load_yaml(path)
+    first.data["a"]["b"]["c"] = 99
+    again = load_yaml(path)
+    assert again.data == {"a": {"b": {"c": 1}}} and again.lines == first.lines
+    path.write_text("a:\n  b:\n    c: 2\n", encoding="utf-8")
+    assert load_yaml(path).data == {"a": {"b": {"c": 2}}}
+    monkeypatch.setitem(LIMITS, "depth", 2)
+    with pytest.raises(ConfigError):
+        load_yaml(path)

@@ -35,10 +35,11 @@ LIMITS: dict[str, int] = {
     "nodes": 1_000_000,         # values, keys and collections, aliases expanded
 }
 
-#: The files parsed last in this process, by absolute path and text (the whole text: a file
-#: whose text changed is parsed again). A notebook's kernel, forked from a template that loaded the
-#: study (``evalkit.present.session.prime``), finds its study and codebook here.
-_PARSED: dict[tuple[str, str], LocatedYaml] = {}
+#: The files parsed last in this process, by absolute path, text (the whole text: a file whose
+#: text changed is parsed again) and :data:`LIMITS`. A notebook's kernel, forked from a
+#: template that loaded the study (``evalkit.present.session.prime``), finds its study and
+#: codebook here.
+_PARSED: dict[tuple, LocatedYaml] = {}
 _PARSED_KEPT = 8
 
 _STARTS = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
@@ -263,7 +264,7 @@ def load_yaml(path: Path, *, text: str | None = None) -> LocatedYaml:
             raise ConfigError.from_catalogue(
                 "study.not_utf8", where=str(path), position=error.start
             ) from None
-    key = (str(path.resolve()), text)
+    key = (str(path.resolve()), text, tuple(LIMITS.items()))
     parsed = _PARSED.get(key)
     if parsed is None:
         node, data = compose_yaml(text, path)

@@ -80,7 +80,7 @@ PRIME_SECONDS = 60
 #: glibc's allocator settings of the template, and so of the kernels it forks (unless the
 #: environment sets them). By default a buffer of more than 128 kB (a figure's pixels, a
 #: page's HTML) is mapped fresh and given back on release, every page of it faulted in again
-#: for the next; a kernel makes dozens. Kept instead below 32 MB, a kernel faults a quarter
+#: for the next; a kernel makes dozens. Kept instead below 32 MB, a kernel faults a fifth
 #: fewer pages. Other systems ignore these variables.
 MALLOC: dict[str, str] = {"MALLOC_MMAP_THRESHOLD_": str(32 * 1024 * 1024),
                           "MALLOC_TRIM_THRESHOLD_": str(64 * 1024 * 1024)}
