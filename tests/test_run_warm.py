@@ -373,7 +373,7 @@ from evalkit.analyse import results
 from evalkit.config import _yaml
 frame = results.read_frame(Path({table!r}))
 print("FRAMES", len(results._PRIMED))
-print("STUDY", any(path.endswith("study.yaml") for path, _ in _yaml._PARSED))
+print("STUDY", any(key[0].endswith("study.yaml") for key in _yaml._PARSED))
 print("ROWS", frame["n"].tolist())
 frame.loc[0, "n"] = 999  # its own copy: the next kernel does not see it
 """
