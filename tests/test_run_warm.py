@@ -97,6 +97,24 @@ def ahead(request, monkeypatch):
     execute.discard_kernel_ahead()
 
 
+@pytest.fixture(params=["own", "shared"])
+def kernels(request, monkeypatch):
+    """Kernels forked from this process's own template, or from a template another process
+    shares (as a local run's workers do): None, or that shared template."""
+    monkeypatch.setenv(warm.ENV_SWITCH, "1")
+    if request.param == "own":
+        yield None
+        return
+    shared = warm.KernelTemplate(shared=True)
+    warm.share(shared.address)
+    try:
+        yield shared
+    finally:
+        warm.stop_template()
+        warm.share(None)
+        shared.close()
+
+
 def _job(run_dir: Path, study: Path, source: Path) -> Job:
     parameters = {"study_file": str(study), "run_dir": "..", "lang": "en", "seed": 5,
                   "bootstrap": 3, "confidence": 0.9, "ci": True}
@@ -111,8 +129,7 @@ def _printed(run_dir: Path, key: str) -> str:
 
 
 @linux_only
-def test_nothing_one_notebook_does_is_seen_by_the_next(run_dir, study, monkeypatch, ahead):
-    monkeypatch.setenv(warm.ENV_SWITCH, "1")
+def test_nothing_one_notebook_does_is_seen_by_the_next(run_dir, study, ahead, kernels):
     folder = run_dir / "planted"
     folder.mkdir()
     (folder / "planted_module.py").write_text(
@@ -132,6 +149,9 @@ def test_nothing_one_notebook_does_is_seen_by_the_next(run_dir, study, monkeypat
     # writes IPython's history file.
     assert "CATALOGUES 3" in text
     assert "HISTORY False" in text
+    if kernels is not None:  # and these kernels were the shared template's
+        assert isinstance(warm.template(), warm.SharedTemplate)
+        assert warm.template().pid == kernels.pid
 
 
 @linux_only
@@ -147,8 +167,7 @@ def test_without_warm_kernels_a_new_interpreter_runs_each_notebook(run_dir, stud
 
 
 @linux_only
-def test_a_notebook_that_kills_its_kernel_fails_alone(run_dir, study, monkeypatch, ahead):
-    monkeypatch.setenv(warm.ENV_SWITCH, "1")
+def test_a_notebook_that_kills_its_kernel_fails_alone(run_dir, study, ahead, kernels):
     kill = _notebook(run_dir / "kill.ipynb", "import os, signal",
                      "os.kill(os.getpid(), signal.SIGKILL)", "print('never')")
     crash = _notebook(run_dir / "crash.ipynb", "import ctypes", "ctypes.string_at(0)")
@@ -161,7 +180,9 @@ def test_a_notebook_that_kills_its_kernel_fails_alone(run_dir, study, monkeypatc
         assert result.failure["cell_index"] == 3  # the injected parameters cell is index 1
     result = run_job(_job(run_dir, study, after))
     assert result.status == "ok" and "AFTER 42" in _printed(run_dir, "after")
-    assert warm.template() is template and template.process.poll() is None
+    assert warm.template() is template and template.alive()
+    if kernels is not None:
+        assert kernels.alive()
 
 
 @linux_only
@@ -509,3 +530,182 @@ def test_every_run_ahead_step_names_a_function():
     for reference in warm.PRIMERS:
         module, _, function = reference.partition(":")
         assert callable(getattr(importlib.import_module(module), function)), reference
+
+
+# -- one template shared by the workers of a run ------------------------------------------------
+def _connection_file(folder: Path, name: str) -> str:
+    from jupyter_client.connect import write_connection_file
+
+    return write_connection_file(str(folder / f"{name}.json"))[0]
+
+
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def _fork(client, folder: Path, name: str):
+    return client.fork_kernel(["-f", _connection_file(folder, name)], env=dict(os.environ),
+                              cwd=str(folder))
+
+
+@linux_only
+def test_the_workers_of_a_run_fork_their_kernels_from_one_template(tmp_path):
+    owner = warm.KernelTemplate(shared=True)
+    folder = Path(owner.address).parent
+    kernels = []
+    try:
+        assert folder.stat().st_mode & 0o777 == 0o700  # only this user reaches the socket
+        first, second = warm.SharedTemplate(owner.address), warm.SharedTemplate(owner.address)
+        kernels = [_fork(first, tmp_path, "a"), _fork(second, tmp_path, "b")]
+        assert first.pid == second.pid == owner.pid
+        assert [_parent(k.pid) for k in kernels] == [owner.pid, owner.pid]
+        # A worker that goes takes its kernels with it; the other's stay, and it is served on.
+        first.close()
+        assert _wait_for(lambda: not _alive(kernels[0].pid))
+        assert _alive(kernels[1].pid)
+        kernels.append(_fork(second, tmp_path, "c"))
+        assert _parent(kernels[-1].pid) == owner.pid
+    finally:
+        owner.close()
+    # The run closes it: the template ends by its own exit, with its kernels and its folder.
+    assert owner.process.returncode == 0
+    assert _wait_for(lambda: not any(_alive(k.pid) for k in kernels))
+    assert not folder.exists()
+
+
+@linux_only
+@pytest.mark.parametrize("who", ["worker", "run"])
+def test_a_shared_template_outlives_no_one(tmp_path, who):
+    # A worker killed with kill -9: the kernels forked for it end, the template serves on.
+    # The run killed with kill -9: the template, every kernel and the socket's folder go.
+    owner = warm.KernelTemplate(shared=True) if who == "worker" else None
+    script = textwrap.dedent(f"""
+        import os, sys, time
+        from evalkit.run import warm
+        owner = warm.KernelTemplate(shared=True) if {who!r} == "run" else None
+        client = warm.SharedTemplate(owner.address if owner else {getattr(owner, "address", "")!r})
+        kernel = client.fork_kernel(["-f", {_connection_file(tmp_path, "k")!r}],
+                                    env=dict(os.environ), cwd={str(tmp_path)!r})
+        print(client.pid, kernel.pid, client.address, flush=True)
+        time.sleep(600)
+    """)
+    env = {**os.environ, warm.ENV_SWITCH: "1"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1] / "src") + os.pathsep + \
+        env.get("PYTHONPATH", "")
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True, env=env)
+    try:
+        template_pid, kernel_pid, address = process.stdout.readline().split()
+        template_pid, kernel_pid = int(template_pid), int(kernel_pid)
+        assert _alive(kernel_pid) and _parent(kernel_pid) == template_pid
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+        assert _wait_for(lambda: not _alive(kernel_pid)), "a kernel outlived its worker"
+        if who == "worker":
+            assert owner.alive()
+            other = warm.SharedTemplate(owner.address)
+            assert _parent(_fork(other, tmp_path, "after").pid) == owner.pid
+            other.close()
+        else:
+            assert _wait_for(lambda: not _alive(template_pid))
+            assert _wait_for(lambda: not Path(address).parent.exists())
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if owner is not None:
+            owner.close()
+
+
+def test_a_shared_template_reads_a_run_ahead_once_for_all_workers(monkeypatch):
+    import json
+    import socket
+
+    asked = []
+    monkeypatch.setattr(warm, "_prime", lambda request: asked.append(request) or [])
+    primed: dict = {}
+    for _ in range(3):  # three workers, the same run
+        ours, theirs = socket.socketpair()
+        with ours, theirs:
+            ours.sendall(b'{"prime": {"study_file": "s.yaml", "run_dir": "/r"}}\n')
+            warm._serve_client(warm._Client(theirs), primed, [])
+            assert json.loads(ours.makefile("rb").readline()) == {"primed": []}
+    assert asked == [{"study_file": "s.yaml", "run_dir": "/r"}]
+
+
+@linux_only
+def test_a_shared_template_serves_its_user_only(monkeypatch):
+    import socket
+
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        assert warm._same_user(theirs)
+        monkeypatch.setattr(warm.os, "getuid", lambda: os.geteuid() + 1)
+        assert not warm._same_user(theirs)
+
+
+@linux_only
+def test_a_worker_whose_shared_template_cannot_be_reached_starts_its_own(tmp_path,
+                                                                         monkeypatch):
+    monkeypatch.setenv(warm.ENV_SWITCH, "1")
+    warm.share(str(tmp_path / "no-template"))
+    try:
+        assert isinstance(warm.template(), warm.KernelTemplate)
+    finally:
+        warm.stop_template()
+        warm.share(None)
+
+
+@linux_only
+def test_a_shared_template_that_does_not_answer_in_time_is_left_to_the_others(tmp_path,
+                                                                             monkeypatch):
+    # Only this worker's connection is given up (a late answer would be read as the next
+    # request's); the template may serve the other workers well, and is not killed.
+    monkeypatch.setenv(warm.ENV_SWITCH, "1")
+    owner = warm.KernelTemplate(shared=True)
+    warm.share(owner.address)
+    try:
+        first = warm.template()
+        assert isinstance(first, warm.SharedTemplate)
+
+        class Silent:
+            def readline(self):
+                raise TimeoutError("timed out")
+
+            def close(self):
+                pass
+
+        first._reader = Silent()
+        with pytest.raises(OSError):
+            first.prime(str(tmp_path / "study.yaml"), str(tmp_path))
+        assert not first.alive() and owner.alive()
+        second = warm.template()
+        assert isinstance(second, warm.KernelTemplate)  # this worker's own, from now on
+        other = warm.SharedTemplate(owner.address)
+        assert _parent(_fork(other, tmp_path, "k").pid) == owner.pid
+        other.close()
+    finally:
+        warm.stop_template()
+        warm.share(None)
+        owner.close()
+
+
+@linux_only
+def test_the_kernels_of_a_local_runs_workers_come_from_the_runs_template(run_dir, study,
+                                                                         monkeypatch):
+    from evalkit.run.executors import LocalExecutor
+
+    monkeypatch.setenv(warm.ENV_SWITCH, "1")
+    books = [_notebook(run_dir / f"nb{i}.ipynb", "import os, time",
+                       "print('PARENT', os.getppid())", "time.sleep(2)") for i in range(2)]
+    executor = LocalExecutor(jobs=2)
+    executor.start(2)
+    try:
+        template_pid = executor._template.pid
+        results = executor.run([_job(run_dir, study, book) for book in books])
+    finally:
+        executor.close()
+    assert [r.status for r in results] == ["ok", "ok"]
+    parents = {int(_printed(run_dir, b.stem).split("PARENT", 1)[1].split()[0]) for b in books}
+    assert parents == {template_pid}
+    assert _wait_for(lambda: not _alive(template_pid))

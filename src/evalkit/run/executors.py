@@ -51,8 +51,11 @@ def _crashed(job: Job, message: str) -> JobResult:
 STOP_SECONDS = 3
 
 
-def _worker_main(jobs: Any, messages: Any, parent: int | None = None) -> None:
-    """A pool worker: take jobs until told to stop; report events and results on one queue."""
+def _worker_main(jobs: Any, messages: Any, parent: int | None = None,
+                 kernels: str | None = None) -> None:
+    """A pool worker: take jobs until told to stop; report events and results on one queue.
+    Its kernels are forked from the run's shared template at ``kernels`` (an address) when
+    given and reachable, else from a template of its own."""
     # Ctrl-C reaches the whole process group: the parent decides, and stops workers with
     # SIGTERM, upon which a worker kills its kernel before exiting. The same happens when the
     # parent ends without stopping it (killed with kill -9): a worker never outlives its run.
@@ -62,7 +65,8 @@ def _worker_main(jobs: Any, messages: Any, parent: int | None = None) -> None:
     # The run hears of each kernel, so that it can kill the kernel itself if this worker
     # cannot do it (killed, or stuck).
     execute._KERNEL_WATCHERS.append(lambda event: messages.put(("kernel", os.getpid(), event)))
-    warm.template()  # imports the notebooks' libraries while this worker imports its own
+    warm.share(kernels)
+    warm.template()  # the notebooks' libraries imported while this worker imports its own
     warm_up()
     start_kernels_ahead()  # each notebook's kernel starts while the one before runs
 
@@ -91,6 +95,10 @@ class LocalExecutor:
     run prepares its data; :meth:`run` hands them the jobs; :meth:`close` stops them. A worker
     that dies (killed from outside) fails the job it held and is replaced; an interrupt stops
     every worker, and each worker kills its kernel first.
+
+    The kernels of every worker are forked from one template started here, before the
+    workers (:class:`evalkit.run.warm.KernelTemplate`, shared): the notebooks' libraries are
+    imported once per run, not once per worker.
     """
 
     name = "local"
@@ -101,6 +109,7 @@ class LocalExecutor:
         self._context = self._todo = self._messages = None
         self._lost = 0
         self._kernels: dict[int, set[int]] = {}  # worker pid -> pids of its live kernels
+        self._template: warm.KernelTemplate | None = None
 
     def start(self, expected: int | None = None) -> None:
         """Start the worker processes (no more than the ``expected`` number of jobs)."""
@@ -110,12 +119,18 @@ class LocalExecutor:
             return
         self._context = multiprocessing.get_context("spawn")
         self._todo, self._messages = self._context.Queue(), self._context.Queue()
+        if warm.warm_kernels_enabled() and self._template is None:
+            try:  # started first: it imports while the workers start
+                self._template = warm.KernelTemplate(shared=True)
+            except OSError:  # each worker starts its own
+                self._template = None
         for _ in range(min(self.jobs, expected or self.jobs)):
             self._start_worker()
 
     def _start_worker(self) -> None:
+        address = self._template.address if self._template is not None else None
         process = self._context.Process(target=_worker_main,
-                                        args=(self._todo, self._messages, os.getpid()),
+                                        args=(self._todo, self._messages, os.getpid(), address),
                                         daemon=True, name="evalkit-run-worker")
         process.start()
         self._workers[process.pid] = process
@@ -227,6 +242,13 @@ class LocalExecutor:
         for pid in {k for kernels in self._kernels.values() for k in kernels}:
             kill_group(pid)  # a worker killed before it could stop its kernel
         self._kernels.clear()
+        template, self._template = self._template, None
+        if template is not None:  # and with it any kernel it forked that still runs
+            with contextlib.suppress(Exception):
+                if force:
+                    template.kill()
+                else:
+                    template.close()
         if force:
             for channel in (self._todo, self._messages):
                 if channel is not None:

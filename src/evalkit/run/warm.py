@@ -10,10 +10,17 @@ template or the next notebook: every notebook runs in a new process, forked from
 notebook ever touched (variables, imported modules, matplotlib's rcParams, pandas options,
 warnings filters). A notebook that crashes or kills its kernel takes only its own process.
 
+One template per machine and run. A local run starts one *shared* template before its workers
+(:class:`KernelTemplate` with ``shared=True``): it listens on a socket in a folder only this user
+can open, and every worker connects to it (:func:`share`) instead of importing the libraries in
+a template of its own. A dask worker, or a worker whose shared template cannot serve, starts its
+own.
+
 Lifetimes. A forked kernel leads its own process group (like a kernel jupyter_client starts) and
 receives SIGKILL when the template ends (``prctl(PR_SET_PDEATHSIG)``); the template ends when the
-worker that started it closes the socket between them (the worker ended, however it ended), and
-kills the groups of the kernels it forked on its way out.
+process that started it closes the socket between them (that process ended, however it ended),
+and kills the groups of the kernels it forked on its way out. A worker connected to a shared
+template that ends (or closes its connection) has the kernels forked for it killed.
 
 Warm kernels are used on Linux, where fork and the parent-death signal are dependable; elsewhere,
 when ``EVALKIT_WARM_KERNELS=0``, or when the template cannot serve, kernels are started the usual
@@ -27,18 +34,22 @@ import importlib
 import importlib.util
 import json
 import os
+import selectors
+import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from typing import Any
 
 from evalkit._lifetime import kill_group, parent_death_signal
 
-__all__ = ["PRELOAD", "PRIMERS", "KernelTemplate", "ForkedKernel", "template",
-           "stop_template", "warm_kernels_enabled"]
+__all__ = ["PRELOAD", "PRIMERS", "ForkedKernel", "KernelTemplate", "SharedTemplate", "share",
+           "stop_template", "template", "warm_kernels_enabled"]
 
 #: Modules the template imports before it forks kernels: what every report notebook imports.
 #: The readers (``load_study`` reads the study's files) and every figure module are included:
@@ -146,34 +157,27 @@ class ForkedKernel:
         self.send_signal(signal.SIGKILL)
 
 
-class KernelTemplate:
-    """A template process of this worker, and the socket to ask it for kernels."""
+class _Connection:
+    """A connection to a kernel template: ask it for kernels, or to read a run ahead."""
 
-    def __init__(self) -> None:
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        env = {**os.environ, "MPLBACKEND": os.environ.get("MPLBACKEND") or INLINE_BACKEND,
-               **{name: os.environ.get(name, value) for name, value in MALLOC.items()}}
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", "import sys; from evalkit.run.warm import _serve; "
-             "_serve(int(sys.argv[1]), int(sys.argv[2]))", str(theirs.fileno()),
-             str(os.getpid())],
-            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, env=env, start_new_session=True)
-        theirs.close()
-        self.socket = ours
+    def __init__(self, connection: socket.socket) -> None:
+        self.socket = connection
         self.lock = threading.Lock()
-        self._reader = ours.makefile("rb")
+        self._reader = connection.makefile("rb")
         self.ready = False
         self.primed: set[tuple[str, str]] = set()  # the runs read ahead (study, run folder)
 
-    @property
-    def pid(self) -> int:
-        return self.process.pid
+    def alive(self) -> bool:
+        raise NotImplementedError
+
+    def _broken(self) -> None:
+        """What a connection that no longer answers as it should does (see :meth:`_reply`)."""
+        raise NotImplementedError
 
     def _reply(self, seconds: float) -> dict:
         """The template's answer to the request just sent. A template that does not answer in
-        time, or answers what cannot be read, is ended: a late answer would be taken for the
-        next request's (the worker starts another template)."""
+        time, or answers what cannot be read, is given up (:meth:`_broken`): a late answer
+        would be taken for the next request's (the worker starts another template)."""
         self.socket.settimeout(seconds)
         try:
             line = self._reader.readline()
@@ -181,7 +185,7 @@ class KernelTemplate:
                 raise OSError("the kernel template ended")
             return json.loads(line)
         except (OSError, ValueError):
-            kill_group(self.pid)
+            self._broken()
             raise
 
     def _wait_ready(self) -> None:
@@ -208,8 +212,8 @@ class KernelTemplate:
 
     def prime(self, study_file: str, run_dir: str) -> bool:
         """Have the template read ahead what the notebooks of the run in ``run_dir`` read
-        first (:data:`PRIMERS`), for the kernels it forks from now on (once per run); whether
-        it did."""
+        first (:data:`PRIMERS`), for the kernels it forks from now on (once per run, however
+        many workers ask); whether it did."""
         request = json.dumps({"prime": {"study_file": study_file, "run_dir": run_dir}})
         with self.lock:
             if (study_file, run_dir) in self.primed:
@@ -220,51 +224,193 @@ class KernelTemplate:
             message = self._reply(PRIME_SECONDS)
         return message.get("primed") == []
 
-    def close(self) -> None:
-        """End the template (and so any kernel it forked that still runs)."""
+    def _disconnect(self) -> None:
         # The reader made by ``makefile`` holds the socket open too: close both, or the
-        # template never sees the end of its connection and is killed after the timeout.
+        # template never sees the end of the connection.
         with contextlib.suppress(OSError):
             self._reader.close()
         with contextlib.suppress(OSError):
             self.socket.close()
+
+
+class KernelTemplate(_Connection):
+    """A template process started by this process, and the socket to ask it for kernels.
+
+    With ``shared``, the template also listens at :attr:`address` (a socket in a new folder
+    only this user can open) for the connections of other processes of this machine
+    (:class:`SharedTemplate`): the workers of a local run share the template the run started.
+    """
+
+    def __init__(self, *, shared: bool = False) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.address: str | None = None
+        self._folder: str | None = None
+        listener = self._listen() if shared else None
+        env = {**os.environ, "MPLBACKEND": os.environ.get("MPLBACKEND") or INLINE_BACKEND,
+               **{name: os.environ.get(name, value) for name, value in MALLOC.items()}}
+        passed = [theirs.fileno(), *([listener.fileno()] if listener is not None else [])]
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", "import sys; from evalkit.run.warm import _serve; "
+                 "_serve(*map(int, sys.argv[1:]))", str(theirs.fileno()), str(os.getpid()),
+                 *([str(listener.fileno())] if listener is not None else [])],
+                pass_fds=passed, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+        except BaseException:
+            ours.close()
+            self._remove_folder()
+            raise
+        finally:
+            theirs.close()
+            if listener is not None:
+                listener.close()
+        super().__init__(ours)
+
+    def _listen(self) -> socket.socket | None:
+        """The listening socket of a shared template (None when the system cannot make one,
+        e.g. a temporary folder whose path is too long for a socket: not shared then)."""
+        folder = tempfile.mkdtemp(prefix="evalkit-kernels-")  # mode 0700
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            listener.bind(os.path.join(folder, "template"))
+            listener.listen(64)
+        except OSError:
+            listener.close()
+            shutil.rmtree(folder, ignore_errors=True)
+            return None
+        self._folder, self.address = folder, os.path.join(folder, "template")
+        return listener
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def _broken(self) -> None:
+        kill_group(self.pid)
+
+    def _remove_folder(self) -> None:
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+
+    def close(self) -> None:
+        """End the template (and so any kernel it forked that still runs)."""
+        self._disconnect()
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             kill_group(self.process.pid)
             self.process.wait(timeout=5)
+        self._remove_folder()
+
+    def kill(self) -> None:
+        """End the template at once (and so its kernels)."""
+        kill_group(self.pid)
+        self._remove_folder()
 
 
-_TEMPLATE: KernelTemplate | None = None
+class SharedTemplate(_Connection):
+    """This process's connection to a template another process started with ``shared=True``
+    (the template of a local run, for its workers).
+
+    Closing the connection, or this process ending, has the template kill the kernels it
+    forked for this connection; the template itself serves the other connections on.
+    """
+
+    def __init__(self, address: str) -> None:
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            connection.settimeout(FORK_SECONDS)
+            connection.connect(address)
+        except OSError:
+            connection.close()
+            raise
+        super().__init__(connection)
+        self.address = address
+        self._closed = False
+
+    @property
+    def pid(self) -> int | None:
+        """The template's pid, once it has said it is ready (None before)."""
+        return getattr(self, "_pid", None)
+
+    def _reply(self, seconds: float) -> dict:
+        message = super()._reply(seconds)
+        if message.get("ready") is True and isinstance(message.get("pid"), int):
+            self._pid = message["pid"]
+        return message
+
+    def alive(self) -> bool:
+        return not self._closed
+
+    def _broken(self) -> None:
+        # Only this connection is given up: the template may serve others well.
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection (the template kills the kernels it forked for it)."""
+        self._closed = True
+        self._disconnect()
+
+
+_TEMPLATE: _Connection | None = None
 _TEMPLATE_LOCK = threading.Lock()
+#: The address of the shared template this process's kernels are asked of (:func:`share`).
+_SHARED: str | None = None
 
 
-def template(start: bool = True) -> KernelTemplate | None:
-    """This process's kernel template, started on first use (None when warm kernels are off
-    or the template has ended)."""
-    global _TEMPLATE
+def share(address: str | None) -> None:
+    """Ask the shared template at ``address`` for this process's kernels from now on (a
+    local run's worker); None: start a template of this process's own."""
+    global _SHARED
+    _SHARED = address
+
+
+def template(start: bool = True) -> _Connection | None:
+    """This process's kernel template: the shared one when :func:`share` named it and it
+    can be reached, else one of its own, started on first use (None when warm kernels are
+    off or the template has ended).
+
+    A shared template that cannot be reached, or stops answering, is not asked again: this
+    process then starts its own.
+    """
+    global _TEMPLATE, _SHARED
     if not warm_kernels_enabled():
         return None
     with _TEMPLATE_LOCK:
-        if _TEMPLATE is not None and _TEMPLATE.process.poll() is not None:
+        if _TEMPLATE is not None and not _TEMPLATE.alive():
+            if isinstance(_TEMPLATE, SharedTemplate):
+                _SHARED = None
             _TEMPLATE = None  # it ended (killed from outside): the next one is started
+        if _TEMPLATE is None and start and _SHARED is not None:
+            try:
+                _TEMPLATE = SharedTemplate(_SHARED)
+            except OSError:
+                _SHARED = None
         if _TEMPLATE is None and start:
             _TEMPLATE = KernelTemplate()
         return _TEMPLATE
 
 
 def stop_template() -> None:
-    """End this process's kernel template, if it started one."""
-    global _TEMPLATE
+    """End this process's kernel template, if it started one (or close its connection to
+    the shared one, which is not asked again)."""
+    global _TEMPLATE, _SHARED
     with _TEMPLATE_LOCK:
         current, _TEMPLATE = _TEMPLATE, None
     if current is not None:
+        if isinstance(current, SharedTemplate):
+            _SHARED = None
         current.close()
 
 
 def kill_template() -> None:
-    """Kill this process's kernel template at once (from a signal handler)."""
-    if _TEMPLATE is not None:
+    """Kill this process's own kernel template at once (from a signal handler). A shared
+    template is left to serve the other workers: it kills this process's kernels when the
+    connection ends, with this process."""
+    if isinstance(_TEMPLATE, KernelTemplate):
         kill_group(_TEMPLATE.pid)
 
 
@@ -310,12 +456,14 @@ def _prime(request: dict) -> list[str]:
     return failed
 
 
-def _become_kernel(request: dict, fds: list[int], connection: socket.socket,
-                   started: int) -> None:
+def _become_kernel(request: dict, fds: list[int], held: list[Any], started: int) -> None:
     """In the forked child: turn into an ipykernel as ``python -m ipykernel_launcher`` would."""
     code = 1
     try:
-        connection.close()
+        # The template's sockets are not the kernel's: a connection held open here would
+        # hide its end from the template.
+        for thing in held:
+            thing.close()
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the kernel's subprocesses are waited on
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -362,61 +510,130 @@ def _become_kernel(request: dict, fds: list[int], connection: socket.socket,
         os._exit(code)
 
 
-def _serve(fd: int, parent: int) -> None:
-    """The template's loop: fork a kernel for each request, until the worker goes away."""
-    connection = socket.socket(fileno=fd)
+class _Client:
+    """What the template keeps of one connection: the request being received and the kernels
+    forked for it."""
+
+    def __init__(self, connection: socket.socket) -> None:
+        self.connection = connection
+        self.buffer = b""
+        self.fds: list[int] = []
+        self.children: set[int] = set()
+
+
+def _same_user(connection: socket.socket) -> bool:
+    """Whether the process at the other end of ``connection`` runs as this user (the folder
+    of the socket already keeps others out; this is said again here)."""
+    try:
+        credentials = connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                            struct.calcsize("3i"))
+    except (OSError, AttributeError):
+        return False
+    return struct.unpack("3i", credentials)[1] == os.getuid()
+
+
+def _serve(fd: int, parent: int, listener: int = -1) -> None:
+    """The template's loop: fork a kernel for each request, until the process that started it
+    goes away; with a ``listener``, for every connection made to it too (a shared template).
+    """
+    owner = socket.socket(fileno=fd)
     parent_death_signal(signal.SIGTERM)
-    if os.getppid() != parent:  # the worker ended before the parent-death signal was asked
+    if os.getppid() != parent:  # the process ended before the parent-death signal was asked
         return
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    listening = socket.socket(fileno=listener) if listener >= 0 else None
+    address = listening.getsockname() if listening is not None else None
     missing = _preload() + _warm_caches()
-    connection.sendall(json.dumps({"ready": True, "missing": missing}).encode() + b"\n")
-    children: set[int] = set()
+    ready = json.dumps({"ready": True, "missing": missing, "pid": os.getpid()}).encode()
+    clients = {owner.fileno(): _Client(owner)}
+    primed: dict[tuple[str, str], list[str]] = {}
+    selector = selectors.DefaultSelector()
 
     def reap(*_: Any) -> None:
-        # Waited on, so that their CPU time is counted to the worker and the run, as a
-        # kernel's started by jupyter_client is.
+        # Waited on, so that their CPU time is counted to the run, as a kernel's started by
+        # jupyter_client is.
         with contextlib.suppress(ChildProcessError):
             while os.waitpid(-1, os.WNOHANG)[0]:
                 pass
 
-    signal.signal(signal.SIGCHLD, reap)
-
     def end(*_: Any) -> None:
-        for pid in children:
-            kill_group(pid)
+        for client in clients.values():
+            for pid in client.children:
+                kill_group(pid)
+        if address:
+            with contextlib.suppress(OSError):
+                os.unlink(address)
+                os.rmdir(os.path.dirname(address))
         os._exit(0)
 
-    signal.signal(signal.SIGTERM, end)
-    buffer, fds = b"", []
-    while True:
-        try:
-            data, received, _, _ = socket.recv_fds(connection, 65536, 4)
-        except InterruptedError:
-            continue
-        if not data:
+    def drop(client: _Client) -> None:
+        if client.connection is owner:
             end()
-        buffer, fds = buffer + data, fds + received  # a request may come in several parts
-        while b"\n" in buffer:
-            line, buffer = buffer.split(b"\n", 1)
-            request = json.loads(line)
-            if "prime" in request:
-                failed = _prime(request["prime"])
-                connection.sendall(json.dumps({"primed": failed}).encode() + b"\n")
+        for pid in client.children:  # a worker gone: its kernels go too
+            kill_group(pid)
+        for descriptor in client.fds:
+            os.close(descriptor)
+        selector.unregister(client.connection)
+        del clients[client.connection.fileno()]
+        client.connection.close()
+
+    signal.signal(signal.SIGCHLD, reap)
+    signal.signal(signal.SIGTERM, end)
+    owner.sendall(ready + b"\n")
+    selector.register(owner, selectors.EVENT_READ)
+    if listening is not None:
+        selector.register(listening, selectors.EVENT_READ)
+    while True:
+        for key, _ in selector.select():
+            if key.fileobj is listening:
+                with contextlib.suppress(OSError):
+                    connection, _ = listening.accept()
+                    if not _same_user(connection):
+                        connection.close()
+                        continue
+                    connection.sendall(ready + b"\n")
+                    clients[connection.fileno()] = _Client(connection)
+                    selector.register(connection, selectors.EVENT_READ)
                 continue
-            started_r, started_w = os.pipe()
-            pid = os.fork()
-            if pid == 0:
-                os.close(started_r)
-                _become_kernel(request, fds, connection, started_w)
-            os.close(started_w)
-            os.read(started_r, 1)  # the kernel leads its group now (or has already ended)
+            client = clients[key.fileobj.fileno()]
+            held = [*(c.connection for c in clients.values()),
+                    *([listening] if listening is not None else []), selector]
+            try:
+                _serve_client(client, primed, held)
+            except (OSError, ValueError, KeyError):  # ended, or a request that cannot be read
+                drop(client)
+
+
+def _serve_client(client: _Client, primed: dict, held: list[Any]) -> None:
+    """Read what ``client`` sent and answer each whole request in it (``held``: what a kernel
+    forked for it closes); raises OSError when its connection has ended."""
+    data, received, _, _ = socket.recv_fds(client.connection, 65536, 4)
+    client.fds += received
+    if not data:
+        raise OSError("connection ended")
+    client.buffer += data  # a request may come in several parts
+    while b"\n" in client.buffer:
+        line, client.buffer = client.buffer.split(b"\n", 1)
+        request = json.loads(line)
+        if "prime" in request:
+            run = (request["prime"]["study_file"], request["prime"]["run_dir"])
+            if run not in primed:  # once per run, whichever worker asks first
+                primed[run] = _prime(request["prime"])
+            client.connection.sendall(json.dumps({"primed": primed[run]}).encode() + b"\n")
+            continue
+        started_r, started_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
             os.close(started_r)
-            for descriptor in fds:
-                os.close(descriptor)
-            fds = []
-            children = {p for p in children if _leads_group(p)} | {pid}
-            connection.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+            _become_kernel(request, client.fds, held, started_w)
+        os.close(started_w)
+        os.read(started_r, 1)  # the kernel leads its group now (or has already ended)
+        os.close(started_r)
+        for descriptor in client.fds:
+            os.close(descriptor)
+        client.fds = []
+        client.children = {p for p in client.children if _leads_group(p)} | {pid}
+        client.connection.sendall(json.dumps({"pid": pid}).encode() + b"\n")
 
 
 def _leads_group(pid: int) -> bool:
@@ -424,4 +641,3 @@ def _leads_group(pid: int) -> bool:
         return os.getpgid(pid) == pid
     except OSError:
         return False
-
