@@ -124,6 +124,7 @@ class _Ctx:
     labels: tb.Labels
     confidence: float
     figures: bool
+    drawn: Any = None  # the run's folder of figures drawn once (None: each drawn)
 
     def has(self, name: str) -> bool:
         frame = self.tables.get(name)
@@ -183,7 +184,7 @@ class _Ctx:
             return Paragraph(self.t("reports.figure.by_site_left", title=self.title(table)),
                              "note")
         return brief_figure(name, self.tables, study=self.study, lang=self.lang,
-                            labels=self.labels)
+                            labels=self.labels, drawn=self.drawn)
 
 
 def _num(series: pd.Series) -> pd.Series:
@@ -860,7 +861,8 @@ def _fit_messages(ctx: _Ctx, messages: list[Message]) -> list[Message]:
 
 
 def build_brief(results: Any, study: Any, *, lang: str, run_date: dt.date | str,
-                policy: Any = None, figures: bool = True) -> Brief:
+                policy: Any = None, figures: bool = True,
+                drawn: str | Path | None = None) -> Brief:
     """Assemble the 1:3:25 evidence brief in ``lang`` from released results.
 
     Parameters
@@ -876,6 +878,10 @@ def build_brief(results: Any, study: Any, *, lang: str, run_date: dt.date | str,
         Default: the study's ``privacy`` section.
     figures : bool, default True
         Draw the figures (False gives a text-and-tables brief, faster, for tests).
+    drawn : path, optional
+        A run's folder of figures drawn once: a figure in the same state as one drawn before
+        (by a notebook of the run) takes its PNG from there (see
+        :func:`evalkit.present.figures.figure_block`).
 
     Returns
     -------
@@ -901,7 +907,7 @@ def build_brief(results: Any, study: Any, *, lang: str, run_date: dt.date | str,
     confidence = float(results.meta.get("confidence", study.parameters.confidence))
     ctx = _Ctx(results=results, study=study, lang=lang, policy=policy,
                tables=ReleasedTables(results, policy), labels=tb.Labels(codebook, lang),
-               confidence=confidence, figures=figures)
+               confidence=confidence, figures=figures, drawn=drawn)
     messages = _fit_messages(ctx, draft_messages(ctx.tables, confidence=confidence,
                                                   labels=ctx.labels,
                                                   scales=_scales(study, codebook)))

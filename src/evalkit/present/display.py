@@ -350,15 +350,16 @@ def _param(value: Any) -> Any:
 def show_figure(fig: Any, *, caption: str, lang: str, alt: str | None = None,
                 non_validated: bool = False, method: str | None = None,
                 save_to: str | None = None, calls: str = "",
-                layers: str | None = None) -> HTML:
+                layers: str | None = None, drawn: str | None = None) -> HTML:
     """A matplotlib figure as an embedded PNG with its caption (the figure is closed);
     ``non_validated`` adds the label of the tokenism index, ``method`` the marker of the
     method note the page's footer should carry, ``calls`` the block of
     :func:`method_html`; ``save_to`` also writes the same PNG to that path (drawn once: the
-    page and the file hold the same bytes); ``layers``: see :func:`figure_block`."""
+    page and the file hold the same bytes); ``layers`` and ``drawn``: see
+    :func:`figure_block`."""
 
     block = figure_block(fig, caption=caption, alt=alt or caption, lang=lang,
-                         non_validated=non_validated, layers=layers)
+                         non_validated=non_validated, layers=layers, drawn=drawn)
     if save_to is not None:
 
         write_bytes_atomic(save_to, block.png)

@@ -3,6 +3,7 @@ turned into PNG blocks with a caption and a text alternative."""
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,6 +15,7 @@ from evalkit.i18n import t
 from evalkit.present import plots  # lazy: each figure's module (and matplotlib) on first use
 from evalkit.present._funnel import site_key
 from evalkit.present.document import Figure
+from evalkit.present.plots._drawn import drawn_png, figure_key, keep_png
 from evalkit.present.plots._layers import PNG_OPTIONS, layered_png
 from evalkit.present.plots._text import png_with_text
 
@@ -24,14 +26,17 @@ DPI = 150
 
 
 def figure_block(fig: Any, *, caption: str, alt: str, lang: str, non_validated: bool = False,
-                 name: str = "", layers: str | Path | None = None) -> Figure:
+                 name: str = "", layers: str | Path | None = None,
+                 drawn: str | Path | None = None) -> Figure:
     """A matplotlib figure as a :class:`Figure` block (PNG, no timestamp: same figure, same
     bytes); the figure is closed.
 
     With ``layers`` (a folder of the run), a figure marked for layers (a site's copy of a
     figure of all sites) is drawn from the part every site shares, drawn there once, and its
     own part drawn over it (:mod:`evalkit.present.plots._layers`); any other figure is drawn
-    whole.
+    whole. With ``drawn`` (a folder of the run), a figure in the same state as one drawn
+    before into that folder gets that figure's PNG, the same bytes, without being drawn again
+    (:mod:`evalkit.present.plots._drawn`).
 
     The PNG holds the figure's visible text, one line each, in a ``Description`` text chunk
     tagged with ``lang`` (see :func:`evalkit.present.plots._text.figure_text`): what a
@@ -41,14 +46,10 @@ def figure_block(fig: Any, *, caption: str, alt: str, lang: str, non_validated: 
 
     try:
         layered = layered_png(fig, Path(layers), dpi=DPI) if layers is not None else None
-        if layered is None:
-            buffer = io.BytesIO()
-            fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight",
-                        metadata={"Software": None}, pil_kwargs=dict(PNG_OPTIONS))
-            png, known = buffer.getvalue(), None
+        if layered is not None:
+            png = png_with_text(layered[0], fig, lang, layered[1])  # its text as drawn
         else:
-            png, known = layered
-        png = png_with_text(png, fig, lang, known)  # its text as drawn
+            png = _whole_png(fig, lang, drawn)
     finally:
         plt.close(fig)
     width, height = _png_size(png)
@@ -56,6 +57,22 @@ def figure_block(fig: Any, *, caption: str, alt: str, lang: str, non_validated: 
     scale = 96 / DPI
     return Figure(png=png, caption=caption, alt=alt, width=round(width * scale),
                   height=round(height * scale), non_validated=non_validated, name=name)
+
+
+def _whole_png(fig: Any, lang: str, drawn: str | Path | None) -> bytes:
+    """The PNG of the whole ``fig``, with its text: kept in ``drawn`` (when given) for the next
+    figure in the same state, or taken from there."""
+    key = figure_key(fig, dpi=DPI, lang=lang, png=PNG_OPTIONS, bbox="tight") \
+        if drawn is not None else None
+    png = drawn_png(Path(drawn), key) if key is not None else None
+    if png is None:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight",
+                    metadata={"Software": None}, pil_kwargs=dict(PNG_OPTIONS))
+        png = png_with_text(buffer.getvalue(), fig, lang, None)
+        if key is not None:
+            keep_png(Path(drawn), key, png)
+    return png
 
 
 def _png_size(png: bytes) -> tuple[int, int]:
@@ -89,11 +106,14 @@ def left_to_tables(name: str, tables: Mapping[str, pd.DataFrame]) -> str | None:
 
 
 def brief_figure(name: str, tables: Mapping[str, pd.DataFrame], *, study: Any, lang: str,
-                 labels: Any = None) -> Figure | None:
+                 labels: Any = None, drawn: str | Path | None = None) -> Figure | None:
     """The brief's figure ``name`` drawn from released ``tables`` (None when its tables are
-    missing)."""
+    missing); ``drawn``: see :func:`figure_block`."""
     builder = _FIGURES.get(name)
-    return None if builder is None else builder(tables, study=study, lang=lang, labels=labels)
+    if builder is None:
+        return None
+    return builder(tables, study=study, lang=lang, labels=labels,
+                   block=functools.partial(figure_block, drawn=drawn))
 
 
 def _t(key: str, lang: str, **params: Any) -> str:
@@ -105,31 +125,31 @@ def _codebook(labels: Any) -> Any:
     return getattr(labels, "codebook", None)
 
 
-def _funnel(tables, *, study, lang, labels):
+def _funnel(tables, *, study, lang, labels, block=figure_block):
 
     if "tokenism_funnel" not in tables:
         return None
     fig = plots.funnel_plot(tables["tokenism_funnel"], overdispersion=tables.get(
         "tokenism_overdispersion"), kind="proportion", indicator=_t("quant.tokenism.rate", lang),
         non_validated=True, lang=lang)
-    return figure_block(fig, caption=_t("reports.figure.funnel", lang),
-                        alt=_t("reports.figure.funnel.alt", lang), lang=lang, non_validated=True,
-                        name="funnel")
+    return block(fig, caption=_t("reports.figure.funnel", lang),
+                 alt=_t("reports.figure.funnel.alt", lang), lang=lang, non_validated=True,
+                 name="funnel")
 
 
-def _caterpillar(tables, *, study, lang, labels):
+def _caterpillar(tables, *, study, lang, labels, block=figure_block):
 
     if "tokenism_shrunken" not in tables:
         return None
     fig = plots.caterpillar_plot(tables["tokenism_shrunken"], estimate="shrunken", kind="proportion",
                            indicator=_t("quant.tokenism.rate", lang), non_validated=True,
                            lang=lang)
-    return figure_block(fig, caption=_t("reports.figure.caterpillar", lang),
-                        alt=_t("reports.figure.caterpillar.alt", lang), lang=lang, non_validated=True,
-                        name="caterpillar")
+    return block(fig, caption=_t("reports.figure.caterpillar", lang),
+                 alt=_t("reports.figure.caterpillar.alt", lang), lang=lang, non_validated=True,
+                 name="caterpillar")
 
 
-def _ladder(tables, *, study, lang, labels):
+def _ladder(tables, *, study, lang, labels, block=figure_block):
 
     data = tables.get("ladder_distribution")
     group = study.roles.group
@@ -149,11 +169,11 @@ def _ladder(tables, *, study, lang, labels):
     # beyond a number of bars, the figure shows how the sites spread on each rung
     spread = plots.ladder_spread(data, site=site, group=by)
     alt = "reports.figure.ladder.alt_spread" if spread else "reports.figure.ladder.alt"
-    return figure_block(fig, caption=_t("reports.figure.ladder", lang), alt=_t(alt, lang),
-                        lang=lang, non_validated=True, name="ladder")
+    return block(fig, caption=_t("reports.figure.ladder", lang), alt=_t(alt, lang),
+                 lang=lang, non_validated=True, name="ladder")
 
 
-def _outcomes(tables, *, study, lang, labels):
+def _outcomes(tables, *, study, lang, labels, block=figure_block):
 
     data = tables.get("outcome_change")
     outcomes = study.measures.outcomes
@@ -163,29 +183,29 @@ def _outcomes(tables, *, study, lang, labels):
         data = data[data["level"].astype(str) == "item"]
     fig = plots.outcome_change_plot(data, groups=outcomes.groups or None,
                               codebook=_codebook(labels), lang=lang)
-    return figure_block(fig, caption=_t("reports.figure.outcomes", lang),
-                        alt=_t("reports.figure.outcomes.alt", lang), lang=lang, name="outcomes")
+    return block(fig, caption=_t("reports.figure.outcomes", lang),
+                 alt=_t("reports.figure.outcomes.alt", lang), lang=lang, name="outcomes")
 
 
-def _traffic_light(tables, *, study, lang, labels):
+def _traffic_light(tables, *, study, lang, labels, block=figure_block):
 
     if "traffic_light" not in tables:
         return None
     fig = plots.traffic_light_plot(tables["traffic_light"], site="site", lang=lang)
-    return figure_block(fig, caption=_t("reports.figure.traffic_light", lang),
-                        alt=_t("reports.figure.traffic_light.alt", lang), lang=lang, name="traffic_light")
+    return block(fig, caption=_t("reports.figure.traffic_light", lang),
+                 alt=_t("reports.figure.traffic_light.alt", lang), lang=lang, name="traffic_light")
 
 
-def _integration(tables, *, study, lang, labels):
+def _integration(tables, *, study, lang, labels, block=figure_block):
 
     if "integration_profile" not in tables:
         return None
     fig = plots.integration_plot(tables["integration_profile"], lang=lang)
-    return figure_block(fig, caption=_t("reports.figure.integration", lang),
-                        alt=_t("reports.figure.integration.alt", lang), lang=lang, name="integration")
+    return block(fig, caption=_t("reports.figure.integration", lang),
+                 alt=_t("reports.figure.integration.alt", lang), lang=lang, name="integration")
 
 
-def _codes(tables, *, study, lang, labels):
+def _codes(tables, *, study, lang, labels, block=figure_block):
 
     if "code_frequencies" not in tables:
         return None
@@ -194,8 +214,8 @@ def _codes(tables, *, study, lang, labels):
     # The released frame as the qualitative notebook draws it: its hidden cells are grey.
     fig = plots.code_site_heatmap(tables["code_frequencies"], site="site", value="n_segments",
                                   level="code", lang=lang)
-    return figure_block(fig, caption=_t("reports.figure.codes", lang),
-                        alt=_t("reports.figure.codes.alt", lang), lang=lang, name="codes")
+    return block(fig, caption=_t("reports.figure.codes", lang),
+                 alt=_t("reports.figure.codes.alt", lang), lang=lang, name="codes")
 
 
 #: The brief's figures by name.

@@ -55,6 +55,10 @@ __all__ = ["CI_BOOTSTRAP", "Session", "analysis_parameters", "prime"]
 #: The folder of a run's work folder where the parts of figures every site's copy shares are
 #: drawn once (see :mod:`evalkit.present.plots._layers`).
 LAYERS_FOLDER = "figure-layers"
+#: The folder of a run's work folder where the figures of the study-wide notebooks and of the
+#: brief are kept by their state: one drawn again elsewhere in the run is not drawn twice (see
+#: :mod:`evalkit.present.plots._drawn`).
+DRAWN_FOLDER = "figures-drawn"
 #: Bootstrap resamples when the ``ci`` switch is on (continuous integration machines).
 CI_BOOTSTRAP = 200
 
@@ -295,6 +299,7 @@ class Session:
             else None
         # A site's copy of a figure of all sites: what they share is drawn once per run.
         layers = self.run_dir / ".work" / LAYERS_FOLDER if folder is not None else None
+        drawn = self._drawn() if self.site is None else None
         stem = name if self.site is None else f"{name}.{self.site}"
         for g in self.languages:
             values = {k: (v(g) if callable(v) else v) for k, v in params.items()}
@@ -309,7 +314,7 @@ class Session:
             calls = [c for n in dict.fromkeys(self._read) for c in self.results.calls(n)]
             parts[g] = show_figure(fig, caption=t(caption, g, **values), lang=g,
                                    non_validated=non_validated, method=method,
-                                   save_to=target, layers=layers,
+                                   save_to=target, layers=layers, drawn=drawn,
                                    calls=method_html(calls, self.results.meta.get("frames", {}),
                                                      lang=g)).html
         self._show(parts)
@@ -341,6 +346,13 @@ class Session:
             parts[g] = items
         self._show(parts)
 
+    def _drawn(self) -> Path | None:
+        """The run's folder of figures kept by their state (None outside a run: each figure
+        is drawn)."""
+        if self.run_dir is None or not self.from_run:
+            return None
+        return self.run_dir / ".work" / DRAWN_FOLDER
+
     # -- the evidence brief ---------------------------------------------------------------------
     def _briefs(self) -> dict:
         """The brief in each language, built once, with its figures (they take room: the page
@@ -348,7 +360,8 @@ class Session:
 
         if not hasattr(self, "_brief_cache"):
             self._brief_cache = {g: build_brief(self.results, self.study, lang=g,
-                                                run_date=self.run_date, policy=self.policy)
+                                                run_date=self.run_date, policy=self.policy,
+                                                drawn=self._drawn())
                                  for g in self.languages}
         return self._brief_cache
 

@@ -595,14 +595,16 @@ def write_briefs(results: Any, study: Any, folder: str | Path, *,
                  run_date: dt.date | str, policy: Any = None,
                  languages: list[str] | None = None,
                  briefs: Mapping[str, Any] | None = None,
-                 index: Mapping[str, str] | None = None) -> dict:
+                 index: Mapping[str, str] | None = None,
+                 drawn: str | Path | None = None) -> dict:
     """Write the run's ``brief/`` folder: ``brief.<lang>.html`` and ``brief.<lang>.docx`` for
     each of the study's languages, and ``budget.json``.
 
     ``briefs`` (language -> :class:`~evalkit.present.brief.Brief`, built with their figures)
     are written as they are instead of being built again; languages they lack are built.
     Each page links to its twins in the other languages and, with ``index`` (language → link
-    relative to ``folder``), to the run's index.
+    relative to ``folder``), to the run's index. ``drawn``: a run's folder of figures drawn
+    once (see :func:`evalkit.present.brief.build_brief`).
 
     Returns
     -------
@@ -619,7 +621,7 @@ def write_briefs(results: Any, study: Any, folder: str | Path, *,
     twins = {g: f"brief.{g}.html" for g in languages}
     for lang in languages:
         brief = given.get(lang) or build_brief(results, study, lang=lang, run_date=run_date,
-                                               policy=policy)
+                                               policy=policy, drawn=drawn)
         briefs[lang] = brief
         nav = nav_html(lang, index=(index or {}).get(lang), twins=twins)
         files += [write_brief_html(brief, folder / f"brief.{lang}.html", nav=nav),

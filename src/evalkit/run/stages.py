@@ -25,7 +25,7 @@ from evalkit.i18n import LANGUAGES
 from evalkit.prepare.keys import DemoKeyWarning, load_key
 from evalkit.prepare.ready import check_run_ready
 from evalkit.prepare.study import prepare_study
-from evalkit.present.session import analysis_parameters
+from evalkit.present.session import DRAWN_FOLDER, analysis_parameters
 from evalkit.present.writers import write_briefs
 from evalkit.release.bundle import BUNDLE_SUFFIX, bundle_members, linked_members, write_bundle
 from evalkit.release.disclosure import check_disclosure, scan_summary
@@ -245,7 +245,8 @@ def brief_stage(ctx: RunContext) -> dict:
 
     run_date = dt.date.today().isoformat()
     record = write_briefs(ctx.results, ctx.study, ctx.brief_dir, run_date=run_date,
-                          policy=ctx.study.privacy, languages=ctx.languages)
+                          policy=ctx.study.privacy, languages=ctx.languages,
+                          drawn=ctx.work_dir / DRAWN_FOLDER)
     record["files"] = [f"brief/{name}" for name in record["files"]]
     return {"status": "ok", **record}
 
