@@ -202,3 +202,34 @@ def test_the_compute_stage_shared_gives_the_same_tables_byte_for_byte(studies, t
             if isinstance(v, Ref)}
         assert named and named <= set(shared.meta["frames"])
         assert [x.table for x in shared.absences] == [x.table for x in alone.absences]
+
+
+def test_the_joint_disclosure_control_shared_gives_the_same_tables(studies):
+    import warnings
+
+    from evalkit.analyse.compute import compute_results
+    from evalkit.config.study import load_study
+    from evalkit.prepare.study import prepare_study
+    from evalkit.release.protect import protect_tables
+
+    for study in studies:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            loaded = load_study(study)
+            results = compute_results(prepare_study(loaded), n_boot=100, parallel=False)
+        frames = {name: table.frame for name, table in results.items() if table.release}
+        given = {name: frame.copy() for name, frame in frames.items()}
+        options = dict(policy=loaded.privacy, study=results.meta["study_parameters"])
+        _HELPERS.clear()
+        shared = protect_tables(frames, **options)
+        assert _HELPERS and _helpers_gone()  # a helper took groups, and is gone
+        alone = protect_tables(frames, **options, parallel=False)
+        assert list(shared) == list(alone)
+        hidden = 0
+        for name in alone:
+            assert shared[name].equals(alone[name]), (study, name)
+            assert list(shared[name].dtypes) == list(alone[name].dtypes), (study, name)
+            hidden += int(alone[name].isna().sum().sum())
+        assert hidden > 50  # cells were hidden, by the rules and jointly
+        for name, frame in frames.items():  # the caller's tables are left as they were
+            assert frame.equals(given[name])

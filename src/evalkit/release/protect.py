@@ -13,6 +13,7 @@ hidden; small groups share one solver call (``python -m benchmarks.disclosure``)
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from types import SimpleNamespace
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evalkit.analyse._share import share_work
 from evalkit.analyse.catalogue import COUNT_ROLES, UnknownTableError, catalogue
 from evalkit.release.audit import (
     Cell,
@@ -357,6 +359,9 @@ def _protect_component(component: _Component, mask: np.ndarray,
     return mask
 
 
+#: Fewer linked cells than this are protected in this process alone (a fork would cost
+#: more than it saves).
+PARALLEL_CELLS = 100
 #: Groups of at most this many linked cells are protected all at once (one program), as
 #: with ``exact=True``.
 JOINT = 24
@@ -396,8 +401,8 @@ def _hide_estimates(frame: pd.DataFrame, spec: Any, rows: np.ndarray) -> None:
 
 
 def protect_tables(tables: Mapping[str, pd.DataFrame], *, policy: Any,
-                   study: Mapping[str, Any] | None = None, exact: bool = False
-                   ) -> dict[str, pd.DataFrame]:
+                   study: Mapping[str, Any] | None = None, exact: bool = False,
+                   parallel: bool = True) -> dict[str, pd.DataFrame]:
     """Disclosure control of a set of tables released together: primary suppression row by
     row, secondary suppression chosen jointly over every relation between them.
 
@@ -412,6 +417,10 @@ def protect_tables(tables: Mapping[str, pd.DataFrame], *, policy: Any,
     exact : bool, default False
         Solve one mixed-integer program per group of linked cells for all primary cells at
         once (the optimum; for small tables) instead of one primary cell at a time.
+    parallel : bool, default True
+        Share the groups of linked cells with a helper process where that is safe (see
+        :func:`evalkit.analyse._share.share_work`) and there are :data:`PARALLEL_CELLS` of
+        them or more; the same tables either way.
 
     Returns
     -------
@@ -446,7 +455,9 @@ def protect_tables(tables: Mapping[str, pd.DataFrame], *, policy: Any,
     *Attack*: every hidden count of people is then attacked on the same models, as
     :func:`evalkit.release.audit.audit_tables` does from the released tables; a count still
     disclosed (a complement the relations pin inside the small range) is protected in turn,
-    up to :data:`MAX_ROUNDS` rounds.
+    up to :data:`MAX_ROUNDS` rounds. Groups of linked cells share no relation: each goes
+    through its rounds on its own, and the groups are shared with a helper process
+    (:func:`evalkit.analyse._share.share_work`: the same tables as in one process).
 
     References
     ----------
@@ -510,25 +521,14 @@ def protect_tables(tables: Mapping[str, pd.DataFrame], *, policy: Any,
                  values[where], hidden[where], people[where], strict=True))
                  if h and p and low <= v <= high}
         groups.append((component, hidden[where].copy(), people[where], needs))
-    for _ in range(MAX_ROUNDS):
-        added = False
-        for g, (component, mask, counted, needs) in enumerate(groups):
-            if needs:
-                mask = _protect_component(component, mask, needs, exact=exact)
-                groups[g] = (component, mask, counted, needs)
-            # the attack, as the audit makes it: every hidden count of people
-            for at in np.flatnonzero(mask & counted):
-                lower, upper = component.interval(at, mask, level)
-                if upper - lower < level and lower <= high and upper >= low:
-                    down, up = needs.get(int(at), (0.0, 0.0))
-                    if up < level:
-                        needs[int(at)] = (down, float(level))
-                        added = True
-        if not added:
-            break
+    # Groups share no relation: each is protected and attacked on its own, shared with a
+    # helper process (the same masks, in the same order, as one process gives).
+    settled = share_work(functools.partial(_settle, exact=exact, level=level, low=low,
+                                           high=high), groups,
+                         helper=parallel and sum(g[0].size for g in groups) >= PARALLEL_CELLS)
     index = {cell: k for k, cell in enumerate(variables)}
     chosen_classes = np.zeros(len(variables), dtype=bool)
-    for component, mask, _, _ in groups:
+    for (component, _, _, _), mask in zip(groups, settled, strict=True):
         chosen_classes[[index[c] for c in component.members]] = mask
     chosen = {c for c, k in zip(original, copies, strict=True) if chosen_classes[k]}
     _apply(released, frames, specs, chosen)
@@ -541,6 +541,30 @@ def protect_tables(tables: Mapping[str, pd.DataFrame], *, policy: Any,
                 frame, counts=roles.counts, estimates=roles.estimates, n=roles.n,
                 numerators=roles.numerators, policy=policy).drop(columns=["suppression"])
     return released
+
+
+def _settle(group: tuple, *, exact: bool, level: float, low: float, high: float
+            ) -> np.ndarray:
+    """The hidden mask of one group (a component, its hidden mask, which cells count people,
+    the protection each primary cell needs): more cells hidden until the attack, as the audit
+    makes it on every hidden count of people, finds none pinned inside the small range, or
+    :data:`MAX_ROUNDS` rounds."""
+    component, mask, counted, needs = group
+    needs = dict(needs)
+    for _ in range(MAX_ROUNDS):
+        added = False
+        if needs:
+            mask = _protect_component(component, mask, needs, exact=exact)
+        for at in np.flatnonzero(mask & counted):
+            lower, upper = component.interval(at, mask, level)
+            if upper - lower < level and lower <= high and upper >= low:
+                down, up = needs.get(int(at), (0.0, 0.0))
+                if up < level:
+                    needs[int(at)] = (down, float(level))
+                    added = True
+        if not added:
+            break
+    return mask
 
 
 def _packs(variables: list[Cell], found: list[Relation], hidden: np.ndarray
