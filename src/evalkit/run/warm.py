@@ -308,6 +308,9 @@ class KernelTemplate(_Connection):
     def kill(self) -> None:
         """End the template at once (and so its kernels)."""
         kill_group(self.pid)
+        self._disconnect()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=5)  # waited for: no zombie left in a long-lived process
         self._remove_folder()
 
 
