@@ -298,11 +298,7 @@ def test_the_template_and_its_kernels_end_with_their_process(tmp_path, how):
         if {how!r} == "killed":
             time.sleep(600)
     """)
-    env = {**os.environ, warm.ENV_SWITCH: "1"}
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1] / "src") + os.pathsep + \
-        env.get("PYTHONPATH", "")
-    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True, env=env)
+    process = _python(script)
     try:
         template_pid, kernel_pid = map(int, process.stdout.readline().split())
         assert os.getpgid(kernel_pid) == kernel_pid  # the kernel leads its own group
@@ -316,6 +312,16 @@ def test_the_template_and_its_kernels_end_with_their_process(tmp_path, how):
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def _python(script: str) -> subprocess.Popen:
+    """``script`` run by a new interpreter with warm kernels on and this checkout's evalkit;
+    its output read by the test."""
+    env = {**os.environ, warm.ENV_SWITCH: "1"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1] / "src") + os.pathsep + \
+        env.get("PYTHONPATH", "")
+    return subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, env=env)
 
 
 def test_only_this_interpreters_ipykernel_is_forked():
@@ -589,11 +595,7 @@ def test_a_shared_template_outlives_no_one(tmp_path, who):
         print(client.pid, kernel.pid, client.address, flush=True)
         time.sleep(600)
     """)
-    env = {**os.environ, warm.ENV_SWITCH: "1"}
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1] / "src") + os.pathsep + \
-        env.get("PYTHONPATH", "")
-    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True, env=env)
+    process = _python(script)
     try:
         template_pid, kernel_pid, address = process.stdout.readline().split()
         template_pid, kernel_pid = int(template_pid), int(kernel_pid)
