@@ -419,8 +419,8 @@ def protect_tables(tables: Mapping[str, pd.DataFrame], *, policy: Any,
         once (the optimum; for small tables) instead of one primary cell at a time.
     parallel : bool, default True
         Share the groups of linked cells with a helper process where that is safe (see
-        :func:`evalkit.analyse._share.share_work`) and there are :data:`PARALLEL_CELLS` of
-        them or more; the same tables either way.
+        :func:`evalkit.analyse._share.share_work`) when they hold :data:`PARALLEL_CELLS`
+        linked cells or more; the same tables either way.
 
     Returns
     -------
