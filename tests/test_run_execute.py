@@ -252,6 +252,28 @@ def test_kernelspec_is_installed_or_refreshed_in_the_prefix(tmp_path):
     assert json.loads((folder / "kernel.json").read_text())["argv"][0] == sys.executable
 
 
+def test_installing_the_kernelspec_writes_ipykernels_spec_and_leaves_no_temporary_folder(
+        tmp_path, monkeypatch):
+    import tempfile
+
+    from evalkit.run.kernel import install_kernel
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    for _ in range(2):  # installed, then refreshed in place
+        install_kernel(prefix=str(tmp_path / "env"), quiet=True)
+    assert list(scratch.iterdir()) == []
+    folder = tmp_path / "env" / "share" / "jupyter" / "kernels" / "evalkit"
+    spec = json.loads((folder / "kernel.json").read_text())
+    assert spec["argv"] == [sys.executable, "-Xfrozen_modules=off", "-m", "ipykernel_launcher",
+                            "-f", "{connection_file}"]
+    assert spec["display_name"] == (f"Python 3 (evalkit, {sys.version_info.major}."
+                                    f"{sys.version_info.minor})")
+    assert spec["language"] == "python"
+    assert (folder / "logo-64x64.png").is_file()
+
+
 def test_the_executed_copy_is_written_at_the_start_and_the_end_not_around_every_cell(
         tmp_path, monkeypatch):
     import papermill.engines

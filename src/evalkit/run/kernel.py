@@ -10,7 +10,9 @@ import functools
 import json
 import math
 import os
+import platform
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -34,14 +36,24 @@ def kernels_dir(prefix: str | None = None) -> Path:
 
 
 def install_kernel(*, prefix: str | None = None, quiet: bool = False) -> str:
-    """Install (or refresh) the ``evalkit`` kernelspec under ``prefix`` (default ``sys.prefix``)."""
-    from ipykernel.kernelspec import install  # heavy: imported when a kernelspec is written
+    """Install (or refresh) the ``evalkit`` kernelspec under ``prefix`` (default ``sys.prefix``).
 
-    path = install(
-        kernel_name=KERNEL_NAME,
-        display_name=f"Python 3 (evalkit, {sys.version_info.major}.{sys.version_info.minor})",
-        prefix=prefix or sys.prefix,
-    )
+    The kernelspec is ipykernel's (``python -Xfrozen_modules=off -m ipykernel_launcher``, as
+    ``ipykernel.kernelspec.install`` writes it), staged in a temporary folder that is removed
+    whatever happens (``install`` leaves an empty folder behind in the temporary directory at
+    each call)."""
+    # heavy: imported when a kernelspec is written
+    from ipykernel.kernelspec import write_kernel_spec
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    display = f"Python 3 (evalkit, {sys.version_info.major}.{sys.version_info.minor})"
+    # CPython's frozen modules hide breakpoints from the kernel's debugger.
+    python = ["-Xfrozen_modules=off"] if platform.python_implementation() == "CPython" else None
+    with tempfile.TemporaryDirectory(prefix="evalkit-kernelspec-") as staging:
+        spec = write_kernel_spec(Path(staging) / KERNEL_NAME,
+                                 overrides={"display_name": display}, python_arguments=python)
+        path = KernelSpecManager().install_kernel_spec(spec, kernel_name=KERNEL_NAME,
+                                                       prefix=prefix or sys.prefix)
     if not quiet:
         print(path)
     return path
