@@ -270,6 +270,31 @@ def test_a_page_is_made_from_a_notebook_already_read_validating_it_once(demo, tm
     assert nb == before
 
 
+def test_pages_warmed_up_have_their_templates_compiled_and_the_same_bytes(demo, tmp_path):
+    # A run's workers warm up while the data are prepared: the exporters of both languages
+    # exist and their templates are compiled before the first notebook's pages; those pages
+    # are the bytes of a process that did not warm up.
+    from evalkit.present import notebook_page
+
+    results, study = demo
+    path = _notebook(tmp_path / "nb.ipynb", results, study)
+    notebook_page._page_exporter.cache_clear()
+    cold = {lang: notebook_page.export_notebook_html(
+        path, tmp_path / "cold" / f"{lang}.html", study=study, lang=lang,
+        run_date="2026-11-22").read_bytes() for lang in ("fr", "en")}
+    notebook_page._page_exporter.cache_clear()
+    notebook_page.warm_up()
+    assert notebook_page._page_exporter.cache_info().currsize == 2
+    for lang in ("fr", "en"):
+        exporter = notebook_page._page_exporter(lang)
+        assert len(exporter.environment.cache) > 0  # compiled Jinja templates
+        page = notebook_page.export_notebook_html(path, tmp_path / "warm" / f"{lang}.html",
+                                                  study=study, lang=lang,
+                                                  run_date="2026-11-22")
+        assert page.read_bytes() == cold[lang]
+    assert notebook_page._page_exporter.cache_info().misses == 2  # made once, by warm_up
+
+
 def test_notebook_page_without_code_with_label_toc_and_notes(demo, tmp_path):
     from evalkit.present.notebook_page import export_notebook_html
 

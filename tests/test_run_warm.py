@@ -711,3 +711,41 @@ def test_the_kernels_of_a_local_runs_workers_come_from_the_runs_template(run_dir
     parents = {int(_printed(run_dir, b.stem).split("PARENT", 1)[1].split()[0]) for b in books}
     assert parents == {template_pid}
     assert _wait_for(lambda: not _alive(template_pid))
+
+
+@linux_only
+def test_a_runs_template_imports_while_the_data_are_validated_and_ends_with_a_refusal(
+        study, tmp_path, monkeypatch):
+    from evalkit.errors import DataError
+    from evalkit.run import run_study
+
+    monkeypatch.setenv(warm.ENV_SWITCH, "1")
+    seen = []
+
+    def validate(ctx):  # a validation that finds errors, once it has looked for the template
+        # (a process just started may show no command line for a moment, while it executes)
+        _wait_for(lambda: seen.extend(p for p in _children(os.getpid())
+                                      if "_serve" in _cmdline(p)) or seen, 10)
+        raise DataError("the data have errors", where="responses.csv")
+
+    with pytest.raises(DataError):
+        run_study(study, out=tmp_path / "reports", notebooks=Path(__file__).parent / "notebooks",
+                  only="hello", lang="fr", quiet=True, stage_overrides={"validate": validate})
+    assert len(seen) == 1
+    assert _wait_for(lambda: not _alive(seen[0]))  # the refused run took its template along
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children = task / "children"
+        if children.is_file():
+            found += [int(p) for p in children.read_text().split()]
+    return found
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""

@@ -24,6 +24,7 @@ import evalkit.present.notebook_page  # noqa: F401
 from evalkit._lifetime import kill_group
 from evalkit.config.study import load_study
 from evalkit.present.notebook_page import export_notebook_html
+from evalkit.present.notebook_page import warm_up as warm_pages
 from evalkit.run.index import index_name
 from evalkit.run.jobs import Job, JobResult
 from evalkit.run.kernel import KERNEL_NAME, ensure_kernel, kernel_manager_class
@@ -82,12 +83,14 @@ def _quiet_logger() -> logging.Logger:
 
 
 def warm_up() -> None:
-    """Import what executing and exporting a notebook needs (seconds, once per worker)."""
+    """Import what executing and exporting a notebook needs, and compile the pages' templates
+    (seconds, once per worker, while the run prepares its data)."""
     import nbclient  # noqa: F401
     import nbconvert
     import nbconvert.exporters  # noqa: F401
     import papermill.clientwrap  # noqa: F401
     from jupyter_client import AsyncKernelManager  # noqa: F401
+    warm_pages()
 
 
 def kill_kernels(*_: Any) -> None:

@@ -111,6 +111,15 @@ class LocalExecutor:
         self._kernels: dict[int, set[int]] = {}  # worker pid -> pids of its live kernels
         self._template: warm.KernelTemplate | None = None
 
+    def warm(self) -> None:
+        """Start the run's kernel template, which imports the notebooks' libraries while the
+        run checks its data (the workers start later, with :meth:`start`)."""
+        if warm.warm_kernels_enabled() and self._template is None:
+            try:
+                self._template = warm.KernelTemplate(shared=True)
+            except OSError:  # each worker starts its own
+                self._template = None
+
     def start(self, expected: int | None = None) -> None:
         """Start the worker processes (no more than the ``expected`` number of jobs)."""
         import multiprocessing
@@ -119,11 +128,7 @@ class LocalExecutor:
             return
         self._context = multiprocessing.get_context("spawn")
         self._todo, self._messages = self._context.Queue(), self._context.Queue()
-        if warm.warm_kernels_enabled() and self._template is None:
-            try:  # started first: it imports while the workers start
-                self._template = warm.KernelTemplate(shared=True)
-            except OSError:  # each worker starts its own
-                self._template = None
+        self.warm()  # when not started yet: it imports while the workers start
         for _ in range(min(self.jobs, expected or self.jobs)):
             self._start_worker()
 

@@ -481,11 +481,13 @@ def run_study(study_file: str | Path, *, out: str | Path = "reports",
     plan.options["executor"] = executor
     runner = get_executor(executor, jobs=plan.workers, scheduler=scheduler)
     registry = stages.with_overrides(stage_overrides)
-    if plan.previous is None or "validation.csv" in plan.repairs:
-        _run_stage(registry, "validate", plan.ctx)
     with _sigterm_as_interrupt():
         folder = None
         try:
+            if plan.entries and hasattr(runner, "warm"):
+                runner.warm()  # the notebooks' libraries are imported while the data are checked
+            if plan.previous is None or "validation.csv" in plan.repairs:
+                _run_stage(registry, "validate", plan.ctx)
             folder = RunFolder.for_resume(plan.ctx.study_dir, resume) if resume \
                 else RunFolder.create(plan.ctx.study_dir)
             rerun = _assemble(plan, folder, runner, registry, quiet=quiet, lang=messages_lang)
