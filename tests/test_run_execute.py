@@ -295,3 +295,14 @@ def test_the_executed_copy_is_written_at_the_start_and_the_end_not_around_every_
     executed = nbformat.read(tmp_path / job.ipynb, as_version=4)
     assert all(c.get("execution_count") for c in executed.cells
                if c.cell_type == "code" and c.source.strip())
+
+
+def test_a_worker_whose_pages_cannot_be_warmed_up_still_starts(monkeypatch):
+    # The warm-up only saves time: what breaks it breaks a job's pages, where it is reported.
+    from evalkit.run import execute
+
+    def broken():
+        raise OSError("no template folder")
+
+    monkeypatch.setattr(execute, "warm_pages", broken)
+    execute.warm_up()

@@ -90,7 +90,9 @@ def warm_up() -> None:
     import nbconvert.exporters  # noqa: F401
     import papermill.clientwrap  # noqa: F401
     from jupyter_client import AsyncKernelManager  # noqa: F401
-    warm_pages()
+
+    with contextlib.suppress(Exception):  # a page that cannot be made says so on its job
+        warm_pages()
 
 
 def kill_kernels(*_: Any) -> None:
