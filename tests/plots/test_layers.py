@@ -276,7 +276,7 @@ def test_a_shared_layer_with_broken_texts_is_drawn_again(tmp_path, broken):
 
 @pytest.mark.parametrize(("channels", "mode"), [(3, "RGB"), (4, "RGBA")])
 def test_a_site_s_copy_is_written_as_a_png_pillow_reads_pixel_for_pixel(channels, mode):
-    from evalkit.present.plots._layers import png_of
+    from evalkit.present.plots._png import png_of
 
     rng = np.random.default_rng(channels)
     pixels = rng.integers(0, 256, size=(41, 67, channels), dtype=np.uint8)

@@ -4,7 +4,6 @@ turned into PNG blocks with a caption and a text alternative."""
 from __future__ import annotations
 
 import functools
-import io
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,8 @@ from evalkit.present import plots  # lazy: each figure's module (and matplotlib)
 from evalkit.present._funnel import site_key
 from evalkit.present.document import Figure
 from evalkit.present.plots._drawn import drawn_png, figure_key, keep_png
-from evalkit.present.plots._layers import PNG_OPTIONS, layered_png
+from evalkit.present.plots._layers import layered_png
+from evalkit.present.plots._png import PNG_OPTIONS, tight_png
 from evalkit.present.plots._text import png_with_text
 
 __all__ = ["MAX_BRIEF_SITES", "PER_SITE", "brief_figure", "figure_block", "left_to_tables"]
@@ -66,10 +66,7 @@ def _whole_png(fig: Any, lang: str, drawn: str | Path | None) -> bytes:
         if drawn is not None else None
     png = drawn_png(Path(drawn), key) if key is not None else None
     if png is None:
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight",
-                    metadata={"Software": None}, pil_kwargs=dict(PNG_OPTIONS))
-        png = png_with_text(buffer.getvalue(), fig, lang, None)
+        png = png_with_text(tight_png(fig, dpi=DPI), fig, lang, None)
         if key is not None:
             keep_png(Path(drawn), key, png)
     return png

@@ -28,7 +28,7 @@ from evalkit._version import __version__
 __all__ = ["drawn_png", "figure_key", "keep_png"]
 
 #: The version of the key (a change of what it covers names other files).
-_FORMAT = "1"
+_FORMAT = "2"
 #: rcParams a PNG drawn by Agg does not depend on (the interactive backends' settings).
 _NOT_DRAWING = ("backend", "interactive", "toolbar", "keymap.", "webagg.", "tk.", "macosx.",
                 "figure.raise_window", "savefig.directory")

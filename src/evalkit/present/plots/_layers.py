@@ -27,21 +27,17 @@ from pathlib import Path
 from typing import Any
 
 from evalkit._files import write_bytes_atomic
+from evalkit.present.plots._png import Crop, crop, drawn_once, png_of, tight_pixels
 from evalkit.present.plots._text import axis_lines
 
-__all__ = ["PNG_OPTIONS", "SITE_GIDS", "digest_of", "layered_png", "mark_layers", "png_of"]
-
-#: How reports' PNG images are compressed (Pillow's ``save`` options): zlib's level 3 makes
-#: the figures' flat colours no larger than its default level 6 does, in two thirds of the
-#: time (a site profile's funnel: 113 against 121 kB, 32 against 48 ms).
-PNG_OPTIONS = {"compress_level": 3}
+__all__ = ["SITE_GIDS", "digest_of", "layered_png", "mark_layers"]
 
 #: The gids of the artists of a figure's site layer.
 SITE_GIDS = frozenset({"evalkit-site", "evalkit-highlight"})
 #: The attribute of a marked figure holding the digest of its shared layer's inputs.
 _KEY = "_evalkit_shared_layer"
 #: The version of the files below (a change of format names other files).
-_FORMAT = "3"
+_FORMAT = "4"
 
 
 def mark_layers(fig: Any, *inputs: Any) -> None:
@@ -67,8 +63,8 @@ def digest_of(item: Any) -> bytes:
 
 
 def layered_png(fig: Any, folder: Path, *, dpi: float) -> tuple[bytes, dict] | None:
-    """The PNG of ``fig`` (as ``savefig(format="png", bbox_inches="tight")`` draws it, without
-    metadata) from its shared layer in ``folder``, drawn there first if missing, and its site
+    """The PNG of ``fig`` (as :func:`evalkit.present.plots._png.tight_png` draws it whole)
+    from its shared layer in ``folder``, drawn there first if missing, and its site
     layer drawn now; None when ``fig`` is not marked or cannot be drawn so.
 
     With the PNG, the texts of the axes drawn in the shared layer only, as read there
@@ -181,31 +177,17 @@ def _drawn_last(site: list) -> bool:
 
 def _draw_shared(fig: Any, site: list, *, dpi: float) -> dict | None:
     """The figure without its site layer, drawn (RGBA) as ``savefig(bbox_inches="tight")``
-    draws the whole figure; the axes' positions it was drawn at and the box it was cropped to,
-    to draw site layers at."""
+    draws the whole figure (:func:`evalkit.present.plots._png.tight_pixels`); the axes'
+    positions it was drawn at and the box of the canvas it was cropped to, to draw site layers
+    at."""
     import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from PIL import Image
 
-    boxes: list = []
-    measure = fig.get_tightbbox
-
-    def recorded(*args: Any, **kwargs: Any) -> Any:  # the box savefig crops to, unpadded
-        boxes.append(measure(*args, **kwargs))
-        return boxes[-1]
-
-    buffer = io.BytesIO()
     with _hidden(site):
-        fig.get_tightbbox = recorded
-        try:
-            fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight",
-                        metadata={"Software": None})
-        finally:
-            del fig.get_tightbbox
-    box = _padded(fig, boxes[0]) if len(boxes) == 1 else None
-    if box is None:
+        drawn = tight_pixels(fig, dpi=dpi)
+    if drawn is None:
         return None
-    rgba = np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGBA"))
+    rgba, box = drawn
     positions = np.array([ax.get_position().bounds for ax in fig.axes], dtype=float)
     with _hidden(site), _resolution(fig, dpi):
         renderer = FigureCanvasAgg(fig).get_renderer()
@@ -216,23 +198,7 @@ def _draw_shared(fig: Any, site: list, *, dpi: float) -> dict | None:
     # save, at the figure's own resolution); a site's copy does not make their ticks.
     texts = _axes_text(fig)
     return {"rgba": rgba, "positions": positions, "layout": layout,
-            "box": np.array(box.bounds, dtype=float), "texts": texts}
-
-
-def _padded(fig: Any, box: Any) -> Any:
-    """``box`` with the padding ``savefig(bbox_inches="tight")`` adds; None for a padding it
-    would not take."""
-    import matplotlib as mpl
-    from matplotlib.layout_engine import ConstrainedLayoutEngine
-
-    pad = mpl.rcParams["savefig.pad_inches"]
-    engine = fig.get_layout_engine()
-    if isinstance(engine, ConstrainedLayoutEngine) and pad == "layout":
-        return box.padded(engine.get()["w_pad"], engine.get()["h_pad"])
-    try:
-        return box.padded(float(pad))
-    except (TypeError, ValueError):
-        return None
+            "box": np.array(box, dtype=np.int64), "texts": texts}
 
 
 def _draw_site_layer(fig: Any, site: list, keep: set, shared: dict, *, dpi: float,
@@ -240,13 +206,12 @@ def _draw_site_layer(fig: Any, site: list, keep: set, shared: dict, *, dpi: floa
     """``fig``'s site layer (``site``; ``keep``: it and the artists holding it) drawn over
     the ``shared`` layer."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.transforms import Bbox
     from PIL import Image
 
     # An axis holding none of the site layer is hidden whole: its ticks need not be made. One
     # that holds some is drawn with its ticks, every one of them made and hidden but those.
     hidden = [a for a in _artists(fig, whole=keep) if a not in keep and a.get_visible()]
-    box = Bbox.from_bounds(*shared["box"])
+    box = Crop(*(int(v) for v in shared["box"]))
     engine = fig.get_layout_engine()
     face = fig.patch.get_visible()
     # set_position takes an axes out of the layout: both are given back if drawn whole
@@ -265,8 +230,8 @@ def _draw_site_layer(fig: Any, site: list, keep: set, shared: dict, *, dpi: floa
             if not all(_within(a, renderer, regions) for a in site):
                 # Drawn whole, this site's names would have moved the layout or the frame.
                 return None
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="rgba", dpi=dpi, bbox_inches=box)
+        with drawn_once(fig, dpi=dpi) as canvas:  # the same canvas as the shared layer's
+            layer = crop(np.asarray(canvas.buffer_rgba()), box, fill=0)
         drawn = True
     finally:
         for artist in hidden:
@@ -280,45 +245,12 @@ def _draw_site_layer(fig: Any, site: list, keep: set, shared: dict, *, dpi: floa
             ax.set_position(laid_out if drawn else position)
             ax.set_in_layout(in_layout)
     base = shared["rgba"]
-    height, width = base.shape[:2]
-    if len(buffer.getvalue()) != height * width * 4:
+    if layer.shape != base.shape:
         return None
-    layer = np.frombuffer(buffer.getvalue(), dtype=np.uint8).reshape(height, width, 4)
     pixels = np.asarray(Image.alpha_composite(Image.fromarray(base), Image.fromarray(layer)))
     if pixels[..., 3].min() == 255:  # opaque: the same pixels without alpha
         pixels = pixels[..., :3]
     return png_of(pixels, dpi=dpi)
-
-
-def png_of(pixels: Any, *, dpi: float) -> bytes:
-    """A PNG file of ``pixels`` (height × width × 3 or 4 bytes: RGB or RGBA), its resolution
-    ``dpi`` in its ``pHYs`` chunk, as Pillow writes it.
-
-    Each row is stored unfiltered (filter type 0) and the whole deflated at zlib's level 3
-    (PNG, ISO/IEC 15948, sections 9 and 10). Pillow tries the five filters on every row,
-    which the flat colours of a figure do not need: a site's funnel is 4 % smaller, in a
-    third of the time (about 5 against 13 ms).
-    """
-    import struct
-    import zlib
-
-    import numpy as np
-
-    height, width, channels = pixels.shape
-    rows = np.zeros((height, 1 + width * channels), dtype=np.uint8)  # each row: its filter
-    rows[:, 1:] = np.asarray(pixels, dtype=np.uint8).reshape(height, width * channels)
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-
-    per_metre = int(dpi / 0.0254 + 0.5)
-    return b"".join((b"\x89PNG\r\n\x1a\n",
-                     chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8,
-                                                {3: 2, 4: 6}[channels], 0, 0, 0)),
-                     chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
-                     chunk(b"IDAT", zlib.compress(rows.tobytes(), 3)),
-                     chunk(b"IEND", b"")))
 
 
 def _with_ancestors(fig: Any, site: list) -> set:
@@ -394,8 +326,10 @@ def _read(path: Path) -> dict | None:
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None  # missing, or broken (a full disk): drawn again
     rgba = shared["rgba"]
+    box = shared["box"]
     if rgba.ndim != 3 or rgba.shape[2] != 4 or rgba.dtype != np.uint8 \
-            or shared["box"].shape != (4,) or shared["positions"].ndim != 2 \
+            or box.shape != (4,) or box.dtype.kind != "i" \
+            or tuple(box[2:][::-1]) != rgba.shape[:2] or shared["positions"].ndim != 2 \
             or shared["layout"].shape != shared["positions"].shape \
             or not _valid_texts(shared["texts"], len(shared["positions"])):
         return None

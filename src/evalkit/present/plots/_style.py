@@ -9,7 +9,6 @@ leaves the user's rcParams and pyplot's list of open figures as they were.
 from __future__ import annotations
 
 import contextlib
-import io
 import textwrap
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -26,6 +25,7 @@ from evalkit._docs import shared_docs
 from evalkit.config.codebook import Codebook
 from evalkit.errors import ArgumentError
 from evalkit.i18n import LANGUAGES, format_number, format_percent, has_key, t
+from evalkit.present.plots._png import tight_png
 
 #: Docstring text every figure function shares (a docstring line ``{lang_width}`` takes it in).
 FIGURE_DOCS: dict[str, str] = {
@@ -121,7 +121,7 @@ def warm_up() -> None:
         axes.set_xlabel("n")
         axes.text(0.5, 0.5, "x", fontstyle="italic")
         axes.legend()
-        figure.savefig(io.BytesIO(), format="png", dpi=150, bbox_inches="tight")
+        tight_png(figure, dpi=150)
 
 
 # -- arguments ---------------------------------------------------------------------------------
