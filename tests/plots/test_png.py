@@ -153,3 +153,17 @@ def test_drawing_gives_the_figure_back_as_it_was():
     assert rgb(first)[0, 0].tolist() == [255, 255, 255]  # saved on savefig's face
     assert Image.open(io.BytesIO(first)).mode == "RGB"  # opaque: no alpha channel
     assert Image.open(io.BytesIO(first)).info["dpi"] == pytest.approx((DPI, DPI), abs=0.02)
+
+
+def test_a_pyplot_figure_keeps_its_canvas_and_window():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(layout="constrained")
+    try:
+        ax.plot([1, 3, 2])
+        canvas, manager = fig.canvas, fig.canvas.manager
+        tight_png(fig, dpi=DPI)
+        assert fig.canvas is canvas and fig.canvas.manager is manager
+        assert plt.fignum_exists(fig.number)
+    finally:
+        plt.close(fig)
