@@ -261,7 +261,7 @@ def draw_aside(ax: Axes, rows: Rows, column: int, *, colour: Any, label: str, la
     ax.xaxis.set_major_formatter(S.LocaleFormatter(lang, percent=True))
     ax.tick_params(axis="y", left=False, labelleft=False)
     ax.spines["left"].set_visible(False)
-    ax.set_title(S.wrap(label, S.chars_for(1.0, S.SMALL)), fontsize=S.SMALL, loc="left")
+    ax.set_title(S.fit(label, 1.0, S.SMALL), fontsize=S.SMALL, loc="left")
 
 
 def legend(fig: Figure, labels: Sequence[str], colours: Sequence[Any], *,
@@ -275,17 +275,18 @@ def legend(fig: Figure, labels: Sequence[str], colours: Sequence[Any], *,
         colours = [*colours, S.SUPPRESSED]
         hatches = [*hatches, None]
     ncols = ncols or len(labels)
-    width = fig.get_figwidth()
-    chars = S.chars_for(width / ncols - 0.3, S.SMALL)
+    handlelength, columnspacing = 1.4, 1.0
+    room = S.legend_text_width(fig.get_figwidth(), ncols, handlelength=handlelength,
+                               columnspacing=columnspacing)
     handles = []
     for colour, hatch in zip(colours, hatches, strict=True):
         patch = Patch(facecolor=colour, edgecolor="white", hatch=hatch)
         if hatch:
             patch.set_hatchcolor(_hatch_ink(colour))
         handles.append(patch)
-    fig.legend(handles, [S.wrap(label, chars) for label in labels], loc="outside upper center",
-               ncols=ncols, handlelength=1.4, handleheight=1.1, columnspacing=1.0,
-               borderaxespad=0.2)
+    fig.legend(handles, [S.fit(label, room) for label in labels], loc="outside upper center",
+               ncols=ncols, handlelength=handlelength, handleheight=1.1,
+               columnspacing=columnspacing, borderaxespad=0.2)
 
 
 # -- one panel per site ------------------------------------------------------------------------
@@ -317,21 +318,21 @@ def site_panels(data: pd.DataFrame, *, site: str, group: str | None, category: s
                 categories: list, value: str, n: str, codebook: Any, lang: str,
                 width: float) -> list[tuple[str | None, Rows]]:
     """One set of rows for all sites (no group), or one panel of group rows per site."""
-    chars = S.chars_for(0.22 * width, S.SMALL)
+    room = 0.22 * width
     sites = pd.unique(data[site])
     if group is None:
-        labels = [S.wrap(S.value_label(codebook, site, s, lang), chars) for s in sites]
+        labels = [S.fit(S.value_label(codebook, site, s, lang), room) for s in sites]
         return [(None, _rows_of(data, [site], category, categories, value, n, labels))]
     if len(sites) > MAX_SITE_PANELS:
         pairs = data[[site, group]].drop_duplicates()
-        labels = [S.wrap(f"{S.value_label(codebook, site, s, lang)} · "
-                         f"{S.value_label(codebook, group, g, lang)}", chars)
+        labels = [S.fit(f"{S.value_label(codebook, site, s, lang)} · "
+                        f"{S.value_label(codebook, group, g, lang)}", room)
                   for s, g in pairs.itertuples(index=False)]
         return [(None, _rows_of(data, [site, group], category, categories, value, n, labels))]
     panels = []
     for s in sites:
         part = data[data[site] == s]
-        labels = [S.wrap(S.value_label(codebook, group, g, lang), chars)
+        labels = [S.fit(S.value_label(codebook, group, g, lang), room)
                   for g in pd.unique(part[group])]
         panels.append((S.value_label(codebook, site, s, lang),
                        _rows_of(part, [site, group], category, categories, value, n, labels)))

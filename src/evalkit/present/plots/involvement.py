@@ -157,7 +157,6 @@ def _draw_spread(data: pd.DataFrame, keys: list, rungs: list, names: list[str], 
     fig = S.new_figure(width, sum(heights) + 1.0)
     axes = list(fig.subplots(len(parts), 1, sharex=True, height_ratios=heights,
                              squeeze=False)[:, 0])
-    chars = S.chars_for(0.35 * width, S.SMALL)
     hidden_total = 0
     for ax, (g, part) in zip(axes, parts, strict=True):
         labels = [str(s) for s in pd.unique(part[site])]
@@ -188,7 +187,7 @@ def _draw_spread(data: pd.DataFrame, keys: list, rungs: list, names: list[str], 
             offsets = ((np.arange(len(share)) * 0.6180339887) % 1.0 - 0.5) * 0.4
             ax.scatter(share, y[j] + offsets, s=6, color=colours[j], edgecolors="none",
                        alpha=0.7, zorder=3, gid=f"evalkit-spread-sites-{j}")
-        ax.set_yticks(y, [S.wrap(name, chars) for name in names])
+        ax.set_yticks(y, [S.fit(name, 0.35 * width) for name in names])
         ax.tick_params(axis="y", length=0)
         ax.set_ylim(y.min() - 0.6, 0.6)
         ax.set_xlim(-0.02, 1.02)

@@ -88,10 +88,22 @@ def joint_display_figure(data: pd.DataFrame, *, site: str = "site",
         return _draw(data, site, tag=tag, lang=lang, width=width)
 
 
-def _columns(data: pd.DataFrame, lang: str) -> list[tuple[str, str, float]]:
+def _site_share(names: Any, table_width: float) -> float:
+    """The share of the table's width the site column takes: its widest name in bold, or at
+    least its widest word when the whole name would take more than a fifth (it then wraps);
+    never less than the 7 % a site's code needs."""
+    names = [str(n) for n in pd.unique(pd.Series(names).dropna().astype(str))]
+    whole = max((S.text_width(n, weight="bold") for n in names), default=0.0)
+    word = max((S.text_width(w, weight="bold") for n in names for w in n.split()), default=0.0)
+    need = whole if whole + 2 * _PAD <= 0.2 * table_width else word
+    return min(max(0.07, (S.room_for(need) + 2 * _PAD) / table_width), 0.2)
+
+
+def _columns(data: pd.DataFrame, lang: str, site_share: float = 0.07
+             ) -> list[tuple[str, str, float]]:
     """(column of data, header, share of the width) in drawing order."""
     indicators = pd.unique(data["indicator"].astype(str))
-    columns = [("_site", t("common.site", lang), 0.07)]
+    columns = [("_site", t("common.site", lang), site_share)]
     if len(indicators) > 1:
         columns.append(("indicator", t("plots.joint.indicator", lang), 0.16))
         columns.append(("value_text", t("plots.joint.value_header", lang), 0.2))
@@ -120,8 +132,7 @@ def _verdict_text(verdict: Any, lang: str) -> tuple[str, str]:
 def _texts(rows: pd.DataFrame, columns: list, widths: list, first: np.ndarray,
            lang: str) -> tuple[list[str], list[list[tuple[str, str | None]]]]:
     """The wrapped header and cell texts (with the verdict's colour) of the table."""
-    # Bold headers are about 12 % wider than the text the character estimate is made for.
-    header = [S.wrap(head, int(S.chars_for(w - 2 * _PAD, S.SMALL) * 0.88))
+    header = [S.fit(head, w - 2 * _PAD, weight="bold")
               for (_, head, _), w in zip(columns, widths, strict=True)]
     cells = []
     for i, row in rows.iterrows():
@@ -131,14 +142,14 @@ def _texts(rows: pd.DataFrame, columns: list, widths: list, first: np.ndarray,
                 texts.append(_verdict_text(row["verdict"], lang))
                 continue
             value = "" if name == "_site" and not first[i] else row[name]
-            texts.append((S.wrap("" if pd.isna(value) else value,
-                                 S.chars_for(w - 2 * _PAD, S.SMALL)), None))
+            texts.append((S.fit("" if pd.isna(value) else value, w - 2 * _PAD,
+                                weight="bold" if name == "_site" else "normal"), None))
         cells.append(texts)
     return header, cells
 
 
 def _draw(data: pd.DataFrame, site: str, *, tag: bool, lang: str, width: float) -> Figure:
-    columns = _columns(data, lang)
+    columns = _columns(data, lang, _site_share(data[site], width - 0.1))
     widths = [share * (width - 0.1) for *_, share in columns]
     rows = data.assign(_site=data[site].astype(str)).reset_index(drop=True)
     first = ~rows[site].duplicated().to_numpy()

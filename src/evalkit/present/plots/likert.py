@@ -195,8 +195,8 @@ def _draw(counts: np.ndarray, items: list[str], cats: list, *, base: np.ndarray 
     colours, middle = likert_colours(len(cats))
     aside = middle is not None and neutral == "aside"
     label_width = 0.36 * width
-    rows = _bars.Rows(labels=[S.wrap(S.variable_label(codebook, i, lang),
-                                     S.chars_for(label_width, S.SMALL)) for i in items],
+    rows = _bars.Rows(labels=[S.fit(S.variable_label(codebook, i, lang), label_width)
+                              for i in items],
                       shares=shares, n=n, suppressed=hidden, hidden=cells)
     names = [_answer_label(codebook, items[0], c, lang) for c in cats]
     fig = S.new_figure(width, rows.height_inches() + 1.2)

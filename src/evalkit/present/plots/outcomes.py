@@ -123,9 +123,8 @@ def _draw(data: pd.DataFrame, groups: dict[str, list], *, codebook: Any, label_m
     order = _order(data, groups)
     rows_of = [i for i, _, _ in order]
     part = data.iloc[rows_of]
-    chars = S.chars_for(0.38 * width, S.SMALL)
-    labels = [S.wrap(_group_label(str(o), lang) if bold else
-                     S.variable_label(codebook, o, lang), chars)
+    labels = [S.fit(_group_label(str(o), lang), 0.38 * width, weight="bold") if bold else
+              S.fit(S.variable_label(codebook, o, lang), 0.38 * width)
               for o, (_, bold, _) in zip(part["outcome"], order, strict=True)]
     shares = part[["share_worse", "share_same", "share_improved"]].to_numpy(
         dtype="float64", na_value=np.nan)

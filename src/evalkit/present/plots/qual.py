@@ -169,8 +169,8 @@ def _draw_codes(data: pd.DataFrame, site: str, value: str, level: str, labels: M
     fig = S.new_figure(width, len(paths) * 0.23 + 1.0)
     ax = fig.subplots()
     _cells(ax, np.nan_to_num(values), hidden, texts, Normalize(0, top))
-    chars = S.chars_for(0.38 * width, S.SMALL)
-    row_labels = [S.wrap(_code_label(p, labels), chars) for p in paths["code_path"]]
+    row_labels = [S.fit(_code_label(p, labels), 0.38 * width, weight="bold" if d == 1 else "normal")
+                  for p, d in zip(paths["code_path"], paths["depth"], strict=True)]
     ax.set_yticks(range(len(paths)), row_labels)
     for tick, depth in zip(ax.get_yticklabels(), paths["depth"], strict=True):
         if depth == 1:
@@ -264,13 +264,12 @@ def _draw_cooccurrence(matrix: pd.DataFrame, counts: bool, labels: Mapping, *, l
     below = np.tril(np.ones((k, k), dtype=bool), k=-1)[:, :-1]
     shown = values[:, :-1]
     hidden = np.isnan(shown) & below
-    chars = S.chars_for(0.34 * width, S.SMALL)
     row_labels = []
     for i, code in enumerate(codes, start=1):
         text = f"{i}. {_code_label(code, labels)}"
         if counts and np.isfinite(values[i - 1, i - 1]):
             text += f" ({format_integer(values[i - 1, i - 1], lang)})"
-        row_labels.append(S.wrap(text, chars))
+        row_labels.append(S.fit(text, 0.34 * width))
     top = max(1.0, float(np.nanmax(np.where(below, shown, np.nan), initial=1.0))) if counts \
         else 1.0
 
