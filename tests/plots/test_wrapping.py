@@ -253,3 +253,17 @@ def test_logic_model_texts_stay_in_their_boxes(lang):
                 assert text.get_window_extent(renderer).x1 <= box.x1 + 0.5, text.get_text()
                 inside += 1
     assert inside >= 8 + 4  # every box's label, and the indicator lines
+
+
+def test_warm_up_measures_the_words_of_the_figures_texts():
+    """A kernel template warms up once; the kernels it forks then wrap the catalogue's legends
+    and notes without measuring a word of them, at any width."""
+    S.warm_up()
+    measured = S._word_width.cache_info().misses
+    texts = [text for lang in ("fr", "en") for key, text in catalogue(lang).items()
+             if key.startswith("plots.")]
+    assert len(texts) > 100
+    for width in (1.3, 3.0, 6.1):
+        for text in texts:
+            S.fit.__wrapped__(text, width)  # not the answers fit keeps: its measures
+    assert S._word_width.cache_info().misses == measured

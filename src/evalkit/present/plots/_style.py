@@ -26,7 +26,7 @@ from evalkit._checks import check_choice, check_frame, check_number
 from evalkit._docs import shared_docs
 from evalkit.config.codebook import Codebook
 from evalkit.errors import ArgumentError
-from evalkit.i18n import LANGUAGES, format_number, format_percent, has_key, t
+from evalkit.i18n import LANGUAGES, catalogue, format_number, format_percent, has_key, t
 from evalkit.present.plots._png import tight_png
 
 #: Docstring text every figure function shares (a docstring line ``{lang_width}`` takes it in).
@@ -120,7 +120,10 @@ def styled() -> Iterator[None]:
 def warm_up() -> None:
     """Draw a small figure with this style, off pyplot, so that matplotlib's font look-ups and
     loaded fonts are cached in this process (a process that forks others does it once for
-    all of them); the rcParams are restored."""
+    all of them), and measure the words of the figures' texts in the catalogues (``plots.*``,
+    both languages) that :func:`fit` wraps legends and notes with: a kernel forked from this
+    process measures only a study's own words (a site profile: some 50 words and spaces
+    instead of 280, 0.01 CPU s instead of 0.06). The rcParams are restored."""
     with styled():
         figure = Figure(figsize=(3, 2), layout="constrained")
         axes = figure.add_subplot()
@@ -130,6 +133,10 @@ def warm_up() -> None:
         axes.text(0.5, 0.5, "x", fontstyle="italic")
         axes.legend()
         tight_png(figure, dpi=150)
+    for lang in LANGUAGES:
+        for key, text in catalogue(lang).items():
+            if key.startswith("plots."):
+                fit(text, MAX_WIDTH)  # every word, and every space between two, measured
 
 
 # -- arguments ---------------------------------------------------------------------------------
