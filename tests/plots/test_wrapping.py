@@ -201,7 +201,7 @@ def test_catalogue_legends_and_notes_stay_in_the_figure(lang):
 
 def test_joint_display_cells_stay_in_their_columns():
     joint = pd.DataFrame({
-        "site": ["Haute-Yamaska et Memphrémagog nord"] * 2,
+        "site": ["Haute-Yamaska et Memphrémagog nord", "Saint-Jean\u00a0Centre-Sud"],
         "indicator": ["Taux de tokénisme parmi les personnes consultées sur leurs services",
                       "Part des usagers dont la situation personnelle s'est améliorée"],
         "value_text": ["12,5\u202f% (IC 95\u202f% : 8,1\u202f% à 17,9\u202f%)", "—"],

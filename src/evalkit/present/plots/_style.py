@@ -290,7 +290,7 @@ def fit(text: Any, width_in: float, size: float = SMALL, *, weight: str = "norma
     >>> fit("Des services centrés sur la personne", 1.0)
     'Des services\ncentrés sur la\npersonne'
     """
-    words = [w for w in _BREAKS.split(str(text)) if w]
+    words = unbroken(text)
     if not words:
         return ""
     limit = width_in * _FILL
@@ -306,6 +306,11 @@ def fit(text: Any, width_in: float, size: float = SMALL, *, weight: str = "norma
             line, width = word, _word_width(word, size, weight, style)
     lines.append(line)
     return "\n".join(lines)
+
+
+def unbroken(text: Any) -> list[str]:
+    """The parts of ``text`` :func:`fit` never breaks: its words, no-break spaces kept in."""
+    return [w for w in _BREAKS.split(str(text)) if w]
 
 
 def room_for(width_in: float) -> float:

@@ -89,14 +89,17 @@ def joint_display_figure(data: pd.DataFrame, *, site: str = "site",
 
 
 def _site_share(names: Any, table_width: float) -> float:
-    """The share of the table's width the site column takes: its widest name in bold, or at
-    least its widest word when the whole name would take more than a fifth (it then wraps);
-    never less than the 7 % a site's code needs."""
+    """The share of the table's width the site column takes: its widest name in bold, or,
+    when a whole name would take more than a fifth, its widest part that cannot break (a word,
+    or words joined by no-break spaces: names then wrap), up to three tenths; never less than
+    the 7 % a site's code needs."""
     names = [str(n) for n in pd.unique(pd.Series(names).dropna().astype(str))]
     whole = max((S.text_width(n, weight="bold") for n in names), default=0.0)
-    word = max((S.text_width(w, weight="bold") for n in names for w in n.split()), default=0.0)
-    need = whole if whole + 2 * _PAD <= 0.2 * table_width else word
-    return min(max(0.07, (S.room_for(need) + 2 * _PAD) / table_width), 0.2)
+    word = max((S.text_width(w, weight="bold") for n in names for w in S.unbroken(n)),
+               default=0.0)
+    if S.room_for(whole) + 2 * _PAD <= 0.2 * table_width:
+        return max(0.07, (S.room_for(whole) + 2 * _PAD) / table_width)
+    return min(max(0.2, (S.room_for(word) + 2 * _PAD) / table_width), 0.3)
 
 
 def _columns(data: pd.DataFrame, lang: str, site_share: float = 0.07
